@@ -1,0 +1,115 @@
+// `npm run bench`: the unimpaired lab against the kernel's veth path, measured in one run
+// so the ratios hold on a noisy shared machine. Prints a table and writes NDJSON to
+// results/bench/. Needs root, iperf3 and ping.
+import { mkdirSync, appendFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { iperf, median, pingMedian } from './measure.js';
+import { openLab, openVeth } from './paths.js';
+
+const { values: opts } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '5' },
+    mtu: { type: 'string', default: '1500' },
+    pings: { type: 'string', default: '200' },
+    'no-offload-row': { type: 'boolean', default: false },
+  },
+});
+const reps = Number(opts.reps);
+const seconds = Number(opts.seconds);
+const mtu = Number(opts.mtu);
+const pings = Number(opts.pings);
+
+const outDir = new URL('../results/bench/', import.meta.url);
+mkdirSync(outDir, { recursive: true });
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const outFile = new URL(`lab-${stamp}.ndjson`, outDir);
+const record = (row) =>
+  appendFileSync(outFile, JSON.stringify({ bench: 'lab', mtu, ...row }) + '\n');
+
+const openPaths = new Set();
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, async () => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`\nbench: ${sig}, removing namespaces`);
+    for (const path of openPaths) await path.close().catch(() => {});
+    process.exit(130);
+  });
+}
+
+const makers = [() => openVeth(mtu), () => openLab(mtu, true)];
+if (!opts['no-offload-row']) makers.push(() => openLab(mtu, false));
+
+/** samples[pathName][metric] = number[] */
+const samples = {};
+for (let rep = 1; rep <= reps; rep++) {
+  for (const make of makers) {
+    const path = await make();
+    openPaths.add(path);
+    try {
+      const up = await iperf(path, { seconds, reverse: false });
+      const down = await iperf(path, { seconds, reverse: true });
+      const rtt = await pingMedian(path, pings);
+      const row = { path: path.name, rep, upGbps: up.gbps, downGbps: down.gbps, rttMs: rtt };
+      row.upRetransmits = up.retransmits;
+      row.downRetransmits = down.retransmits;
+      if (path.counters) row.counters = path.counters();
+      record(row);
+      const s = (samples[path.name] ??= { upGbps: [], downGbps: [], rttMs: [] });
+      s.upGbps.push(up.gbps);
+      s.downGbps.push(down.gbps);
+      s.rttMs.push(rtt);
+      console.error(
+        `rep ${rep}/${reps} ${path.name.padEnd(20)} up ${up.gbps.toFixed(2)} Gbit/s  down ${down.gbps.toFixed(2)} Gbit/s  rtt ${rtt.toFixed(3)} ms`,
+      );
+    } finally {
+      await path.close();
+      openPaths.delete(path);
+    }
+  }
+}
+
+const med = (name, metric) => median(samples[name][metric]);
+const base = 'veth';
+const lines = [];
+const fmt = (v, d) => v.toFixed(d);
+lines.push(`MTU ${mtu}, ${reps} repetitions of ${seconds} s iperf3 and ${pings} pings; medians`);
+lines.push('');
+lines.push(
+  `${'path'.padEnd(22)}${'up Gbit/s'.padStart(11)}${'ratio'.padStart(8)}${'down Gbit/s'.padStart(13)}${'ratio'.padStart(8)}${'RTT ms'.padStart(9)}${'added ms'.padStart(10)}`,
+);
+for (const name of Object.keys(samples)) {
+  const up = med(name, 'upGbps');
+  const down = med(name, 'downGbps');
+  const rtt = med(name, 'rttMs');
+  const upRatio = up / med(base, 'upGbps');
+  const downRatio = down / med(base, 'downGbps');
+  const added = rtt - med(base, 'rttMs');
+  lines.push(
+    `${name.padEnd(22)}${fmt(up, 2).padStart(11)}${fmt(upRatio, 2).padStart(7)}x${fmt(down, 2).padStart(13)}${fmt(downRatio, 2).padStart(7)}x${fmt(rtt, 3).padStart(9)}${fmt(added, 3).padStart(10)}`,
+  );
+  record({
+    path: name,
+    summary: true,
+    upGbps: up,
+    downGbps: down,
+    rttMs: rtt,
+    upRatio,
+    downRatio,
+    addedRttMs: added,
+  });
+}
+const up = med('qoslab', 'upGbps') / med(base, 'upGbps');
+const down = med('qoslab', 'downGbps') / med(base, 'downGbps');
+const added = med('qoslab', 'rttMs') - med(base, 'rttMs');
+lines.push('');
+lines.push(
+  `target throughput >= 0.5x veth: up ${fmt(up, 2)}x, down ${fmt(down, 2)}x -> ${up >= 0.5 && down >= 0.5 ? 'met' : 'MISSED'}`,
+);
+lines.push(
+  `target added RTT <= 0.05 ms: ${fmt(added, 3)} ms -> ${added <= 0.05 ? 'met' : 'MISSED'}`,
+);
+lines.push(`NDJSON: ${outFile.pathname}`);
+console.log(lines.join('\n'));

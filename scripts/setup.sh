@@ -1,0 +1,41 @@
+#!/bin/sh
+# Everything qoslab needs on a fresh Debian/Ubuntu machine: system tools through apt-get
+# (when run as root), then `npm ci`, which builds the Rust core and the TypeScript.
+set -eu
+cd "$(dirname "$0")/.."
+
+say() { printf 'setup: %s\n' "$*"; }
+
+# command:package pairs. iperf3 and ping serve the examples, tests and benchmark;
+# setpriv (util-linux) lets the tests run the CLI unprivileged.
+missing=""
+for pair in ip:iproute2 iperf3:iperf3 ping:iputils-ping setpriv:util-linux pgrep:procps; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086 # word splitting of the package list is intended
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  else
+    say "please install:$missing (for example: sudo apt-get install$missing)"
+    exit 1
+  fi
+fi
+
+# rustup installs into ~/.cargo/bin, which a non-login shell may not have on PATH.
+[ -x "$HOME/.cargo/bin/cargo" ] && PATH="$HOME/.cargo/bin:$PATH" && export PATH
+if ! command -v cargo >/dev/null 2>&1; then
+  say "qoslab's core is Rust: install a toolchain (https://rustup.rs), then run this again"
+  exit 1
+fi
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' || {
+  say "Node.js >= 20.19 is needed (found $(node --version))"
+  exit 1
+}
+
+say "npm ci (builds the native core and the TypeScript)"
+npm ci --no-audit --no-fund
+say "done: try \`npx qoslab doctor\`"

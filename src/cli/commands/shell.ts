@@ -1,0 +1,74 @@
+import type { CommandModule } from 'yargs';
+import { UsageError } from '../../errors.js';
+import { runShell } from '../../orchestrate/shell.js';
+import type { CommandContext } from '../context.js';
+
+interface ShellArgs {
+  server?: string;
+  mtu: number;
+  offload: boolean;
+  ipv6: boolean;
+  'ready-timeout': number;
+  '--'?: (string | number)[];
+}
+
+export function shellCommand(ctx: CommandContext): CommandModule<object, ShellArgs> {
+  return {
+    command: 'shell',
+    describe: 'Run a program in the client namespace of a lab (default: an interactive shell)',
+    builder: (y) =>
+      y
+        .usage('$0 shell [--server CMD] [options] [-- CMD [ARGS...]]')
+        .option('server', {
+          type: 'string',
+          describe:
+            'Shell command to run in the server namespace meanwhile; its lines are prefixed [server]',
+        })
+        .option('mtu', { type: 'number', default: 1500, describe: 'MTU of the lab link' })
+        .option('offload', {
+          type: 'boolean',
+          default: true,
+          describe:
+            'Pass TSO super-packets through the core (--no-offload: MTU-sized packets only)',
+        })
+        .option('ipv6', {
+          type: 'boolean',
+          default: true,
+          describe: 'Give the lab IPv6 addresses too',
+        })
+        .option('ready-timeout', {
+          type: 'number',
+          default: 10,
+          describe: 'Seconds to wait for the server command to listen before starting the client',
+        })
+        .example(
+          "$0 shell --server 'iperf3 -s -1' -- iperf3 -c server.lab -t 5",
+          'TCP throughput across the lab',
+        )
+        .example('$0 shell -- ping -c 3 server.lab', 'round trip across the lab')
+        .epilog(
+          'Both commands see QOSLAB_CLIENT_ADDR, QOSLAB_SERVER_ADDR, QOSLAB_CLIENT_ADDR6 and QOSLAB_SERVER_ADDR6; ' +
+            "server.lab and client.lab resolve in both namespaces. The exit code is the client command's.",
+        ),
+    handler: async (args) => {
+      if (!Number.isInteger(args.mtu) || args.mtu < 1280 || args.mtu > 65535) {
+        throw new UsageError(`--mtu must be an integer from 1280 to 65535, got ${args.mtu}`);
+      }
+      if (!(args['ready-timeout'] >= 0)) {
+        throw new UsageError(
+          `--ready-timeout must be a number of seconds >= 0, got ${args['ready-timeout']}`,
+        );
+      }
+      const rest = (args['--'] ?? []).map(String);
+      const command = rest.length > 0 ? rest : [process.env.SHELL || '/bin/sh'];
+      ctx.exitCode = await runShell({
+        command,
+        server: args.server,
+        readyTimeoutMs: args['ready-timeout'] * 1000,
+        lab: { mtu: args.mtu, offload: args.offload, ipv6: args.ipv6 },
+        out: ctx.out,
+        err: ctx.err,
+      });
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import yargs from 'yargs';
+import { ExitCode, UsageError } from '../errors.js';
+import { cleanupCommand } from './commands/cleanup.js';
+import { doctorCommand } from './commands/doctor.js';
+import { shellCommand } from './commands/shell.js';
+import type { CommandContext } from './context.js';
+import { printError } from './output.js';
+
+/**
+ * The command line. Command modules only declare options and call the logic; every error
+ * ends here, printed without a stack trace, with the exit code DESIGN.md gives it.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const ctx: CommandContext = { out: process.stdout, err: process.stderr, exitCode: ExitCode.ok };
+  const cli = yargs(argv)
+    .scriptName('qoslab')
+    .usage(
+      '$0 <command> [options]\n\nA network throttling lab: two namespaces joined by a shaping TUN proxy.',
+    )
+    .parserConfiguration({ 'populate--': true })
+    .command(shellCommand(ctx))
+    .command(doctorCommand(ctx))
+    .command(cleanupCommand(ctx))
+    .demandCommand(1, 'Name a command: qoslab <command> (see qoslab --help)')
+    .recommendCommands()
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail((message, error) => {
+      // yargs validation problems arrive as a message; errors thrown by handlers as error.
+      throw error ?? new UsageError(message, ['see `qoslab --help` or `qoslab <command> --help`']);
+    });
+  try {
+    await cli.parseAsync();
+    return ctx.exitCode;
+  } catch (error) {
+    return printError(error, ctx.err);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Errors a user can act on. Each carries a stable `code`, the process exit code it maps
+ * to (see DESIGN.md: 2 bad usage, 3 environment cannot host a lab) and optional advice.
+ */
+
+export const ExitCode = {
+  ok: 0,
+  expectFailed: 1,
+  usage: 2,
+  environment: 3,
+  interrupted: 130,
+} as const;
+
+export class QoslabError extends Error {
+  readonly code: string;
+  readonly exitCode: number;
+  /** Lines telling the user how to fix it. */
+  readonly advice: string[];
+
+  constructor(code: string, message: string, exitCode: number, advice: string[] = []) {
+    super(message);
+    this.name = 'QoslabError';
+    this.code = code;
+    this.exitCode = exitCode;
+    this.advice = advice;
+  }
+}
+
+/** Bad command line or input: exit 2. */
+export class UsageError extends QoslabError {
+  constructor(message: string, advice: string[] = []) {
+    super('QL_USAGE', message, ExitCode.usage, advice);
+    this.name = 'UsageError';
+  }
+}
+
+/** The machine cannot host a lab (no privilege, no TUN, no iproute2): exit 3. */
+export class EnvironmentError extends QoslabError {
+  constructor(message: string, advice: string[] = []) {
+    super('QL_ENVIRONMENT', message, ExitCode.environment, advice);
+    this.name = 'EnvironmentError';
+  }
+}
+
+/** A lab operation (namespace, device, address) failed after the checks passed. */
+export class LabError extends QoslabError {
+  constructor(message: string, advice: string[] = []) {
+    super('QL_LAB', message, ExitCode.environment, advice);
+    this.name = 'LabError';
+  }
+}

@@ -1,0 +1,307 @@
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { EnvironmentError } from '../errors.js';
+import { NativeLab, nativeVersion } from '../native/index.js';
+import { exec } from './exec.js';
+import { addNamespace, deleteNamespace } from './netns.js';
+import { newRunId } from './names.js';
+import { LAB_PREFIXES } from './addresses.js';
+
+/**
+ * What a lab needs from the machine, each check with a fix a user can apply.
+ * `qoslab doctor` prints them all; every command that opens a lab runs the required ones
+ * first and exits 3 with the same advice instead of failing half-way.
+ */
+
+export type CheckLevel = 'required' | 'optional';
+
+export interface CheckResult {
+  name: string;
+  level: CheckLevel;
+  ok: boolean;
+  detail: string;
+  /** How to fix it, when not ok. */
+  fix?: string;
+}
+
+interface Check {
+  name: string;
+  level: CheckLevel;
+  /** Names of checks that must pass first; otherwise this one is skipped as failed. */
+  needs?: string[];
+  run(): Promise<Omit<CheckResult, 'name' | 'level'>>;
+}
+
+const CAP_NET_ADMIN = 12;
+const CAP_SYS_ADMIN = 21;
+
+function effectiveCapabilities(): bigint {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const hex = /^CapEff:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0';
+  return BigInt(`0x${hex}`);
+}
+
+function hasCapability(caps: bigint, bit: number): boolean {
+  return ((caps >> BigInt(bit)) & 1n) === 1n;
+}
+
+async function toolVersion(file: string, args: string[]): Promise<string | undefined> {
+  try {
+    const { stdout, stderr } = await exec(file, args, 5000);
+    return (stdout || stderr).split('\n')[0]?.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+const ROOT_FIX =
+  'run qoslab as root (sudo) or grant CAP_NET_ADMIN and CAP_SYS_ADMIN; in Docker: --cap-add NET_ADMIN --cap-add SYS_ADMIN --device /dev/net/tun';
+
+const CHECKS: Check[] = [
+  {
+    name: 'linux',
+    level: 'required',
+    async run() {
+      const ok = process.platform === 'linux';
+      const release = ok ? readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim() : '';
+      return ok
+        ? { ok, detail: `Linux ${release}` }
+        : {
+            ok,
+            detail: `platform is ${process.platform}`,
+            fix: 'qoslab needs Linux (TUN devices and network namespaces)',
+          };
+    },
+  },
+  {
+    name: 'node',
+    level: 'required',
+    async run() {
+      const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+      const ok = major > 20 || (major === 20 && minor >= 19);
+      return { ok, detail: `Node ${process.versions.node}`, fix: 'install Node.js 20.19 or newer' };
+    },
+  },
+  {
+    name: 'native core',
+    level: 'required',
+    async run() {
+      try {
+        return { ok: true, detail: `qoslab-core ${nativeVersion()}` };
+      } catch (error) {
+        return {
+          ok: false,
+          detail: (error as Error).message,
+          fix: 'build it: npm run build (needs a Rust toolchain: https://rustup.rs)',
+        };
+      }
+    },
+  },
+  {
+    name: 'privileges',
+    level: 'required',
+    async run() {
+      const caps = effectiveCapabilities();
+      const missing = [
+        hasCapability(caps, CAP_NET_ADMIN) ? undefined : 'CAP_NET_ADMIN',
+        hasCapability(caps, CAP_SYS_ADMIN) ? undefined : 'CAP_SYS_ADMIN',
+      ].filter((c): c is string => c !== undefined);
+      return missing.length === 0
+        ? { ok: true, detail: `CAP_NET_ADMIN and CAP_SYS_ADMIN (uid ${process.getuid?.()})` }
+        : {
+            ok: false,
+            detail: `missing ${missing.join(', ')} (uid ${process.getuid?.()})`,
+            fix: ROOT_FIX,
+          };
+    },
+  },
+  {
+    name: '/dev/net/tun',
+    level: 'required',
+    async run() {
+      try {
+        const stat = statSync('/dev/net/tun');
+        if (!stat.isCharacterDevice()) {
+          return {
+            ok: false,
+            detail: '/dev/net/tun is not a character device',
+            fix: 'recreate it: mknod /dev/net/tun c 10 200',
+          };
+        }
+        accessSync('/dev/net/tun', constants.R_OK | constants.W_OK);
+        return { ok: true, detail: `character device, mode ${(stat.mode & 0o777).toString(8)}` };
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        return code === 'ENOENT'
+          ? {
+              ok: false,
+              detail: '/dev/net/tun does not exist',
+              fix: 'load the tun module (modprobe tun); in Docker pass --device /dev/net/tun',
+            }
+          : {
+              ok: false,
+              detail: `/dev/net/tun is not readable and writable (${code})`,
+              fix: ROOT_FIX,
+            };
+      }
+    },
+  },
+  {
+    name: 'TUN devices',
+    level: 'required',
+    needs: ['native core', 'privileges', '/dev/net/tun'],
+    async run() {
+      // Open a real pair the way a lab does (with offload), then close it at once.
+      const id = newRunId();
+      try {
+        const probe = NativeLab.open({
+          clientTun: `qldc-${id}`,
+          serverTun: `qlds-${id}`,
+          mtu: 1500,
+          offload: true,
+          labPrefixes: [...LAB_PREFIXES],
+        });
+        probe.close();
+        return { ok: true, detail: 'created a TUN pair with IFF_VNET_HDR and TSO offload' };
+      } catch (error) {
+        return {
+          ok: false,
+          detail: (error as Error).message,
+          fix: 'the kernel needs CONFIG_TUN with IFF_VNET_HDR; ' + ROOT_FIX,
+        };
+      }
+    },
+  },
+  {
+    name: 'iproute2',
+    level: 'required',
+    async run() {
+      const version = await toolVersion('ip', ['-V']);
+      return version
+        ? { ok: true, detail: version }
+        : {
+            ok: false,
+            detail: '`ip` not found',
+            fix: 'install iproute2 (apt-get install iproute2)',
+          };
+    },
+  },
+  {
+    name: 'network namespaces',
+    level: 'required',
+    needs: ['privileges', 'iproute2'],
+    async run() {
+      const name = `qld-${newRunId()}`;
+      try {
+        await addNamespace(name);
+        await deleteNamespace(name);
+        return { ok: true, detail: 'created and deleted a namespace' };
+      } catch (error) {
+        return {
+          ok: false,
+          detail: (error as Error).message,
+          fix: 'the kernel needs CONFIG_NET_NS; ' + ROOT_FIX,
+        };
+      }
+    },
+  },
+  {
+    name: 'user namespaces',
+    level: 'optional',
+    async run() {
+      let max = 0;
+      try {
+        max = Number(readFileSync('/proc/sys/user/max_user_namespaces', 'utf8'));
+      } catch {
+        // No such file: the kernel has no user namespaces.
+      }
+      return max > 0
+        ? { ok: true, detail: `available (max ${max}); not needed when running as root` }
+        : {
+            ok: false,
+            detail: 'not available',
+            fix: 'only needed for rootless use: sysctl user.max_user_namespaces=10000',
+          };
+    },
+  },
+  {
+    name: 'iperf3',
+    level: 'optional',
+    async run() {
+      const version = await toolVersion('iperf3', ['--version']);
+      return version
+        ? { ok: true, detail: version }
+        : {
+            ok: false,
+            detail: 'not found (used by the examples, tests and benchmark)',
+            fix: 'apt-get install iperf3',
+          };
+    },
+  },
+  {
+    name: 'ping',
+    level: 'optional',
+    async run() {
+      const version = await toolVersion('ping', ['-V']);
+      return version
+        ? { ok: true, detail: version }
+        : {
+            ok: false,
+            detail: 'not found (used by the tests and benchmark)',
+            fix: 'apt-get install iputils-ping',
+          };
+    },
+  },
+];
+
+/** Run every check in order; a check whose prerequisites failed is reported, not run. */
+export async function runChecks(
+  filter: (check: Check) => boolean = () => true,
+): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const check of CHECKS.filter(filter)) {
+    const failedNeed = check.needs?.find((need) => results.some((r) => r.name === need && !r.ok));
+    if (failedNeed !== undefined) {
+      results.push({
+        name: check.name,
+        level: check.level,
+        ok: false,
+        detail: `not checked: ${failedNeed} failed`,
+      });
+      continue;
+    }
+    try {
+      results.push({ name: check.name, level: check.level, ...(await check.run()) });
+    } catch (error) {
+      results.push({
+        name: check.name,
+        level: check.level,
+        ok: false,
+        detail: (error as Error).message,
+      });
+    }
+  }
+  return results;
+}
+
+/** The required checks that failed, with their fixes, as advice lines. */
+export function adviceFor(results: CheckResult[]): string[] {
+  return results
+    .filter((r) => r.level === 'required' && !r.ok)
+    .map((r) => `${r.name}: ${r.detail}${r.fix ? ` — fix: ${r.fix}` : ''}`);
+}
+
+/**
+ * Fail fast, before creating anything, when this machine cannot host a lab. Only the
+ * cheap checks run here; the probes that create devices are left to `doctor`.
+ */
+export async function assertLabPossible(): Promise<void> {
+  const cheap = new Set(['linux', 'native core', 'privileges', '/dev/net/tun', 'iproute2']);
+  const results = await runChecks((check) => cheap.has(check.name));
+  const advice = adviceFor(results);
+  if (advice.length > 0) {
+    throw new EnvironmentError('this machine cannot host a qoslab lab', [
+      ...advice,
+      'run `qoslab doctor` for the full picture',
+    ]);
+  }
+}

@@ -1,0 +1,191 @@
+import { NativeLab, type LabCounters } from '../native/index.js';
+import { LabError } from '../errors.js';
+import { ip } from './exec.js';
+import {
+  CLIENT,
+  CLIENT_TUN,
+  LAB_PREFIXES,
+  SERVER,
+  SERVER_TUN,
+  TUN_TXQUEUELEN,
+  type Endpoint,
+} from './addresses.js';
+import { labNames, newRunId, type LabNames } from './names.js';
+import { removeMarker, writeMarker } from './marker.js';
+import {
+  addNamespace,
+  deleteNamespace,
+  killNamespaceProcesses,
+  removeNamespaceFiles,
+  writeNamespaceFiles,
+} from './netns.js';
+import { defaultHostEntries, hostsFile, resolvConf, type HostEntry } from './name-files.js';
+import { assertLabPossible } from './checks.js';
+
+export interface LabOptions {
+  /** Link MTU of both TUNs (default 1500). */
+  mtu?: number;
+  /** Pass GSO super-packets through (IFF_VNET_HDR + TSO); default true. */
+  offload?: boolean;
+  /** Give both namespaces IPv6 addresses and routes (default true). */
+  ipv6?: boolean;
+  /** Extra names for the hosts files of both namespaces. */
+  hosts?: HostEntry[];
+  /** Run id (default: random). Tests pass their own to find their resources. */
+  id?: string;
+}
+
+type Undo = () => Promise<void> | void;
+
+/**
+ * One lab: a client and a server network namespace whose only link is a TUN device each,
+ * joined by the native core's forwarder. `open` builds it step by step and records how
+ * to undo each step, so a failure half-way and `close` both leave nothing behind.
+ */
+export class Lab {
+  readonly names: LabNames;
+  readonly client: Endpoint = CLIENT;
+  readonly server: Endpoint = SERVER;
+  readonly ipv6: boolean;
+  private native: NativeLab | undefined;
+  private readonly undo: Undo[] = [];
+  private closing: Promise<void> | undefined;
+
+  private constructor(names: LabNames, ipv6: boolean) {
+    this.names = names;
+    this.ipv6 = ipv6;
+  }
+
+  static async open(options: LabOptions = {}): Promise<Lab> {
+    await assertLabPossible();
+    const names = labNames(options.id ?? newRunId());
+    const lab = new Lab(names, options.ipv6 ?? true);
+    try {
+      await lab.build(options);
+    } catch (error) {
+      await lab.close();
+      if (error instanceof LabError) throw error;
+      throw new LabError(`could not set up the lab: ${(error as Error).message}`, [
+        'run `qoslab doctor` to check this machine',
+      ]);
+    }
+    return lab;
+  }
+
+  private async build(options: LabOptions): Promise<void> {
+    const { names } = this;
+    const mtu = options.mtu ?? 1500;
+    // The marker comes first: whatever exists after a SIGKILL is then findable by cleanup.
+    writeMarker(names);
+    this.undo.push(() => removeMarker(names.id));
+
+    for (const ns of [names.clientNs, names.serverNs]) {
+      await addNamespace(ns);
+      this.undo.push(async () => {
+        await killNamespaceProcesses(ns);
+        await deleteNamespace(ns);
+      });
+      writeNamespaceFiles(ns, {
+        hosts: hostsFile([...defaultHostEntries(), ...(options.hosts ?? [])], this.ipv6),
+        resolvConf: resolvConf(),
+      });
+      this.undo.push(() => removeNamespaceFiles(ns));
+    }
+
+    this.native = NativeLab.open({
+      clientTun: names.clientTunOutside,
+      serverTun: names.serverTunOutside,
+      mtu,
+      offload: options.offload ?? true,
+      labPrefixes: [...LAB_PREFIXES],
+    });
+    // Closing the fds destroys the (non-persistent) TUNs, wherever they have moved.
+    this.undo.push(() => {
+      this.native?.close();
+      this.native = undefined;
+    });
+
+    await this.configureSide(names.clientNs, names.clientTunOutside, CLIENT_TUN, CLIENT, mtu);
+    await this.configureSide(names.serverNs, names.serverTunOutside, SERVER_TUN, SERVER, mtu);
+  }
+
+  /** Move a TUN into its namespace, address it, and route everything through it. */
+  private async configureSide(
+    ns: string,
+    outside: string,
+    inside: string,
+    address: Endpoint,
+    mtu: number,
+  ): Promise<void> {
+    await ip('link', 'set', 'dev', outside, 'netns', ns);
+    await ip('-n', ns, 'link', 'set', 'dev', outside, 'name', inside);
+    // No link-local address: it would only send router solicitations and MLD reports
+    // that the forwarder drops as not-lab.
+    await ip(
+      '-n',
+      ns,
+      'link',
+      'set',
+      'dev',
+      inside,
+      'mtu',
+      String(mtu),
+      'txqueuelen',
+      String(TUN_TXQUEUELEN),
+      'addrgenmode',
+      'none',
+    );
+    await ip('-n', ns, 'link', 'set', 'dev', 'lo', 'up');
+    await ip('-n', ns, 'addr', 'add', `${address.v4}/32`, 'dev', inside);
+    if (this.ipv6) {
+      await ip('-n', ns, '-6', 'addr', 'add', `${address.v6}/128`, 'dev', inside, 'nodad');
+    }
+    await ip('-n', ns, 'link', 'set', 'dev', inside, 'up');
+    await ip('-n', ns, 'route', 'add', 'default', 'dev', inside);
+    if (this.ipv6) await ip('-n', ns, '-6', 'route', 'add', 'default', 'dev', inside);
+  }
+
+  /** Forwarding counters of the native core (zeros once closed). */
+  counters(): LabCounters | undefined {
+    return this.native?.counters();
+  }
+
+  /** Variables every process started in the lab sees. */
+  env(): Record<string, string> {
+    return {
+      QOSLAB_RUN_ID: this.names.id,
+      QOSLAB_CLIENT_NS: this.names.clientNs,
+      QOSLAB_SERVER_NS: this.names.serverNs,
+      QOSLAB_CLIENT_ADDR: this.client.v4,
+      QOSLAB_SERVER_ADDR: this.server.v4,
+      QOSLAB_CLIENT_ADDR6: this.ipv6 ? this.client.v6 : '',
+      QOSLAB_SERVER_ADDR6: this.ipv6 ? this.server.v6 : '',
+    };
+  }
+
+  /**
+   * Tear everything down in reverse order of creation. Every step runs even when an
+   * earlier one fails; the failures are reported together. Safe to call twice.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.teardown();
+    return this.closing;
+  }
+
+  private async teardown(): Promise<void> {
+    const failures: string[] = [];
+    while (this.undo.length > 0) {
+      const step = this.undo.pop()!;
+      try {
+        await step();
+      } catch (error) {
+        failures.push((error as Error).message);
+      }
+    }
+    if (failures.length > 0) {
+      throw new LabError(`lab ${this.names.id} was not fully removed: ${failures.join('; ')}`, [
+        'run `qoslab cleanup` to remove what is left',
+      ]);
+    }
+  }
+}

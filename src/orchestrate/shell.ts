@@ -1,0 +1,89 @@
+import { ExitCode } from '../errors.js';
+import { catchInterrupts, whenAborted } from './interrupt.js';
+import { Lab, type LabOptions } from './lab.js';
+import { waitForListener } from './listeners.js';
+import { signalGroup, startInNamespace, type Started } from './processes.js';
+
+export interface ShellOptions {
+  /** Program and arguments to run in the client namespace. */
+  command: string[];
+  /** Shell command line to run in the server namespace for the duration. */
+  server?: string;
+  /** How long to wait for the server command to listen before starting the client. */
+  readyTimeoutMs?: number;
+  lab?: LabOptions;
+  out?: NodeJS.WritableStream;
+  err?: NodeJS.WritableStream;
+}
+
+/**
+ * `qoslab shell`: open a lab, run the server command (if any) in the server namespace
+ * and the client command in the client namespace, then remove everything. Returns the
+ * client command's exit code, or 130 when interrupted.
+ */
+export async function runShell(options: ShellOptions): Promise<number> {
+  const out = options.out ?? process.stdout;
+  const err = options.err ?? process.stderr;
+  const interrupts = catchInterrupts(err);
+  let lab: Lab | undefined;
+  let server: Started | undefined;
+  try {
+    lab = await Lab.open(options.lab);
+    if (interrupts.signal.aborted) return ExitCode.interrupted;
+    const env = lab.env();
+
+    if (options.server !== undefined) {
+      const started = startInNamespace({
+        ns: lab.names.serverNs,
+        command: { shell: options.server },
+        env,
+        stdio: { prefix: '[server] ', out, err },
+      });
+      server = started;
+      let serverExit: number | undefined;
+      void started.exited.then((exit) => {
+        serverExit = exit.code;
+        // A server that fails is worth a line; one that finished its job (iperf3 -s -1) is not.
+        if (exit.code !== 0 && !interrupts.signal.aborted) {
+          err.write(`[server] exited with code ${exit.code}\n`);
+        }
+      });
+      const ready = await waitForListener(
+        started.child.pid ?? -1,
+        lab.names.serverNs,
+        options.readyTimeoutMs ?? 10_000,
+        () => serverExit === undefined,
+        interrupts.signal,
+      );
+      if (interrupts.signal.aborted) return ExitCode.interrupted;
+      if (!ready && serverExit === undefined) {
+        err.write('qoslab: the server command is not listening yet; starting the client anyway\n');
+      }
+    }
+
+    const client = startInNamespace({
+      ns: lab.names.clientNs,
+      command: { argv: options.command },
+      env,
+      stdio: 'inherit',
+    });
+    const outcome = await Promise.race([
+      client.exited,
+      whenAborted(interrupts.signal).then(() => undefined),
+    ]);
+    if (outcome === undefined) {
+      // SIGTERM/SIGHUP reach only us; a terminal's Ctrl-C reached the client already.
+      client.child.kill('SIGTERM');
+      return ExitCode.interrupted;
+    }
+    return outcome.code;
+  } finally {
+    if (server !== undefined) signalGroup(server, 'SIGTERM');
+    // close() also ends whatever still runs in the namespaces.
+    try {
+      await lab?.close();
+    } finally {
+      interrupts.dispose();
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { labNames, newRunId, runIdOf } from '../../src/orchestrate/names.js';
+import { hostsFile, defaultHostEntries, resolvConf } from '../../src/orchestrate/name-files.js';
+
+describe('lab names', () => {
+  it('keeps every device name within IFNAMSIZ and carries the ql prefix', () => {
+    const names = labNames(newRunId());
+    for (const name of [
+      names.clientNs,
+      names.serverNs,
+      names.clientTunOutside,
+      names.serverTunOutside,
+    ]) {
+      expect(name.length).toBeLessThanOrEqual(15);
+      expect(name.startsWith('ql')).toBe(true);
+      expect(runIdOf(name)).toBe(names.id);
+    }
+  });
+
+  it('does not claim names that are not a lab run', () => {
+    expect(runIdOf('qlz-1234')).toBeUndefined();
+    expect(runIdOf('eth0')).toBeUndefined();
+    expect(runIdOf('qlc-abcdefg')).toBeUndefined();
+  });
+});
+
+describe('namespace name files', () => {
+  it('resolves server.lab to both families, and only IPv4 without IPv6', () => {
+    const both = hostsFile(defaultHostEntries(), true);
+    expect(both).toMatch(/^198\.19\.0\.1\tserver\.lab server$/m);
+    expect(both).toMatch(/^fd71:6c61:6200:2::1\tserver\.lab server$/m);
+    const v4 = hostsFile(defaultHostEntries(), false);
+    expect(v4).not.toContain('fd71');
+    expect(v4).not.toContain('::1');
+  });
+
+  it('points DNS at loopback only', () => {
+    expect(resolvConf()).toMatch(/^nameserver 127\.0\.0\.1$/m);
+    expect(resolvConf().match(/nameserver/g)).toHaveLength(1);
+  });
+});

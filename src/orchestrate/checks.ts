@@ -1,7 +1,7 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { EnvironmentError } from '../errors.js';
 import { NativeLab, nativeVersion } from '../native/index.js';
-import { exec } from './exec.js';
+import { exec, ExecError } from './exec.js';
 import { addNamespace, deleteNamespace } from './netns.js';
 import { newRunId } from './names.js';
 import { LAB_PREFIXES } from './addresses.js';
@@ -44,12 +44,20 @@ function hasCapability(caps: bigint, bit: number): boolean {
   return ((caps >> BigInt(bit)) & 1n) === 1n;
 }
 
-async function toolVersion(file: string, args: string[]): Promise<string | undefined> {
+/** First line of `file args`, or why it could not be run. */
+async function toolVersion(
+  file: string,
+  args: string[],
+): Promise<{ version?: string; problem?: string }> {
   try {
     const { stdout, stderr } = await exec(file, args, 5000);
-    return (stdout || stderr).split('\n')[0]?.trim();
-  } catch {
-    return undefined;
+    return { version: (stdout || stderr).split('\n')[0]?.trim() };
+  } catch (error) {
+    const stderr = error instanceof ExecError ? error.stderr.trim() : '';
+    if (stderr === '' && /ENOENT/.test((error as Error).message)) return { problem: 'not found' };
+    return {
+      problem: `\`${file} ${args.join(' ')}\` failed: ${stderr || (error as Error).message}`,
+    };
   }
 }
 
@@ -175,12 +183,12 @@ const CHECKS: Check[] = [
     name: 'iproute2',
     level: 'required',
     async run() {
-      const version = await toolVersion('ip', ['-V']);
+      const { version, problem } = await toolVersion('ip', ['-V']);
       return version
         ? { ok: true, detail: version }
         : {
             ok: false,
-            detail: '`ip` not found',
+            detail: `ip: ${problem}`,
             fix: 'install iproute2 (apt-get install iproute2)',
           };
     },
@@ -227,13 +235,13 @@ const CHECKS: Check[] = [
     name: 'iperf3',
     level: 'optional',
     async run() {
-      const version = await toolVersion('iperf3', ['--version']);
+      const { version, problem } = await toolVersion('iperf3', ['--version']);
       return version
         ? { ok: true, detail: version }
         : {
             ok: false,
-            detail: 'not found (used by the examples, tests and benchmark)',
-            fix: 'apt-get install iperf3',
+            detail: `${problem} (used by the examples, tests and benchmark)`,
+            fix: problem === 'not found' ? 'apt-get install iperf3' : undefined,
           };
     },
   },
@@ -241,13 +249,13 @@ const CHECKS: Check[] = [
     name: 'ping',
     level: 'optional',
     async run() {
-      const version = await toolVersion('ping', ['-V']);
+      const { version, problem } = await toolVersion('ping', ['-V']);
       return version
         ? { ok: true, detail: version }
         : {
             ok: false,
-            detail: 'not found (used by the tests and benchmark)',
-            fix: 'apt-get install iputils-ping',
+            detail: `${problem} (used by the tests and benchmark)`,
+            fix: problem === 'not found' ? 'apt-get install iputils-ping' : undefined,
           };
     },
   },

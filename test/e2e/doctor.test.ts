@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CLI, isRoot, qoslab } from '../helpers/cli.js';
 
 /** Run the CLI as `nobody` with no capabilities, to see what an unprivileged user gets. */
-function asNobody(args: string[]) {
+function unprivileged(args: string[]) {
   return spawnSync(
     'setpriv',
     [
@@ -52,7 +52,7 @@ describe.skipIf(!isRoot)('qoslab doctor', () => {
   });
 
   it('fails with exit 3 and a fix when unprivileged', () => {
-    const r = asNobody(['doctor']);
+    const r = unprivileged(['doctor']);
     expect(r.status, r.stderr).toBe(3);
     expect(r.stdout).toMatch(/^FAIL\s+privileges\s+missing CAP_NET_ADMIN, CAP_SYS_ADMIN/m);
     expect(r.stdout).toMatch(/fix: run qoslab as root/);
@@ -60,7 +60,7 @@ describe.skipIf(!isRoot)('qoslab doctor', () => {
   });
 
   it('makes `shell` exit 3 with the same advice and no stack trace when unprivileged', () => {
-    const r = asNobody(['shell', '--', 'true']);
+    const r = unprivileged(['shell', '--', 'true']);
     expect(r.status).toBe(3);
     expect(r.stderr).toContain('qoslab: this machine cannot host a qoslab lab');
     expect(r.stderr).toContain('privileges: missing CAP_NET_ADMIN');

@@ -2,7 +2,10 @@ import yargs from 'yargs';
 import { ExitCode, UsageError } from '../errors.js';
 import { cleanupCommand } from './commands/cleanup.js';
 import { doctorCommand } from './commands/doctor.js';
+import { scenariosCommand } from './commands/scenarios.js';
+import { schemaCommand } from './commands/schema.js';
 import { shellCommand } from './commands/shell.js';
+import { validateCommand } from './commands/validate.js';
 import type { CommandContext } from './context.js';
 import { printError } from './output.js';
 
@@ -19,6 +22,9 @@ export async function main(argv: string[]): Promise<number> {
     )
     .parserConfiguration({ 'populate--': true })
     .command(shellCommand(ctx))
+    .command(validateCommand(ctx))
+    .command(schemaCommand(ctx))
+    .command(scenariosCommand(ctx))
     .command(doctorCommand(ctx))
     .command(cleanupCommand(ctx))
     .demandCommand(1, 'Name a command: qoslab <command> (see qoslab --help)')

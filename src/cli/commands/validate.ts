@@ -1,0 +1,34 @@
+import type { CommandModule } from 'yargs';
+import { ExitCode } from '../../errors.js';
+import { formatProblem } from '../../scenario/errors.js';
+import { validateFiles } from '../../scenario/validate.js';
+import type { CommandContext } from '../context.js';
+
+interface ValidateArgs {
+  files: string[];
+}
+
+export function validateCommand(ctx: CommandContext): CommandModule<object, ValidateArgs> {
+  return {
+    command: 'validate <files..>',
+    describe:
+      'Check scenario files; print every problem as file:line:col, exit 2 if any is invalid',
+    builder: (y) =>
+      y
+        .positional('files', {
+          type: 'string',
+          array: true,
+          demandOption: true,
+          describe: 'Scenario files or library names',
+        })
+        .example('$0 validate scenarios/*.yaml', 'check the whole library'),
+    handler: async (args) => {
+      const results = await validateFiles(args.files.map(String));
+      for (const r of results) {
+        if (r.problems.length === 0) ctx.out.write(`ok  ${r.file}\n`);
+        else for (const p of r.problems) ctx.out.write(`${formatProblem(p)}\n`);
+      }
+      ctx.exitCode = results.some((r) => r.problems.length > 0) ? ExitCode.usage : ExitCode.ok;
+    },
+  };
+}

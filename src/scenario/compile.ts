@@ -1,0 +1,367 @@
+/**
+ * Scenario → CompiledConfig: names resolved, defaults filled, every object built with a
+ * fixed key order so the JSON is byte-for-byte stable (golden tests, cache keys).
+ */
+import { resolve } from 'node:path';
+import type {
+  CompiledAction,
+  CompiledConfig,
+  CompiledHost,
+  CompiledLink,
+  CompiledMatcher,
+  CompiledPolicy,
+  CompiledTimelineEntry,
+  CompiledWorkload,
+  Direction,
+  PortRange,
+} from './compiled.js';
+import {
+  BUILTIN_HOST,
+  BUILTIN_HOST_NAMES,
+  DEFAULTS,
+  FIRST_HOST_ADDRESS,
+  FIRST_HOST_ADDRESS6,
+  PROTOCOL_DEFAULTS,
+  SERVER_ADDRESS,
+  SERVER_ADDRESS6,
+} from './defaults.js';
+import type { Scenario, ScenarioAction, ScenarioLink, ScenarioMatcher } from './schema.js';
+import { mergePortRanges, type QueueLimit } from './units.js';
+
+export interface CompileOptions {
+  /** Name when the scenario has none (the file name without extension). */
+  name?: string;
+  /** Folder trace paths are resolved against; without it they stay as written. */
+  baseDir?: string;
+}
+
+export function compileScenario(s: Scenario, options: CompileOptions = {}): CompiledConfig {
+  const ipv6 = s.network?.ipv6 ?? DEFAULTS.ipv6;
+  const durationNs = s.duration ?? DEFAULTS.durationNs;
+  const file = (f: string) => (options.baseDir === undefined ? f : resolve(options.baseDir, f));
+  const hosts = compileHosts(s, ipv6);
+  const hostByName = new Map(hosts.map((h) => [h.name, h]));
+  const policyNames = Object.keys(s.policies ?? {});
+  return {
+    format: 1,
+    name: s.name ?? options.name ?? 'scenario',
+    seed: s.seed ?? DEFAULTS.seed,
+    duration_ns: durationNs,
+    network: {
+      mtu: s.network?.mtu ?? DEFAULTS.mtu,
+      ipv6,
+      uplink: compileLink(s.network?.uplink, file),
+      downlink: compileLink(s.network?.downlink, file),
+    },
+    hosts,
+    classes: Object.entries(s.classes ?? {}).map(([name, spec]) => ({
+      name,
+      any_of: (Array.isArray(spec) ? spec : [spec]).map((m) => compileMatcher(m, hostByName)),
+    })),
+    policies: Object.entries(s.policies ?? {}).map(([name, p]): CompiledPolicy => ({
+      name,
+      classes: many(p.match?.class),
+      except_classes: many(p.match?.except),
+      proto: p.match?.proto ?? null,
+      direction: p.match?.direction ?? 'both',
+      idle_timeout_ns: p.state?.['idle-timeout'] ?? null,
+      actions: p.actions.map((a) => compileAction(a, file)),
+    })),
+    timeline: compileTimeline(s, policyNames),
+    workloads: (s.workloads ?? []).map((w) =>
+      compileWorkload(w, hostByName.get(w.host)!, durationNs),
+    ),
+    expect: (s.expect ?? []).map((x) => ({
+      text: x.text,
+      workload: x.workload,
+      metric: x.metric,
+      op: x.op,
+      value: x.value,
+      kind: x.kind,
+      phase: x.phase,
+    })),
+  };
+}
+
+function many<T>(v: T | T[] | undefined): T[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+function queue(q: QueueLimit | undefined) {
+  return {
+    queue_bytes: q !== undefined && 'bytes' in q ? q.bytes : null,
+    queue_packets: q !== undefined && 'packets' in q ? q.packets : null,
+  };
+}
+
+function compileLink(l: ScenarioLink | undefined, file: (f: string) => string): CompiledLink {
+  return {
+    rate_bps: l?.rate ?? null,
+    trace_file: l?.trace === undefined ? null : file(l.trace),
+    delay_ns: l?.delay ?? 0,
+    jitter_ns: l?.jitter ?? 0,
+    loss: l?.loss ?? 0,
+    ...queue(l?.queue),
+    aqm: l?.aqm ?? 'droptail',
+  };
+}
+
+// ---- addresses ---------------------------------------------------------------------
+
+const ipv4ToInt = (a: string) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+const intToIpv4 = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+
+/** Canonical text of an IPv6 address (RFC 5952), so "taken" comparisons are exact. */
+function canonical6(a: string): string {
+  return new URL(`http://[${a}]/`).hostname.slice(1, -1);
+}
+
+function compileHosts(s: Scenario, ipv6: boolean): CompiledHost[] {
+  const entries = Object.entries(s.hosts ?? {});
+  const taken4 = new Set([
+    SERVER_ADDRESS,
+    ...entries.flatMap(([, h]) => (h.address ? [h.address] : [])),
+  ]);
+  const taken6 = new Set([
+    SERVER_ADDRESS6,
+    ...entries.flatMap(([, h]) => (h.address6 ? [canonical6(h.address6)] : [])),
+  ]);
+  let next4 = ipv4ToInt(FIRST_HOST_ADDRESS);
+  // The interface identifier counts up in hex from ::101 within the /64.
+  const prefix6 = FIRST_HOST_ADDRESS6.slice(0, FIRST_HOST_ADDRESS6.lastIndexOf(':') + 1);
+  let next6 = parseInt(FIRST_HOST_ADDRESS6.slice(prefix6.length), 16);
+  const alloc4 = () => {
+    // Skip .0 and .255 so no host looks like a network or broadcast address.
+    while (taken4.has(intToIpv4(next4)) || next4 % 256 === 0 || next4 % 256 === 255) next4++;
+    const a = intToIpv4(next4++);
+    taken4.add(a);
+    return a;
+  };
+  const alloc6 = () => {
+    while (taken6.has(prefix6 + next6.toString(16))) next6++;
+    const a = prefix6 + (next6++).toString(16);
+    taken6.add(a);
+    return a;
+  };
+  const builtin: CompiledHost = {
+    name: BUILTIN_HOST,
+    names: [...BUILTIN_HOST_NAMES],
+    address: SERVER_ADDRESS,
+    address6: ipv6 ? SERVER_ADDRESS6 : null,
+  };
+  return [
+    builtin,
+    ...entries.map(([name, h]) => ({
+      name,
+      names: h.names.map((n) => n.toLowerCase()),
+      address: h.address ?? alloc4(),
+      address6: ipv6 ? (h.address6 !== undefined ? canonical6(h.address6) : alloc6()) : null,
+    })),
+  ];
+}
+
+// ---- classes -----------------------------------------------------------------------
+
+function ports(p: [number, number] | [number, number][] | undefined): PortRange[] | null {
+  if (p === undefined) return null;
+  // A single range is a 2-tuple of numbers; a list is a list of tuples.
+  const list = typeof p[0] === 'number' ? [p as [number, number]] : (p as [number, number][]);
+  return mergePortRanges(list);
+}
+
+function compileMatcher(m: ScenarioMatcher, hosts: Map<string, CompiledHost>): CompiledMatcher {
+  const hostPrefixes =
+    m.hosts === undefined
+      ? null
+      : many(m.hosts).flatMap((name) => {
+          const h = hosts.get(name)!;
+          return h.address6 === null
+            ? [`${h.address}/32`]
+            : [`${h.address}/32`, `${h.address6}/128`];
+        });
+  return {
+    sni: m.sni === undefined ? null : many(m.sni).map((g) => g.toLowerCase()),
+    hosts: hostPrefixes,
+    cidr: m.cidr === undefined ? null : many(m.cidr),
+    tcp_ports: ports(m['tcp-ports']),
+    udp_ports: ports(m['udp-ports']),
+    proto: m.proto === undefined ? null : many(m.proto),
+    quic:
+      m.quic === undefined
+        ? null
+        : m.quic === true
+          ? { version: null, min_size_bytes: null }
+          : { version: m.quic.version ?? null, min_size_bytes: m.quic['min-size'] ?? null },
+    stun: m.stun === true,
+    payload:
+      m.payload === undefined
+        ? null
+        : { offset: m.payload.offset, hex: m.payload.hex.toLowerCase() },
+    inspect_packets: m.inspect?.packets ?? DEFAULTS.inspectPackets,
+    reassembly: m.inspect?.reassembly ?? DEFAULTS.reassembly,
+    initiator: m.initiator ?? DEFAULTS.initiator,
+  };
+}
+
+// ---- actions -----------------------------------------------------------------------
+
+const SCOPE_ORDER = ['client-ip', 'server-ip', 'server-port'] as const;
+
+function compileAction(a: ScenarioAction, file: (f: string) => string): CompiledAction {
+  const [kind, raw] = Object.entries(a)[0]! as [keyof ScenarioAction, unknown];
+  const direction = ((raw as { direction?: Direction } | null)?.direction ?? 'both') as Direction;
+  switch (kind) {
+    case 'delay': {
+      const p = a.delay!;
+      return {
+        type: 'delay',
+        direction,
+        time_ns: p.time,
+        jitter_ns: p.jitter ?? 0,
+        distribution: p.distribution ?? 'uniform',
+        correlation: p.correlation ?? 0,
+        reorder: p.reorder ?? false,
+      };
+    }
+    case 'loss': {
+      const p = a.loss!;
+      return p.model === 'gilbert-elliott'
+        ? { type: 'gilbert-elliott', direction, p: p.p!, r: p.r!, h: p.h ?? 0, k: p.k ?? 1 }
+        : { type: 'loss', direction, rate: p.rate! };
+    }
+    case 'rate': {
+      const p = a.rate!;
+      return {
+        type: 'rate',
+        direction,
+        rate_bps: p.rate,
+        ...queue(p.queue),
+        aqm: p.aqm ?? 'droptail',
+      };
+    }
+    case 'police':
+      return { type: 'police', direction, rate_bps: a.police!.rate, burst_bytes: a.police!.burst };
+    case 'duplicate':
+      return { type: 'duplicate', direction, rate: a.duplicate!.rate };
+    case 'corrupt':
+      return { type: 'corrupt', direction, rate: a.corrupt!.rate };
+    case 'reorder':
+      return { type: 'reorder', direction, rate: a.reorder!.rate, gap: a.reorder!.gap ?? 1 };
+    case 'blackhole':
+      return { type: 'blackhole', direction };
+    case 'drop-after': {
+      const p = a['drop-after']!;
+      return {
+        type: 'drop-after',
+        direction,
+        bytes: p.bytes ?? null,
+        packets: p.packets ?? null,
+        time_ns: p.time ?? null,
+      };
+    }
+    case 'reset': {
+      const p = a.reset ?? {};
+      return {
+        type: 'reset',
+        direction,
+        after_bytes: p['after-bytes'] ?? null,
+        to: p.to ?? 'both',
+      };
+    }
+    case 'penalty': {
+      const p = a.penalty!;
+      return {
+        type: 'penalty',
+        direction,
+        scope: SCOPE_ORDER.filter((s) => p.scope.includes(s)).map(
+          (s) => s.replace('-', '_') as 'client_ip' | 'server_ip' | 'server_port',
+        ),
+        duration_ns: p.duration,
+        probability: p.probability ?? 1,
+      };
+    }
+    case 'trigger':
+      return {
+        type: 'trigger',
+        direction,
+        delay_ns: a.trigger!.delay ?? 0,
+        probability: a.trigger!.probability ?? 1,
+      };
+    case 'trace':
+      return { type: 'trace', direction, file: file(a.trace!.file) };
+  }
+}
+
+// ---- timeline and workloads ----------------------------------------------------------
+
+function compileTimeline(s: Scenario, policyNames: string[]): CompiledTimelineEntry[] {
+  if (s.timeline === undefined) {
+    return [
+      {
+        at_ns: 0,
+        phase: DEFAULTS.phase,
+        enable: [...policyNames],
+        disable: [],
+        active: [...policyNames],
+      },
+    ];
+  }
+  const active = new Set<string>();
+  return s.timeline.map((e) => {
+    const enable = many(e.enable);
+    const disable = many(e.disable);
+    for (const p of enable) active.add(p);
+    for (const p of disable) active.delete(p);
+    return {
+      at_ns: e.at,
+      phase: e.phase,
+      enable,
+      disable,
+      active: policyNames.filter((p) => active.has(p)),
+    };
+  });
+}
+
+type ScenarioWorkload = NonNullable<Scenario['workloads']>[number];
+
+function compileWorkload(
+  w: ScenarioWorkload,
+  host: CompiledHost,
+  durationNs: number,
+): CompiledWorkload {
+  const voice = w.protocol === 'udp-voice';
+  const codec = voice ? (w.codec ?? DEFAULTS.codec) : null;
+  const frame = voice ? (w.frame ?? DEFAULTS.voiceFrameNs) : null;
+  // Payload per frame: G.711 is 64 kbit/s; Opus at a typical 32 kbit/s VoIP setting.
+  const voiceSize =
+    frame === null ? 0 : Math.round(((codec === 'g711' ? 64_000 : 32_000) / 8) * (frame / 1e9));
+  const defaults = PROTOCOL_DEFAULTS[w.protocol]!;
+  const interval =
+    w.rate !== undefined ? null : (w.every ?? (voice ? frame! : DEFAULTS.workloadIntervalNs));
+  return {
+    name: w.name,
+    host: host.name,
+    server_name: host.names[0] ?? host.name,
+    address: host.address,
+    address6: host.address6,
+    protocol: w.protocol,
+    port: w.port ?? defaults.port,
+    tls: w.tls ?? defaults.tls,
+    interval_ns: interval,
+    rate_bps: w.rate ?? null,
+    size_bytes:
+      w.size ??
+      (voice
+        ? voiceSize
+        : w.protocol === 'bulk'
+          ? DEFAULTS.bulkSizeBytes
+          : DEFAULTS.messageSizeBytes),
+    deadline_ns: w.deadline ?? DEFAULTS.deadlineNs,
+    direction: w.direction ?? (w.protocol === 'bulk' ? 'down' : 'both'),
+    connections: w.connections ?? 1,
+    start_ns: w.start ?? 0,
+    stop_ns: w.stop ?? durationNs,
+    codec,
+    frame_ns: frame,
+  };
+}

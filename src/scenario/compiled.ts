@@ -1,0 +1,343 @@
+/**
+ * The compiled configuration: what the Rust core (and the orchestrator) receive for a
+ * scenario. Plain JSON, every unit resolved, every name resolved, every default filled
+ * in: a reader needs no knowledge of the scenario format.
+ *
+ * Conventions, for the Rust parser (serde):
+ * - Keys are snake_case. Numbers are JSON numbers; all are integers except the
+ *   probabilities (`f64` in 0..=1) and `CompiledExpectation.value`. Integers fit in 2^53.
+ * - Units are in the key name: `_bps` bits per second, `_bytes` bytes, `_ns` nanoseconds.
+ * - `null` means "not set" where the doc says so; no key is ever omitted.
+ * - Tagged unions carry `"type"` (`#[serde(tag = "type", rename_all = "kebab-case")]`).
+ * - Lists keep the scenario's order unless the doc says otherwise; the output is
+ *   deterministic (same scenario, same bytes).
+ * - Directions: `up` is client→server, `down` is server→client.
+ */
+
+export const COMPILED_FORMAT = 1;
+
+export type Direction = 'up' | 'down' | 'both';
+/** An inclusive port range `[low, high]`, 1..=65535. Lists are sorted and merged. */
+export type PortRange = [number, number];
+
+export interface CompiledConfig {
+  /** Format version of this object; bumped on any incompatible change. Always 1. */
+  format: 1;
+  /** Scenario name (the file's `name`, else its file name without extension). */
+  name: string;
+  /** Seed of every random stage (loss, jitter, probabilities); default 1. */
+  seed: number;
+  /** Length of the run in ns; default 60 s. */
+  duration_ns: number;
+  network: CompiledNetwork;
+  /** Server-side hosts; the built-in `server` first, then the scenario's in its order. */
+  hosts: CompiledHost[];
+  /** Flow classes in the scenario's order. A flow is tested against every class (it may belong to several); the result is final after `inspect_packets`. */
+  classes: CompiledClass[];
+  /** Policies in the scenario's order; the core applies every active matching policy in this order. */
+  policies: CompiledPolicy[];
+  /** Instants at which the set of active policies changes; sorted by `at_ns`. */
+  timeline: CompiledTimelineEntry[];
+  /** For the orchestrator's workload agents; the core may ignore it. */
+  workloads: CompiledWorkload[];
+  /** For the orchestrator's checks after the run; the core may ignore it. */
+  expect: CompiledExpectation[];
+}
+
+export interface CompiledNetwork {
+  /** Link MTU in bytes; default 1500. */
+  mtu: number;
+  /** Whether the lab has IPv6 too; default true. When false every `address6` is null. */
+  ipv6: boolean;
+  /** Client→server link. */
+  uplink: CompiledLink;
+  /** Server→client link. */
+  downlink: CompiledLink;
+}
+
+export interface CompiledLink {
+  /** Bottleneck rate; null: unlimited (no rate queue), or the trace decides. */
+  rate_bps: number | null;
+  /** mahimahi delivery-opportunity trace (path as written, or resolved against the scenario's folder); null: none. Replaces rate. */
+  trace_file: string | null;
+  /** One-way base delay; 0 by default. */
+  delay_ns: number;
+  /** Delay jitter (uniform ±); 0 by default. */
+  jitter_ns: number;
+  /** Random loss probability 0..=1; 0 by default. */
+  loss: number;
+  /** Rate-queue limit in bytes; null if unlimited or limited in packets. */
+  queue_bytes: number | null;
+  /** Rate-queue limit in packets; null if unlimited or limited in bytes. */
+  queue_packets: number | null;
+  /** Queue discipline; default droptail. */
+  aqm: 'droptail' | 'codel';
+}
+
+export interface CompiledHost {
+  /** Host name from the scenario (`server` is the built-in lab server). */
+  name: string;
+  /** DNS names resolving to the host inside the lab, lowercased, as written order. */
+  names: string[];
+  /** IPv4 address: as given, else allocated from 198.19.1.1 upwards in host order (skipping taken ones). */
+  address: string;
+  /** IPv6 address: as given, else allocated from fd71:6c61:6200:2::101 upwards; null when ipv6 is false. */
+  address6: string | null;
+}
+
+export interface CompiledClass {
+  name: string;
+  /** The class holds for a flow if ANY matcher holds. */
+  any_of: CompiledMatcher[];
+}
+
+/**
+ * A matcher holds if ALL its non-null conditions hold. Inside a condition the list
+ * entries are alternatives (any one suffices).
+ */
+export interface CompiledMatcher {
+  /** Globs over the TLS ClientHello (or QUIC Initial) SNI, lowercased; `*` matches any run of characters (also empty, also dots). Null: SNI not examined. */
+  sni: string[] | null;
+  /** Server address prefixes derived from `hosts` (each host's /32 and /128). Null: not examined. */
+  hosts: string[] | null;
+  /** Server address prefixes as written (`a.b.c.d/n`, IPv6 `/n`). Null: not examined. */
+  cidr: string[] | null;
+  /** The flow is TCP and its server port is in one of these ranges. Null: not examined. */
+  tcp_ports: PortRange[] | null;
+  /** The flow is UDP and its server port is in one of these ranges. Null: not examined. */
+  udp_ports: PortRange[] | null;
+  /** The flow's protocol is one of these. Null: any. */
+  proto: ('tcp' | 'udp' | 'icmp')[] | null;
+  /** The flow's first client datagram is a QUIC long-header Initial. Null: not examined. */
+  quic: CompiledQuic | null;
+  /** True: a packet of the flow is a STUN message (magic cookie 0x2112A442 at offset 4). False: not examined. */
+  stun: boolean;
+  /** Bytes at an offset of the first payload. Null: not examined. */
+  payload: { offset: number; hex: string } | null;
+  /**
+   * Payload packets per direction examined before a non-match is final; default 1. A match
+   * is decided as soon as the conditions hold, and the policy's actions see packets from
+   * that one on (the packet that completed the match included).
+   */
+  inspect_packets: number;
+  /** `none`: a ClientHello split across segments is not read (2021 TSPU throttler); `segments`: reassembled. Default `none`. */
+  reassembly: 'none' | 'segments';
+  /** `client` (default): only flows opened by the client side are classified; `any`: both. */
+  initiator: 'client' | 'any';
+}
+
+export interface CompiledQuic {
+  /** Required QUIC version (bytes 1..5 of the long header, big-endian), e.g. 1; null: any version. */
+  version: number | null;
+  /** Minimum UDP payload size in bytes; null: any size. */
+  min_size_bytes: number | null;
+}
+
+export interface CompiledPolicy {
+  name: string;
+  /** Class names; the policy applies to flows of any of them. Empty: every flow. */
+  classes: string[];
+  /** Class names whose flows are exempt even if they match `classes` (allowlists). Empty: none. */
+  except_classes: string[];
+  /** Only flows of this protocol; null: any. */
+  proto: 'tcp' | 'udp' | 'icmp' | null;
+  /** Packet direction the policy sees; default both. */
+  direction: Direction;
+  /** How long an idle classified flow keeps its state (and its policy); null: the core's flow idle timeout. */
+  idle_timeout_ns: number | null;
+  /** Applied in order to each packet that passes the previous ones. */
+  actions: CompiledAction[];
+}
+
+/** Fields every action has. */
+interface ActionBase {
+  /** Packet direction the action applies to; other packets pass it untouched. Default both. */
+  direction: Direction;
+}
+
+export type CompiledAction =
+  | DelayAction
+  | LossAction
+  | GilbertElliottAction
+  | RateAction
+  | PoliceAction
+  | DuplicateAction
+  | CorruptAction
+  | ReorderAction
+  | BlackholeAction
+  | DropAfterAction
+  | ResetAction
+  | PenaltyAction
+  | TriggerAction
+  | TraceAction;
+
+export interface DelayAction extends ActionBase {
+  type: 'delay';
+  time_ns: number;
+  /** Default 0. */
+  jitter_ns: number;
+  /** Jitter distribution; default uniform. */
+  distribution: 'uniform' | 'normal' | 'pareto' | 'paretonormal';
+  /** Correlation of successive jitter values 0..=1; default 0. */
+  correlation: number;
+  /** Whether jitter may reorder packets; default false (packets keep their order). */
+  reorder: boolean;
+}
+/** Independent random loss. */
+export interface LossAction extends ActionBase {
+  type: 'loss';
+  /** Loss probability 0..=1. */
+  rate: number;
+}
+/** Gilbert–Elliott two-state loss, as netem `loss gemodel p r 1-h 1-k`. */
+export interface GilbertElliottAction extends ActionBase {
+  type: 'gilbert-elliott';
+  /** P(good → bad) per packet. */
+  p: number;
+  /** P(bad → good) per packet. */
+  r: number;
+  /** P(packet delivered | bad state); default 0. */
+  h: number;
+  /** P(packet delivered | good state); default 1. */
+  k: number;
+}
+/** Shaper: packets over the rate wait in a queue. */
+export interface RateAction extends ActionBase {
+  type: 'rate';
+  rate_bps: number;
+  /** Queue limit in bytes; null: in packets or unlimited. */
+  queue_bytes: number | null;
+  /** Queue limit in packets; null: in bytes or unlimited. */
+  queue_packets: number | null;
+  /** Default droptail. */
+  aqm: 'droptail' | 'codel';
+}
+/** Token bucket per direction (and per flow); packets without tokens are dropped. */
+export interface PoliceAction extends ActionBase {
+  type: 'police';
+  rate_bps: number;
+  /** Bucket depth, > 0. The bucket starts full. */
+  burst_bytes: number;
+}
+export interface DuplicateAction extends ActionBase {
+  type: 'duplicate';
+  /** Probability a packet is sent twice. */
+  rate: number;
+}
+export interface CorruptAction extends ActionBase {
+  type: 'corrupt';
+  /** Probability a packet gets one random bit flipped. */
+  rate: number;
+}
+export interface ReorderAction extends ActionBase {
+  type: 'reorder';
+  /** Probability a packet is sent ahead of the queued ones. */
+  rate: number;
+  /** Reorder at most every `gap`-th packet (netem `gap`); default 1 (any packet). */
+  gap: number;
+}
+export interface BlackholeAction extends ActionBase {
+  type: 'blackhole';
+}
+/** Per flow: pass the first bytes/packets (or for a time), drop the rest. The first limit reached wins. */
+export interface DropAfterAction extends ActionBase {
+  type: 'drop-after';
+  /** Bytes of IP payload counted over the packets this action sees (both directions summed when `direction` is both); null: not limited by bytes. */
+  bytes: number | null;
+  /** Packets counted like `bytes`; null: not limited by packets. */
+  packets: number | null;
+  /** Time since the flow's first packet; null: not limited by time. */
+  time_ns: number | null;
+}
+/** Inject TCP RSTs, then drop the flow. */
+export interface ResetAction extends ActionBase {
+  type: 'reset';
+  /** Bytes of the flow (in `direction`) let through before the reset; null: reset on match (the first packet). */
+  after_bytes: number | null;
+  /** Which end(s) get a RST; default both. */
+  to: 'client' | 'server' | 'both';
+}
+/** Once a flow reaches this action, later flows sharing the scope are dropped for a while. */
+export interface PenaltyAction extends ActionBase {
+  type: 'penalty';
+  /** Fields that identify "the same" later flows; sorted, deduplicated. */
+  scope: ('client_ip' | 'server_ip' | 'server_port')[];
+  duration_ns: number;
+  /** Fraction of the later flows that are dropped; default 1. */
+  probability: number;
+}
+/** Always the first action if present: the following actions start after `delay_ns`, for a `probability` fraction of flows. */
+export interface TriggerAction extends ActionBase {
+  type: 'trigger';
+  /** Default 0. */
+  delay_ns: number;
+  /** Default 1. Decided once per flow from the seeded RNG. */
+  probability: number;
+}
+export interface TraceAction extends ActionBase {
+  type: 'trace';
+  /** mahimahi delivery-opportunity trace path (as written, or resolved against the scenario's folder). */
+  file: string;
+}
+
+export interface CompiledTimelineEntry {
+  at_ns: number;
+  phase: string;
+  /** Policies switched on at this instant, as written. */
+  enable: string[];
+  /** Policies switched off at this instant, as written. */
+  disable: string[];
+  /** All policies in force from this instant on, in policy order: the core can just load this set. */
+  active: string[];
+}
+
+export interface CompiledWorkload {
+  name: string;
+  /** The host's name, with its addresses repeated so agents need no lookup. */
+  host: string;
+  /** First DNS name of the host (what TLS SNI and Host carry); the host name itself when it has none. */
+  server_name: string;
+  address: string;
+  address6: string | null;
+  protocol:
+    'websocket' | 'http2' | 'http3' | 'longpoll' | 'mqtt' | 'tcp-framed' | 'udp-voice' | 'bulk';
+  /** Server port; default per protocol (443; mqtt 8883; udp-voice 3478). */
+  port: number;
+  /** Default true, except tcp-framed and udp-voice. */
+  tls: boolean;
+  /** Interval between messages; null when `rate_bps` is set. Default 1 s (udp-voice: the frame). */
+  interval_ns: number | null;
+  /** Offered load instead of an interval; null when `interval_ns` is set. */
+  rate_bps: number | null;
+  /** Message size (bulk: object size). Default 200 B; bulk 1 MB; udp-voice by codec (opus 80 B, g711 160 B per 20 ms). */
+  size_bytes: number;
+  /** A message later than this counts as not delivered; default 5 s. */
+  deadline_ns: number;
+  /** Default both; bulk default down. */
+  direction: Direction;
+  /** Default 1. */
+  connections: number;
+  /** Default 0. */
+  start_ns: number;
+  /** Default the run's duration. */
+  stop_ns: number;
+  /** udp-voice only, else null. Default opus. */
+  codec: 'opus' | 'g711' | null;
+  /** udp-voice only, else null. Default 20 ms. */
+  frame_ns: number | null;
+}
+
+export interface CompiledExpectation {
+  /** The line as written. */
+  text: string;
+  workload: string;
+  /** One of delivery, latency.p50|p90|p95|p99|max, goodput, connect.p50, loss, jitter, mos, reconnects. */
+  metric: string;
+  op: '<' | '<=' | '>' | '>=' | '==';
+  /** In the metric's unit: `kind` says which. */
+  value: number;
+  /** ratio 0..=1, duration ns, rate bits/s, score (MOS), count. */
+  kind: 'ratio' | 'duration' | 'rate' | 'score' | 'count';
+  /** Null: over the whole run. */
+  phase: string | null;
+}

@@ -1,0 +1,109 @@
+/**
+ * The `expect` mini-language: `<workload>.<metric> <op> <value> [during <phase>]`.
+ * The value's unit depends on the metric, so "latency.p95 > 99%" is caught here rather
+ * than after a minute-long run.
+ */
+import { didYouMean } from './suggest.js';
+import { parseDuration, parseProbability, parseRate, type Parsed } from './units.js';
+
+/** What a metric's value is measured in, which decides how its bound is parsed. */
+export type MetricKind = 'ratio' | 'duration' | 'rate' | 'score' | 'count';
+
+export const METRICS: Readonly<Record<string, MetricKind>> = {
+  delivery: 'ratio',
+  'latency.p50': 'duration',
+  'latency.p90': 'duration',
+  'latency.p95': 'duration',
+  'latency.p99': 'duration',
+  'latency.max': 'duration',
+  goodput: 'rate',
+  'connect.p50': 'duration',
+  loss: 'ratio',
+  jitter: 'duration',
+  mos: 'score',
+  reconnects: 'count',
+};
+
+/** Metrics only a voice workload measures (RTP-like loss, RFC 3550 jitter, E-model MOS). */
+export const VOICE_METRICS: ReadonlySet<string> = new Set(['loss', 'jitter', 'mos']);
+
+export const EXPECT_OPS = ['<', '<=', '>', '>=', '=='] as const;
+export type ExpectOp = (typeof EXPECT_OPS)[number];
+
+export interface Expectation {
+  /** The line as written, to show next to the measured value. */
+  text: string;
+  workload: string;
+  metric: string;
+  op: ExpectOp;
+  /** In the metric's base unit: ratio 0..1, nanoseconds, bits/s, MOS 1..5 or a count. */
+  value: number;
+  kind: MetricKind;
+  /** `null`: over the whole run. */
+  phase: string | null;
+}
+
+const FORM = "'<workload>.<metric> <op> <value> [during <phase>]'";
+const LINE = /^(\S+?)\.(\S+?)\s*(<=|>=|==|<|>)\s*(\S+)(?:\s+(\S+)(?:\s+(\S+))?)?\s*$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+export function parseExpect(text: unknown): Parsed<Expectation> {
+  if (typeof text !== 'string') {
+    return { ok: false, message: `expected a string ${FORM}, found ${typeof text}` };
+  }
+  const m = LINE.exec(text.trim());
+  if (!m) return { ok: false, message: `expected ${FORM}, found '${text}'` };
+  const [, workload, metric, op, rawValue, during, phase] = m as unknown as string[];
+  if (!NAME.test(workload!)) {
+    return { ok: false, message: `'${workload}' is not a workload name in '${text}'` };
+  }
+  const kind = METRICS[metric!];
+  if (kind === undefined) {
+    return {
+      ok: false,
+      message:
+        `unknown metric '${metric}'${didYouMean(metric!, Object.keys(METRICS))}` +
+        ` (metrics: ${Object.keys(METRICS).join(', ')})`,
+    };
+  }
+  if (during !== undefined && (during !== 'during' || phase === undefined)) {
+    return { ok: false, message: `expected 'during <phase>' after the value, found '${text}'` };
+  }
+  const value = parseBound(kind, rawValue!);
+  if (!value.ok) return { ok: false, message: `${metric}: ${value.message}` };
+  return {
+    ok: true,
+    value: {
+      text: text.trim(),
+      workload: workload!,
+      metric: metric!,
+      op: op as ExpectOp,
+      value: value.value,
+      kind,
+      phase: phase ?? null,
+    },
+  };
+}
+
+function parseBound(kind: MetricKind, raw: string): Parsed<number> {
+  switch (kind) {
+    case 'ratio': {
+      const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+      return parseProbability(n);
+    }
+    case 'duration':
+      return parseDuration(raw);
+    case 'rate':
+      return parseRate(raw);
+    case 'score': {
+      const n = Number(raw);
+      return /^\d+(\.\d+)?$/.test(raw) && n >= 1 && n <= 5
+        ? { ok: true, value: n }
+        : { ok: false, message: `expected a MOS from 1 to 5 like 3.6, found '${raw}'` };
+    }
+    case 'count':
+      return /^\d+$/.test(raw)
+        ? { ok: true, value: Number(raw) }
+        : { ok: false, message: `expected a whole number like 3, found '${raw}'` };
+  }
+}

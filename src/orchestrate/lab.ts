@@ -21,13 +21,19 @@ import {
 } from './netns.js';
 import { defaultHostEntries, hostsFile, resolvConf, type HostEntry } from './name-files.js';
 import { assertLabPossible } from './checks.js';
+import type { CompiledConfig } from '../scenario/compiled.js';
 
 export interface LabOptions {
-  /** Link MTU of both TUNs (default 1500). */
+  /**
+   * The compiled scenario: its hosts get addresses in the server namespace and names in
+   * both hosts files, and its network settings (mtu, ipv6) are the lab's defaults.
+   */
+  scenario?: CompiledConfig;
+  /** Link MTU of both TUNs (default: the scenario's, else 1500). */
   mtu?: number;
   /** Pass GSO super-packets through (IFF_VNET_HDR + TSO); default true. */
   offload?: boolean;
-  /** Give both namespaces IPv6 addresses and routes (default true). */
+  /** Give both namespaces IPv6 addresses and routes (default: the scenario's, else true). */
   ipv6?: boolean;
   /** Extra names for the hosts files of both namespaces. */
   hosts?: HostEntry[];
@@ -36,6 +42,13 @@ export interface LabOptions {
 }
 
 type Undo = () => Promise<void> | void;
+
+/** Hosts of a scenario as hosts-file entries (the built-in `server` is already there). */
+function scenarioHostEntries(scenario: CompiledConfig | undefined): HostEntry[] {
+  return (scenario?.hosts ?? [])
+    .filter((h) => h.name !== 'server')
+    .map((h) => ({ names: h.names, v4: h.address, v6: h.address6 ?? undefined }));
+}
 
 /**
  * One lab: a client and a server network namespace whose only link is a TUN device each,
@@ -59,7 +72,7 @@ export class Lab {
   static async open(options: LabOptions = {}): Promise<Lab> {
     await assertLabPossible();
     const names = labNames(options.id ?? newRunId());
-    const lab = new Lab(names, options.ipv6 ?? true);
+    const lab = new Lab(names, options.ipv6 ?? options.scenario?.network.ipv6 ?? true);
     try {
       await lab.build(options);
     } catch (error) {
@@ -74,7 +87,8 @@ export class Lab {
 
   private async build(options: LabOptions): Promise<void> {
     const { names } = this;
-    const mtu = options.mtu ?? 1500;
+    const mtu = options.mtu ?? options.scenario?.network.mtu ?? 1500;
+    const scenarioHosts = scenarioHostEntries(options.scenario);
     // The marker comes first: whatever exists after a SIGKILL is then findable by cleanup.
     writeMarker(names);
     this.undo.push(() => removeMarker(names.id));
@@ -86,7 +100,14 @@ export class Lab {
         await deleteNamespace(ns);
       });
       writeNamespaceFiles(ns, {
-        hosts: hostsFile([...defaultHostEntries(), ...(options.hosts ?? [])], this.ipv6),
+        hosts: hostsFile(
+          [
+            ...defaultHostEntries(),
+            ...scenarioHosts.filter((h) => h.names.length > 0),
+            ...(options.hosts ?? []),
+          ],
+          this.ipv6,
+        ),
         resolvConf: resolvConf(),
       });
       this.undo.push(() => removeNamespaceFiles(ns));
@@ -107,6 +128,26 @@ export class Lab {
 
     await this.configureSide(names.clientNs, names.clientTunOutside, CLIENT_TUN, CLIENT, mtu);
     await this.configureSide(names.serverNs, names.serverTunOutside, SERVER_TUN, SERVER, mtu);
+    // Each scenario host is one more address on the server's TUN, so servers can bind to
+    // it and the classifier sees a distinct destination per app.
+    for (const host of scenarioHosts) {
+      if (host.v4 !== SERVER.v4) {
+        await ip('-n', names.serverNs, 'addr', 'add', `${host.v4}/32`, 'dev', SERVER_TUN);
+      }
+      if (this.ipv6 && host.v6 !== undefined && host.v6 !== SERVER.v6) {
+        await ip(
+          '-n',
+          names.serverNs,
+          '-6',
+          'addr',
+          'add',
+          `${host.v6}/128`,
+          'dev',
+          SERVER_TUN,
+          'nodad',
+        );
+      }
+    }
   }
 
   /** Move a TUN into its namespace, address it, and route everything through it. */
@@ -145,7 +186,20 @@ export class Lab {
     if (this.ipv6) await ip('-n', ns, '-6', 'route', 'add', 'default', 'dev', inside);
   }
 
-  /** Forwarding counters of the native core (zeros once closed). */
+  /**
+   * Replace the set of policies in force (a timeline step). The core swaps it atomically
+   * between two packets.
+   */
+  setActivePolicies(active: string[]): void {
+    // TRANSITIONAL until the shaping core's wrapper lands: then a direct call.
+    const native = this.native as (NativeLab & { setActive?: (a: string[]) => void }) | undefined;
+    if (native?.setActive === undefined) {
+      throw new LabError('this build of the native core cannot switch policies');
+    }
+    native.setActive(active);
+  }
+
+  /** Forwarding counters of the native core (undefined once closed). */
   counters(): LabCounters | undefined {
     return this.native?.counters();
   }

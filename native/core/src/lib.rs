@@ -9,6 +9,8 @@ pub mod forward;
 pub mod json;
 pub mod prefix;
 pub mod realtime;
+pub mod rng;
+pub mod shape;
 pub mod sys;
 pub mod tun;
 pub mod wire;

@@ -1,6 +1,6 @@
-//! Just enough IPv4 and IPv6 to classify a packet: version, addresses, lengths.
-//!
-//! Later issues add protocol, options and extension headers; keep the same shape.
+//! IPv4 and IPv6 headers: version, addresses, lengths, protocol, fragments, and the
+//! IPv6 extension-header chain (walked in `packet.rs`). Mutable views can rewrite the
+//! few fields segmentation and RST forging need.
 
 use super::{Error, Field, Result};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -27,6 +27,11 @@ mod field4 {
     use super::Field;
     pub const VER_IHL: usize = 0;
     pub const LENGTH: Field = 2..4;
+    pub const IDENT: Field = 4..6;
+    pub const FLG_OFF: Field = 6..8;
+    pub const TTL: usize = 8;
+    pub const PROTOCOL: usize = 9;
+    pub const CHECKSUM: Field = 10..12;
     pub const SRC_ADDR: Field = 12..16;
     pub const DST_ADDR: Field = 16..20;
     pub const HEADER_LEN: usize = 20;
@@ -36,6 +41,8 @@ mod field6 {
     use super::Field;
     pub const VER_TC: usize = 0;
     pub const PAYLOAD_LEN: Field = 4..6;
+    pub const NEXT_HEADER: usize = 6;
+    pub const HOP_LIMIT: usize = 7;
     pub const SRC_ADDR: Field = 8..24;
     pub const DST_ADDR: Field = 24..40;
     pub const HEADER_LEN: usize = 40;
@@ -104,6 +111,56 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
         let b = &self.buffer.as_ref()[field4::DST_ADDR];
         Ipv4Addr::new(b[0], b[1], b[2], b[3])
     }
+
+    pub fn ident(&self) -> u16 {
+        be16(self.buffer.as_ref(), field4::IDENT)
+    }
+
+    pub fn protocol(&self) -> u8 {
+        self.buffer.as_ref()[field4::PROTOCOL]
+    }
+
+    pub fn ttl(&self) -> u8 {
+        self.buffer.as_ref()[field4::TTL]
+    }
+
+    pub fn more_frags(&self) -> bool {
+        be16(self.buffer.as_ref(), field4::FLG_OFF) & 0x2000 != 0
+    }
+
+    /// Fragment offset in bytes.
+    pub fn frag_offset(&self) -> usize {
+        usize::from(be16(self.buffer.as_ref(), field4::FLG_OFF) & 0x1fff) * 8
+    }
+
+    /// Part of a fragmented datagram (first or later): its L4 header may be incomplete.
+    pub fn is_fragment(&self) -> bool {
+        self.more_frags() || self.frag_offset() != 0
+    }
+
+    pub fn verify_checksum(&self) -> bool {
+        let h = &self.buffer.as_ref()[..self.header_len()];
+        super::checksum::verify(super::checksum::add(0, h))
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
+    pub fn set_total_len(&mut self, len: u16) {
+        self.buffer.as_mut()[field4::LENGTH].copy_from_slice(&len.to_be_bytes());
+    }
+
+    pub fn set_ident(&mut self, id: u16) {
+        self.buffer.as_mut()[field4::IDENT].copy_from_slice(&id.to_be_bytes());
+    }
+
+    /// Recompute the header checksum after any header change.
+    pub fn fill_checksum(&mut self) {
+        let hl = self.header_len();
+        let b = self.buffer.as_mut();
+        b[field4::CHECKSUM].copy_from_slice(&[0, 0]);
+        let c = super::checksum::finish(super::checksum::add(0, &b[..hl]));
+        b[field4::CHECKSUM].copy_from_slice(&c.to_be_bytes());
+    }
 }
 
 /// A read-only view of an IPv6 fixed header at the start of `buffer`.
@@ -155,6 +212,20 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
         let mut a = [0u8; 16];
         a.copy_from_slice(&self.buffer.as_ref()[field6::DST_ADDR]);
         Ipv6Addr::from(a)
+    }
+
+    pub fn next_header(&self) -> u8 {
+        self.buffer.as_ref()[field6::NEXT_HEADER]
+    }
+
+    pub fn hop_limit(&self) -> u8 {
+        self.buffer.as_ref()[field6::HOP_LIMIT]
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv6Packet<T> {
+    pub fn set_payload_len(&mut self, len: u16) {
+        self.buffer.as_mut()[field6::PAYLOAD_LEN].copy_from_slice(&len.to_be_bytes());
     }
 }
 

@@ -6,7 +6,15 @@
 //! fixtures in the tests at the bottom of each file. Malformed input is an `Error`, never
 //! a panic.
 
+pub mod checksum;
+pub mod icmp;
 pub mod ip;
+pub mod packet;
+pub mod quic;
+pub mod stun;
+pub mod tcp;
+pub mod tls;
+pub mod udp;
 pub mod vnet;
 
 use std::fmt;

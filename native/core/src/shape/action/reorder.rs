@@ -1,0 +1,99 @@
+//! Reordering: with probability `rate` (considered only every `gap`-th packet of the
+//! action), a packet is held back until the flow's next packet in the same direction has
+//! gone ahead of it — the pair swaps — or for at most `MAX_HOLD_NS` if none comes.
+
+use super::{Action, ActionConfig, Build, Cx, Verdict};
+use crate::error::Error;
+use crate::rng::Rng;
+use crate::shape::fields::Fields;
+use crate::shape::Pkt;
+
+/// A held packet is released after this long even without a packet to swap with.
+pub const MAX_HOLD_NS: u64 = 10_000_000;
+
+#[derive(Debug, Clone)]
+struct Config {
+    rate: f64,
+    gap: u64,
+}
+
+pub fn parse(f: &mut Fields<'_>) -> Result<Box<dyn ActionConfig>, Error> {
+    Ok(Box::new(Config {
+        rate: f.prob("rate")?,
+        gap: f.u64("gap")?.max(1),
+    }))
+}
+
+impl ActionConfig for Config {
+    fn type_name(&self) -> &'static str {
+        "reorder"
+    }
+    fn build(&self, b: &Build<'_>) -> Result<Box<dyn Action>, Error> {
+        Ok(Box::new(Reorder {
+            c: self.clone(),
+            rng: Rng::for_stage(b.seed, b.stage),
+            seen: 0,
+            held: Vec::new(),
+        }))
+    }
+}
+
+struct Held {
+    flow_id: u64,
+    /// Release time: the deadline, or "now" once the swap partner passed.
+    release: u64,
+    pkt: Pkt,
+}
+
+struct Reorder {
+    c: Config,
+    rng: Rng,
+    seen: u64,
+    /// Few at a time (one per flow and direction at most), so a Vec scan is cheapest.
+    held: Vec<Held>,
+}
+
+impl Action for Reorder {
+    fn on_packet(&mut self, pkt: &mut Pkt, cx: &mut Cx<'_>) -> Verdict {
+        let id = cx.flow.id;
+        if let Some(h) = self
+            .held
+            .iter_mut()
+            .find(|h| h.flow_id == id && h.pkt.dir == pkt.dir && h.release > cx.now)
+        {
+            // This packet overtakes the held one, which follows right after it.
+            h.release = cx.now;
+            return Verdict::Pass;
+        }
+        self.seen += 1;
+        if !self.seen.is_multiple_of(self.c.gap) || !self.rng.chance(self.c.rate) {
+            return Verdict::Pass;
+        }
+        let taken = std::mem::take(&mut pkt.buf);
+        let mut kept = pkt.clone();
+        kept.buf = taken;
+        self.held.push(Held {
+            flow_id: id,
+            release: cx.now + MAX_HOLD_NS,
+            pkt: kept,
+        });
+        Verdict::Keep
+    }
+
+    fn next_wakeup(&self) -> Option<u64> {
+        self.held.iter().map(|h| h.release).min()
+    }
+
+    fn poll(&mut self, now: u64, out: &mut Vec<Pkt>) {
+        let mut i = 0;
+        while i < self.held.len() {
+            if self.held[i].release <= now {
+                let mut h = self.held.swap_remove(i);
+                h.pkt.stage_at = h.release;
+                out.push(h.pkt);
+            } else {
+                i += 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! The classifier keys other than `sni`: each a small predicate over the flow (static
+//! keys, decided by addresses and ports) or over one payload (payload keys).
+
+use crate::prefix::PrefixSet;
+use crate::shape::compiled::{Proto, QuicSpec};
+use crate::shape::flow::FlowKey;
+use crate::wire::packet::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
+use crate::wire::{quic, stun};
+
+/// `hosts` and `cidr`: the server address is in one of the prefixes.
+pub fn server_in(set: &PrefixSet, key: &FlowKey) -> bool {
+    set.contains(key.server)
+}
+
+/// `tcp_ports` / `udp_ports`: the flow has that protocol and its server port is in a range.
+pub fn port_in(ranges: &[(u16, u16)], proto: u8, key: &FlowKey) -> bool {
+    key.proto == proto
+        && ranges
+            .iter()
+            .any(|&(lo, hi)| (lo..=hi).contains(&key.server_port))
+}
+
+/// `proto` as a bit mask over tcp (1), udp (2), icmp (4).
+pub fn proto_mask(list: &[Proto]) -> u8 {
+    list.iter().fold(0, |m, p| {
+        m | match p {
+            Proto::Tcp => 1,
+            Proto::Udp => 2,
+            Proto::Icmp => 4,
+        }
+    })
+}
+
+pub fn proto_in(mask: u8, proto: u8) -> bool {
+    let bit = match proto {
+        PROTO_TCP => 1,
+        PROTO_UDP => 2,
+        PROTO_ICMP | PROTO_ICMPV6 => 4,
+        _ => 0,
+    };
+    mask & bit != 0
+}
+
+/// `quic`: a long-header Initial of the required version and minimum UDP payload size.
+pub fn quic_initial(spec: &QuicSpec, payload: &[u8]) -> bool {
+    if spec
+        .min_size_bytes
+        .is_some_and(|m| (payload.len() as u64) < m)
+    {
+        return false;
+    }
+    match quic::parse_long_header(payload) {
+        Ok(h) => {
+            h.packet_type == quic::PacketType::Initial
+                && spec.version.is_none_or(|v| v == h.version)
+        }
+        Err(_) => false,
+    }
+}
+
+/// `stun`: a well-formed STUN header with the magic cookie.
+pub fn is_stun(payload: &[u8]) -> bool {
+    stun::parse(payload).is_ok()
+}
+
+/// `payload`: these bytes at this offset.
+pub fn bytes_at(offset: usize, want: &[u8], payload: &[u8]) -> bool {
+    payload.get(offset..offset + want.len()) == Some(want)
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn quic_v1_initial_min_size() {
+        // The TSPU 2022 rule: QUIC v1, UDP payload >= 1001 bytes.
+        let spec = QuicSpec {
+            version: Some(1),
+            min_size_bytes: Some(1001),
+        };
+        assert!(quic_initial(&spec, &quic::build_initial(1, 1200)));
+        assert!(quic_initial(&spec, &quic::build_initial(1, 1001)));
+        assert!(!quic_initial(&spec, &quic::build_initial(1, 1000)));
+        assert!(!quic_initial(
+            &spec,
+            &quic::build_initial(quic::VERSION_2, 1200)
+        ));
+        let any = QuicSpec {
+            version: None,
+            min_size_bytes: None,
+        };
+        assert!(quic_initial(&any, &quic::build_initial(0xff00_001d, 300)));
+        assert!(!quic_initial(&any, &[0x40; 1200])); // short header
+    }
+
+    #[test]
+    fn ports_and_payload() {
+        let k = FlowKey {
+            client: [198, 18, 0, 2].into(),
+            server: [198, 19, 1, 1].into(),
+            client_port: 5000,
+            server_port: 3478,
+            proto: PROTO_UDP,
+        };
+        assert!(port_in(&[(590, 1400), (3478, 3478)], PROTO_UDP, &k));
+        assert!(!port_in(&[(3478, 3478)], PROTO_TCP, &k));
+        assert!(bytes_at(1, &[0, 0, 0, 1], &quic::build_initial(1, 50)));
+        assert!(!bytes_at(100, &[0], &[0; 10]));
+        assert!(is_stun(&stun::build_binding_request()));
+        assert!(proto_in(proto_mask(&[Proto::Icmp]), PROTO_ICMPV6));
+    }
+}

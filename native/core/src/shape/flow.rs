@@ -1,0 +1,349 @@
+//! The flow table: bidirectional 5-tuples keyed from the client's side, with per-direction
+//! counts, the classification state, the latest TCP sequence numbers (for forged RSTs)
+//! and an idle timeout. Bounded: at capacity the least recently seen of a small sample
+//! is evicted (approximate LRU, as Redis does), and the eviction is counted.
+//!
+//! Default idle timeouts: TCP 10 min (the 2021 TSPU throttler forgot idle flows after
+//! ≈10 min), UDP 60 s (the GFW's UDP flow timeout), anything else 30 s. A policy's
+//! `idle_timeout_ns` replaces the default for the flows it applies to (the longest wins).
+
+use super::hash::{self, FxMap};
+use super::packet::Dir;
+use crate::wire::packet::{Parsed, PROTO_TCP, PROTO_UDP};
+use std::net::IpAddr;
+
+pub const TCP_IDLE_NS: u64 = 600_000_000_000;
+pub const UDP_IDLE_NS: u64 = 60_000_000_000;
+pub const OTHER_IDLE_NS: u64 = 30_000_000_000;
+pub const DEFAULT_MAX_FLOWS: usize = 262_144;
+/// Slots examined when choosing a flow to evict.
+const EVICT_SAMPLE: usize = 8;
+/// Slots checked for expiry on every new flow, so dead flows are reclaimed steadily.
+const SWEEP_PER_NEW: usize = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    pub client: IpAddr,
+    pub server: IpAddr,
+    pub client_port: u16,
+    pub server_port: u16,
+    pub proto: u8,
+}
+
+impl FlowKey {
+    /// The key of a packet travelling in `dir` (up: the source is the client).
+    pub fn of(p: &Parsed, dir: Dir) -> FlowKey {
+        match dir {
+            Dir::Up => FlowKey {
+                client: p.src,
+                server: p.dst,
+                client_port: p.src_port,
+                server_port: p.dst_port,
+                proto: p.proto,
+            },
+            Dir::Down => FlowKey {
+                client: p.dst,
+                server: p.src,
+                client_port: p.dst_port,
+                server_port: p.src_port,
+                proto: p.proto,
+            },
+        }
+    }
+}
+
+/// One direction's TCP numbers: the latest segment's seq, the seq after it, its ack.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TcpSide {
+    pub seq: u32,
+    pub next: u32,
+    pub ack: u32,
+    pub seen: bool,
+}
+
+/// A ClientHello being put together from several segments (`reassembly: segments`).
+#[derive(Debug, Clone, Default)]
+pub struct Reassembly {
+    pub dir: Option<Dir>,
+    pub buf: Vec<u8>,
+    pub want: usize,
+    pub next_seq: u32,
+    pub segments: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub key: FlowKey,
+    /// Unique for the table's lifetime; 0 marks a free slot.
+    pub id: u64,
+    pub created: u64,
+    pub last_seen: u64,
+    pub idle_timeout: u64,
+    /// The first packet came from the client side.
+    pub client_opened: bool,
+    /// Still looking at payloads to classify.
+    pub inspecting: bool,
+    pub packets: [u64; 2],
+    pub bytes: [u64; 2],
+    pub payload_packets: [u32; 2],
+    /// Class bits (sticky) and the policies they select (recomputed on change).
+    pub classes: u64,
+    pub policies: u64,
+    pub tcp: [TcpSide; 2],
+    /// Dropped until this time by a penalty (0: not blocked), and which action set it.
+    pub blocked_until: u64,
+    pub blocked_by: u32,
+    /// Forged RSTs were sent: the flow is dead.
+    pub reset: bool,
+    pub reasm: Option<Box<Reassembly>>,
+}
+
+impl Flow {
+    fn new(key: FlowKey, id: u64, now: u64, dir: Dir) -> Flow {
+        Flow {
+            key,
+            id,
+            created: now,
+            last_seen: now,
+            idle_timeout: default_idle(key.proto),
+            client_opened: dir == Dir::Up,
+            inspecting: true,
+            packets: [0; 2],
+            bytes: [0; 2],
+            payload_packets: [0; 2],
+            classes: 0,
+            policies: 0,
+            tcp: [TcpSide::default(); 2],
+            blocked_until: 0,
+            blocked_by: 0,
+            reset: false,
+            reasm: None,
+        }
+    }
+
+    /// Count a packet and remember its TCP numbers. `segments` > 1 for GSO super-packets.
+    pub fn account(&mut self, p: &Parsed, dir: Dir, now: u64, segments: u64) {
+        let d = dir.index();
+        self.last_seen = now;
+        self.packets[d] += segments;
+        self.bytes[d] += p.end as u64;
+        if let Some(t) = p.tcp {
+            let syn_fin = u32::from(t.flags & (crate::wire::tcp::SYN | crate::wire::tcp::FIN) != 0);
+            let next = t
+                .seq
+                .wrapping_add(p.payload_len() as u32)
+                .wrapping_add(syn_fin);
+            let side = &mut self.tcp[d];
+            // Keep the furthest sequence seen (retransmissions do not move it back).
+            if !side.seen || (next.wrapping_sub(side.next) as i32) >= 0 {
+                side.seq = t.seq;
+                side.next = next;
+            }
+            if t.flags & crate::wire::tcp::ACK != 0 {
+                side.ack = t.ack;
+            }
+            side.seen = true;
+        }
+    }
+}
+
+pub fn default_idle(proto: u8) -> u64 {
+    match proto {
+        PROTO_TCP => TCP_IDLE_NS,
+        PROTO_UDP => UDP_IDLE_NS,
+        _ => OTHER_IDLE_NS,
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlowStats {
+    pub created: u64,
+    pub expired: u64,
+    pub evicted: u64,
+}
+
+pub struct FlowTable {
+    map: FxMap<FlowKey, u32>,
+    slots: Vec<Flow>,
+    free: Vec<u32>,
+    max: usize,
+    next_id: u64,
+    cursor: usize,
+    pub stats: FlowStats,
+    /// Ids of flows that ended since the owner last drained this (to drop action state).
+    pub gone: Vec<u64>,
+}
+
+pub enum Lookup {
+    Existing(u32),
+    New(u32),
+}
+
+impl FlowTable {
+    pub fn new(max: usize) -> FlowTable {
+        FlowTable {
+            map: hash::map(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            max: max.max(1),
+            next_id: 1,
+            cursor: 0,
+            stats: FlowStats::default(),
+            gone: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn get(&self, slot: u32) -> &Flow {
+        &self.slots[slot as usize]
+    }
+
+    pub fn get_mut(&mut self, slot: u32) -> &mut Flow {
+        &mut self.slots[slot as usize]
+    }
+
+    /// Whether `slot` still holds the flow with this id.
+    pub fn is_live(&self, slot: u32, id: u64) -> bool {
+        self.slots.get(slot as usize).is_some_and(|f| f.id == id)
+    }
+
+    fn expired(f: &Flow, now: u64) -> bool {
+        f.id != 0 && now.saturating_sub(f.last_seen) > f.idle_timeout
+    }
+
+    fn release(&mut self, slot: u32) {
+        let f = &mut self.slots[slot as usize];
+        self.map.remove(&f.key);
+        self.gone.push(f.id);
+        f.id = 0;
+        f.reasm = None;
+        self.free.push(slot);
+    }
+
+    /// The flow of a packet; a new one (or a fresh one in place of an expired one).
+    pub fn lookup(&mut self, key: FlowKey, dir: Dir, now: u64) -> Lookup {
+        if let Some(&slot) = self.map.get(&key) {
+            if !Self::expired(&self.slots[slot as usize], now) {
+                return Lookup::Existing(slot);
+            }
+            self.stats.expired += 1;
+            self.release(slot);
+        }
+        self.sweep(now, SWEEP_PER_NEW);
+        if self.map.len() >= self.max {
+            self.evict();
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let flow = Flow::new(key, id, now, dir);
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = flow;
+                s
+            }
+            None => {
+                self.slots.push(flow);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.map.insert(key, slot);
+        self.stats.created += 1;
+        Lookup::New(slot)
+    }
+
+    /// Reclaim expired flows among the next `n` slots.
+    pub fn sweep(&mut self, now: u64, n: usize) {
+        for _ in 0..n.min(self.slots.len()) {
+            self.cursor = (self.cursor + 1) % self.slots.len();
+            if Self::expired(&self.slots[self.cursor], now) {
+                self.stats.expired += 1;
+                self.release(self.cursor as u32);
+            }
+        }
+    }
+
+    fn evict(&mut self) {
+        let n = self.slots.len();
+        let mut victim: Option<usize> = None;
+        for i in 0..n.min(EVICT_SAMPLE * 4) {
+            let s = (self.cursor + 1 + i) % n;
+            let f = &self.slots[s];
+            if f.id != 0 && victim.is_none_or(|v| f.last_seen < self.slots[v].last_seen) {
+                victim = Some(s);
+            }
+            if i + 1 >= EVICT_SAMPLE && victim.is_some() {
+                break;
+            }
+        }
+        if let Some(v) = victim {
+            self.cursor = v;
+            self.stats.evicted += 1;
+            self.release(v as u32);
+        }
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn key(port: u16) -> FlowKey {
+        FlowKey {
+            client: [198, 18, 0, 2].into(),
+            server: [198, 19, 1, 1].into(),
+            client_port: port,
+            server_port: 443,
+            proto: PROTO_TCP,
+        }
+    }
+
+    #[test]
+    fn memory_per_flow_is_within_budget() {
+        // The slot plus the index entry (key, slot, one control byte) at hashbrown's 7/8
+        // maximum load.
+        let index = (std::mem::size_of::<(FlowKey, u32)>() + 1) * 8 / 7;
+        let total = std::mem::size_of::<Flow>() + index;
+        assert!(total <= 256, "{total} bytes per flow");
+        let _ = HashMap::<u8, u8>::new();
+    }
+
+    #[test]
+    fn both_directions_find_one_flow_and_idle_flows_expire() {
+        let mut t = FlowTable::new(10);
+        let Lookup::New(a) = t.lookup(key(1), Dir::Up, 0) else {
+            panic!()
+        };
+        assert!(t.get(a).client_opened);
+        assert!(matches!(t.lookup(key(1), Dir::Down, 1), Lookup::Existing(s) if s == a));
+        let id = t.get(a).id;
+        // Idle longer than TCP's timeout: a new flow in its place.
+        assert!(matches!(
+            t.lookup(key(1), Dir::Up, TCP_IDLE_NS + 2),
+            Lookup::New(_)
+        ));
+        assert_eq!(t.stats.expired, 1);
+        assert_eq!(t.gone, vec![id]);
+    }
+
+    #[test]
+    fn bounded_with_counted_eviction_of_the_oldest() {
+        let mut t = FlowTable::new(4);
+        for p in 0..4u16 {
+            t.lookup(key(p), Dir::Up, u64::from(p));
+        }
+        t.lookup(key(100), Dir::Up, 10);
+        assert_eq!(t.len(), 4);
+        assert_eq!(t.stats.evicted, 1);
+        // Port 0 was the least recently seen.
+        assert!(matches!(t.lookup(key(0), Dir::Up, 11), Lookup::New(_)));
+        assert_eq!(t.stats.evicted, 2);
+    }
+}

@@ -1,0 +1,76 @@
+//! The shared last-mile links (`network.uplink` / `network.downlink`): random loss at
+//! entry, then the bottleneck (rate or trace, with its queue and AQM), then propagation
+//! delay with uniform ±jitter. Packets keep their order on a link (a FIFO wire), so
+//! jitter never reorders here; use the `delay` action with `reorder: true` for that.
+
+use super::action::delay::{Distribution, Jitter};
+use super::action::Build;
+use super::compiled::LinkSpec;
+use super::queue::{Bottleneck, Server};
+use super::trace::Trace;
+use super::Reason;
+use crate::error::Error;
+use crate::rng::Rng;
+
+pub struct Link {
+    loss: f64,
+    loss_rng: Rng,
+    queue: Option<Bottleneck>,
+    delay: u64,
+    jitter_ns: u64,
+    jitter: Jitter,
+    last: u64,
+}
+
+impl Link {
+    pub fn new(spec: &LinkSpec, mtu: u32, b: &Build<'_>) -> Result<Link, Error> {
+        let server = match (&spec.trace_file, spec.rate_bps) {
+            (Some(f), _) => Some(Server::trace(Trace::new(&(b.read_trace)(f)?)?)),
+            (None, Some(bps)) => Some(Server::rate(bps)),
+            (None, None) => None,
+        };
+        Ok(Link {
+            loss: spec.loss,
+            loss_rng: Rng::for_stage(b.seed, b.stage),
+            queue: server.map(|s| {
+                Bottleneck::new(
+                    s,
+                    spec.queue_bytes,
+                    spec.queue_packets,
+                    spec.aqm,
+                    u64::from(mtu),
+                )
+            }),
+            delay: spec.delay_ns,
+            jitter_ns: spec.jitter_ns,
+            jitter: Jitter::new(
+                Distribution::Uniform,
+                0.0,
+                Rng::for_stage(b.seed, b.stage + 1),
+            ),
+            last: 0,
+        })
+    }
+
+    /// Nothing to do: packets cross at once, untouched (the fast path).
+    pub fn transparent(&self) -> bool {
+        self.loss == 0.0 && self.queue.is_none() && self.delay == 0 && self.jitter_ns == 0
+    }
+
+    /// Delivery time and time spent queued, or the reason for a drop.
+    pub fn on_packet(&mut self, now: u64, size: u64) -> Result<(u64, u64), Reason> {
+        if self.loss > 0.0 && self.loss_rng.chance(self.loss) {
+            return Err(Reason::Loss);
+        }
+        let served = match &mut self.queue {
+            Some(q) => q.enqueue(now, size)?,
+            None => now,
+        };
+        let t = self
+            .jitter
+            .depart(served, self.delay, self.jitter_ns)
+            .max(self.last);
+        self.last = t;
+        Ok((t, served - now))
+    }
+}

@@ -1,0 +1,639 @@
+//! The pipeline: flow table, classifier, the actions of the active policies, the shared
+//! links, and the time-ordered heap where waiting packets are parked.
+//!
+//! Time is always a value passed in (ns since the run's start). Stage order per packet:
+//! actions by their index in the compiled config (policy order, then action order),
+//! keeping those whose policy applies to the flow, is active, and admits the direction;
+//! then the link of the packet's direction; then emit. A packet parked by an action
+//! resumes with the next applicable action as of its resume time, so a timeline change
+//! takes effect between packets, never inside a stage.
+
+use super::action::{penalty::PenaltyBox, Action, Build, Cx, Verdict};
+use super::classify::Classifier;
+use super::compiled::{Direction, Proto, Scenario};
+use super::flow::{default_idle, Flow, FlowKey, FlowTable, Lookup, DEFAULT_MAX_FLOWS};
+use super::link::Link;
+use super::packet::{Dir, Pkt, Pool, HEADROOM};
+use super::stats::{ClassStats, Names, StageStats, Stats};
+use super::Reason;
+use crate::error::Error;
+use crate::wire::packet::{self, Parsed};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// Packets held inside the pipeline at most (parked, kept, queued); beyond, new packets
+/// are dropped as `overflow`, bounding memory whatever the scenario says.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 200_000;
+
+struct PolicyRt {
+    classes: u64,
+    except: u64,
+    proto: Option<Proto>,
+    direction: Direction,
+    idle_timeout: Option<u64>,
+    /// One past its last action's index.
+    end: usize,
+}
+
+struct ActionRt {
+    policy: usize,
+    direction: Direction,
+    imp: Box<dyn Action>,
+}
+
+pub struct Options {
+    pub max_flows: usize,
+    pub max_in_flight: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            max_flows: DEFAULT_MAX_FLOWS,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+        }
+    }
+}
+
+/// What a prepared packet needs next (see `prepare`).
+pub struct Prepared {
+    pub parsed: Parsed,
+    pub slot: u32,
+    pub flow_id: u64,
+}
+
+pub struct Pipeline {
+    class_names: Vec<String>,
+    policy_names: Vec<String>,
+    action_names: Vec<(usize, usize, &'static str)>,
+    classifier: Classifier,
+    flows: FlowTable,
+    policies: Vec<PolicyRt>,
+    actions: Vec<ActionRt>,
+    active: u64,
+    links: [Link; 2],
+    heap: BinaryHeap<Reverse<(u64, u64, u32)>>,
+    parked: Vec<Option<Pkt>>,
+    parked_free: Vec<u32>,
+    seq: u64,
+    pool: Pool,
+    penalties: PenaltyBox,
+    inject: Vec<Pkt>,
+    work: Vec<Pkt>,
+    polled: Vec<Pkt>,
+    max_in_flight: usize,
+    pub stats: Stats,
+}
+
+fn bit(i: usize) -> u64 {
+    1u64 << i
+}
+
+impl Pipeline {
+    pub fn new(s: &Scenario, opts: Options) -> Result<Pipeline, Error> {
+        Pipeline::with_traces(s, opts, &super::trace::read_file)
+    }
+
+    /// As `new`, reading trace files through `read_trace` (tests use in-memory traces).
+    pub fn with_traces(
+        s: &Scenario,
+        opts: Options,
+        read_trace: &dyn Fn(&str) -> Result<Vec<u64>, Error>,
+    ) -> Result<Pipeline, Error> {
+        let mask = |names: &[String]| {
+            names
+                .iter()
+                .filter_map(|n| s.class_index(n))
+                .fold(0u64, |m, i| m | bit(i))
+        };
+        let mut policies = Vec::new();
+        let mut actions = Vec::new();
+        let mut action_names = Vec::new();
+        for (pi, p) in s.policies.iter().enumerate() {
+            for (ai, a) in p.actions.iter().enumerate() {
+                // Stage ids 1.. for actions (stable: config order); links use 1000000+.
+                let b = Build {
+                    seed: s.seed,
+                    stage: actions.len() as u64 + 1,
+                    read_trace,
+                };
+                let imp = a.config.build(&b).map_err(|e| {
+                    Error::bad_config(format!(
+                        "scenario.policies[{pi}].actions[{ai}]: {}",
+                        e.message()
+                    ))
+                })?;
+                action_names.push((pi, ai, a.config.type_name()));
+                actions.push(ActionRt {
+                    policy: pi,
+                    direction: a.direction,
+                    imp,
+                });
+            }
+            policies.push(PolicyRt {
+                classes: mask(&p.classes),
+                except: mask(&p.except_classes),
+                proto: p.proto,
+                direction: p.direction,
+                idle_timeout: p.idle_timeout_ns,
+                end: actions.len(),
+            });
+        }
+        let link = |spec, stage| {
+            Link::new(
+                spec,
+                s.mtu,
+                &Build {
+                    seed: s.seed,
+                    stage,
+                    read_trace,
+                },
+            )
+        };
+        let links = [
+            link(&s.uplink, 1_000_000).map_err(|e| {
+                Error::bad_config(format!("scenario.network.uplink: {}", e.message()))
+            })?,
+            link(&s.downlink, 2_000_000).map_err(|e| {
+                Error::bad_config(format!("scenario.network.downlink: {}", e.message()))
+            })?,
+        ];
+        let stats = Stats {
+            classes: vec![ClassStats::default(); s.classes.len()],
+            policies: vec![StageStats::default(); policies.len()],
+            actions: vec![StageStats::default(); actions.len()],
+            ..Stats::default()
+        };
+        let mut p = Pipeline {
+            class_names: s.classes.iter().map(|c| c.name.clone()).collect(),
+            policy_names: s.policies.iter().map(|p| p.name.clone()).collect(),
+            action_names,
+            classifier: Classifier::new(&s.classes),
+            flows: FlowTable::new(opts.max_flows),
+            policies,
+            actions,
+            active: 0,
+            links,
+            heap: BinaryHeap::new(),
+            parked: Vec::new(),
+            parked_free: Vec::new(),
+            seq: 0,
+            pool: Pool::default(),
+            penalties: PenaltyBox::new(s.seed),
+            inject: Vec::new(),
+            work: Vec::new(),
+            polled: Vec::new(),
+            max_in_flight: opts.max_in_flight,
+            stats,
+        };
+        p.set_active(&s.active_at(0))?;
+        Ok(p)
+    }
+
+    /// Replace the set of active policies (atomically: between two packets).
+    pub fn set_active(&mut self, names: &[String]) -> Result<(), Error> {
+        let mut m = 0;
+        for n in names {
+            let i = self
+                .policy_names
+                .iter()
+                .position(|p| p == n)
+                .ok_or_else(|| Error::bad_config(format!("unknown policy {n:?}")))?;
+            m |= bit(i);
+        }
+        self.active = m;
+        Ok(())
+    }
+
+    pub fn policy_names(&self) -> &[String] {
+        &self.policy_names
+    }
+
+    pub fn pool(&mut self) -> &mut Pool {
+        &mut self.pool
+    }
+
+    fn policies_of(&self, f: &Flow) -> u64 {
+        let mut m = 0;
+        for (i, p) in self.policies.iter().enumerate() {
+            let class_ok = p.classes == 0 || f.classes & p.classes != 0;
+            let proto_ok = p.proto.is_none_or(|x| {
+                Some(x)
+                    == match f.key.proto {
+                        packet::PROTO_TCP => Some(Proto::Tcp),
+                        packet::PROTO_UDP => Some(Proto::Udp),
+                        packet::PROTO_ICMP | packet::PROTO_ICMPV6 => Some(Proto::Icmp),
+                        _ => None,
+                    }
+            });
+            if class_ok && f.classes & p.except == 0 && proto_ok {
+                m |= bit(i);
+            }
+        }
+        m
+    }
+
+    fn count_drop(&mut self, r: Reason) {
+        self.stats.drops[r.index()] += 1;
+        self.stats.totals.dropped += 1;
+    }
+
+    /// Parse a packet, find or create its flow, count it, classify it, and apply the
+    /// flow-level verdicts (penalty box, reset flows). `None`: dropped and counted.
+    /// `segments` is how many packets a GSO super-packet stands for.
+    pub fn prepare(&mut self, ip: &[u8], dir: Dir, now: u64, segments: u64) -> Option<Prepared> {
+        self.stats.totals.entered += segments;
+        let parsed = match packet::parse(ip) {
+            Ok(p) => p,
+            Err(_) => {
+                self.count_drop(Reason::Malformed);
+                self.stats.totals.dropped += segments - 1;
+                return None;
+            }
+        };
+        if parsed.later_fragment {
+            // No ports: it cannot be tied to a flow. Only the link applies to it.
+            return Some(Prepared {
+                parsed,
+                slot: u32::MAX,
+                flow_id: 0,
+            });
+        }
+        let key = FlowKey::of(&parsed, dir);
+        let (slot, new) = match self.flows.lookup(key, dir, now) {
+            Lookup::Existing(s) => (s, false),
+            Lookup::New(s) => (s, true),
+        };
+        self.forget_gone();
+        let policies_for_new = if new {
+            let id = self.flows.get(slot).id;
+            if let Some((until, by)) = self.penalties.check(&key, id, now) {
+                let f = self.flows.get_mut(slot);
+                f.blocked_until = until;
+                f.blocked_by = by;
+            }
+            Some(())
+        } else {
+            None
+        };
+        let f = self.flows.get_mut(slot);
+        f.account(&parsed, dir, now, segments);
+        let mut changed = policies_for_new.is_some();
+        if f.inspecting {
+            let bits = self.classifier.inspect(f, ip, &parsed, dir);
+            let fresh = bits & !f.classes;
+            if fresh != 0 {
+                f.classes |= fresh;
+                changed = true;
+                for (i, c) in self.stats.classes.iter_mut().enumerate() {
+                    if fresh & bit(i) != 0 {
+                        c.flows += 1;
+                    }
+                }
+            }
+        }
+        if changed {
+            let f = self.flows.get(slot);
+            let m = self.policies_of(f);
+            let idle = self
+                .policies
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| m & bit(*i) != 0)
+                .filter_map(|(_, p)| p.idle_timeout)
+                .max()
+                .unwrap_or(default_idle(key.proto));
+            let f = self.flows.get_mut(slot);
+            f.policies = m;
+            f.idle_timeout = idle;
+        }
+        let f = self.flows.get(slot);
+        let classes = f.classes;
+        if classes != 0 {
+            for (i, c) in self.stats.classes.iter_mut().enumerate() {
+                if classes & bit(i) != 0 {
+                    c.packets += segments;
+                    c.bytes += parsed.end as u64;
+                }
+            }
+        }
+        let (reset, blocked_until, blocked_by, flow_id) =
+            (f.reset, f.blocked_until, f.blocked_by, f.id);
+        if reset {
+            self.count_drop(Reason::Reset);
+            self.stats.totals.dropped += segments - 1;
+            return None;
+        }
+        if blocked_until > now {
+            if let Some(a) = self.stats.actions.get_mut(blocked_by as usize) {
+                a.see(ip.len());
+                a.drop(Reason::Penalty);
+            }
+            self.count_drop(Reason::Penalty);
+            self.stats.totals.dropped += segments - 1;
+            return None;
+        }
+        Some(Prepared {
+            parsed,
+            slot,
+            flow_id,
+        })
+    }
+
+    fn forget_gone(&mut self) {
+        while let Some(id) = self.flows.gone.pop() {
+            for a in &mut self.actions {
+                a.imp.forget(id);
+            }
+        }
+    }
+
+    fn applies(&self, a: usize, mask: u64, dir: Dir) -> bool {
+        let ar = &self.actions[a];
+        mask & bit(ar.policy) != 0
+            && ar.direction.admits(dir)
+            && self.policies[ar.policy].direction.admits(dir)
+    }
+
+    /// Whether a packet of this flow and direction must go through the stages now (an
+    /// action applies, or the link does something). If not, the real-time driver may
+    /// forward it untouched, super-packets whole.
+    pub fn needs_processing(&self, prep: &Prepared, dir: Dir) -> bool {
+        if !self.links[dir.index()].transparent() {
+            return true;
+        }
+        if prep.slot == u32::MAX {
+            return false;
+        }
+        let mask = self.flows.get(prep.slot).policies & self.active;
+        mask != 0 && (0..self.actions.len()).any(|a| self.applies(a, mask, dir))
+    }
+
+    /// Count a packet forwarded without entering the stages.
+    pub fn bypassed(&mut self, segments: u64) {
+        self.stats.totals.bypassed += segments;
+        self.stats.totals.emitted += segments;
+    }
+
+    /// Send a prepared packet (its bytes after HEADROOM in `buf`) through the stages.
+    pub fn enter(
+        &mut self,
+        buf: Vec<u8>,
+        prep: &Prepared,
+        dir: Dir,
+        now: u64,
+        tag: u32,
+        out: &mut Vec<Pkt>,
+    ) {
+        if self.stats.totals.in_flight as usize >= self.max_in_flight {
+            self.count_drop(Reason::Overflow);
+            self.pool.give(buf);
+            return;
+        }
+        let pkt = Pkt {
+            buf,
+            dir,
+            parsed: prep.parsed,
+            flow_slot: prep.slot,
+            flow_id: prep.flow_id,
+            tag,
+            born: now,
+            stage_at: now,
+            stage: if prep.slot == u32::MAX {
+                self.actions.len() as u32
+            } else {
+                0
+            },
+        };
+        self.stats.totals.in_flight += 1;
+        self.work.push(pkt);
+        self.drain(out);
+        self.advance(now, out);
+    }
+
+    /// The whole path for one packet: prepare, then enter (the virtual-time driver's way).
+    pub fn ingress(&mut self, ip: &[u8], dir: Dir, now: u64, tag: u32, out: &mut Vec<Pkt>) {
+        if let Some(prep) = self.prepare(ip, dir, now, 1) {
+            let buf = self.pool.take_with(ip);
+            self.enter(buf, &prep, dir, now, tag, out);
+        } else {
+            self.advance(now, out);
+        }
+    }
+
+    fn drain(&mut self, out: &mut Vec<Pkt>) {
+        while let Some(p) = self.work.pop() {
+            let t = p.stage_at;
+            self.run(p, t, out);
+        }
+    }
+
+    fn park(&mut self, mut pkt: Pkt, t: u64) {
+        pkt.stage_at = t;
+        let slot = match self.parked_free.pop() {
+            Some(s) => {
+                self.parked[s as usize] = Some(pkt);
+                s
+            }
+            None => {
+                self.parked.push(Some(pkt));
+                (self.parked.len() - 1) as u32
+            }
+        };
+        self.seq += 1;
+        self.heap.push(Reverse((t, self.seq, slot)));
+    }
+
+    fn drop_pkt(&mut self, pkt: Pkt, r: Reason) {
+        self.count_drop(r);
+        self.stats.totals.in_flight -= 1;
+        self.pool.give(pkt.buf);
+    }
+
+    /// Run a packet from its current stage at time `now` until it parks, drops, is kept
+    /// or is emitted.
+    fn run(&mut self, mut pkt: Pkt, now: u64, out: &mut Vec<Pkt>) {
+        let n = self.actions.len();
+        let mut last_policy = usize::MAX;
+        loop {
+            let g = pkt.stage as usize;
+            if g < n {
+                let live = self.flows.is_live(pkt.flow_slot, pkt.flow_id);
+                let mask = if live {
+                    self.flows.get(pkt.flow_slot).policies & self.active
+                } else {
+                    0
+                };
+                let Some(a) = (g..n).find(|&a| self.applies(a, mask, pkt.dir)) else {
+                    pkt.stage = n as u32;
+                    continue;
+                };
+                pkt.stage = a as u32 + 1;
+                let policy = self.actions[a].policy;
+                let len = pkt.len();
+                if policy != last_policy {
+                    self.stats.policies[policy].see(len);
+                    last_policy = policy;
+                }
+                self.stats.actions[a].see(len);
+                let flow = self.flows.get_mut(pkt.flow_slot);
+                let mut cx = Cx {
+                    now,
+                    dir: pkt.dir,
+                    flow,
+                    inject: &mut self.inject,
+                    pool: &mut self.pool,
+                    penalties: &mut self.penalties,
+                    index: a,
+                };
+                let verdict = self.actions[a].imp.on_packet(&mut pkt, &mut cx);
+                while let Some(mut p) = self.inject.pop() {
+                    p.stage = n as u32;
+                    self.stats.totals.injected += 1;
+                    self.stats.totals.in_flight += 1;
+                    self.work.push(p);
+                }
+                match verdict {
+                    Verdict::Pass => {}
+                    Verdict::Drop(r) => {
+                        self.stats.actions[a].drop(r);
+                        self.stats.policies[policy].drop(r);
+                        return self.drop_pkt(pkt, r);
+                    }
+                    Verdict::Hold(t) => {
+                        self.stats.actions[a]
+                            .queue_delay
+                            .record(t.saturating_sub(now));
+                        if t > now {
+                            return self.park(pkt, t);
+                        }
+                    }
+                    Verdict::Keep => return,
+                    Verdict::Duplicate => {
+                        let mut copy = pkt.clone();
+                        copy.buf = self.pool.take_with(pkt.ip());
+                        copy.stage_at = now;
+                        self.stats.totals.duplicated += 1;
+                        self.stats.totals.in_flight += 1;
+                        self.work.push(copy);
+                    }
+                    Verdict::SkipPolicy => pkt.stage = self.policies[policy].end as u32,
+                }
+            } else if g == n {
+                pkt.stage = n as u32 + 1;
+                let d = pkt.dir.index();
+                self.stats.links[d].see(pkt.len());
+                match self.links[d].on_packet(now, pkt.len() as u64) {
+                    Ok((t, queued)) => {
+                        if !self.links[d].transparent() {
+                            self.stats.links[d].queue_delay.record(queued);
+                        }
+                        if t > now {
+                            return self.park(pkt, t);
+                        }
+                    }
+                    Err(r) => {
+                        self.stats.links[d].drop(r);
+                        return self.drop_pkt(pkt, r);
+                    }
+                }
+            } else {
+                pkt.stage_at = now;
+                self.stats.totals.emitted += 1;
+                self.stats.totals.in_flight -= 1;
+                out.push(pkt);
+                return;
+            }
+        }
+    }
+
+    /// The earliest time something waits for.
+    pub fn next_wakeup(&self) -> Option<u64> {
+        let heap = self.heap.peek().map(|Reverse((t, _, _))| *t);
+        let kept = self
+            .actions
+            .iter()
+            .filter_map(|a| a.imp.next_wakeup())
+            .min();
+        match (heap, kept) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Release everything due at or before `now`, in time order.
+    pub fn advance(&mut self, now: u64, out: &mut Vec<Pkt>) {
+        loop {
+            let heap = self
+                .heap
+                .peek()
+                .map(|Reverse((t, _, _))| *t)
+                .filter(|&t| t <= now);
+            let kept = self
+                .actions
+                .iter()
+                .enumerate()
+                .filter_map(|(i, a)| a.imp.next_wakeup().map(|t| (t, i)))
+                .filter(|&(t, _)| t <= now)
+                .min();
+            match (heap, kept) {
+                (Some(th), Some((tk, i))) if tk < th => self.release_kept(i, tk, out),
+                (None, Some((tk, i))) => self.release_kept(i, tk, out),
+                (Some(_), _) => {
+                    let Some(Reverse((t, _, slot))) = self.heap.pop() else {
+                        return;
+                    };
+                    let Some(pkt) = self.parked[slot as usize].take() else {
+                        continue;
+                    };
+                    self.parked_free.push(slot);
+                    self.run(pkt, t, out);
+                    self.drain(out);
+                }
+                (None, None) => return,
+            }
+        }
+    }
+
+    fn release_kept(&mut self, i: usize, t: u64, out: &mut Vec<Pkt>) {
+        let mut polled = std::mem::take(&mut self.polled);
+        self.actions[i].imp.poll(t, &mut polled);
+        for p in polled.drain(..) {
+            let at = p.stage_at.max(t);
+            self.run(p, at, out);
+            self.drain(out);
+        }
+        self.polled = polled;
+    }
+
+    /// Hand an emitted packet's buffer back.
+    pub fn recycle(&mut self, pkt: Pkt) {
+        self.pool.give(pkt.buf);
+    }
+
+    pub fn flows_len(&self) -> usize {
+        self.flows.len()
+    }
+
+    pub fn counters_json(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        let names = Names {
+            classes: &self.class_names,
+            policies: &self.policy_names,
+            actions: &self.action_names,
+        };
+        self.stats.write_json(
+            &mut out,
+            &names,
+            (self.flows.len() as u64, &self.flows.stats),
+        );
+        out
+    }
+
+    /// The flow of a packet (tests).
+    pub fn flow(&self, slot: u32) -> &Flow {
+        self.flows.get(slot)
+    }
+
+    pub const HEADROOM: usize = HEADROOM;
+}

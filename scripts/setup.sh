@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 say() { printf 'setup: %s\n' "$*"; }
 
 # command:package pairs. iperf3 and ping serve the examples, tests and benchmark;
-# setpriv (util-linux) lets the tests run the CLI unprivileged.
+# setpriv (util-linux) lets the tests run the CLI unprivileged; openssl makes their certificates.
 missing=""
-for pair in ip:iproute2 iperf3:iperf3 ping:iputils-ping setpriv:util-linux pgrep:procps; do
+for pair in ip:iproute2 iperf3:iperf3 ping:iputils-ping setpriv:util-linux pgrep:procps openssl:openssl; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
 done
 if [ -n "$missing" ]; then

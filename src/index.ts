@@ -15,3 +15,22 @@ export {
   type Scenario,
   type CompiledConfig,
 } from './scenario/index.js';
+export {
+  run,
+  type RunOptions,
+  type RunResult,
+  type RunSummary,
+  type RunStatus,
+} from './run/run.js';
+export {
+  summarize,
+  checkExpectations,
+  type WorkloadStats,
+  type ScopeStats,
+  type DirectionStats,
+  type ExpectationResult,
+  type VoiceStats,
+  type LatencyStats,
+  type Phase,
+} from './metrics/index.js';
+export type * from './agent/events.js';

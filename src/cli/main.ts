@@ -2,12 +2,30 @@ import yargs from 'yargs';
 import { ExitCode, UsageError } from '../errors.js';
 import { cleanupCommand } from './commands/cleanup.js';
 import { doctorCommand } from './commands/doctor.js';
+import { runCommand } from './commands/run.js';
 import { scenariosCommand } from './commands/scenarios.js';
 import { schemaCommand } from './commands/schema.js';
 import { shellCommand } from './commands/shell.js';
 import { validateCommand } from './commands/validate.js';
 import type { CommandContext } from './context.js';
 import { printError } from './output.js';
+import { closeAllLabs } from '../orchestrate/lab.js';
+
+/**
+ * A bug that escapes every handler must still not leave namespaces behind: report it,
+ * remove this process's labs, then exit.
+ */
+function exitOnFatal(err: NodeJS.WritableStream): void {
+  let failing = false;
+  const fatal = (error: unknown) => {
+    if (failing) return;
+    failing = true;
+    const code = printError(error, err);
+    void closeAllLabs().finally(() => process.exit(code));
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+}
 
 /**
  * The command line. Command modules only declare options and call the logic; every error
@@ -15,12 +33,14 @@ import { printError } from './output.js';
  */
 export async function main(argv: string[]): Promise<number> {
   const ctx: CommandContext = { out: process.stdout, err: process.stderr, exitCode: ExitCode.ok };
+  exitOnFatal(ctx.err);
   const cli = yargs(argv)
     .scriptName('qoslab')
     .usage(
       '$0 <command> [options]\n\nA network throttling lab: two namespaces joined by a shaping TUN proxy.',
     )
     .parserConfiguration({ 'populate--': true })
+    .command(runCommand(ctx))
     .command(shellCommand(ctx))
     .command(validateCommand(ctx))
     .command(schemaCommand(ctx))

@@ -43,6 +43,14 @@ export interface LabOptions {
 
 type Undo = () => Promise<void> | void;
 
+/** Labs of this process not yet closed: a fatal error handler can still remove them. */
+const openLabs = new Set<Lab>();
+
+/** Close every lab this process still has (used on a fatal, unexpected error). */
+export async function closeAllLabs(): Promise<void> {
+  await Promise.allSettled([...openLabs].map((lab) => lab.close()));
+}
+
 /** Hosts of a scenario as hosts-file entries (the built-in `server` is already there). */
 function scenarioHostEntries(scenario: CompiledConfig | undefined): HostEntry[] {
   return (scenario?.hosts ?? [])
@@ -73,6 +81,7 @@ export class Lab {
     await assertLabPossible();
     const names = labNames(options.id ?? newRunId());
     const lab = new Lab(names, options.ipv6 ?? options.scenario?.network.ipv6 ?? true);
+    openLabs.add(lab);
     try {
       await lab.build(options);
     } catch (error) {
@@ -227,6 +236,7 @@ export class Lab {
   }
 
   private async teardown(): Promise<void> {
+    openLabs.delete(this);
     const failures: string[] = [];
     while (this.undo.length > 0) {
       const step = this.undo.pop()!;

@@ -1,0 +1,18 @@
+import type { CompiledWorkload } from '../scenario/compiled.js';
+
+/** What an agent is told to do: written by the orchestrator as JSON, path in argv. */
+export interface AgentConfig {
+  role: 'server' | 'client';
+  /** Every workload of the scenario; messages name workloads by their index here. */
+  workloads: CompiledWorkload[];
+  /** Scenario seed: backoff jitter and payload bytes derive from it. */
+  seed: number;
+  /** PEM of the run's lab CA, which clients trust (and nothing else). */
+  caPem: string;
+  /** Server certificates (PEM) by DNS name (the workloads' `server_name`). */
+  certs: Record<string, { cert: string; key: string }>;
+  /** Whether the lab has IPv6: servers then also bind their hosts' IPv6 addresses. */
+  ipv6: boolean;
+  /** QoS of MQTT publishes (default 1). */
+  mqttQos?: 0 | 1;
+}

@@ -1,0 +1,87 @@
+/**
+ * The events agents stream to the orchestrator (one JSON object per stdout line) and the
+ * orchestrator writes to events.ndjson. Times (`t`, `sent`) are ns since the run's start
+ * instant `t0` on CLOCK_MONOTONIC, which both namespaces share, so `t - sent` of a
+ * received message is its exact one-way latency.
+ */
+
+/** `up`: client → server; `down`: server → client. */
+export type Dir = 'up' | 'down';
+
+/** A message (or voice frame, or bulk object) was created by the sending application. */
+export interface SendEvent {
+  ev: 'send';
+  /** Workload name. */
+  w: string;
+  dir: Dir;
+  /** Connection index (0 .. connections-1). */
+  c: number;
+  seq: number;
+  t: number;
+  bytes: number;
+}
+
+/** A message arrived at the receiving application. */
+export interface RecvEvent {
+  ev: 'recv';
+  w: string;
+  dir: Dir;
+  c: number;
+  seq: number;
+  t: number;
+  /** Its send time, carried in the message itself. */
+  sent: number;
+  bytes: number;
+}
+
+/** A client connection became usable (TCP, TLS and any protocol handshake done). */
+export interface ConnectEvent {
+  ev: 'connect';
+  w: string;
+  c: number;
+  t: number;
+  /** From the connection attempt to the TCP handshake's end. */
+  connect_ns: number;
+  /** TLS handshake (after TCP); null without TLS. */
+  tls_ns: number | null;
+  /** A connection after the first one of this workload connection. */
+  reconnect: boolean;
+}
+
+/** A connection attempt or an established connection failed. */
+export interface FailEvent {
+  ev: 'fail';
+  w: string;
+  c: number;
+  t: number;
+  stage: 'connect' | 'io';
+  error: string;
+}
+
+/** The orchestrator: a timeline phase began. */
+export interface PhaseEvent {
+  ev: 'phase';
+  phase: string;
+  t: number;
+}
+
+/** An agent has bound its servers / loaded its clients and waits for `start`. */
+export interface ReadyEvent {
+  ev: 'ready';
+  role: 'server' | 'client';
+}
+
+/** Something an agent wants a person to see (not a measurement). */
+export interface LogEvent {
+  ev: 'log';
+  role: 'server' | 'client';
+  t: number;
+  msg: string;
+}
+
+export type MeasureEvent = SendEvent | RecvEvent | ConnectEvent | FailEvent | PhaseEvent;
+export type AgentEvent = MeasureEvent | ReadyEvent | LogEvent;
+
+/** Commands the orchestrator writes to an agent's stdin, one JSON object per line. */
+export type AgentCommand =
+  { cmd: 'start'; /** t0: CLOCK_MONOTONIC ns as a decimal string. */ t0: string } | { cmd: 'stop' };

@@ -1,0 +1,91 @@
+/**
+ * The workload agent: one process per lab namespace (`ip netns exec NS node
+ * dist/agent/main.js CONFIG.json`). The server agent binds every scenario host's
+ * listeners, the client agent runs the clients. Both stream events as NDJSON on stdout,
+ * and take `start` (with the shared t0) and `stop` commands as NDJSON on stdin; stdin
+ * closing means the orchestrator is gone, so the agent stops too.
+ */
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { Hub } from '../workloads/hub.js';
+import { PROTOCOLS } from '../workloads/index.js';
+import { serverGroups } from '../workloads/groups.js';
+import { mqttOptions } from '../workloads/mqtt.js';
+import type { Listening, ServerContext } from '../workloads/types.js';
+import type { AgentConfig } from './config.js';
+import type { AgentCommand, AgentEvent } from './events.js';
+
+function emit(event: AgentEvent): void {
+  process.stdout.write(`${JSON.stringify(event)}\n`);
+}
+
+async function main(): Promise<void> {
+  const path = process.argv[2];
+  if (path === undefined) throw new Error('usage: agent CONFIG.json');
+  const config = JSON.parse(readFileSync(path, 'utf8')) as AgentConfig;
+  mqttOptions.qos = config.mqttQos ?? 1;
+  const controller = new AbortController();
+  const hub = new Hub(config.workloads.map((_, i) => i));
+  const ctx: ServerContext = {
+    workloads: config.workloads,
+    seed: config.seed,
+    t0: 0n,
+    emit,
+    signal: controller.signal,
+    caPem: config.caPem,
+    certs: config.certs,
+    hub,
+  };
+  const log = (msg: string) =>
+    emit({ ev: 'log', role: config.role, t: Number(process.hrtime.bigint() - ctx.t0), msg });
+
+  const listening: Listening[] = [];
+  if (config.role === 'server') {
+    for (const group of serverGroups(config.workloads, config.ipv6).groups) {
+      const protocol = PROTOCOLS[group.protocol];
+      if (protocol === undefined) continue;
+      listening.push(await protocol.serve(group, ctx));
+    }
+  }
+  emit({ ev: 'ready', role: config.role });
+
+  const clients: Promise<void>[] = [];
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      controller.abort();
+      hub.stop();
+      const deadline = new Promise((r) => setTimeout(r, 3000).unref());
+      await Promise.race([Promise.allSettled(clients), deadline]);
+      await Promise.race([Promise.allSettled(listening.map((l) => l.close())), deadline]);
+      process.stdout.write('', () => process.exit(0));
+    })());
+
+  const start = (t0: bigint) => {
+    ctx.t0 = t0;
+    if (config.role === 'server') return hub.begin(ctx);
+    config.workloads.forEach((w, index) => {
+      const protocol = PROTOCOLS[w.protocol];
+      if (protocol === undefined) return log(`no agent for protocol ${w.protocol}`);
+      for (let c = 0; c < w.connections; c++) {
+        clients.push(
+          protocol.client(index, c, ctx).catch((e: Error) => log(`${w.name}[${c}]: ${e.message}`)),
+        );
+      }
+    });
+  };
+
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    const cmd = JSON.parse(line) as AgentCommand;
+    if (cmd.cmd === 'start') start(BigInt(cmd.t0));
+    else if (cmd.cmd === 'stop') void stop();
+  });
+  lines.on('close', () => void stop());
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => void stop());
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`qoslab agent: ${error.stack ?? error.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,73 @@
+import type { CommandModule } from 'yargs';
+import { UsageError } from '../../errors.js';
+import { run } from '../../run/run.js';
+import { parseDuration } from '../../scenario/units.js';
+import type { CommandContext } from '../context.js';
+
+interface RunArgs {
+  scenario?: string;
+  duration?: string;
+  out?: string;
+  seed?: number;
+  json: boolean;
+  quiet: boolean;
+}
+
+export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> {
+  return {
+    command: 'run [scenario]',
+    describe: 'Run a scenario: workloads across the lab, measured, results on disk',
+    builder: (y) =>
+      y
+        .positional('scenario', {
+          type: 'string',
+          describe: 'Library name or scenario file (default: messengers)',
+        })
+        .option('duration', {
+          type: 'string',
+          describe: "Override the scenario's duration (e.g. 30s, 2m)",
+        })
+        .option('out', {
+          type: 'string',
+          describe: 'Results folder (default results/<UTC time>-<name>)',
+        })
+        .option('seed', { type: 'number', describe: "Override the scenario's seed" })
+        .option('json', {
+          type: 'boolean',
+          default: false,
+          describe: 'Print summary.json instead of the table',
+        })
+        .option('quiet', { type: 'boolean', default: false, describe: 'No progress, no table' })
+        .example('$0 run', 'the default scenario (messengers)')
+        .example('$0 run link-lossy-wifi --duration 20s', 'a library scenario, shortened')
+        .epilog(
+          'Exit codes: 0 ok, 1 an expectation failed, 2 bad scenario or usage, 3 no lab possible, 130 interrupted (results still written).',
+        ),
+    handler: async (args) => {
+      let durationNs: number | undefined;
+      if (args.duration !== undefined) {
+        const d = parseDuration(args.duration);
+        if (!d.ok || !(d.value > 0)) {
+          throw new UsageError(
+            `--duration must be a positive duration like 30s or 2m, got '${args.duration}'`,
+          );
+        }
+        durationNs = d.value;
+      }
+      if (args.seed !== undefined && !Number.isSafeInteger(args.seed)) {
+        throw new UsageError(`--seed must be an integer, got ${args.seed}`);
+      }
+      const result = await run({
+        scenario: args.scenario,
+        durationNs,
+        outDir: args.out,
+        seed: args.seed,
+        json: args.json,
+        quiet: args.quiet,
+        out: ctx.out,
+        err: ctx.err,
+      });
+      ctx.exitCode = result.exitCode;
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import type { CompiledExpectation } from '../scenario/compiled.js';
+import { pooled, type WorkloadStats } from './summarize.js';
+
+export interface ExpectationResult {
+  text: string;
+  ok: boolean;
+  /** The measured value in the expectation's unit (ratio, ns, bit/s, score, count); null: nothing measured. */
+  measured: number | null;
+  expected: number;
+  op: CompiledExpectation['op'];
+  kind: CompiledExpectation['kind'];
+  phase: string | null;
+}
+
+/** The value an expectation's metric names, from the pooled numbers of its scope. */
+export function measure(e: CompiledExpectation, stats: WorkloadStats[]): number | null {
+  const w = stats.find((s) => s.name === e.workload);
+  const p = w === undefined ? undefined : pooled(w, e.phase);
+  if (p === undefined) return null;
+  const { scope, both } = p;
+  if (e.metric.startsWith('latency.')) {
+    const q = e.metric.slice('latency.'.length) as keyof typeof both.latency;
+    return both.latency[q] ?? null;
+  }
+  switch (e.metric) {
+    case 'delivery':
+      return both.delivery;
+    case 'goodput':
+      return both.goodput_bps;
+    case 'connect.p50':
+      return scope.connect.p50;
+    case 'loss':
+      return both.voice?.loss ?? (both.delivery === null ? null : 1 - both.delivery);
+    case 'jitter':
+      return both.voice?.jitter_ns ?? null;
+    case 'mos':
+      return both.voice?.mos ?? null;
+    case 'reconnects':
+      return scope.reconnects;
+    default:
+      return null;
+  }
+}
+
+function holds(measured: number, op: CompiledExpectation['op'], value: number): boolean {
+  switch (op) {
+    case '<':
+      return measured < value;
+    case '<=':
+      return measured <= value;
+    case '>':
+      return measured > value;
+    case '>=':
+      return measured >= value;
+    case '==':
+      return measured === value;
+  }
+}
+
+/** Nothing measured never satisfies an expectation. */
+export function checkExpectations(
+  expectations: CompiledExpectation[],
+  stats: WorkloadStats[],
+): ExpectationResult[] {
+  return expectations.map((e) => {
+    const measured = measure(e, stats);
+    return {
+      text: e.text,
+      ok: measured !== null && holds(measured, e.op, e.value),
+      measured,
+      expected: e.value,
+      op: e.op,
+      kind: e.kind,
+      phase: e.phase,
+    };
+  });
+}

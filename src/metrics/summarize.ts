@@ -1,0 +1,232 @@
+/**
+ * Metrics are pure functions of the event stream: the same events give the same numbers,
+ * whether live or re-read from events.ndjson.
+ */
+import type {
+  ConnectEvent,
+  Dir,
+  FailEvent,
+  MeasureEvent,
+  RecvEvent,
+  SendEvent,
+} from '../agent/events.js';
+import type { CompiledWorkload } from '../scenario/compiled.js';
+import { LatencyHistogram, percentiles, type LatencyStats } from './histogram.js';
+import { phaseAt, phaseNames, phaseTime, type Phase } from './phases.js';
+import { voiceStats, type VoiceStats } from './voice.js';
+
+export interface DirectionStats {
+  /** `both` pools the two directions. */
+  dir: Dir | 'both';
+  /** Messages created by the sender. */
+  sent: number;
+  /** Sent messages that are judged: delivered, or whose deadline passed before the run ended. */
+  counted: number;
+  /** Arrived within the deadline. */
+  delivered: number;
+  /** Arrived after the deadline. */
+  late: number;
+  /** Never arrived (and the deadline passed). */
+  lost: number;
+  /** delivered / counted; null when nothing was counted. */
+  delivery: number | null;
+  /** One-way latency of every arrived message (late ones too). */
+  latency: LatencyStats;
+  /** Bytes delivered within the deadline. */
+  bytes: number;
+  /** bits/s of bytes delivered within the deadline over the workload's active time in the scope. */
+  goodput_bps: number | null;
+  /** udp-voice only. */
+  voice: VoiceStats | null;
+}
+
+export interface ScopeStats {
+  /** The phase; null for the whole run. */
+  phase: string | null;
+  directions: DirectionStats[];
+  /** TCP connect times (ns) of connections opened in the scope. */
+  connect: { count: number; p50: number | null; p99: number | null };
+  /** TLS handshake times (ns). */
+  tls: { count: number; p50: number | null; p99: number | null };
+  failures: number;
+  reconnects: number;
+}
+
+export interface WorkloadStats {
+  name: string;
+  protocol: string;
+  scopes: ScopeStats[];
+}
+
+export interface SummarizeInput {
+  events: Iterable<MeasureEvent>;
+  workloads: CompiledWorkload[];
+  phases: Phase[];
+  /** ns since t0 when the agents stopped observing: later deadlines are not judged. */
+  observedEnd: number;
+}
+
+interface Bucket {
+  sends: SendEvent[];
+  recvs: RecvEvent[];
+  connects: ConnectEvent[];
+  fails: FailEvent[];
+}
+
+const key = (w: string, dir: Dir, c: number, seq: number) =>
+  `${w}\u0000${dir}\u0000${c}\u0000${seq}`;
+
+export function summarize(input: SummarizeInput): WorkloadStats[] {
+  const buckets = new Map<string, Bucket>();
+  for (const w of input.workloads)
+    buckets.set(w.name, { sends: [], recvs: [], connects: [], fails: [] });
+  for (const e of input.events) {
+    if (e.ev === 'phase') continue;
+    const b = buckets.get(e.w);
+    if (b === undefined) continue;
+    if (e.ev === 'send') b.sends.push(e);
+    else if (e.ev === 'recv') b.recvs.push(e);
+    else if (e.ev === 'connect') b.connects.push(e);
+    else b.fails.push(e);
+  }
+  const scopes: (string | null)[] = [...phaseNames(input.phases), null];
+  return input.workloads.map((w) => {
+    const b = buckets.get(w.name)!;
+    return {
+      name: w.name,
+      protocol: w.protocol,
+      scopes: scopes.map((phase) => scopeStats(w, b, phase, input)),
+    };
+  });
+}
+
+function scopeStats(
+  w: CompiledWorkload,
+  b: Bucket,
+  phase: string | null,
+  input: SummarizeInput,
+): ScopeStats {
+  const inScope = (t: number) => phase === null || phaseAt(input.phases, t) === phase;
+  const sends = b.sends.filter((e) => inScope(e.t));
+  // A message belongs to the phase in force when it was sent.
+  const recvs = b.recvs.filter((e) => inScope(e.sent));
+  const connects = b.connects.filter((e) => inScope(e.t));
+  const activeNs = phaseTime(input.phases, phase, w.start_ns, w.stop_ns);
+  const dirs: Dir[] = ['up', 'down'];
+  const per = dirs.map((dir) =>
+    directionStats(
+      w,
+      dir,
+      sends.filter((e) => e.dir === dir),
+      recvs.filter((e) => e.dir === dir),
+      input.observedEnd,
+      activeNs,
+    ),
+  );
+  const directions = [
+    ...per.filter((d) => d.sent > 0 || d.counted > 0),
+    pool(per, w, sends, recvs, activeNs, input.observedEnd),
+  ];
+  const tlsTimes = connects.flatMap((e) => (e.tls_ns === null ? [] : [e.tls_ns]));
+  const c = percentiles(connects.map((e) => e.connect_ns));
+  const t = percentiles(tlsTimes);
+  return {
+    phase,
+    directions,
+    connect: { count: connects.length, p50: c.p50, p99: c.p99 },
+    tls: { count: tlsTimes.length, p50: t.p50, p99: t.p99 },
+    failures: b.fails.filter((e) => inScope(e.t)).length,
+    reconnects: connects.filter((e) => e.reconnect).length,
+  };
+}
+
+/** Matches sends and receives of one direction and judges each against the deadline. */
+function directionStats(
+  w: CompiledWorkload,
+  dir: Dir | 'both',
+  sends: SendEvent[],
+  recvs: RecvEvent[],
+  observedEnd: number,
+  activeNs: number,
+): DirectionStats {
+  const arrived = new Map<string, RecvEvent>();
+  for (const r of recvs) {
+    const k = key(r.w, r.dir, r.c, r.seq);
+    if (!arrived.has(k)) arrived.set(k, r); // a duplicate counts once
+  }
+  const histogram = new LatencyHistogram();
+  let counted = 0;
+  let delivered = 0;
+  let late = 0;
+  let bytes = 0;
+  const received: RecvEvent[] = [];
+  for (const s of sends) {
+    const r = arrived.get(key(s.w, s.dir, s.c, s.seq));
+    if (r === undefined) {
+      if (s.t + w.deadline_ns <= observedEnd) counted++;
+      continue;
+    }
+    counted++;
+    received.push(r);
+    const latency = r.t - r.sent;
+    histogram.record(latency);
+    if (latency <= w.deadline_ns) {
+      delivered++;
+      bytes += r.bytes;
+    } else late++;
+  }
+  const latency = histogram.stats();
+  histogram.destroy();
+  const voice =
+    w.protocol === 'udp-voice' && dir !== 'both'
+      ? voiceStats(counted, received, w.codec ?? 'opus', w.frame_ns ?? 20e6)
+      : null;
+  return {
+    dir,
+    sent: sends.length,
+    counted,
+    delivered,
+    late,
+    lost: counted - delivered - late,
+    delivery: counted === 0 ? null : delivered / counted,
+    latency,
+    bytes,
+    goodput_bps: activeNs > 0 ? (bytes * 8 * 1e9) / activeNs : null,
+    voice,
+  };
+}
+
+/** Both directions together; voice takes the worse direction's quality. */
+function pool(
+  per: DirectionStats[],
+  w: CompiledWorkload,
+  sends: SendEvent[],
+  recvs: RecvEvent[],
+  activeNs: number,
+  observedEnd: number,
+): DirectionStats {
+  const both = directionStats(w, 'both', sends, recvs, observedEnd, activeNs);
+  const voices = per.flatMap((d) => (d.voice === null ? [] : [d.voice]));
+  if (voices.length > 0) {
+    const worst = voices.reduce((a, b) => (b.mos < a.mos ? b : a));
+    const lossFrames = per.reduce((n, d) => n + (d.voice ? d.voice.loss * d.counted : 0), 0);
+    const lateFrames = per.reduce((n, d) => n + (d.voice ? d.voice.late_loss * d.counted : 0), 0);
+    both.voice = {
+      ...worst,
+      loss: both.counted === 0 ? 0 : lossFrames / both.counted,
+      late_loss: both.counted === 0 ? 0 : lateFrames / both.counted,
+      jitter_ns: Math.max(...voices.map((v) => v.jitter_ns)),
+    };
+  }
+  return both;
+}
+
+/** The pooled (`both`) numbers of a workload in a scope. */
+export function pooled(
+  stats: WorkloadStats,
+  phase: string | null,
+): { scope: ScopeStats; both: DirectionStats } | undefined {
+  const scope = stats.scopes.find((s) => s.phase === phase);
+  const both = scope?.directions.find((d) => d.dir === 'both');
+  return scope && both ? { scope, both } : undefined;
+}

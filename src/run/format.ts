@@ -1,0 +1,113 @@
+import type { ExpectationResult } from '../metrics/expect.js';
+import type { WorkloadStats } from '../metrics/summarize.js';
+
+export function fmtDuration(ns: number | null | undefined): string {
+  if (ns === null || ns === undefined) return '-';
+  if (ns >= 10e9) return `${(ns / 1e9).toFixed(1)} s`;
+  if (ns >= 1e9) return `${(ns / 1e9).toFixed(2)} s`;
+  if (ns >= 1e6) return `${(ns / 1e6).toFixed(1)} ms`;
+  return `${(ns / 1e3).toFixed(0)} us`;
+}
+
+export function fmtRate(bps: number | null | undefined): string {
+  if (bps === null || bps === undefined) return '-';
+  if (bps >= 1e6) return `${(bps / 1e6).toFixed(2)} Mbit/s`;
+  if (bps >= 1e3) return `${(bps / 1e3).toFixed(1)} kbit/s`;
+  return `${bps.toFixed(0)} bit/s`;
+}
+
+export function fmtRatio(r: number | null | undefined): string {
+  return r === null || r === undefined
+    ? '-'
+    : `${(r * 100).toFixed(r >= 0.9995 || r === 0 ? 0 : 1)}%`;
+}
+
+/** Right-aligned columns after the first two; plain text, so it also reads well in CI logs. */
+export function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/** One row per workload and phase (both directions pooled; voice quality of the worse one). */
+export function summaryTable(stats: WorkloadStats[]): string {
+  const rows: string[][] = [
+    [
+      'WORKLOAD',
+      'PHASE',
+      'SENT',
+      'DELIVERED',
+      'P50',
+      'P95',
+      'P99',
+      'MAX',
+      'GOODPUT',
+      'CONNECT',
+      'RECONN',
+      'FAIL',
+      'LOSS',
+      'JITTER',
+      'MOS',
+    ],
+  ];
+  for (const w of stats) {
+    for (const s of w.scopes) {
+      const both = s.directions.find((d) => d.dir === 'both')!;
+      rows.push([
+        w.name,
+        s.phase ?? '(all)',
+        String(both.sent),
+        fmtRatio(both.delivery),
+        fmtDuration(both.latency.p50),
+        fmtDuration(both.latency.p95),
+        fmtDuration(both.latency.p99),
+        fmtDuration(both.latency.max),
+        fmtRate(both.goodput_bps),
+        fmtDuration(s.connect.p50),
+        String(s.reconnects),
+        String(s.failures),
+        both.voice ? fmtRatio(both.voice.loss) : '-',
+        both.voice ? fmtDuration(both.voice.jitter_ns) : '-',
+        both.voice ? both.voice.mos.toFixed(2) : '-',
+      ]);
+    }
+  }
+  return table(rows);
+}
+
+export function fmtMeasured(r: ExpectationResult): string {
+  if (r.measured === null) return 'nothing measured';
+  switch (r.kind) {
+    case 'ratio':
+      return fmtRatio(r.measured);
+    case 'duration':
+      return fmtDuration(r.measured);
+    case 'rate':
+      return fmtRate(r.measured);
+    case 'score':
+      return r.measured.toFixed(2);
+    default:
+      return String(r.measured);
+  }
+}
+
+export function expectationLines(results: ExpectationResult[], ok: string, fail: string): string {
+  return results
+    .map((r) => `${r.ok ? ok : fail} ${r.text}  (measured ${fmtMeasured(r)})`)
+    .join('\n');
+}
+
+/** ok/FAIL marks; coloured symbols on a terminal that shows colour. */
+export function marks(stream: NodeJS.WritableStream & { isTTY?: boolean }) {
+  const colour = stream.isTTY === true && process.env.NO_COLOR === undefined;
+  return {
+    ok: colour ? '\u001b[32m✔\u001b[0m' : 'ok  ',
+    fail: colour ? '\u001b[31m✖\u001b[0m' : 'FAIL',
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * http2: messages up as POSTs and down on a long-lived GET stream (length-prefixed), over
+ * TLS with ALPN h2 — the shape of gRPC-style and HTTP/2 push messaging. Server node:http2,
+ * client undici with allowH2.
+ */
+import http2 from 'node:http2';
+import { Client } from 'undici';
+import { errorText } from './dial.js';
+import { certFor, listen } from './listen.js';
+import { LengthPrefixed } from './message.js';
+import { runMessageClient } from './session.js';
+import type { Protocol } from './types.js';
+import { timedConnector } from './undici-connect.js';
+import type net from 'node:net';
+
+export const http2Workload: Protocol = {
+  async serve(group, ctx) {
+    const server = http2.createSecureServer({ ...certFor(group, ctx), allowHTTP1: false });
+    const sessions = new Set<http2.ServerHttp2Session>();
+    server.on('session', (s) => {
+      sessions.add(s);
+      s.on('close', () => sessions.delete(s));
+    });
+    server.on('stream', (stream, headers) => {
+      const path = String(headers[':path'] ?? '');
+      stream.on('error', () => {});
+      if (headers[':method'] === 'POST') {
+        const chunks: Buffer[] = [];
+        stream.on('data', (d: Buffer) => chunks.push(d));
+        stream.on('end', () => {
+          ctx.hub.receive(Buffer.concat(chunks));
+          if (!stream.closed) stream.respond({ ':status': 204 }, { endStream: true });
+        });
+        return;
+      }
+      const m = /^\/down\/(\d+)\/(\d+)$/.exec(path);
+      if (m === null) {
+        stream.respond({ ':status': 404 }, { endStream: true });
+        return;
+      }
+      stream.respond({ ':status': 200, 'content-type': 'application/octet-stream' });
+      const detach = ctx.hub.attach(Number(m[1]), Number(m[2]), (b) => {
+        if (!stream.closed) stream.write(LengthPrefixed.frame(b));
+      });
+      stream.on('close', detach);
+    });
+    await listen(server as unknown as net.Server, group);
+    return {
+      close: () =>
+        new Promise<void>((resolve) => {
+          for (const s of sessions) s.destroy();
+          server.close(() => resolve());
+        }),
+    };
+  },
+
+  client(index, c, ctx) {
+    const w = ctx.workloads[index]!;
+    return runMessageClient(index, c, ctx, async (onMessage, timing, signal) => {
+      const client = new Client(`https://${w.server_name}:${w.port}`, {
+        allowH2: true,
+        // Streams in flight at once; the default (1) would queue every POST behind the
+        // never-ending down stream.
+        pipelining: 128,
+        connect: timedConnector(
+          { host: w.server_name, port: w.port, tls: true, caPem: ctx.caPem, alpn: ['h2'] },
+          (t) => Object.assign(timing, t),
+        ),
+        bodyTimeout: 0,
+      });
+      let closedResolve: (reason: string) => void = () => {};
+      const closed = new Promise<string>((r) => (closedResolve = r));
+      client.on('disconnect', (_origin, _targets, e) => closedResolve(errorText(e)));
+      try {
+        const res = await client.request({ path: `/down/${index}/${c}`, method: 'GET', signal });
+        if (res.statusCode !== 200) throw new Error(`down stream: HTTP ${res.statusCode}`);
+        const frames = new LengthPrefixed((f) => onMessage(Buffer.from(f)));
+        void (async () => {
+          try {
+            for await (const chunk of res.body) frames.push(chunk as Buffer);
+            closedResolve('down stream ended');
+          } catch (e) {
+            closedResolve(errorText(e));
+          }
+        })();
+      } catch (e) {
+        void client.destroy().catch(() => {});
+        throw e;
+      }
+      return {
+        send: (b) => {
+          // idempotent: undici holds a non-idempotent request back while any other stream
+          // is open, and the down stream never closes. A message is sent at most once anyway.
+          client
+            .request({ path: `/m`, method: 'POST', body: b, idempotent: true })
+            .then((r) => r.body.dump())
+            .catch(() => {}); // a lost POST is a lost message: the metrics see it
+        },
+        close: () => void client.destroy().catch(() => {}),
+        closed,
+      };
+    });
+  },
+};

@@ -1,0 +1,113 @@
+/**
+ * longpoll: HTTP/1.1 long polling (over TLS by default): messages up as POSTs on one
+ * connection, down as the answers to a GET that the server holds until it has something
+ * (or 20 s pass), on a second — the classic fallback transport of web messengers.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { Client } from 'undici';
+import { errorText } from './dial.js';
+import { certFor, closeTracked, listen, trackSockets } from './listen.js';
+import { LengthPrefixed } from './message.js';
+import { runMessageClient } from './session.js';
+import type { Protocol } from './types.js';
+import { timedConnector } from './undici-connect.js';
+
+/** How long the server holds an empty poll. */
+export const POLL_HOLD_MS = 20_000;
+
+export const longpoll: Protocol = {
+  async serve(group, ctx) {
+    const handler: http.RequestListener = (req, res) => {
+      if (req.method === 'POST') {
+        const chunks: Buffer[] = [];
+        req.on('data', (d: Buffer) => chunks.push(d));
+        req.on('end', () => {
+          ctx.hub.receive(Buffer.concat(chunks));
+          res.writeHead(204).end();
+        });
+        return;
+      }
+      const m = /^\/poll\/(\d+)\/(\d+)$/.exec(req.url ?? '');
+      if (m === null) return void res.writeHead(404).end();
+      const batch: Buffer[] = [];
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        detach();
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.end(Buffer.concat(batch.map((b) => LengthPrefixed.frame(b))));
+      };
+      // Whatever is queued arrives synchronously inside attach(); answer once it has.
+      const detach = ctx.hub.attach(Number(m[1]), Number(m[2]), (b) => {
+        batch.push(b);
+        queueMicrotask(finish);
+      });
+      const timer = setTimeout(finish, POLL_HOLD_MS);
+      res.on('close', () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        detach();
+      });
+    };
+    const server = group.tls
+      ? https.createServer(certFor(group, ctx), handler)
+      : http.createServer(handler);
+    server.keepAliveTimeout = 60_000;
+    const sockets = trackSockets(server);
+    await listen(server, group);
+    return { close: () => closeTracked(server, sockets) };
+  },
+
+  client(index, c, ctx) {
+    const w = ctx.workloads[index]!;
+    const origin = `${w.tls ? 'https' : 'http'}://${w.server_name}:${w.port}`;
+    const target = { host: w.server_name, port: w.port, tls: w.tls, caPem: ctx.caPem };
+    return runMessageClient(index, c, ctx, async (onMessage, timing, signal) => {
+      let connected: () => void = () => {};
+      const ready = new Promise<void>((r) => (connected = r));
+      const options = { headersTimeout: POLL_HOLD_MS + 10_000, bodyTimeout: POLL_HOLD_MS + 10_000 };
+      const poller = new Client(origin, {
+        ...options,
+        connect: timedConnector(target, (t) => {
+          Object.assign(timing, t);
+          connected();
+        }),
+      });
+      const poster = new Client(origin, { ...options, connect: timedConnector(target, () => {}) });
+      const destroy = () => {
+        void poller.destroy().catch(() => {});
+        void poster.destroy().catch(() => {});
+      };
+      let closedResolve: (reason: string) => void = () => {};
+      const closed = new Promise<string>((r) => (closedResolve = r));
+      const frames = new LengthPrefixed((f) => onMessage(Buffer.from(f)));
+      let first: Promise<unknown> | undefined;
+      const poll = async () => {
+        for (;;) {
+          const res = await poller.request({ path: `/poll/${index}/${c}`, method: 'GET' });
+          if (res.statusCode !== 200) throw new Error(`poll: HTTP ${res.statusCode}`);
+          for await (const chunk of res.body) frames.push(chunk as Buffer);
+        }
+      };
+      first = poll().catch((e) => closedResolve(errorText(e)));
+      const onAbort = () => destroy();
+      signal.addEventListener('abort', onAbort, { once: true });
+      await Promise.race([ready, first.then(() => Promise.reject(new Error('poll failed')))]);
+      signal.removeEventListener('abort', onAbort);
+      return {
+        send: (b) => {
+          poster
+            .request({ path: '/m', method: 'POST', body: b })
+            .then((r) => r.body.dump())
+            .catch(() => {});
+        },
+        close: destroy,
+        closed,
+      };
+    });
+  },
+};

@@ -1,0 +1,88 @@
+/**
+ * websocket: binary WebSocket messages over TLS (`ws` on both sides), one connection per
+ * workload connection at wss://<server_name>:<port>/ws. The classifier sees a TLS
+ * ClientHello with the server name as SNI, then an upgraded HTTP/1.1 stream.
+ */
+import https from 'node:https';
+import http from 'node:http';
+import net from 'node:net';
+import tls from 'node:tls';
+import { WebSocket, WebSocketServer } from 'ws';
+import { errorText, hookTiming } from './dial.js';
+import { certFor, closeTracked, listen, trackSockets } from './listen.js';
+import { runMessageClient } from './session.js';
+import type { Protocol } from './types.js';
+
+export const websocket: Protocol = {
+  async serve(group, ctx) {
+    const server = group.tls ? https.createServer(certFor(group, ctx)) : http.createServer();
+    const sockets = trackSockets(server);
+    const wss = new WebSocketServer({ server, perMessageDeflate: false });
+    wss.on('connection', (ws) => {
+      let detach: (() => void) | undefined;
+      ws.on('message', (data) => {
+        const h = ctx.hub.receive(data as Buffer);
+        if (h?.kind === 1 && detach === undefined) {
+          detach = ctx.hub.attach(h.w, h.c, (b) => {
+            if (ws.readyState === WebSocket.OPEN) ws.send(b);
+          });
+        }
+      });
+      ws.on('close', () => detach?.());
+      ws.on('error', () => detach?.());
+    });
+    await listen(server, group);
+    return {
+      close: async () => {
+        wss.close();
+        await closeTracked(server, sockets);
+      },
+    };
+  },
+
+  client(index, c, ctx) {
+    const w = ctx.workloads[index]!;
+    const scheme = w.tls ? 'wss' : 'ws';
+    return runMessageClient(index, c, ctx, (onMessage, timing, signal) => {
+      return new Promise((resolve, reject) => {
+        const ws = new WebSocket(`${scheme}://${w.server_name}:${w.port}/ws`, {
+          ca: ctx.caPem,
+          perMessageDeflate: false,
+          createConnection: ((options: net.NetConnectOpts) => {
+            // ws passes host, port, servername and ca through `options`.
+            const socket = w.tls
+              ? tls.connect(options as tls.ConnectionOptions)
+              : net.connect(options);
+            hookTiming(socket, timing, w.tls);
+            return socket;
+          }) as never,
+        });
+        ws.binaryType = 'nodebuffer';
+        const onAbort = () => {
+          ws.terminate();
+          reject(new Error('connect timed out'));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        let closedResolve: (reason: string) => void = () => {};
+        const closed = new Promise<string>((r) => (closedResolve = r));
+        ws.on('message', (data) => onMessage(data as Buffer));
+        ws.once('open', () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve({
+            send: (b) => {
+              if (ws.readyState === WebSocket.OPEN) ws.send(b);
+            },
+            close: () => ws.terminate(),
+            closed,
+          });
+        });
+        ws.on('error', (e) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+          closedResolve(errorText(e));
+        });
+        ws.on('close', (code) => closedResolve(`closed (${code})`));
+      });
+    });
+  },
+};

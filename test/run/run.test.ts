@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { coreCanShape } from '../../src/run/capabilities.js';
+import { isRoot, qoslab } from '../helpers/cli.js';
+import {
+  fixture,
+  missingFiles,
+  namespacesOf,
+  readSummary,
+  startQoslab,
+  tmpOut,
+} from './helpers.js';
+
+describe('qoslab run (no lab needed)', () => {
+  it('rejects http3 workloads with a located message and exit 2', async () => {
+    const r = await qoslab(['run', fixture('http3'), '--out', tmpOut()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toMatch(/uses with another protocol/);
+    expect(r.stderr).toMatch(
+      /http3\.yaml:8:\d+ +workloads\[1\]\.protocol +protocol 'http3' has no workload agent/,
+    );
+  });
+
+  it('rejects a bad --duration with exit 2', async () => {
+    const r = await qoslab(['run', fixture('all-protocols'), '--duration', 'soon']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--duration must be a positive duration/);
+  });
+});
+
+// These build real labs: root only (CI runs as root). One at a time: the machine is small.
+describe.skipIf(!isRoot)('qoslab run across a lab', () => {
+  it('delivers every message of every protocol across an unimpaired lab and writes all results', async () => {
+    const out = tmpOut();
+    const r = await qoslab(['run', fixture('all-protocols'), '--out', out, '--json'], 90_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(missingFiles(out)).toEqual([]);
+    const summary = readSummary(out);
+    expect(JSON.parse(r.stdout)).toEqual(summary);
+    expect(summary.status).toBe('completed');
+    for (const w of summary.workloads) {
+      const all = w.scopes.find((s) => s.phase === null)!;
+      const both = all.directions.find((d) => d.dir === 'both')!;
+      expect([w.name, both.counted > 0, both.delivery, all.failures]).toEqual([w.name, true, 1, 0]);
+    }
+    expect(summary.expectations).toMatchObject([{ ok: true, measured: 1 }]);
+    expect(namespacesOf(summary.lab_id)).toEqual([]);
+  });
+
+  it('exits 1 when an expectation fails, and shows the measured value', async () => {
+    const out = tmpOut();
+    const r = await qoslab(['run', fixture('failing-expect'), '--out', out], 60_000);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/ok +ws\.delivery >= 99% +\(measured 100%\)/);
+    expect(r.stdout).toMatch(/FAIL ws\.latency\.p50 < 1us +\(measured [\d.]+ (us|ms)\)/);
+    expect(readSummary(out).ok).toBe(false);
+  });
+
+  it('stops on SIGINT: status interrupted, valid summary, exit 130, no lab left', async () => {
+    const out = tmpOut();
+    const run = startQoslab(['run', fixture('long'), '--out', out], /phase first/);
+    await run.matched;
+    await new Promise((r) => setTimeout(r, 1500));
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code, r.stderr).toBe(130);
+    expect(missingFiles(out)).toEqual([]);
+    const summary = readSummary(out);
+    expect(summary.status).toBe('interrupted');
+    expect(summary.observed_ns).toBeLessThan(30e9);
+    const ws = summary.workloads.find((w) => w.name === 'ws')!;
+    expect(ws.scopes.find((s) => s.phase === 'first')!.directions.at(-1)!.sent).toBeGreaterThan(0);
+    expect(summary.lab_id).toMatch(/^[0-9a-f]+$/);
+    expect(namespacesOf(summary.lab_id)).toEqual([]);
+  });
+
+  it.skipIf(coreCanShape())(
+    'refuses a scenario with policies while the core cannot shape (exit 3)',
+    async () => {
+      const r = await qoslab(['run', '--duration', '6s', '--out', tmpOut()]);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(
+        /scenario 'messengers' has \d+ policies, but this build of the native core cannot apply policies yet/,
+      );
+    },
+  );
+
+  it.runIf(coreCanShape())(
+    'runs the default scenario with --duration 6s to completion',
+    async () => {
+      const out = tmpOut();
+      const r = await qoslab(['run', '--duration', '6s', '--out', out, '--quiet'], 90_000);
+      expect([0, 1]).toContain(r.code);
+      expect(missingFiles(out)).toEqual([]);
+      const summary = readSummary(out);
+      expect(summary.status).toBe('completed');
+      expect(summary.duration_ns).toBe(6e9);
+      expect(summary.phases.map((p) => p.name)).toEqual(['baseline']);
+    },
+  );
+});

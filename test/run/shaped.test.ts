@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { coreCanShape } from '../../src/run/capabilities.js';
+import { isRoot, qoslab } from '../helpers/cli.js';
+import { fixture, readSummary, tmpOut } from './helpers.js';
+import type { RunSummary } from '../../src/run/run.js';
+
+function both(summary: RunSummary, workload: string, phase: string | null = null) {
+  const w = summary.workloads.find((x) => x.name === workload)!;
+  const scope = w.scopes.find((s) => s.phase === phase)!;
+  return {
+    scope,
+    both: scope.directions.find((d) => d.dir === 'both')!,
+    directions: scope.directions,
+  };
+}
+
+// These need the shaping core (policies switched by the timeline): they run once it lands.
+describe.skipIf(!isRoot || !coreCanShape())('qoslab run with shaping', () => {
+  it('measures a 100 ms delay as 100 ms ± 2 ms one-way for every protocol', async () => {
+    const out = tmpOut();
+    const r = await qoslab(['run', fixture('delay-100ms'), '--out', out, '--quiet'], 90_000);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = readSummary(out);
+    for (const w of summary.workloads) {
+      for (const d of both(summary, w.name).directions.filter((x) => x.dir !== 'both')) {
+        expect([w.name, d.dir, Math.abs(d.latency.p50! - 100e6) <= 2e6]).toEqual([
+          w.name,
+          d.dir,
+          true,
+        ]);
+      }
+    }
+  });
+
+  it('measures bulk goodput under a 128 kbit/s policer within 10 %', async () => {
+    const out = tmpOut();
+    const r = await qoslab(['run', fixture('police-128kbit'), '--out', out, '--quiet'], 90_000);
+    expect(r.code, r.stderr).toBe(0);
+    const goodput = both(readSummary(out), 'bulk').both.goodput_bps!;
+    expect(Math.abs(goodput - 128_000) / 128_000).toBeLessThanOrEqual(0.1);
+  });
+
+  it('reports 5 % ± 1 % voice loss and a lower MOS under 5 % loss', async () => {
+    const out = tmpOut();
+    const r = await qoslab(['run', fixture('voice-loss-5'), '--out', out, '--quiet'], 90_000);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = readSummary(out);
+    const clean = both(summary, 'voice', 'clean').both.voice!;
+    const lossy = both(summary, 'voice', 'lossy').both.voice!;
+    expect(Math.abs(lossy.loss - 0.05)).toBeLessThanOrEqual(0.01);
+    expect(lossy.mos).toBeLessThan(clean.mos);
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { summarize, pooled } from '../../src/metrics/summarize.js';
+import { phasesOf } from '../../src/metrics/phases.js';
+import type { CompiledWorkload } from '../../src/scenario/compiled.js';
+import { loopbackWorkload, runOnLoopback } from './harness.js';
+
+// Every protocol end to end over loopback: no lab, no root; the lab runs are in test/run.
+const cases: [
+  string,
+  Partial<CompiledWorkload> & Pick<CompiledWorkload, 'name' | 'protocol' | 'port'>,
+][] = [
+  ['websocket', { name: 'ws', protocol: 'websocket', port: 18443 }],
+  ['http2', { name: 'h2', protocol: 'http2', port: 18444 }],
+  ['longpoll', { name: 'lp', protocol: 'longpoll', port: 18445 }],
+  ['mqtt', { name: 'mq', protocol: 'mqtt', port: 18883 }],
+  ['tcp-framed over TLS', { name: 'tf', protocol: 'tcp-framed', port: 15222 }],
+  ['tcp-framed obfuscated', { name: 'tfo', protocol: 'tcp-framed', port: 15223, tls: false }],
+  [
+    'udp-voice',
+    {
+      name: 'v',
+      protocol: 'udp-voice',
+      port: 13478,
+      tls: false,
+      codec: 'g711',
+      frame_ns: 20e6,
+      interval_ns: 20e6,
+      size_bytes: 160,
+    },
+  ],
+  [
+    'bulk download',
+    { name: 'bd', protocol: 'bulk', port: 18446, size_bytes: 100_000, direction: 'down' },
+  ],
+  [
+    'bulk upload',
+    { name: 'bu', protocol: 'bulk', port: 18447, size_bytes: 100_000, direction: 'up' },
+  ],
+];
+
+describe('workload protocols on loopback', () => {
+  it.each(cases)('%s delivers every message both ways', async (_, partial) => {
+    const w = loopbackWorkload(partial);
+    const { events, observedEnd, stderr } = await runOnLoopback([w], 2500);
+    const stats = summarize({ events, workloads: [w], phases: phasesOf([], 2e9), observedEnd });
+    const p = pooled(stats[0]!, null)!;
+    expect(stderr).toBe('');
+    expect(events.filter((e) => e.ev === 'fail')).toEqual([]);
+    expect(p.both.counted).toBeGreaterThan(0);
+    expect(p.both.delivery).toBe(1);
+    const dirs = p.scope.directions.filter((d) => d.dir !== 'both').map((d) => d.dir);
+    expect(dirs).toEqual(w.direction === 'both' ? ['up', 'down'] : [w.direction]);
+    if (w.protocol !== 'udp-voice') expect(p.scope.connect.count).toBeGreaterThan(0);
+    if (w.tls) expect(p.scope.tls.count).toBeGreaterThan(0);
+  });
+});

@@ -2,15 +2,19 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { CLI, isRoot, qoslab } from '../helpers/cli.js';
 
-/** Run the CLI as `nobody` with no capabilities, to see what an unprivileged user gets. */
+/**
+ * Run the CLI as root stripped of every capability: what a container without --cap-add
+ * gets. (Still uid 0, so it can read the checkout wherever CI cloned it; `nobody` could
+ * not read a checkout inside a 0700 directory.)
+ */
 function unprivileged(args: string[]) {
   return spawnSync(
     'setpriv',
     [
-      '--reuid=nobody',
-      '--regid=nogroup',
-      '--clear-groups',
       '--inh-caps=-all',
+      '--ambient-caps=-all',
+      '--bounding-set=-all',
+      '--no-new-privs',
       process.execPath,
       CLI,
       ...args,

@@ -1,10 +1,12 @@
-// `npm run bench`: the unimpaired lab against the kernel's veth path, measured in one run
-// so the ratios hold on a noisy shared machine. Prints a table and writes NDJSON to
-// results/bench/. Needs root, iperf3 and ping.
+// `npm run bench`: first the core in virtual time (bench/core.js: pipeline cost,
+// classification, memory, fuzz, rate and delay accuracy), then the unimpaired lab against
+// the kernel's veth path, measured in one run so the ratios hold on a noisy shared
+// machine. Prints a table per part and writes NDJSON to results/bench/. The lab part
+// needs root, iperf3 and ping; `--core-only` runs just the core part (no root).
 import { mkdirSync, appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { formatCore, runCore } from './core.js';
 import { iperf, median, pingMedian } from './measure.js';
-import { openLab, openVeth } from './paths.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -13,6 +15,9 @@ const { values: opts } = parseArgs({
     mtu: { type: 'string', default: '1500' },
     pings: { type: 'string', default: '200' },
     'no-offload-row': { type: 'boolean', default: false },
+    'core-only': { type: 'boolean', default: false },
+    'no-core': { type: 'boolean', default: false },
+    'fuzz-packets': { type: 'string' },
   },
 });
 const reps = Number(opts.reps);
@@ -24,8 +29,19 @@ const outDir = new URL('../results/bench/', import.meta.url);
 mkdirSync(outDir, { recursive: true });
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const outFile = new URL(`lab-${stamp}.ndjson`, outDir);
-const record = (row) =>
-  appendFileSync(outFile, JSON.stringify({ bench: 'lab', mtu, ...row }) + '\n');
+const write = (row) => appendFileSync(outFile, JSON.stringify(row) + '\n');
+const record = (row) => write({ bench: 'lab', mtu, ...row });
+
+if (!opts['no-core']) {
+  console.error('core: building and running native/core/examples/core_bench.rs');
+  const coreRows = await runCore({ fuzzPackets: opts['fuzz-packets'] });
+  for (const row of coreRows) write(row);
+  console.log([...formatCore(coreRows), `NDJSON: ${outFile.pathname}`, ''].join('\n'));
+}
+if (opts['core-only']) process.exit(0);
+
+// Loaded only here: it needs the built native addon.
+const { openLab, openVeth } = await import('./paths.js');
 
 const openPaths = new Set();
 let stopping = false;

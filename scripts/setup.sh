@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 say() { printf 'setup: %s\n' "$*"; }
 
 # command:package pairs. iperf3 and ping serve the examples, tests and benchmark;
-# setpriv (util-linux) lets the tests run the CLI unprivileged; openssl makes their certificates.
+# setpriv (util-linux) lets the tests run the CLI unprivileged; openssl makes their certificates;
+# chromium renders report.html in the report tests (headless, driven by playwright-core).
 missing=""
-for pair in ip:iproute2 iperf3:iperf3 ping:iputils-ping setpriv:util-linux pgrep:procps openssl:openssl; do
+for pair in ip:iproute2 iperf3:iperf3 ping:iputils-ping setpriv:util-linux pgrep:procps openssl:openssl chromium:chromium; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
 done
 if [ -n "$missing" ]; then

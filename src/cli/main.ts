@@ -1,7 +1,9 @@
 import yargs from 'yargs';
 import { ExitCode, UsageError } from '../errors.js';
 import { cleanupCommand } from './commands/cleanup.js';
+import { compareCommand } from './commands/compare.js';
 import { doctorCommand } from './commands/doctor.js';
+import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { scenariosCommand } from './commands/scenarios.js';
 import { schemaCommand } from './commands/schema.js';
@@ -43,6 +45,8 @@ export async function main(argv: string[]): Promise<number> {
     .command(runCommand(ctx))
     .command(shellCommand(ctx))
     .command(validateCommand(ctx))
+    .command(reportCommand(ctx))
+    .command(compareCommand(ctx))
     .command(schemaCommand(ctx))
     .command(scenariosCommand(ctx))
     .command(doctorCommand(ctx))

@@ -25,6 +25,7 @@ import { checkRunnable, withOverrides } from './prepare.js';
 import { makeLabPki } from './pki.js';
 import { LiveTally, Progress } from './progress.js';
 import { ResultFiles, resultsDir } from './results.js';
+import { writeReport } from '../report/report.js';
 
 export interface RunOptions {
   /** Library name or path; default the `messengers` scenario. */
@@ -313,6 +314,12 @@ export async function run(options: RunOptions = {}): Promise<RunResult> {
     error: null,
   };
   files.writeJson('summary.json', summary);
+  try {
+    writeReport(files.dir);
+  } catch (error) {
+    // The measurements are on disk already; a report bug must not cost them.
+    err.write(`qoslab: report.html not written: ${(error as Error).message}\n`);
+  }
 
   if (options.json) out.write(`${JSON.stringify(summary, null, 2)}\n`);
   else if (!options.quiet) {

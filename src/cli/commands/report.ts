@@ -1,0 +1,48 @@
+import { writeFileSync } from 'node:fs';
+import type { CommandModule } from 'yargs';
+import { summaryCsv } from '../../report/csv.js';
+import { writeReport } from '../../report/report.js';
+import type { CommandContext } from '../context.js';
+
+interface ReportArgs {
+  run_dir: string;
+  csv?: string;
+}
+
+export function reportCommand(ctx: CommandContext): CommandModule<object, ReportArgs> {
+  return {
+    command: 'report <run_dir>',
+    describe: "Re-render a run's summary.json and report.html from its files",
+    builder: (y) =>
+      y
+        .positional('run_dir', {
+          type: 'string',
+          demandOption: true,
+          describe: 'A run directory (what `qoslab run` wrote)',
+        })
+        .option('csv', {
+          type: 'string',
+          describe: 'Also export the summary as CSV: to FILE, or to stdout without one',
+        })
+        .example('$0 report results/20250101T120000Z-messengers', 'rewrite report.html')
+        .example(
+          '$0 report results/... --csv summary.csv',
+          'one row per workload × phase × direction',
+        ),
+    handler: (args) => {
+      const r = writeReport(args.run_dir);
+      if (args.csv === undefined) {
+        ctx.out.write(`report: ${r.html}\n`);
+        return;
+      }
+      const csv = summaryCsv(r.summary);
+      if (args.csv === '' || args.csv === '-') {
+        ctx.out.write(csv);
+        ctx.err.write(`report: ${r.html}\n`);
+      } else {
+        writeFileSync(args.csv, csv);
+        ctx.out.write(`report: ${r.html}\ncsv: ${args.csv}\n`);
+      }
+    },
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * Two runs side by side: for every workload × phase either run has, each metric of the
+ * pooled (both directions) numbers, B − A, and B / A. Runs of different scenarios compare
+ * too: what only one side has shows as missing on the other.
+ */
+import { pooled, type WorkloadStats } from '../metrics/summarize.js';
+import { fmtDuration, fmtRate, fmtRatio, table } from '../run/format.js';
+import type { RunSummary } from '../run/run.js';
+
+export type MetricKind = 'ratio' | 'duration' | 'rate' | 'score' | 'count';
+
+interface Metric {
+  name: string;
+  kind: MetricKind;
+  value: (w: WorkloadStats, phase: string | null) => number | null;
+}
+
+const both = (w: WorkloadStats, p: string | null) => pooled(w, p)?.both;
+const scope = (w: WorkloadStats, p: string | null) => pooled(w, p)?.scope;
+
+export const METRICS: Metric[] = [
+  { name: 'sent', kind: 'count', value: (w, p) => both(w, p)?.sent ?? null },
+  { name: 'delivery', kind: 'ratio', value: (w, p) => both(w, p)?.delivery ?? null },
+  { name: 'latency.p50', kind: 'duration', value: (w, p) => both(w, p)?.latency.p50 ?? null },
+  { name: 'latency.p95', kind: 'duration', value: (w, p) => both(w, p)?.latency.p95 ?? null },
+  { name: 'latency.p99', kind: 'duration', value: (w, p) => both(w, p)?.latency.p99 ?? null },
+  { name: 'latency.max', kind: 'duration', value: (w, p) => both(w, p)?.latency.max ?? null },
+  { name: 'goodput', kind: 'rate', value: (w, p) => both(w, p)?.goodput_bps ?? null },
+  { name: 'connect.p50', kind: 'duration', value: (w, p) => scope(w, p)?.connect.p50 ?? null },
+  {
+    name: 'loss',
+    kind: 'ratio',
+    value: (w, p) => {
+      const b = both(w, p);
+      if (b === undefined) return null;
+      return b.voice?.loss ?? (b.delivery === null ? null : 1 - b.delivery);
+    },
+  },
+  { name: 'jitter', kind: 'duration', value: (w, p) => both(w, p)?.voice?.jitter_ns ?? null },
+  { name: 'mos', kind: 'score', value: (w, p) => both(w, p)?.voice?.mos ?? null },
+  { name: 'reconnects', kind: 'count', value: (w, p) => scope(w, p)?.reconnects ?? null },
+  { name: 'failures', kind: 'count', value: (w, p) => scope(w, p)?.failures ?? null },
+];
+
+export interface CompareRow {
+  workload: string;
+  /** null: the whole run. */
+  phase: string | null;
+  metric: string;
+  kind: MetricKind;
+  a: number | null;
+  b: number | null;
+  /** b − a; null when either is missing. */
+  delta: number | null;
+  /** b / a; null when either is missing or a is 0. */
+  ratio: number | null;
+}
+
+export interface Comparison {
+  a: { dir: string; scenario: string };
+  b: { dir: string; scenario: string };
+  rows: CompareRow[];
+}
+
+function union<T>(a: T[], b: T[]): T[] {
+  return [...new Set([...a, ...b])];
+}
+
+export function compareSummaries(
+  a: RunSummary,
+  b: RunSummary,
+  dirs: { a: string; b: string } = { a: 'A', b: 'B' },
+): Comparison {
+  const rows: CompareRow[] = [];
+  const names = union(
+    a.workloads.map((w) => w.name),
+    b.workloads.map((w) => w.name),
+  );
+  for (const name of names) {
+    const wa = a.workloads.find((w) => w.name === name);
+    const wb = b.workloads.find((w) => w.name === name);
+    const phases = union(
+      wa?.scopes.map((s) => s.phase) ?? [],
+      wb?.scopes.map((s) => s.phase) ?? [],
+    );
+    // The whole run last, as in the run's own table.
+    phases.sort((x, y) => Number(x === null) - Number(y === null));
+    for (const phase of phases) {
+      for (const m of METRICS) {
+        const va = wa ? m.value(wa, phase) : null;
+        const vb = wb ? m.value(wb, phase) : null;
+        // A metric neither run measured (MOS of a chat) is noise in the table.
+        if (va === null && vb === null) continue;
+        rows.push({
+          workload: name,
+          phase,
+          metric: m.name,
+          kind: m.kind,
+          a: va,
+          b: vb,
+          delta: va === null || vb === null ? null : vb - va,
+          ratio: va === null || vb === null || va === 0 ? null : vb / va,
+        });
+      }
+    }
+  }
+  return {
+    a: { dir: dirs.a, scenario: a.scenario },
+    b: { dir: dirs.b, scenario: b.scenario },
+    rows,
+  };
+}
+
+function fmtValue(kind: MetricKind, v: number | null): string {
+  if (v === null) return '-';
+  switch (kind) {
+    case 'ratio':
+      return fmtRatio(v);
+    case 'duration':
+      return fmtDuration(v);
+    case 'rate':
+      return fmtRate(v);
+    case 'score':
+      return v.toFixed(2);
+    case 'count':
+      return String(v);
+  }
+}
+
+/** A signed delta in the metric's unit: ratios in percentage points. */
+export function fmtDelta(kind: MetricKind, d: number | null): string {
+  if (d === null) return '-';
+  const sign = d > 0 ? '+' : d < 0 ? '-' : '±';
+  const m = Math.abs(d);
+  switch (kind) {
+    case 'ratio':
+      return `${sign}${(m * 100).toFixed(1)} pp`;
+    case 'duration':
+      return `${sign}${fmtDuration(m)}`;
+    case 'rate':
+      return `${sign}${fmtRate(m)}`;
+    case 'score':
+      return `${sign}${m.toFixed(2)}`;
+    case 'count':
+      return `${sign}${m}`;
+  }
+}
+
+export function compareTable(c: Comparison): string {
+  const head = ['WORKLOAD', 'PHASE', 'METRIC', 'A', 'B', 'DELTA', 'B/A'];
+  const rows = c.rows.map((r) => [
+    r.workload,
+    r.phase ?? '(all)',
+    r.metric,
+    fmtValue(r.kind, r.a),
+    fmtValue(r.kind, r.b),
+    fmtDelta(r.kind, r.delta),
+    r.ratio === null ? '-' : `${r.ratio.toFixed(2)}x`,
+  ]);
+  // table() left-aligns two columns; the metric name is text too, so pad it by hand.
+  const width = Math.max(...[head, ...rows].map((r) => r[2]!.length));
+  const text = table(
+    [head, ...rows].map((r) => [r[0]!, r[1]!, r[2]!.padEnd(width), ...r.slice(3)]),
+  );
+  return `A: ${c.a.dir} (${c.a.scenario})\nB: ${c.b.dir} (${c.b.scenario})\n\n${text}`;
+}

@@ -1,0 +1,110 @@
+/** The report page: one self-contained HTML file (styles, uPlot, data and renderer inlined). */
+import type { RecvEvent } from '../agent/events.js';
+import { fmtDuration } from '../run/format.js';
+import { uplotAssets } from './assets.js';
+import { renderCharts } from './charts/client.js';
+import { deliveryPerPhase, goodputOverTime, mosPerPhase } from './charts/overview.js';
+import type { ChartData, ChartSpec } from './charts/spec.js';
+import { latencyCdf, latencyOverTime } from './charts/workload.js';
+import { datapathRate, datapathView } from './datapath.js';
+import type { LoadedRun } from './load.js';
+import { esc, scriptJson, scriptText } from './markup.js';
+import { datapathSection, envSection, expectationsSection, metricsTable } from './results.js';
+import { scenarioSection } from './scenario.js';
+
+const STYLE = `
+body { font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 0; color: #222; background: #fafafa; }
+main { max-width: 1200px; margin: 0 auto; padding: 16px 24px 48px; }
+h1 { font-size: 22px; margin: 8px 0 4px; } h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; }
+h3 { font-size: 15px; margin: 18px 0 6px; }
+table { border-collapse: collapse; margin: 4px 0 12px; font-size: 13px; background: #fff; }
+th, td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: left; vertical-align: top; }
+th { background: #f0f0f0; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.note { color: #666; font-size: 13px; } .pass { color: #177a2f; font-weight: 600; } .fail { color: #c0262d; font-weight: 600; }
+.chart { background: #fff; border: 1px solid #e4e4e4; margin: 8px 0 16px; padding: 4px; min-height: 100px; }
+.grid { display: grid; grid-template-columns: 1fr 1fr; gap: 0 16px; } .grid .chart { min-width: 0; }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-size: 12px; }
+.scroll { overflow-x: auto; } nav a { margin-right: 12px; }
+@media (max-width: 900px) { .grid { grid-template-columns: 1fr; } }
+`;
+
+export function reportCharts(run: LoadedRun): { charts: ChartSpec[]; hasDatapathChart: boolean } {
+  const { compiled, summary } = run;
+  const recvs = run.events.filter((e): e is RecvEvent => e.ev === 'recv');
+  const charts: ChartSpec[] = [];
+  compiled.workloads.forEach((w, i) => {
+    const mine = recvs.filter((r) => r.w === w.name);
+    charts.push(latencyOverTime(`latency-${i}`, w.name, mine, compiled.duration_ns / 1e9));
+    charts.push(latencyCdf(`cdf-${i}`, w.name, mine, summary.phases));
+  });
+  charts.push(deliveryPerPhase(summary.workloads, summary.phases));
+  charts.push(goodputOverTime(compiled.workloads, recvs, compiled.duration_ns));
+  const mos = mosPerPhase(summary.workloads, summary.phases);
+  if (mos !== null) charts.push(mos);
+  const rate = datapathRate(run.datapath, compiled.duration_ns);
+  if (rate !== null) charts.push(rate);
+  return { charts, hasDatapathChart: rate !== null };
+}
+
+export function renderHtml(run: LoadedRun): string {
+  const { compiled, summary } = run;
+  const { charts, hasDatapathChart } = reportCharts(run);
+  const data: ChartData = {
+    phases: summary.phases.map((p) => ({ name: p.name, start: p.start / 1e9, end: p.end / 1e9 })),
+    charts,
+  };
+  const assets = uplotAssets();
+  const status =
+    summary.status !== 'completed'
+      ? `<span class="badge" style="background:#b26b00">${esc(summary.status)}</span>`
+      : summary.ok
+        ? '<span class="badge" style="background:#177a2f">expectations held</span>'
+        : '<span class="badge" style="background:#c0262d">an expectation failed</span>';
+  const workloads = compiled.workloads
+    .map(
+      (w, i) => `<h3>${esc(w.name)} <span class="note">${esc(w.protocol)}</span></h3>
+<div class="grid"><div class="chart" id="latency-${i}"></div><div class="chart" id="cdf-${i}"></div></div>`,
+    )
+    .join('\n');
+  const hasMos = charts.some((c) => c.id === 'mos');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<title>qoslab report: ${esc(compiled.name)}</title>
+<style>${assets.css}</style>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+<h1>qoslab report: ${esc(compiled.name)} ${status}</h1>
+<p class="note">${esc(summary.started_at)} → ${esc(summary.finished_at)} · observed ${esc(fmtDuration(summary.observed_ns))} · lab ${esc(summary.lab_id || '-')} · qoslab ${esc(summary.qoslab)}</p>
+${summary.error ? `<p class="fail">error: ${esc(summary.error)}</p>` : ''}
+${summary.warnings.map((w) => `<p class="note">warning: ${esc(w)}</p>`).join('\n')}
+<nav><a href="#scenario">scenario</a><a href="#expectations">expectations</a><a href="#overview">overview</a><a href="#workloads">workloads</a><a href="#metrics">metrics</a><a href="#datapath">datapath</a><a href="#environment">environment</a></nav>
+<section id="expectations"><h2>Expectations</h2>${expectationsSection(summary.expectations, summary.status)}</section>
+<section id="overview">
+<h2>Overview</h2>
+<div class="grid"><div class="chart" id="delivery"></div><div class="chart" id="goodput"></div></div>
+${hasMos ? '<div class="chart" id="mos"></div>' : '<p class="note">no voice workloads: no MOS</p>'}
+</section>
+<section id="workloads"><h2>Workloads</h2>
+<p class="note">Dots: one message each, by its send time; lines: the share of a phase's messages at or under a latency.</p>
+${workloads}
+</section>
+<section id="metrics"><h2>Metrics per workload and phase</h2><div class="scroll">${metricsTable(summary.workloads)}</div></section>
+<section id="datapath"><h2>Datapath counters</h2>${datapathSection(datapathView(run.datapath, summary.phases), hasDatapathChart)}</section>
+${scenarioSection(compiled, run.description)}
+<section id="environment"><h2>Environment</h2>${envSection(run.env)}</section>
+</main>
+<script>${scriptText(assets.js)}</script>
+<script id="qoslab-data" type="application/json">${scriptJson(data)}</script>
+<script>
+(${scriptText(renderCharts.toString())})(uPlot, JSON.parse(document.getElementById('qoslab-data').textContent), document);
+</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,176 @@
+/**
+ * Reads a run directory back. The report only ever looks at the files a run left
+ * (DESIGN.md "Results"); it never talks to a lab, so it works on runs from any machine.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { MeasureEvent } from '../agent/events.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { checkExpectations } from '../metrics/expect.js';
+import { phasesOf } from '../metrics/phases.js';
+import { summarize } from '../metrics/summarize.js';
+import type { RunSummary } from '../run/run.js';
+import type { CompiledConfig } from '../scenario/compiled.js';
+
+/** One line of datapath.ndjson: `t` plus whatever counters the core published then. */
+export type DatapathSample = { t: number } & Record<string, unknown>;
+
+export interface LoadedRun {
+  dir: string;
+  compiled: CompiledConfig;
+  /** scenario.yaml as the run resolved it ('' if missing). */
+  scenarioText: string;
+  /** The scenario's `description` (compiled.json does not carry it). */
+  description: string | null;
+  events: MeasureEvent[];
+  datapath: DatapathSample[];
+  env: Record<string, unknown> | null;
+  /** Recomputed from events.ndjson; run facts (status, times) come from the old summary.json. */
+  summary: RunSummary;
+}
+
+const REQUIRED = ['compiled.json', 'events.ndjson'];
+
+function readJson(path: string): unknown {
+  return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+}
+
+function readOptionalJson(path: string): Record<string, unknown> | null {
+  if (!existsSync(path)) return null;
+  try {
+    const v = readJson(path);
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * NDJSON written as things happen: an interrupted run may end in half a line, which is
+ * skipped rather than failing the whole report.
+ */
+export function readNdjson<T>(path: string): T[] {
+  if (!existsSync(path)) return [];
+  const out: T[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      // a torn last line
+    }
+  }
+  return out;
+}
+
+function descriptionOf(text: string): string | null {
+  try {
+    const doc = parseYaml(text) as unknown;
+    if (typeof doc === 'object' && doc !== null) {
+      const d = (doc as Record<string, unknown>).description;
+      return typeof d === 'string' ? d : null;
+    }
+  } catch {
+    // scenario.yaml is informative here; compiled.json is what counts
+  }
+  return null;
+}
+
+/** Checks that `dir` looks like a run directory; UsageError (exit 2) naming what is wrong. */
+export function checkRunDir(dir: string): string {
+  const abs = resolve(dir);
+  if (!existsSync(abs) || !statSync(abs).isDirectory()) {
+    throw new UsageError(`'${dir}' is not a directory`, [
+      'give a run directory, e.g. results/20250101T120000Z-messengers',
+    ]);
+  }
+  const missing = REQUIRED.filter((f) => !existsSync(join(abs, f)));
+  if (missing.length > 0) {
+    throw new UsageError(`'${dir}' is not a qoslab run directory (no ${missing.join(', ')})`, [
+      'a run directory is what `qoslab run` writes: scenario.yaml, compiled.json, events.ndjson, ...',
+    ]);
+  }
+  return abs;
+}
+
+export function loadRun(dir: string): LoadedRun {
+  const abs = checkRunDir(dir);
+  let compiled: CompiledConfig;
+  try {
+    compiled = readJson(join(abs, 'compiled.json')) as CompiledConfig;
+  } catch (e) {
+    throw new UsageError(
+      `'${join(dir, 'compiled.json')}' is not valid JSON: ${(e as Error).message}`,
+    );
+  }
+  if (compiled?.format !== 1 || !Array.isArray(compiled.workloads)) {
+    throw new UsageError(`'${join(dir, 'compiled.json')}' is not a compiled qoslab scenario`);
+  }
+  const scenarioPath = join(abs, 'scenario.yaml');
+  const scenarioText = existsSync(scenarioPath) ? readFileSync(scenarioPath, 'utf8') : '';
+  const events = readNdjson<MeasureEvent>(join(abs, 'events.ndjson'));
+  const datapath = readNdjson<DatapathSample>(join(abs, 'datapath.ndjson')).filter(
+    (s) => typeof s.t === 'number',
+  );
+  const env = readOptionalJson(join(abs, 'env.json'));
+  const old = readOptionalJson(join(abs, 'summary.json')) as Partial<RunSummary> | null;
+  return {
+    dir: abs,
+    compiled,
+    scenarioText,
+    description: descriptionOf(scenarioText),
+    events,
+    datapath,
+    env,
+    summary: resummarize(compiled, events, old),
+  };
+}
+
+/**
+ * The summary as `qoslab run` computes it, from the events; what events cannot tell
+ * (status, start and end times, lab id, warnings) is kept from the old summary.json.
+ */
+export function resummarize(
+  compiled: CompiledConfig,
+  events: MeasureEvent[],
+  old: Partial<RunSummary> | null,
+): RunSummary {
+  const phases = phasesOf(compiled.timeline, compiled.duration_ns);
+  const lastEvent = events.reduce((m, e) => Math.max(m, e.t), 0);
+  const observedNs = typeof old?.observed_ns === 'number' ? old.observed_ns : lastEvent;
+  const stats = summarize({
+    events,
+    workloads: compiled.workloads,
+    phases,
+    observedEnd: observedNs,
+  });
+  const status = old?.status ?? 'completed';
+  const interrupted = status === 'interrupted';
+  const expectations = interrupted ? [] : checkExpectations(compiled.expect, stats);
+  const ok = expectations.every((r) => r.ok);
+  const exitCode = interrupted
+    ? ExitCode.interrupted
+    : ok && status !== 'failed'
+      ? ExitCode.ok
+      : ExitCode.expectFailed;
+  return {
+    format: 1,
+    qoslab: old?.qoslab ?? 'unknown',
+    scenario: compiled.name,
+    status,
+    exit_code: exitCode,
+    started_at: old?.started_at ?? '',
+    finished_at: old?.finished_at ?? '',
+    seed: compiled.seed,
+    duration_ns: compiled.duration_ns,
+    observed_ns: observedNs,
+    lab_id: old?.lab_id ?? '',
+    phases,
+    workloads: stats,
+    expectations,
+    ok,
+    warnings: Array.isArray(old?.warnings) ? old.warnings : [],
+    error: old?.error ?? null,
+  };
+}

@@ -1,0 +1,210 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compareSummaries, compareTable, fmtDelta } from '../../src/report/compare.js';
+import { CSV_COLUMNS, summaryCsv } from '../../src/report/csv.js';
+import { datapathView } from '../../src/report/datapath.js';
+import { loadRun } from '../../src/report/load.js';
+import type { RunSummary } from '../../src/run/run.js';
+import { RUN_BASIC } from './helpers.js';
+
+const run = loadRun(RUN_BASIC);
+
+/** The fixture's summary with one workload's numbers changed, as a second run. */
+function changed(f: (s: RunSummary) => void): RunSummary {
+  const s = structuredClone(run.summary);
+  f(s);
+  return s;
+}
+
+describe('loadRun', () => {
+  it('recomputes the summary the run wrote, from events.ndjson', () => {
+    const written = JSON.parse(readFileSync(join(RUN_BASIC, 'summary.json'), 'utf8')) as RunSummary;
+    expect(run.summary).toEqual(written);
+    expect(run.description).toMatch(/^A chat, a call and a download/);
+  });
+
+  it('rejects what is not a run directory with a usage error (exit 2)', () => {
+    expect(() => loadRun('/nonexistent/run')).toThrow(
+      expect.objectContaining({ exitCode: 2, message: "'/nonexistent/run' is not a directory" }),
+    );
+    expect(() => loadRun(join(RUN_BASIC, '..'))).toThrow(
+      /is not a qoslab run directory \(no compiled\.json, events\.ndjson\)/,
+    );
+  });
+});
+
+describe('compare', () => {
+  it('a run against itself: every delta zero, every ratio 1', () => {
+    const c = compareSummaries(run.summary, run.summary);
+    expect(c.rows.length).toBeGreaterThan(0);
+    for (const r of c.rows) {
+      expect(r.delta).toBe(0);
+      if (r.a !== 0) expect(r.ratio).toBe(1);
+    }
+    // MOS only where there is voice; every workload has its phases and the whole run.
+    expect(new Set(c.rows.filter((r) => r.metric === 'mos').map((r) => r.workload))).toEqual(
+      new Set(['voice']),
+    );
+    expect([...new Set(c.rows.filter((r) => r.workload === 'ws').map((r) => r.phase))]).toEqual([
+      'baseline',
+      'later',
+      null,
+    ]);
+  });
+
+  it('deltas are B − A per workload × phase, in the metric unit', () => {
+    const b = changed((s) => {
+      const ws = s.workloads.find((w) => w.name === 'ws')!;
+      const later = ws.scopes.find((x) => x.phase === 'later')!;
+      const both = later.directions.find((d) => d.dir === 'both')!;
+      both.delivery = 0.75;
+      both.latency.p95 = 250e6;
+      later.reconnects = 3;
+    });
+    const c = compareSummaries(run.summary, b, { a: 'base', b: 'throttled' });
+    const row = (metric: string) =>
+      c.rows.find((r) => r.workload === 'ws' && r.phase === 'later' && r.metric === metric)!;
+    const a = run.summary.workloads[0]!.scopes.find((x) => x.phase === 'later')!;
+    const aBoth = a.directions.find((d) => d.dir === 'both')!;
+    expect(row('delivery')).toMatchObject({ a: 1, b: 0.75, delta: -0.25, ratio: 0.75 });
+    expect(row('latency.p95').delta).toBe(250e6 - aBoth.latency.p95!);
+    expect(row('reconnects')).toMatchObject({ a: 0, b: 3, delta: 3, ratio: null });
+    // Loss of a non-voice workload is 1 − delivery; everything else is unchanged.
+    expect(row('loss')).toMatchObject({ a: 0, b: 0.25, delta: 0.25 });
+    expect(c.rows.filter((r) => r.delta !== 0 && r.delta !== null)).toHaveLength(4);
+
+    const text = compareTable(c);
+    expect(text).toMatch(/^A: base \(report-basic\)\nB: throttled \(report-basic\)/);
+    expect(text).toMatch(/ws +later +delivery +100% +75\.0% +-25\.0 pp +0\.75x/);
+    expect(text).toMatch(/ws +later +reconnects +0 +3 +\+3 +-/);
+  });
+
+  it('a workload only one run has shows as missing on the other side', () => {
+    const b = changed((s) => {
+      s.workloads = s.workloads.filter((w) => w.name !== 'h2');
+    });
+    const c = compareSummaries(run.summary, b);
+    const h2 = c.rows.filter((r) => r.workload === 'h2');
+    expect(h2.length).toBeGreaterThan(0);
+    expect(h2.every((r) => r.b === null && r.delta === null && r.a !== null)).toBe(true);
+  });
+
+  it('formats deltas with a sign and the unit', () => {
+    expect(fmtDelta('ratio', -0.125)).toBe('-12.5 pp');
+    expect(fmtDelta('duration', 1.5e9)).toBe('+1.50 s');
+    expect(fmtDelta('rate', -64e3)).toBe('-64.0 kbit/s');
+    expect(fmtDelta('score', 0)).toBe('±0.00');
+    expect(fmtDelta('count', null)).toBe('-');
+  });
+});
+
+describe('csv', () => {
+  const csv = summaryCsv(run.summary);
+  const lines = csv.trimEnd().split('\r\n');
+  const rows = lines.slice(1).map((l) => l.split(','));
+  const col = (name: (typeof CSV_COLUMNS)[number]) => CSV_COLUMNS.indexOf(name);
+
+  it('has one row per workload × phase × direction', () => {
+    expect(lines[0]).toBe(CSV_COLUMNS.join(','));
+    const expected = run.summary.workloads.reduce(
+      (n, w) => n + w.scopes.reduce((m, s) => m + s.directions.length, 0),
+      0,
+    );
+    expect(rows).toHaveLength(expected);
+    expect(rows.every((r) => r.length === CSV_COLUMNS.length)).toBe(true);
+    // bulk is down only: its rows are down and both.
+    expect(
+      rows
+        .filter((r) => r[col('workload')] === 'bulk')
+        .map((r) => [r[col('phase')], r[col('direction')]]),
+    ).toEqual([
+      ['baseline', 'down'],
+      ['baseline', 'both'],
+      ['later', 'down'],
+      ['later', 'both'],
+      ['all', 'down'],
+      ['all', 'both'],
+    ]);
+  });
+
+  it('carries the summary numbers in the units its header names', () => {
+    const ws = run.summary.workloads.find((w) => w.name === 'ws')!;
+    const all = ws.scopes.find((s) => s.phase === null)!;
+    const both = all.directions.find((d) => d.dir === 'both')!;
+    const row = rows.find(
+      (r) =>
+        r[col('workload')] === 'ws' && r[col('phase')] === 'all' && r[col('direction')] === 'both',
+    )!;
+    expect(Number(row[col('sent')])).toBe(both.sent);
+    expect(Number(row[col('delivery')])).toBe(both.delivery);
+    expect(Number(row[col('latency_p99_ms')])).toBeCloseTo(both.latency.p99! / 1e6, 3);
+    expect(Number(row[col('goodput_bps')])).toBe(Math.round(both.goodput_bps!));
+    expect(row[col('mos')]).toBe('');
+    const voice = rows.find(
+      (r) =>
+        r[col('workload')] === 'voice' &&
+        r[col('phase')] === 'all' &&
+        r[col('direction')] === 'both',
+    )!;
+    expect(Number(voice[col('mos')])).toBeGreaterThan(4);
+  });
+
+  it('quotes fields that need it', () => {
+    const s = changed((x) => {
+      x.scenario = 'a, "b"';
+    });
+    expect(summaryCsv(s).split('\r\n')[1]).toMatch(/^"a, ""b""",ws,websocket,/);
+  });
+});
+
+describe('datapath counters', () => {
+  const phases = run.summary.phases;
+
+  it('splits the forwarder counters by phase at the nearest snapshots', () => {
+    const v = datapathView(run.datapath, phases);
+    expect(v.shaping).toBe(false);
+    expect(v.classes).toEqual([]);
+    const up = v.stages.filter((s) => s.kind === 'forwarder' && s.name === 'up');
+    expect(up.map((s) => s.phase)).toEqual(['baseline', 'later', null]);
+    expect(up[0]!.packets + up[1]!.packets).toBe(up[2]!.packets);
+  });
+
+  it('shows drops by reason per policy, action, link and the classes when the core shapes', () => {
+    const stage = (packets: number, police: number) => ({
+      packets,
+      bytes: packets * 100,
+      drops: { loss: 0, police },
+      queue_delay_us_log2: [],
+    });
+    const shaping = (k: number) => ({
+      classes: { whatsapp: { flows: k, packets: 10 * k, bytes: 1000 * k } },
+      policies: { 'wa-throttle': stage(10 * k, 4 * k) },
+      actions: [{ policy: 'wa-throttle', index: 0, type: 'police', ...stage(10 * k, 4 * k) }],
+      links: { uplink: stage(20 * k, 0), downlink: stage(30 * k, 0) },
+    });
+    const fwd = { packets: 1, bytes: 1, drops: {} };
+    const samples = [
+      { t: 1.9e9, up: fwd, down: fwd, shaping: shaping(1) },
+      { t: 4.1e9, up: fwd, down: fwd, shaping: shaping(3) },
+    ];
+    const v = datapathView(samples, phases);
+    expect(v.shaping).toBe(true);
+    expect(v.classes).toEqual([{ name: 'whatsapp', flows: 3, packets: 30, bytes: 3000 }]);
+    const policy = v.stages.filter((s) => s.kind === 'policy');
+    expect(policy.map((s) => [s.name, s.phase, s.drops.police])).toEqual([
+      ['wa-throttle', 'baseline', 4],
+      ['wa-throttle', 'later', 8],
+      ['wa-throttle', null, 12],
+    ]);
+    expect(v.stages.find((s) => s.kind === 'action')!.name).toBe('wa-throttle #1 police');
+    expect(
+      v.stages.filter((s) => s.kind === 'link' && s.phase === null).map((s) => s.name),
+    ).toEqual(['uplink', 'downlink']);
+  });
+
+  it('ignores counters of an unexpected shape', () => {
+    const v = datapathView([{ t: 1e9, up: 'x', shaping: { policies: [1], actions: {} } }], phases);
+    expect(v.stages).toEqual([]);
+  });
+});

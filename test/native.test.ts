@@ -5,9 +5,12 @@ import {
   NativeError,
   NativeLab,
   nativeVersion,
+  simulate,
   type DirectionCounters,
   type NativeLabConfig,
 } from '../src/native/index.js';
+import { compileScenario, parseScenarioText } from '../src/scenario/index.js';
+import type { CompiledConfig } from '../src/scenario/compiled.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -49,6 +52,23 @@ function expectDirectionShape(d: DirectionCounters): void {
   for (const n of [d.packets, d.bytes, d.forwarded, ...Object.values(d.drops)]) {
     expect(Number.isInteger(n) && n >= 0).toBe(true);
   }
+}
+
+/**
+ * One policy for every flow: 800 kbit/s (100 bytes per ms) with a 10 000-byte bucket.
+ * No timeline, so the compiled one enables it at 0.
+ */
+function policed(): CompiledConfig {
+  const yaml = [
+    'version: 1',
+    'name: police-test',
+    'duration: 2s',
+    'policies:',
+    '  police:',
+    '    actions:',
+    '      - police: { rate: 800kbit, burst: 10000B }',
+  ].join('\n');
+  return compileScenario(parseScenarioText(yaml, 'police-test.yaml'));
 }
 
 describe('native core', () => {
@@ -104,5 +124,79 @@ describe('native core', () => {
     expect(linkExists(clientTun)).toBe(false);
     expect(linkExists(serverTun)).toBe(false);
     expectNativeError(() => lab.counters(), 'QL_UNKNOWN_LAB', /no open lab/);
+  });
+
+  it.skipIf(!isRoot)('switches policies of a scenario lab and reports shaping counters', () => {
+    const tag = randomBytes(4).toString('hex');
+    const lab = NativeLab.open(
+      config({ clientTun: `qlt${tag}a`, serverTun: `qlt${tag}b`, scenario: policed() }),
+    );
+    try {
+      lab.setActive(['police']);
+      lab.setActive([]);
+      expectNativeError(() => lab.setActive(['police', 'nope']), 'QL_UNKNOWN_POLICY', /"nope"/);
+      const counters = lab.counters();
+      expect(Object.keys(counters).sort()).toEqual(['down', 'shaping', 'up']);
+      expect(counters.shaping!.packets.entered).toBe(0);
+      expect(Object.keys(counters.shaping!.policies)).toEqual(['police']);
+      expect(counters.shaping!.actions[0]).toMatchObject({ policy: 'police', type: 'police' });
+    } finally {
+      lab.close();
+    }
+  });
+
+  it.skipIf(!isRoot)('accepts only the empty policy set without a scenario', () => {
+    const tag = randomBytes(4).toString('hex');
+    const lab = NativeLab.open(config({ clientTun: `qlt${tag}a`, serverTun: `qlt${tag}b` }));
+    try {
+      lab.setActive([]);
+      expectNativeError(() => lab.setActive(['police']), 'QL_UNKNOWN_POLICY', /without a scenario/);
+      expect(lab.counters().shaping).toBeUndefined();
+    } finally {
+      lab.close();
+    }
+  });
+
+  it('simulates a policer against a constant stream: bucket plus refill get through', () => {
+    // 1000 UDP packets of 1000 IP bytes, one per ms. The full bucket passes the first 10
+    // (t = 0..9 ms); after that the bucket refills one packet per 10 ms, so exactly the
+    // packets at t = 10, 20, ..., 990 ms pass: 10 + 99 = 109.
+    const result = simulate(policed(), {
+      flows: [
+        {
+          name: 'stream',
+          proto: 'udp',
+          client: '198.18.0.2:40000',
+          server: '198.19.0.1:5000',
+          size_bytes: 972,
+          interval_ns: 1e6,
+          count: 1000,
+          direction: 'up',
+        },
+      ],
+    });
+    expect(result.flows).toHaveLength(1);
+    const up = result.flows[0]!.up;
+    expect(up.sent).toBe(1000);
+    expect(up.sent_bytes).toBe(1000 * 1000);
+    expect(up.delivered).toBe(109);
+    expect(up.dropped).toBe(891);
+    expect(result.flows[0]!.down.sent).toBe(0);
+    expect(result.counters.drops.police).toBe(891);
+    expect(result.counters.policies['police']!.packets).toBe(1000);
+    expect(result.packets).toBeUndefined();
+  });
+
+  it('rejects a bad traffic description with QL_BAD_CONFIG', () => {
+    expectNativeError(
+      () =>
+        simulate(policed(), {
+          flows: [
+            { name: 'x', proto: 'udp', client: 'nope', server: '198.19.0.1:1', interval_ns: 1 },
+          ],
+        }),
+      'QL_BAD_CONFIG',
+      /client/,
+    );
   });
 });

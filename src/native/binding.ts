@@ -22,8 +22,16 @@ export interface RawBinding {
   labOpen(configJson: string): number;
   /** LabCounters as JSON. Throws QL_UNKNOWN_LAB for an id that is not open. */
   labCounters(id: number): string;
+  /**
+   * Replace the active policy set (a JSON array of policy names); the forwarding thread
+   * applies it between two packets. Throws QL_UNKNOWN_POLICY for a name the lab's
+   * scenario does not have, QL_UNKNOWN_LAB for an id that is not open.
+   */
+  labSetActive(id: number, namesJson: string): void;
   /** Stop forwarding and destroy both TUNs; a no-op for an unknown or closed id. */
   labClose(id: number): void;
+  /** Run a compiled scenario over synthetic traffic in virtual time; the result as JSON. */
+  simulate(compiledJson: string, trafficJson: string): string;
 }
 
 /** The addon file is not there: the native part was never built. */

@@ -8,6 +8,7 @@
  */
 
 import { loadBinding } from './binding.js';
+import type { CompiledConfig } from '../scenario/compiled.js';
 
 export { NativeMissingError } from './binding.js';
 
@@ -23,6 +24,12 @@ export interface NativeLabConfig {
   offload: boolean;
   /** Destination prefixes a packet may have; anything else is dropped as `not-lab`. */
   labPrefixes: string[];
+  /**
+   * The compiled scenario. Without it the lab only forwards (the unimpaired fast path);
+   * with it every packet goes through the shaping pipeline (classes, policies, links).
+   * No policy is active until `NativeLab.setActive`.
+   */
+  scenario?: CompiledConfig;
 }
 
 /** Drops counted per direction, by reason. */
@@ -35,6 +42,17 @@ export interface DropCounters {
   'write-error': number;
 }
 
+/**
+ * One direction of the forwarder. Without a scenario, every packet read is counted
+ * exactly once: `packets = forwarded + not-lab + malformed + write-error`.
+ *
+ * With a scenario, `packets`, `bytes`, `not-lab` and `malformed` still count what was
+ * read, but `forwarded` and `write-error` count IP packets written in this direction
+ * of travel: a super-packet that leaves whole counts as its segments, and RSTs forged by
+ * `reset` count where they go. Over both directions `forwarded + write-error` then equals
+ * `shaping.packets.emitted`, and every packet that entered the pipeline is emitted,
+ * dropped by a reason, or in flight (see ShapingPackets).
+ */
 export interface DirectionCounters {
   /** Packets read from the TUN (a GSO super-packet counts once). */
   packets: number;
@@ -45,11 +63,153 @@ export interface DirectionCounters {
   drops: DropCounters;
 }
 
+/** Packets dropped by the shaping path, by reason. */
+export interface ShapingDrops {
+  loss: number;
+  police: number;
+  /** The rate queue was full (droptail). */
+  queue: number;
+  codel: number;
+  blackhole: number;
+  'drop-after': number;
+  /** Packets of a flow that was reset. */
+  reset: number;
+  /** A flow blocked for a while by an action's penalty. */
+  penalty: number;
+  /** The pipeline held its maximum number of packets. */
+  overflow: number;
+  /** Unparseable at the shaping stage (or a super-packet that does not segment). */
+  malformed: number;
+}
+
+/** Counters of one stage: a policy, an action, or a link. */
+export interface StageCounters {
+  packets: number;
+  /** IP bytes. */
+  bytes: number;
+  drops: ShapingDrops;
+  /**
+   * Time packets waited in the stage: bucket 0 is under 1 µs, bucket i is
+   * [2^(i-1), 2^i) µs, the last (31) is open-ended.
+   */
+  queue_delay_us_log2: number[];
+}
+
+/**
+ * Packet conservation of the pipeline, in IP packets (a super-packet counts as its
+ * segments): `entered + duplicated + injected = emitted + dropped + in_flight`.
+ */
+export interface ShapingPackets {
+  entered: number;
+  /** Copies made by `duplicate`. */
+  duplicated: number;
+  /** RSTs forged by `reset`. */
+  injected: number;
+  /** Written out (including bypassed ones). */
+  emitted: number;
+  dropped: number;
+  /** Held by a delay, queue or action right now. */
+  in_flight: number;
+  /** Passed without entering the stages (no active action on the flow, transparent link). */
+  bypassed: number;
+}
+
+/** The shaping core's counters (native/core/src/shape/stats.rs). */
+export interface ShapingCounters {
+  packets: ShapingPackets;
+  drops: ShapingDrops;
+  flows: { active: number; created: number; expired: number; evicted: number };
+  /** Per class name: flows classified into it, and their packets and bytes. */
+  classes: Record<string, { flows: number; packets: number; bytes: number }>;
+  /** Per policy name. */
+  policies: Record<string, StageCounters>;
+  /** Every action of every policy, in the compiled order. */
+  actions: (StageCounters & { policy: string; index: number; type: string })[];
+  links: { uplink: StageCounters; downlink: StageCounters };
+}
+
 export interface LabCounters {
   /** client → server */
   up: DirectionCounters;
   /** server → client */
   down: DirectionCounters;
+  /** Present when the lab was opened with a scenario. */
+  shaping?: ShapingCounters;
+}
+
+// ---- simulate(): the virtual-time driver (native/core/src/shape/sim.rs) ----------------
+
+/** First payload of a simulated flow (what classifiers look at). */
+export type SimulationFirstPayload =
+  /** A TLS ClientHello with this SNI; `pad_to` pads it, `ech` adds an ECH extension. */
+  | { tls_sni: string; pad_to?: number; ech?: boolean }
+  /** A QUIC long-header Initial of this version. */
+  | { quic_version: number }
+  /** A STUN binding request. */
+  | { stun: true }
+  /** Raw bytes, as hex. */
+  | { hex: string };
+
+/**
+ * One generated flow: after a TCP handshake (3 packets 1 µs apart, TCP only, unless
+ * `handshake: false`), packets of `size_bytes` every `interval_ns` (or at `rate_bps`),
+ * alternating over the directions when `both`. Optional keys may also be `null`.
+ */
+export interface SimulationFlow {
+  name: string;
+  proto: 'tcp' | 'udp';
+  /** `address:port` (IPv6 as `[addr]:port`); client and server of one family. */
+  client: string;
+  server: string;
+  /** Default 0. */
+  start_ns?: number;
+  /** No packet at or after this time; default: none. */
+  stop_ns?: number;
+  /** Data packets per direction; default: unlimited. */
+  count?: number;
+  /** Payload bytes per data packet, 1..=65000; default 1000. */
+  size_bytes?: number;
+  /** One of interval_ns or rate_bps (> 0) is required; rate_bps wins. */
+  interval_ns?: number;
+  rate_bps?: number;
+  /** Default `both`. */
+  direction?: 'up' | 'down' | 'both';
+  /** Default true for TCP. */
+  handshake?: boolean;
+  first_payload?: SimulationFirstPayload;
+}
+
+export interface SimulationTraffic {
+  flows: SimulationFlow[];
+  /** Stop generating after this time; default the scenario's duration. */
+  until_ns?: number;
+  /** Include every packet in the result (`packets`). */
+  per_packet?: boolean;
+}
+
+/** One direction of a simulated flow. */
+export interface SimulationDirection {
+  sent: number;
+  delivered: number;
+  dropped: number;
+  /** IP bytes. */
+  sent_bytes: number;
+  delivered_bytes: number;
+  /** Of delivered packets. */
+  delay_ns: { p50: number; p99: number; mean: number; max: number };
+  /** Delivered bits from the first send to the last delivery. */
+  throughput_bps: number;
+}
+
+/** A packet of the simulation: flow index, direction, sent at, IP size, delivered at (null: dropped). */
+export type SimulationPacket = [number, 'up' | 'down', number, number, number | null];
+
+export interface SimulationResult {
+  /** In the traffic's flow order. */
+  flows: { name: string; up: SimulationDirection; down: SimulationDirection }[];
+  /** Only with `per_packet: true`, in sending order. */
+  packets?: SimulationPacket[];
+  counters: ShapingCounters;
 }
 
 export type NativeErrorCode =
@@ -58,6 +218,8 @@ export type NativeErrorCode =
   | 'QL_TUN_CONFIG'
   | 'QL_THREAD'
   | 'QL_UNKNOWN_LAB'
+  /** `setActive` named a policy the lab's scenario does not have (or it has none). */
+  | 'QL_UNKNOWN_POLICY'
   | 'QL_PANIC'
   /** An argument of the wrong type reached the addon (a bug in this wrapper). */
   | 'QL_BAD_ARG'
@@ -70,6 +232,7 @@ const NATIVE_ERROR_CODES: ReadonlySet<string> = new Set<NativeErrorCode>([
   'QL_TUN_CONFIG',
   'QL_THREAD',
   'QL_UNKNOWN_LAB',
+  'QL_UNKNOWN_POLICY',
   'QL_PANIC',
   'QL_BAD_ARG',
   'QL_NAPI',
@@ -98,6 +261,21 @@ function rethrow(error: unknown): never {
 /** Version of the native core (qoslab-core); throws NativeMissingError if it is not built. */
 export function nativeVersion(): string {
   return loadBinding().version();
+}
+
+/**
+ * Run a compiled scenario over synthetic traffic in virtual time: deterministic for the
+ * scenario's seed, needs no privileges. Throws NativeError QL_BAD_CONFIG for a bad
+ * scenario or traffic description.
+ */
+export function simulate(compiled: CompiledConfig, traffic: SimulationTraffic): SimulationResult {
+  let json: string;
+  try {
+    json = loadBinding().simulate(JSON.stringify(compiled), JSON.stringify(traffic));
+  } catch (error) {
+    rethrow(error);
+  }
+  return JSON.parse(json) as SimulationResult;
 }
 
 /**
@@ -140,6 +318,19 @@ export class NativeLab {
       rethrow(error);
     }
     return JSON.parse(json) as LabCounters;
+  }
+
+  /**
+   * Replace the set of active policies (names from the scenario); the forwarding thread
+   * swaps it between two packets. Throws NativeError QL_UNKNOWN_POLICY for a name the
+   * scenario does not have; a lab without a scenario accepts only the empty set.
+   */
+  setActive(names: string[]): void {
+    try {
+      loadBinding().labSetActive(this.id, JSON.stringify(names));
+    } catch (error) {
+      rethrow(error);
+    }
   }
 
   /** Stop forwarding and destroy both TUNs. Idempotent. */

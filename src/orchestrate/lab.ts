@@ -128,6 +128,7 @@ export class Lab {
       mtu,
       offload: options.offload ?? true,
       labPrefixes: [...LAB_PREFIXES],
+      scenario: options.scenario,
     });
     // Closing the fds destroys the (non-persistent) TUNs, wherever they have moved.
     this.undo.push(() => {
@@ -200,12 +201,7 @@ export class Lab {
    * between two packets.
    */
   setActivePolicies(active: string[]): void {
-    // TRANSITIONAL until the shaping core's wrapper lands: then a direct call.
-    const native = this.native as (NativeLab & { setActive?: (a: string[]) => void }) | undefined;
-    if (native?.setActive === undefined) {
-      throw new LabError('this build of the native core cannot switch policies');
-    }
-    native.setActive(active);
+    this.native?.setActive(active);
   }
 
   /** Forwarding counters of the native core (undefined once closed). */

@@ -4,18 +4,29 @@
 use crate::error::Error;
 use crate::json::Value;
 use crate::prefix::{Prefix, PrefixSet};
+use crate::shape::compiled::Scenario;
 use crate::tun::check_name;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct LabConfig {
     pub client_tun: String,
     pub server_tun: String,
     pub mtu: u32,
     pub offload: bool,
     pub lab_prefixes: PrefixSet,
+    /// The compiled scenario (CompiledConfig in src/scenario/compiled.ts). Without one the
+    /// lab only forwards; with one every packet goes through the shaping pipeline.
+    pub scenario: Option<Scenario>,
 }
 
-const FIELDS: [&str; 5] = ["clientTun", "serverTun", "mtu", "offload", "labPrefixes"];
+const FIELDS: [&str; 6] = [
+    "clientTun",
+    "serverTun",
+    "mtu",
+    "offload",
+    "labPrefixes",
+    "scenario",
+];
 
 /// IPv4's minimum link MTU; IPv6 needs 1280 but a v4-only lab is legitimate.
 const MIN_MTU: f64 = 68.0;
@@ -95,12 +106,19 @@ impl LabConfig {
             prefixes.push(p);
         }
 
+        // Optional; `null` reads as absent too.
+        let scenario = match root.get("scenario") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(Scenario::from_value(v, "config.scenario")?),
+        };
+
         Ok(LabConfig {
             client_tun,
             server_tun,
             mtu: mtu as u32,
             offload,
             lab_prefixes: PrefixSet::new(prefixes),
+            scenario,
         })
     }
 }
@@ -138,6 +156,24 @@ mod test {
         assert_eq!(c.mtu, 1500);
         assert!(c.offload);
         assert_eq!(c.lab_prefixes.prefixes().len(), 2);
+        assert!(c.scenario.is_none());
+        assert!(LabConfig::parse(&with("scenario", "null"))
+            .unwrap()
+            .scenario
+            .is_none());
+    }
+
+    #[test]
+    fn a_scenario_is_parsed_and_its_errors_are_located() {
+        let s = crate::shaper::test::scenario_json(
+            "[]",
+            crate::shaper::test::LINK,
+            crate::shaper::test::LINK,
+        );
+        let c = LabConfig::parse(&with("scenario", &s)).unwrap();
+        assert_eq!(c.scenario.unwrap().name, "t");
+        let m = err(&with("scenario", "{}"));
+        assert!(m.contains("config.scenario"), "{m}");
     }
 
     #[test]

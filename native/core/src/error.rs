@@ -17,6 +17,8 @@ pub enum Code {
     Thread,
     /// No open lab has the given id.
     UnknownLab,
+    /// `setActive` named a policy the lab's scenario does not have (or there is none).
+    UnknownPolicy,
 }
 
 impl Code {
@@ -27,6 +29,7 @@ impl Code {
             Code::TunConfig => "QL_TUN_CONFIG",
             Code::Thread => "QL_THREAD",
             Code::UnknownLab => "QL_UNKNOWN_LAB",
+            Code::UnknownPolicy => "QL_UNKNOWN_POLICY",
         }
     }
 }

@@ -64,6 +64,20 @@ impl Forwarder {
         self.buf.len()
     }
 
+    /// Packets per step (the shaping step reads in the same batches).
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// The read buffer, for the shaping step (shaper.rs), which reads frames like `step`.
+    pub(crate) fn buf(&self) -> &[u8] {
+        &self.buf
+    }
+
+    pub(crate) fn buf_mut(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+
     /// Decide whether a frame as read from a TUN (virtio-net header first when offload is
     /// on) may be forwarded. Pure, so it is tested without any device.
     pub fn classify(&self, frame: &[u8]) -> Result<(), DropReason> {

@@ -11,6 +11,7 @@ pub mod prefix;
 pub mod realtime;
 pub mod rng;
 pub mod shape;
+pub mod shaper;
 pub mod sys;
 pub mod tun;
 pub mod wire;

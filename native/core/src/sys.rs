@@ -29,6 +29,14 @@ mod ffi {
             timeout: c_int,
         ) -> c_int;
         pub fn eventfd(initval: c_uint, flags: c_int) -> c_int;
+        pub fn clock_gettime(clockid: c_int, tp: *mut Timespec) -> c_int;
+        pub fn timerfd_create(clockid: c_int, flags: c_int) -> c_int;
+        pub fn timerfd_settime(
+            fd: c_int,
+            flags: c_int,
+            new_value: *const Itimerspec,
+            old_value: *mut Itimerspec,
+        ) -> c_int;
     }
 }
 
@@ -45,6 +53,36 @@ pub const EPOLLHUP: u32 = 0x010;
 
 const EFD_NONBLOCK: c_int = O_NONBLOCK;
 const EFD_CLOEXEC: c_int = O_CLOEXEC;
+
+const CLOCK_MONOTONIC: c_int = 1;
+const TFD_NONBLOCK: c_int = O_NONBLOCK;
+const TFD_CLOEXEC: c_int = O_CLOEXEC;
+const TFD_TIMER_ABSTIME: c_int = 1;
+
+/// `struct timespec` on 64-bit Linux (time_t and long are both 64 bits).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct Timespec {
+    tv_sec: i64,
+    tv_nsec: i64,
+}
+
+impl Timespec {
+    fn from_ns(ns: u64) -> Timespec {
+        Timespec {
+            tv_sec: (ns / 1_000_000_000).min(i64::MAX as u64) as i64,
+            tv_nsec: (ns % 1_000_000_000) as i64,
+        }
+    }
+}
+
+/// `struct itimerspec`: the interval (zero: one-shot) and the first expiry.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct Itimerspec {
+    it_interval: Timespec,
+    it_value: Timespec,
+}
 
 // _IOW('T', nr, int) = (1 << 30) | (4 << 16) | ('T' << 8) | nr, see <linux/if_tun.h>.
 const TUNSETIFF: c_ulong = 0x4004_54ca;
@@ -230,8 +268,58 @@ pub fn eventfd_signal(fd: BorrowedFd<'_>) -> io::Result<()> {
     }
 }
 
+/// CLOCK_MONOTONIC in nanoseconds: the real-time driver's only clock.
+pub fn monotonic_ns() -> u64 {
+    let mut ts = Timespec::default();
+    // SAFETY: `ts` is a live local in the kernel's layout; the call only writes it.
+    // CLOCK_MONOTONIC always exists, so the call cannot fail; a zero reading would only
+    // make timers fire early, never crash.
+    let _ = unsafe { ffi::clock_gettime(CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec.max(0) as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(ts.tv_nsec.max(0) as u64)
+}
+
+/// A non-blocking one-shot timer on CLOCK_MONOTONIC, readable in epoll when it fires.
+pub fn timerfd_monotonic() -> io::Result<OwnedFd> {
+    // SAFETY: plain syscall with integer arguments; the result is checked by `owned`.
+    owned(unsafe { ffi::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC) })
+}
+
+/// Arm the timer to fire once at the absolute CLOCK_MONOTONIC time `at_ns` (a time
+/// already past fires at once), or disarm it with `None`.
+pub fn timerfd_set_abs(fd: BorrowedFd<'_>, at_ns: Option<u64>) -> io::Result<()> {
+    let spec = Itimerspec {
+        it_interval: Timespec::default(),
+        // An all-zero it_value disarms, so an armed timer needs at least 1 ns.
+        it_value: Timespec::from_ns(at_ns.map_or(0, |t| t.max(1))),
+    };
+    // SAFETY: `spec` is a live local in the kernel's layout that the call only reads;
+    // old_value may be NULL.
+    cvt(unsafe {
+        ffi::timerfd_settime(
+            fd.as_raw_fd(),
+            TFD_TIMER_ABSTIME,
+            &spec,
+            std::ptr::null_mut(),
+        )
+    })?;
+    Ok(())
+}
+
+/// Reset a readable eventfd or timerfd (read its 8-byte counter); nothing pending is fine.
+pub fn drain_counter_fd(fd: BorrowedFd<'_>) -> io::Result<()> {
+    let mut buf = [0u8; 8];
+    match read(fd, &mut buf) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 // The kernel copies a whole `struct ifreq` (40 bytes on 64-bit Linux).
 const _: () = assert!(std::mem::size_of::<IfReq>() == 40);
+const _: () = assert!(std::mem::size_of::<Itimerspec>() == 32);
 
 #[cfg(test)]
 mod test {
@@ -254,6 +342,25 @@ mod test {
         assert_eq!(u64::from_ne_bytes(buf), 1);
         let err = read(ev.as_fd(), &mut buf).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+    }
+
+    #[test]
+    fn timerfd_fires_at_an_absolute_monotonic_time() {
+        let ep = epoll_create().unwrap();
+        let t = timerfd_monotonic().unwrap();
+        epoll_add(ep.as_fd(), t.as_fd(), 3).unwrap();
+        let mut events = [EpollEvent::ZERO; 4];
+        let start = monotonic_ns();
+        timerfd_set_abs(t.as_fd(), Some(start + 2_000_000)).unwrap();
+        assert_eq!(epoll_wait(ep.as_fd(), &mut events, 1000).unwrap(), 1);
+        assert!(monotonic_ns() >= start + 2_000_000);
+        drain_counter_fd(t.as_fd()).unwrap();
+        assert_eq!(epoll_wait(ep.as_fd(), &mut events, 0).unwrap(), 0);
+        // Disarmed: nothing fires.
+        timerfd_set_abs(t.as_fd(), Some(monotonic_ns() + 1_000_000)).unwrap();
+        timerfd_set_abs(t.as_fd(), None).unwrap();
+        assert_eq!(epoll_wait(ep.as_fd(), &mut events, 5).unwrap(), 0);
+        drain_counter_fd(t.as_fd()).unwrap();
     }
 
     #[test]

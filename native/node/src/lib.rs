@@ -4,7 +4,9 @@
 //!   version(): string
 //!   labOpen(configJson: string): number      -> lab id
 //!   labCounters(id: number): string          -> LabCounters as JSON
+//!   labSetActive(id: number, namesJson: string): void
 //!   labClose(id: number): void               -> no-op for an unknown or closed id
+//!   simulate(compiledJson: string, trafficJson: string): string
 //!
 //! Every export runs its body inside `catch_unwind`, so a Rust panic becomes a JS error
 //! with code QL_PANIC instead of unwinding into node (which would abort the process).
@@ -249,8 +251,10 @@ extern "C" fn js_lab_counters(env: napi_env, info: napi_callback_info) -> napi_v
     boundary(env, "labCounters", || {
         let [id] = args::<1>(env, info)?;
         let id = lab_id(env, id, "labCounters")?;
+        // May wait briefly for the forwarding thread's shaping snapshot; the registry
+        // lock is held meanwhile, which only delays other calls on the JS thread itself.
         let json = match labs().get(&id) {
-            Some(lab) => lab.counters().to_json(),
+            Some(lab) => lab.counters_json(),
             None => {
                 return Err(Throw::new(
                     "QL_UNKNOWN_LAB",
@@ -259,6 +263,36 @@ extern "C" fn js_lab_counters(env: napi_env, info: napi_callback_info) -> napi_v
             }
         };
         create_string(env, &json)
+    })
+}
+
+extern "C" fn js_lab_set_active(env: napi_env, info: napi_callback_info) -> napi_value {
+    boundary(env, "labSetActive", || {
+        let [id, names] = args::<2>(env, info)?;
+        let id = lab_id(env, id, "labSetActive")?;
+        let names = get_string(env, names, "labSetActive(namesJson)")?;
+        match labs().get(&id) {
+            Some(lab) => lab.set_active_json(&names)?,
+            None => {
+                return Err(Throw::new(
+                    "QL_UNKNOWN_LAB",
+                    format!("no open lab with id {id}"),
+                ))
+            }
+        }
+        undefined(env)
+    })
+}
+
+extern "C" fn js_simulate(env: napi_env, info: napi_callback_info) -> napi_value {
+    boundary(env, "simulate", || {
+        let [compiled, traffic] = args::<2>(env, info)?;
+        let compiled = get_string(env, compiled, "simulate(compiledJson)")?;
+        let traffic = get_string(env, traffic, "simulate(trafficJson)")?;
+        // Virtual time: as fast as the CPU goes, on the JS thread (the CLI's `simulate`
+        // waits for it anyway).
+        let result = qoslab_core::shape::sim::simulate_json(&compiled, &traffic)?;
+        create_string(env, &result)
     })
 }
 
@@ -308,7 +342,9 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
             method(b"version\0", js_version),
             method(b"labOpen\0", js_lab_open),
             method(b"labCounters\0", js_lab_counters),
+            method(b"labSetActive\0", js_lab_set_active),
             method(b"labClose\0", js_lab_close),
+            method(b"simulate\0", js_simulate),
         ];
         // SAFETY: `props` is a live array of `props.len()` descriptors whose names are
         // static NUL-terminated strings; node copies what it needs during the call.

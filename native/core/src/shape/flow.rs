@@ -16,6 +16,8 @@ pub const TCP_IDLE_NS: u64 = 600_000_000_000;
 pub const UDP_IDLE_NS: u64 = 60_000_000_000;
 pub const OTHER_IDLE_NS: u64 = 30_000_000_000;
 pub const DEFAULT_MAX_FLOWS: usize = 262_144;
+/// Flows per storage chunk (see `Slots`).
+const CHUNK: usize = 4096;
 /// Slots examined when choosing a flow to evict.
 const EVICT_SAMPLE: usize = 8;
 /// Slots checked for expiry on every new flow, so dead flows are reclaimed steadily.
@@ -99,6 +101,19 @@ pub struct Flow {
 }
 
 impl Flow {
+    /// An unused slot (id 0).
+    fn vacant() -> Flow {
+        let unspecified = IpAddr::from([0u8; 4]);
+        let key = FlowKey {
+            client: unspecified,
+            server: unspecified,
+            client_port: 0,
+            server_port: 0,
+            proto: 0,
+        };
+        Flow::new(key, 0, 0, Dir::Up)
+    }
+
     fn new(key: FlowKey, id: u64, now: u64, dir: Dir) -> Flow {
         Flow {
             key,
@@ -162,9 +177,54 @@ pub struct FlowStats {
     pub evicted: u64,
 }
 
+/// Flow storage in fixed-size chunks. A doubling `Vec` would keep up to half its
+/// capacity unused (and briefly twice the table while it copies); chunks waste at most
+/// one partly filled chunk, which keeps a large table within its bytes-per-flow budget.
+struct Slots {
+    chunks: Vec<Box<[Flow]>>,
+    len: usize,
+}
+
+impl Slots {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn get(&self, i: usize) -> Option<&Flow> {
+        if i >= self.len {
+            return None;
+        }
+        self.chunks.get(i / CHUNK).map(|c| &c[i % CHUNK])
+    }
+
+    fn at(&self, i: usize) -> &Flow {
+        &self.chunks[i / CHUNK][i % CHUNK]
+    }
+
+    fn at_mut(&mut self, i: usize) -> &mut Flow {
+        &mut self.chunks[i / CHUNK][i % CHUNK]
+    }
+
+    fn push(&mut self, flow: Flow) -> usize {
+        let i = self.len;
+        if i / CHUNK == self.chunks.len() {
+            let chunk: Vec<Flow> = (0..CHUNK).map(|_| Flow::vacant()).collect();
+            self.chunks.push(chunk.into_boxed_slice());
+        }
+        *self.at_mut(i) = flow;
+        self.len += 1;
+        i
+    }
+
+    /// Bytes held for flows, spare slots included.
+    fn allocated_bytes(&self) -> usize {
+        self.chunks.len() * CHUNK * std::mem::size_of::<Flow>()
+    }
+}
+
 pub struct FlowTable {
     map: FxMap<FlowKey, u32>,
-    slots: Vec<Flow>,
+    slots: Slots,
     free: Vec<u32>,
     max: usize,
     next_id: u64,
@@ -183,7 +243,10 @@ impl FlowTable {
     pub fn new(max: usize) -> FlowTable {
         FlowTable {
             map: hash::map(),
-            slots: Vec::new(),
+            slots: Slots {
+                chunks: Vec::new(),
+                len: 0,
+            },
             free: Vec::new(),
             max: max.max(1),
             next_id: 1,
@@ -202,11 +265,19 @@ impl FlowTable {
     }
 
     pub fn get(&self, slot: u32) -> &Flow {
-        &self.slots[slot as usize]
+        self.slots.at(slot as usize)
     }
 
     pub fn get_mut(&mut self, slot: u32) -> &mut Flow {
-        &mut self.slots[slot as usize]
+        self.slots.at_mut(slot as usize)
+    }
+
+    /// Bytes the table holds for its flows and its index, spare capacity included.
+    pub fn allocated_bytes(&self) -> usize {
+        // hashbrown keeps buckets at a power of two with at most 7/8 of them used, each
+        // bucket one entry plus one control byte.
+        let buckets = (self.map.capacity() * 8 / 7).next_power_of_two();
+        self.slots.allocated_bytes() + buckets * (std::mem::size_of::<(FlowKey, u32)>() + 1)
     }
 
     /// Whether `slot` still holds the flow with this id.
@@ -219,7 +290,7 @@ impl FlowTable {
     }
 
     fn release(&mut self, slot: u32) {
-        let f = &mut self.slots[slot as usize];
+        let f = self.slots.at_mut(slot as usize);
         self.map.remove(&f.key);
         self.gone.push(f.id);
         f.id = 0;
@@ -230,7 +301,7 @@ impl FlowTable {
     /// The flow of a packet; a new one (or a fresh one in place of an expired one).
     pub fn lookup(&mut self, key: FlowKey, dir: Dir, now: u64) -> Lookup {
         if let Some(&slot) = self.map.get(&key) {
-            if !Self::expired(&self.slots[slot as usize], now) {
+            if !Self::expired(self.slots.at(slot as usize), now) {
                 return Lookup::Existing(slot);
             }
             self.stats.expired += 1;
@@ -245,13 +316,10 @@ impl FlowTable {
         let flow = Flow::new(key, id, now, dir);
         let slot = match self.free.pop() {
             Some(s) => {
-                self.slots[s as usize] = flow;
+                *self.slots.at_mut(s as usize) = flow;
                 s
             }
-            None => {
-                self.slots.push(flow);
-                (self.slots.len() - 1) as u32
-            }
+            None => self.slots.push(flow) as u32,
         };
         self.map.insert(key, slot);
         self.stats.created += 1;
@@ -262,7 +330,7 @@ impl FlowTable {
     pub fn sweep(&mut self, now: u64, n: usize) {
         for _ in 0..n.min(self.slots.len()) {
             self.cursor = (self.cursor + 1) % self.slots.len();
-            if Self::expired(&self.slots[self.cursor], now) {
+            if Self::expired(self.slots.at(self.cursor), now) {
                 self.stats.expired += 1;
                 self.release(self.cursor as u32);
             }
@@ -274,8 +342,8 @@ impl FlowTable {
         let mut victim: Option<usize> = None;
         for i in 0..n.min(EVICT_SAMPLE * 4) {
             let s = (self.cursor + 1 + i) % n;
-            let f = &self.slots[s];
-            if f.id != 0 && victim.is_none_or(|v| f.last_seen < self.slots[v].last_seen) {
+            let f = self.slots.at(s);
+            if f.id != 0 && victim.is_none_or(|v| f.last_seen < self.slots.at(v).last_seen) {
                 victim = Some(s);
             }
             if i + 1 >= EVICT_SAMPLE && victim.is_some() {
@@ -293,7 +361,6 @@ impl FlowTable {
 #[cfg(test)]
 mod test {
     use super::*;
-    use std::collections::HashMap;
 
     fn key(port: u16) -> FlowKey {
         FlowKey {
@@ -306,13 +373,16 @@ mod test {
     }
 
     #[test]
-    fn memory_per_flow_is_within_budget() {
-        // The slot plus the index entry (key, slot, one control byte) at hashbrown's 7/8
-        // maximum load.
-        let index = (std::mem::size_of::<(FlowKey, u32)>() + 1) * 8 / 7;
-        let total = std::mem::size_of::<Flow>() + index;
-        assert!(total <= 256, "{total} bytes per flow");
-        let _ = HashMap::<u8, u8>::new();
+    fn memory_per_flow_is_within_budget_at_100k_flows() {
+        let mut t = FlowTable::new(DEFAULT_MAX_FLOWS);
+        for i in 0..100_000u32 {
+            let mut k = key((i % 60_000) as u16);
+            k.client = IpAddr::from((0xC612_0000u32 + i / 60_000).to_be_bytes());
+            t.lookup(k, Dir::Up, 0);
+        }
+        assert_eq!(t.len(), 100_000);
+        let per_flow = t.allocated_bytes() / 100_000;
+        assert!(per_flow <= 256, "{per_flow} bytes per flow");
     }
 
     #[test]

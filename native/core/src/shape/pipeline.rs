@@ -369,6 +369,13 @@ impl Pipeline {
         mask != 0 && (0..self.actions.len()).any(|a| self.applies(a, mask, dir))
     }
 
+    /// Count a prepared packet standing for `segments` that the driver could not hand to
+    /// the stages (a super-packet that does not segment), as `prepare` counts its drops.
+    pub fn drop_prepared(&mut self, r: Reason, segments: u64) {
+        self.count_drop(r);
+        self.stats.totals.dropped += segments.saturating_sub(1);
+    }
+
     /// Count a packet forwarded without entering the stages.
     pub fn bypassed(&mut self, segments: u64) {
         self.stats.totals.bypassed += segments;

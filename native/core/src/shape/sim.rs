@@ -3,7 +3,7 @@
 //! unseeded random source.
 //!
 //! `simulate_json` is what `simulate()` in N-API runs; its input and output formats
-//! are documented in src/native/index.ts (`SimTraffic`, `SimResult`).
+//! are documented in src/native/index.ts (`SimulationTraffic`, `SimulationResult`).
 
 use super::compiled::Scenario;
 use super::fields::Fields;

@@ -8,6 +8,7 @@ import { runCommand } from './commands/run.js';
 import { scenariosCommand } from './commands/scenarios.js';
 import { schemaCommand } from './commands/schema.js';
 import { shellCommand } from './commands/shell.js';
+import { simulateCommand } from './commands/simulate.js';
 import { validateCommand } from './commands/validate.js';
 import type { CommandContext } from './context.js';
 import { printError } from './output.js';
@@ -44,6 +45,7 @@ export async function main(argv: string[]): Promise<number> {
     .parserConfiguration({ 'populate--': true })
     .command(runCommand(ctx))
     .command(shellCommand(ctx))
+    .command(simulateCommand(ctx))
     .command(validateCommand(ctx))
     .command(reportCommand(ctx))
     .command(compareCommand(ctx))

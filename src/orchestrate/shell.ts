@@ -3,6 +3,7 @@ import { catchInterrupts, whenAborted } from './interrupt.js';
 import { Lab, type LabOptions } from './lab.js';
 import { waitForListener } from './listeners.js';
 import { signalGroup, startInNamespace, type Started } from './processes.js';
+import { TimelinePlayer } from './timeline.js';
 
 export interface ShellOptions {
   /** Program and arguments to run in the client namespace. */
@@ -27,10 +28,27 @@ export async function runShell(options: ShellOptions): Promise<number> {
   const interrupts = catchInterrupts(err);
   let lab: Lab | undefined;
   let server: Started | undefined;
+  let timeline: TimelinePlayer | undefined;
   try {
     lab = await Lab.open(options.lab);
     if (interrupts.signal.aborted) return ExitCode.interrupted;
     const env = lab.env();
+    const scenario = options.lab?.scenario;
+    if (scenario !== undefined && scenario.policies.length > 0) {
+      const running = lab;
+      timeline = new TimelinePlayer(scenario.timeline, {
+        apply: (active) => running.setActivePolicies(active),
+        onPhase: (change) =>
+          err.write(
+            `qoslab: phase ${change.phase}` +
+              (change.entry.active.length > 0
+                ? ` (in force: ${change.entry.active.join(', ')})`
+                : '') +
+              '\n',
+          ),
+      });
+      timeline.start();
+    }
 
     if (options.server !== undefined) {
       const started = startInNamespace({
@@ -78,6 +96,7 @@ export async function runShell(options: ShellOptions): Promise<number> {
     }
     return outcome.code;
   } finally {
+    timeline?.stop();
     if (server !== undefined) signalGroup(server, 'SIGTERM');
     // close() also ends whatever still runs in the namespaces.
     try {

@@ -1,30 +1,40 @@
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { runShell } from '../../orchestrate/shell.js';
+import { loadScenario } from '../../scenario/index.js';
 import type { CommandContext } from '../context.js';
 
 interface ShellArgs {
+  scenario?: string;
   server?: string;
-  mtu: number;
+  mtu?: number;
   offload: boolean;
-  ipv6: boolean;
+  ipv6?: boolean;
   'ready-timeout': number;
   '--'?: (string | number)[];
 }
 
 export function shellCommand(ctx: CommandContext): CommandModule<object, ShellArgs> {
   return {
-    command: 'shell',
+    command: 'shell [scenario]',
     describe: 'Run a program in the client namespace of a lab (default: an interactive shell)',
     builder: (y) =>
       y
-        .usage('$0 shell [--server CMD] [options] [-- CMD [ARGS...]]')
+        .usage('$0 shell [SCENARIO] [--server CMD] [options] [-- CMD [ARGS...]]')
+        .positional('scenario', {
+          type: 'string',
+          describe:
+            'Scenario file or library name whose link and policies apply (default: an unimpaired link)',
+        })
         .option('server', {
           type: 'string',
           describe:
             'Shell command to run in the server namespace meanwhile; its lines are prefixed [server]',
         })
-        .option('mtu', { type: 'number', default: 1500, describe: 'MTU of the lab link' })
+        .option('mtu', {
+          type: 'number',
+          describe: "MTU of the lab link (default: the scenario's, else 1500)",
+        })
         .option('offload', {
           type: 'boolean',
           default: true,
@@ -33,8 +43,7 @@ export function shellCommand(ctx: CommandContext): CommandModule<object, ShellAr
         })
         .option('ipv6', {
           type: 'boolean',
-          default: true,
-          describe: 'Give the lab IPv6 addresses too',
+          describe: "Give the lab IPv6 addresses too (default: the scenario's, else yes)",
         })
         .option('ready-timeout', {
           type: 'number',
@@ -46,12 +55,19 @@ export function shellCommand(ctx: CommandContext): CommandModule<object, ShellAr
           'TCP throughput across the lab',
         )
         .example('$0 shell -- ping -c 3 server.lab', 'round trip across the lab')
+        .example(
+          '$0 shell link-devtools-slow-4g -- curl -s http://server.lab/',
+          'a program under a library scenario',
+        )
         .epilog(
           'Both commands see QOSLAB_CLIENT_ADDR, QOSLAB_SERVER_ADDR, QOSLAB_CLIENT_ADDR6 and QOSLAB_SERVER_ADDR6; ' +
             "server.lab and client.lab resolve in both namespaces. The exit code is the client command's.",
         ),
     handler: async (args) => {
-      if (!Number.isInteger(args.mtu) || args.mtu < 1280 || args.mtu > 65535) {
+      if (
+        args.mtu !== undefined &&
+        (!Number.isInteger(args.mtu) || args.mtu < 1280 || args.mtu > 65535)
+      ) {
         throw new UsageError(`--mtu must be an integer from 1280 to 65535, got ${args.mtu}`);
       }
       if (!(args['ready-timeout'] >= 0)) {
@@ -59,13 +75,16 @@ export function shellCommand(ctx: CommandContext): CommandModule<object, ShellAr
           `--ready-timeout must be a number of seconds >= 0, got ${args['ready-timeout']}`,
         );
       }
+      // Load first: a bad scenario is a usage error (exit 2) before any lab exists.
+      const scenario =
+        args.scenario === undefined ? undefined : (await loadScenario(args.scenario)).compiled;
       const rest = (args['--'] ?? []).map(String);
       const command = rest.length > 0 ? rest : [process.env.SHELL || '/bin/sh'];
       ctx.exitCode = await runShell({
         command,
         server: args.server,
         readyTimeoutMs: args['ready-timeout'] * 1000,
-        lab: { mtu: args.mtu, offload: args.offload, ipv6: args.ipv6 },
+        lab: { scenario, mtu: args.mtu, offload: args.offload, ipv6: args.ipv6 },
         out: ctx.out,
         err: ctx.err,
       });

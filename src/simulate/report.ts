@@ -1,0 +1,92 @@
+import type { CompiledConfig } from '../scenario/compiled.js';
+
+/** One packet's fate from the simulator: [flow index, direction, sent at, size, delivered at]. */
+export type SimPacket = [number, 'up' | 'down', number, number, number | null];
+
+export interface SimRow {
+  workload: string;
+  phase: string;
+  direction: 'up' | 'down';
+  sent: number;
+  delivered: number;
+  /** delivered / sent, 0..1 (null when nothing was sent). */
+  deliveredRatio: number | null;
+  /** Time through the lab of delivered packets, ms (null when none was delivered). */
+  delayP50Ms: number | null;
+  delayP99Ms: number | null;
+  /** Delivered bits per second over the part of the phase the workload was running. */
+  throughputBps: number;
+}
+
+interface PhaseSpan {
+  phase: string;
+  from: number;
+  to: number;
+}
+
+function phaseSpans(config: CompiledConfig): PhaseSpan[] {
+  const entries = [...config.timeline].sort((a, b) => a.at_ns - b.at_ns);
+  if (entries.length === 0) return [{ phase: 'main', from: 0, to: config.duration_ns }];
+  const spans: PhaseSpan[] = [];
+  if (entries[0]!.at_ns > 0) spans.push({ phase: 'start', from: 0, to: entries[0]!.at_ns });
+  entries.forEach((e, i) =>
+    spans.push({ phase: e.phase, from: e.at_ns, to: entries[i + 1]?.at_ns ?? config.duration_ns }),
+  );
+  return spans.filter((s) => s.to > s.from);
+}
+
+function percentile(sorted: number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+/**
+ * Per workload, phase and direction: what the simulated packets met. A packet belongs to
+ * the phase in force when it was sent, as a user's message would.
+ */
+export function summarise(config: CompiledConfig, packets: SimPacket[]): SimRow[] {
+  const spans = phaseSpans(config);
+  const phaseAt = (t: number) =>
+    spans.find((s) => t >= s.from && t < s.to)?.phase ?? spans.at(-1)!.phase;
+  const groups = new Map<
+    string,
+    { sent: number; delivered: number; bytes: number; delays: number[] }
+  >();
+  const key = (w: number, phase: string, dir: string) => `${w}\u0000${phase}\u0000${dir}`;
+  for (const [flow, dir, sentAt, size, deliveredAt] of packets) {
+    const k = key(flow, phaseAt(sentAt), dir);
+    let g = groups.get(k);
+    if (g === undefined) groups.set(k, (g = { sent: 0, delivered: 0, bytes: 0, delays: [] }));
+    g.sent++;
+    if (deliveredAt !== null) {
+      g.delivered++;
+      g.bytes += size;
+      g.delays.push(deliveredAt - sentAt);
+    }
+  }
+  const rows: SimRow[] = [];
+  config.workloads.forEach((w, index) => {
+    for (const span of spans) {
+      for (const direction of ['up', 'down'] as const) {
+        const g = groups.get(key(index, span.phase, direction));
+        if (g === undefined) continue;
+        const delays = g.delays.sort((a, b) => a - b);
+        const activeNs =
+          Math.min(span.to, w.stop_ns, config.duration_ns) - Math.max(span.from, w.start_ns);
+        const ms = (ns: number | null) => (ns === null ? null : ns / 1e6);
+        rows.push({
+          workload: w.name,
+          phase: span.phase,
+          direction,
+          sent: g.sent,
+          delivered: g.delivered,
+          deliveredRatio: g.sent > 0 ? g.delivered / g.sent : null,
+          delayP50Ms: ms(percentile(delays, 0.5)),
+          delayP99Ms: ms(percentile(delays, 0.99)),
+          throughputBps: activeNs > 0 ? (g.bytes * 8 * 1e9) / activeNs : 0,
+        });
+      }
+    }
+  });
+  return rows;
+}

@@ -1,0 +1,27 @@
+import type { CompiledConfig } from '../scenario/compiled.js';
+import { simulate as simulateNative } from '../native/index.js';
+import { summarise, type SimPacket, type SimRow } from './report.js';
+import { trafficFor } from './traffic.js';
+
+export interface SimulationReport {
+  scenario: string;
+  durationNs: number;
+  rows: SimRow[];
+  /** The core's counters after the simulated run (per class, policy, action, link). */
+  counters: unknown;
+}
+
+/**
+ * `qoslab simulate`: the scenario's policies and links in the core's virtual-time driver
+ * over synthetic traffic shaped like its workloads. Deterministic for the scenario's
+ * seed; needs no privileges and no lab.
+ */
+export function simulateScenario(config: CompiledConfig): SimulationReport {
+  const result = simulateNative(config, trafficFor(config));
+  return {
+    scenario: config.name,
+    durationNs: config.duration_ns,
+    rows: summarise(config, (result.packets ?? []) as SimPacket[]),
+    counters: result.counters,
+  };
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { loadScenario } from '../../src/scenario/index.js';
+import { trafficFor, BULK_WINDOW_BYTES } from '../../src/simulate/traffic.js';
+import { summarise, type SimPacket } from '../../src/simulate/report.js';
+
+describe('simulated traffic per workload', () => {
+  it('opens TLS workloads with their SNI and calls with STUN, paced as configured', async () => {
+    const { compiled } = await loadScenario('messengers');
+    const flows = new Map(trafficFor(compiled).flows.map((f) => [f.name, f]));
+    expect(flows.get('max-text')).toMatchObject({
+      proto: 'tcp',
+      interval_ns: 500e6,
+      size_bytes: 200,
+      first_payload: { tls_sni: 'ws-api.oneme.ru' },
+    });
+    expect(flows.get('wa-call')).toMatchObject({
+      proto: 'udp',
+      interval_ns: 20e6,
+      direction: 'both',
+      first_payload: { stun: true },
+      server: expect.stringMatching(/:3478$/),
+    });
+  });
+
+  it('runs bulk at one window per round trip, capped by the link', async () => {
+    const { compiled } = await loadScenario('messengers');
+    const bulk = trafficFor(compiled).flows.find((f) => f.name === 'wa-media')!;
+    const rtt = compiled.network.uplink.delay_ns + compiled.network.downlink.delay_ns;
+    const windowRate = (BULK_WINDOW_BYTES * 8 * 1e9) / rtt;
+    expect(bulk.rate_bps).toBe(
+      Math.round(Math.min(windowRate, compiled.network.downlink.rate_bps!)),
+    );
+    expect(bulk.direction).toBe('down');
+  });
+});
+
+describe('simulation summary', () => {
+  it('attributes packets to the phase they were sent in, with delivery, delay and throughput', async () => {
+    const { compiled } = await loadScenario('messengers');
+    const wa = compiled.workloads.findIndex((w) => w.name === 'wa-text');
+    // Two packets in the baseline (one lost), one in the throttled phase.
+    const packets: SimPacket[] = [
+      [wa, 'up', 1e9, 200, 1.02e9],
+      [wa, 'up', 2e9, 200, null],
+      [wa, 'up', 21e9, 200, 21.5e9],
+    ];
+    const rows = summarise(compiled, packets);
+    expect(rows).toEqual([
+      expect.objectContaining({
+        workload: 'wa-text',
+        phase: 'baseline',
+        sent: 2,
+        delivered: 1,
+        deliveredRatio: 0.5,
+        delayP50Ms: 20,
+      }),
+      expect.objectContaining({
+        workload: 'wa-text',
+        phase: 'throttled',
+        sent: 1,
+        delivered: 1,
+        delayP99Ms: 500,
+      }),
+    ]);
+    expect(rows[0]!.throughputBps).toBeCloseTo((200 * 8) / 20, 6);
+  });
+});

@@ -18,7 +18,6 @@ import { Lab } from '../orchestrate/lab.js';
 import { TimelinePlayer } from '../orchestrate/timeline.js';
 import { DEFAULT_SCENARIO, loadScenario, type LoadedScenario } from '../scenario/library.js';
 import { AgentProcess } from './agents.js';
-import { coreCanShape } from './capabilities.js';
 import { runEnvironment, qoslabVersion } from './env.js';
 import { expectationLines, marks, summaryTable } from './format.js';
 import { checkRunnable, withOverrides } from './prepare.js';
@@ -84,8 +83,13 @@ export interface RunResult {
   exitCode: number;
 }
 
-/** After the last message is sent, how long answers may still arrive. */
-const DRAIN_MS = 1500;
+/**
+ * After the last message is sent, watch until the longest deadline has passed (at least
+ * 1.5 s, at most 10 s) so the last messages are judged too. Messages whose deadline
+ * outlives the watch are left unjudged, arrived or not.
+ */
+const MIN_DRAIN_MS = 1500;
+const MAX_DRAIN_MS = 10_000;
 const READY_TIMEOUT_MS = 20_000;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -112,24 +116,6 @@ export async function run(options: RunOptions = {}): Promise<RunResult> {
   });
   checkRunnable(loaded, compiled);
   const warnings: string[] = [];
-  if (!coreCanShape()) {
-    if (compiled.policies.length > 0) {
-      throw new LabError(
-        `scenario '${compiled.name}' has ${compiled.policies.length} policies, but this build of the native core cannot apply policies yet`,
-        ['run a scenario without policies, or wait for the shaping core (issue: shaping core)'],
-      );
-    }
-    const links = [compiled.network.uplink, compiled.network.downlink];
-    if (
-      links.some(
-        (l) => l.rate_bps !== null || l.delay_ns > 0 || l.loss > 0 || l.trace_file !== null,
-      )
-    ) {
-      warnings.push(
-        'the native core cannot shape yet: the network links of this scenario are not applied',
-      );
-    }
-  }
   for (const w of warnings) err.write(`qoslab: warning: ${w}\n`);
 
   const interrupts = catchInterrupts(err);
@@ -252,7 +238,9 @@ export async function run(options: RunOptions = {}): Promise<RunResult> {
     draw();
 
     await sleep(compiled.duration_ns / 1e6, stopSignal);
-    if (!stopSignal.aborted) await sleep(DRAIN_MS, stopSignal);
+    const longestDeadlineMs = Math.max(0, ...compiled.workloads.map((w) => w.deadline_ns / 1e6));
+    const drainMs = Math.min(MAX_DRAIN_MS, Math.max(MIN_DRAIN_MS, longestDeadlineMs));
+    if (!stopSignal.aborted) await sleep(drainMs, stopSignal);
     draw();
     progress.done();
   } catch (e) {

@@ -356,7 +356,8 @@ function compileWorkload(
         : w.protocol === 'bulk'
           ? DEFAULTS.bulkSizeBytes
           : DEFAULTS.messageSizeBytes),
-    deadline_ns: w.deadline ?? DEFAULTS.deadlineNs,
+    deadline_ns:
+      w.deadline ?? (w.protocol === 'udp-voice' ? DEFAULTS.voiceDeadlineNs : DEFAULTS.deadlineNs),
     direction: w.direction ?? (w.protocol === 'bulk' ? 'down' : 'both'),
     connections: w.connections ?? 1,
     start_ns: w.start ?? 0,

@@ -311,7 +311,7 @@ export interface CompiledWorkload {
   rate_bps: number | null;
   /** Message size (bulk: object size). Default 200 B; bulk 1 MB; udp-voice by codec (opus 80 B, g711 160 B per 20 ms). */
   size_bytes: number;
-  /** A message later than this counts as not delivered; default 5 s. */
+  /** A message later than this counts as not delivered; default 5 s (udp-voice: 1 s). */
   deadline_ns: number;
   /** Default both; bulk default down. */
   direction: Direction;

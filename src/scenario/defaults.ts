@@ -16,6 +16,8 @@ export const DEFAULTS = {
   messageSizeBytes: 200,
   bulkSizeBytes: 1e6,
   deadlineNs: 5e9,
+  /** A voice frame later than this is of no use to a call (jitter buffers hold ~60 ms). */
+  voiceDeadlineNs: 1e9,
   voiceFrameNs: 20e6,
   codec: 'opus',
 } as const;

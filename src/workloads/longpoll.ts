@@ -5,11 +5,14 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { Client } from 'undici';
+import { Client, Pool } from 'undici';
 import { errorText } from './dial.js';
 import { certFor, closeTracked, listen, trackSockets } from './listen.js';
 import { LengthPrefixed } from './message.js';
 import { runMessageClient } from './session.js';
+
+/** Connections a long-polling client posts over (browsers open up to 6 per host). */
+const POST_CONNECTIONS = 6;
 import type { Protocol } from './types.js';
 import { timedConnector } from './undici-connect.js';
 
@@ -77,7 +80,13 @@ export const longpoll: Protocol = {
           connected();
         }),
       });
-      const poster = new Client(origin, { ...options, connect: timedConnector(target, () => {}) });
+      // HTTP/1.1 sends one POST per round trip per connection; like a browser (6 per
+      // host), post over a small pool so messages do not queue behind each other.
+      const poster = new Pool(origin, {
+        ...options,
+        connections: POST_CONNECTIONS,
+        connect: timedConnector(target, () => {}),
+      });
       const destroy = () => {
         void poller.destroy().catch(() => {});
         void poster.destroy().catch(() => {});

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { coreCanShape } from '../../src/run/capabilities.js';
 import { isRoot, qoslab } from '../helpers/cli.js';
 import {
   fixture,
@@ -73,28 +72,26 @@ describe.skipIf(!isRoot)('qoslab run across a lab', () => {
     expect(namespacesOf(summary.lab_id)).toEqual([]);
   });
 
-  it.skipIf(coreCanShape())(
-    'refuses a scenario with policies while the core cannot shape (exit 3)',
-    async () => {
-      const r = await qoslab(['run', '--duration', '6s', '--out', tmpOut()]);
-      expect(r.code).toBe(3);
-      expect(r.stderr).toMatch(
-        /scenario 'messengers' has \d+ policies, but this build of the native core cannot apply policies yet/,
-      );
-    },
-  );
-
-  it.runIf(coreCanShape())(
-    'runs the default scenario with --duration 6s to completion',
-    async () => {
-      const out = tmpOut();
-      const r = await qoslab(['run', '--duration', '6s', '--out', out, '--quiet'], 90_000);
-      expect([0, 1]).toContain(r.code);
-      expect(missingFiles(out)).toEqual([]);
-      const summary = readSummary(out);
-      expect(summary.status).toBe('completed');
-      expect(summary.duration_ns).toBe(6e9);
-      expect(summary.phases.map((p) => p.name)).toEqual(['baseline']);
-    },
-  );
+  it('runs the default scenario: in the throttled phase the throttled app slows, the state app does not', async () => {
+    const out = tmpOut();
+    const r = await qoslab(['run', '--duration', '40s', '--out', out, '--quiet'], 150_000);
+    expect([0, 1]).toContain(r.code);
+    expect(missingFiles(out)).toEqual([]);
+    const summary = readSummary(out);
+    expect(summary.status).toBe('completed');
+    expect(summary.duration_ns).toBe(40e9);
+    expect(summary.phases.map((p) => p.name)).toEqual(['baseline', 'throttled']);
+    // Messages down (server to client), where the slowed-down queue sits.
+    const p90 = (workload: string, phase: string) =>
+      summary.workloads
+        .find((w) => w.name === workload)!
+        .scopes.find((s) => s.phase === phase)!
+        .directions.find((d) => d.dir === 'down')!.latency.p90!;
+    // Side by side in the baseline: both apps see the same link.
+    expect(Math.abs(p90('wa-text', 'baseline') - p90('max-text', 'baseline'))).toBeLessThan(20e6);
+    // Throttled: WhatsApp's text waits behind its own slowed-down media; the state app's
+    // does not, and is no slower than in the baseline.
+    expect(p90('wa-text', 'throttled')).toBeGreaterThan(p90('max-text', 'throttled') + 50e6);
+    expect(p90('max-text', 'throttled')).toBeLessThanOrEqual(p90('max-text', 'baseline') + 5e6);
+  });
 });

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { coreCanShape } from '../../src/run/capabilities.js';
 import { isRoot, qoslab } from '../helpers/cli.js';
 import { fixture, readSummary, tmpOut } from './helpers.js';
 import type { RunSummary } from '../../src/run/run.js';
@@ -14,8 +13,7 @@ function both(summary: RunSummary, workload: string, phase: string | null = null
   };
 }
 
-// These need the shaping core (policies switched by the timeline): they run once it lands.
-describe.skipIf(!isRoot || !coreCanShape())('qoslab run with shaping', () => {
+describe.skipIf(!isRoot)('qoslab run with shaping', () => {
   it('measures a 100 ms delay as 100 ms ± 2 ms one-way for every protocol', async () => {
     const out = tmpOut();
     const r = await qoslab(['run', fixture('delay-100ms'), '--out', out, '--quiet'], 90_000);

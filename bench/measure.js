@@ -21,7 +21,7 @@ async function startIperfServer(ns) {
  * TCP throughput in Gbit/s at the receiver; `reverse` measures server → client (down).
  * @returns {Promise<{gbps: number, retransmits: number}>}
  */
-export async function iperf(path, { seconds, reverse }) {
+export async function iperf(path, { seconds, reverse, omit = 0 }) {
   const server = await startIperfServer(path.serverNs);
   try {
     const args = [
@@ -36,6 +36,7 @@ export async function iperf(path, { seconds, reverse }) {
       String(seconds),
     ];
     if (reverse) args.push('-R');
+    if (omit > 0) args.push('-O', String(omit));
     const { stdout } = await run('ip', args, {
       timeout: (seconds + 20) * 1000,
       maxBuffer: 1 << 24,
@@ -50,6 +51,20 @@ export async function iperf(path, { seconds, reverse }) {
   }
 }
 
+/** Round-trip times in ms of `count` pings at 10 ms intervals (after a warm-up). */
+export async function pingTimes(path, count) {
+  const base = ['netns', 'exec', path.clientNs, 'ping', '-n', '-W', '1'];
+  await run('ip', [...base, '-c', '2', path.serverAddr]);
+  const { stdout } = await run(
+    'ip',
+    [...base, '-c', String(count), '-i', '0.01', path.serverAddr],
+    {
+      timeout: (count * 0.01 + 30) * 1000,
+    },
+  );
+  return [...stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
+}
+
 /** Median round-trip time in ms of `count` pings at 10 ms intervals (after one warm-up). */
 export async function pingMedian(path, count) {
   const base = ['netns', 'exec', path.clientNs, 'ping', '-n', '-W', '1'];
@@ -60,6 +75,12 @@ export async function pingMedian(path, count) {
     .sort((a, b) => a - b);
   if (times.length < count / 2) throw new Error(`ping lost too many packets:\n${stdout}`);
   return median(times);
+}
+
+/** The q-quantile (0..1) of values, nearest rank. */
+export function quantile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
 export function median(values) {

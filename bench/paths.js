@@ -57,11 +57,11 @@ export async function openVeth(mtu) {
   return path;
 }
 
-/** An unimpaired qoslab lab. */
-export async function openLab(mtu, offload) {
-  const lab = await Lab.open({ mtu, offload });
+/** A qoslab lab: unimpaired, or shaped by a compiled scenario. */
+export async function openLab(mtu, offload, scenario = undefined, name = undefined) {
+  const lab = await Lab.open({ mtu, offload, scenario });
   return {
-    name: offload ? 'qoslab' : 'qoslab (no offload)',
+    name: name ?? (offload ? 'qoslab' : 'qoslab (no offload)'),
     clientNs: lab.names.clientNs,
     serverNs: lab.names.serverNs,
     serverAddr: lab.server.v4,

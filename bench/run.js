@@ -17,6 +17,8 @@ const { values: opts } = parseArgs({
     'no-offload-row': { type: 'boolean', default: false },
     'core-only': { type: 'boolean', default: false },
     'no-core': { type: 'boolean', default: false },
+    'no-shaped': { type: 'boolean', default: false },
+    'shaped-only': { type: 'boolean', default: false },
     'fuzz-packets': { type: 'string' },
   },
 });
@@ -32,7 +34,7 @@ const outFile = new URL(`lab-${stamp}.ndjson`, outDir);
 const write = (row) => appendFileSync(outFile, JSON.stringify(row) + '\n');
 const record = (row) => write({ bench: 'lab', mtu, ...row });
 
-if (!opts['no-core']) {
+if (!opts['no-core'] && !opts['shaped-only']) {
   console.error('core: building and running native/core/examples/core_bench.rs');
   const coreRows = await runCore({ fuzzPackets: opts['fuzz-packets'] });
   for (const row of coreRows) write(row);
@@ -40,92 +42,106 @@ if (!opts['no-core']) {
 }
 if (opts['core-only']) process.exit(0);
 
-// Loaded only here: it needs the built native addon.
-const { openLab, openVeth } = await import('./paths.js');
+if (!opts['shaped-only']) {
+  // Loaded only here: it needs the built native addon.
+  const { openLab, openVeth } = await import('./paths.js');
 
-const openPaths = new Set();
-let stopping = false;
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, async () => {
-    if (stopping) return;
-    stopping = true;
-    console.error(`\nbench: ${sig}, removing namespaces`);
-    for (const path of openPaths) await path.close().catch(() => {});
-    process.exit(130);
-  });
-}
+  const openPaths = new Set();
+  let stopping = false;
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, async () => {
+      if (stopping) return;
+      stopping = true;
+      console.error(`\nbench: ${sig}, removing namespaces`);
+      for (const path of openPaths) await path.close().catch(() => {});
+      process.exit(130);
+    });
+  }
 
-const makers = [() => openVeth(mtu), () => openLab(mtu, true)];
-if (!opts['no-offload-row']) makers.push(() => openLab(mtu, false));
+  const makers = [() => openVeth(mtu), () => openLab(mtu, true)];
+  if (!opts['no-offload-row']) makers.push(() => openLab(mtu, false));
 
-/** samples[pathName][metric] = number[] */
-const samples = {};
-for (let rep = 1; rep <= reps; rep++) {
-  for (const make of makers) {
-    const path = await make();
-    openPaths.add(path);
-    try {
-      const up = await iperf(path, { seconds, reverse: false });
-      const down = await iperf(path, { seconds, reverse: true });
-      const rtt = await pingMedian(path, pings);
-      const row = { path: path.name, rep, upGbps: up.gbps, downGbps: down.gbps, rttMs: rtt };
-      row.upRetransmits = up.retransmits;
-      row.downRetransmits = down.retransmits;
-      if (path.counters) row.counters = path.counters();
-      record(row);
-      const s = (samples[path.name] ??= { upGbps: [], downGbps: [], rttMs: [] });
-      s.upGbps.push(up.gbps);
-      s.downGbps.push(down.gbps);
-      s.rttMs.push(rtt);
-      console.error(
-        `rep ${rep}/${reps} ${path.name.padEnd(20)} up ${up.gbps.toFixed(2)} Gbit/s  down ${down.gbps.toFixed(2)} Gbit/s  rtt ${rtt.toFixed(3)} ms`,
-      );
-    } finally {
-      await path.close();
-      openPaths.delete(path);
+  /** samples[pathName][metric] = number[] */
+  const samples = {};
+  for (let rep = 1; rep <= reps; rep++) {
+    for (const make of makers) {
+      const path = await make();
+      openPaths.add(path);
+      try {
+        const up = await iperf(path, { seconds, reverse: false });
+        const down = await iperf(path, { seconds, reverse: true });
+        const rtt = await pingMedian(path, pings);
+        const row = { path: path.name, rep, upGbps: up.gbps, downGbps: down.gbps, rttMs: rtt };
+        row.upRetransmits = up.retransmits;
+        row.downRetransmits = down.retransmits;
+        if (path.counters) row.counters = path.counters();
+        record(row);
+        const s = (samples[path.name] ??= { upGbps: [], downGbps: [], rttMs: [] });
+        s.upGbps.push(up.gbps);
+        s.downGbps.push(down.gbps);
+        s.rttMs.push(rtt);
+        console.error(
+          `rep ${rep}/${reps} ${path.name.padEnd(20)} up ${up.gbps.toFixed(2)} Gbit/s  down ${down.gbps.toFixed(2)} Gbit/s  rtt ${rtt.toFixed(3)} ms`,
+        );
+      } finally {
+        await path.close();
+        openPaths.delete(path);
+      }
     }
   }
+
+  const med = (name, metric) => median(samples[name][metric]);
+  const base = 'veth';
+  const lines = [];
+  const fmt = (v, d) => v.toFixed(d);
+  lines.push(`MTU ${mtu}, ${reps} repetitions of ${seconds} s iperf3 and ${pings} pings; medians`);
+  lines.push('');
+  lines.push(
+    `${'path'.padEnd(22)}${'up Gbit/s'.padStart(11)}${'ratio'.padStart(8)}${'down Gbit/s'.padStart(13)}${'ratio'.padStart(8)}${'RTT ms'.padStart(9)}${'added ms'.padStart(10)}`,
+  );
+  for (const name of Object.keys(samples)) {
+    const up = med(name, 'upGbps');
+    const down = med(name, 'downGbps');
+    const rtt = med(name, 'rttMs');
+    const upRatio = up / med(base, 'upGbps');
+    const downRatio = down / med(base, 'downGbps');
+    const added = rtt - med(base, 'rttMs');
+    lines.push(
+      `${name.padEnd(22)}${fmt(up, 2).padStart(11)}${fmt(upRatio, 2).padStart(7)}x${fmt(down, 2).padStart(13)}${fmt(downRatio, 2).padStart(7)}x${fmt(rtt, 3).padStart(9)}${fmt(added, 3).padStart(10)}`,
+    );
+    record({
+      path: name,
+      summary: true,
+      upGbps: up,
+      downGbps: down,
+      rttMs: rtt,
+      upRatio,
+      downRatio,
+      addedRttMs: added,
+    });
+  }
+  const up = med('qoslab', 'upGbps') / med(base, 'upGbps');
+  const down = med('qoslab', 'downGbps') / med(base, 'downGbps');
+  const added = med('qoslab', 'rttMs') - med(base, 'rttMs');
+  lines.push('');
+  lines.push(
+    `target throughput >= 0.5x veth: up ${fmt(up, 2)}x, down ${fmt(down, 2)}x -> ${up >= 0.5 && down >= 0.5 ? 'met' : 'MISSED'}`,
+  );
+  lines.push(
+    `target added RTT <= 0.05 ms: ${fmt(added, 3)} ms -> ${added <= 0.05 ? 'met' : 'MISSED'}`,
+  );
+  lines.push(`NDJSON: ${outFile.pathname}`);
+  console.log(lines.join('\n'));
 }
 
-const med = (name, metric) => median(samples[name][metric]);
-const base = 'veth';
-const lines = [];
-const fmt = (v, d) => v.toFixed(d);
-lines.push(`MTU ${mtu}, ${reps} repetitions of ${seconds} s iperf3 and ${pings} pings; medians`);
-lines.push('');
-lines.push(
-  `${'path'.padEnd(22)}${'up Gbit/s'.padStart(11)}${'ratio'.padStart(8)}${'down Gbit/s'.padStart(13)}${'ratio'.padStart(8)}${'RTT ms'.padStart(9)}${'added ms'.padStart(10)}`,
-);
-for (const name of Object.keys(samples)) {
-  const up = med(name, 'upGbps');
-  const down = med(name, 'downGbps');
-  const rtt = med(name, 'rttMs');
-  const upRatio = up / med(base, 'upGbps');
-  const downRatio = down / med(base, 'downGbps');
-  const added = rtt - med(base, 'rttMs');
-  lines.push(
-    `${name.padEnd(22)}${fmt(up, 2).padStart(11)}${fmt(upRatio, 2).padStart(7)}x${fmt(down, 2).padStart(13)}${fmt(downRatio, 2).padStart(7)}x${fmt(rtt, 3).padStart(9)}${fmt(added, 3).padStart(10)}`,
-  );
-  record({
-    path: name,
-    summary: true,
-    upGbps: up,
-    downGbps: down,
-    rttMs: rtt,
-    upRatio,
-    downRatio,
-    addedRttMs: added,
+if (!opts['no-shaped']) {
+  const { runShaped, formatShaped } = await import('./shaped.js');
+  const shapedRows = await runShaped({
+    mtu,
+    seconds,
+    pings: Math.max(pings, 500),
+    log: (line) => console.error(line),
   });
+  for (const row of shapedRows) write({ bench: 'shaped', mtu, ...row });
+  console.log(['', ...formatShaped(shapedRows), `NDJSON: ${outFile.pathname}`].join('\n'));
 }
-const up = med('qoslab', 'upGbps') / med(base, 'upGbps');
-const down = med('qoslab', 'downGbps') / med(base, 'downGbps');
-const added = med('qoslab', 'rttMs') - med(base, 'rttMs');
-lines.push('');
-lines.push(
-  `target throughput >= 0.5x veth: up ${fmt(up, 2)}x, down ${fmt(down, 2)}x -> ${up >= 0.5 && down >= 0.5 ? 'met' : 'MISSED'}`,
-);
-lines.push(
-  `target added RTT <= 0.05 ms: ${fmt(added, 3)} ms -> ${added <= 0.05 ? 'met' : 'MISSED'}`,
-);
-lines.push(`NDJSON: ${outFile.pathname}`);
-console.log(lines.join('\n'));

@@ -1,0 +1,111 @@
+// The shaper in real time, in the lab: achieved rate against configured from 64 kbit/s
+// to 1 Gbit/s (iperf3 through a shaped uplink), and the delay error of a 20 ms link
+// each way (ping RTT minus 40 ms minus the unimpaired lab's median RTT). Unlike the
+// virtual-time rows, these include the timers, the TUNs and the kernel.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadScenario } from '../dist/index.js';
+import { iperf, median, pingTimes, quantile } from './measure.js';
+import { openLab } from './paths.js';
+
+export const RATES = [
+  ['64k', 64e3],
+  ['128k', 128e3],
+  ['1m', 1e6],
+  ['10m', 10e6],
+  ['100m', 100e6],
+  ['1g', 1e9],
+];
+
+/** Compile a scenario written inline (the same path a user's file takes). */
+async function compiled(yaml) {
+  const dir = mkdtempSync(join(tmpdir(), 'qoslab-bench-'));
+  try {
+    const file = join(dir, 'bench.yaml');
+    writeFileSync(file, yaml);
+    return (await loadScenario(file)).compiled;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function withLab(mtu, scenario, name, fn) {
+  const path = await openLab(mtu, true, scenario, name);
+  try {
+    return await fn(path);
+  } finally {
+    await path.close();
+  }
+}
+
+/** iperf3 payload bits/s to IP bits/s: 1448 payload bytes ride in 1500-byte packets. */
+const ipRate = (goodput, mtu) => (goodput * mtu) / (mtu - 52);
+
+export async function runShaped({ mtu, seconds, pings, log }) {
+  const rows = [];
+  for (const [label, rate] of RATES) {
+    // Queue: a quarter second at the rate, at least 32 packets, so TCP can fill the link.
+    const queue = Math.max(32 * mtu, Math.round((rate / 8) * 0.25));
+    const scenario = await compiled(
+      `version: 1\nname: bench-rate-${label}\nnetwork:\n  uplink: { rate: ${label}bit, queue: ${queue}B }\n`,
+    );
+    // Slow rates need longer to average out TCP's start.
+    const secs = rate < 1e6 ? Math.max(seconds, 10) : seconds;
+    const achieved = await withLab(mtu, scenario, `rate ${label}`, async (path) =>
+      ipRate((await iperf(path, { seconds: secs, reverse: false, omit: 2 })).gbps * 1e9, mtu),
+    );
+    const row = {
+      part: 'shaped',
+      metric: 'rate',
+      label,
+      configured_bps: rate,
+      achieved_bps: achieved,
+      ratio: achieved / rate,
+    };
+    log(
+      `rate ${label.padEnd(5)} achieved ${(achieved / 1e6).toFixed(4)} Mbit/s  ratio ${row.ratio.toFixed(4)}`,
+    );
+    rows.push(row);
+  }
+  const base = median(
+    await withLab(mtu, undefined, 'unimpaired', (path) => pingTimes(path, pings)),
+  );
+  const delayScenario = await compiled(
+    'version: 1\nname: bench-delay\nnetwork:\n  uplink: { delay: 20ms }\n  downlink: { delay: 20ms }\n',
+  );
+  const rtts = await withLab(mtu, delayScenario, 'delay 20ms', (path) => pingTimes(path, pings));
+  const errors = rtts.map((r) => r - 40 - base);
+  const delay = {
+    part: 'shaped',
+    metric: 'delay-error',
+    configured_ms: 40,
+    base_rtt_ms: base,
+    samples: errors.length,
+    p50_ms: quantile(errors, 0.5),
+    p99_ms: quantile(errors, 0.99),
+    abs_p99_ms: quantile(errors.map(Math.abs), 0.99),
+  };
+  rows.push(delay);
+  return rows;
+}
+
+export function formatShaped(rows) {
+  const lines = [
+    'shaped lab (real time)                 configured      achieved     error   target',
+  ];
+  for (const r of rows.filter((x) => x.metric === 'rate')) {
+    const err = (r.ratio - 1) * 100;
+    lines.push(
+      `rate ${r.label.padEnd(34)}${(r.configured_bps / 1e6).toFixed(3).padStart(10)} Mb${(r.achieved_bps / 1e6).toFixed(3).padStart(11)} Mb${`${err.toFixed(2)}%`.padStart(10)}   <= 1%  ${Math.abs(err) <= 1 ? 'met' : 'MISSED'}`,
+    );
+  }
+  const d = rows.find((x) => x.metric === 'delay-error');
+  if (d) {
+    lines.push(
+      `delay 20 ms each way: RTT - 40 ms - base (${d.base_rtt_ms.toFixed(3)} ms), ${d.samples} pings: ` +
+        `p50 ${d.p50_ms.toFixed(3)} ms, p99 ${d.p99_ms.toFixed(3)} ms (|error| p99 ${d.abs_p99_ms.toFixed(3)} ms; target <= 0.1 ms: ${d.abs_p99_ms <= 0.1 ? 'met' : 'MISSED'})`,
+    );
+  }
+  return lines;
+}

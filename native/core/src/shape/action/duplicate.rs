@@ -1,45 +1,22 @@
 //! Send a packet twice with a probability.
 
-use super::{Action, ActionConfig, Build, Cx, Verdict};
+use super::chance::{self, Hit};
+use super::{ActionConfig, Verdict};
 use crate::error::Error;
 use crate::rng::Rng;
 use crate::shape::fields::Fields;
 use crate::shape::Pkt;
 
-#[derive(Debug, Clone)]
-struct Config {
-    rate: f64,
+#[derive(Debug)]
+pub struct Duplicate;
+
+impl Hit for Duplicate {
+    const NAME: &'static str = "duplicate";
+    fn hit(_: &mut Pkt, _: &mut Rng) -> Verdict {
+        Verdict::Duplicate
+    }
 }
 
 pub fn parse(f: &mut Fields<'_>) -> Result<Box<dyn ActionConfig>, Error> {
-    Ok(Box::new(Config {
-        rate: f.prob("rate")?,
-    }))
-}
-
-impl ActionConfig for Config {
-    fn type_name(&self) -> &'static str {
-        "duplicate"
-    }
-    fn build(&self, b: &Build<'_>) -> Result<Box<dyn Action>, Error> {
-        Ok(Box::new(Duplicate {
-            rate: self.rate,
-            rng: Rng::for_stage(b.seed, b.stage),
-        }))
-    }
-}
-
-struct Duplicate {
-    rate: f64,
-    rng: Rng,
-}
-
-impl Action for Duplicate {
-    fn on_packet(&mut self, _: &mut Pkt, _: &mut Cx<'_>) -> Verdict {
-        if self.rng.chance(self.rate) {
-            Verdict::Duplicate
-        } else {
-            Verdict::Pass
-        }
-    }
+    chance::parse::<Duplicate>(f)
 }

@@ -8,6 +8,7 @@
 //! to `REGISTRY`.
 
 mod blackhole;
+mod chance;
 mod corrupt;
 pub mod delay;
 mod drop_after;

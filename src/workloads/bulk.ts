@@ -10,7 +10,7 @@ import { Client } from 'undici';
 import { now, seededRandom, sleepMs, sleepUntil } from './clock.js';
 import { errorText } from './dial.js';
 import { certFor, closeTracked, listen, trackSockets } from './listen.js';
-import { Backoff } from './session.js';
+import { Backoff, emitConnect } from './session.js';
 import type { Protocol } from './types.js';
 import { timedConnector } from './undici-connect.js';
 
@@ -75,18 +75,7 @@ export const bulk: Protocol = {
     const client = new Client(`${w.tls ? 'https' : 'http'}://${w.server_name}:${w.port}`, {
       connect: timedConnector(
         { host: w.server_name, port: w.port, tls: w.tls, caPem: ctx.caPem },
-        (timing) => {
-          const tcp = timing.tcp ?? now();
-          ctx.emit({
-            ev: 'connect',
-            w: w.name,
-            c,
-            t: rel(now()),
-            connect_ns: Number(tcp - timing.start),
-            tls_ns: timing.tls === undefined ? null : Number(timing.tls - tcp),
-            reconnect: connects++ > 0,
-          });
-        },
+        (timing) => emitConnect(ctx, w.name, c, timing, connects++ > 0),
       ),
       headersTimeout: w.deadline_ns / 1e6,
       bodyTimeout: w.deadline_ns / 1e6,

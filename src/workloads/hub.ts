@@ -36,6 +36,32 @@ export function wantsDown(w: CompiledWorkload): boolean {
 }
 
 /**
+ * Encodes message `seq` of one direction of a workload connection, stamped with its send
+ * time, and records it as sent. Every protocol's sender goes through here.
+ */
+export function stampMessage(
+  ctx: AgentContext,
+  index: number,
+  c: number,
+  dir: 'up' | 'down',
+  seq: number,
+): Buffer {
+  const w = ctx.workloads[index]!;
+  const sentAbs = now();
+  const msg = encodeMessage({
+    kind: Kind.data,
+    dir,
+    w: index,
+    c,
+    seq,
+    sentAbs,
+    length: w.size_bytes,
+  });
+  ctx.emit({ ev: 'send', w: w.name, dir, c, seq, t: Number(sentAbs - ctx.t0), bytes: msg.length });
+  return msg;
+}
+
+/**
  * Creates the paced messages of one direction of one workload connection: each is
  * stamped, recorded as sent, and handed to the outbox.
  */
@@ -50,25 +76,7 @@ export function startSending(
   const from = ctx.t0 + BigInt(w.start_ns);
   const until = ctx.t0 + BigInt(w.stop_ns);
   return new Pacer(from, until, intervalNs(w), (seq) => {
-    const sentAbs = now();
-    const msg = encodeMessage({
-      kind: Kind.data,
-      dir,
-      w: index,
-      c,
-      seq,
-      sentAbs,
-      length: w.size_bytes,
-    });
-    ctx.emit({
-      ev: 'send',
-      w: w.name,
-      dir,
-      c,
-      seq,
-      t: Number(sentAbs - ctx.t0),
-      bytes: msg.length,
-    });
+    const msg = stampMessage(ctx, index, c, dir, seq);
     outbox.push(msg);
   }).start();
 }

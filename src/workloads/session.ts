@@ -82,16 +82,7 @@ export async function runMessageClient(
         await sleepMs(backoff.next(), ctx.signal);
         continue;
       }
-      const tcp = timing.tcp ?? now();
-      ctx.emit({
-        ev: 'connect',
-        w: w.name,
-        c,
-        t: rel(now()),
-        connect_ns: Number(tcp - timing.start),
-        tls_ns: timing.tls === undefined ? null : Number(timing.tls - tcp),
-        reconnect: connects++ > 0,
-      });
+      emitConnect(ctx, w.name, c, timing, connects++ > 0);
       backoff.reset();
       const hello = { kind: Kind.hello, dir: 'up', w: index, c, seq: 0, sentAbs: now(), length: 0 };
       conn.send(encodeMessage(hello as Parameters<typeof encodeMessage>[0]));
@@ -112,4 +103,25 @@ export async function runMessageClient(
   } finally {
     pacer?.stop();
   }
+}
+
+/** Records a finished connection set-up: TCP connect and TLS handshake times. */
+export function emitConnect(
+  ctx: AgentContext,
+  workload: string,
+  c: number,
+  timing: Timing,
+  reconnect: boolean,
+): void {
+  const at = now();
+  const tcp = timing.tcp ?? at;
+  ctx.emit({
+    ev: 'connect',
+    w: workload,
+    c,
+    t: Number(at - ctx.t0),
+    connect_ns: Number(tcp - timing.start),
+    tls_ns: timing.tls === undefined ? null : Number(timing.tls - tcp),
+    reconnect,
+  });
 }

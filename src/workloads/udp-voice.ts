@@ -10,7 +10,7 @@ import net from 'node:net';
 import { now, sleepUntil } from './clock.js';
 import { Kind, encodeMessage } from './message.js';
 import { Pacer } from './pacer.js';
-import { receive, wantsDown, wantsUp } from './hub.js';
+import { receive, stampMessage, wantsDown, wantsUp } from './hub.js';
 import type { AgentContext, Protocol } from './types.js';
 
 function frameInterval(ctx: AgentContext, index: number): number {
@@ -28,25 +28,7 @@ function streamFrames(
 ): Pacer {
   const w = ctx.workloads[index]!;
   return new Pacer(now(), ctx.t0 + BigInt(w.stop_ns), frameInterval(ctx, index), (seq) => {
-    const sentAbs = now();
-    const frame = encodeMessage({
-      kind: Kind.data,
-      dir,
-      w: index,
-      c,
-      seq,
-      sentAbs,
-      length: w.size_bytes,
-    });
-    ctx.emit({
-      ev: 'send',
-      w: w.name,
-      dir,
-      c,
-      seq,
-      t: Number(sentAbs - ctx.t0),
-      bytes: frame.length,
-    });
+    const frame = stampMessage(ctx, index, c, dir, seq);
     send(frame);
   }).start();
 }

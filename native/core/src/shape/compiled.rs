@@ -5,9 +5,9 @@
 
 use super::action::{self, ActionConfig};
 use super::fields::Fields;
+use crate::config::json::Value;
+use crate::config::prefix::Prefix;
 use crate::error::Error;
-use crate::json::Value;
-use crate::prefix::Prefix;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -1,5 +1,5 @@
-//! The shaping core: one pipeline per lab, driven in real time (realtime.rs) or in
-//! virtual time (sim.rs).
+//! The shaping core: one pipeline per lab, driven in real time (drive/realtime.rs) or in
+//! virtual time (drive/sim.rs).
 //!
 //! Per direction: parse → flow table → classes → the active policies' actions in order →
 //! the shared link (uplink or downlink) → emit. Packets that must wait (delay, rate
@@ -13,13 +13,11 @@ pub mod codel;
 pub mod compiled;
 pub mod fields;
 pub mod flow;
-pub mod gso;
 pub mod hash;
 pub mod link;
 pub mod packet;
 pub mod pipeline;
 pub mod queue;
-pub mod sim;
 pub mod stats;
 pub mod trace;
 

@@ -3,8 +3,8 @@
 use super::compiled::Scenario;
 use super::packet::{Dir, Pkt, HEADROOM};
 use super::pipeline::{Options, Pipeline};
-use super::sim::{self, Source};
-use crate::json::Value;
+use crate::config::json::Value;
+use crate::drive::sim::{self, Source};
 use crate::rng::Rng;
 use crate::wire::packet::{build_tcp, build_udp, l4_checksum_ok, parse};
 use crate::wire::tcp::{ACK, PSH, RST, SYN};

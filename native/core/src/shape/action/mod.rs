@@ -29,8 +29,8 @@ use super::flow::Flow;
 use super::hash::{self, FxMap};
 use super::packet::{Dir, Pkt, Pool};
 use super::Reason;
+use crate::config::json::Value;
 use crate::error::Error;
-use crate::json::Value;
 use std::fmt::Debug;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ pub mod sni;
 use super::compiled::{ClassSpec, QuicSpec};
 use super::flow::{Flow, Reassembly};
 use super::packet::Dir;
-use crate::prefix::PrefixSet;
+use crate::config::prefix::PrefixSet;
 use crate::wire::packet::{Parsed, PROTO_TCP, PROTO_UDP};
 use crate::wire::tls;
 use sni::GlobSet;

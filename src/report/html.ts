@@ -1,6 +1,6 @@
 /** The report page: one self-contained HTML file (styles, uPlot, data and renderer inlined). */
-import type { RecvEvent } from '../agent/events.js';
-import { fmtDuration } from '../run/format.js';
+import type { RecvEvent } from '../record/events.js';
+import { fmtDuration } from '../record/format.js';
 import { uplotAssets } from './assets.js';
 import { renderCharts } from './charts/client.js';
 import { deliveryPerPhase, goodputOverTime, mosPerPhase } from './charts/overview.js';

@@ -1,5 +1,5 @@
 /** The scenario part of the report: what was run, from compiled.json (every default filled in). */
-import { fmtDuration, fmtRate } from '../run/format.js';
+import { fmtDuration, fmtRate } from '../record/format.js';
 import type { CompiledConfig, CompiledLink } from '../scenario/compiled.js';
 import { esc, htmlTable } from './markup.js';
 

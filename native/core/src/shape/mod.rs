@@ -14,10 +14,12 @@ pub mod compiled;
 pub mod fields;
 pub mod flow;
 pub mod hash;
+pub mod jitter;
 pub mod link;
 pub mod packet;
 pub mod pipeline;
 pub mod queue;
+pub mod spec;
 pub mod stats;
 pub mod trace;
 

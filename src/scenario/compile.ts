@@ -3,8 +3,8 @@
  * fixed key order so the JSON is byte-for-byte stable (golden tests, cache keys).
  */
 import { resolve } from 'node:path';
+import { compileAction } from './actions/index.js';
 import type {
-  CompiledAction,
   CompiledConfig,
   CompiledHost,
   CompiledLink,
@@ -12,7 +12,6 @@ import type {
   CompiledPolicy,
   CompiledTimelineEntry,
   CompiledWorkload,
-  Direction,
   PortRange,
 } from './compiled.js';
 import {
@@ -25,8 +24,8 @@ import {
   SERVER_ADDRESS,
   SERVER_ADDRESS6,
 } from './defaults.js';
-import type { Scenario, ScenarioAction, ScenarioLink, ScenarioMatcher } from './schema.js';
-import { mergePortRanges, type QueueLimit } from './units.js';
+import type { Scenario, ScenarioLink, ScenarioMatcher } from './schema.js';
+import { compiledQueue, mergePortRanges } from './units.js';
 
 export interface CompileOptions {
   /** Name when the scenario has none (the file name without extension). */
@@ -87,13 +86,6 @@ function many<T>(v: T | T[] | undefined): T[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
-function queue(q: QueueLimit | undefined) {
-  return {
-    queue_bytes: q !== undefined && 'bytes' in q ? q.bytes : null,
-    queue_packets: q !== undefined && 'packets' in q ? q.packets : null,
-  };
-}
-
 function compileLink(l: ScenarioLink | undefined, file: (f: string) => string): CompiledLink {
   return {
     rate_bps: l?.rate ?? null,
@@ -101,7 +93,7 @@ function compileLink(l: ScenarioLink | undefined, file: (f: string) => string): 
     delay_ns: l?.delay ?? 0,
     jitter_ns: l?.jitter ?? 0,
     loss: l?.loss ?? 0,
-    ...queue(l?.queue),
+    ...compiledQueue(l?.queue),
     aqm: l?.aqm ?? 'droptail',
   };
 }
@@ -201,95 +193,6 @@ function compileMatcher(m: ScenarioMatcher, hosts: Map<string, CompiledHost>): C
     reassembly: m.inspect?.reassembly ?? DEFAULTS.reassembly,
     initiator: m.initiator ?? DEFAULTS.initiator,
   };
-}
-
-// ---- actions -----------------------------------------------------------------------
-
-const SCOPE_ORDER = ['client-ip', 'server-ip', 'server-port'] as const;
-
-function compileAction(a: ScenarioAction, file: (f: string) => string): CompiledAction {
-  const [kind, raw] = Object.entries(a)[0]! as [keyof ScenarioAction, unknown];
-  const direction = ((raw as { direction?: Direction } | null)?.direction ?? 'both') as Direction;
-  switch (kind) {
-    case 'delay': {
-      const p = a.delay!;
-      return {
-        type: 'delay',
-        direction,
-        time_ns: p.time,
-        jitter_ns: p.jitter ?? 0,
-        distribution: p.distribution ?? 'uniform',
-        correlation: p.correlation ?? 0,
-        reorder: p.reorder ?? false,
-      };
-    }
-    case 'loss': {
-      const p = a.loss!;
-      return p.model === 'gilbert-elliott'
-        ? { type: 'gilbert-elliott', direction, p: p.p!, r: p.r!, h: p.h ?? 0, k: p.k ?? 1 }
-        : { type: 'loss', direction, rate: p.rate! };
-    }
-    case 'rate': {
-      const p = a.rate!;
-      return {
-        type: 'rate',
-        direction,
-        rate_bps: p.rate,
-        ...queue(p.queue),
-        aqm: p.aqm ?? 'droptail',
-      };
-    }
-    case 'police':
-      return { type: 'police', direction, rate_bps: a.police!.rate, burst_bytes: a.police!.burst };
-    case 'duplicate':
-      return { type: 'duplicate', direction, rate: a.duplicate!.rate };
-    case 'corrupt':
-      return { type: 'corrupt', direction, rate: a.corrupt!.rate };
-    case 'reorder':
-      return { type: 'reorder', direction, rate: a.reorder!.rate, gap: a.reorder!.gap ?? 1 };
-    case 'blackhole':
-      return { type: 'blackhole', direction };
-    case 'drop-after': {
-      const p = a['drop-after']!;
-      return {
-        type: 'drop-after',
-        direction,
-        bytes: p.bytes ?? null,
-        packets: p.packets ?? null,
-        time_ns: p.time ?? null,
-      };
-    }
-    case 'reset': {
-      const p = a.reset ?? {};
-      return {
-        type: 'reset',
-        direction,
-        after_bytes: p['after-bytes'] ?? null,
-        to: p.to ?? 'both',
-      };
-    }
-    case 'penalty': {
-      const p = a.penalty!;
-      return {
-        type: 'penalty',
-        direction,
-        scope: SCOPE_ORDER.filter((s) => p.scope.includes(s)).map(
-          (s) => s.replace('-', '_') as 'client_ip' | 'server_ip' | 'server_port',
-        ),
-        duration_ns: p.duration,
-        probability: p.probability ?? 1,
-      };
-    }
-    case 'trigger':
-      return {
-        type: 'trigger',
-        direction,
-        delay_ns: a.trigger!.delay ?? 0,
-        probability: a.trigger!.probability ?? 1,
-      };
-    case 'trace':
-      return { type: 'trace', direction, file: file(a.trace!.file) };
-  }
 }
 
 // ---- timeline and workloads ----------------------------------------------------------

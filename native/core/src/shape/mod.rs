@@ -15,11 +15,13 @@ pub mod fields;
 pub mod flow;
 pub mod gso;
 pub mod hash;
+pub mod jitter;
 pub mod link;
 pub mod packet;
 pub mod pipeline;
 pub mod queue;
 pub mod sim;
+pub mod spec;
 pub mod stats;
 pub mod trace;
 

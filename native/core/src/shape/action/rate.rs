@@ -4,9 +4,9 @@
 
 use super::{positive, Action, ActionConfig, Build, Cx, Verdict};
 use crate::error::Error;
-use crate::shape::compiled::Aqm;
 use crate::shape::fields::Fields;
 use crate::shape::queue::{Bottleneck, Server};
+use crate::shape::spec::Aqm;
 use crate::shape::Pkt;
 
 #[derive(Debug, Clone)]

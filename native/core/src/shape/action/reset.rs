@@ -1,6 +1,7 @@
 //! Forged TCP resets: on the flow's first packet here, or once `after_bytes` of IP
 //! payload have passed, send a RST|ACK to the client, the server or both, then drop the
-//! flow for good (the packet that triggered it included).
+//! flow for good (the packet that triggered it included; the later ones through the
+//! admission hook, whatever policies are active then).
 //!
 //! A kernel accepts a RST whose sequence number is exactly its `rcv_nxt` (RFC 5961), so
 //! each forged segment carries the next sequence number its supposed sender would have
@@ -8,7 +9,7 @@
 //! furthest seq seen from that side; its ack is the other side's next seq. Non-TCP flows
 //! are just dropped.
 
-use super::{Action, ActionConfig, Build, Cx, PerFlow, Verdict};
+use super::{Action, ActionConfig, Admit, Build, Cx, PerFlow, Verdict};
 use crate::error::Error;
 use crate::shape::fields::Fields;
 use crate::shape::packet::{Dir, Pkt, TAG_INJECTED};
@@ -41,6 +42,7 @@ impl ActionConfig for Config {
         Ok(Box::new(Reset {
             c: self.clone(),
             bytes: PerFlow::default(),
+            dead: PerFlow::default(),
         }))
     }
 }
@@ -48,11 +50,13 @@ impl ActionConfig for Config {
 struct Reset {
     c: Config,
     bytes: PerFlow<u64>,
+    /// Flows this action reset.
+    dead: PerFlow<()>,
 }
 
 /// The RST its sender `from` would send, given the packet being dropped.
 fn forge(cx: &mut Cx<'_>, from: Dir, dropped: &Pkt) -> Option<Pkt> {
-    let f = &*cx.flow;
+    let f = cx.flow;
     let k = f.key;
     let (me, peer) = (f.tcp[from.index()], f.tcp[from.other().index()]);
     let seq = if dropped.dir == from {
@@ -91,7 +95,7 @@ impl Action for Reset {
                 return Verdict::Pass;
             }
         }
-        cx.flow.reset = true;
+        self.dead.set(cx.flow.id, ());
         if cx.flow.key.proto == PROTO_TCP {
             // To the server: forged as the client (travels up); to the client: as the server.
             if self.c.to_server {
@@ -108,7 +112,16 @@ impl Action for Reset {
         Verdict::Drop(Reason::Reset)
     }
 
+    fn gates_flows(&self) -> bool {
+        true
+    }
+
+    fn admit(&mut self, a: &Admit<'_>) -> Option<Reason> {
+        self.dead.peek(a.flow.id).map(|_| Reason::Reset)
+    }
+
     fn forget(&mut self, flow_id: u64) {
         self.bytes.forget(flow_id);
+        self.dead.forget(flow_id);
     }
 }

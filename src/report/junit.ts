@@ -10,9 +10,9 @@
  * failed, so a broken lab is never a green CI job.
  */
 import os from 'node:os';
-import type { ExpectationResult } from '../metrics/expect.js';
-import type { RunSummary } from '../run/run.js';
-import { fmtMeasured } from '../run/format.js';
+import type { ExpectationResult } from '../record/summary.js';
+import type { RunSummary } from '../record/summary.js';
+import { fmtMeasured } from '../record/format.js';
 
 /** XML 1.0 text and attribute escaping; drops characters XML cannot carry at all. */
 export function xmlEscape(text: string): string {

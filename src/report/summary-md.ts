@@ -3,9 +3,9 @@
  * others render it): the verdict, the expectations with measured values, and one row per
  * workload and phase (both directions pooled), as the terminal table shows them.
  */
-import type { ExpectationResult } from '../metrics/expect.js';
-import type { RunSummary } from '../run/run.js';
-import { fmtDuration, fmtMeasured, fmtRate, fmtRatio } from '../run/format.js';
+import type { ExpectationResult } from '../record/summary.js';
+import type { RunSummary } from '../record/summary.js';
+import { fmtDuration, fmtMeasured, fmtRate, fmtRatio } from '../record/format.js';
 
 /** A table cell: pipes and line breaks would break the row. */
 export function mdCell(text: string): string {

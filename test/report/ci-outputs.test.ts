@@ -7,7 +7,7 @@ import { ciTargets } from '../../src/report/ci-outputs.js';
 import { junitXml } from '../../src/report/junit.js';
 import { loadRun } from '../../src/report/load.js';
 import { summaryMarkdown } from '../../src/report/summary-md.js';
-import type { RunSummary } from '../../src/run/run.js';
+import type { RunSummary } from '../../src/record/summary.js';
 import { isRoot, qoslab } from '../helpers/cli.js';
 import { RUN_BASIC, copyOfRun } from './helpers.js';
 

@@ -19,6 +19,8 @@ export function measure(e: CompiledExpectation, stats: WorkloadStats[]): number 
       return both.goodput_bps;
     case 'connect.p50':
       return scope.connect.p50;
+    case 'tls.p50':
+      return scope.tls.p50;
     case 'loss':
       return both.voice?.loss ?? (both.delivery === null ? null : 1 - both.delivery);
     case 'jitter':

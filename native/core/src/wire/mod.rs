@@ -12,8 +12,10 @@
 pub mod checksum;
 pub mod icmp;
 pub mod ip;
+pub mod ja4;
 pub mod packet;
 pub mod quic;
+pub mod quic_initial;
 pub mod stun;
 pub mod tcp;
 pub mod tls;

@@ -270,9 +270,12 @@ const Source = z.union(
         .meta({ description: 'the publication: authors, title, venue or URL' }),
       url: z.string().optional(),
       parameters: z
-        .string()
+        .union([z.string(), z.record(z.string().min(1), z.string().min(1))])
         .optional()
-        .meta({ description: 'which parameters of the scenario come from it' }),
+        .meta({
+          description:
+            'which parameters come from it: free text, or a map from a path in this file (policies.p.actions.0.police.rate, expect.1) to the quote that gives the number',
+        }),
     }),
   ],
   {
@@ -296,6 +299,10 @@ export const ScenarioSchema = z
     timeline: z.array(TimelineEntry).optional(),
     workloads: z.array(Workload).optional(),
     expect: z.array(Expect).optional(),
+    assumed: z.record(z.string().min(1), z.string().min(1)).optional().meta({
+      description:
+        'numbers no source gives: a map from a path in this file (as in sources[].parameters) to why the value was chosen',
+    }),
   })
   .meta({
     title: 'qoslab scenario, version 1',

@@ -1,4 +1,4 @@
-import type { AgentEvent } from '../agent/events.js';
+import type { AgentEvent } from '../record/events.js';
 import type { CompiledWorkload } from '../scenario/compiled.js';
 import type { Hub } from './hub.js';
 

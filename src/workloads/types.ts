@@ -26,7 +26,7 @@ export interface ServerContext extends AgentContext {
  * them apart by the workload index each message and path carries.
  */
 export interface ServerGroup {
-  protocol: string;
+  protocol: CompiledWorkload['protocol'];
   /** One address to bind (IPv4 or IPv6); a host with both gets two groups. */
   address: string;
   port: number;

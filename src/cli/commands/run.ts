@@ -10,6 +10,7 @@ interface RunArgs {
   duration?: string;
   out?: string;
   seed?: number;
+  phase?: string;
   json: boolean;
   quiet: boolean;
   junit?: string;
@@ -35,6 +36,11 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
           describe: 'Results folder (default results/<UTC time>-<name>)',
         })
         .option('seed', { type: 'number', describe: "Override the scenario's seed" })
+        .option('phase', {
+          type: 'string',
+          describe:
+            'Start at this phase of the timeline, its policies in force from the first packet (expectations about earlier phases are skipped)',
+        })
         .option('json', {
           type: 'boolean',
           default: false,
@@ -52,6 +58,10 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         })
         .example('$0 run', 'the default scenario (messengers)')
         .example('$0 run link-lossy-wifi --duration 20s', 'a library scenario, shortened')
+        .example(
+          '$0 run ru-2021-twitter-sni-policer --phase throttled --duration 20s',
+          'only the throttled phase',
+        )
         .example('$0 run --junit junit.xml --summary-md', 'in CI: test results and a job summary')
         .epilog(
           'Exit codes: 0 ok, 1 an expectation failed, 2 bad scenario or usage, 3 no lab possible, 130 interrupted (results still written).',
@@ -77,6 +87,7 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         durationNs,
         outDir: args.out,
         seed: args.seed,
+        phase: args.phase,
         json: args.json,
         quiet: args.quiet,
         out: ctx.out,

@@ -72,6 +72,12 @@ export function lengthNotes(planned: CompiledConfig, run: CompiledConfig): strin
   return notes;
 }
 
+/**
+ * The largest message (or bulk object) an agent sends: each is built in memory on both
+ * sides, and a message far beyond a link's per-second budget measures nothing useful.
+ */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
 /** Workloads `run` cannot carry, as located problems (exit 2). */
 export function checkRunnable(loaded: LoadedScenario, compiled: CompiledConfig): void {
   const file = loaded.resolved.fromLibrary
@@ -86,6 +92,16 @@ export function checkRunnable(loaded: LoadedScenario, compiled: CompiledConfig):
       ...locate(loaded.text, path),
       path: `workloads[${i}].protocol`,
       message: `protocol '${w.protocol}' has no workload agent yet; qoslab run supports ${Object.keys(PROTOCOLS).join(', ')}`,
+    });
+  });
+  compiled.workloads.forEach((w, i) => {
+    if (w.size_bytes <= MAX_MESSAGE_BYTES) return;
+    const path = ['workloads', i, 'size'];
+    problems.push({
+      file,
+      ...locate(loaded.text, path),
+      path: `workloads[${i}].size`,
+      message: `messages of ${w.size_bytes} bytes are larger than qoslab run sends (at most 16MiB)`,
     });
   });
   const runnable = compiled.workloads.filter((w) => PROTOCOLS[w.protocol] !== undefined);

@@ -3,12 +3,12 @@
  * last one — a private temporary folder (agent configs, the run CA's key), the lab, and
  * one agent per namespace, each waited for until it is ready.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentConfig } from '../agent/config.js';
 import { LabError } from '../errors.js';
 import { Lab } from '../orchestrate/lab.js';
+import { makeRunTmp, removeRunTmp } from '../orchestrate/run-tmp.js';
 import type { AgentEvent } from '../record/events.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 import { AgentProcess } from './agents.js';
@@ -37,7 +37,7 @@ export class RunSession {
     private readonly options: SessionOptions,
   ) {
     this.stop = options.stop;
-    this.tmp = mkdtempSync(join(os.tmpdir(), 'qoslab-run-'));
+    this.tmp = makeRunTmp();
   }
 
   get interrupted(): boolean {
@@ -88,7 +88,7 @@ export class RunSession {
       for (const a of [...this.agents].reverse()) await a.stop(4000);
       await this.lab?.close();
     } finally {
-      rmSync(this.tmp, { recursive: true, force: true });
+      removeRunTmp(this.tmp);
     }
   }
 }

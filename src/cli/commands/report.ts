@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { summaryCsv } from '../../report/csv.js';
 import { writeReport } from '../../report/report.js';
+import { checkOutputFile } from '../../run/out-path.js';
 import type { CommandContext } from '../context.js';
 
 interface ReportArgs {
@@ -30,6 +31,11 @@ export function reportCommand(ctx: CommandContext): CommandModule<object, Report
           'one row per workload × phase × direction',
         ),
     handler: (args) => {
+      // Checked before anything is written, so a bad path costs nothing.
+      const csvPath =
+        args.csv === undefined || args.csv === '' || args.csv === '-'
+          ? undefined
+          : checkOutputFile(args.csv, '--csv');
       const r = writeReport(args.run_dir);
       if (args.csv === undefined) {
         ctx.out.write(`report: ${r.html}\n`);
@@ -40,7 +46,7 @@ export function reportCommand(ctx: CommandContext): CommandModule<object, Report
         ctx.out.write(csv);
         ctx.err.write(`report: ${r.html}\n`);
       } else {
-        writeFileSync(args.csv, csv);
+        writeFileSync(csvPath!, csv);
         ctx.out.write(`report: ${r.html}\ncsv: ${args.csv}\n`);
       }
     },

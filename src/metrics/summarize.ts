@@ -40,9 +40,9 @@ export function summarize(input: SummarizeInput): WorkloadStats[] {
     buckets.set(w.name, { sends: [], recvs: [], connects: [], fails: [] });
   for (const e of input.events) {
     if (e.ev === 'phase' || e.ev === 'agent') continue;
-    // What happened after observation ended (an agent died, the run stopped) is outside
-    // the measured window: it would count a dead agent's silence as the network's.
-    if (e.t > input.observedEnd) continue;
+    // Messages sent after observation ended (an agent died, the run stopped) are outside
+    // the measured window: they would count a dead agent's silence as the network's.
+    if ((e.ev === 'recv' ? e.sent : e.t) > input.observedEnd) continue;
     const b = buckets.get(e.w);
     if (b === undefined) continue;
     if (e.ev === 'send') b.sends.push(e);

@@ -106,12 +106,7 @@ export interface LogEvent {
 
 /** What events.ndjson holds. */
 export type MeasureEvent =
-  | SendEvent
-  | RecvEvent
-  | ConnectEvent
-  | FailEvent
-  | PhaseEvent
-  | AgentFaultEvent;
+  SendEvent | RecvEvent | ConnectEvent | FailEvent | PhaseEvent | AgentFaultEvent;
 export type AgentEvent = MeasureEvent | ReadyEvent | LogEvent | AliveEvent;
 
 /** Commands the orchestrator writes to an agent's stdin, one JSON object per line. */

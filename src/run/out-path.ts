@@ -3,7 +3,15 @@
  * cannot be written is a usage error (exit 2) naming the path and the reason, never an
  * internal error after a lab was built, and never a recursive mkdir that spins on procfs.
  */
-import { accessSync, constants, existsSync, lstatSync, mkdirSync, realpathSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 

@@ -54,7 +54,9 @@ export function lengthNotes(planned: CompiledConfig, run: CompiledConfig): strin
     );
     return notes;
   }
-  notes.push(`--duration ${secs(run.duration_ns)} cuts the scenario (${secs(planned.duration_ns)})`);
+  notes.push(
+    `--duration ${secs(run.duration_ns)} cuts the scenario (${secs(planned.duration_ns)})`,
+  );
   for (const p of all) {
     if (p.start >= run.duration_ns) {
       notes.push(

@@ -58,7 +58,8 @@ export class Supervisor {
   }
 
   private exited(a: AgentProcess, end: NonNullable<AgentProcess['ending']>): AgentFaultEvent {
-    const how = end.signal !== null ? `was killed by ${end.signal}` : `exited with code ${end.code}`;
+    const how =
+      end.signal !== null ? `was killed by ${end.signal}` : `exited with code ${end.code}`;
     // The last line it wrote is when it was last known to be measuring.
     const t = this.rel(a.lastHeard < end.at ? a.lastHeard : end.at);
     return {

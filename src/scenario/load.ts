@@ -57,7 +57,9 @@ export async function readScenarioText(path: string, display = path): Promise<st
     const buffer = Buffer.alloc(MAX_SCENARIO_BYTES + 1);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     if (bytesRead > MAX_SCENARIO_BYTES) {
-      throw new UsageError(`scenario ${display} grew beyond ${MAX_SCENARIO_BYTES} bytes while read`);
+      throw new UsageError(
+        `scenario ${display} grew beyond ${MAX_SCENARIO_BYTES} bytes while read`,
+      );
     }
     return buffer.subarray(0, bytesRead).toString('utf8');
   } catch (e) {

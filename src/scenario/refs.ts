@@ -3,7 +3,7 @@
  * and inside the run. They read the raw data defensively, so they run even when other
  * parts of the file fail the schema: a user sees every problem in one pass.
  */
-import { BlockList } from 'node:net';
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { BUILTIN_HOST, DEFAULTS, SERVER_ADDRESS, SERVER_ADDRESS6 } from './defaults.js';
 import { parseExpect, VOICE_METRICS } from './expect.js';
 import type { KeyPath, UnlocatedProblem } from './load.js';
@@ -32,6 +32,8 @@ serverRanges.addSubnet('198.19.0.0', 16, 'ipv4');
 serverRanges.addSubnet('fd71:6c61:6200:2::', 64, 'ipv6');
 
 function inServerRange(address: string, key: 'address' | 'address6'): boolean {
+  // Not an address at all: the schema says so.
+  if (key === 'address' ? !isIPv4(address) : !isIPv6(address)) return true;
   try {
     return serverRanges.check(address, key === 'address' ? 'ipv4' : 'ipv6');
   } catch {

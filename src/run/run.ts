@@ -11,6 +11,7 @@ import { runEnvironment } from './env.js';
 import { runningSummary, summarizeRun, writeSummary } from './finish.js';
 import { prepareResultsDir } from './out-path.js';
 import { play, type RunClock } from './play.js';
+import { startAtPhase } from './phase.js';
 import { checkRunnable, lengthNotes, withOverrides } from './prepare.js';
 import { printRun, type OutStream } from './print.js';
 import { LiveTally, Progress } from './progress.js';
@@ -36,6 +37,8 @@ export interface RunOptions {
   force?: boolean;
   /** Overrides the scenario's seed. */
   seed?: number;
+  /** Start at this phase, its policies in force from the first packet (see ./phase.ts). */
+  phase?: string;
   /** Print summary.json instead of the table. */
   json?: boolean;
   /** No progress and no table. */
@@ -69,14 +72,21 @@ export async function run(options: RunOptions = {}): Promise<RunResult> {
   const out = options.out ?? process.stdout;
   const err = options.err ?? process.stderr;
   const loaded = options.loaded ?? (await loadScenario(options.scenario ?? DEFAULT_SCENARIO));
-  const compiled = withOverrides(loaded.compiled, {
+  const started =
+    options.phase === undefined
+      ? { compiled: loaded.compiled, skipped: [] }
+      : startAtPhase(loaded.compiled, options.phase);
+  const compiled = withOverrides(started.compiled, {
     durationNs: options.durationNs,
     seed: options.seed,
   });
   checkRunnable(loaded, compiled);
   const dir = prepareResultsDir(resultsDir(compiled.name, options.outDir), options.force === true);
-  const warnings = lengthNotes(loaded.compiled, compiled);
-  for (const w of warnings) err.write(`qoslab: ${w}\n`);
+  const warnings = [
+    ...started.skipped.map((s) => `--phase ${options.phase}: not checking '${s.text}' (${s.why})`),
+    ...lengthNotes(started.compiled, compiled),
+  ];
+  for (const w of warnings) err.write(`qoslab: warning: ${w}\n`);
 
   // Held until the summary is written: a second or third Ctrl-C must not cost it.
   const interrupts = catchInterrupts(err);

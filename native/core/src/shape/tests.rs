@@ -32,7 +32,7 @@ fn obj(defaults: &str, overrides: &[(&str, &str)]) -> String {
 const LINK: &str = r#"{"rate_bps":null,"trace_file":null,"delay_ns":0,"jitter_ns":0,"loss":0,
   "queue_bytes":null,"queue_packets":null,"aqm":"droptail"}"#;
 const MATCHER: &str = r#"{"sni":null,"hosts":null,"cidr":null,"tcp_ports":null,"udp_ports":null,
-  "proto":null,"quic":null,"stun":false,"payload":null,"inspect_packets":1,"reassembly":"none","initiator":"client"}"#;
+  "proto":null,"alpn":null,"ech":null,"ja4":null,"quic":null,"stun":false,"payload":null,"inspect_packets":1,"reassembly":"none","initiator":"client"}"#;
 
 fn matcher(o: &[(&str, &str)]) -> String {
     obj(MATCHER, o)
@@ -223,7 +223,7 @@ fn drop_after_passes_16kb_of_payload_and_nothing_after() {
 fn penalty_blocks_new_flows_on_its_scope_for_its_duration() {
     let pen = action(
         "penalty",
-        r#""scope":["client_ip","server_ip","server_port"],"duration_ns":90000000000,"probability":1"#,
+        r#""scope":["client_ip","server_ip","server_port"],"duration_ns":90000000000,"probability":1,"block":"both","include_trigger":false"#,
     );
     let https = class("https", &[matcher(&[("tcp_ports", "[[443,443]]")])]);
     let mut p = pipeline(&[https], &[policy("p", r#"["https"]"#, &[pen])]);
@@ -246,6 +246,48 @@ fn penalty_blocks_new_flows_on_its_scope_for_its_duration() {
     let tags: Vec<u32> = got.iter().map(|g| g.0).collect();
     assert_eq!(tags, vec![0, 1, 5]);
     assert_eq!(p.stats.drops[super::Reason::Penalty.index()], 3);
+}
+
+/// The GFW's QUIC residual block (USENIX Security 2025): a decrypted Initial with a
+/// blocked SNI drops client→server UDP on (client, server, port) for 180 s — the
+/// detected flow included, server→client untouched, other ports untouched.
+#[test]
+fn gfw_quic_residual_blocks_the_triple_upstream_for_180s() {
+    use crate::wire::quic_initial::{crypto_frame, seal_client_initial};
+    let class_q = class(
+        "q",
+        &[matcher(&[
+            ("sni", r#"["www.blocked.lab"]"#),
+            ("quic", r#"{"version":1,"min_size_bytes":null}"#),
+        ])],
+    );
+    let pen = action(
+        "penalty",
+        r#""scope":["client_ip","server_ip","server_port"],"duration_ns":180000000000,"probability":1,"block":"up","include_trigger":true"#,
+    );
+    let mut p = pipeline(&[class_q], &[policy("p", r#"["q"]"#, &[pen])]);
+    let hello = tls::build_client_hello("www.blocked.lab", &["h3"], false, 0);
+    let initial = seal_client_initial(1, &[4; 8], 0, &crypto_frame(0, &hello[5..]), 1200);
+    let dg = |from: (IpAddr, u16), to: (IpAddr, u16), payload: &[u8], t: u64, dir: Dir| {
+        let mut b = Vec::new();
+        build_udp(&mut b, from, to, payload);
+        (t, dir, b)
+    };
+    let (c, s) = (c4(), (s4().0, 443));
+    let c2 = (c.0, 40001);
+    let got = run(
+        &mut p,
+        vec![
+            dg(c, s, &initial, 0, Dir::Up),           // 0: detected, passes
+            dg(c, s, &[0x40; 100], S, Dir::Up),       // 1: same flow, up: dropped
+            dg(s, c, &[0x40; 100], S, Dir::Down),     // 2: down: passes
+            dg(c2, s, &[0x40; 100], 10 * S, Dir::Up), // 3: new flow, same triple: dropped
+            dg(c2, (s.0, 8443), &[0x40; 100], 10 * S, Dir::Up), // 4: other port: passes
+            dg(c2, s, &[0x40; 100], 181 * S, Dir::Up), // 5: after 180 s: passes
+        ],
+    );
+    let tags: Vec<u32> = got.iter().map(|g| g.0).collect();
+    assert_eq!(tags, vec![0, 2, 4, 5]);
 }
 
 #[test]
@@ -480,7 +522,7 @@ fn property_random_and_mutated_packets_are_conserved() {
         action("reset", r#""after_bytes":300000,"to":"both""#),
         action(
             "penalty",
-            r#""scope":["server_port"],"duration_ns":5000000,"probability":0.5"#,
+            r#""scope":["server_port"],"duration_ns":5000000,"probability":0.5,"block":"both","include_trigger":false"#,
         ),
     ];
     let classes = [

@@ -6,6 +6,11 @@
 //! The block is applied by the admission hook, which sees every new flow before any
 //! policy, so a penalty reaches flows of any class (and outlives its policy being
 //! disabled). Each penalty action keeps its own box, draw and blocked flows.
+//!
+//! `block` limits the drop to one direction of the penalised flows (the GFW's QUIC
+//! residual drops client→server only); `include_trigger` blocks the flow that set the
+//! penalty too, from its next packet on (the QUIC residual applies to the triple, the
+//! detected connection included).
 
 use super::{Action, ActionConfig, Admit, Build, Cx, PerFlow, Verdict};
 use crate::error::Error;
@@ -13,6 +18,7 @@ use crate::rng::Rng;
 use crate::shape::fields::Fields;
 use crate::shape::flow::FlowKey;
 use crate::shape::hash::FxMap;
+use crate::shape::spec::Direction;
 use crate::shape::{Pkt, Reason};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -25,6 +31,8 @@ struct Config {
     scope: u8,
     duration_ns: u64,
     probability: f64,
+    block: Direction,
+    include_trigger: bool,
 }
 
 pub fn parse(f: &mut Fields<'_>) -> Result<Box<dyn ActionConfig>, Error> {
@@ -46,6 +54,8 @@ pub fn parse(f: &mut Fields<'_>) -> Result<Box<dyn ActionConfig>, Error> {
         scope,
         duration_ns: f.u64("duration_ns")?,
         probability: f.prob("probability")?,
+        block: Direction::parse(f, "block")?,
+        include_trigger: f.bool("include_trigger")?,
     }))
 }
 
@@ -88,6 +98,9 @@ impl Action for Penalty {
                 probability: self.c.probability,
             };
             self.scopes.set(self.c.scope, &cx.flow.key, e);
+            if self.c.include_trigger {
+                self.blocked.set(cx.flow.id, e.until);
+            }
         }
         Verdict::Pass
     }
@@ -107,7 +120,7 @@ impl Action for Penalty {
             }
         }
         match self.blocked.peek(a.flow.id) {
-            Some(&until) if until > a.now => Some(Reason::Penalty),
+            Some(&until) if until > a.now && self.c.block.admits(a.dir) => Some(Reason::Penalty),
             _ => None,
         }
     }

@@ -19,6 +19,8 @@ export function measure(e: CompiledExpectation, stats: WorkloadStats[]): number 
       return both.goodput_bps;
     case 'connect.p50':
       return scope.connect.p50;
+    case 'tls.p50':
+      return scope.tls.p50;
     case 'loss':
       return both.voice?.loss ?? (both.delivery === null ? null : 1 - both.delivery);
     case 'jitter':
@@ -27,6 +29,8 @@ export function measure(e: CompiledExpectation, stats: WorkloadStats[]): number 
       return both.voice?.mos ?? null;
     case 'reconnects':
       return scope.reconnects;
+    case 'stall.bytes':
+      return scope.stalled.p50_bytes;
     default:
       return null;
   }

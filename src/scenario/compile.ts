@@ -21,11 +21,11 @@ import {
   DEFAULTS,
   FIRST_HOST_ADDRESS,
   FIRST_HOST_ADDRESS6,
-  PROTOCOL_DEFAULTS,
   SERVER_ADDRESS,
   SERVER_ADDRESS6,
 } from './defaults.js';
-import type { Scenario, ScenarioLink, ScenarioMatcher } from './schema.js';
+import { protocolSettings } from './protocols/index.js';
+import type { Scenario, ScenarioLink, ScenarioMatcher, ScenarioWorkload } from './schema.js';
 import { compiledQueue, mergePortRanges } from './units.js';
 
 export interface CompileOptions {
@@ -242,22 +242,12 @@ function compileTimeline(s: Scenario, policyNames: string[]): CompiledTimelineEn
   });
 }
 
-type ScenarioWorkload = NonNullable<Scenario['workloads']>[number];
-
 function compileWorkload(
   w: ScenarioWorkload,
   host: CompiledHost,
   durationNs: number,
 ): CompiledWorkload {
-  const voice = w.protocol === 'udp-voice';
-  const codec = voice ? (w.codec ?? DEFAULTS.codec) : null;
-  const frame = voice ? (w.frame ?? DEFAULTS.voiceFrameNs) : null;
-  // Payload per frame: G.711 is 64 kbit/s; Opus at a typical 32 kbit/s VoIP setting.
-  const voiceSize =
-    frame === null ? 0 : Math.round(((codec === 'g711' ? 64_000 : 32_000) / 8) * (frame / 1e9));
-  const defaults = PROTOCOL_DEFAULTS[w.protocol]!;
-  const interval =
-    w.rate !== undefined ? null : (w.every ?? (voice ? frame! : DEFAULTS.workloadIntervalNs));
+  const { port, tls, defaults, keys } = protocolSettings(w.protocol, w);
   return {
     name: w.name,
     host: host.name,
@@ -265,24 +255,16 @@ function compileWorkload(
     address: host.address,
     address6: host.address6,
     protocol: w.protocol,
-    port: w.port ?? defaults.port,
-    tls: w.tls ?? defaults.tls,
-    interval_ns: interval,
+    port: w.port ?? port,
+    tls: w.tls ?? tls,
+    interval_ns: w.rate !== undefined ? null : (w.every ?? defaults.interval_ns),
     rate_bps: w.rate ?? null,
-    size_bytes:
-      w.size ??
-      (voice
-        ? voiceSize
-        : w.protocol === 'bulk'
-          ? DEFAULTS.bulkSizeBytes
-          : DEFAULTS.messageSizeBytes),
-    deadline_ns:
-      w.deadline ?? (w.protocol === 'udp-voice' ? DEFAULTS.voiceDeadlineNs : DEFAULTS.deadlineNs),
-    direction: w.direction ?? (w.protocol === 'bulk' ? 'down' : 'both'),
+    size_bytes: w.size ?? defaults.size_bytes,
+    deadline_ns: w.deadline ?? defaults.deadline_ns,
+    direction: w.direction ?? defaults.direction,
     connections: w.connections ?? 1,
     start_ns: w.start ?? 0,
     stop_ns: w.stop ?? durationNs,
-    codec,
-    frame_ns: frame,
+    ...keys,
   };
 }

@@ -15,6 +15,7 @@
  */
 import type { CompiledAction } from './actions/index.js';
 import type { Direction } from './fields.js';
+import type { ProtocolKeys, ProtocolName } from './protocols/index.js';
 
 export const COMPILED_FORMAT = 1;
 
@@ -182,7 +183,14 @@ export interface CompiledTimelineEntry {
   active: string[];
 }
 
-export interface CompiledWorkload {
+/**
+ * One workload, for the agents. Defaults that differ per protocol are in that protocol's
+ * file under ./protocols/ (and its keys, like udp-voice's `codec` and `frame_ns`, follow
+ * the common ones, null on the workloads of other protocols).
+ */
+export type CompiledWorkload = CompiledWorkloadCommon & ProtocolKeys;
+
+export interface CompiledWorkloadCommon {
   name: string;
   /** The host's name, with its addresses repeated so agents need no lookup. */
   host: string;
@@ -190,21 +198,20 @@ export interface CompiledWorkload {
   server_name: string;
   address: string;
   address6: string | null;
-  protocol:
-    'websocket' | 'http2' | 'http3' | 'longpoll' | 'mqtt' | 'tcp-framed' | 'udp-voice' | 'bulk';
-  /** Server port; default per protocol (443; mqtt 8883; udp-voice 3478). */
+  protocol: ProtocolName;
+  /** Server port; default per protocol. */
   port: number;
-  /** Default true, except tcp-framed and udp-voice. */
+  /** Default per protocol. */
   tls: boolean;
-  /** Interval between messages; null when `rate_bps` is set. Default 1 s (udp-voice: the frame). */
+  /** Interval between messages; null when `rate_bps` is set. Default 1 s, or the protocol's. */
   interval_ns: number | null;
   /** Offered load instead of an interval; null when `interval_ns` is set. */
   rate_bps: number | null;
-  /** Message size (bulk: object size). Default 200 B; bulk 1 MB; udp-voice by codec (opus 80 B, g711 160 B per 20 ms). */
+  /** Message size (bulk: object size). Default 200 B, or the protocol's. */
   size_bytes: number;
-  /** A message later than this counts as not delivered; default 5 s (udp-voice: 1 s). */
+  /** A message later than this counts as not delivered; default 5 s, or the protocol's. */
   deadline_ns: number;
-  /** Default both; bulk default down. */
+  /** Default both, or the protocol's. */
   direction: Direction;
   /** Default 1. */
   connections: number;
@@ -212,23 +219,19 @@ export interface CompiledWorkload {
   start_ns: number;
   /** Default the run's duration. */
   stop_ns: number;
-  /** udp-voice only, else null. Default opus. */
-  codec: 'opus' | 'g711' | null;
-  /** udp-voice only, else null. Default 20 ms. */
-  frame_ns: number | null;
 }
 
 export interface CompiledExpectation {
   /** The line as written. */
   text: string;
   workload: string;
-  /** One of delivery, latency.p50|p90|p95|p99|max, goodput, connect.p50, loss, jitter, mos, reconnects. */
+  /** One of delivery, latency.p50|p90|p95|p99|max, goodput, connect.p50, tls.p50, loss, jitter, mos, reconnects, stall.bytes. */
   metric: string;
   op: '<' | '<=' | '>' | '>=' | '==';
   /** In the metric's unit: `kind` says which. */
   value: number;
   /** ratio 0..=1, duration ns, rate bits/s, score (MOS), count. */
-  kind: 'ratio' | 'duration' | 'rate' | 'score' | 'count';
+  kind: 'ratio' | 'duration' | 'rate' | 'score' | 'count' | 'size';
   /** Null: over the whole run. */
   phase: string | null;
 }

@@ -7,6 +7,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { Action } from './actions/index.js';
 import { parseExpect } from './expect.js';
+import { OPTION_OWNERS, PROTOCOL_NAMES, PROTOCOL_OPTIONS, PROTOCOLS } from './protocols/index.js';
 import {
   Aqm,
   Direction,
@@ -261,23 +262,11 @@ const TimelineEntry = z.strictObject({
   disable: oneOrMany(Name, 'a policy name', 0).optional(),
 });
 
-// `http3` is an addition to the v1 list: QUIC-blocking scenarios need a QUIC client.
-export const PROTOCOLS = [
-  'websocket',
-  'http2',
-  'http3',
-  'longpoll',
-  'mqtt',
-  'tcp-framed',
-  'udp-voice',
-  'bulk',
-] as const;
-
 const Workload = z
   .strictObject({
     name: Name,
     host: Name,
-    protocol: z.enum(PROTOCOLS),
+    protocol: z.enum(PROTOCOL_NAMES),
     port: z
       .int({ error: (iss) => missingOr('a port from 1 to 65535')(iss.input) })
       .min(1, {
@@ -296,24 +285,24 @@ const Workload = z
     connections: int(1, 10000).optional(),
     start: Duration.optional(),
     stop: Duration.optional(),
-    codec: z.enum(['opus', 'g711']).optional(),
-    frame: PositiveDuration.optional(),
+    // Keys only some protocols take (udp-voice: codec, frame), from their files.
+    ...PROTOCOL_OPTIONS,
   })
   .superRefine((w, ctx) => {
     if (w.every !== undefined && w.rate !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['rate'], message: 'give every or rate, not both' });
     }
-    for (const key of ['codec', 'frame'] as const) {
-      if (w[key] !== undefined && w.protocol !== 'udp-voice') {
+    for (const [key, owners] of OPTION_OWNERS) {
+      if ((w as Record<string, unknown>)[key] !== undefined && !owners.includes(w.protocol)) {
         ctx.addIssue({
           code: 'custom',
           path: [key],
-          message: `'${key}' applies only to protocol udp-voice, not ${w.protocol}`,
+          message: `'${key}' applies only to protocol ${owners.join(' or ')}, not ${w.protocol}`,
         });
       }
     }
-    if (w.protocol === 'udp-voice' && w.tls === true) {
-      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'udp-voice has no TLS' });
+    if (PROTOCOLS[w.protocol].tls === 'never' && w.tls === true) {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: `${w.protocol} has no TLS` });
     }
     if (w.start !== undefined && w.stop !== undefined && w.stop <= w.start) {
       ctx.addIssue({ code: 'custom', path: ['stop'], message: 'stop must come after start' });
@@ -344,9 +333,12 @@ const Source = z.union(
         .meta({ description: 'the publication: authors, title, venue or URL' }),
       url: z.string().optional(),
       parameters: z
-        .string()
+        .union([z.string(), z.record(z.string().min(1), z.string().min(1))])
         .optional()
-        .meta({ description: 'which parameters of the scenario come from it' }),
+        .meta({
+          description:
+            'which parameters come from it: free text, or a map from a path in this file (policies.p.actions.0.police.rate, expect.1) to the quote that gives the number',
+        }),
     }),
   ],
   {
@@ -370,6 +362,10 @@ export const ScenarioSchema = z
     timeline: z.array(TimelineEntry).optional(),
     workloads: z.array(Workload).optional(),
     expect: z.array(Expect).optional(),
+    assumed: z.record(z.string().min(1), z.string().min(1)).optional().meta({
+      description:
+        'numbers no source gives: a map from a path in this file (as in sources[].parameters) to why the value was chosen',
+    }),
   })
   .meta({
     title: 'qoslab scenario, version 1',
@@ -384,6 +380,7 @@ export type Scenario = z.output<typeof ScenarioSchema>;
 export type ScenarioMatcher = z.output<typeof Matcher>;
 export type { ScenarioAction } from './actions/index.js';
 export type ScenarioLink = z.output<typeof Link>;
+export type ScenarioWorkload = z.output<typeof Workload>;
 
 /** The JSON Schema published for editors (`qoslab schema`, schema/scenario.schema.json). */
 export function scenarioJsonSchema(): Record<string, unknown> {

@@ -28,6 +28,7 @@ export const penalty = defineAction({
     'include-trigger': z.boolean().optional(),
     ...direction,
   }),
+  examples: [{ scope: ['server-ip', 'client-ip'], duration: '3m', probability: '50%' }],
   compile: (p, ctx): PenaltyAction => ({
     type: 'penalty',
     direction: ctx.direction,

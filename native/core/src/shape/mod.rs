@@ -7,6 +7,9 @@
 //! when their time comes, so every stage sees its packets in time order and computes
 //! exact departure times (mahimahi's "when is your next event?" contract).
 
+// Packet logic only: unsafe code belongs in the sys-call and N-API modules.
+#![deny(unsafe_code)]
+
 pub mod action;
 pub mod classify;
 pub mod codel;
@@ -20,65 +23,17 @@ pub mod link;
 pub mod packet;
 pub mod pipeline;
 pub mod queue;
+pub mod reason;
 pub mod sim;
 pub mod spec;
 pub mod stats;
 pub mod trace;
 
 #[cfg(test)]
+pub(crate) mod testkit;
+#[cfg(test)]
 mod tests;
 
 pub use packet::{Dir, Pkt, Pool};
 pub use pipeline::Pipeline;
-
-/// Why the shaping path dropped a packet. The JSON names are part of the TS contract
-/// (`ShapingDrops` in src/native/index.ts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
-    Loss,
-    Police,
-    Queue,
-    Codel,
-    Blackhole,
-    DropAfter,
-    Reset,
-    Penalty,
-    /// The pipeline holds its maximum number of packets.
-    Overflow,
-    /// Unparseable at the shaping stage (the forwarder already dropped most).
-    Malformed,
-}
-
-impl Reason {
-    pub const ALL: [Reason; 10] = [
-        Reason::Loss,
-        Reason::Police,
-        Reason::Queue,
-        Reason::Codel,
-        Reason::Blackhole,
-        Reason::DropAfter,
-        Reason::Reset,
-        Reason::Penalty,
-        Reason::Overflow,
-        Reason::Malformed,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::Loss => "loss",
-            Reason::Police => "police",
-            Reason::Queue => "queue",
-            Reason::Codel => "codel",
-            Reason::Blackhole => "blackhole",
-            Reason::DropAfter => "drop-after",
-            Reason::Reset => "reset",
-            Reason::Penalty => "penalty",
-            Reason::Overflow => "overflow",
-            Reason::Malformed => "malformed",
-        }
-    }
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
+pub use reason::Reason;

@@ -9,7 +9,7 @@
 use super::fields::Fields;
 use super::flow::Flow;
 use super::packet::{Dir, Pkt, Pool};
-use super::Reason;
+use super::reason::Reason;
 use crate::error::Error;
 use std::fmt::Debug;
 

@@ -71,3 +71,90 @@ impl Action for Delay {
         self.last.forget(flow_id);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::shape::packet::Dir;
+    use crate::shape::testkit::*;
+
+    fn delay(fields: &str) -> String {
+        action("delay", fields)
+    }
+
+    #[test]
+    fn fixed_delay_applies_to_its_direction_only() {
+        let d = obj(
+            &delay(
+                r#""time_ns":20000000,"jitter_ns":0,"distribution":"uniform","correlation":0,"reorder":false"#,
+            ),
+            &[("direction", r#""down""#)],
+        );
+        let mut p = with_actions(&[d]);
+        let got = run(
+            &mut p,
+            vec![
+                (0, Dir::Down, udp_down(100)),
+                (MS, Dir::Up, udp(100)),
+                (2 * MS, Dir::Down, udp_down(100)),
+            ],
+        );
+        assert_eq!(tag_times(&got), vec![(1, MS), (0, 20 * MS), (2, 22 * MS)]);
+    }
+
+    /// Uniform ±jitter: one draw per packet, `now + round(time + (2u - 1) · jitter)`.
+    fn uniform_departures(n: u32, gap: u64) -> Vec<u64> {
+        let mut rng = action_rng(0);
+        (0..n)
+            .map(|i| {
+                let d = 20e6 + (2.0 * rng.next_f64() - 1.0) * 5e6;
+                u64::from(i) * gap + d.round() as u64
+            })
+            .collect()
+    }
+
+    const JITTERED: &str =
+        r#""time_ns":20000000,"jitter_ns":5000000,"distribution":"uniform","correlation":0"#;
+
+    #[test]
+    fn uniform_jitter_keeps_flow_order_unless_reorder_is_set() {
+        let raw = uniform_departures(200, MS);
+        // In order: a packet never leaves before the one ahead of it in its flow.
+        let mut p = with_actions(&[delay(&format!(r#"{JITTERED},"reorder":false"#))]);
+        let got = run(&mut p, stream(200, MS, 100));
+        let mut last = 0;
+        let expect: Vec<(u32, u64)> = (0..200u32)
+            .map(|i| {
+                last = raw[i as usize].max(last);
+                (i, last)
+            })
+            .collect();
+        assert_eq!(tag_times(&got), expect);
+        // With reorder: each packet at its own time, so later ones may overtake.
+        let mut p = with_actions(&[delay(&format!(r#"{JITTERED},"reorder":true"#))]);
+        let got = run(&mut p, stream(200, MS, 100));
+        let mut expect: Vec<(u32, u64)> = (0..200u32).map(|i| (i, raw[i as usize])).collect();
+        expect.sort_by_key(|&(i, t)| (t, i));
+        assert_eq!(tag_times(&got), expect);
+        assert!(expect.windows(2).any(|w| w[0].0 > w[1].0), "some overtook");
+    }
+
+    #[test]
+    fn normal_has_its_mean_and_sd_and_keeps_order() {
+        let d = delay(
+            r#""time_ns":20000000,"jitter_ns":5000000,"distribution":"normal","correlation":0,"reorder":false"#,
+        );
+        let mut p = with_actions(&[d]);
+        let n = 100_000u64;
+        let got = run(&mut p, stream(n, 100 * MS, 100));
+        assert_eq!(got.len() as u64, n);
+        assert!(got.windows(2).all(|w| w[0].0 < w[1].0), "order kept");
+        let delays: Vec<f64> = got
+            .iter()
+            .map(|g| (g.1 - u64::from(g.0) * 100 * MS) as f64)
+            .collect();
+        let mean = delays.iter().sum::<f64>() / n as f64;
+        let sd = (delays.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
+        assert!((mean / 20e6 - 1.0).abs() < 0.02, "mean {mean}");
+        assert!((sd / 5e6 - 1.0).abs() < 0.02, "sd {sd}");
+    }
+}

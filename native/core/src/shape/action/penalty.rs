@@ -210,3 +210,165 @@ impl PenaltyBox {
         hit
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::shape::packet::Dir;
+    use crate::shape::testkit::*;
+    use crate::shape::Reason;
+    use crate::wire::packet::{build_tcp, build_udp};
+    use crate::wire::tcp::SYN;
+
+    fn syn(port: u16, t: u64) -> (u64, Dir, Vec<u8>) {
+        (t, Dir::Up, tcp_from(port, 1, SYN, &[]))
+    }
+
+    fn https_penalty(scope: &str, probability: &str) -> crate::shape::Pipeline {
+        let pen = action(
+            "penalty",
+            &format!(
+                r#""scope":{scope},"duration_ns":90000000000,"probability":{probability},"block":"both","include_trigger":false"#
+            ),
+        );
+        let https = class("https", &[matcher(&[("tcp_ports", "[[443,443]]")])]);
+        pipeline(&[https], &[policy("p", r#"["https"]"#, &[pen])])
+    }
+
+    #[test]
+    fn blocks_new_flows_on_its_scope_for_its_duration() {
+        let mut p = https_penalty(r#"["client_ip","server_ip","server_port"]"#, "1");
+        let got = run(
+            &mut p,
+            vec![
+                syn(1000, 0),          // triggers
+                syn(1000, S),          // same flow: not a later flow, passes
+                syn(1001, 10 * S),     // within 90 s: dropped
+                syn(1001, 11 * S),     // its later packets too
+                syn(1002, 89 * S),     // still within
+                syn(1003, 90 * S + 1), // after: passes
+            ],
+        );
+        assert_eq!(tag_times(&got), vec![(0, 0), (1, S), (5, 90 * S + 1)]);
+        assert_eq!(p.stats.drops[Reason::Penalty.index()], 3);
+        // Counted on the action that set the penalty.
+        assert_eq!(p.stats.actions[0].drops[Reason::Penalty.index()], 3);
+    }
+
+    #[test]
+    fn reaches_flows_of_any_class_and_outlives_its_policy() {
+        let mut p = https_penalty(r#"["client_ip"]"#, "1");
+        let udp_of = |client: [u8; 4], t| {
+            let mut b = Vec::new();
+            build_udp(&mut b, (client.into(), 2000), s4(), b"x");
+            (t, Dir::Up, b)
+        };
+        let got = run_timeline(
+            &mut p,
+            vec![
+                syn(1000, 0),                   // https: sets the penalty on its client
+                udp_of([198, 18, 0, 2], S),     // no class, same client: dropped
+                udp_of([198, 18, 0, 3], 2 * S), // another client: passes
+                syn(1001, 10 * S),              // policy disabled since 5 s: still dropped
+                syn(1002, 91 * S),              // penalty over
+            ],
+            &[(5 * S, vec![])],
+        );
+        assert_eq!(tags(&got), vec![0, 2, 4]);
+        assert_eq!(p.stats.drops[Reason::Penalty.index()], 2);
+    }
+
+    #[test]
+    fn blocks_the_later_flows_its_draws_pick() {
+        let mut p = https_penalty(r#"["server_port"]"#, "0.5");
+        let mut pkts = vec![syn(1000, 0)];
+        // 40 later flows to the same port, two packets each.
+        for f in 0..40u16 {
+            pkts.push(syn(2000 + f, (u64::from(f) + 1) * MS));
+        }
+        for f in 0..40u16 {
+            let mut b = Vec::new();
+            build_tcp(&mut b, (c4().0, 2000 + f), s4(), 2, 0, 0, 1000, b"x");
+            pkts.push((S + u64::from(f), Dir::Up, b));
+        }
+        let got = run(&mut p, pkts);
+        // One draw per later flow, on its first packet; a blocked flow stays blocked.
+        let mut rng = action_rng(0);
+        let spared: Vec<u32> = (1..=40u32).filter(|_| !rng.chance(0.5)).collect();
+        let want: Vec<u32> = [0]
+            .into_iter()
+            .chain(spared.iter().copied())
+            .chain(spared.iter().map(|t| t + 40))
+            .collect();
+        assert_eq!(tags(&got), want);
+        assert!((10..=30).contains(&spared.len()), "{} spared", spared.len());
+    }
+
+    /// The GFW's QUIC residual block (USENIX Security 2025): a decrypted Initial with a
+    /// blocked SNI drops client→server UDP on (client, server, port) for 180 s — the
+    /// detected flow included, server→client untouched, other ports untouched.
+    #[test]
+    fn gfw_quic_residual_blocks_the_triple_upstream_for_180s() {
+        use crate::wire::quic_initial::{crypto_frame, seal_client_initial};
+        use crate::wire::tls;
+        let class_q = class(
+            "q",
+            &[matcher(&[
+                ("sni", r#"["www.blocked.lab"]"#),
+                ("quic", r#"{"version":1,"min_size_bytes":null}"#),
+            ])],
+        );
+        let pen = action(
+            "penalty",
+            r#""scope":["client_ip","server_ip","server_port"],"duration_ns":180000000000,"probability":1,"block":"up","include_trigger":true"#,
+        );
+        let mut p = pipeline(&[class_q], &[policy("p", r#"["q"]"#, &[pen])]);
+        let hello = tls::build_client_hello("www.blocked.lab", &["h3"], false, 0);
+        let initial = seal_client_initial(1, &[4; 8], 0, &crypto_frame(0, &hello[5..]), 1200);
+        let dg = |from: (std::net::IpAddr, u16), to, payload: &[u8], t: u64, dir: Dir| {
+            let mut b = Vec::new();
+            build_udp(&mut b, from, to, payload);
+            (t, dir, b)
+        };
+        let (c, s) = (c4(), (s4().0, 443));
+        let c2 = (c.0, 40001);
+        let got = run(
+            &mut p,
+            vec![
+                dg(c, s, &initial, 0, Dir::Up),                     // detected, passes
+                dg(c, s, &[0x40; 100], S, Dir::Up),                 // same flow, up: dropped
+                dg(s, c, &[0x40; 100], S, Dir::Down),               // down: passes
+                dg(c2, s, &[0x40; 100], 10 * S, Dir::Up),           // same triple: dropped
+                dg(c2, (s.0, 8443), &[0x40; 100], 10 * S, Dir::Up), // other port: passes
+                dg(c2, s, &[0x40; 100], 181 * S, Dir::Up),          // after 180 s: passes
+            ],
+        );
+        assert_eq!(tags(&got), vec![0, 2, 4, 5]);
+        // The same name in a plain look-alike Initial (no ClientHello) sets nothing.
+        let mut p2 = pipeline(
+            &[class(
+                "q",
+                &[matcher(&[
+                    ("sni", r#"["www.blocked.lab"]"#),
+                    ("quic", r#"{"version":1,"min_size_bytes":null}"#),
+                ])],
+            )],
+            &[policy(
+                "p",
+                r#"["q"]"#,
+                &[action(
+                    "penalty",
+                    r#""scope":["server_ip"],"duration_ns":180000000000,"probability":1,"block":"up","include_trigger":true"#,
+                )],
+            )],
+        );
+        let plain = crate::wire::quic::build_initial(1, 1200);
+        let got = run(
+            &mut p2,
+            vec![
+                dg(c, s, &plain, 0, Dir::Up),
+                dg(c, s, &[0x40; 100], S, Dir::Up),
+            ],
+        );
+        assert_eq!(tags(&got), vec![0, 1]);
+    }
+}

@@ -84,6 +84,7 @@ export const EXPECTED = {
   probability: 'a probability like 0.5% or 0.005',
   port: 'a port from 1 to 65535 or a range like "590-1400"',
   queue: 'a queue size like 64KB or "100 packets"',
+  sizeRange: "a size range like '>1000', '<=1200' or '1001-1500'",
 } as const;
 
 const expected = (what: string, found: unknown) =>
@@ -114,6 +115,44 @@ export function parseSize(input: unknown): Parsed<number> {
   const value = Math.round(Number(m[1]) * SIZE_UNITS[m[2] ?? 'B']!);
   return value <= MAX_SIZE_BYTES ? ok(value) : tooBig();
 }
+
+/**
+ * A payload size range: `>1000`, `>=1001`, `<500`, `<=1200`, `1001-1500`, or one size;
+ * sizes take units like `1KB`. Inclusive bounds in bytes; null: open.
+ */
+export interface SizeBounds {
+  min: number | null;
+  max: number | null;
+}
+export function parseSizeRange(input: unknown): Parsed<SizeBounds> {
+  const s =
+    typeof input === 'number' ? String(input) : typeof input === 'string' ? input.trim() : null;
+  const bad = fail<SizeBounds>(expected(EXPECTED.sizeRange, input));
+  if (s === null) return bad;
+  const size = (t: string) => {
+    const p = parseSize(t.trim());
+    return p.ok ? p.value : null;
+  };
+  const op = /^(>=|<=|>|<)\s*(.+)$/.exec(s);
+  if (op) {
+    const v = size(op[2]!);
+    if (v === null) return bad;
+    if (op[1] === '>') return ok({ min: v + 1, max: null });
+    if (op[1] === '>=') return ok({ min: v, max: null });
+    if (op[1] === '<') return v === 0 ? bad : ok({ min: null, max: v - 1 });
+    return ok({ min: null, max: v });
+  }
+  const range = /^([^-]+)-([^-]+)$/.exec(s);
+  if (range) {
+    const lo = size(range[1]!);
+    const hi = size(range[2]!);
+    return lo === null || hi === null || lo > hi ? bad : ok({ min: lo, max: hi });
+  }
+  const v = size(s);
+  return v === null ? bad : ok({ min: v, max: v });
+}
+
+export const SIZE_RANGE_PATTERN = String.raw`^((>=|<=|>|<) ?)?[0-9].*$`;
 
 /** Duration → nanoseconds (an integer; >= 0). */
 export function parseDuration(input: unknown): Parsed<number> {

@@ -15,7 +15,7 @@ import { ACTION_NAMES, ACTIONS } from '../../src/scenario/actions/index.js';
 import { compileScenario } from '../../src/scenario/compile.js';
 import { parseScenarioText } from '../../src/scenario/load.js';
 import { PROTOCOL_NAMES } from '../../src/scenario/protocols/index.js';
-import { DESIGN_EXAMPLE } from './fixtures/design-example.js';
+import { FORMAT_EXAMPLE } from './fixtures/format-example.js';
 import { golden, here, UPDATE_GOLDEN } from './helpers.js';
 
 const GOLDEN_DIR = here('../../native/core/tests/golden/');
@@ -54,7 +54,7 @@ const cases: Case[] = [
   ...(await yamlFiles('e2e', '../e2e/scenarios/')),
   ...(await yamlFiles('run', '../run/fixtures/')),
   ...(await yamlFiles('report', '../report/fixtures/')),
-  { file: 'fixture/design-example.json', name: 'design-example', text: async () => DESIGN_EXAMPLE },
+  { file: 'fixture/format-example.json', name: 'format-example', text: async () => FORMAT_EXAMPLE },
   {
     file: 'registry/every-action.json',
     name: 'every-action',

@@ -13,7 +13,7 @@ use crate::shape::packet::{Dir, Pkt};
 use crate::shape::pipeline::{Options, Pipeline};
 use crate::wire::packet::{build_tcp, build_udp};
 use crate::wire::tcp::{ACK, PSH, SYN};
-use crate::wire::{quic, stun, tls};
+use crate::wire::{quic, quic_initial, stun, tls};
 use std::fmt::Write;
 use std::net::SocketAddr;
 
@@ -144,7 +144,7 @@ fn parse_flow(v: &Value, path: &str) -> Result<FlowGen, Error> {
                 .map(|o| o.iter().map(|(k, _)| k.as_str()).collect())
                 .unwrap_or_default();
             let mut b = None;
-            if fk.contains(&"tls_sni") {
+            if fk.contains(&"tls_sni") && !fk.contains(&"quic_version") {
                 let pad = if fk.contains(&"pad_to") {
                     ff.u64("pad_to")? as usize
                 } else {
@@ -159,7 +159,23 @@ fn parse_flow(v: &Value, path: &str) -> Result<FlowGen, Error> {
                 ));
             } else if fk.contains(&"quic_version") {
                 let v = ff.u64("quic_version")? as u32;
-                b = Some(quic::build_initial(v, size.max(1200)));
+                // With a name (versions 1 and 2): a real, encrypted Initial carrying a
+                // ClientHello, as a browser sends; otherwise a header-only look-alike.
+                let sni = if fk.contains(&"tls_sni") {
+                    Some(ff.str("tls_sni")?)
+                } else {
+                    None
+                };
+                let ech = fk.contains(&"ech") && ff.bool("ech")?;
+                b = Some(match sni {
+                    Some(name) if v == quic::VERSION_1 || v == quic::VERSION_2 => {
+                        let hello = tls::build_client_hello(name, &["h3"], ech, 0);
+                        let frames = quic_initial::crypto_frame(0, &hello[5..]);
+                        // Browsers pad Initials to 1200-1252 bytes whatever follows.
+                        quic_initial::seal_client_initial(v, &[0x51; 8], 0, &frames, 1200)
+                    }
+                    _ => quic::build_initial(v, size.max(1200)),
+                });
             } else if fk.contains(&"stun") {
                 ff.bool("stun")?;
                 b = Some(stun::build_binding_request());

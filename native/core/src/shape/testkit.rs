@@ -40,7 +40,7 @@ pub fn obj(defaults: &str, overrides: &[(&str, &str)]) -> String {
 pub const LINK: &str = r#"{"rate_bps":null,"trace_file":null,"delay_ns":0,"jitter_ns":0,"loss":0,
   "queue_bytes":null,"queue_packets":null,"aqm":"droptail"}"#;
 pub const MATCHER: &str = r#"{"sni":null,"hosts":null,"cidr":null,"tcp_ports":null,"udp_ports":null,
-  "proto":null,"quic":null,"stun":false,"payload":null,"inspect_packets":1,"reassembly":"none","initiator":"client"}"#;
+  "proto":null,"alpn":null,"ech":null,"ja4":null,"quic":null,"stun":false,"payload":null,"inspect_packets":1,"reassembly":"none","initiator":"client"}"#;
 
 pub fn matcher(o: &[(&str, &str)]) -> String {
     obj(MATCHER, o)

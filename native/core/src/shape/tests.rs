@@ -189,7 +189,7 @@ fn property_random_and_mutated_packets_are_conserved() {
         action("reset", r#""after_bytes":300000,"to":"both""#),
         action(
             "penalty",
-            r#""scope":["server_port"],"duration_ns":5000000,"probability":0.5"#,
+            r#""scope":["server_port"],"duration_ns":5000000,"probability":0.5,"block":"both","include_trigger":false"#,
         ),
     ];
     let classes = [

@@ -29,6 +29,8 @@ export function measure(e: CompiledExpectation, stats: WorkloadStats[]): number 
       return both.voice?.mos ?? null;
     case 'reconnects':
       return scope.reconnects;
+    case 'stall.bytes':
+      return scope.stalled.p50_bytes;
     default:
       return null;
   }
@@ -59,6 +61,7 @@ export function checkExpectations(
     return {
       text: e.text,
       ok: measured !== null && holds(measured, e.op, e.value),
+      outcome: measured !== null && holds(measured, e.op, e.value) ? 'ok' : 'fail',
       measured,
       expected: e.value,
       op: e.op,

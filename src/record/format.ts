@@ -92,14 +92,27 @@ export function fmtMeasured(r: ExpectationResult): string {
       return fmtRate(r.measured);
     case 'score':
       return r.measured.toFixed(2);
+    case 'size':
+      return `${r.measured} B`;
     default:
       return String(r.measured);
   }
 }
 
+/** Why an expectation has no verdict, in words. */
+const UNJUDGED: Record<string, string> = {
+  'not measured': 'not measured: an agent was not alive for all of it, or the run stopped in it',
+  'not reached': 'not reached: the run ended before its phase',
+};
+
 export function expectationLines(results: ExpectationResult[], ok: string, fail: string): string {
   return results
-    .map((r) => `${r.ok ? ok : fail} ${r.text}  (measured ${fmtMeasured(r)})`)
+    .map((r) => {
+      const outcome = r.outcome ?? (r.ok ? 'ok' : 'fail');
+      const why = UNJUDGED[outcome];
+      if (why !== undefined) return `--   ${r.text}  (${why})`;
+      return `${outcome === 'ok' ? ok : fail} ${r.text}  (measured ${fmtMeasured(r)})`;
+    })
     .join('\n');
 }
 

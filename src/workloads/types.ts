@@ -1,6 +1,6 @@
 import type { AgentEvent } from '../record/events.js';
 import type { CompiledWorkload } from '../scenario/compiled.js';
-import type { Hub } from './hub.js';
+import type { Header } from './message.js';
 
 /** What every workload sees, on either side. */
 export interface AgentContext {
@@ -17,8 +17,16 @@ export interface AgentContext {
 export interface ServerContext extends AgentContext {
   /** Certificates (PEM) by DNS name. */
   certs: Record<string, { cert: string; key: string }>;
-  /** Routes messages of every workload served by this agent. */
-  hub: Hub;
+  /** Routes messages of every workload served by this agent (./hub.ts). */
+  hub: MessageHub;
+}
+
+/** What a protocol's server side needs of the hub: where messages come in and go out. */
+export interface MessageHub {
+  /** A client connection identified itself: deliver its down messages through `send`; returns detach. */
+  attach(w: number, c: number, send: (b: Buffer) => void): () => void;
+  /** Bytes from a client: record data, and return the header (hellos included). */
+  receive(b: Buffer): Header | undefined;
 }
 
 /**

@@ -68,6 +68,7 @@ describe('compiled configuration (golden, read by cargo test)', () => {
     const compiled = await compile();
     const actual = JSON.stringify(compiled, null, 2) + '\n';
     const expected = await golden(`${GOLDEN_DIR}${file}`, actual, 'json');
+    expect(existsSync(`${GOLDEN_DIR}${file}`), `${file} is missing: run npm run golden`).toBe(true);
     // Same values and the same key order as the golden file.
     expect(JSON.stringify(compiled), `${file} is stale: run npm run golden`).toBe(
       JSON.stringify(JSON.parse(expected)),

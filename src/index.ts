@@ -33,4 +33,4 @@ export {
   type LatencyStats,
   type Phase,
 } from './metrics/index.js';
-export type * from './agent/events.js';
+export type * from './record/events.js';

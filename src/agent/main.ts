@@ -13,7 +13,7 @@ import { serveGroup, serverGroups } from '../workloads/groups.js';
 import { mqttOptions } from '../workloads/mqtt.js';
 import type { Listening, ServerContext } from '../workloads/types.js';
 import type { AgentConfig } from './config.js';
-import type { AgentCommand, AgentEvent } from './events.js';
+import type { AgentCommand, AgentEvent } from '../record/events.js';
 
 function emit(event: AgentEvent): void {
   process.stdout.write(`${JSON.stringify(event)}\n`);

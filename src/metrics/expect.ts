@@ -1,16 +1,6 @@
 import type { CompiledExpectation } from '../scenario/compiled.js';
-import { pooled, type WorkloadStats } from './summarize.js';
-
-export interface ExpectationResult {
-  text: string;
-  ok: boolean;
-  /** The measured value in the expectation's unit (ratio, ns, bit/s, score, count); null: nothing measured. */
-  measured: number | null;
-  expected: number;
-  op: CompiledExpectation['op'];
-  kind: CompiledExpectation['kind'];
-  phase: string | null;
-}
+import type { ExpectationResult, WorkloadStats } from '../record/summary.js';
+import { pooled } from './summarize.js';
 
 /** The value an expectation's metric names, from the pooled numbers of its scope. */
 export function measure(e: CompiledExpectation, stats: WorkloadStats[]): number | null {
@@ -29,6 +19,8 @@ export function measure(e: CompiledExpectation, stats: WorkloadStats[]): number 
       return both.goodput_bps;
     case 'connect.p50':
       return scope.connect.p50;
+    case 'tls.p50':
+      return scope.tls.p50;
     case 'loss':
       return both.voice?.loss ?? (both.delivery === null ? null : 1 - both.delivery);
     case 'jitter':

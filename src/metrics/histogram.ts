@@ -1,13 +1,5 @@
 import { build, type Histogram } from 'hdr-histogram-js';
-
-/** Latency percentiles in ns; null when nothing was measured. */
-export interface LatencyStats {
-  p50: number | null;
-  p90: number | null;
-  p95: number | null;
-  p99: number | null;
-  max: number | null;
-}
+import type { LatencyStats } from '../record/summary.js';
 
 /**
  * Latencies in an HDR histogram (3 significant digits, microsecond resolution), with the

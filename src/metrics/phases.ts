@@ -1,11 +1,5 @@
+import type { Phase } from '../record/summary.js';
 import type { CompiledTimelineEntry } from '../scenario/compiled.js';
-
-/** A phase of the run: [start, end) in ns since t0. */
-export interface Phase {
-  name: string;
-  start: number;
-  end: number;
-}
 
 /** Name of the phase before a timeline whose first entry is later than 0 s. */
 export const PHASE_BEFORE = 'main';

@@ -9,57 +9,12 @@ import type {
   MeasureEvent,
   RecvEvent,
   SendEvent,
-} from '../agent/events.js';
+} from '../record/events.js';
+import type { DirectionStats, Phase, ScopeStats, WorkloadStats } from '../record/summary.js';
 import type { CompiledWorkload } from '../scenario/compiled.js';
-import { LatencyHistogram, percentiles, type LatencyStats } from './histogram.js';
-import { phaseAt, phaseNames, phaseTime, type Phase } from './phases.js';
-import { voiceStats, type VoiceStats } from './voice.js';
-
-export interface DirectionStats {
-  /** `both` pools the two directions. */
-  dir: Dir | 'both';
-  /** Messages created by the sender. */
-  sent: number;
-  /** Sent messages that are judged: delivered, or whose deadline passed before the run ended. */
-  counted: number;
-  /** Arrived within the deadline. */
-  delivered: number;
-  /** Arrived after the deadline. */
-  late: number;
-  /** Never arrived (and the deadline passed). */
-  lost: number;
-  /** delivered / counted; null when nothing was counted. */
-  delivery: number | null;
-  /** One-way latency of every arrived message (late ones too). */
-  latency: LatencyStats;
-  /** Bytes delivered within the deadline. */
-  bytes: number;
-  /**
-   * bits/s of bytes delivered within the deadline over the workload's active time in the
-   * scope; for bulk, over the time the objects spent in transfer (see goodput()).
-   */
-  goodput_bps: number | null;
-  /** udp-voice only. */
-  voice: VoiceStats | null;
-}
-
-export interface ScopeStats {
-  /** The phase; null for the whole run. */
-  phase: string | null;
-  directions: DirectionStats[];
-  /** TCP connect times (ns) of connections opened in the scope. */
-  connect: { count: number; p50: number | null; p99: number | null };
-  /** TLS handshake times (ns). */
-  tls: { count: number; p50: number | null; p99: number | null };
-  failures: number;
-  reconnects: number;
-}
-
-export interface WorkloadStats {
-  name: string;
-  protocol: string;
-  scopes: ScopeStats[];
-}
+import { LatencyHistogram, percentiles } from './histogram.js';
+import { phaseAt, phaseNames, phaseTime } from './phases.js';
+import { voiceStats } from './voice.js';
 
 export interface SummarizeInput {
   events: Iterable<MeasureEvent>;

@@ -1,4 +1,5 @@
-import type { RecvEvent } from '../agent/events.js';
+import type { RecvEvent } from '../record/events.js';
+import type { VoiceStats } from '../record/summary.js';
 import { CODECS, mosFromR, rFactor } from './emodel.js';
 
 /**
@@ -8,21 +9,6 @@ import { CODECS, mosFromR, rFactor } from './emodel.js';
  * adaptive-buffer target.
  */
 export const JITTER_BUFFER_NS = 60e6;
-
-export interface VoiceStats {
-  /** Frames that never arrived / frames sent (counted ones). */
-  loss: number;
-  /** Frames that arrived after their playout instant / frames counted. */
-  late_loss: number;
-  /** RFC 3550 interarrival jitter at the end of the stream, ns. */
-  jitter_ns: number;
-  /** Mouth-to-ear delay used for the E-model: base one-way + jitter buffer + one frame. */
-  mouth_to_ear_ns: number;
-  r: number;
-  mos: number;
-  /** The codec's Ie/Bpl source. */
-  codec_source: string;
-}
 
 /**
  * RFC 3550 §6.4.1 interarrival jitter over frames in arrival order:

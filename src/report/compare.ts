@@ -3,9 +3,9 @@
  * pooled (both directions) numbers, B − A, and B / A. Runs of different scenarios compare
  * too: what only one side has shows as missing on the other.
  */
-import { pooled, type WorkloadStats } from '../metrics/summarize.js';
-import { fmtDuration, fmtRate, fmtRatio, table } from '../run/format.js';
-import type { RunSummary } from '../run/run.js';
+import { pooled } from '../metrics/summarize.js';
+import { fmtDuration, fmtRate, fmtRatio, table } from '../record/format.js';
+import type { RunSummary, WorkloadStats } from '../record/summary.js';
 
 export type MetricKind = 'ratio' | 'duration' | 'rate' | 'score' | 'count';
 

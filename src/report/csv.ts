@@ -2,7 +2,7 @@
  * The summary as CSV, one row per workload × phase × direction, for spreadsheets and
  * pandas. Units are in the column names; an unmeasured value is an empty cell.
  */
-import type { RunSummary } from '../run/run.js';
+import type { RunSummary } from '../record/summary.js';
 
 export const CSV_COLUMNS = [
   'scenario',

@@ -7,7 +7,8 @@
  * per class, policy, action and link) only in builds that shape. Anything missing or
  * of an unexpected shape is left out rather than failing the report.
  */
-import { phaseNames, type Phase } from '../metrics/phases.js';
+import { phaseNames } from '../metrics/phases.js';
+import type { Phase } from '../record/summary.js';
 import type { DatapathSample } from './load.js';
 import type { ChartSpec } from './charts/spec.js';
 

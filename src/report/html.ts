@@ -1,6 +1,6 @@
 /** The report page: one self-contained HTML file (styles, uPlot, data and renderer inlined). */
-import type { RecvEvent } from '../agent/events.js';
-import { fmtDuration } from '../run/format.js';
+import type { RecvEvent } from '../record/events.js';
+import { fmtDuration } from '../record/format.js';
 import { uplotAssets } from './assets.js';
 import { renderCharts } from './charts/client.js';
 import { deliveryPerPhase, goodputOverTime, mosPerPhase } from './charts/overview.js';
@@ -10,6 +10,7 @@ import { datapathRate, datapathView } from './datapath.js';
 import type { LoadedRun } from './load.js';
 import { esc, scriptJson, scriptText } from './markup.js';
 import { datapathSection, envSection, expectationsSection, metricsTable } from './results.js';
+import { citationsSection } from './citations.js';
 import { scenarioSection } from './scenario.js';
 
 const STYLE = `
@@ -83,7 +84,7 @@ export function renderHtml(run: LoadedRun): string {
 <p class="note">${esc(summary.started_at)} → ${esc(summary.finished_at)} · observed ${esc(fmtDuration(summary.observed_ns))} · lab ${esc(summary.lab_id || '-')} · qoslab ${esc(summary.qoslab)}</p>
 ${summary.error ? `<p class="fail">error: ${esc(summary.error)}</p>` : ''}
 ${summary.warnings.map((w) => `<p class="note">warning: ${esc(w)}</p>`).join('\n')}
-<nav><a href="#scenario">scenario</a><a href="#expectations">expectations</a><a href="#overview">overview</a><a href="#workloads">workloads</a><a href="#metrics">metrics</a><a href="#datapath">datapath</a><a href="#environment">environment</a></nav>
+<nav><a href="#scenario">scenario</a><a href="#sources">sources</a><a href="#expectations">expectations</a><a href="#overview">overview</a><a href="#workloads">workloads</a><a href="#metrics">metrics</a><a href="#datapath">datapath</a><a href="#environment">environment</a></nav>
 <section id="expectations"><h2>Expectations</h2>${expectationsSection(summary.expectations, summary.status)}</section>
 <section id="overview">
 <h2>Overview</h2>
@@ -97,6 +98,7 @@ ${workloads}
 <section id="metrics"><h2>Metrics per workload and phase</h2><div class="scroll">${metricsTable(summary.workloads)}</div></section>
 <section id="datapath"><h2>Datapath counters</h2>${datapathSection(datapathView(run.datapath, summary.phases), hasDatapathChart)}</section>
 ${scenarioSection(compiled, run.description)}
+${citationsSection(run.scenarioText)}
 <section id="environment"><h2>Environment</h2>${envSection(run.env)}</section>
 </main>
 <script>${scriptText(assets.js)}</script>

@@ -5,12 +5,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { MeasureEvent } from '../agent/events.js';
+import type { MeasureEvent } from '../record/events.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { checkExpectations } from '../metrics/expect.js';
 import { phasesOf } from '../metrics/phases.js';
 import { summarize } from '../metrics/summarize.js';
-import type { RunSummary } from '../run/run.js';
+import type { RunSummary } from '../record/summary.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 
 /** One line of datapath.ndjson: `t` plus whatever counters the core published then. */

@@ -1,7 +1,7 @@
 /** `writeReport`: summary.json and report.html of a run directory, from its files alone. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunSummary } from '../run/run.js';
+import type { RunSummary } from '../record/summary.js';
 import { renderHtml } from './html.js';
 import { loadRun } from './load.js';
 

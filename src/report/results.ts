@@ -1,7 +1,6 @@
 /** The measured part of the report: metrics per workload and phase, expectations, counters, environment. */
-import type { ExpectationResult } from '../metrics/expect.js';
-import type { WorkloadStats } from '../metrics/summarize.js';
-import { fmtDuration, fmtMeasured, fmtRate, fmtRatio } from '../run/format.js';
+import { fmtDuration, fmtMeasured, fmtRate, fmtRatio } from '../record/format.js';
+import type { ExpectationResult, WorkloadStats } from '../record/summary.js';
 import type { DatapathView, StageKind, StageRow } from './datapath.js';
 import { htmlTable, type Cell } from './markup.js';
 

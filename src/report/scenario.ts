@@ -1,5 +1,5 @@
 /** The scenario part of the report: what was run, from compiled.json (every default filled in). */
-import { fmtDuration, fmtRate } from '../run/format.js';
+import { fmtDuration, fmtRate } from '../record/format.js';
 import type { CompiledConfig, CompiledLink } from '../scenario/compiled.js';
 import { esc, htmlTable } from './markup.js';
 
@@ -84,7 +84,7 @@ export function scenarioSection(c: CompiledConfig, description: string | null): 
     ]),
     5,
   );
-  const sources = htmlTable(
+  const workloads = htmlTable(
     [
       'workload',
       'protocol',
@@ -122,7 +122,7 @@ export function scenarioSection(c: CompiledConfig, description: string | null): 
 <h2>Scenario</h2>
 <p><b>${esc(c.name)}</b>${description ? ` — ${esc(description)}` : ''}</p>
 <p class="note">seed ${c.seed}, duration ${esc(fmtDuration(c.duration_ns))}, MTU ${c.network.mtu}, IPv6 ${c.network.ipv6 ? 'on' : 'off'}</p>
-<h3>Sources (workloads)</h3>${sources}
+<h3>Workloads</h3>${workloads}
 <h3>Network</h3>${links}
 <h3>Classes</h3>${classes}
 <h3>Policies</h3>${policies}

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import type { AgentCommand, AgentEvent } from '../agent/events.js';
+import type { AgentCommand, AgentEvent } from '../record/events.js';
 
 /** dist/agent/main.js, also when this module runs from src/ (tests, tsx). */
 export function agentScript(): string {

@@ -1,6 +1,6 @@
-import type { AgentEvent } from '../agent/events.js';
+import type { AgentEvent } from '../record/events.js';
 import { LatencyHistogram } from '../metrics/histogram.js';
-import { fmtDuration } from './format.js';
+import { fmtDuration } from '../record/format.js';
 
 /** Running totals for the live display (the summary is computed from the events after). */
 export class LiveTally {

@@ -3,8 +3,8 @@
  * fixed key order so the JSON is byte-for-byte stable (golden tests, cache keys).
  */
 import { resolve } from 'node:path';
+import { compileAction } from './actions/index.js';
 import type {
-  CompiledAction,
   CompiledConfig,
   CompiledHost,
   CompiledLink,
@@ -12,7 +12,6 @@ import type {
   CompiledPolicy,
   CompiledTimelineEntry,
   CompiledWorkload,
-  Direction,
   PortRange,
 } from './compiled.js';
 import {
@@ -21,12 +20,12 @@ import {
   DEFAULTS,
   FIRST_HOST_ADDRESS,
   FIRST_HOST_ADDRESS6,
-  PROTOCOL_DEFAULTS,
   SERVER_ADDRESS,
   SERVER_ADDRESS6,
 } from './defaults.js';
-import type { Scenario, ScenarioAction, ScenarioLink, ScenarioMatcher } from './schema.js';
-import { mergePortRanges, type QueueLimit } from './units.js';
+import { protocolSettings } from './protocols/index.js';
+import type { Scenario, ScenarioLink, ScenarioMatcher, ScenarioWorkload } from './schema.js';
+import { compiledQueue, mergePortRanges } from './units.js';
 
 export interface CompileOptions {
   /** Name when the scenario has none (the file name without extension). */
@@ -87,13 +86,6 @@ function many<T>(v: T | T[] | undefined): T[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
-function queue(q: QueueLimit | undefined) {
-  return {
-    queue_bytes: q !== undefined && 'bytes' in q ? q.bytes : null,
-    queue_packets: q !== undefined && 'packets' in q ? q.packets : null,
-  };
-}
-
 function compileLink(l: ScenarioLink | undefined, file: (f: string) => string): CompiledLink {
   return {
     rate_bps: l?.rate ?? null,
@@ -101,7 +93,7 @@ function compileLink(l: ScenarioLink | undefined, file: (f: string) => string): 
     delay_ns: l?.delay ?? 0,
     jitter_ns: l?.jitter ?? 0,
     loss: l?.loss ?? 0,
-    ...queue(l?.queue),
+    ...compiledQueue(l?.queue),
     aqm: l?.aqm ?? 'droptail',
   };
 }
@@ -203,95 +195,6 @@ function compileMatcher(m: ScenarioMatcher, hosts: Map<string, CompiledHost>): C
   };
 }
 
-// ---- actions -----------------------------------------------------------------------
-
-const SCOPE_ORDER = ['client-ip', 'server-ip', 'server-port'] as const;
-
-function compileAction(a: ScenarioAction, file: (f: string) => string): CompiledAction {
-  const [kind, raw] = Object.entries(a)[0]! as [keyof ScenarioAction, unknown];
-  const direction = ((raw as { direction?: Direction } | null)?.direction ?? 'both') as Direction;
-  switch (kind) {
-    case 'delay': {
-      const p = a.delay!;
-      return {
-        type: 'delay',
-        direction,
-        time_ns: p.time,
-        jitter_ns: p.jitter ?? 0,
-        distribution: p.distribution ?? 'uniform',
-        correlation: p.correlation ?? 0,
-        reorder: p.reorder ?? false,
-      };
-    }
-    case 'loss': {
-      const p = a.loss!;
-      return p.model === 'gilbert-elliott'
-        ? { type: 'gilbert-elliott', direction, p: p.p!, r: p.r!, h: p.h ?? 0, k: p.k ?? 1 }
-        : { type: 'loss', direction, rate: p.rate! };
-    }
-    case 'rate': {
-      const p = a.rate!;
-      return {
-        type: 'rate',
-        direction,
-        rate_bps: p.rate,
-        ...queue(p.queue),
-        aqm: p.aqm ?? 'droptail',
-      };
-    }
-    case 'police':
-      return { type: 'police', direction, rate_bps: a.police!.rate, burst_bytes: a.police!.burst };
-    case 'duplicate':
-      return { type: 'duplicate', direction, rate: a.duplicate!.rate };
-    case 'corrupt':
-      return { type: 'corrupt', direction, rate: a.corrupt!.rate };
-    case 'reorder':
-      return { type: 'reorder', direction, rate: a.reorder!.rate, gap: a.reorder!.gap ?? 1 };
-    case 'blackhole':
-      return { type: 'blackhole', direction };
-    case 'drop-after': {
-      const p = a['drop-after']!;
-      return {
-        type: 'drop-after',
-        direction,
-        bytes: p.bytes ?? null,
-        packets: p.packets ?? null,
-        time_ns: p.time ?? null,
-      };
-    }
-    case 'reset': {
-      const p = a.reset ?? {};
-      return {
-        type: 'reset',
-        direction,
-        after_bytes: p['after-bytes'] ?? null,
-        to: p.to ?? 'both',
-      };
-    }
-    case 'penalty': {
-      const p = a.penalty!;
-      return {
-        type: 'penalty',
-        direction,
-        scope: SCOPE_ORDER.filter((s) => p.scope.includes(s)).map(
-          (s) => s.replace('-', '_') as 'client_ip' | 'server_ip' | 'server_port',
-        ),
-        duration_ns: p.duration,
-        probability: p.probability ?? 1,
-      };
-    }
-    case 'trigger':
-      return {
-        type: 'trigger',
-        direction,
-        delay_ns: a.trigger!.delay ?? 0,
-        probability: a.trigger!.probability ?? 1,
-      };
-    case 'trace':
-      return { type: 'trace', direction, file: file(a.trace!.file) };
-  }
-}
-
 // ---- timeline and workloads ----------------------------------------------------------
 
 function compileTimeline(s: Scenario, policyNames: string[]): CompiledTimelineEntry[] {
@@ -322,22 +225,12 @@ function compileTimeline(s: Scenario, policyNames: string[]): CompiledTimelineEn
   });
 }
 
-type ScenarioWorkload = NonNullable<Scenario['workloads']>[number];
-
 function compileWorkload(
   w: ScenarioWorkload,
   host: CompiledHost,
   durationNs: number,
 ): CompiledWorkload {
-  const voice = w.protocol === 'udp-voice';
-  const codec = voice ? (w.codec ?? DEFAULTS.codec) : null;
-  const frame = voice ? (w.frame ?? DEFAULTS.voiceFrameNs) : null;
-  // Payload per frame: G.711 is 64 kbit/s; Opus at a typical 32 kbit/s VoIP setting.
-  const voiceSize =
-    frame === null ? 0 : Math.round(((codec === 'g711' ? 64_000 : 32_000) / 8) * (frame / 1e9));
-  const defaults = PROTOCOL_DEFAULTS[w.protocol]!;
-  const interval =
-    w.rate !== undefined ? null : (w.every ?? (voice ? frame! : DEFAULTS.workloadIntervalNs));
+  const { port, tls, defaults, keys } = protocolSettings(w.protocol, w);
   return {
     name: w.name,
     host: host.name,
@@ -345,24 +238,16 @@ function compileWorkload(
     address: host.address,
     address6: host.address6,
     protocol: w.protocol,
-    port: w.port ?? defaults.port,
-    tls: w.tls ?? defaults.tls,
-    interval_ns: interval,
+    port: w.port ?? port,
+    tls: w.tls ?? tls,
+    interval_ns: w.rate !== undefined ? null : (w.every ?? defaults.interval_ns),
     rate_bps: w.rate ?? null,
-    size_bytes:
-      w.size ??
-      (voice
-        ? voiceSize
-        : w.protocol === 'bulk'
-          ? DEFAULTS.bulkSizeBytes
-          : DEFAULTS.messageSizeBytes),
-    deadline_ns:
-      w.deadline ?? (w.protocol === 'udp-voice' ? DEFAULTS.voiceDeadlineNs : DEFAULTS.deadlineNs),
-    direction: w.direction ?? (w.protocol === 'bulk' ? 'down' : 'both'),
+    size_bytes: w.size ?? defaults.size_bytes,
+    deadline_ns: w.deadline ?? defaults.deadline_ns,
+    direction: w.direction ?? defaults.direction,
     connections: w.connections ?? 1,
     start_ns: w.start ?? 0,
     stop_ns: w.stop ?? durationNs,
-    codec,
-    frame_ns: frame,
+    ...keys,
   };
 }

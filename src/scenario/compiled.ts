@@ -3,20 +3,23 @@
  * scenario. Plain JSON, every unit resolved, every name resolved, every default filled
  * in: a reader needs no knowledge of the scenario format.
  *
- * Conventions, for the Rust parser (serde):
+ * Conventions, for the Rust parser (`native/core`, a hand-written JSON reader):
  * - Keys are snake_case. Numbers are JSON numbers; all are integers except the
  *   probabilities (`f64` in 0..=1) and `CompiledExpectation.value`. Integers fit in 2^53.
  * - Units are in the key name: `_bps` bits per second, `_bytes` bytes, `_ns` nanoseconds.
  * - `null` means "not set" where the doc says so; no key is ever omitted.
- * - Tagged unions carry `"type"` (`#[serde(tag = "type", rename_all = "kebab-case")]`).
+ * - Tagged unions carry `"type"`, a kebab-case name (the core's action registry key).
  * - Lists keep the scenario's order unless the doc says otherwise; the output is
  *   deterministic (same scenario, same bytes).
  * - Directions: `up` is client→server, `down` is server→client.
  */
+import type { CompiledAction } from './actions/index.js';
+import type { Direction } from './fields.js';
+import type { ProtocolKeys, ProtocolName } from './protocols/index.js';
 
 export const COMPILED_FORMAT = 1;
 
-export type Direction = 'up' | 'down' | 'both';
+export type { Direction };
 /** An inclusive port range `[low, high]`, 1..=65535. Lists are sorted and merged. */
 export type PortRange = [number, number];
 
@@ -149,136 +152,11 @@ export interface CompiledPolicy {
   actions: CompiledAction[];
 }
 
-/** Fields every action has. */
-interface ActionBase {
-  /** Packet direction the action applies to; other packets pass it untouched. Default both. */
-  direction: Direction;
-}
-
-export type CompiledAction =
-  | DelayAction
-  | LossAction
-  | GilbertElliottAction
-  | RateAction
-  | PoliceAction
-  | DuplicateAction
-  | CorruptAction
-  | ReorderAction
-  | BlackholeAction
-  | DropAfterAction
-  | ResetAction
-  | PenaltyAction
-  | TriggerAction
-  | TraceAction;
-
-export interface DelayAction extends ActionBase {
-  type: 'delay';
-  time_ns: number;
-  /** Default 0. */
-  jitter_ns: number;
-  /** Jitter distribution; default uniform. */
-  distribution: 'uniform' | 'normal' | 'pareto' | 'paretonormal';
-  /** Correlation of successive jitter values 0..=1; default 0. */
-  correlation: number;
-  /** Whether jitter may reorder packets; default false (packets keep their order). */
-  reorder: boolean;
-}
-/** Independent random loss. */
-export interface LossAction extends ActionBase {
-  type: 'loss';
-  /** Loss probability 0..=1. */
-  rate: number;
-}
-/** Gilbert–Elliott two-state loss, as netem `loss gemodel p r 1-h 1-k`. */
-export interface GilbertElliottAction extends ActionBase {
-  type: 'gilbert-elliott';
-  /** P(good → bad) per packet. */
-  p: number;
-  /** P(bad → good) per packet. */
-  r: number;
-  /** P(packet delivered | bad state); default 0. */
-  h: number;
-  /** P(packet delivered | good state); default 1. */
-  k: number;
-}
-/** Shaper: packets over the rate wait in a queue. */
-export interface RateAction extends ActionBase {
-  type: 'rate';
-  rate_bps: number;
-  /** Queue limit in bytes; null: in packets or unlimited. */
-  queue_bytes: number | null;
-  /** Queue limit in packets; null: in bytes or unlimited. */
-  queue_packets: number | null;
-  /** Default droptail. */
-  aqm: 'droptail' | 'codel';
-}
-/** Token bucket per direction (and per flow); packets without tokens are dropped. */
-export interface PoliceAction extends ActionBase {
-  type: 'police';
-  rate_bps: number;
-  /** Bucket depth, > 0. The bucket starts full. */
-  burst_bytes: number;
-}
-export interface DuplicateAction extends ActionBase {
-  type: 'duplicate';
-  /** Probability a packet is sent twice. */
-  rate: number;
-}
-export interface CorruptAction extends ActionBase {
-  type: 'corrupt';
-  /** Probability a packet gets one random bit flipped. */
-  rate: number;
-}
-export interface ReorderAction extends ActionBase {
-  type: 'reorder';
-  /** Probability a packet is sent ahead of the queued ones. */
-  rate: number;
-  /** Reorder at most every `gap`-th packet (netem `gap`); default 1 (any packet). */
-  gap: number;
-}
-export interface BlackholeAction extends ActionBase {
-  type: 'blackhole';
-}
-/** Per flow: pass the first bytes/packets (or for a time), drop the rest. The first limit reached wins. */
-export interface DropAfterAction extends ActionBase {
-  type: 'drop-after';
-  /** Bytes of IP payload counted over the packets this action sees (both directions summed when `direction` is both); null: not limited by bytes. */
-  bytes: number | null;
-  /** Packets counted like `bytes`; null: not limited by packets. */
-  packets: number | null;
-  /** Time since the flow's first packet; null: not limited by time. */
-  time_ns: number | null;
-}
-/** Inject TCP RSTs, then drop the flow. */
-export interface ResetAction extends ActionBase {
-  type: 'reset';
-  /** Bytes of the flow (in `direction`) let through before the reset; null: reset on match (the first packet). */
-  after_bytes: number | null;
-  /** Which end(s) get a RST; default both. */
-  to: 'client' | 'server' | 'both';
-}
-/** Once a flow reaches this action, later flows sharing the scope are dropped for a while. */
-export interface PenaltyAction extends ActionBase {
-  type: 'penalty';
-  /** Fields that identify "the same" later flows; sorted, deduplicated. */
-  scope: ('client_ip' | 'server_ip' | 'server_port')[];
-  duration_ns: number;
-  /** Fraction of the later flows that are dropped; default 1. */
-  probability: number;
-}
-/** Always the first action if present: the following actions start after `delay_ns`, for a `probability` fraction of flows. */
-export interface TriggerAction extends ActionBase {
-  type: 'trigger';
-  /** Default 0. */
-  delay_ns: number;
-  /** Default 1. Decided once per flow from the seeded RNG. */
-  probability: number;
-}
-export interface TraceAction extends ActionBase {
-  type: 'trace';
-  /** mahimahi delivery-opportunity trace path (as written, or resolved against the scenario's folder). */
-  file: string;
-}
+/**
+ * One action, as its file under ./actions/ compiles it (`type` and `direction` first, then
+ * that action's keys); each file documents its keys.
+ */
+export type { CompiledAction };
 
 export interface CompiledTimelineEntry {
   at_ns: number;
@@ -291,7 +169,14 @@ export interface CompiledTimelineEntry {
   active: string[];
 }
 
-export interface CompiledWorkload {
+/**
+ * One workload, for the agents. Defaults that differ per protocol are in that protocol's
+ * file under ./protocols/ (and its keys, like udp-voice's `codec` and `frame_ns`, follow
+ * the common ones, null on the workloads of other protocols).
+ */
+export type CompiledWorkload = CompiledWorkloadCommon & ProtocolKeys;
+
+export interface CompiledWorkloadCommon {
   name: string;
   /** The host's name, with its addresses repeated so agents need no lookup. */
   host: string;
@@ -299,21 +184,20 @@ export interface CompiledWorkload {
   server_name: string;
   address: string;
   address6: string | null;
-  protocol:
-    'websocket' | 'http2' | 'http3' | 'longpoll' | 'mqtt' | 'tcp-framed' | 'udp-voice' | 'bulk';
-  /** Server port; default per protocol (443; mqtt 8883; udp-voice 3478). */
+  protocol: ProtocolName;
+  /** Server port; default per protocol. */
   port: number;
-  /** Default true, except tcp-framed and udp-voice. */
+  /** Default per protocol. */
   tls: boolean;
-  /** Interval between messages; null when `rate_bps` is set. Default 1 s (udp-voice: the frame). */
+  /** Interval between messages; null when `rate_bps` is set. Default 1 s, or the protocol's. */
   interval_ns: number | null;
   /** Offered load instead of an interval; null when `interval_ns` is set. */
   rate_bps: number | null;
-  /** Message size (bulk: object size). Default 200 B; bulk 1 MB; udp-voice by codec (opus 80 B, g711 160 B per 20 ms). */
+  /** Message size (bulk: object size). Default 200 B, or the protocol's. */
   size_bytes: number;
-  /** A message later than this counts as not delivered; default 5 s (udp-voice: 1 s). */
+  /** A message later than this counts as not delivered; default 5 s, or the protocol's. */
   deadline_ns: number;
-  /** Default both; bulk default down. */
+  /** Default both, or the protocol's. */
   direction: Direction;
   /** Default 1. */
   connections: number;
@@ -321,10 +205,6 @@ export interface CompiledWorkload {
   start_ns: number;
   /** Default the run's duration. */
   stop_ns: number;
-  /** udp-voice only, else null. Default opus. */
-  codec: 'opus' | 'g711' | null;
-  /** udp-voice only, else null. Default 20 ms. */
-  frame_ns: number | null;
 }
 
 export interface CompiledExpectation {

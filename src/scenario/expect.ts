@@ -18,6 +18,7 @@ export const METRICS: Readonly<Record<string, MetricKind>> = {
   'latency.max': 'duration',
   goodput: 'rate',
   'connect.p50': 'duration',
+  'tls.p50': 'duration',
   loss: 'ratio',
   jitter: 'duration',
   mos: 'score',

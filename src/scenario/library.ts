@@ -10,6 +10,13 @@ import { UsageError } from '../errors.js';
 import { compileScenario } from './compile.js';
 import type { CompiledConfig } from './compiled.js';
 import { parseScenarioText } from './load.js';
+import {
+  countProvenance,
+  provenanceOf,
+  type NumberMark,
+  type ProvenanceCounts,
+} from './provenance.js';
+import { parse as parseYaml } from 'yaml';
 import type { Scenario } from './schema.js';
 import { didYouMean } from './suggest.js';
 
@@ -83,6 +90,9 @@ export interface LibraryEntry {
   name: string;
   description: string;
   sources: string[];
+  /** How many of its numbers are cited, assumed or unmarked, and each of them. */
+  numbers: ProvenanceCounts;
+  provenance: NumberMark[];
   /** Set when a shipped file does not validate (a bug, but `scenarios` still lists the rest). */
   error?: string;
 }
@@ -92,17 +102,23 @@ export async function listLibrary(dir = LIBRARY_DIR): Promise<LibraryEntry[]> {
   for (const name of await libraryNames(dir)) {
     const file = resolve(dir, `${name}.yaml`);
     try {
-      const s = parseScenarioText(await readFile(file, 'utf8'), `scenarios/${name}.yaml`);
+      const text = await readFile(file, 'utf8');
+      const s = parseScenarioText(text, `scenarios/${name}.yaml`);
+      const provenance = provenanceOf(parseYaml(text));
       entries.push({
         name,
         description: (s.description ?? '').split('\n')[0]!.trim(),
         sources: (s.sources ?? []).map((src) => (typeof src === 'string' ? src : src.cite)),
+        numbers: countProvenance(provenance),
+        provenance,
       });
     } catch (error) {
       entries.push({
         name,
         description: '',
         sources: [],
+        numbers: { cited: 0, assumed: 0, unmarked: 0 },
+        provenance: [],
         error: error instanceof Error ? error.message : String(error),
       });
     }

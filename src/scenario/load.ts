@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { $ZodIssue, $ZodRawIssue } from 'zod/v4/core';
 import { ScenarioError, type Problem } from './errors.js';
+import { checkProvenance } from './provenance.js';
 import { checkReferences } from './refs.js';
 import { ScenarioSchema, type Scenario } from './schema.js';
 import { didYouMean } from './suggest.js';
@@ -63,7 +64,7 @@ export function validateScenarioText(text: string, file: string): Validation {
   if (!result.success) {
     for (const issue of result.error.issues) unlocated.push(...flatten(issue, [], raw, knownKeys));
   }
-  unlocated.push(...checkReferences(raw));
+  unlocated.push(...checkReferences(raw), ...checkProvenance(raw));
   const precise = unlocated.filter((u) => !u.fallback);
   const shown = unlocated.filter(
     (u) =>

@@ -7,40 +7,25 @@
  * datagram protocols on one UDP port. The same rule serves `validate` (located errors)
  * and the server agent (which listener serves which workloads).
  */
-import { PROTOCOL_DEFAULTS } from './defaults.js';
+import { PROTOCOLS, type ProtocolName } from './protocols/index.js';
 
-/** What one workload asks of one port. */
+/** What one workload asks of one port of its host. */
 export interface PortClaim {
   transport: 'tcp' | 'udp';
   port: number;
   tls: boolean;
-  /** `http`: paths over h2 or http/1.1; `mqtt`: ALPN mqtt; otherwise the protocol owns the port. */
+  /** `http`, `mqtt`, `quic` (see PortUse), or the name of a protocol that owns the port. */
   service: string;
 }
 
-/** The port claims of a workload (protocol, port and TLS already defaulted). */
-export function portClaims(protocol: string, port: number, tls: boolean): PortClaim[] {
-  switch (protocol) {
-    case 'websocket':
-    case 'longpoll':
-    case 'bulk':
-      return [{ transport: 'tcp', port, tls, service: 'http' }];
-    case 'http2':
-      // node's HTTP/2 server and undici's client speak h2 over TLS only.
-      return [{ transport: 'tcp', port, tls: true, service: 'http' }];
-    case 'mqtt':
-      return [{ transport: 'tcp', port, tls, service: 'mqtt' }];
-    case 'http3':
-      // QUIC on UDP, and the same paths over TCP for the `fallback: h2` a browser makes.
-      return [
-        { transport: 'udp', port, tls: true, service: 'quic' },
-        { transport: 'tcp', port, tls: true, service: 'http' },
-      ];
-    default:
-      return [
-        { transport: protocol === 'udp-voice' ? 'udp' : 'tcp', port, tls, service: protocol },
-      ];
-  }
+/** The port claims of a workload (port and TLS already defaulted). */
+export function portClaims(protocol: ProtocolName, port: number, tls: boolean): PortClaim[] {
+  return PROTOCOLS[protocol].ports.map((use) => ({
+    transport: use.transport,
+    port,
+    tls: use.tls ?? tls,
+    service: use.service === 'own' ? protocol : use.service,
+  }));
 }
 
 /** Why two claims on one port cannot be served together, or undefined if they can. */
@@ -48,7 +33,7 @@ export function portConflict(a: PortClaim, b: PortClaim): string | undefined {
   if (a.transport === 'udp') {
     return a.service === b.service
       ? undefined
-      : `${a.service} and ${b.service} datagrams cannot share a UDP port`;
+      : `${a.service} and ${b.service} cannot share a UDP port`;
   }
   if (a.tls !== b.tls) return 'one TCP port cannot be both TLS and plain TCP';
   if (a.service === b.service) return undefined;
@@ -82,12 +67,12 @@ export function portProblems(workloads: RawWorkload[]): PortProblem[] {
   const problems: PortProblem[] = [];
   const owners = new Map<string, { name: string; claim: PortClaim }>();
   for (const w of workloads) {
-    const defaults = PROTOCOL_DEFAULTS[w.protocol];
-    if (defaults === undefined) continue;
-    const port = typeof w.port === 'number' ? w.port : defaults.port;
-    const tls = typeof w.tls === 'boolean' ? w.tls : defaults.tls;
+    if (!Object.hasOwn(PROTOCOLS, w.protocol)) continue; // the schema reports it
+    const protocol = w.protocol as ProtocolName;
+    const port = typeof w.port === 'number' ? w.port : PROTOCOLS[protocol].port;
+    const tls = typeof w.tls === 'boolean' ? w.tls : PROTOCOLS[protocol].tls === true;
     const reported = new Set<string>();
-    for (const claim of portClaims(w.protocol, port, tls)) {
+    for (const claim of portClaims(protocol, port, tls)) {
       const key = `${w.host} ${claim.transport} ${claim.port}`;
       const first = owners.get(key);
       if (first === undefined) {

@@ -5,84 +5,25 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
+import { Action } from './actions/index.js';
 import { parseExpect } from './expect.js';
+import { OPTION_OWNERS, PROTOCOL_NAMES, PROTOCOL_OPTIONS, PROTOCOLS } from './protocols/index.js';
 import {
-  describeFound,
-  DURATION_PATTERN,
-  EXPECTED,
-  parseDuration,
-  parsePortRange,
-  parseProbability,
-  parseQueue,
-  parseRate,
-  parseSize,
-  PORT_RANGE_PATTERN,
-  PROBABILITY_PATTERN,
-  RATE_PATTERN,
-  SIZE_PATTERN,
-  type Parsed,
-} from './units.js';
-
-const missingOr = (what: string) => (input: unknown) =>
-  input === undefined
-    ? `missing; expected ${what}`
-    : `expected ${what}, found ${describeFound(input)}`;
-
-/** A unit string run through its parser; the parser's message is the user's message. */
-function unit<T>(
-  parse: (input: unknown) => Parsed<T>,
-  what: string,
-  pattern: string,
-  acceptsNumber: boolean,
-  check?: (value: T) => string | undefined,
-) {
-  const message = missingOr(what);
-  const base = acceptsNumber
-    ? z.union([z.string(), z.number()], { error: (iss) => message(iss.input) })
-    : z.string({ error: (iss) => message(iss.input) });
-  return base
-    .transform((input, ctx): T => {
-      const parsed = parse(input);
-      const problem = parsed.ok ? check?.(parsed.value) : parsed.message;
-      if (problem !== undefined || !parsed.ok) {
-        ctx.issues.push({ code: 'custom', message: problem ?? 'invalid', input });
-        return z.NEVER;
-      }
-      return parsed.value;
-    })
-    .meta({ description: what, pattern });
-}
-
-export const Rate = unit(parseRate, EXPECTED.rate, RATE_PATTERN, false);
-export const Size = unit(parseSize, EXPECTED.size, SIZE_PATTERN, true);
-const PositiveSize = unit(parseSize, EXPECTED.size, SIZE_PATTERN, true, (v) =>
-  v > 0 ? undefined : 'must be larger than 0 bytes',
-);
-export const Duration = unit(parseDuration, EXPECTED.duration, DURATION_PATTERN, false);
-const PositiveDuration = unit(parseDuration, EXPECTED.duration, DURATION_PATTERN, false, (v) =>
-  v > 0 ? undefined : 'must be longer than 0',
-);
-export const Probability = unit(parseProbability, EXPECTED.probability, PROBABILITY_PATTERN, true);
-export const Queue = unit(
-  parseQueue,
-  EXPECTED.queue,
-  String.raw`^(\d+ ?packets?|` + SIZE_PATTERN.slice(1, -1) + ')$',
-  true,
-);
-const PortRange = unit(parsePortRange, EXPECTED.port, PORT_RANGE_PATTERN, true);
-
-/** One value or a list of alternatives ("inside a key, list values are alternatives"). */
-function oneOrMany<T extends z.ZodType>(item: T, what: string, minItems = 1) {
-  return z.union([item, z.array(item).min(minItems)], {
-    error: (iss) => missingOr(`${what} or a list of them`)(iss.input),
-  });
-}
-
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
-export const Name = z.string({ error: (iss) => missingOr('a name')(iss.input) }).regex(NAME_RE, {
-  error: (iss) =>
-    `expected a name of letters, digits, '-' and '_', found ${describeFound(iss.input)}`,
-});
+  Aqm,
+  Direction,
+  Duration,
+  int,
+  missingOr,
+  Name,
+  oneOrMany,
+  PortRange,
+  PositiveDuration,
+  Probability,
+  Queue,
+  Rate,
+  Size,
+} from './fields.js';
+import { describeFound } from './units.js';
 
 const DnsName = z
   .string({ error: (iss) => missingOr('a DNS name like web.telegram.org')(iss.input) })
@@ -127,12 +68,7 @@ const Cidr = z
       `expected an address prefix like 149.154.160.0/20 or 2001:67c:4e8::/48, found ${describeFound(iss.input)}`,
   });
 
-const Direction = z
-  .enum(['up', 'down', 'both'])
-  .meta({ description: 'up: client→server; down: server→client' });
 const Proto = z.enum(['tcp', 'udp', 'icmp']);
-const Aqm = z.enum(['droptail', 'codel']);
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.int().min(min).max(max);
 
 // ---- network -----------------------------------------------------------------------
 
@@ -236,146 +172,7 @@ const Class = z.union([Matcher, z.array(Matcher).min(1)], {
     missingOr('a matcher map (all keys must hold) or a list of them (any may hold)')(iss.input),
 });
 
-// ---- actions -----------------------------------------------------------------------
-
-const dir = { direction: Direction.optional() };
-const nullableParams = <T extends z.ZodType>(o: T) => o.nullable();
-
-const Loss = z
-  .strictObject({
-    rate: Probability.optional(),
-    model: z.enum(['random', 'gilbert-elliott']).optional(),
-    p: Probability.optional().meta({ description: 'Gilbert–Elliott: P(good → bad)' }),
-    r: Probability.optional().meta({ description: 'Gilbert–Elliott: P(bad → good)' }),
-    h: Probability.optional().meta({
-      description: 'Gilbert–Elliott: P(delivered | bad), default 0',
-    }),
-    k: Probability.optional().meta({
-      description: 'Gilbert–Elliott: P(delivered | good), default 1',
-    }),
-    ...dir,
-  })
-  .superRefine((l, ctx) => {
-    const ge = l.model === 'gilbert-elliott';
-    if (ge) {
-      for (const key of ['p', 'r'] as const) {
-        if (l[key] === undefined)
-          ctx.addIssue({
-            code: 'custom',
-            path: [key],
-            message: `missing; gilbert-elliott needs p and r`,
-          });
-      }
-      if (l.rate !== undefined)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['rate'],
-          message: 'gilbert-elliott takes p, r, h, k, not rate',
-        });
-    } else {
-      if (l.rate === undefined)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['rate'],
-          message: `missing; expected ${EXPECTED.probability}`,
-        });
-      for (const key of ['p', 'r', 'h', 'k'] as const) {
-        if (l[key] !== undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [key],
-            message: `'${key}' needs model: gilbert-elliott`,
-          });
-        }
-      }
-    }
-  });
-
-const DropAfter = z
-  .strictObject({
-    bytes: Size.optional(),
-    packets: int(0).optional(),
-    time: Duration.optional(),
-    ...dir,
-  })
-  .superRefine((d, ctx) => {
-    if (d.bytes === undefined && d.packets === undefined && d.time === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        params: { fallback: true },
-        message: 'missing; expected bytes, packets or time',
-      });
-    }
-    if (d.bytes !== undefined && d.packets !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['packets'],
-        message: 'give bytes or packets, not both',
-      });
-    }
-  });
-
-const ActionParams = {
-  delay: z.strictObject({
-    time: Duration,
-    jitter: Duration.optional(),
-    distribution: z.enum(['uniform', 'normal', 'pareto', 'paretonormal']).optional(),
-    correlation: Probability.optional(),
-    reorder: z.boolean().optional(),
-    ...dir,
-  }),
-  loss: Loss,
-  rate: z.strictObject({ rate: Rate, queue: Queue.optional(), aqm: Aqm.optional(), ...dir }),
-  police: z.strictObject({ rate: Rate, burst: PositiveSize, ...dir }),
-  duplicate: z.strictObject({ rate: Probability, ...dir }),
-  corrupt: z.strictObject({ rate: Probability, ...dir }),
-  reorder: z.strictObject({ rate: Probability, gap: int(1).optional(), ...dir }),
-  blackhole: nullableParams(z.strictObject({ ...dir })),
-  'drop-after': DropAfter,
-  reset: nullableParams(
-    z.strictObject({
-      'after-bytes': Size.optional(),
-      to: z.enum(['client', 'server', 'both']).optional(),
-      ...dir,
-    }),
-  ),
-  penalty: z.strictObject({
-    scope: z.array(z.enum(['client-ip', 'server-ip', 'server-port'])).min(1),
-    duration: PositiveDuration,
-    probability: Probability.optional(),
-    ...dir,
-  }),
-  trigger: z.strictObject({
-    delay: Duration.optional(),
-    probability: Probability.optional(),
-    ...dir,
-  }),
-  trace: z.strictObject({ file: z.string().min(1), ...dir }),
-};
-export const ACTION_NAMES = Object.keys(ActionParams) as (keyof typeof ActionParams)[];
-
-const Action = z
-  .strictObject(
-    Object.fromEntries(ACTION_NAMES.map((k) => [k, ActionParams[k].optional()])) as {
-      [K in keyof typeof ActionParams]: z.ZodOptional<(typeof ActionParams)[K]>;
-    },
-  )
-  .superRefine((a, ctx) => {
-    const given = Object.keys(a);
-    if (given.length === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        params: { fallback: true },
-        message: `expected one action (${ACTION_NAMES.join(', ')}), found an empty map`,
-      });
-    } else if (given.length > 1) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `an action item holds one action, found ${given.length} (${given.join(', ')}); give each its own '-' item`,
-      });
-    }
-  })
-  .meta({ minProperties: 1, maxProperties: 1 });
+// ---- actions: one file each under ./actions/, the map derived from their registry ----
 
 const Policy = z.strictObject({
   match: z
@@ -402,23 +199,11 @@ const TimelineEntry = z.strictObject({
   disable: oneOrMany(Name, 'a policy name', 0).optional(),
 });
 
-// `http3` is an addition to the v1 list: QUIC-blocking scenarios need a QUIC client.
-export const PROTOCOLS = [
-  'websocket',
-  'http2',
-  'http3',
-  'longpoll',
-  'mqtt',
-  'tcp-framed',
-  'udp-voice',
-  'bulk',
-] as const;
-
 const Workload = z
   .strictObject({
     name: Name,
     host: Name,
-    protocol: z.enum(PROTOCOLS),
+    protocol: z.enum(PROTOCOL_NAMES),
     port: z
       .int({ error: (iss) => missingOr('a port from 1 to 65535')(iss.input) })
       .min(1, {
@@ -437,24 +222,24 @@ const Workload = z
     connections: int(1, 10000).optional(),
     start: Duration.optional(),
     stop: Duration.optional(),
-    codec: z.enum(['opus', 'g711']).optional(),
-    frame: PositiveDuration.optional(),
+    // Keys only some protocols take (udp-voice: codec, frame), from their files.
+    ...PROTOCOL_OPTIONS,
   })
   .superRefine((w, ctx) => {
     if (w.every !== undefined && w.rate !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['rate'], message: 'give every or rate, not both' });
     }
-    for (const key of ['codec', 'frame'] as const) {
-      if (w[key] !== undefined && w.protocol !== 'udp-voice') {
+    for (const [key, owners] of OPTION_OWNERS) {
+      if ((w as Record<string, unknown>)[key] !== undefined && !owners.includes(w.protocol)) {
         ctx.addIssue({
           code: 'custom',
           path: [key],
-          message: `'${key}' applies only to protocol udp-voice, not ${w.protocol}`,
+          message: `'${key}' applies only to protocol ${owners.join(' or ')}, not ${w.protocol}`,
         });
       }
     }
-    if (w.protocol === 'udp-voice' && w.tls === true) {
-      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'udp-voice has no TLS' });
+    if (PROTOCOLS[w.protocol].tls === 'never' && w.tls === true) {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: `${w.protocol} has no TLS` });
     }
     if (w.start !== undefined && w.stop !== undefined && w.stop <= w.start) {
       ctx.addIssue({ code: 'custom', path: ['stop'], message: 'stop must come after start' });
@@ -485,9 +270,12 @@ const Source = z.union(
         .meta({ description: 'the publication: authors, title, venue or URL' }),
       url: z.string().optional(),
       parameters: z
-        .string()
+        .union([z.string(), z.record(z.string().min(1), z.string().min(1))])
         .optional()
-        .meta({ description: 'which parameters of the scenario come from it' }),
+        .meta({
+          description:
+            'which parameters come from it: free text, or a map from a path in this file (policies.p.actions.0.police.rate, expect.1) to the quote that gives the number',
+        }),
     }),
   ],
   {
@@ -511,6 +299,10 @@ export const ScenarioSchema = z
     timeline: z.array(TimelineEntry).optional(),
     workloads: z.array(Workload).optional(),
     expect: z.array(Expect).optional(),
+    assumed: z.record(z.string().min(1), z.string().min(1)).optional().meta({
+      description:
+        'numbers no source gives: a map from a path in this file (as in sources[].parameters) to why the value was chosen',
+    }),
   })
   .meta({
     title: 'qoslab scenario, version 1',
@@ -523,8 +315,9 @@ export type ScenarioInput = z.input<typeof ScenarioSchema>;
 /** A scenario after parsing: units resolved to numbers, `expect` lines parsed. */
 export type Scenario = z.output<typeof ScenarioSchema>;
 export type ScenarioMatcher = z.output<typeof Matcher>;
-export type ScenarioAction = z.output<typeof Action>;
+export type { ScenarioAction } from './actions/index.js';
 export type ScenarioLink = z.output<typeof Link>;
+export type ScenarioWorkload = z.output<typeof Workload>;
 
 /** The JSON Schema published for editors (`qoslab schema`, schema/scenario.schema.json). */
 export function scenarioJsonSchema(): Record<string, unknown> {

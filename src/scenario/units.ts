@@ -128,6 +128,17 @@ export function parseProbability(input: unknown): Parsed<number> {
 /** A queue limit: a size in bytes or a number of packets. */
 export type QueueLimit = { bytes: number } | { packets: number };
 
+/** A queue limit as the core reads it: the key of its kind set, the other null. */
+export function compiledQueue(q: QueueLimit | undefined): {
+  queue_bytes: number | null;
+  queue_packets: number | null;
+} {
+  return {
+    queue_bytes: q !== undefined && 'bytes' in q ? q.bytes : null,
+    queue_packets: q !== undefined && 'packets' in q ? q.packets : null,
+  };
+}
+
 export function parseQueue(input: unknown): Parsed<QueueLimit> {
   if (typeof input === 'string') {
     const m = PACKETS_RE.exec(input.trim());

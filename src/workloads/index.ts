@@ -1,8 +1,11 @@
 /**
- * The workload protocols, one file each, registered in this one table. Adding a protocol
- * is one file plus one row.
+ * The workload agents, one file per protocol, registered in this one table. What a
+ * scenario writes for a protocol (defaults, its own keys) is its file in
+ * src/scenario/protocols/; every protocol declared there with `agent: true` must have a
+ * row here, or the build fails. See CONTRIBUTING.md.
  */
 import type { CompiledWorkload } from '../scenario/compiled.js';
+import type { AgentProtocolName, ProtocolName } from '../scenario/protocols/index.js';
 import { bulk } from './bulk.js';
 import { http2Workload } from './http2.js';
 import { longpoll } from './longpoll.js';
@@ -12,7 +15,7 @@ import type { Protocol } from './types.js';
 import { udpVoice } from './udp-voice.js';
 import { websocket } from './websocket.js';
 
-export const PROTOCOLS: Readonly<Record<string, Protocol>> = {
+const AGENTS = {
   websocket,
   http2: http2Workload,
   longpoll,
@@ -20,7 +23,10 @@ export const PROTOCOLS: Readonly<Record<string, Protocol>> = {
   'tcp-framed': tcpFramed,
   'udp-voice': udpVoice,
   bulk,
-};
+} satisfies Record<AgentProtocolName, Protocol>;
+
+/** The agent of each protocol that has one (http3 has none yet). */
+export const PROTOCOLS: Readonly<Partial<Record<ProtocolName, Protocol>>> = AGENTS;
 
 export function protocolOf(w: CompiledWorkload): Protocol | undefined {
   return PROTOCOLS[w.protocol];

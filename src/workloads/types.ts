@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { AgentEvent } from '../agent/events.js';
+import type { AgentEvent } from '../record/events.js';
 import type { CompiledWorkload } from '../scenario/compiled.js';
 import type { Hub } from './hub.js';
 
@@ -31,7 +31,7 @@ export interface ServerContext extends AgentContext {
 export interface ServerGroup {
   transport: 'tcp' | 'udp';
   /** The protocols served here (see scenario/ports.ts for which may share). */
-  protocols: string[];
+  protocols: CompiledWorkload['protocol'][];
   /** One address to bind (IPv4 or IPv6); a host with both gets two groups. */
   address: string;
   port: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MeasureEvent } from '../../src/agent/events.js';
+import type { MeasureEvent } from '../../src/record/events.js';
 import {
   CODECS,
   delayImpairment,

@@ -5,7 +5,7 @@ import { compareSummaries, compareTable, fmtDelta } from '../../src/report/compa
 import { CSV_COLUMNS, summaryCsv } from '../../src/report/csv.js';
 import { datapathView } from '../../src/report/datapath.js';
 import { loadRun } from '../../src/report/load.js';
-import type { RunSummary } from '../../src/run/run.js';
+import type { RunSummary } from '../../src/record/summary.js';
 import { RUN_BASIC } from './helpers.js';
 
 const run = loadRun(RUN_BASIC);

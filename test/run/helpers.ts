@@ -5,7 +5,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI } from '../helpers/cli.js';
-import type { RunSummary } from '../../src/run/run.js';
+import type { RunSummary } from '../../src/record/summary.js';
 
 export const fixture = (name: string) =>
   fileURLToPath(new URL(`./fixtures/${name}.yaml`, import.meta.url));

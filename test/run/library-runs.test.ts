@@ -17,7 +17,9 @@ const WAITING_FOR_HTTP3 = new Set([
   'ru-2024-youtube-googlevideo',
 ]);
 
-describe.skipIf(!isRoot)('every shipped scenario runs', () => {
+// Labs are independent namespaces, and only exit codes are judged here (no timing), so
+// a few run at once (vitest's maxConcurrency, 5) to keep the file short.
+describe.skipIf(!isRoot).concurrent('every shipped scenario runs', () => {
   it.each(names)('%s', async (name) => {
     const r = await qoslab(['run', name, '--duration', '3s', '--quiet', '--out', tmpOut()], 90_000);
     if (WAITING_FOR_HTTP3.has(name)) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isRoot, qoslab } from '../helpers/cli.js';
 import { fixture, readSummary, tmpOut } from './helpers.js';
-import type { RunSummary } from '../../src/run/run.js';
+import type { RunSummary } from '../../src/record/summary.js';
 
 function both(summary: RunSummary, workload: string, phase: string | null = null) {
   const w = summary.workloads.find((x) => x.name === workload)!;

@@ -61,9 +61,25 @@ describe('the shipped library', () => {
     expect(JSON.parse(JSON.stringify(compiled))).toEqual(compiled);
   });
 
-  it('marks guessed parameters with "guess: sweep"', async () => {
-    const text = await readFile(`${LIBRARY_DIR}ru-2025-messenger-calls.yaml`, 'utf8');
-    expect(text).toMatch(/loss: \{ rate: 30% \} # guess: sweep/);
+  it('marks every number as cited or assumed', async () => {
+    const entries = await listLibrary();
+    const unmarked = entries.flatMap((e) =>
+      e.provenance.filter((m) => m.status === 'unmarked').map((m) => `${e.name}: ${m.path}`),
+    );
+    expect(unmarked).toEqual([]);
+    for (const e of entries) expect(e.numbers.cited, e.name).toBeGreaterThan(0);
+    const calls = entries.find((e) => e.name === 'ru-2025-messenger-calls')!;
+    const loss = calls.provenance.find(
+      (m) => m.path === 'policies.call-restriction.actions.0.loss.rate',
+    );
+    expect(loss).toMatchObject({ status: 'assumed', value: '30%' });
+  });
+
+  it('has at least 30 scenarios, each with a country or link prefix', () => {
+    expect(names.length).toBeGreaterThanOrEqual(30);
+    for (const n of names.filter((n) => n !== DEFAULT_SCENARIO)) {
+      expect(n).toMatch(/^(ru|cn|ir|pk|tr|link)-/);
+    }
   });
 
   it('is listed in scenarios/README.md', async () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { AgentConfig } from '../../src/agent/config.js';
-import type { AgentEvent, MeasureEvent } from '../../src/agent/events.js';
+import type { AgentEvent, MeasureEvent } from '../../src/record/events.js';
 import { AgentProcess } from '../../src/run/agents.js';
 import { makeLabPki } from '../../src/run/pki.js';
 import type { CompiledWorkload } from '../../src/scenario/compiled.js';

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod counters;
+pub mod crypto;
 pub mod device;
 pub mod error;
 pub mod forward;

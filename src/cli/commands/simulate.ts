@@ -3,7 +3,7 @@ import { UsageError } from '../../errors.js';
 import { loadScenario } from '../../scenario/index.js';
 import { parseDuration } from '../../scenario/units.js';
 import { simulateScenario } from '../../simulate/simulate.js';
-import { fmtRate, fmtRatio, table } from '../../run/format.js';
+import { fmtRate, fmtRatio, table } from '../../record/format.js';
 import type { CommandContext } from '../context.js';
 
 interface SimulateArgs {

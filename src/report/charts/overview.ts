@@ -1,7 +1,7 @@
 /** Charts across workloads: delivery and MOS per phase, goodput over time, datapath rates. */
-import type { RecvEvent } from '../../agent/events.js';
-import type { Phase } from '../../metrics/phases.js';
-import { pooled, type WorkloadStats } from '../../metrics/summarize.js';
+import type { RecvEvent } from '../../record/events.js';
+import { pooled } from '../../metrics/summarize.js';
+import type { Phase, WorkloadStats } from '../../record/summary.js';
 import type { CompiledWorkload } from '../../scenario/compiled.js';
 import { niceStep } from './sample.js';
 import type { ChartSpec, SeriesSpec } from './spec.js';

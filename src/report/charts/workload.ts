@@ -1,6 +1,7 @@
 /** Per-workload charts: one-way latency over time, and its distribution per phase. */
-import type { RecvEvent } from '../../agent/events.js';
-import { phaseAt, phaseNames, type Phase } from '../../metrics/phases.js';
+import type { RecvEvent } from '../../record/events.js';
+import { phaseAt, phaseNames } from '../../metrics/phases.js';
+import type { Phase } from '../../record/summary.js';
 import { align, cdfPoints, envelope } from './sample.js';
 import type { ChartSpec } from './spec.js';
 

@@ -1,49 +1,16 @@
 //! The compiled configuration (src/scenario/compiled.ts, `CompiledConfig`) as the core
 //! reads it. Every field of the TypeScript type is read and checked; unknown keys are
 //! errors naming their path. Actions are parsed by their own files through the registry
-//! in action/mod.rs, so this file does not change when an action is added.
+//! in action/mod.rs, so this file does not change when an action is added; the types it
+//! shares with actions and links (`Direction`, `Aqm`, `ActionSpec`) live in spec.rs.
 
-use super::action::{self, ActionConfig};
+use super::action;
 use super::fields::Fields;
+use super::spec::{ActionSpec, Aqm, Direction};
 use crate::error::Error;
 use crate::json::Value;
 use crate::prefix::Prefix;
 use std::net::{Ipv4Addr, Ipv6Addr};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Direction {
-    Up,
-    Down,
-    #[default]
-    Both,
-}
-
-impl Direction {
-    pub fn parse(f: &mut Fields<'_>, key: &str) -> Result<Direction, Error> {
-        Ok([Direction::Up, Direction::Down, Direction::Both]
-            [f.one_of(key, &["up", "down", "both"])?])
-    }
-    pub fn admits(self, d: super::Dir) -> bool {
-        match self {
-            Direction::Both => true,
-            Direction::Up => d == super::Dir::Up,
-            Direction::Down => d == super::Dir::Down,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Aqm {
-    #[default]
-    Droptail,
-    Codel,
-}
-
-impl Aqm {
-    pub fn parse(f: &mut Fields<'_>, key: &str) -> Result<Aqm, Error> {
-        Ok([Aqm::Droptail, Aqm::Codel][f.one_of(key, &["droptail", "codel"])?])
-    }
-}
 
 /// `tcp` | `udp` | `icmp` as IP protocol numbers (icmp covers ICMPv6 too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,12 +96,6 @@ impl MatcherSpec {
 pub struct ClassSpec {
     pub name: String,
     pub any_of: Vec<MatcherSpec>,
-}
-
-#[derive(Debug)]
-pub struct ActionSpec {
-    pub direction: Direction,
-    pub config: Box<dyn ActionConfig>,
 }
 
 #[derive(Debug)]

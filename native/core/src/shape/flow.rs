@@ -1,6 +1,7 @@
 //! The flow table: bidirectional 5-tuples keyed from the client's side, with per-direction
 //! counts, the classification state, the latest TCP sequence numbers (for forged RSTs)
-//! and an idle timeout. Bounded: at capacity the least recently seen of a small sample
+//! and an idle timeout. Actions keep their own per-flow state (action/mod.rs `PerFlow`),
+//! so a flow stays the same size whatever actions exist. Bounded: at capacity the least recently seen of a small sample
 //! is evicted (approximate LRU, as Redis does), and the eviction is counted.
 //!
 //! Default idle timeouts: TCP 10 min (the 2021 TSPU throttler forgot idle flows after
@@ -92,11 +93,6 @@ pub struct Flow {
     pub classes: u64,
     pub policies: u64,
     pub tcp: [TcpSide; 2],
-    /// Dropped until this time by a penalty (0: not blocked), and which action set it.
-    pub blocked_until: u64,
-    pub blocked_by: u32,
-    /// Forged RSTs were sent: the flow is dead.
-    pub reset: bool,
     pub reasm: Option<Box<Reassembly>>,
 }
 
@@ -129,9 +125,6 @@ impl Flow {
             classes: 0,
             policies: 0,
             tcp: [TcpSide::default(); 2],
-            blocked_until: 0,
-            blocked_by: 0,
-            reset: false,
             reasm: None,
         }
     }

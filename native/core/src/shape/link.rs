@@ -3,10 +3,10 @@
 //! delay with uniform ±jitter. Packets keep their order on a link (a FIFO wire), so
 //! jitter never reorders here; use the `delay` action with `reorder: true` for that.
 
-use super::action::delay::{Distribution, Jitter};
-use super::action::Build;
 use super::compiled::LinkSpec;
+use super::jitter::{Distribution, Jitter};
 use super::queue::{Bottleneck, Server};
+use super::spec::Build;
 use super::trace::Trace;
 use super::Reason;
 use crate::error::Error;

@@ -7,6 +7,9 @@
 //! when their time comes, so every stage sees its packets in time order and computes
 //! exact departure times (mahimahi's "when is your next event?" contract).
 
+// Packet logic only: unsafe code belongs in the sys-call and N-API modules.
+#![deny(unsafe_code)]
+
 pub mod action;
 pub mod classify;
 pub mod codel;
@@ -15,14 +18,18 @@ pub mod fields;
 pub mod flow;
 pub mod gso;
 pub mod hash;
+pub mod jitter;
 pub mod link;
 pub mod packet;
 pub mod pipeline;
 pub mod queue;
 pub mod sim;
+pub mod spec;
 pub mod stats;
 pub mod trace;
 
+#[cfg(test)]
+pub(crate) mod testkit;
 #[cfg(test)]
 mod tests;
 

@@ -8,12 +8,12 @@
 //! resumes with the next applicable action as of its resume time, so a timeline change
 //! takes effect between packets, never inside a stage.
 
-use super::action::{penalty::PenaltyBox, Action, Build, Cx, Verdict};
 use super::classify::Classifier;
-use super::compiled::{Direction, Proto, Scenario};
+use super::compiled::{Proto, Scenario};
 use super::flow::{default_idle, Flow, FlowKey, FlowTable, Lookup, DEFAULT_MAX_FLOWS};
 use super::link::Link;
 use super::packet::{Dir, Pkt, Pool, HEADROOM};
+use super::spec::{Action, Admit, Build, Cx, Direction, Verdict};
 use super::stats::{ClassStats, Names, StageStats, Stats};
 use super::Reason;
 use crate::error::Error;
@@ -70,6 +70,8 @@ pub struct Pipeline {
     flows: FlowTable,
     policies: Vec<PolicyRt>,
     actions: Vec<ActionRt>,
+    /// The actions whose admission hook can refuse packets (`Action::gates_flows`).
+    gates: Vec<usize>,
     active: u64,
     links: [Link; 2],
     heap: BinaryHeap<Reverse<(u64, u64, u32)>>,
@@ -77,7 +79,6 @@ pub struct Pipeline {
     parked_free: Vec<u32>,
     seq: u64,
     pool: Pool,
-    penalties: PenaltyBox,
     inject: Vec<Pkt>,
     work: Vec<Pkt>,
     polled: Vec<Pkt>,
@@ -171,6 +172,9 @@ impl Pipeline {
             classifier: Classifier::new(&s.classes),
             flows: FlowTable::new(opts.max_flows),
             policies,
+            gates: (0..actions.len())
+                .filter(|&a| actions[a].imp.gates_flows())
+                .collect(),
             actions,
             active: 0,
             links,
@@ -179,7 +183,6 @@ impl Pipeline {
             parked_free: Vec::new(),
             seq: 0,
             pool: Pool::default(),
-            penalties: PenaltyBox::new(s.seed),
             inject: Vec::new(),
             work: Vec::new(),
             polled: Vec::new(),
@@ -238,8 +241,8 @@ impl Pipeline {
         self.stats.totals.dropped += 1;
     }
 
-    /// Parse a packet, find or create its flow, count it, classify it, and apply the
-    /// flow-level verdicts (penalty box, reset flows). `None`: dropped and counted.
+    /// Parse a packet, find or create its flow, count it, classify it, and ask the
+    /// actions' admission hooks (flow-level verdicts). `None`: dropped and counted.
     /// `segments` is how many packets a GSO super-packet stands for.
     pub fn prepare(&mut self, ip: &[u8], dir: Dir, now: u64, segments: u64) -> Option<Prepared> {
         self.stats.totals.entered += segments;
@@ -265,20 +268,9 @@ impl Pipeline {
             Lookup::New(s) => (s, true),
         };
         self.forget_gone();
-        let policies_for_new = if new {
-            let id = self.flows.get(slot).id;
-            if let Some((until, by)) = self.penalties.check(&key, id, now) {
-                let f = self.flows.get_mut(slot);
-                f.blocked_until = until;
-                f.blocked_by = by;
-            }
-            Some(())
-        } else {
-            None
-        };
         let f = self.flows.get_mut(slot);
         f.account(&parsed, dir, now, segments);
-        let mut changed = policies_for_new.is_some();
+        let mut changed = new;
         if f.inspecting {
             let bits = self.classifier.inspect(f, ip, &parsed, dir);
             let fresh = bits & !f.classes;
@@ -317,21 +309,17 @@ impl Pipeline {
                 }
             }
         }
-        let (reset, blocked_until, blocked_by, flow_id) =
-            (f.reset, f.blocked_until, f.blocked_by, f.id);
-        if reset {
-            self.count_drop(Reason::Reset);
-            self.stats.totals.dropped += segments - 1;
-            return None;
-        }
-        if blocked_until > now {
-            if let Some(a) = self.stats.actions.get_mut(blocked_by as usize) {
+        let flow_id = f.id;
+        let admit = Admit { now, flow: f, new };
+        for &g in &self.gates {
+            if let Some(r) = self.actions[g].imp.admit(&admit) {
+                let a = &mut self.stats.actions[g];
                 a.see(ip.len());
-                a.drop(Reason::Penalty);
+                a.drop(r);
+                self.count_drop(r);
+                self.stats.totals.dropped += segments - 1;
+                return None;
             }
-            self.count_drop(Reason::Penalty);
-            self.stats.totals.dropped += segments - 1;
-            return None;
         }
         Some(Prepared {
             parsed,
@@ -483,15 +471,12 @@ impl Pipeline {
                     last_policy = policy;
                 }
                 self.stats.actions[a].see(len);
-                let flow = self.flows.get_mut(pkt.flow_slot);
                 let mut cx = Cx {
                     now,
                     dir: pkt.dir,
-                    flow,
+                    flow: self.flows.get(pkt.flow_slot),
                     inject: &mut self.inject,
                     pool: &mut self.pool,
-                    penalties: &mut self.penalties,
-                    index: a,
                 };
                 let verdict = self.actions[a].imp.on_packet(&mut pkt, &mut cx);
                 while let Some(mut p) = self.inject.pop() {

@@ -7,7 +7,7 @@
 //! is kept in `ns · bit/s` units so a shaper hits its rate exactly, with no rounding drift.
 
 use super::codel::Codel;
-use super::compiled::Aqm;
+use super::spec::Aqm;
 use super::trace::{Trace, TraceServer};
 use super::Reason;
 use std::collections::VecDeque;

@@ -25,10 +25,13 @@ pub struct LongHeader {
     pub scid_len: u8,
     /// The Length field (packet number + payload) for Initial, 0-RTT and Handshake.
     pub length: Option<u64>,
+    /// Bytes up to the packet number (for Initial, 0-RTT, Handshake), or up to where the
+    /// header ends for Retry and Version Negotiation.
+    pub header_len: usize,
 }
 
 /// RFC 9000 §16 variable-length integer at `b[*i..]`.
-fn varint(b: &[u8], i: &mut usize) -> Result<u64> {
+pub fn varint(b: &[u8], i: &mut usize) -> Result<u64> {
     let first = *b.get(*i).ok_or(Error::Truncated)?;
     let n = 1usize << (first >> 6);
     let bytes = b.get(*i..*i + n).ok_or(Error::Truncated)?;
@@ -70,6 +73,7 @@ pub fn parse_long_header(b: &[u8]) -> Result<LongHeader> {
             dcid_len,
             scid_len,
             length: None,
+            header_len: i,
         });
     }
     if first & 0x40 == 0 {
@@ -102,6 +106,7 @@ pub fn parse_long_header(b: &[u8]) -> Result<LongHeader> {
         dcid_len,
         scid_len,
         length,
+        header_len: i,
     })
 }
 

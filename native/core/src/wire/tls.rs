@@ -42,6 +42,11 @@ pub struct ClientHello {
     /// The ALPN extension's protocol list (length-prefixed names), if present.
     pub alpn: Option<Range<usize>>,
     pub ech: bool,
+    /// legacy_version, the cipher suite list and the whole extensions block: what a
+    /// fingerprint (JA4, see `ja4.rs`) reads.
+    pub legacy_version: u16,
+    pub ciphers: Range<usize>,
+    pub extensions: Range<usize>,
 }
 
 impl ClientHello {
@@ -114,10 +119,33 @@ pub fn parse_client_hello(buf: &[u8]) -> Result<ClientHello> {
     if record_len > buf.len() {
         return Err(Error::Truncated);
     }
-    let end = record_len;
+    // The handshake message must fit the record (no multi-record ClientHellos here).
+    parse_hello_at(buf, field::RECORD_HEADER_LEN, record_len)
+}
+
+/// Parse a ClientHello handshake message without a record header: how QUIC carries it
+/// in CRYPTO frames (RFC 9001 §4.1).
+pub fn parse_client_hello_message(buf: &[u8]) -> Result<ClientHello> {
+    parse_hello_at(buf, 0, buf.len())
+}
+
+/// The length of the handshake message starting `buf` (header included), if `buf`
+/// holds at least its 4-byte header and it is a ClientHello.
+pub fn client_hello_message_len(buf: &[u8]) -> Option<usize> {
+    match buf {
+        [HANDSHAKE_CLIENT_HELLO, a, b, c, ..] => Some(
+            field::HS_HEADER_LEN
+                + ((usize::from(*a) << 16) | (usize::from(*b) << 8) | usize::from(*c)),
+        ),
+        _ => None,
+    }
+}
+
+/// The ClientHello handshake message at `buf[start..end]`.
+fn parse_hello_at(buf: &[u8], start: usize, end: usize) -> Result<ClientHello> {
     let mut c = Cursor {
         b: buf,
-        i: field::RECORD_HEADER_LEN,
+        i: start,
         end,
     };
     let hs = c.take(1)?;
@@ -125,20 +153,30 @@ pub fn parse_client_hello(buf: &[u8]) -> Result<ClientHello> {
         return Err(Error::Malformed);
     }
     let hs_len = c.u24()?;
-    // The handshake message must fit the record (no multi-record ClientHellos here).
-    let hs_end = field::RECORD_HEADER_LEN + field::HS_HEADER_LEN + hs_len;
+    let hs_end = start + field::HS_HEADER_LEN + hs_len;
     if hs_end > end {
-        return Err(Error::Malformed);
+        // Inside a record the message must fit it; a bare message may just be cut short.
+        return Err(if start > 0 {
+            Error::Malformed
+        } else {
+            Error::Truncated
+        });
     }
     c.end = hs_end;
-    c.take(2 + 32)?; // legacy_version, random
+    let version = c.u16()?;
+    c.take(32)?; // random
     let n = c.u8()?;
     c.take(n)?; // session id
     let n = c.u16()?;
-    c.take(n)?; // cipher suites
+    let ciphers = c.take(n)?;
     let n = c.u8()?;
     c.take(n)?; // compression methods
-    let mut hello = ClientHello::default();
+    let mut hello = ClientHello {
+        legacy_version: version as u16,
+        ciphers,
+        extensions: c.i..c.i,
+        ..ClientHello::default()
+    };
     if c.i == c.end {
         return Ok(hello); // no extensions at all (TLS 1.0 style)
     }
@@ -147,6 +185,7 @@ pub fn parse_client_hello(buf: &[u8]) -> Result<ClientHello> {
     if ext_end > c.end {
         return Err(Error::Malformed);
     }
+    hello.extensions = c.i..ext_end;
     while c.i < ext_end {
         let ty = c.u16()? as u16;
         let len = c.u16()?;

@@ -32,3 +32,36 @@ impl Action for Blackhole {
         Verdict::Drop(Reason::Blackhole)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::shape::packet::Dir;
+    use crate::shape::testkit::*;
+    use crate::shape::Reason;
+
+    #[test]
+    fn drops_every_packet_of_its_direction_and_only_those() {
+        let up_only = obj(&action("blackhole", ""), &[("direction", r#""up""#)]);
+        let mut p = with_actions(&[up_only]);
+        let got = run(
+            &mut p,
+            vec![
+                (0, Dir::Up, udp(100)),
+                (MS, Dir::Down, udp_down(100)),
+                (2 * MS, Dir::Up, udp(1500)),
+                (3 * MS, Dir::Down, udp_down(60)),
+            ],
+        );
+        assert_eq!(tag_times(&got), vec![(1, MS), (3, 3 * MS)]);
+        assert_eq!(p.stats.drops[Reason::Blackhole.index()], 2);
+        assert_eq!(p.stats.actions[0].drops[Reason::Blackhole.index()], 2);
+        // Both directions: nothing at all comes out.
+        let mut p = with_actions(&[action("blackhole", "")]);
+        let got = run(
+            &mut p,
+            vec![(0, Dir::Up, udp(100)), (MS, Dir::Down, udp_down(100))],
+        );
+        assert!(got.is_empty());
+        assert_eq!(p.stats.drops[Reason::Blackhole.index()], 2);
+    }
+}

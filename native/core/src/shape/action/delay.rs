@@ -1,25 +1,13 @@
 //! Fixed delay plus jitter from a distribution, with correlation, keeping each flow's
-//! packet order unless `reorder` is set.
-//!
-//! Jitter is `jitter_ns` times a draw: uniform on [-1, 1] (netem's ±jitter), or a
-//! standardised (mean 0, sd 1) normal, pareto (shape 3) or paretonormal (netem's
-//! ¼ normal + ¾ pareto mix).
-//! Correlation is an AR(1) process on the standardised draw, which keeps the configured
-//! sd (netem's linear mix shrinks it). Negative totals clamp to zero delay.
+//! packet order unless `reorder` is set. The jitter itself (distributions, correlation,
+//! clamping at zero) is jitter.rs, shared with the links.
 
 use super::{Action, ActionConfig, Build, Cx, PerFlow, Verdict};
 use crate::error::Error;
 use crate::rng::Rng;
 use crate::shape::fields::Fields;
+use crate::shape::jitter::{Distribution, Jitter};
 use crate::shape::Pkt;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Distribution {
-    Uniform,
-    Normal,
-    Pareto,
-    ParetoNormal,
-}
 
 #[derive(Debug, Clone)]
 struct Config {
@@ -61,61 +49,6 @@ impl ActionConfig for Config {
     }
 }
 
-/// A correlated standardised jitter source; also used by the shared links.
-pub struct Jitter {
-    dist: Distribution,
-    rho: f64,
-    last: f64,
-    rng: Rng,
-}
-
-/// Pareto with shape 3 and scale 1 has mean 1.5 and sd √3/2.
-const PARETO_ALPHA: f64 = 3.0;
-const PARETO_MEAN: f64 = 1.5;
-const PARETO_SD: f64 = 0.866_025_403_784_438_6;
-
-impl Jitter {
-    pub fn new(dist: Distribution, rho: f64, rng: Rng) -> Jitter {
-        Jitter {
-            dist,
-            rho,
-            last: 0.0,
-            rng,
-        }
-    }
-
-    fn pareto(&mut self) -> f64 {
-        let u = 1.0 - self.rng.next_f64(); // (0, 1]
-        (u.powf(-1.0 / PARETO_ALPHA) - PARETO_MEAN) / PARETO_SD
-    }
-
-    /// One draw in units of the configured jitter: uniform in [-1, 1] (netem's ±jitter),
-    /// the others with sd 1.
-    pub fn draw(&mut self) -> f64 {
-        let z = match self.dist {
-            Distribution::Uniform => 2.0 * self.rng.next_f64() - 1.0,
-            Distribution::Normal => self.rng.normal(),
-            Distribution::Pareto => self.pareto(),
-            Distribution::ParetoNormal => 0.25 * self.rng.normal() + 0.75 * self.pareto(),
-        };
-        if self.rho > 0.0 {
-            self.last = self.rho * self.last + (1.0 - self.rho * self.rho).sqrt() * z;
-            self.last
-        } else {
-            z
-        }
-    }
-
-    /// `base ± jitter` as an absolute departure time, never before `now`.
-    pub fn depart(&mut self, now: u64, base: u64, jitter: u64) -> u64 {
-        if jitter == 0 {
-            return now + base;
-        }
-        let d = base as f64 + self.draw() * jitter as f64;
-        now + if d > 0.0 { d.round() as u64 } else { 0 }
-    }
-}
-
 struct Delay {
     c: Config,
     jitter: Jitter,
@@ -136,5 +69,92 @@ impl Action for Delay {
 
     fn forget(&mut self, flow_id: u64) {
         self.last.forget(flow_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::shape::packet::Dir;
+    use crate::shape::testkit::*;
+
+    fn delay(fields: &str) -> String {
+        action("delay", fields)
+    }
+
+    #[test]
+    fn fixed_delay_applies_to_its_direction_only() {
+        let d = obj(
+            &delay(
+                r#""time_ns":20000000,"jitter_ns":0,"distribution":"uniform","correlation":0,"reorder":false"#,
+            ),
+            &[("direction", r#""down""#)],
+        );
+        let mut p = with_actions(&[d]);
+        let got = run(
+            &mut p,
+            vec![
+                (0, Dir::Down, udp_down(100)),
+                (MS, Dir::Up, udp(100)),
+                (2 * MS, Dir::Down, udp_down(100)),
+            ],
+        );
+        assert_eq!(tag_times(&got), vec![(1, MS), (0, 20 * MS), (2, 22 * MS)]);
+    }
+
+    /// Uniform ±jitter: one draw per packet, `now + round(time + (2u - 1) · jitter)`.
+    fn uniform_departures(n: u32, gap: u64) -> Vec<u64> {
+        let mut rng = action_rng(0);
+        (0..n)
+            .map(|i| {
+                let d = 20e6 + (2.0 * rng.next_f64() - 1.0) * 5e6;
+                u64::from(i) * gap + d.round() as u64
+            })
+            .collect()
+    }
+
+    const JITTERED: &str =
+        r#""time_ns":20000000,"jitter_ns":5000000,"distribution":"uniform","correlation":0"#;
+
+    #[test]
+    fn uniform_jitter_keeps_flow_order_unless_reorder_is_set() {
+        let raw = uniform_departures(200, MS);
+        // In order: a packet never leaves before the one ahead of it in its flow.
+        let mut p = with_actions(&[delay(&format!(r#"{JITTERED},"reorder":false"#))]);
+        let got = run(&mut p, stream(200, MS, 100));
+        let mut last = 0;
+        let expect: Vec<(u32, u64)> = (0..200u32)
+            .map(|i| {
+                last = raw[i as usize].max(last);
+                (i, last)
+            })
+            .collect();
+        assert_eq!(tag_times(&got), expect);
+        // With reorder: each packet at its own time, so later ones may overtake.
+        let mut p = with_actions(&[delay(&format!(r#"{JITTERED},"reorder":true"#))]);
+        let got = run(&mut p, stream(200, MS, 100));
+        let mut expect: Vec<(u32, u64)> = (0..200u32).map(|i| (i, raw[i as usize])).collect();
+        expect.sort_by_key(|&(i, t)| (t, i));
+        assert_eq!(tag_times(&got), expect);
+        assert!(expect.windows(2).any(|w| w[0].0 > w[1].0), "some overtook");
+    }
+
+    #[test]
+    fn normal_has_its_mean_and_sd_and_keeps_order() {
+        let d = delay(
+            r#""time_ns":20000000,"jitter_ns":5000000,"distribution":"normal","correlation":0,"reorder":false"#,
+        );
+        let mut p = with_actions(&[d]);
+        let n = 100_000u64;
+        let got = run(&mut p, stream(n, 100 * MS, 100));
+        assert_eq!(got.len() as u64, n);
+        assert!(got.windows(2).all(|w| w[0].0 < w[1].0), "order kept");
+        let delays: Vec<f64> = got
+            .iter()
+            .map(|g| (g.1 - u64::from(g.0) * 100 * MS) as f64)
+            .collect();
+        let mean = delays.iter().sum::<f64>() / n as f64;
+        let sd = (delays.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
+        assert!((mean / 20e6 - 1.0).abs() < 0.02, "mean {mean}");
+        assert!((sd / 5e6 - 1.0).abs() < 0.02, "sd {sd}");
     }
 }

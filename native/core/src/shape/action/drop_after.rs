@@ -69,3 +69,68 @@ impl Action for DropAfter {
         self.flows.forget(flow_id);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::shape::packet::Dir;
+    use crate::shape::testkit::*;
+    use crate::shape::Reason;
+    use crate::wire::packet::parse;
+
+    fn drop_after(bytes: &str, packets: &str, time_ns: &str) -> crate::shape::Pipeline {
+        with_actions(&[action(
+            "drop-after",
+            &format!(r#""bytes":{bytes},"packets":{packets},"time_ns":{time_ns}"#),
+        )])
+    }
+
+    #[test]
+    fn passes_16kb_of_payload_and_nothing_after() {
+        let mut p = drop_after("16000", "null", "null");
+        // IP payload 1000 bytes each, downlink; then a small uplink one after the cut,
+        // which would fit but the flow is cut for good.
+        let mut pkts: Vec<_> = (0..40u64)
+            .map(|i| (i * MS, Dir::Down, udp_down(1020)))
+            .collect();
+        pkts.push((100 * MS, Dir::Up, udp(40)));
+        let got = run(&mut p, pkts);
+        let payload: usize = got
+            .iter()
+            .map(|g| parse(&g.3).unwrap().ip_payload_len())
+            .sum();
+        assert_eq!(payload, 16_000);
+        assert_eq!(tags(&got), (0..16).collect::<Vec<u32>>());
+        assert_eq!(p.stats.drops[Reason::DropAfter.index()], 25);
+    }
+
+    #[test]
+    fn a_packet_crossing_the_byte_limit_is_the_first_dropped() {
+        // 600 + 600 fit in 1500, the next 600 would not: it and all after are dropped.
+        let mut p = drop_after("1500", "null", "null");
+        let got = run(&mut p, stream(5, MS, 620));
+        assert_eq!(tag_times(&got), vec![(0, 0), (1, MS)]);
+    }
+
+    #[test]
+    fn counts_packets_per_flow() {
+        let mut p = drop_after("null", "3", "null");
+        let a = |t| (t * MS, Dir::Up, udp_from(1000, b"a"));
+        let b = |t| (t * MS, Dir::Up, udp_from(1001, b"b"));
+        let got = run(&mut p, vec![a(0), a(1), b(2), a(3), a(4), b(5), b(6), b(7)]);
+        assert_eq!(tags(&got), vec![0, 1, 2, 3, 5, 6]);
+    }
+
+    #[test]
+    fn a_time_limit_runs_from_the_flows_first_packet() {
+        let mut p = drop_after("null", "null", "10000000");
+        let a = |t| (t * MS, Dir::Up, udp_from(1000, b"a"));
+        let b = |t| (t * MS, Dir::Up, udp_from(1001, b"b"));
+        let got = run(&mut p, vec![a(0), a(4), b(6), a(9), a(10), b(15), b(16)]);
+        // a: created at 0, cut from 10 ms; b: created at 6 ms, cut from 16 ms.
+        assert_eq!(
+            tag_times(&got),
+            vec![(0, 0), (1, 4 * MS), (2, 6 * MS), (3, 9 * MS), (5, 15 * MS)]
+        );
+        assert_eq!(p.stats.drops[Reason::DropAfter.index()], 2);
+    }
+}

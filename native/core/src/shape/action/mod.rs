@@ -1,21 +1,24 @@
-//! Actions: one file each, one interface, one registry table.
+//! Actions: one file each, one interface (spec.rs), one registry table.
 //!
 //! An action sees each packet of the flows its policy applies to, in time order, and
 //! answers with a `Verdict`. Actions that hold packets answer `Hold(t)` (the pipeline
 //! parks the packet until `t`) or, when the release depends on a later packet rather
 //! than on time, `Keep` and give the packet back through `poll` at `next_wakeup`.
+//! Verdicts on a whole flow (a penalty, a reset flow) answer through the admission hook
+//! `Action::admit`, which sees every packet before the stages; any per-flow state stays in
+//! the action (`PerFlow`, keyed by flow id), never in the flow table.
 //! Adding an action: write its file (config, `parse`, the `Action` impl) and add one row
 //! to `REGISTRY`.
 
 mod blackhole;
 mod chance;
 mod corrupt;
-pub mod delay;
+mod delay;
 mod drop_after;
 mod duplicate;
 mod gilbert;
 mod loss;
-pub mod penalty;
+mod penalty;
 mod police;
 mod rate;
 mod reorder;
@@ -23,76 +26,13 @@ mod reset;
 mod trace;
 mod trigger;
 
-use super::compiled::{ActionSpec, Direction};
 use super::fields::Fields;
-use super::flow::Flow;
 use super::hash::{self, FxMap};
-use super::packet::{Dir, Pkt, Pool};
-use super::Reason;
+use super::spec::{ActionSpec, Direction};
 use crate::error::Error;
 use crate::json::Value;
-use std::fmt::Debug;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Go on to the next stage now.
-    Pass,
-    Drop(Reason),
-    /// Go on to the next stage at this time (>= now).
-    Hold(u64),
-    /// The action took the packet out of `pkt` and will hand it back from `poll`.
-    Keep,
-    /// Go on, and send an identical copy on too.
-    Duplicate,
-    /// Skip the remaining actions of this policy (trigger not armed for this flow).
-    SkipPolicy,
-}
-
-/// What an action may look at and touch besides the packet.
-pub struct Cx<'a> {
-    pub now: u64,
-    pub dir: Dir,
-    pub flow: &'a mut Flow,
-    /// Packets forged by the action (RSTs); they enter the link of their direction.
-    pub inject: &'a mut Vec<Pkt>,
-    pub pool: &'a mut Pool,
-    pub penalties: &'a mut penalty::PenaltyBox,
-    /// This action's index (penalty entries remember who set them).
-    pub index: usize,
-}
-
-pub trait Action: Send {
-    fn on_packet(&mut self, pkt: &mut Pkt, cx: &mut Cx<'_>) -> Verdict;
-
-    /// When `poll` has something to release; `None`: nothing kept.
-    fn next_wakeup(&self) -> Option<u64> {
-        None
-    }
-
-    /// Release kept packets whose time has come (they continue after this action).
-    fn poll(&mut self, _now: u64, _out: &mut Vec<Pkt>) {}
-
-    /// The flow is gone: drop its per-flow state.
-    fn forget(&mut self, _flow_id: u64) {}
-}
-
-/// What `build` gets: the seed and a stable stage id for the action's own RNG, and a way
-/// to read trace files (tests substitute one).
-pub struct Build<'a> {
-    pub seed: u64,
-    pub stage: u64,
-    pub read_trace: &'a dyn Fn(&str) -> Result<Vec<u64>, Error>,
-}
-
-/// A parsed action configuration; builds the running action.
-pub trait ActionConfig: Debug + Send + Sync {
-    fn type_name(&self) -> &'static str;
-    fn build(&self, b: &Build<'_>) -> Result<Box<dyn Action>, Error>;
-    /// Whether the action needs per-segment semantics (GSO super-packets are cut first).
-    fn per_packet(&self) -> bool {
-        true
-    }
-}
+pub use super::spec::{Action, ActionConfig, Admit, Build, Cx, Verdict};
 
 pub type ParseFn = fn(&mut Fields<'_>) -> Result<Box<dyn ActionConfig>, Error>;
 
@@ -136,7 +76,8 @@ pub fn parse(v: &Value, path: &str) -> Result<ActionSpec, Error> {
     Ok(ActionSpec { direction, config })
 }
 
-/// Per-flow state of an action, created on the flow's first packet through it.
+/// Per-flow state of an action, created on the flow's first packet through it (or when
+/// its admission hook first has something to remember), dropped by `forget`.
 #[derive(Debug)]
 pub struct PerFlow<S> {
     map: FxMap<u64, S>,
@@ -151,6 +92,16 @@ impl<S> Default for PerFlow<S> {
 impl<S> PerFlow<S> {
     pub fn get(&mut self, flow_id: u64, init: impl FnOnce() -> S) -> &mut S {
         self.map.entry(flow_id).or_insert_with(init)
+    }
+    /// The flow's state if it has any (never creates it).
+    pub fn peek(&self, flow_id: u64) -> Option<&S> {
+        if self.map.is_empty() {
+            return None;
+        }
+        self.map.get(&flow_id)
+    }
+    pub fn set(&mut self, flow_id: u64, state: S) {
+        self.map.insert(flow_id, state);
     }
     pub fn forget(&mut self, flow_id: u64) {
         self.map.remove(&flow_id);

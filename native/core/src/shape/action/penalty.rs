@@ -1,23 +1,24 @@
 //! Residual blocking: once a flow reaches this action, later flows sharing its scope
 //! (any of client address, server address, server port) are dropped for `duration_ns`
 //! — the GFW's 90–180 s "penalty box". Each later flow is blocked with `probability`
-//! (decided once per flow). The triggering flow itself is not affected here.
+//! (decided once, on its first packet). The triggering flow itself is not affected.
 //!
-//! The box is shared by the pipeline (it checks every new flow against it before any
-//! policy), so a penalty reaches flows of any class.
+//! The block is applied by the admission hook, which sees every new flow before any
+//! policy, so a penalty reaches flows of any class (and outlives its policy being
+//! disabled). Each penalty action keeps its own box, draw and blocked flows.
 
-use super::{Action, ActionConfig, Build, Cx, PerFlow, Verdict};
+use super::{Action, ActionConfig, Admit, Build, Cx, PerFlow, Verdict};
 use crate::error::Error;
 use crate::rng::Rng;
 use crate::shape::fields::Fields;
 use crate::shape::flow::FlowKey;
-use crate::shape::hash::{self, FxMap};
-use crate::shape::Pkt;
+use crate::shape::hash::FxMap;
+use crate::shape::{Pkt, Reason};
 use std::net::{IpAddr, Ipv4Addr};
 
-pub const SCOPE_CLIENT_IP: u8 = 1;
-pub const SCOPE_SERVER_IP: u8 = 2;
-pub const SCOPE_SERVER_PORT: u8 = 4;
+const SCOPE_CLIENT_IP: u8 = 1;
+const SCOPE_SERVER_IP: u8 = 2;
+const SCOPE_SERVER_PORT: u8 = 4;
 
 #[derive(Debug, Clone)]
 struct Config {
@@ -52,10 +53,13 @@ impl ActionConfig for Config {
     fn type_name(&self) -> &'static str {
         "penalty"
     }
-    fn build(&self, _: &Build<'_>) -> Result<Box<dyn Action>, Error> {
+    fn build(&self, b: &Build<'_>) -> Result<Box<dyn Action>, Error> {
         Ok(Box::new(Penalty {
             c: self.clone(),
-            done: PerFlow::default(),
+            set_by: PerFlow::default(),
+            scopes: PenaltyBox::default(),
+            rng: Rng::for_stage(b.seed, b.stage),
+            blocked: PerFlow::default(),
         }))
     }
     fn per_packet(&self) -> bool {
@@ -65,29 +69,52 @@ impl ActionConfig for Config {
 
 struct Penalty {
     c: Config,
-    done: PerFlow<()>,
+    /// Flows that reached this action (each sets its penalty once).
+    set_by: PerFlow<()>,
+    scopes: PenaltyBox,
+    /// The probability draw for each new flow in a penalised scope.
+    rng: Rng,
+    /// Flows found in a penalised scope: dropped until this time.
+    blocked: PerFlow<u64>,
 }
 
 impl Action for Penalty {
     fn on_packet(&mut self, _: &mut Pkt, cx: &mut Cx<'_>) -> Verdict {
-        let id = cx.flow.id;
         let mut first = false;
-        self.done.get(id, || first = true);
+        self.set_by.get(cx.flow.id, || first = true);
         if first {
-            cx.penalties.set(
-                self.c.scope,
-                &cx.flow.key,
-                cx.now + self.c.duration_ns,
-                self.c.probability,
-                cx.index as u32,
-                id,
-            );
+            let e = Entry {
+                until: cx.now + self.c.duration_ns,
+                probability: self.c.probability,
+            };
+            self.scopes.set(self.c.scope, &cx.flow.key, e);
         }
         Verdict::Pass
     }
 
+    fn gates_flows(&self) -> bool {
+        true
+    }
+
+    fn admit(&mut self, a: &Admit<'_>) -> Option<Reason> {
+        if a.new {
+            // Only new flows are checked, so the flow that set a penalty (already
+            // admitted) is never blocked by it.
+            if let Some(e) = self.scopes.check(&a.flow.key, a.now) {
+                if self.rng.chance(e.probability) {
+                    self.blocked.set(a.flow.id, e.until);
+                }
+            }
+        }
+        match self.blocked.peek(a.flow.id) {
+            Some(&until) if until > a.now => Some(Reason::Penalty),
+            _ => None,
+        }
+    }
+
     fn forget(&mut self, flow_id: u64) {
-        self.done.forget(flow_id);
+        self.set_by.forget(flow_id);
+        self.blocked.forget(flow_id);
     }
 }
 
@@ -128,60 +155,29 @@ impl ScopeKey {
 struct Entry {
     until: u64,
     probability: f64,
-    action: u32,
-    /// The flow that set it is exempt (it is not a "later" flow).
-    setter: u64,
 }
 
 /// The penalties in force, by scope.
-pub struct PenaltyBox {
+#[derive(Default)]
+struct PenaltyBox {
     entries: FxMap<ScopeKey, Entry>,
     masks: Vec<u8>,
-    rng: Rng,
 }
 
 impl PenaltyBox {
-    pub fn new(seed: u64) -> PenaltyBox {
-        PenaltyBox {
-            entries: hash::map(),
-            masks: Vec::new(),
-            rng: Rng::for_stage(seed, u64::MAX - 1),
-        }
-    }
-
-    pub fn set(
-        &mut self,
-        mask: u8,
-        key: &FlowKey,
-        until: u64,
-        probability: f64,
-        action: u32,
-        setter: u64,
-    ) {
+    fn set(&mut self, mask: u8, key: &FlowKey, e: Entry) {
         if !self.masks.contains(&mask) {
             self.masks.push(mask);
         }
-        let e = self
-            .entries
-            .entry(ScopeKey::of(mask, key))
-            .or_insert(Entry {
-                until,
-                probability,
-                action,
-                setter,
-            });
-        if until >= e.until {
-            *e = Entry {
-                until,
-                probability,
-                action,
-                setter,
-            };
+        let cur = self.entries.entry(ScopeKey::of(mask, key)).or_insert(e);
+        if e.until >= cur.until {
+            *cur = e;
         }
     }
 
-    /// For a new flow: blocked until when, by which action (after the probability draw).
-    pub fn check(&mut self, key: &FlowKey, flow_id: u64, now: u64) -> Option<(u64, u32)> {
+    /// The latest-ending penalty in force over this flow's scopes (expired ones are
+    /// removed on the way).
+    fn check(&mut self, key: &FlowKey, now: u64) -> Option<Entry> {
         if self.entries.is_empty() {
             return None;
         }
@@ -189,7 +185,7 @@ impl PenaltyBox {
         for &m in &self.masks {
             let sk = ScopeKey::of(m, key);
             match self.entries.get(&sk) {
-                Some(e) if e.until > now && e.setter != flow_id => {
+                Some(e) if e.until > now => {
                     hit = Some(hit.filter(|h| h.until >= e.until).unwrap_or(*e));
                 }
                 Some(_) => {
@@ -198,9 +194,97 @@ impl PenaltyBox {
                 None => {}
             }
         }
-        let e = hit?;
-        self.rng
-            .chance(e.probability)
-            .then_some((e.until, e.action))
+        hit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::shape::packet::Dir;
+    use crate::shape::testkit::*;
+    use crate::shape::Reason;
+    use crate::wire::packet::{build_tcp, build_udp};
+    use crate::wire::tcp::SYN;
+
+    fn syn(port: u16, t: u64) -> (u64, Dir, Vec<u8>) {
+        (t, Dir::Up, tcp_from(port, 1, SYN, &[]))
+    }
+
+    fn https_penalty(scope: &str, probability: &str) -> crate::shape::Pipeline {
+        let pen = action(
+            "penalty",
+            &format!(r#""scope":{scope},"duration_ns":90000000000,"probability":{probability}"#),
+        );
+        let https = class("https", &[matcher(&[("tcp_ports", "[[443,443]]")])]);
+        pipeline(&[https], &[policy("p", r#"["https"]"#, &[pen])])
+    }
+
+    #[test]
+    fn blocks_new_flows_on_its_scope_for_its_duration() {
+        let mut p = https_penalty(r#"["client_ip","server_ip","server_port"]"#, "1");
+        let got = run(
+            &mut p,
+            vec![
+                syn(1000, 0),          // triggers
+                syn(1000, S),          // same flow: not a later flow, passes
+                syn(1001, 10 * S),     // within 90 s: dropped
+                syn(1001, 11 * S),     // its later packets too
+                syn(1002, 89 * S),     // still within
+                syn(1003, 90 * S + 1), // after: passes
+            ],
+        );
+        assert_eq!(tag_times(&got), vec![(0, 0), (1, S), (5, 90 * S + 1)]);
+        assert_eq!(p.stats.drops[Reason::Penalty.index()], 3);
+        // Counted on the action that set the penalty.
+        assert_eq!(p.stats.actions[0].drops[Reason::Penalty.index()], 3);
+    }
+
+    #[test]
+    fn reaches_flows_of_any_class_and_outlives_its_policy() {
+        let mut p = https_penalty(r#"["client_ip"]"#, "1");
+        let udp_of = |client: [u8; 4], t| {
+            let mut b = Vec::new();
+            build_udp(&mut b, (client.into(), 2000), s4(), b"x");
+            (t, Dir::Up, b)
+        };
+        let got = run_timeline(
+            &mut p,
+            vec![
+                syn(1000, 0),                   // https: sets the penalty on its client
+                udp_of([198, 18, 0, 2], S),     // no class, same client: dropped
+                udp_of([198, 18, 0, 3], 2 * S), // another client: passes
+                syn(1001, 10 * S),              // policy disabled since 5 s: still dropped
+                syn(1002, 91 * S),              // penalty over
+            ],
+            &[(5 * S, vec![])],
+        );
+        assert_eq!(tags(&got), vec![0, 2, 4]);
+        assert_eq!(p.stats.drops[Reason::Penalty.index()], 2);
+    }
+
+    #[test]
+    fn blocks_the_later_flows_its_draws_pick() {
+        let mut p = https_penalty(r#"["server_port"]"#, "0.5");
+        let mut pkts = vec![syn(1000, 0)];
+        // 40 later flows to the same port, two packets each.
+        for f in 0..40u16 {
+            pkts.push(syn(2000 + f, (u64::from(f) + 1) * MS));
+        }
+        for f in 0..40u16 {
+            let mut b = Vec::new();
+            build_tcp(&mut b, (c4().0, 2000 + f), s4(), 2, 0, 0, 1000, b"x");
+            pkts.push((S + u64::from(f), Dir::Up, b));
+        }
+        let got = run(&mut p, pkts);
+        // One draw per later flow, on its first packet; a blocked flow stays blocked.
+        let mut rng = action_rng(0);
+        let spared: Vec<u32> = (1..=40u32).filter(|_| !rng.chance(0.5)).collect();
+        let want: Vec<u32> = [0]
+            .into_iter()
+            .chain(spared.iter().copied())
+            .chain(spared.iter().map(|t| t + 40))
+            .collect();
+        assert_eq!(tags(&got), want);
+        assert!((10..=30).contains(&spared.len()), "{} spared", spared.len());
     }
 }

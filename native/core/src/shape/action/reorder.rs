@@ -97,3 +97,71 @@ impl Action for Reorder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::MAX_HOLD_NS;
+    use crate::shape::packet::Dir;
+    use crate::shape::testkit::*;
+
+    #[test]
+    fn every_gap_th_packet_swaps_with_the_next_of_its_flow_and_direction() {
+        let mut p = with_actions(&[action("reorder", r#""rate":1,"gap":2"#)]);
+        let mut pkts = stream(8, MS, 100);
+        // The other direction of the same flow does not release a held uplink packet.
+        pkts.push((8 * MS, Dir::Down, udp_down(100)));
+        let got = run(&mut p, pkts);
+        assert_eq!(
+            tag_times(&got),
+            vec![
+                (0, 0),
+                // 1 is held; 2 overtakes it and 1 follows at once.
+                (2, 2 * MS),
+                (1, 2 * MS),
+                (3, 3 * MS),
+                (5, 5 * MS),
+                (4, 5 * MS),
+                (6, 6 * MS),
+                (8, 8 * MS),
+                // 7 had no follower in its direction: out after the longest hold.
+                (7, 7 * MS + MAX_HOLD_NS),
+            ]
+        );
+    }
+
+    #[test]
+    fn draws_only_on_gap_multiples_and_replays_exactly() {
+        let mut p = with_actions(&[action("reorder", r#""rate":0.5,"gap":3"#)]);
+        let got = run(&mut p, stream(300, MS, 100));
+        // Model: a packet arriving while one is held overtakes it (and is not counted);
+        // otherwise it is counted, and every third counted one draws.
+        let mut rng = action_rng(0);
+        let (mut seen, mut held, mut expect) = (0u64, None, Vec::new());
+        for i in 0..300u32 {
+            let t = u64::from(i) * MS;
+            if let Some(h) = held.take() {
+                expect.push((i, t));
+                expect.push((h, t));
+                continue;
+            }
+            seen += 1;
+            if seen % 3 == 0 && rng.chance(0.5) {
+                held = Some(i);
+            } else {
+                expect.push((i, t));
+            }
+        }
+        if let Some(h) = held {
+            expect.push((h, u64::from(h) * MS + MAX_HOLD_NS));
+        }
+        assert_eq!(tag_times(&got), expect);
+        let swapped = expect.windows(2).filter(|w| w[0].0 > w[1].0).count();
+        assert!((25..=75).contains(&swapped), "{swapped} swaps");
+        // rate 0: never held.
+        let mut p = with_actions(&[action("reorder", r#""rate":0,"gap":1"#)]);
+        assert_eq!(
+            tags(&run(&mut p, stream(20, MS, 100))),
+            (0..20).collect::<Vec<u32>>()
+        );
+    }
+}

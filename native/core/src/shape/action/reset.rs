@@ -1,6 +1,7 @@
 //! Forged TCP resets: on the flow's first packet here, or once `after_bytes` of IP
 //! payload have passed, send a RST|ACK to the client, the server or both, then drop the
-//! flow for good (the packet that triggered it included).
+//! flow for good (the packet that triggered it included; the later ones through the
+//! admission hook, whatever policies are active then).
 //!
 //! A kernel accepts a RST whose sequence number is exactly its `rcv_nxt` (RFC 5961), so
 //! each forged segment carries the next sequence number its supposed sender would have
@@ -8,7 +9,7 @@
 //! furthest seq seen from that side; its ack is the other side's next seq. Non-TCP flows
 //! are just dropped.
 
-use super::{Action, ActionConfig, Build, Cx, PerFlow, Verdict};
+use super::{Action, ActionConfig, Admit, Build, Cx, PerFlow, Verdict};
 use crate::error::Error;
 use crate::shape::fields::Fields;
 use crate::shape::packet::{Dir, Pkt, TAG_INJECTED};
@@ -41,6 +42,7 @@ impl ActionConfig for Config {
         Ok(Box::new(Reset {
             c: self.clone(),
             bytes: PerFlow::default(),
+            dead: PerFlow::default(),
         }))
     }
 }
@@ -48,11 +50,13 @@ impl ActionConfig for Config {
 struct Reset {
     c: Config,
     bytes: PerFlow<u64>,
+    /// Flows this action reset.
+    dead: PerFlow<()>,
 }
 
 /// The RST its sender `from` would send, given the packet being dropped.
 fn forge(cx: &mut Cx<'_>, from: Dir, dropped: &Pkt) -> Option<Pkt> {
-    let f = &*cx.flow;
+    let f = cx.flow;
     let k = f.key;
     let (me, peer) = (f.tcp[from.index()], f.tcp[from.other().index()]);
     let seq = if dropped.dir == from {
@@ -91,7 +95,7 @@ impl Action for Reset {
                 return Verdict::Pass;
             }
         }
-        cx.flow.reset = true;
+        self.dead.set(cx.flow.id, ());
         if cx.flow.key.proto == PROTO_TCP {
             // To the server: forged as the client (travels up); to the client: as the server.
             if self.c.to_server {
@@ -108,7 +112,110 @@ impl Action for Reset {
         Verdict::Drop(Reason::Reset)
     }
 
+    fn gates_flows(&self) -> bool {
+        true
+    }
+
+    fn admit(&mut self, a: &Admit<'_>) -> Option<Reason> {
+        self.dead.peek(a.flow.id).map(|_| Reason::Reset)
+    }
+
     fn forget(&mut self, flow_id: u64) {
         self.bytes.forget(flow_id);
+        self.dead.forget(flow_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::shape::packet::{Dir, TAG_INJECTED};
+    use crate::shape::testkit::*;
+    use crate::shape::Reason;
+    use crate::wire::packet::{build_tcp, l4_checksum_ok, parse};
+    use crate::wire::tcp::{ACK, PSH, RST, SYN};
+
+    #[test]
+    fn forges_two_valid_rsts_with_the_right_numbers() {
+        let rst = action("reset", r#""after_bytes":100,"to":"both""#);
+        let mut p = with_actions(&[rst]);
+        let (c, s) = (c4(), s4());
+        let mk = |src, dst, seq, ack, flags, data: &[u8], t| {
+            let mut b = Vec::new();
+            build_tcp(&mut b, src, dst, seq, ack, flags, 1000, data);
+            (t, if src == c { Dir::Up } else { Dir::Down }, b)
+        };
+        let got = run(
+            &mut p,
+            vec![
+                mk(c, s, 1000, 0, SYN, &[], 0),
+                mk(s, c, 5000, 1001, SYN | ACK, &[], MS),
+                mk(c, s, 1001, 5001, ACK, &[], 2 * MS),
+                mk(s, c, 5001, 1001, ACK | PSH, &[1; 10], 3 * MS), // 50 bytes so far
+                mk(c, s, 1001, 5011, ACK | PSH, &[2; 300], 4 * MS), // crosses 100: reset
+                mk(s, c, 5011, 1301, ACK, &[], 5 * MS),            // dead flow
+            ],
+        );
+        // The first four pass when they come; both RSTs leave when the fifth is dropped.
+        let when: Vec<(u32, u64)> = tag_times(&got);
+        assert_eq!(
+            when,
+            vec![
+                (0, 0),
+                (1, MS),
+                (2, 2 * MS),
+                (3, 3 * MS),
+                (TAG_INJECTED, 4 * MS),
+                (TAG_INJECTED, 4 * MS)
+            ]
+        );
+        for (_, _, dir, b) in got.iter().filter(|g| g.0 == TAG_INJECTED) {
+            let pp = parse(b).unwrap();
+            assert!(l4_checksum_ok(b, &pp));
+            assert!(crate::wire::ip::Ipv4Packet::new_checked(&b[..])
+                .unwrap()
+                .verify_checksum());
+            let t = pp.tcp.unwrap();
+            assert_eq!(t.flags, RST | ACK);
+            match dir {
+                // To the server, as the client: the dropped segment's seq, the server's
+                // next as ack.
+                Dir::Up => assert_eq!((pp.src, pp.dst, t.seq, t.ack), (c.0, s.0, 1001, 5011)),
+                Dir::Down => assert_eq!((pp.src, pp.dst, t.seq, t.ack), (s.0, c.0, 5011, 1301)),
+            }
+        }
+        assert_eq!(p.stats.drops[Reason::Reset.index()], 2);
+    }
+
+    #[test]
+    fn a_reset_flow_stays_dead_after_its_policy_is_disabled() {
+        let rst = action("reset", r#""after_bytes":null,"to":"client""#);
+        let mut p = with_actions(&[rst]);
+        let up = |port, flags, t| (t, Dir::Up, tcp_from(port, 1000, flags, &[]));
+        let mut down = Vec::new();
+        build_tcp(&mut down, s4(), (c4().0, 1000), 7000, 1001, ACK, 1000, &[]);
+        let got = run_timeline(
+            &mut p,
+            vec![
+                up(1000, SYN, 0),                         // reset at once
+                (100_000, Dir::Up, udp_from(3000, b"u")), // not TCP: dropped, no RST
+                up(1000, ACK, MS),                        // dead, policy disabled or not
+                (2 * MS, Dir::Down, down),
+                up(1001, SYN, 3 * MS), // a new flow after the policy ended
+                (4 * MS, Dir::Up, udp_from(3000, b"v")),
+            ],
+            &[(MS / 2, vec![])],
+        );
+        assert_eq!(tag_times(&got), vec![(TAG_INJECTED, 0), (4, 3 * MS)]);
+        let (_, _, dir, b) = &got[0];
+        assert_eq!(*dir, Dir::Down);
+        let pp = parse(b).unwrap();
+        let t = pp.tcp.unwrap();
+        // From the server, acknowledging the client's SYN.
+        assert_eq!(
+            (pp.src, pp.dst_port, t.flags, t.ack),
+            (s4().0, 1000, RST | ACK, 1001)
+        );
+        assert_eq!(p.stats.drops[Reason::Reset.index()], 5);
+        assert_eq!(p.stats.actions[0].drops[Reason::Reset.index()], 5);
     }
 }

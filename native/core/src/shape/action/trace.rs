@@ -3,9 +3,9 @@
 
 use super::{Action, ActionConfig, Build, Cx, Verdict};
 use crate::error::Error;
-use crate::shape::compiled::Aqm;
 use crate::shape::fields::Fields;
 use crate::shape::queue::{Bottleneck, Server};
+use crate::shape::spec::Aqm;
 use crate::shape::trace::Trace;
 use crate::shape::Pkt;
 
@@ -50,5 +50,40 @@ impl Action for TraceAction {
             Ok(t) => Verdict::Hold(t),
             Err(r) => Verdict::Drop(r),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::shape::packet::Dir;
+    use crate::shape::testkit::*;
+
+    #[test]
+    fn replays_the_traces_opportunities_exactly() {
+        // Opportunities at 1, 1, 3 and 5 ms, repeating every 5 ms; 1504-byte packets take
+        // one each.
+        let t = action("trace", r#""file":"t1""#);
+        let json = scenario_json(&[], &[policy("p", "[]", &[t])], LINK, LINK);
+        let mut p = pipeline_with(&json, &[("t1", &[1, 1, 3, 5])]);
+        let mut pkts: Vec<_> = (0..8).map(|_| (0, Dir::Up, udp(1504))).collect();
+        // The downlink has its own queue on the same trace.
+        pkts.push((0, Dir::Down, udp_down(1504)));
+        let got = run(&mut p, pkts);
+        let ms: Vec<(u32, u64)> = got.iter().map(|g| (g.0, g.1 / MS)).collect();
+        assert_eq!(
+            ms,
+            vec![
+                (0, 1),
+                (1, 1),
+                (8, 1),
+                (2, 3),
+                (3, 5),
+                (4, 6),
+                (5, 6),
+                (6, 8),
+                (7, 10)
+            ]
+        );
+        assert!(got.iter().all(|g| g.1 % MS == 0));
     }
 }

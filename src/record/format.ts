@@ -1,5 +1,5 @@
-import type { ExpectationResult } from '../metrics/expect.js';
-import type { WorkloadStats } from '../metrics/summarize.js';
+/** How numbers, tables and expectation results read on a terminal, in reports and in CSV. */
+import type { ExpectationResult, WorkloadStats } from './summary.js';
 
 export function fmtDuration(ns: number | null | undefined): string {
   if (ns === null || ns === undefined) return '-';

@@ -1,0 +1,122 @@
+/**
+ * The records a run leaves on disk (summary.json) and the numbers inside them. This is a
+ * bottom module: metrics computes these shapes, run writes them, report reads them, and
+ * none of those layers has to import another to know what a summary is.
+ */
+import type { CompiledExpectation } from '../scenario/compiled.js';
+import type { Dir } from './events.js';
+
+/** A phase of the run: [start, end) in ns since t0. */
+export interface Phase {
+  name: string;
+  start: number;
+  end: number;
+}
+
+/** Latency percentiles in ns; null when nothing was measured. */
+export interface LatencyStats {
+  p50: number | null;
+  p90: number | null;
+  p95: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+export interface VoiceStats {
+  /** Frames that never arrived / frames sent (counted ones). */
+  loss: number;
+  /** Frames that arrived after their playout instant / frames counted. */
+  late_loss: number;
+  /** RFC 3550 interarrival jitter at the end of the stream, ns. */
+  jitter_ns: number;
+  /** Mouth-to-ear delay used for the E-model: base one-way + jitter buffer + one frame. */
+  mouth_to_ear_ns: number;
+  r: number;
+  mos: number;
+  /** The codec's Ie/Bpl source. */
+  codec_source: string;
+}
+
+export interface DirectionStats {
+  /** `both` pools the two directions. */
+  dir: Dir | 'both';
+  /** Messages created by the sender. */
+  sent: number;
+  /** Sent messages that are judged: delivered, or whose deadline passed before the run ended. */
+  counted: number;
+  /** Arrived within the deadline. */
+  delivered: number;
+  /** Arrived after the deadline. */
+  late: number;
+  /** Never arrived (and the deadline passed). */
+  lost: number;
+  /** delivered / counted; null when nothing was counted. */
+  delivery: number | null;
+  /** One-way latency of every arrived message (late ones too). */
+  latency: LatencyStats;
+  /** Bytes delivered within the deadline. */
+  bytes: number;
+  /**
+   * bits/s of bytes delivered within the deadline over the workload's active time in the
+   * scope that was actually observed; for bulk, over the time the objects spent in
+   * transfer.
+   */
+  goodput_bps: number | null;
+  /** udp-voice only. */
+  voice: VoiceStats | null;
+}
+
+export interface ScopeStats {
+  /** The phase; null for the whole run. */
+  phase: string | null;
+  directions: DirectionStats[];
+  /** TCP connect times (ns) of connections opened in the scope. */
+  connect: { count: number; p50: number | null; p99: number | null };
+  /** TLS handshake times (ns). */
+  tls: { count: number; p50: number | null; p99: number | null };
+  failures: number;
+  reconnects: number;
+}
+
+export interface WorkloadStats {
+  name: string;
+  protocol: string;
+  scopes: ScopeStats[];
+}
+
+export interface ExpectationResult {
+  text: string;
+  ok: boolean;
+  /** The measured value in the expectation's unit (ratio, ns, bit/s, score, count); null: nothing measured. */
+  measured: number | null;
+  expected: number;
+  op: CompiledExpectation['op'];
+  kind: CompiledExpectation['kind'];
+  phase: string | null;
+}
+
+export type RunStatus = 'completed' | 'interrupted' | 'failed';
+
+export interface RunSummary {
+  format: 1;
+  qoslab: string;
+  scenario: string;
+  status: RunStatus;
+  /** 0 ok, 1 an expectation failed, 130 interrupted. */
+  exit_code: number;
+  started_at: string;
+  finished_at: string;
+  seed: number;
+  /** Planned length of the run. */
+  duration_ns: number;
+  /** ns from t0 until the agents stopped observing. */
+  observed_ns: number;
+  lab_id: string;
+  phases: Phase[];
+  workloads: WorkloadStats[];
+  expectations: ExpectationResult[];
+  /** True when every expectation held. */
+  ok: boolean;
+  warnings: string[];
+  error: string | null;
+}

@@ -1,0 +1,96 @@
+/**
+ * The run itself, once the session is open: one start instant t0 for both agents and the
+ * timeline, lab counters each second, progress, the planned length, then a drain so the
+ * last messages are judged too.
+ */
+import { phaseAt, type Phase } from '../metrics/index.js';
+import { TimelinePlayer } from '../orchestrate/timeline.js';
+import type { PhaseEvent } from '../record/events.js';
+import type { CompiledConfig } from '../scenario/compiled.js';
+import type { EventRecorder } from './recorder.js';
+import type { Progress, LiveTally } from './progress.js';
+import type { ResultFiles } from './results.js';
+import type { RunSession } from './session.js';
+import { sleep } from './sleep.js';
+
+/**
+ * After the last message is sent, watch until the longest deadline has passed (at least
+ * 1.5 s, at most 10 s) so the last messages are judged too. Messages whose deadline
+ * outlives the watch are left unjudged, arrived or not.
+ */
+const MIN_DRAIN_MS = 1500;
+const MAX_DRAIN_MS = 10_000;
+
+export interface PlayContext {
+  compiled: CompiledConfig;
+  phases: Phase[];
+  session: RunSession;
+  files: ResultFiles;
+  recorder: EventRecorder;
+  tally: LiveTally;
+  progress: Progress;
+}
+
+/** The clock of a started run: ns since t0. */
+export class RunClock {
+  readonly t0 = process.hrtime.bigint();
+  now(): number {
+    return Number(process.hrtime.bigint() - this.t0);
+  }
+}
+
+/**
+ * Start the agents at t0 and play the scenario's length plus the drain (or until the
+ * session's stop signal). Calls `onStart` with the clock as soon as t0 is fixed, so the
+ * caller knows how long was observed however this ends.
+ */
+export async function play(ctx: PlayContext, onStart: (clock: RunClock) => void): Promise<void> {
+  const { compiled, phases, session, files, recorder, tally, progress } = ctx;
+  const lab = session.lab!;
+  const clock = new RunClock();
+  for (const a of session.agents) a.send({ cmd: 'start', t0: String(clock.t0) });
+  onStart(clock);
+  const shaping = compiled.policies.length > 0;
+  const timeline = new TimelinePlayer(compiled.timeline, {
+    apply: (active) => {
+      if (shaping) lab.setActivePolicies(active);
+    },
+    onPhase: (change) => recorder.record({ ev: 'phase', phase: change.phase, t: change.appliedNs }),
+    now: () => process.hrtime.bigint(),
+  });
+  if (phases[0]?.start === 0 && phases[0].name !== compiled.timeline[0]?.phase) {
+    const e: PhaseEvent = { ev: 'phase', phase: phases[0].name, t: 0 };
+    recorder.record(e);
+  }
+  const timers: NodeJS.Timeout[] = [];
+  try {
+    timeline.start();
+    timers.push(
+      setInterval(() => {
+        const counters = lab.counters();
+        if (counters !== undefined) files.datapath.write({ t: clock.now(), ...counters });
+      }, 1000),
+    );
+    const draw = () =>
+      progress.update(
+        tally.lines(
+          phaseAt(phases, clock.now()),
+          Math.min(clock.now(), compiled.duration_ns),
+          compiled.duration_ns,
+        ),
+        clock.now(),
+      );
+    timers.push(setInterval(draw, 250));
+    draw();
+
+    await sleep(compiled.duration_ns / 1e6, session.stop);
+    const longestDeadlineMs = Math.max(0, ...compiled.workloads.map((w) => w.deadline_ns / 1e6));
+    const drainMs = Math.min(MAX_DRAIN_MS, Math.max(MIN_DRAIN_MS, longestDeadlineMs));
+    if (!session.stop.aborted) await sleep(drainMs, session.stop);
+    draw();
+    progress.done();
+  } finally {
+    for (const t of timers) clearInterval(t);
+    timeline.stop();
+  }
+}

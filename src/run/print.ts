@@ -1,0 +1,25 @@
+/** What `qoslab run` prints when it is done: the table, the expectations, where results are. */
+import { expectationLines, marks, summaryTable } from '../record/format.js';
+import type { RunSummary } from '../record/summary.js';
+
+export type OutStream = NodeJS.WritableStream & { isTTY?: boolean };
+
+export function printRun(
+  summary: RunSummary,
+  dir: string,
+  out: OutStream,
+  mode: { json?: boolean; quiet?: boolean },
+): void {
+  if (mode.json) {
+    out.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return;
+  }
+  if (mode.quiet) return;
+  out.write(`\n${summaryTable(summary.workloads)}\n`);
+  if (summary.expectations.length > 0) {
+    const m = marks(out);
+    out.write(`\nexpectations:\n${expectationLines(summary.expectations, m.ok, m.fail)}\n`);
+  }
+  if (summary.status === 'interrupted') out.write('\ninterrupted: expectations not checked\n');
+  out.write(`\nresults: ${dir}\n`);
+}

@@ -1,0 +1,100 @@
+/**
+ * A run's session: what must exist before the first message and be removed after the
+ * last one — the interrupt handlers, a private temporary folder (agent configs, the run
+ * CA's key), the lab, and one agent per namespace, each waited for until it is ready.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import type { AgentConfig } from '../agent/config.js';
+import { LabError } from '../errors.js';
+import { catchInterrupts, type Interrupts } from '../orchestrate/interrupt.js';
+import { Lab } from '../orchestrate/lab.js';
+import type { AgentEvent } from '../record/events.js';
+import type { CompiledConfig } from '../scenario/compiled.js';
+import { AgentProcess } from './agents.js';
+import { makeLabPki } from './pki.js';
+import { sleep } from './sleep.js';
+
+const READY_TIMEOUT_MS = 20_000;
+
+export interface SessionOptions {
+  labId?: string;
+  mqttQos?: 0 | 1;
+  /** Stop early, as Ctrl-C does. */
+  signal?: AbortSignal;
+  err: NodeJS.WritableStream;
+}
+
+export class RunSession {
+  readonly agents: AgentProcess[] = [];
+  readonly stop: AbortSignal;
+  lab: Lab | undefined;
+  private readonly interrupts: Interrupts;
+  private readonly tmp: string;
+
+  constructor(
+    private readonly compiled: CompiledConfig,
+    private readonly options: SessionOptions,
+  ) {
+    this.interrupts = catchInterrupts(options.err);
+    this.stop = AbortSignal.any([
+      this.interrupts.signal,
+      ...(options.signal ? [options.signal] : []),
+    ]);
+    this.tmp = mkdtempSync(join(os.tmpdir(), 'qoslab-run-'));
+  }
+
+  get interrupted(): boolean {
+    return this.stop.aborted;
+  }
+
+  /** Make the PKI and the lab, start both agents and wait until each is ready. */
+  async open(onEvent: (e: AgentEvent) => void): Promise<void> {
+    const { compiled, options } = this;
+    const hosts = compiled.hosts.filter((h) => h.names.length > 0).map((h) => h.names);
+    const pki = await makeLabPki(hosts, options.labId ?? 'run');
+    this.lab = await Lab.open({ scenario: compiled, id: options.labId });
+    if (this.stop.aborted) throw this.stop.reason;
+    for (const role of ['server', 'client'] as const) {
+      const config: AgentConfig = {
+        role,
+        workloads: compiled.workloads,
+        seed: compiled.seed,
+        caPem: pki.caPem,
+        certs: role === 'server' ? pki.certs : {},
+        ipv6: this.lab.ipv6,
+        mqttQos: options.mqttQos,
+      };
+      const path = join(this.tmp, `${role}.json`);
+      writeFileSync(path, JSON.stringify(config), { mode: 0o600 });
+      const ns = role === 'server' ? this.lab.names.serverNs : this.lab.names.clientNs;
+      const agent = new AgentProcess(role, ns, path, this.lab.env(), onEvent, (line) =>
+        options.err.write(`[${role}] ${line}\n`),
+      );
+      this.agents.push(agent);
+      const ready = await Promise.race([
+        agent.ready.then(() => 'ready' as const),
+        agent.exited.then((code) => `exited with code ${code}` as const),
+        sleep(READY_TIMEOUT_MS, this.stop).then(() => 'timeout' as const),
+      ]);
+      if (this.stop.aborted) throw this.stop.reason;
+      if (ready !== 'ready') {
+        throw new LabError(
+          `the ${role} agent did not start (${ready === 'timeout' ? 'no ready in 20 s' : ready})`,
+        );
+      }
+    }
+  }
+
+  /** Stop the agents (the client first, so the server's closing is no failure), then the lab. */
+  async close(): Promise<void> {
+    try {
+      for (const a of [...this.agents].reverse()) await a.stop(4000);
+      await this.lab?.close();
+    } finally {
+      rmSync(this.tmp, { recursive: true, force: true });
+      this.interrupts.dispose();
+    }
+  }
+}

@@ -1,0 +1,34 @@
+/** penalty: once a flow reaches this action, later flows sharing the scope are dropped for a while. */
+import { z } from 'zod';
+import { PositiveDuration, Probability } from '../fields.js';
+import { defineAction, direction, type CompiledActionBase } from './action.js';
+
+const SCOPES = ['client-ip', 'server-ip', 'server-port'] as const;
+type CompiledScope = 'client_ip' | 'server_ip' | 'server_port';
+
+export interface PenaltyAction extends CompiledActionBase {
+  type: 'penalty';
+  /** Fields that identify "the same" later flows; sorted, deduplicated. */
+  scope: CompiledScope[];
+  duration_ns: number;
+  /** Fraction of the later flows that are dropped; default 1. */
+  probability: number;
+}
+
+export const penalty = defineAction({
+  params: z.strictObject({
+    scope: z.array(z.enum(SCOPES)).min(1),
+    duration: PositiveDuration,
+    probability: Probability.optional(),
+    ...direction,
+  }),
+  compile: (p, ctx): PenaltyAction => ({
+    type: 'penalty',
+    direction: ctx.direction,
+    scope: SCOPES.filter((s) => p.scope.includes(s)).map(
+      (s) => s.replace('-', '_') as CompiledScope,
+    ),
+    duration_ns: p.duration,
+    probability: p.probability ?? 1,
+  }),
+});

@@ -1,0 +1,14 @@
+/** bulk: an object downloaded (or uploaded) again and again, measuring goodput. Agent: src/workloads/bulk.ts. */
+import { defineProtocol } from './protocol.js';
+
+export const bulk = defineProtocol({
+  port: 443,
+  tls: true,
+  agent: true,
+  ports: [{ transport: 'tcp', service: 'http' }],
+  options: {},
+  compiledKeys: [],
+  // A download by default: `size` is the object, 1 MB unless given.
+  defaults: () => ({ size_bytes: 1e6, direction: 'down' }),
+  compile: () => ({}),
+});

@@ -1,6 +1,7 @@
 /**
  * Errors a user can act on. Each carries a stable `code`, the process exit code it maps
- * to (see DESIGN.md: 2 bad usage, 3 environment cannot host a lab) and optional advice.
+ * to (docs/architecture.md "Exit codes and results": 2 bad usage, 3 environment cannot
+ * host a lab) and optional advice.
  */
 
 export const ExitCode = {

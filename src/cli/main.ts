@@ -32,7 +32,8 @@ function exitOnFatal(err: NodeJS.WritableStream): void {
 
 /**
  * The command line. Command modules only declare options and call the logic; every error
- * ends here, printed without a stack trace, with the exit code DESIGN.md gives it.
+ * ends here, printed without a stack trace, with its exit code (docs/architecture.md
+ * "Exit codes and results").
  */
 export async function main(argv: string[]): Promise<number> {
   const ctx: CommandContext = { out: process.stdout, err: process.stderr, exitCode: ExitCode.ok };

@@ -29,6 +29,8 @@ export function measure(e: CompiledExpectation, stats: WorkloadStats[]): number 
       return both.voice?.mos ?? null;
     case 'reconnects':
       return scope.reconnects;
+    case 'stall.bytes':
+      return scope.stalled.p50_bytes;
     default:
       return null;
   }

@@ -95,6 +95,19 @@ function scopeStats(
     tls: { count: tlsTimes.length, p50: t.p50, p99: t.p99 },
     failures: b.fails.filter((e) => inScope(e.t)).length,
     reconnects: connects.filter((e) => e.reconnect).length,
+    stalled: stalls(b.fails.filter((e) => inScope(e.t))),
+  };
+}
+
+/** Failed transfers that had received part of their object (bulk downloads). */
+function stalls(fails: FailEvent[]): ScopeStats['stalled'] {
+  const bytes = fails
+    .flatMap((e) => (e.bytes === undefined ? [] : [e.bytes]))
+    .sort((a, b) => a - b);
+  return {
+    count: bytes.length,
+    p50_bytes: bytes.length === 0 ? null : bytes[Math.floor((bytes.length - 1) / 2)]!,
+    max_bytes: bytes.length === 0 ? null : bytes[bytes.length - 1]!,
   };
 }
 

@@ -1,25 +1,15 @@
 /**
- * Lab addressing. Every lab has its own pair of namespaces, so all labs can use the same
- * addresses without colliding. IPv4 comes from 198.18.0.0/15 (RFC 2544 benchmarking),
- * IPv6 from one ULA /48; the native core drops anything addressed elsewhere.
+ * Lab devices. The addressing plan every layer shares is ../addresses.ts; it is
+ * re-exported here for the orchestrator's modules.
  */
-
-export const LAB_PREFIXES = ['198.18.0.0/15', 'fd71:6c61:6200::/48'] as const;
-
-export interface Endpoint {
-  v4: string;
-  v6: string;
-}
-
-/** The client namespace's address (198.18.0.0/16 is the client half). */
-export const CLIENT: Endpoint = { v4: '198.18.0.1', v6: 'fd71:6c61:6200:1::1' };
-
-/** The server namespace's main address (198.19.0.0/16 is the server half). */
-export const SERVER: Endpoint = { v4: '198.19.0.1', v6: 'fd71:6c61:6200:2::1' };
-
-/** Names every lab resolves in both namespaces. */
-export const CLIENT_NAMES = ['client.lab', 'client'];
-export const SERVER_NAMES = ['server.lab', 'server'];
+export {
+  CLIENT,
+  CLIENT_NAMES,
+  LAB_PREFIXES,
+  SERVER,
+  SERVER_NAMES,
+  type Endpoint,
+} from '../addresses.js';
 
 /** Device names inside the namespaces (the root namespace only sees them briefly). */
 export const CLIENT_TUN = 'qlc0';
@@ -27,6 +17,6 @@ export const SERVER_TUN = 'qls0';
 
 /**
  * Default TUN transmit queue. The kernel's 500 overflows silently at MTU 1500 under a
- * single-threaded forwarder (platform-facts §2.2); 5000 removed the drops there.
+ * single-threaded forwarder; 5000 removed the drops there.
  */
 export const TUN_TXQUEUELEN = 5000;

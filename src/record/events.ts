@@ -56,6 +56,8 @@ export interface FailEvent {
   t: number;
   stage: 'connect' | 'io';
   error: string;
+  /** bulk downloads: bytes of the object received before the transfer failed. */
+  bytes?: number;
 }
 
 /** The orchestrator: a timeline phase began. */

@@ -92,6 +92,8 @@ export function fmtMeasured(r: ExpectationResult): string {
       return fmtRate(r.measured);
     case 'score':
       return r.measured.toFixed(2);
+    case 'size':
+      return `${r.measured} B`;
     default:
       return String(r.measured);
   }

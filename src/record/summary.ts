@@ -76,6 +76,11 @@ export interface ScopeStats {
   tls: { count: number; p50: number | null; p99: number | null };
   failures: number;
   reconnects: number;
+  /**
+   * Bulk downloads that stalled (failed part way): how many, and the bytes of the object
+   * received before each stalled — the "first 16 KB" of a freeze.
+   */
+  stalled: { count: number; p50_bytes: number | null; max_bytes: number | null };
 }
 
 export interface WorkloadStats {

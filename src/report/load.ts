@@ -1,6 +1,7 @@
 /**
  * Reads a run directory back. The report only ever looks at the files a run left
- * (DESIGN.md "Results"); it never talks to a lab, so it works on runs from any machine.
+ * (docs/architecture.md "Exit codes and results"); it never talks to a lab, so it works
+ * on runs from any machine.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';

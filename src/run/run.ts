@@ -9,6 +9,7 @@ import { DEFAULT_SCENARIO, loadScenario, type LoadedScenario } from '../scenario
 import { runEnvironment } from './env.js';
 import { summarizeRun, writeSummary } from './finish.js';
 import { play, type RunClock } from './play.js';
+import { startAtPhase } from './phase.js';
 import { checkRunnable, withOverrides } from './prepare.js';
 import { printRun, type OutStream } from './print.js';
 import { LiveTally, Progress } from './progress.js';
@@ -29,6 +30,8 @@ export interface RunOptions {
   outDir?: string;
   /** Overrides the scenario's seed. */
   seed?: number;
+  /** Start at this phase, its policies in force from the first packet (see ./phase.ts). */
+  phase?: string;
   /** Print summary.json instead of the table. */
   json?: boolean;
   /** No progress and no table. */
@@ -62,12 +65,18 @@ export async function run(options: RunOptions = {}): Promise<RunResult> {
   const out = options.out ?? process.stdout;
   const err = options.err ?? process.stderr;
   const loaded = options.loaded ?? (await loadScenario(options.scenario ?? DEFAULT_SCENARIO));
-  const compiled = withOverrides(loaded.compiled, {
+  const started =
+    options.phase === undefined
+      ? { compiled: loaded.compiled, skipped: [] }
+      : startAtPhase(loaded.compiled, options.phase);
+  const compiled = withOverrides(started.compiled, {
     durationNs: options.durationNs,
     seed: options.seed,
   });
   checkRunnable(loaded, compiled);
-  const warnings: string[] = [];
+  const warnings = started.skipped.map(
+    (s) => `--phase ${options.phase}: not checking '${s.text}' (${s.why})`,
+  );
   for (const w of warnings) err.write(`qoslab: warning: ${w}\n`);
 
   const files = new ResultFiles(resultsDir(compiled.name, options.outDir));

@@ -211,13 +211,13 @@ export interface CompiledExpectation {
   /** The line as written. */
   text: string;
   workload: string;
-  /** One of delivery, latency.p50|p90|p95|p99|max, goodput, connect.p50, loss, jitter, mos, reconnects. */
+  /** One of delivery, latency.p50|p90|p95|p99|max, goodput, connect.p50, tls.p50, loss, jitter, mos, reconnects, stall.bytes. */
   metric: string;
   op: '<' | '<=' | '>' | '>=' | '==';
   /** In the metric's unit: `kind` says which. */
   value: number;
   /** ratio 0..=1, duration ns, rate bits/s, score (MOS), count. */
-  kind: 'ratio' | 'duration' | 'rate' | 'score' | 'count';
+  kind: 'ratio' | 'duration' | 'rate' | 'score' | 'count' | 'size';
   /** Null: over the whole run. */
   phase: string | null;
 }

@@ -1,3 +1,5 @@
+import { SERVER } from '../addresses.js';
+
 /**
  * Values a scenario may leave out, in one table so the compiler, the reference checks
  * and the documentation in compiled.ts agree.
@@ -15,8 +17,8 @@ export const DEFAULTS = {
 } as const;
 
 /** The lab's server main address and where default host addresses start. */
-export const SERVER_ADDRESS = '198.19.0.1';
-export const SERVER_ADDRESS6 = 'fd71:6c61:6200:2::1';
+export const SERVER_ADDRESS = SERVER.v4;
+export const SERVER_ADDRESS6 = SERVER.v6;
 export const FIRST_HOST_ADDRESS = '198.19.1.1';
 export const FIRST_HOST_ADDRESS6 = 'fd71:6c61:6200:2::101';
 /** The built-in host: the lab's server itself, as `qoslab shell` names it. */

@@ -1,5 +1,18 @@
 import { ExitCode, QoslabError } from '../errors.js';
 
+/** Where a value sits in the scenario data: keys and list indices. */
+export type KeyPath = (string | number)[];
+
+/** A problem before it is located: where in the data, and whether the key itself is wrong. */
+export interface UnlocatedProblem {
+  path: KeyPath;
+  message: string;
+  /** Point at the key rather than its value (unknown or badly named keys). */
+  atKey?: boolean;
+  /** Shown only if nothing more precise was found inside the same value. */
+  fallback?: boolean;
+}
+
 /** One thing wrong with a scenario, located in its file. */
 export interface Problem {
   file: string;

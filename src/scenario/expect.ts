@@ -4,10 +4,10 @@
  * than after a minute-long run.
  */
 import { didYouMean } from './suggest.js';
-import { parseDuration, parseProbability, parseRate, type Parsed } from './units.js';
+import { parseDuration, parseProbability, parseRate, parseSize, type Parsed } from './units.js';
 
 /** What a metric's value is measured in, which decides how its bound is parsed. */
-export type MetricKind = 'ratio' | 'duration' | 'rate' | 'score' | 'count';
+export type MetricKind = 'ratio' | 'duration' | 'rate' | 'score' | 'count' | 'size';
 
 export const METRICS: Readonly<Record<string, MetricKind>> = {
   delivery: 'ratio',
@@ -23,6 +23,7 @@ export const METRICS: Readonly<Record<string, MetricKind>> = {
   jitter: 'duration',
   mos: 'score',
   reconnects: 'count',
+  'stall.bytes': 'size',
 };
 
 /** Metrics only a voice workload measures (RTP-like loss, RFC 3550 jitter, E-model MOS). */
@@ -37,7 +38,7 @@ export interface Expectation {
   workload: string;
   metric: string;
   op: ExpectOp;
-  /** In the metric's base unit: ratio 0..1, nanoseconds, bits/s, MOS 1..5 or a count. */
+  /** In the metric's base unit: ratio 0..1, nanoseconds, bits/s, MOS 1..5, a count or bytes. */
   value: number;
   kind: MetricKind;
   /** `null`: over the whole run. */
@@ -102,6 +103,8 @@ function parseBound(kind: MetricKind, raw: string): Parsed<number> {
         ? { ok: true, value: n }
         : { ok: false, message: `expected a MOS from 1 to 5 like 3.6, found '${raw}'` };
     }
+    case 'size':
+      return parseSize(raw);
     case 'count':
       return /^\d+$/.test(raw)
         ? { ok: true, value: Number(raw) }

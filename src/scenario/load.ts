@@ -5,24 +5,12 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { $ZodIssue, $ZodRawIssue } from 'zod/v4/core';
-import { ScenarioError, type Problem } from './errors.js';
+import { ScenarioError, type KeyPath, type Problem, type UnlocatedProblem } from './errors.js';
 import { checkProvenance } from './provenance.js';
 import { checkReferences } from './refs.js';
 import { ScenarioSchema, type Scenario } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { describeFound } from './units.js';
-
-export type KeyPath = (string | number)[];
-
-/** A problem before it is located: where in the data, and whether the key itself is wrong. */
-export interface UnlocatedProblem {
-  path: KeyPath;
-  message: string;
-  /** Point at the key rather than its value (unknown or badly named keys). */
-  atKey?: boolean;
-  /** Shown only if nothing more precise was found inside the same value. */
-  fallback?: boolean;
-}
 
 export type Validation = { ok: true; scenario: Scenario } | { ok: false; problems: Problem[] };
 

@@ -9,7 +9,7 @@
  * limits, every action parameter and state timeout, and every `expect` line. Workloads
  * and the timeline are how the lab exercises a scenario, not claims about a censor.
  */
-import type { KeyPath, UnlocatedProblem } from './load.js';
+import type { KeyPath, UnlocatedProblem } from './errors.js';
 
 type Dict = Record<string, unknown>;
 const isDict = (v: unknown): v is Dict => v !== null && typeof v === 'object' && !Array.isArray(v);

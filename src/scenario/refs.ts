@@ -6,7 +6,7 @@
 import { BUILTIN_HOST, DEFAULTS, SERVER_ADDRESS, SERVER_ADDRESS6 } from './defaults.js';
 import { parseExpect, VOICE_METRICS } from './expect.js';
 import { portProblems } from './ports.js';
-import type { KeyPath, UnlocatedProblem } from './load.js';
+import type { KeyPath, UnlocatedProblem } from './errors.js';
 import { didYouMean } from './suggest.js';
 import { parseDuration } from './units.js';
 

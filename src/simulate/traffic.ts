@@ -1,5 +1,5 @@
 import type { CompiledConfig, CompiledWorkload } from '../scenario/compiled.js';
-import { CLIENT } from '../orchestrate/addresses.js';
+import { CLIENT } from '../addresses.js';
 
 /**
  * Synthetic traffic shaped like a scenario's workloads, for the core's virtual-time

@@ -84,6 +84,8 @@ export const bulk: Protocol = {
         const sent = now();
         ctx.emit({ ev: 'send', w: w.name, dir, c, seq, t: rel(sent), bytes: w.size_bytes });
         const path = `/bulk/${index}/${c}/${seq}`;
+        // Bytes of a download received so far: how far a transfer got before it stalled.
+        let received: number | undefined;
         try {
           if (dir === 'down') {
             const res = await client.request({
@@ -92,7 +94,11 @@ export const bulk: Protocol = {
               signal: ctx.signal,
             });
             let bytes = 0;
-            for await (const chunk of res.body) bytes += (chunk as Buffer).length;
+            received = 0;
+            for await (const chunk of res.body) {
+              bytes += (chunk as Buffer).length;
+              received = bytes;
+            }
             if (bytes !== w.size_bytes)
               throw new Error(`short download: ${bytes} of ${w.size_bytes} bytes`);
             const at = now();
@@ -110,7 +116,15 @@ export const bulk: Protocol = {
           backoff.reset();
         } catch (e) {
           if (ctx.signal.aborted) break;
-          ctx.emit({ ev: 'fail', w: w.name, c, t: rel(now()), stage: 'io', error: errorText(e) });
+          ctx.emit({
+            ev: 'fail',
+            w: w.name,
+            c,
+            t: rel(now()),
+            stage: 'io',
+            error: errorText(e),
+            ...(received === undefined ? {} : { bytes: received }),
+          });
           await sleepMs(backoff.next(), ctx.signal);
         }
       }

@@ -2,7 +2,7 @@ import type { CompiledWorkload } from '../scenario/compiled.js';
 import { now } from './clock.js';
 import { Kind, decodeMessage, encodeMessage, type Header } from './message.js';
 import { Pacer, intervalNs } from './pacer.js';
-import type { AgentContext } from './types.js';
+import type { AgentContext, MessageHub } from './types.js';
 
 /** Messages to one peer: queued while it is not connected, as a messaging app queues. */
 export class Outbox {
@@ -107,7 +107,7 @@ export function receive(ctx: AgentContext, b: Buffer): Header | undefined {
  * workload connection from the start (queued until that client connects), and whichever
  * transport a client arrives on attaches to its outbox.
  */
-export class Hub {
+export class Hub implements MessageHub {
   private readonly outboxes = new Map<string, Outbox>();
   private readonly pacers: Pacer[] = [];
   private ctx: AgentContext | undefined;

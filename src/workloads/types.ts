@@ -3,7 +3,7 @@ import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AgentEvent } from '../record/events.js';
 import type { CompiledWorkload } from '../scenario/compiled.js';
-import type { Hub } from './hub.js';
+import type { Header } from './message.js';
 
 /** What every workload sees, on either side. */
 export interface AgentContext {
@@ -20,8 +20,16 @@ export interface AgentContext {
 export interface ServerContext extends AgentContext {
   /** Certificates (PEM) by DNS name. */
   certs: Record<string, { cert: string; key: string }>;
-  /** Routes messages of every workload served by this agent. */
-  hub: Hub;
+  /** Routes messages of every workload served by this agent (./hub.ts). */
+  hub: MessageHub;
+}
+
+/** What a protocol's server side needs of the hub: where messages come in and go out. */
+export interface MessageHub {
+  /** A client connection identified itself: deliver its down messages through `send`; returns detach. */
+  attach(w: number, c: number, send: (b: Buffer) => void): () => void;
+  /** Bytes from a client: record data, and return the header (hellos included). */
+  receive(b: Buffer): Header | undefined;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
+import { ciTargets, writeCiOutputs } from '../../report/ci-outputs.js';
 import { summaryCsv } from '../../report/csv.js';
 import { writeReport } from '../../report/report.js';
 import type { CommandContext } from '../context.js';
@@ -7,6 +8,8 @@ import type { CommandContext } from '../context.js';
 interface ReportArgs {
   run_dir: string;
   csv?: string;
+  junit?: string;
+  'summary-md'?: string;
 }
 
 export function reportCommand(ctx: CommandContext): CommandModule<object, ReportArgs> {
@@ -24,13 +27,27 @@ export function reportCommand(ctx: CommandContext): CommandModule<object, Report
           type: 'string',
           describe: 'Also export the summary as CSV: to FILE, or to stdout without one',
         })
+        .option('junit', {
+          type: 'string',
+          describe: 'Also write the expectations as JUnit XML to FILE',
+        })
+        .option('summary-md', {
+          type: 'string',
+          describe:
+            'Also write a Markdown summary to FILE; without FILE, append to $GITHUB_STEP_SUMMARY',
+        })
         .example('$0 report results/20250101T120000Z-messengers', 'rewrite report.html')
         .example(
           '$0 report results/... --csv summary.csv',
           'one row per workload × phase × direction',
         ),
     handler: (args) => {
+      const targets = ciTargets({ junit: args.junit, summaryMd: args['summary-md'] });
       const r = writeReport(args.run_dir);
+      const written = writeCiOutputs(r.summary, r.dir, targets);
+      // With --csv to stdout, stdout carries only the CSV.
+      const notes = args.csv === '' || args.csv === '-' ? ctx.err : ctx.out;
+      for (const path of written) notes.write(`wrote ${path}\n`);
       if (args.csv === undefined) {
         ctx.out.write(`report: ${r.html}\n`);
         return;

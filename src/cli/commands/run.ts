@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
+import { ciTargets, writeCiOutputs } from '../../report/ci-outputs.js';
 import { run } from '../../run/run.js';
 import { parseDuration } from '../../scenario/units.js';
 import type { CommandContext } from '../context.js';
@@ -9,8 +10,11 @@ interface RunArgs {
   duration?: string;
   out?: string;
   seed?: number;
+  phase?: string;
   json: boolean;
   quiet: boolean;
+  junit?: string;
+  'summary-md'?: string;
 }
 
 export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> {
@@ -32,14 +36,33 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
           describe: 'Results folder (default results/<UTC time>-<name>)',
         })
         .option('seed', { type: 'number', describe: "Override the scenario's seed" })
+        .option('phase', {
+          type: 'string',
+          describe:
+            'Start at this phase of the timeline, its policies in force from the first packet (expectations about earlier phases are skipped)',
+        })
         .option('json', {
           type: 'boolean',
           default: false,
           describe: 'Print summary.json instead of the table',
         })
         .option('quiet', { type: 'boolean', default: false, describe: 'No progress, no table' })
+        .option('junit', {
+          type: 'string',
+          describe: 'Also write the expectations as JUnit XML to FILE (for CI test reports)',
+        })
+        .option('summary-md', {
+          type: 'string',
+          describe:
+            'Also write a Markdown summary to FILE; without FILE, append to $GITHUB_STEP_SUMMARY',
+        })
         .example('$0 run', 'the default scenario (messengers)')
         .example('$0 run link-lossy-wifi --duration 20s', 'a library scenario, shortened')
+        .example(
+          '$0 run ru-2021-twitter-sni-policer --phase throttled --duration 20s',
+          'only the throttled phase',
+        )
+        .example('$0 run --junit junit.xml --summary-md', 'in CI: test results and a job summary')
         .epilog(
           'Exit codes: 0 ok, 1 an expectation failed, 2 bad scenario or usage, 3 no lab possible, 130 interrupted (results still written).',
         ),
@@ -57,16 +80,22 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
       if (args.seed !== undefined && !Number.isSafeInteger(args.seed)) {
         throw new UsageError(`--seed must be an integer, got ${args.seed}`);
       }
+      // Checked before the lab: a bad path must not cost a whole run.
+      const targets = ciTargets({ junit: args.junit, summaryMd: args['summary-md'] });
       const result = await run({
         scenario: args.scenario,
         durationNs,
         outDir: args.out,
         seed: args.seed,
+        phase: args.phase,
         json: args.json,
         quiet: args.quiet,
         out: ctx.out,
         err: ctx.err,
       });
+      for (const path of writeCiOutputs(result.summary, result.dir, targets)) {
+        if (!args.quiet && !args.json) ctx.out.write(`wrote ${path}\n`);
+      }
       ctx.exitCode = result.exitCode;
     },
   };

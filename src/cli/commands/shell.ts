@@ -1,11 +1,13 @@
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { runShell } from '../../orchestrate/shell.js';
+import { startAtPhase } from '../../run/phase.js';
 import { loadScenario } from '../../scenario/index.js';
 import type { CommandContext } from '../context.js';
 
 interface ShellArgs {
   scenario?: string;
+  phase?: string;
   server?: string;
   mtu?: number;
   offload: boolean;
@@ -25,6 +27,11 @@ export function shellCommand(ctx: CommandContext): CommandModule<object, ShellAr
           type: 'string',
           describe:
             'Scenario file or library name whose link and policies apply (default: an unimpaired link)',
+        })
+        .option('phase', {
+          type: 'string',
+          describe:
+            "Start at this phase of the scenario's timeline, its policies in force at once (needs a scenario)",
         })
         .option('server', {
           type: 'string',
@@ -76,8 +83,15 @@ export function shellCommand(ctx: CommandContext): CommandModule<object, ShellAr
         );
       }
       // Load first: a bad scenario is a usage error (exit 2) before any lab exists.
-      const scenario =
+      if (args.phase !== undefined && args.scenario === undefined) {
+        throw new UsageError('--phase needs a scenario: qoslab shell SCENARIO --phase NAME');
+      }
+      const loaded =
         args.scenario === undefined ? undefined : (await loadScenario(args.scenario)).compiled;
+      const scenario =
+        loaded === undefined || args.phase === undefined
+          ? loaded
+          : startAtPhase(loaded, args.phase).compiled;
       const rest = (args['--'] ?? []).map(String);
       const command = rest.length > 0 ? rest : [process.env.SHELL || '/bin/sh'];
       ctx.exitCode = await runShell({

@@ -27,6 +27,11 @@ export interface ActionDefinition<Params extends z.ZodType, Compiled extends Com
   /** The parameters as written under the action's key; unknown keys are errors. */
   params: Params;
   /**
+   * Parameters as a scenario writes them, one per distinct compiled form: the
+   * cross-language golden test compiles each and has the Rust core build it.
+   */
+  examples: z.input<Params>[];
+  /**
    * Parameters (units resolved to numbers) → the compiled action, every default filled
    * in and every key present, in a fixed order so the JSON is byte-for-byte stable.
    */

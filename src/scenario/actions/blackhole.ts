@@ -8,5 +8,6 @@ export interface BlackholeAction extends CompiledActionBase {
 
 export const blackhole = defineAction({
   params: z.strictObject({ ...direction }).nullable(),
+  examples: [null, { direction: 'up' }],
   compile: (_p, ctx): BlackholeAction => ({ type: 'blackhole', direction: ctx.direction }),
 });

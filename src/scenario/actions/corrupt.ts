@@ -11,5 +11,6 @@ export interface CorruptAction extends CompiledActionBase {
 
 export const corrupt = defineAction({
   params: z.strictObject({ rate: Probability, ...direction }),
+  examples: [{ rate: '0.1%' }],
   compile: (p, ctx): CorruptAction => ({ type: 'corrupt', direction: ctx.direction, rate: p.rate }),
 });

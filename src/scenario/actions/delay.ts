@@ -25,6 +25,9 @@ export const delay = defineAction({
     reorder: z.boolean().optional(),
     ...direction,
   }),
+  examples: [
+    { time: '20ms', jitter: '5ms', distribution: 'normal', correlation: '25%', direction: 'down' },
+  ],
   compile: (p, ctx): DelayAction => ({
     type: 'delay',
     direction: ctx.direction,

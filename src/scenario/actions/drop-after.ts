@@ -40,6 +40,10 @@ const params = z
 
 export const dropAfter = defineAction({
   params,
+  examples: [
+    { bytes: '16KB', time: '30s' },
+    { packets: 10, direction: 'up' },
+  ],
   compile: (p, ctx): DropAfterAction => ({
     type: 'drop-after',
     direction: ctx.direction,

@@ -11,6 +11,7 @@ export interface DuplicateAction extends CompiledActionBase {
 
 export const duplicate = defineAction({
   params: z.strictObject({ rate: Probability, ...direction }),
+  examples: [{ rate: '1%' }],
   compile: (p, ctx): DuplicateAction => ({
     type: 'duplicate',
     direction: ctx.direction,

@@ -83,6 +83,10 @@ function given(value: number | undefined): number {
 
 export const loss = defineAction({
   params,
+  examples: [
+    { rate: '1%' },
+    { model: 'gilbert-elliott', p: '1%', r: '30%', h: '10%', direction: 'up' },
+  ],
   compile: (l, ctx): LossAction | GilbertElliottAction =>
     l.model === 'gilbert-elliott'
       ? {

@@ -22,6 +22,7 @@ export const penalty = defineAction({
     probability: Probability.optional(),
     ...direction,
   }),
+  examples: [{ scope: ['server-ip', 'client-ip'], duration: '3m', probability: '50%' }],
   compile: (p, ctx): PenaltyAction => ({
     type: 'penalty',
     direction: ctx.direction,

@@ -12,6 +12,7 @@ export interface PoliceAction extends CompiledActionBase {
 
 export const police = defineAction({
   params: z.strictObject({ rate: Rate, burst: PositiveSize, ...direction }),
+  examples: [{ rate: '128kbit', burst: '16KB', direction: 'down' }],
   compile: (p, ctx): PoliceAction => ({
     type: 'police',
     direction: ctx.direction,

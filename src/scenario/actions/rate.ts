@@ -22,6 +22,10 @@ export const rate = defineAction({
     aqm: Aqm.optional(),
     ...direction,
   }),
+  examples: [
+    { rate: '1mbit', queue: '50 packets', aqm: 'codel' },
+    { rate: '256kbit', queue: '64KB' },
+  ],
   compile: (p, ctx): RateAction => ({
     type: 'rate',
     direction: ctx.direction,

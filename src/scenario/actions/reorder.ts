@@ -13,6 +13,7 @@ export interface ReorderAction extends CompiledActionBase {
 
 export const reorder = defineAction({
   params: z.strictObject({ rate: Probability, gap: int(1).optional(), ...direction }),
+  examples: [{ rate: '5%', gap: 3 }],
   compile: (p, ctx): ReorderAction => ({
     type: 'reorder',
     direction: ctx.direction,

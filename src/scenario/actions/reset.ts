@@ -19,6 +19,7 @@ export const reset = defineAction({
       ...direction,
     })
     .nullable(),
+  examples: [null, { 'after-bytes': '1KB', to: 'client' }],
   compile: (p, ctx): ResetAction => ({
     type: 'reset',
     direction: ctx.direction,

@@ -10,6 +10,7 @@ export interface TraceAction extends CompiledActionBase {
 
 export const trace = defineAction({
   params: z.strictObject({ file: z.string().min(1), ...direction }),
+  examples: [{ file: 'traces/link.down', direction: 'down' }],
   compile: (p, ctx): TraceAction => ({
     type: 'trace',
     direction: ctx.direction,

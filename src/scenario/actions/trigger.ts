@@ -18,6 +18,7 @@ export const trigger = defineAction({
     probability: Probability.optional(),
     ...direction,
   }),
+  examples: [{ delay: '2s', probability: '80%' }],
   compile: (p, ctx): TriggerAction => ({
     type: 'trigger',
     direction: ctx.direction,

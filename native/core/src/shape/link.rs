@@ -74,3 +74,47 @@ impl Link {
         Ok((t, served - now))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::rng::Rng;
+    use crate::shape::packet::Dir;
+    use crate::shape::testkit::*;
+    use crate::shape::Reason;
+
+    #[test]
+    fn loss_then_jittered_delay_in_fifo_order_replays_exactly() {
+        let up = obj(
+            LINK,
+            &[
+                ("delay_ns", "10000000"),
+                ("jitter_ns", "2000000"),
+                ("loss", "0.2"),
+            ],
+        );
+        let mut p = pipeline_with(&scenario_json(&[], &[], &up, LINK), &[]);
+        let got = run(&mut p, stream(300, MS / 2, 100));
+        // The uplink's stages are 1000000 (loss) and 1000001 (jitter): one loss draw per
+        // packet, one uniform jitter draw per packet that survives, never overtaking.
+        let mut loss = Rng::for_stage(SEED, 1_000_000);
+        let mut jitter = Rng::for_stage(SEED, 1_000_001);
+        let mut last = 0;
+        let mut expect = Vec::new();
+        for i in 0..300u32 {
+            if loss.chance(0.2) {
+                continue;
+            }
+            let d = 10e6 + (2.0 * jitter.next_f64() - 1.0) * 2e6;
+            last = (u64::from(i) * MS / 2 + d.round() as u64).max(last);
+            expect.push((i, last));
+        }
+        assert_eq!(tag_times(&got), expect);
+        assert_eq!(
+            p.stats.drops[Reason::Loss.index()],
+            300 - expect.len() as u64
+        );
+        // The downlink is untouched: transparent, no delay.
+        let got = run(&mut p, vec![(S, Dir::Down, udp_down(100))]);
+        assert_eq!(tag_times(&got), vec![(0, S)]);
+    }
+}

@@ -9,7 +9,7 @@
 use super::fields::Fields;
 use super::flow::Flow;
 use super::packet::{Dir, Pkt, Pool};
-use super::Reason;
+use super::reason::Reason;
 use crate::error::Error;
 use std::fmt::Debug;
 
@@ -100,7 +100,8 @@ pub trait Action: Send {
     }
 
     /// The admission hook: asked for every packet of every flow (whatever its classes
-    /// and the active policies) before the stages run; `Some(reason)` drops the packet.
+    /// and the active policies; later IP fragments have no flow and are not asked)
+    /// before the stages run; `Some(reason)` drops the packet.
     /// This is where flow-level verdicts live — a penalty that reaches later flows of any
     /// class, a reset flow that stays dead — with their state kept by the action.
     fn admit(&mut self, _a: &Admit<'_>) -> Option<Reason> {

@@ -1,0 +1,53 @@
+//! Why the shaping path dropped a packet: the drop reasons every stage reports.
+
+/// Why the shaping path dropped a packet. The JSON names are part of the TS contract
+/// (`ShapingDrops` in src/native/index.ts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    Loss,
+    Police,
+    Queue,
+    Codel,
+    Blackhole,
+    DropAfter,
+    Reset,
+    Penalty,
+    /// The pipeline holds its maximum number of packets.
+    Overflow,
+    /// Unparseable at the shaping stage (the forwarder already dropped most).
+    Malformed,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 10] = [
+        Reason::Loss,
+        Reason::Police,
+        Reason::Queue,
+        Reason::Codel,
+        Reason::Blackhole,
+        Reason::DropAfter,
+        Reason::Reset,
+        Reason::Penalty,
+        Reason::Overflow,
+        Reason::Malformed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Loss => "loss",
+            Reason::Police => "police",
+            Reason::Queue => "queue",
+            Reason::Codel => "codel",
+            Reason::Blackhole => "blackhole",
+            Reason::DropAfter => "drop-after",
+            Reason::Reset => "reset",
+            Reason::Penalty => "penalty",
+            Reason::Overflow => "overflow",
+            Reason::Malformed => "malformed",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}

@@ -1,0 +1,136 @@
+/**
+ * A run as JUnit XML, for CI systems that show test results (GitHub, GitLab, Jenkins).
+ * The shape follows the common Apache Ant JUnit schema: <testsuites> with one <testsuite>
+ * (package, id, name, timestamp without zone, hostname, counts, time), <properties>
+ * first, a <testcase> per expectation, then <system-out> and <system-err>.
+ *
+ * Each expectation is a test case: a failure carries the measured value; an expectation
+ * with nothing measured is skipped (its metric had no data, so it neither held nor
+ * failed). One more case, `run completed`, errors when the run was interrupted or
+ * failed, so a broken lab is never a green CI job.
+ */
+import os from 'node:os';
+import type { ExpectationResult } from '../record/summary.js';
+import type { RunSummary } from '../record/summary.js';
+import { fmtMeasured } from '../record/format.js';
+
+/** XML 1.0 text and attribute escaping; drops characters XML cannot carry at all. */
+export function xmlEscape(text: string): string {
+  return text
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+function attrs(values: Record<string, string | number>): string {
+  return Object.entries(values)
+    .map(([k, v]) => ` ${k}="${xmlEscape(String(v))}"`)
+    .join('');
+}
+
+/** The schema's timestamp: ISO 8601 without fraction and without a zone (it is UTC). */
+function timestamp(iso: string): string {
+  const d = new Date(iso);
+  return (Number.isNaN(d.getTime()) ? new Date(0) : d).toISOString().slice(0, 19);
+}
+
+function seconds(ns: number): string {
+  return (Math.max(0, ns) / 1e9).toFixed(3);
+}
+
+/** What the failure message says: the expectation, what was measured and what was wanted. */
+function failureMessage(e: ExpectationResult): string {
+  return `${e.text}: measured ${fmtMeasured(e)}`;
+}
+
+interface Case {
+  name: string;
+  body: string;
+  outcome: 'passed' | 'failed' | 'skipped' | 'error';
+}
+
+function expectationCase(e: ExpectationResult): Case {
+  if (e.measured === null) {
+    return {
+      name: e.text,
+      outcome: 'skipped',
+      body: `<skipped${attrs({ message: 'not measured: the metric had no data in this scope' })}/>`,
+    };
+  }
+  if (e.ok) return { name: e.text, outcome: 'passed', body: '' };
+  const detail = `measured ${e.measured} (${fmtMeasured(e)}); expected ${e.op} ${e.expected}`;
+  return {
+    name: e.text,
+    outcome: 'failed',
+    body: `<failure${attrs({ message: failureMessage(e), type: 'expectation' })}>${xmlEscape(detail)}</failure>`,
+  };
+}
+
+function runCase(s: RunSummary): Case {
+  const name = 'run completed';
+  if (s.status === 'completed') return { name, outcome: 'passed', body: '' };
+  const message =
+    s.status === 'interrupted'
+      ? 'the run was interrupted: expectations not checked'
+      : `the run failed: ${s.error ?? 'unknown error'}`;
+  return {
+    name,
+    outcome: 'error',
+    body: `<error${attrs({ message, type: s.status })}>${xmlEscape(message)}</error>`,
+  };
+}
+
+export interface JunitOptions {
+  /** Default: this machine's host name. */
+  hostname?: string;
+  /** Shown in <system-out>, e.g. the results directory. */
+  resultsDir?: string;
+}
+
+export function junitXml(s: RunSummary, options: JunitOptions = {}): string {
+  const classname = `qoslab.${s.scenario}`;
+  const cases = [runCase(s), ...s.expectations.map(expectationCase)];
+  const count = (o: Case['outcome']) => cases.filter((c) => c.outcome === o).length;
+  const suite = {
+    package: 'qoslab',
+    id: 0,
+    name: classname,
+    timestamp: timestamp(s.started_at),
+    hostname: options.hostname || os.hostname() || 'localhost',
+    tests: cases.length,
+    failures: count('failed'),
+    errors: count('error'),
+    skipped: count('skipped'),
+    time: seconds(s.observed_ns),
+  };
+  const properties = {
+    scenario: s.scenario,
+    seed: String(s.seed),
+    status: s.status,
+    duration_ns: String(s.duration_ns),
+    qoslab: s.qoslab,
+    lab_id: s.lab_id,
+  };
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<testsuites>',
+    `  <testsuite${attrs(suite)}>`,
+    '    <properties>',
+    ...Object.entries(properties).map(
+      ([name, value]) => `      <property${attrs({ name, value })}/>`,
+    ),
+    '    </properties>',
+    ...cases.map((c) => {
+      const open = `    <testcase${attrs({ name: c.name, classname, time: '0' })}`;
+      return c.body === '' ? `${open}/>` : `${open}>${c.body}</testcase>`;
+    }),
+    `    <system-out>${xmlEscape(options.resultsDir ? `results: ${options.resultsDir}` : '')}</system-out>`,
+    `    <system-err>${xmlEscape(s.warnings.join('\n'))}</system-err>`,
+    '  </testsuite>',
+    '</testsuites>',
+  ];
+  return `${lines.join('\n')}\n`;
+}

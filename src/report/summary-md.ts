@@ -1,0 +1,85 @@
+/**
+ * A run as Markdown for CI job summaries (GitHub's $GITHUB_STEP_SUMMARY, GitLab and
+ * others render it): the verdict, the expectations with measured values, and one row per
+ * workload and phase (both directions pooled), as the terminal table shows them.
+ */
+import type { ExpectationResult } from '../record/summary.js';
+import type { RunSummary } from '../record/summary.js';
+import { fmtDuration, fmtMeasured, fmtRate, fmtRatio } from '../record/format.js';
+
+/** A table cell: pipes and line breaks would break the row. */
+export function mdCell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+export function mdTable(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.map(mdCell).join(' | ')} |`;
+  return [line(header), `|${header.map(() => ' --- ').join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function verdict(s: RunSummary): string {
+  if (s.status === 'interrupted') return 'interrupted (expectations not checked)';
+  if (s.status === 'failed') return `failed: ${s.error ?? 'unknown error'}`;
+  const failed = s.expectations.filter((e) => !e.ok && e.measured !== null).length;
+  const unmeasured = s.expectations.filter((e) => e.measured === null).length;
+  if (failed === 0 && unmeasured === 0) return 'all expectations held';
+  return [
+    failed > 0 ? `${failed} expectation${failed === 1 ? '' : 's'} failed` : '',
+    unmeasured > 0 ? `${unmeasured} not measured` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
+function expectationRow(e: ExpectationResult): string[] {
+  const result = e.measured === null ? 'not measured' : e.ok ? 'ok' : 'FAIL';
+  return [result, e.text, fmtMeasured(e)];
+}
+
+export function summaryMarkdown(s: RunSummary, resultsDir?: string): string {
+  const icon = s.status === 'completed' && s.ok ? '✅' : '❌';
+  const parts = [
+    `### ${icon} qoslab run: ${s.scenario}`,
+    '',
+    `${verdict(s)} — seed ${s.seed}, ${fmtDuration(s.duration_ns)} planned, ${fmtDuration(s.observed_ns)} observed, qoslab ${s.qoslab}`,
+  ];
+  if (s.expectations.length > 0) {
+    parts.push(
+      '',
+      mdTable(['result', 'expectation', 'measured'], s.expectations.map(expectationRow)),
+    );
+  }
+  const rows: string[][] = [];
+  for (const w of s.workloads) {
+    for (const scope of w.scopes) {
+      const both = scope.directions.find((d) => d.dir === 'both');
+      if (both === undefined) continue;
+      rows.push([
+        w.name,
+        scope.phase ?? '(all)',
+        String(both.sent),
+        fmtRatio(both.delivery),
+        fmtDuration(both.latency.p50),
+        fmtDuration(both.latency.p99),
+        fmtRate(both.goodput_bps),
+        both.voice ? fmtRatio(both.voice.loss) : '-',
+        both.voice ? both.voice.mos.toFixed(2) : '-',
+      ]);
+    }
+  }
+  if (rows.length > 0) {
+    parts.push(
+      '',
+      '<details><summary>workloads</summary>',
+      '',
+      mdTable(
+        ['workload', 'phase', 'sent', 'delivered', 'p50', 'p99', 'goodput', 'loss', 'MOS'],
+        rows,
+      ),
+      '',
+      '</details>',
+    );
+  }
+  if (resultsDir !== undefined) parts.push('', `results: \`${resultsDir}\``);
+  return `${parts.join('\n')}\n`;
+}

@@ -1,0 +1,74 @@
+/**
+ * `--phase NAME`: a scenario started at one of its phases, with that phase's policies in
+ * force from the first packet. The timeline from the phase on is kept and shifted to
+ * start at 0, so is each workload's start and stop; workloads that would have ended
+ * before the phase are dropped, and so are the expectations that can no longer be
+ * measured (about a dropped workload, or `during` a phase the run no longer has).
+ *
+ * Flows then open under the policy, as they do for a censor's users, instead of being
+ * caught mid-connection by a switch: this is the calibrated short form the library's
+ * regression test runs.
+ */
+import { UsageError } from '../errors.js';
+import type { CompiledConfig, CompiledExpectation } from '../scenario/compiled.js';
+import { didYouMean } from '../scenario/suggest.js';
+
+/** The phase of a scenario without a timeline. */
+const MAIN = 'main';
+
+export interface PhaseStart {
+  compiled: CompiledConfig;
+  /** Where the phase began in the original timeline. */
+  offsetNs: number;
+  /** Expectations left out, with why. */
+  skipped: { text: string; why: string }[];
+}
+
+export function phaseNames(c: CompiledConfig): string[] {
+  return c.timeline.length === 0 ? [MAIN] : [...new Set(c.timeline.map((e) => e.phase))];
+}
+
+export function startAtPhase(c: CompiledConfig, phase: string): PhaseStart {
+  const names = phaseNames(c);
+  if (!names.includes(phase)) {
+    throw new UsageError(
+      `scenario '${c.name}' has no phase '${phase}'${didYouMean(phase, names)} (phases: ${names.join(', ')})`,
+    );
+  }
+  if (c.timeline.length === 0) return { compiled: c, offsetNs: 0, skipped: [] };
+
+  const first = c.timeline.findIndex((e) => e.phase === phase);
+  const offset = c.timeline[first]!.at_ns;
+  const entry = c.timeline[first]!;
+  const timeline = [
+    // Everything in force at the phase, switched on at once.
+    { ...entry, at_ns: 0, enable: [...entry.active], disable: [] },
+    ...c.timeline.slice(first + 1).map((e) => ({ ...e, at_ns: e.at_ns - offset })),
+  ];
+  const duration = Math.max(c.duration_ns - offset, 1);
+  const workloads = c.workloads
+    .filter((w) => w.stop_ns > offset)
+    .map((w) => ({
+      ...w,
+      start_ns: Math.max(0, w.start_ns - offset),
+      stop_ns: Math.min(w.stop_ns - offset, duration),
+    }));
+  const kept = new Set(workloads.map((w) => w.name));
+  const phases = new Set(timeline.map((e) => e.phase));
+  const skipped: PhaseStart['skipped'] = [];
+  const expectations: CompiledExpectation[] = [];
+  for (const e of c.expect) {
+    if (!kept.has(e.workload)) {
+      skipped.push({ text: e.text, why: `'${e.workload}' ends before phase '${phase}'` });
+    } else if (e.phase !== null && !phases.has(e.phase)) {
+      skipped.push({ text: e.text, why: `phase '${e.phase}' comes before '${phase}'` });
+    } else {
+      expectations.push(e);
+    }
+  }
+  return {
+    compiled: { ...c, duration_ns: duration, timeline, workloads, expect: expectations },
+    offsetNs: offset,
+    skipped,
+  };
+}

@@ -1,0 +1,197 @@
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { describe, expect, it } from 'vitest';
+import { ciTargets } from '../../src/report/ci-outputs.js';
+import { junitXml } from '../../src/report/junit.js';
+import { loadRun } from '../../src/report/load.js';
+import { summaryMarkdown } from '../../src/report/summary-md.js';
+import type { RunSummary } from '../../src/record/summary.js';
+import { isRoot, qoslab } from '../helpers/cli.js';
+import { RUN_BASIC, copyOfRun } from './helpers.js';
+
+type Node = Record<string, unknown>;
+const list = (v: unknown): Node[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]) as Node[];
+
+/**
+ * The rules of the common (Apache Ant) JUnit XML schema that CI systems read, checked on
+ * the parsed document: element order and multiplicity, required attributes and their
+ * types. Returns every violation.
+ */
+function junitSchemaViolations(xml: string): string[] {
+  const wellFormed = XMLValidator.validate(xml);
+  if (wellFormed !== true) return [`not well-formed: ${JSON.stringify(wellFormed.err)}`];
+  const doc = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@',
+    preserveOrder: true,
+    parseAttributeValue: false,
+    trimValues: false,
+  }).parse(xml) as Node[];
+  const problems: string[] = [];
+  const tagOf = (n: Node) => Object.keys(n).find((k) => k !== ':@' && k !== '#text');
+  const children = (n: Node) => list(n[tagOf(n)!]).filter((c) => tagOf(c) !== undefined);
+  const attr = (n: Node) => (n[':@'] ?? {}) as Record<string, string>;
+  const isInt = (v: string | undefined) => v !== undefined && /^-?\d+$/.test(v);
+  const isDecimal = (v: string | undefined) => v !== undefined && /^-?\d+(\.\d+)?$/.test(v);
+  const roots = doc.filter((n) => tagOf(n) !== undefined && tagOf(n) !== '?xml');
+  if (roots.length !== 1 || tagOf(roots[0]!) !== 'testsuites') return ['root is not <testsuites>'];
+  children(roots[0]!).forEach((suite, i) => {
+    if (tagOf(suite) !== 'testsuite') problems.push(`testsuites has <${tagOf(suite)}>`);
+    const a = attr(suite);
+    for (const k of ['@package', '@name', '@hostname'])
+      if (!a[k]) problems.push(`testsuite ${k} missing`);
+    if (a['@id'] !== String(i)) problems.push(`testsuite @id ${a['@id']} != ${i}`);
+    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/.test(a['@timestamp'] ?? ''))
+      problems.push(`testsuite @timestamp '${a['@timestamp']}' is not ISO 8601 without zone`);
+    for (const k of ['@tests', '@failures', '@errors'])
+      if (!isInt(a[k])) problems.push(`testsuite ${k} not an int`);
+    if (a['@skipped'] !== undefined && !isInt(a['@skipped'])) problems.push('@skipped not an int');
+    if (!isDecimal(a['@time'])) problems.push('testsuite @time not a decimal');
+    const tags = children(suite).map(tagOf);
+    const expected = /^properties(,testcase)*,system-out,system-err$/;
+    if (!expected.test(tags.join(','))) problems.push(`testsuite children ${tags.join(',')}`);
+    for (const p of children(children(suite)[0]!)) {
+      if (tagOf(p) !== 'property' || !attr(p)['@name'] || attr(p)['@value'] === undefined)
+        problems.push('bad <property>');
+    }
+    const cases = children(suite).filter((c) => tagOf(c) === 'testcase');
+    if (Number(a['@tests']) !== cases.length) problems.push('@tests != number of testcases');
+    const outcome = (tag: string) => cases.filter((c) => children(c).some((x) => tagOf(x) === tag));
+    if (Number(a['@failures']) !== outcome('failure').length) problems.push('@failures wrong');
+    if (Number(a['@errors']) !== outcome('error').length) problems.push('@errors wrong');
+    if (Number(a['@skipped'] ?? 0) !== outcome('skipped').length) problems.push('@skipped wrong');
+    for (const c of cases) {
+      const ca = attr(c);
+      if (!ca['@name'] || !ca['@classname']) problems.push('testcase without name or classname');
+      if (!isDecimal(ca['@time'])) problems.push('testcase @time not a decimal');
+      const inner = children(c);
+      if (inner.length > 1) problems.push(`testcase '${ca['@name']}' has ${inner.length} results`);
+      for (const x of inner) {
+        const t = tagOf(x)!;
+        if (!['skipped', 'failure', 'error'].includes(t)) problems.push(`testcase has <${t}>`);
+        if ((t === 'failure' || t === 'error') && !attr(x)['@type'])
+          problems.push(`<${t}> without type`);
+      }
+    }
+  });
+  return problems;
+}
+
+function parsed(xml: string) {
+  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml) as {
+    testsuites: { testsuite: Node & { testcase: Node | Node[] } };
+  };
+  return { suite: doc.testsuites.testsuite, cases: list(doc.testsuites.testsuite.testcase) };
+}
+
+const basic = (): RunSummary => loadRun(RUN_BASIC).summary;
+
+describe('JUnit XML', () => {
+  it('the fixture run: one case per expectation, the failure with its measured value', () => {
+    const s = basic();
+    const xml = junitXml(s, { hostname: 'ci-host', resultsDir: '/r/x' });
+    expect(junitSchemaViolations(xml)).toEqual([]);
+    const { suite, cases } = parsed(xml);
+    expect(suite).toMatchObject({ tests: '3', failures: '1', errors: '0', skipped: '0' });
+    expect(cases.map((c) => c.name)).toEqual([
+      'run completed',
+      ...s.expectations.map((e) => e.text),
+    ]);
+    const failed = s.expectations.find((e) => !e.ok)!;
+    const failure = cases.find((c) => c.name === failed.text)!.failure as Node;
+    expect(failure.type).toBe('expectation');
+    expect(String(failure.message)).toMatch(
+      /^ws\.latency\.p95 < 1us during later: measured [\d.]+ ms$/,
+    );
+    expect(String(failure['#text'])).toContain(`measured ${failed.measured} `);
+  });
+
+  it('an expectation with nothing measured is skipped, an interrupted run an error', () => {
+    const s = basic();
+    s.expectations[0] = { ...s.expectations[0]!, measured: null, ok: false };
+    s.status = 'interrupted';
+    s.warnings = ['a <warning> & "quotes"'];
+    const xml = junitXml(s, { hostname: 'h' });
+    expect(junitSchemaViolations(xml)).toEqual([]);
+    const { suite, cases } = parsed(xml);
+    expect(suite).toMatchObject({ tests: '3', failures: '1', errors: '1', skipped: '1' });
+    expect(cases[0]!.error).toMatchObject({ type: 'interrupted' });
+    expect(cases[1]!).toHaveProperty('skipped');
+    expect(suite['system-err']).toBe('a <warning> & "quotes"');
+  });
+
+  it('catches what breaks the schema (the checker itself can fail)', () => {
+    const xml = junitXml(basic(), { hostname: 'h' });
+    expect(
+      junitSchemaViolations(
+        xml.replace(/ timestamp="[^"]*"/, ' timestamp="2026-01-01T00:00:00.000Z"'),
+      ),
+    ).toContain("testsuite @timestamp '2026-01-01T00:00:00.000Z' is not ISO 8601 without zone");
+    expect(junitSchemaViolations(xml.replace('<properties>', ''))).toHaveLength(1);
+    expect(junitSchemaViolations(xml.replace(' tests="3"', ' tests="4"'))).toEqual([
+      '@tests != number of testcases',
+    ]);
+  });
+});
+
+describe('Markdown summary', () => {
+  it('says the verdict, each expectation with its measured value, and the workloads', () => {
+    const s = basic();
+    const md = summaryMarkdown(s, '/r/x');
+    expect(md).toMatch(/^### ❌ qoslab run: report-basic\n/);
+    expect(md).toContain('1 expectation failed');
+    expect(md).toMatch(/^\| ok \| ws\.delivery >= 99% \| 100% \|$/m);
+    expect(md).toMatch(/^\| FAIL \| ws\.latency\.p95 < 1us during later \| [\d.]+ ms \|$/m);
+    expect(md).toMatch(/^\| ws \| later \| \d+ \| /m);
+    expect(md).toContain('results: `/r/x`');
+  });
+});
+
+describe('--junit / --summary-md targets', () => {
+  it('--summary-md alone appends to $GITHUB_STEP_SUMMARY, and needs it set', () => {
+    const dir = mkdtempSync(join(os.tmpdir(), 'qoslab-ci-'));
+    const step = join(dir, 'step.md');
+    expect(ciTargets({ summaryMd: '' }, { GITHUB_STEP_SUMMARY: step })).toEqual({
+      summaryMd: { path: step, append: true },
+    });
+    expect(() => ciTargets({ summaryMd: '' }, {})).toThrow(/GITHUB_STEP_SUMMARY, which is not set/);
+  });
+
+  it('rejects a file that cannot be written, naming it and why', () => {
+    expect(() => ciTargets({ junit: '/nonexistent/dir/j.xml' })).toThrow(
+      '--junit /nonexistent/dir/j.xml: cannot write there: the directory /nonexistent/dir does not exist',
+    );
+    const dir = mkdtempSync(join(os.tmpdir(), 'qoslab-ci-'));
+    expect(() => ciTargets({ summaryMd: dir })).toThrow(/it is a directory/);
+    if (!isRoot) {
+      chmodSync(dir, 0o500);
+      expect(() => ciTargets({ junit: join(dir, 'j.xml') })).toThrow(/not writable \(EACCES\)/);
+    }
+  });
+
+  it('`report RUN_DIR --junit --summary-md` writes both after the fact', async () => {
+    const dir = copyOfRun();
+    const junit = join(dir, 'junit.xml');
+    const md = join(dir, 'summary.md');
+    const step = join(dir, 'step.md');
+    writeFileSync(step, 'earlier step\n');
+    const r = await qoslab(['report', dir, '--junit', junit, '--summary-md', md]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`wrote ${junit}\nwrote ${md}\n`);
+    expect(junitSchemaViolations(readFileSync(junit, 'utf8'))).toEqual([]);
+    expect(readFileSync(md, 'utf8')).toMatch(/^### ❌ qoslab run: report-basic/);
+    // As a GitHub step: appended to what earlier steps wrote.
+    process.env.GITHUB_STEP_SUMMARY = step;
+    try {
+      expect((await qoslab(['report', dir, '--summary-md'])).code).toBe(0);
+    } finally {
+      delete process.env.GITHUB_STEP_SUMMARY;
+    }
+    expect(readFileSync(step, 'utf8')).toMatch(/^earlier step\n### ❌ qoslab run: report-basic/);
+    const bad = await qoslab(['report', dir, '--junit', '/nonexistent/j.xml']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--junit /nonexistent/j.xml: cannot write there');
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/errors.js';
+import { startAtPhase } from '../../src/run/phase.js';
+import { loadScenario } from '../../src/scenario/library.js';
+
+describe('startAtPhase', () => {
+  it('starts the timeline at the phase with its policies in force and shifts the rest', async () => {
+    const { compiled } = await loadScenario('ru-2026-telegram-phased');
+    const { compiled: c, offsetNs, skipped } = startAtPhase(compiled, 'slowed');
+    expect(offsetNs).toBe(18e9);
+    expect(c.duration_ns).toBe(compiled.duration_ns - 18e9);
+    expect(c.timeline).toEqual([
+      {
+        at_ns: 0,
+        phase: 'slowed',
+        enable: ['call-restriction', 'phased-slowdown'],
+        disable: [],
+        active: ['call-restriction', 'phased-slowdown'],
+      },
+      {
+        at_ns: 12e9,
+        phase: 'blocked',
+        enable: ['block'],
+        disable: [],
+        active: ['call-restriction', 'phased-slowdown', 'block'],
+      },
+    ]);
+    expect(c.expect.map((e) => e.text)).toEqual([
+      'tg-photo.goodput < 150kbit during slowed',
+      'tg-text.delivery < 1% during blocked',
+      'max-text.delivery >= 99% during blocked',
+    ]);
+    expect(skipped).toEqual([
+      {
+        text: 'tg-text.delivery >= 99% during calls',
+        why: "phase 'calls' comes before 'slowed'",
+      },
+    ]);
+  });
+
+  it('shifts workload start and stop, and drops workloads that end before the phase', async () => {
+    const { compiled } = await loadScenario('ir-2020-protocol-whitelister');
+    const c = startAtPhase(compiled, 'filtered').compiled;
+    const late = c.workloads.find((w) => w.name === 'mtproto-443')!;
+    expect(late.start_ns).toBe(1e9);
+    expect(late.stop_ns).toBe(c.duration_ns);
+    const { compiled: gprs } = await loadScenario('link-loadero-gprs');
+    const main = startAtPhase(gprs, 'main').compiled;
+    expect(main.duration_ns).toBe(gprs.duration_ns);
+    expect(main.workloads).toEqual(gprs.workloads);
+  });
+
+  it('names the phases when the phase does not exist', async () => {
+    const { compiled } = await loadScenario('ru-2021-twitter-sni-policer');
+    expect(() => startAtPhase(compiled, 'throttle')).toThrow(UsageError);
+    expect(() => startAtPhase(compiled, 'throttle')).toThrow(
+      "scenario 'ru-2021-twitter-sni-policer' has no phase 'throttle'; did you mean 'throttled'? (phases: baseline, throttled)",
+    );
+  });
+});

@@ -21,14 +21,14 @@
 //! Everything runs in virtual time, so 5 and 6 measure the arithmetic of the stages, not
 //! timers; the real-time driver's timer error is measured by the end-to-end tests.
 
-use qoslab_core::json::write_str;
+use qoslab_core::config::json::write_str;
+use qoslab_core::drive::sim::{self, Source};
 use qoslab_core::rng::Rng;
 use qoslab_core::shape::classify::Classifier;
 use qoslab_core::shape::compiled::{ClassSpec, MatcherSpec, Scenario};
 use qoslab_core::shape::flow::{Flow, FlowKey, FlowTable, Lookup, DEFAULT_MAX_FLOWS};
 use qoslab_core::shape::packet::TAG_INJECTED;
 use qoslab_core::shape::pipeline::{Options, Pipeline};
-use qoslab_core::shape::sim::{self, Source};
 use qoslab_core::shape::stats::Totals;
 use qoslab_core::shape::{Dir, Pkt, Reason};
 use qoslab_core::wire::packet::{build_tcp, build_udp, parse, PROTO_TCP};
@@ -204,7 +204,7 @@ fn link(rate: Option<u64>, delay: u64, jitter: u64, loss: f64, queue: &str, aqm:
 fn sni_class(name: &str, globs: &[&str]) -> String {
     let list: Vec<String> = globs.iter().map(|g| format!("{g:?}")).collect();
     format!(
-        r#"{{"name":"{name}","any_of":[{{"sni":[{}],"hosts":null,"cidr":null,"tcp_ports":null,"udp_ports":null,"proto":null,"quic":null,"stun":false,"payload":null,"inspect_packets":1,"reassembly":"none","initiator":"client"}}]}}"#,
+        r#"{{"name":"{name}","any_of":[{{"sni":[{}],"hosts":null,"cidr":null,"tcp_ports":null,"udp_ports":null,"proto":null,"alpn":null,"ech":null,"ja4":null,"quic":null,"stun":false,"payload":null,"inspect_packets":1,"reassembly":"none","initiator":"client"}}]}}"#,
         list.join(",")
     )
 }
@@ -834,8 +834,8 @@ impl Source for Fuzz {
 fn fuzz_scenario() -> (Scenario, Vec<(u64, Vec<String>)>) {
     let classes = [
         sni_class("tls", &["*.twimg.com", "*t.co*", "video.example.com"]),
-        r#"{"name":"quic","any_of":[{"sni":null,"hosts":null,"cidr":null,"tcp_ports":null,"udp_ports":[[443,443]],"proto":null,"quic":{"version":1,"min_size_bytes":1001},"stun":false,"payload":null,"inspect_packets":2,"reassembly":"none","initiator":"any"}]}"#.to_string(),
-        r#"{"name":"seg","any_of":[{"sni":["video.example.com"],"hosts":null,"cidr":null,"tcp_ports":[[443,443]],"proto":null,"udp_ports":null,"quic":null,"stun":false,"payload":null,"inspect_packets":3,"reassembly":"segments","initiator":"client"}]}"#.to_string(),
+        r#"{"name":"quic","any_of":[{"sni":null,"hosts":null,"cidr":null,"tcp_ports":null,"udp_ports":[[443,443]],"proto":null,"alpn":null,"ech":null,"ja4":null,"quic":{"version":1,"min_size_bytes":1001},"stun":false,"payload":null,"inspect_packets":2,"reassembly":"none","initiator":"any"}]}"#.to_string(),
+        r#"{"name":"seg","any_of":[{"sni":["video.example.com"],"hosts":null,"cidr":null,"tcp_ports":[[443,443]],"proto":null,"udp_ports":null,"alpn":null,"ech":null,"ja4":null,"quic":null,"stun":false,"payload":null,"inspect_packets":3,"reassembly":"segments","initiator":"client"}]}"#.to_string(),
     ];
     let all = [
         action(
@@ -857,7 +857,7 @@ fn fuzz_scenario() -> (Scenario, Vec<(u64, Vec<String>)>) {
         action("reset", r#""after_bytes":5000,"to":"both""#),
         action(
             "penalty",
-            r#""scope":["server_ip","server_port"],"duration_ns":1000000000,"probability":0.5"#,
+            r#""scope":["server_ip","server_port"],"duration_ns":1000000000,"probability":0.5,"block":"both","include_trigger":false"#,
         ),
     ];
     let quic_actions = [

@@ -85,6 +85,7 @@ pub struct Cx<'a> {
 /// What the admission hook sees: a packet's flow, before any policy's stages run.
 pub struct Admit<'a> {
     pub now: u64,
+    pub dir: Dir,
     pub flow: &'a Flow,
     /// This is the flow's first packet.
     pub new: bool,

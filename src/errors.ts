@@ -9,6 +9,8 @@ export const ExitCode = {
   expectFailed: 1,
   usage: 2,
   environment: 3,
+  /** The run could not measure what it set out to: a workload agent died or went silent. */
+  runFailed: 4,
   interrupted: 130,
 } as const;
 

@@ -51,8 +51,10 @@ async function main(): Promise<void> {
 
   const clients: Promise<void>[] = [];
   let stopping: Promise<void> | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      clearInterval(heartbeat);
       controller.abort();
       hub.stop();
       const deadline = new Promise((r) => setTimeout(r, 3000).unref());
@@ -63,6 +65,11 @@ async function main(): Promise<void> {
 
   const start = (t0: bigint) => {
     ctx.t0 = t0;
+    // The orchestrator takes silence for a hung agent (run/supervise.ts).
+    heartbeat = setInterval(
+      () => emit({ ev: 'alive', role: config.role, t: Number(process.hrtime.bigint() - t0) }),
+      500,
+    );
     if (config.role === 'server') return hub.begin(ctx);
     config.workloads.forEach((w, index) => {
       const protocol = PROTOCOLS[w.protocol];

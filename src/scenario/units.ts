@@ -52,6 +52,16 @@ const DURATION_UNITS: Record<string, number> = {
   h: 3600e9,
 };
 
+/**
+ * Upper limits (docs/scenario-format.md "Limits"). The core does its arithmetic in 64-bit
+ * integers (bits × 1e9 ns, bytes × 8 × 1e9); these keep every product inside u64 and
+ * every value a safe JavaScript integer, so a typo is an error here rather than an
+ * overflow in the core.
+ */
+export const MAX_RATE_BPS = 1e12; // 1000gbit
+export const MAX_SIZE_BYTES = 1024 ** 3; // 1GiB
+export const MAX_DURATION_NS = 7 * 24 * 3600e9; // 168h
+
 const alternatives = (units: Record<string, number>) => Object.keys(units).join('|');
 
 /** JSON Schema patterns, so editors flag a bad unit while typing. */
@@ -86,20 +96,24 @@ export function parseRate(input: unknown): Parsed<number> {
   if (!m) return fail(expected(EXPECTED.rate, input));
   const value = Math.round(Number(m[1]) * RATE_UNITS[m[2]!]!);
   if (value <= 0) return fail(`a rate must be greater than 0, found ${describeFound(input)}`);
+  if (!(value <= MAX_RATE_BPS)) {
+    return fail(`a rate must be at most 1000gbit, found ${describeFound(input)}`);
+  }
   return ok(value);
 }
 
 /** Size → bytes (an integer; >= 0). A bare integer is bytes. */
 export function parseSize(input: unknown): Parsed<number> {
+  const tooBig = () => fail<number>(`a size must be at most 1GiB, found ${describeFound(input)}`);
   if (typeof input === 'number') {
-    return Number.isSafeInteger(input) && input >= 0
-      ? ok(input)
-      : fail(expected(EXPECTED.size, input));
+    if (!(Number.isSafeInteger(input) && input >= 0)) return fail(expected(EXPECTED.size, input));
+    return input <= MAX_SIZE_BYTES ? ok(input) : tooBig();
   }
   const m = typeof input === 'string' ? SIZE_RE.exec(input.trim()) : null;
   if (!m) return fail(expected(EXPECTED.size, input));
   if (m[2] === undefined && m[1]!.includes('.')) return fail(expected(EXPECTED.size, input));
-  return ok(Math.round(Number(m[1]) * SIZE_UNITS[m[2] ?? 'B']!));
+  const value = Math.round(Number(m[1]) * SIZE_UNITS[m[2] ?? 'B']!);
+  return value <= MAX_SIZE_BYTES ? ok(value) : tooBig();
 }
 
 /**
@@ -144,7 +158,11 @@ export const SIZE_RANGE_PATTERN = String.raw`^((>=|<=|>|<) ?)?[0-9].*$`;
 export function parseDuration(input: unknown): Parsed<number> {
   const m = typeof input === 'string' ? DURATION_RE.exec(input.trim()) : null;
   if (!m) return fail(expected(EXPECTED.duration, input));
-  return ok(Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!));
+  const value = Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!);
+  if (!(value <= MAX_DURATION_NS)) {
+    return fail(`a duration must be at most 168h (7 days), found ${describeFound(input)}`);
+  }
+  return ok(value);
 }
 
 /** Probability → a number in [0, 1]: "0.5%" or a plain number. */

@@ -1,4 +1,5 @@
 import type { CompiledWorkload } from '../scenario/compiled.js';
+import { PROTOCOLS } from '../scenario/protocols/index.js';
 import type { ServerGroup } from './types.js';
 
 /** A clash of two protocols on one address and port: the run refuses the scenario. */
@@ -21,7 +22,7 @@ export function serverGroups(
   const owner = new Map<string, CompiledWorkload>();
   const clashes: PortClash[] = [];
   workloads.forEach((w, index) => {
-    const transport = w.protocol === 'udp-voice' ? 'udp' : 'tcp';
+    const transport = PROTOCOLS[w.protocol].transport;
     const addresses = [w.address, ...(ipv6 && w.address6 !== null ? [w.address6] : [])];
     for (const address of addresses) {
       const key = `${transport} ${address} ${w.port}`;

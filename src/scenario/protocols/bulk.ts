@@ -3,6 +3,7 @@ import { defineProtocol } from './protocol.js';
 
 export const bulk = defineProtocol({
   port: 443,
+  transport: 'tcp',
   tls: true,
   agent: true,
   options: {},

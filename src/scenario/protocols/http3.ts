@@ -4,4 +4,4 @@
  */
 import { plainProtocol } from './protocol.js';
 
-export const http3 = plainProtocol({ port: 443, tls: true, agent: false });
+export const http3 = plainProtocol({ port: 443, transport: 'udp', tls: true, agent: false });

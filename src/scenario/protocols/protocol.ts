@@ -35,6 +35,8 @@ export interface ProtocolDefinition<
 > {
   /** Server port when the workload gives none. */
   port: number;
+  /** What the server listens on; workloads of different protocols may share a port only on different transports. */
+  transport: 'tcp' | 'udp';
   /** TLS when the workload gives none; `never`: the protocol has no TLS (`tls: true` is an error). */
   tls: boolean | 'never';
   /** Whether `qoslab run` has an agent for it (`src/workloads/index.ts` must then list one). */
@@ -64,6 +66,7 @@ export function defineProtocol<
 /** A protocol that takes no keys of its own and keeps every common default. */
 export function plainProtocol<Agent extends boolean>(settings: {
   port: number;
+  transport: 'tcp' | 'udp';
   tls: boolean | 'never';
   agent: Agent;
 }) {

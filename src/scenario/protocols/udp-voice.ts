@@ -14,6 +14,7 @@ const DEFAULT_FRAME_NS = 20e6;
 
 export const udpVoice = defineProtocol({
   port: 3478,
+  transport: 'udp',
   tls: 'never',
   agent: true,
   options: {

@@ -30,10 +30,12 @@ function registryScenario(): string {
       ]),
     ),
   );
-  const workloads = PROTOCOL_NAMES.map((protocol) => ({
+  // A port each: some protocols cannot share one (scenario/ports.ts).
+  const workloads = PROTOCOL_NAMES.map((protocol, i) => ({
     name: protocol,
     host: 'server',
     protocol,
+    port: 20000 + i,
   }));
   return JSON.stringify({ version: 1, name: 'every-action', policies, workloads });
 }

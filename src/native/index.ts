@@ -137,7 +137,7 @@ export interface LabCounters {
   shaping?: ShapingCounters;
 }
 
-// ---- simulate(): the virtual-time driver (native/core/src/shape/sim.rs) ----------------
+// ---- simulate(): the virtual-time driver (native/core/src/drive/sim.rs) ----------------
 
 /** First payload of a simulated flow (what classifiers look at). */
 export type SimulationFirstPayload =

@@ -9,7 +9,7 @@ import { CLIENT } from '../addresses.js';
  * upper bound of what a real transfer sees, not a prediction of it.
  */
 
-/** One generated flow, in the format of the core's `simulate` (native/core/src/shape/sim.rs). */
+/** One generated flow, in the format of the core's `simulate` (native/core/src/drive/sim.rs). */
 export interface SimFlow {
   name: string;
   proto: 'tcp' | 'udp';

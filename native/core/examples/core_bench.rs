@@ -21,14 +21,14 @@
 //! Everything runs in virtual time, so 5 and 6 measure the arithmetic of the stages, not
 //! timers; the real-time driver's timer error is measured by the end-to-end tests.
 
-use qoslab_core::json::write_str;
+use qoslab_core::config::json::write_str;
+use qoslab_core::drive::sim::{self, Source};
 use qoslab_core::rng::Rng;
 use qoslab_core::shape::classify::Classifier;
 use qoslab_core::shape::compiled::{ClassSpec, MatcherSpec, Scenario};
 use qoslab_core::shape::flow::{Flow, FlowKey, FlowTable, Lookup, DEFAULT_MAX_FLOWS};
 use qoslab_core::shape::packet::TAG_INJECTED;
 use qoslab_core::shape::pipeline::{Options, Pipeline};
-use qoslab_core::shape::sim::{self, Source};
 use qoslab_core::shape::stats::Totals;
 use qoslab_core::shape::{Dir, Pkt, Reason};
 use qoslab_core::wire::packet::{build_tcp, build_udp, parse, PROTO_TCP};

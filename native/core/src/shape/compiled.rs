@@ -7,9 +7,9 @@
 use super::action;
 use super::fields::Fields;
 use super::spec::{ActionSpec, Aqm, Direction};
+use crate::config::json::Value;
+use crate::config::prefix::Prefix;
 use crate::error::Error;
-use crate::json::Value;
-use crate::prefix::Prefix;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// `tcp` | `udp` | `icmp` as IP protocol numbers (icmp covers ICMPv6 too).

@@ -1,5 +1,5 @@
-//! The shaping core: one pipeline per lab, driven in real time (realtime.rs) or in
-//! virtual time (sim.rs).
+//! The shaping core: one pipeline per lab, driven in real time (drive/realtime.rs) or in
+//! virtual time (drive/sim.rs).
 //!
 //! Per direction: parse → flow table → classes → the active policies' actions in order →
 //! the shared link (uplink or downlink) → emit. Packets that must wait (delay, rate
@@ -16,7 +16,6 @@ pub mod codel;
 pub mod compiled;
 pub mod fields;
 pub mod flow;
-pub mod gso;
 pub mod hash;
 pub mod jitter;
 pub mod link;
@@ -24,7 +23,6 @@ pub mod packet;
 pub mod pipeline;
 pub mod queue;
 pub mod reason;
-pub mod sim;
 pub mod spec;
 pub mod stats;
 pub mod trace;

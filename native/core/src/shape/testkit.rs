@@ -5,8 +5,8 @@
 use super::compiled::Scenario;
 use super::packet::{Dir, Pkt};
 use super::pipeline::{Options, Pipeline};
-use super::sim::{self, Source};
-use crate::json::Value;
+use crate::config::json::Value;
+use crate::drive::sim::{self, Source};
 use crate::rng::Rng;
 use crate::wire::packet::{build_tcp, build_udp};
 use std::net::IpAddr;

@@ -5,9 +5,9 @@
 use super::compiled::Scenario;
 use super::packet::{Dir, HEADROOM};
 use super::pipeline::{Options, Pipeline};
-use super::sim;
 use super::testkit::*;
-use crate::json::Value;
+use crate::config::json::Value;
+use crate::drive::sim;
 use crate::rng::Rng;
 use crate::wire::packet::{build_tcp, build_udp};
 use crate::wire::tcp::{ACK, PSH, SYN};

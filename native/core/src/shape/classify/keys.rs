@@ -1,7 +1,7 @@
 //! The classifier keys other than `sni`: each a small predicate over the flow (static
 //! keys, decided by addresses and ports) or over one payload (payload keys).
 
-use crate::prefix::PrefixSet;
+use crate::config::prefix::PrefixSet;
 use crate::shape::compiled::{PayloadSpec, Proto, QuicSpec};
 use crate::shape::flow::FlowKey;
 use crate::wire::packet::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};

@@ -16,7 +16,7 @@ pub mod sni;
 use super::compiled::{ClassSpec, PayloadSpec, QuicSpec};
 use super::flow::{Flow, Reassembly};
 use super::packet::Dir;
-use crate::prefix::PrefixSet;
+use crate::config::prefix::PrefixSet;
 use crate::wire::packet::{Parsed, PROTO_TCP, PROTO_UDP};
 use crate::wire::quic_initial::ClientHelloReader;
 use crate::wire::{quic, tls};

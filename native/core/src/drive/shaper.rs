@@ -5,7 +5,7 @@
 //! pipeline then sees the packet (flow table, classifier). A flow that nothing applies to
 //! (no active action, transparent link) bypasses the stages and its frame is written as
 //! read — a GSO super-packet stays whole. Otherwise a super-packet is cut into segments
-//! (shape/gso.rs), a partial checksum is completed, and each packet enters the stages at
+//! (io/gso.rs), a partial checksum is completed, and each packet enters the stages at
 //! `now`; whatever the pipeline releases, now or at a later `advance`, is written to the
 //! TUN of its direction with an all-zero virtio-net header (offload on).
 //!
@@ -16,10 +16,10 @@
 //! `forwarded + write-error` equals the pipeline's `emitted`, and every packet that
 //! entered the pipeline is emitted, dropped by a reason, or still in flight.
 
-use crate::counters::{Counters, DirectionCounters, DropReason, Tally};
-use crate::device::Device;
-use crate::forward::{Forwarder, StepResult};
-use crate::shape::gso::{self, Offload};
+use crate::drive::counters::{Counters, DirectionCounters, DropReason, Tally};
+use crate::drive::forward::{Forwarder, StepResult};
+use crate::io::device::Device;
+use crate::io::gso::{self, Offload};
 use crate::shape::packet::HEADROOM;
 use crate::shape::pipeline::Prepared;
 use crate::shape::{Dir, Pipeline, Pkt, Reason};
@@ -230,8 +230,8 @@ const _: () = assert!(HEADROOM == vnet::HEADER_LEN);
 #[cfg(test)]
 pub(crate) mod test {
     use super::*;
-    use crate::device::MemDevice;
-    use crate::prefix::{Prefix, PrefixSet};
+    use crate::config::prefix::{Prefix, PrefixSet};
+    use crate::io::device::MemDevice;
     use crate::shape::compiled::Scenario;
     use crate::shape::pipeline::Options;
     use crate::wire::packet::{build_tcp, build_udp, l4_checksum_ok, parse};

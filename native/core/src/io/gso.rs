@@ -7,7 +7,7 @@
 //!
 //! A plain packet with NEEDS_CSUM gets its checksum completed the same way.
 
-use super::packet::Pool;
+use crate::shape::packet::Pool;
 use crate::wire::ip::{Ipv4Packet, Ipv6Packet, Version};
 use crate::wire::packet::{parse, PROTO_TCP};
 use crate::wire::tcp::{TcpPacket, FIN, PSH};
@@ -56,7 +56,7 @@ pub fn segment(o: Offload, ip: &[u8], pool: &mut Pool, out: &mut Vec<Vec<u8>>) -
         GSO_NONE => {
             let mut b = pool.take_with(ip);
             if flags & FLAG_NEEDS_CSUM != 0 {
-                let start = super::packet::HEADROOM + usize::from(csum_start);
+                let start = crate::shape::packet::HEADROOM + usize::from(csum_start);
                 let at = start + usize::from(csum_offset);
                 if at + 2 > b.len() {
                     pool.give(b);

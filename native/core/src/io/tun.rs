@@ -4,9 +4,9 @@
 //! The device is not persistent: it disappears when the descriptor closes, so a crashed
 //! process never leaves interfaces behind.
 
-use crate::device::Device;
 use crate::error::{Code, Error};
-use crate::sys;
+use crate::io::device::Device;
+use crate::io::sys;
 use crate::wire::vnet;
 use std::fs::File;
 use std::io;

@@ -5,12 +5,12 @@
 //! `simulate_json` is what `simulate()` in N-API runs; its input and output formats
 //! are documented in src/native/index.ts (`SimulationTraffic`, `SimulationResult`).
 
-use super::compiled::Scenario;
-use super::fields::Fields;
-use super::packet::{Dir, Pkt};
-use super::pipeline::{Options, Pipeline};
+use crate::config::json::{write_str, Value};
 use crate::error::Error;
-use crate::json::{write_str, Value};
+use crate::shape::compiled::Scenario;
+use crate::shape::fields::Fields;
+use crate::shape::packet::{Dir, Pkt};
+use crate::shape::pipeline::{Options, Pipeline};
 use crate::wire::packet::{build_tcp, build_udp};
 use crate::wire::tcp::{ACK, PSH, SYN};
 use crate::wire::{quic, quic_initial, stun, tls};
@@ -110,7 +110,7 @@ fn parse_flow(v: &Value, path: &str) -> Result<FlowGen, Error> {
     let num = |f: &mut Fields<'_>, k: &str, d: u64| -> Result<u64, Error> {
         match opt(f, k, &keys)? {
             None => Ok(d),
-            Some(v) => super::fields::as_u64(v, &f.at(k)),
+            Some(v) => crate::shape::fields::as_u64(v, &f.at(k)),
         }
     };
     let start = num(&mut f, "start_ns", 0)?;
@@ -362,7 +362,7 @@ pub fn simulate_json(compiled: &str, traffic: &str) -> Result<String, Error> {
     let flows_v = f.array("flows")?;
     let until = match opt(&mut f, "until_ns", &keys)? {
         None => scenario.duration_ns,
-        Some(v) => super::fields::as_u64(v, "traffic.until_ns")?,
+        Some(v) => crate::shape::fields::as_u64(v, "traffic.until_ns")?,
     };
     let per_packet = opt(&mut f, "per_packet", &keys)?.is_some() && f.bool("per_packet")?;
     f.finish()?;
@@ -392,7 +392,7 @@ pub fn simulate_json(compiled: &str, traffic: &str) -> Result<String, Error> {
     let mut src = Merged { gen, pending };
     let mut delivered: Vec<(u32, u64)> = Vec::new();
     run(&mut pipeline, &mut src, &timeline, &mut |pkt| {
-        if pkt.tag != super::packet::TAG_INJECTED {
+        if pkt.tag != crate::shape::packet::TAG_INJECTED {
             delivered.push((pkt.tag, pkt.stage_at));
         }
     })?;

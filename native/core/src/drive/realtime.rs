@@ -12,16 +12,16 @@
 //! (applied before the packets of that wakeup, so between two packets) and requests for
 //! a counters snapshot. The pipeline itself is never shared, so the hot path takes no lock.
 
+use crate::config::json::Value;
 use crate::config::LabConfig;
-use crate::counters::{Counters, Snapshot};
+use crate::drive::counters::{Counters, Snapshot};
+use crate::drive::forward::Forwarder;
+use crate::drive::shaper::Shaper;
 use crate::error::{Code, Error};
-use crate::forward::Forwarder;
-use crate::json::Value;
+use crate::io::sys::{self, EpollEvent};
+use crate::io::tun::Tun;
 use crate::shape::pipeline::{Options, Pipeline};
 use crate::shape::Dir;
-use crate::shaper::Shaper;
-use crate::sys::{self, EpollEvent};
-use crate::tun::Tun;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -462,7 +462,7 @@ mod test {
     /// reports shaping counters.
     #[test]
     fn a_scenario_lab_switches_policies_and_reports_shaping_counters() {
-        use crate::shaper::test::{scenario_json, LINK};
+        use crate::drive::shaper::test::{scenario_json, LINK};
         let pid = std::process::id();
         let (a, b) = (format!("qlcs{pid}a"), format!("qlcs{pid}b"));
         let policies = r#"[{"name":"p","classes":[],"except_classes":[],"proto":null,"direction":"both","idle_timeout_ns":null,

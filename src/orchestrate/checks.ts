@@ -273,6 +273,24 @@ const CHECKS: Check[] = [
     },
   },
   {
+    name: 'gtlsclient',
+    level: 'optional',
+    async run() {
+      // ngtcp2's example QUIC client and server: the QUIC end-to-end tests use both.
+      const client = await toolVersion('gtlsclient', ['--help']);
+      const server = await toolVersion('gtlsserver', ['--help']);
+      const problem = client.problem ?? server.problem;
+      return problem === undefined
+        ? { ok: true, detail: 'gtlsclient and gtlsserver (ngtcp2) found' }
+        : {
+            ok: false,
+            detail: `${problem} (ngtcp2's QUIC client and server, used by the tests)`,
+            fix:
+              problem === 'not found' ? 'apt-get install ngtcp2-client ngtcp2-server' : undefined,
+          };
+    },
+  },
+  {
     name: 'ping',
     level: 'optional',
     async run() {

@@ -26,6 +26,7 @@ const LAYERS = [
   ['workloads', 'metrics'],
   ['orchestrate', 'agent'],
   ['run', 'report', 'simulate'],
+  ['sweep'],
   ['cli'],
   ['index.ts'],
 ];

@@ -50,7 +50,7 @@ describe.skipIf(!isRoot)('qoslab doctor', () => {
         'native core',
         'privileges',
         'TUN devices',
-        'user namespaces',
+        'rootless',
       ]),
     );
   });

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Hub } from '../workloads/hub.js';
 import { PROTOCOLS } from '../workloads/index.js';
-import { serverGroups } from '../workloads/groups.js';
+import { serveGroup, serverGroups } from '../workloads/groups.js';
 import { mqttOptions } from '../workloads/mqtt.js';
 import type { Listening, ServerContext } from '../workloads/types.js';
 import type { AgentConfig } from './config.js';
@@ -41,10 +41,8 @@ async function main(): Promise<void> {
 
   const listening: Listening[] = [];
   if (config.role === 'server') {
-    for (const group of serverGroups(config.workloads, config.ipv6).groups) {
-      const protocol = PROTOCOLS[group.protocol];
-      if (protocol === undefined) continue;
-      listening.push(await protocol.serve(group, ctx));
+    for (const group of serverGroups(config.workloads, config.ipv6)) {
+      listening.push(...(await serveGroup(group, ctx)));
     }
   }
   emit({ ev: 'ready', role: config.role });

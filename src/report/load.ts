@@ -147,7 +147,8 @@ export function resummarize(
     phases,
     events,
     observedNs: killed ? lastEvent : observedNs,
-    interrupted: old?.status === 'interrupted',
+    // A killed run ended early as an interrupted one does: later phases were not reached.
+    interrupted: killed || old?.status === 'interrupted',
   });
   const status = killed ? 'failed' : old.status!;
   const exitCode =

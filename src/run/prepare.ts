@@ -5,7 +5,6 @@ import type { LoadedScenario } from '../scenario/library.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 import { formatProblem, type Problem } from '../scenario/errors.js';
 import { PROTOCOLS } from '../workloads/index.js';
-import { serverGroups } from '../workloads/groups.js';
 
 /** file:line:col of a key path in the scenario's text (1:1 when it cannot be found). */
 export function locate(text: string, path: (string | number)[]): { line: number; col: number } {
@@ -106,16 +105,6 @@ export function checkRunnable(loaded: LoadedScenario, compiled: CompiledConfig):
       message: `messages of ${w.size_bytes} bytes are larger than qoslab run sends (at most 16MiB)`,
     });
   });
-  const runnable = compiled.workloads.filter((w) => PROTOCOLS[w.protocol] !== undefined);
-  for (const clash of serverGroups(runnable, compiled.network.ipv6).clashes) {
-    const i = compiled.workloads.findIndex((w) => w.name === clash.workloads[1]);
-    problems.push({
-      file,
-      ...locate(loaded.text, ['workloads', i]),
-      path: `workloads[${i}]`,
-      message: `'${clash.workloads[1]}' needs ${clash.transport} port ${clash.port} on ${clash.address}, which '${clash.workloads[0]}' uses with another protocol; give one of them another port`,
-    });
-  }
   if (problems.length > 0) {
     throw new UsageError(`${file} cannot be run:\n${problems.map(formatProblem).join('\n')}`, [
       '`qoslab validate` checks the file itself; these are limits of `qoslab run`',

@@ -6,6 +6,7 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { BUILTIN_HOST, DEFAULTS, SERVER_ADDRESS, SERVER_ADDRESS6 } from './defaults.js';
 import { parseExpect, VOICE_METRICS } from './expect.js';
+import { portProblems } from './ports.js';
 import type { KeyPath, UnlocatedProblem } from './errors.js';
 import { didYouMean } from './suggest.js';
 import { parseDuration } from './units.js';
@@ -188,6 +189,25 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
       }
     }
   });
+
+  // Ports: what one host's port serves must be servable together.
+  const portUsers = list(top.workloads).flatMap((w, index) => {
+    const d = dict(w);
+    const ok = typeof d.name === 'string' && typeof d.host === 'string';
+    return ok && typeof d.protocol === 'string'
+      ? [
+          {
+            index,
+            name: d.name as string,
+            host: d.host as string,
+            protocol: d.protocol,
+            port: d.port,
+            tls: d.tls,
+          },
+        ]
+      : [];
+  });
+  for (const p of portProblems(portUsers)) problem(['workloads', p.index], p.message);
 
   // Expectations: a real workload, a metric it measures, a phase of the timeline.
   list(top.expect).forEach((line, i) => {

@@ -30,10 +30,12 @@ function registryScenario(): string {
       ]),
     ),
   );
-  const workloads = PROTOCOL_NAMES.map((protocol) => ({
+  // A port each: some protocols cannot share one (scenario/ports.ts).
+  const workloads = PROTOCOL_NAMES.map((protocol, i) => ({
     name: protocol,
     host: 'server',
     protocol,
+    port: 20000 + i,
   }));
   return JSON.stringify({ version: 1, name: 'every-action', policies, workloads });
 }
@@ -68,6 +70,7 @@ describe('compiled configuration (golden, read by cargo test)', () => {
     const compiled = await compile();
     const actual = JSON.stringify(compiled, null, 2) + '\n';
     const expected = await golden(`${GOLDEN_DIR}${file}`, actual, 'json');
+    expect(existsSync(`${GOLDEN_DIR}${file}`), `${file} is missing: run npm run golden`).toBe(true);
     // Same values and the same key order as the golden file.
     expect(JSON.stringify(compiled), `${file} is stale: run npm run golden`).toBe(
       JSON.stringify(JSON.parse(expected)),

@@ -3,9 +3,9 @@ import { defineProtocol } from './protocol.js';
 
 export const bulk = defineProtocol({
   port: 443,
-  transport: 'tcp',
   tls: true,
   agent: true,
+  ports: [{ transport: 'tcp', service: 'http' }],
   options: {},
   compiledKeys: [],
   // A download by default: `size` is the object, 1 MB unless given.

@@ -24,6 +24,18 @@ export const COMMON_DEFAULTS: WorkloadDefaults = {
   direction: 'both',
 };
 
+/**
+ * How a protocol uses its server port, so that workloads share one as real servers do
+ * (../ports.ts): `http` is paths over h2 or http/1.1 chosen by ALPN, `mqtt` is ALPN
+ * "mqtt", `quic` is QUIC datagrams, `own` means the protocol owns the port.
+ */
+export interface PortUse {
+  transport: 'tcp' | 'udp';
+  service: 'http' | 'mqtt' | 'quic' | 'own';
+  /** TLS whatever the workload says (node's h2 and QUIC have no plain form). */
+  tls?: true;
+}
+
 /** A compiled value a protocol adds to its workloads (JSON). */
 export type CompiledValue = string | number | boolean | null;
 
@@ -35,10 +47,10 @@ export interface ProtocolDefinition<
 > {
   /** Server port when the workload gives none. */
   port: number;
-  /** What the server listens on; workloads of different protocols may share a port only on different transports. */
-  transport: 'tcp' | 'udp';
   /** TLS when the workload gives none; `never`: the protocol has no TLS (`tls: true` is an error). */
   tls: boolean | 'never';
+  /** What it needs of its server port (one entry per transport it uses). */
+  ports: readonly PortUse[];
   /** Whether `qoslab run` has an agent for it (`src/workloads/index.ts` must then list one). */
   agent: Agent;
   /** Keys only this protocol takes, validated with it and `optional()` each. */
@@ -66,8 +78,8 @@ export function defineProtocol<
 /** A protocol that takes no keys of its own and keeps every common default. */
 export function plainProtocol<Agent extends boolean>(settings: {
   port: number;
-  transport: 'tcp' | 'udp';
   tls: boolean | 'never';
+  ports: readonly PortUse[];
   agent: Agent;
 }) {
   return defineProtocol({

@@ -14,9 +14,9 @@ const DEFAULT_FRAME_NS = 20e6;
 
 export const udpVoice = defineProtocol({
   port: 3478,
-  transport: 'udp',
   tls: 'never',
   agent: true,
+  ports: [{ transport: 'udp', service: 'own' }],
   options: {
     codec: z.enum(['opus', 'g711']).optional(),
     frame: PositiveDuration.optional(),

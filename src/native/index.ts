@@ -133,6 +133,11 @@ export interface LabCounters {
   up: DirectionCounters;
   /** server → client */
   down: DirectionCounters;
+  /**
+   * Both TUNs took UDP segmentation offload (Linux 6.2+, offload on): UDP GSO senders
+   * cross as super-packets. False means one read and one write per datagram.
+   */
+  udpOffload: boolean;
   /** Present when the lab was opened with a scenario. */
   shaping?: ShapingCounters;
 }

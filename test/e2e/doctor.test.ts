@@ -50,7 +50,8 @@ describe.skipIf(!isRoot)('qoslab doctor', () => {
         'native core',
         'privileges',
         'TUN devices',
-        'user namespaces',
+        'UDP offload',
+        'rootless',
       ]),
     );
   });

@@ -5,7 +5,9 @@
 //! cargo run --release --example core_bench --manifest-path native/Cargo.toml -- --json
 //! ```
 //!
-//! `--fuzz-packets N` changes the fuzz's packet count (default 10,000,000).
+//! `--fuzz-packets N` changes the fuzz's packet count (default 10,000,000);
+//! `--quic-fuzz-initials N` the QUIC fuzz's (default 10,000,000); `--quic-only` runs
+//! only the ClientHello classifier and the QUIC measurements.
 //!
 //! Each measurement is one JSON object per line with `--json` (a readable line without):
 //! `{"bench":"core","metric":..,"label":..,"value":..,"unit":..,"target":..,"met":..}`
@@ -16,10 +18,15 @@
 //! 3. memory per flow at 100,000 flows, counted by a global allocator wrapper;
 //! 4. fuzz: random and mutated packets through many actions and both links;
 //! 5. achieved against configured rate, `rate` action and link, 64 kbit/s .. 1 Gbit/s;
-//! 6. delay error of the `delay` action and the link delay.
+//! 6. delay error of the `delay` action and the link delay;
+//! 7. QUIC Initial classification cost, and mutated Initials through the classifier
+//!    (`core_bench_parts/quic.rs`).
 //!
 //! Everything runs in virtual time, so 5 and 6 measure the arithmetic of the stages, not
 //! timers; the real-time driver's timer error is measured by the end-to-end tests.
+
+#[path = "core_bench_parts/quic.rs"]
+mod quic_part;
 
 use qoslab_core::config::json::write_str;
 use qoslab_core::drive::sim::{self, Source};
@@ -1301,13 +1308,28 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000_000u64);
+    let quic_fuzz_total = args
+        .iter()
+        .position(|a| a == "--quic-fuzz-initials")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000u64);
     let mut r = Report { json, missed: 0 };
+    if args.iter().any(|a| a == "--quic-only") {
+        // The ClientHello classifier and the QUIC measurements alone.
+        bench_classify(&mut r);
+        quic_part::bench_quic_classify(&mut r);
+        quic_part::bench_quic_fuzz(&mut r, quic_fuzz_total);
+        return;
+    }
     bench_pipeline(&mut r);
     bench_classify(&mut r);
+    quic_part::bench_quic_classify(&mut r);
     bench_memory(&mut r);
     bench_rate(&mut r);
     bench_delay(&mut r);
     bench_fuzz(&mut r, fuzz_total);
+    quic_part::bench_quic_fuzz(&mut r, quic_fuzz_total);
     if !json {
         println!("{} target(s) missed", r.missed);
     }

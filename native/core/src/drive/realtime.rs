@@ -99,6 +99,8 @@ pub struct Lab {
     client_tun: String,
     server_tun: String,
     shaping: Option<Shaping>,
+    /// Both TUNs took UDP segmentation offload (see io/tun.rs).
+    udp_offload: bool,
 }
 
 /// What the thread runs: plain forwarding, or forwarding through the pipeline.
@@ -130,6 +132,7 @@ impl Lab {
         };
         let client = Tun::open(&config.client_tun, config.offload)?;
         let server = Tun::open(&config.server_tun, config.offload)?;
+        let udp_offload = client.uso() && server.uso();
 
         let thread_err = |what: &str, e: io::Error| Error::os(Code::Thread, what, &e);
         let epoll = sys::epoll_create().map_err(|e| thread_err("epoll_create1", e))?;
@@ -207,6 +210,7 @@ impl Lab {
             client_tun: config.client_tun.clone(),
             server_tun: config.server_tun.clone(),
             shaping,
+            udp_offload,
         })
     }
 
@@ -239,9 +243,21 @@ impl Lab {
         Some(st.snapshot.clone())
     }
 
-    /// `LabCounters` JSON: `up` and `down`, plus `shaping` when a scenario is loaded.
+    /// Whether UDP GSO super-packets cross whole (the kernel took TUN_F_USO4/6).
+    pub fn udp_offload(&self) -> bool {
+        self.udp_offload
+    }
+
+    /// `LabCounters` JSON: `up`, `down` and `udpOffload`, plus `shaping` when a scenario
+    /// is loaded.
     pub fn counters_json(&self) -> String {
         let mut json = self.counters.snapshot().to_json();
+        json.pop();
+        json.push_str(if self.udp_offload {
+            ",\"udpOffload\":true}"
+        } else {
+            ",\"udpOffload\":false}"
+        });
         if let Some(shaping) = self.shaping_json() {
             json.pop();
             json.push_str(",\"shaping\":");
@@ -452,6 +468,8 @@ mod test {
         let sys_path = |n: &str| Path::new("/sys/class/net").join(n);
         assert!(sys_path(&a).exists() && sys_path(&b).exists());
         assert_eq!(lab.counters(), Snapshot::default());
+        let udp_offload = lab.counters_json().contains("\"udpOffload\":true");
+        assert_eq!(udp_offload, lab.udp_offload());
         assert_eq!(lab.failure(), None);
         lab.close();
         lab.close();
@@ -508,6 +526,7 @@ mod test {
             client_tun: "a".into(),
             server_tun: "b".into(),
             shaping: None,
+            udp_offload: false,
         };
         lab.set_active(&[]).unwrap();
         let e = lab.set_active(&["x".to_owned()]).unwrap_err();

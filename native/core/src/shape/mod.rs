@@ -7,9 +7,6 @@
 //! when their time comes, so every stage sees its packets in time order and computes
 //! exact departure times (mahimahi's "when is your next event?" contract).
 
-// Packet logic only: unsafe code belongs in the sys-call and N-API modules.
-#![deny(unsafe_code)]
-
 pub mod action;
 pub mod classify;
 pub mod codel;

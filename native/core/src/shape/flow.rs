@@ -70,7 +70,7 @@ pub struct TcpSide {
 #[derive(Debug, Clone)]
 pub enum Pending {
     Segments(Reassembly),
-    Initials(ClientHelloReader),
+    Initials(Box<ClientHelloReader>),
 }
 
 /// A ClientHello being put together from several segments (`reassembly: segments`).

@@ -247,7 +247,7 @@ impl Classifier {
             Some(Pending::Segments(_)) => {}
             None => {
                 if let Ok((r, _)) = ClientHelloReader::start(payload) {
-                    flow.pending = Some(Box::new(Pending::Initials(r)));
+                    flow.pending = Some(Box::new(Pending::Initials(Box::new(r))));
                 }
             }
         }

@@ -69,7 +69,9 @@ export async function main(argv: string[]): Promise<number> {
     .version()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((message, error) => {
-      // yargs validation problems arrive as a message; errors thrown by handlers as error.
+      // yargs validation problems arrive as a message, or as a YError (an option's coerce
+      // check failed); errors thrown by handlers as error.
+      if (error?.name === 'YError') throw new UsageError(error.message);
       throw error ?? new UsageError(message, ['see `qoslab --help` or `qoslab <command> --help`']);
     });
   try {

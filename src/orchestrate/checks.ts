@@ -5,6 +5,7 @@ import { exec, ExecError } from './exec.js';
 import { addNamespace, deleteNamespace } from './netns.js';
 import { newRunId } from './names.js';
 import { LAB_PREFIXES } from './addresses.js';
+import { inRootless, rootlessConditions } from './rootless.js';
 
 /**
  * What a lab needs from the machine, each check with a fix a user can apply.
@@ -33,6 +34,8 @@ interface Check {
 
 const CAP_NET_ADMIN = 12;
 const CAP_SYS_ADMIN = 21;
+/** The lab's servers listen on 443 and other ports below 1024. */
+const CAP_NET_BIND_SERVICE = 10;
 
 function effectiveCapabilities(): bigint {
   const status = readFileSync('/proc/self/status', 'utf8');
@@ -62,7 +65,7 @@ async function toolVersion(
 }
 
 const ROOT_FIX =
-  'run qoslab as root (sudo) or grant CAP_NET_ADMIN and CAP_SYS_ADMIN; in Docker: --cap-add NET_ADMIN --cap-add SYS_ADMIN --device /dev/net/tun';
+  'run qoslab as root (sudo) or grant CAP_NET_ADMIN, CAP_SYS_ADMIN and CAP_NET_BIND_SERVICE; in Docker: --cap-add NET_ADMIN --cap-add SYS_ADMIN --cap-add NET_BIND_SERVICE --device /dev/net/tun (README "CI and containers"); as an ordinary user, meet the rootless checks below';
 
 /** Open a TUN pair the way a lab does (with offload), run `use` on it, and close it. */
 function withProbeLab<T>(use: (lab: NativeLab) => T): T {
@@ -129,9 +132,13 @@ const CHECKS: Check[] = [
       const missing = [
         hasCapability(caps, CAP_NET_ADMIN) ? undefined : 'CAP_NET_ADMIN',
         hasCapability(caps, CAP_SYS_ADMIN) ? undefined : 'CAP_SYS_ADMIN',
+        hasCapability(caps, CAP_NET_BIND_SERVICE) ? undefined : 'CAP_NET_BIND_SERVICE',
       ].filter((c): c is string => c !== undefined);
       return missing.length === 0
-        ? { ok: true, detail: `CAP_NET_ADMIN and CAP_SYS_ADMIN (uid ${process.getuid?.()})` }
+        ? {
+            ok: true,
+            detail: `CAP_NET_ADMIN, CAP_SYS_ADMIN and CAP_NET_BIND_SERVICE (uid ${process.getuid?.()})`,
+          }
         : {
             ok: false,
             detail: `missing ${missing.join(', ')} (uid ${process.getuid?.()})`,
@@ -234,28 +241,11 @@ const CHECKS: Check[] = [
         return {
           ok: false,
           detail: (error as Error).message,
-          fix: 'the kernel needs CONFIG_NET_NS; ' + ROOT_FIX,
+          fix: inRootless()
+            ? 'in rootless mode /run and /etc/netns are private tmpfs mounts; see the error above'
+            : 'the kernel needs CONFIG_NET_NS; ' + ROOT_FIX,
         };
       }
-    },
-  },
-  {
-    name: 'user namespaces',
-    level: 'optional',
-    async run() {
-      let max = 0;
-      try {
-        max = Number(readFileSync('/proc/sys/user/max_user_namespaces', 'utf8'));
-      } catch {
-        // No such file: the kernel has no user namespaces.
-      }
-      return max > 0
-        ? { ok: true, detail: `available (max ${max}); not needed when running as root` }
-        : {
-            ok: false,
-            detail: 'not available',
-            fix: 'only needed for rootless use: sysctl user.max_user_namespaces=10000',
-          };
     },
   },
   {
@@ -269,6 +259,35 @@ const CHECKS: Check[] = [
             ok: false,
             detail: `${problem} (used by the examples, tests and benchmark)`,
             fix: problem === 'not found' ? 'apt-get install iperf3' : undefined,
+          };
+    },
+  },
+  {
+    name: 'caddy',
+    level: 'optional',
+    async run() {
+      const { version, problem } = await toolVersion('caddy', ['version']);
+      return version
+        ? { ok: true, detail: `${version} (serves http3 workloads: HTTP/3 by quic-go)` }
+        : {
+            ok: false,
+            detail: `${problem} (the HTTP/3 server of http3 workloads)`,
+            fix: problem === 'not found' ? 'apt-get install caddy' : undefined,
+          };
+    },
+  },
+  {
+    name: 'chromium',
+    level: 'optional',
+    async run() {
+      const path = process.env.QOSLAB_CHROMIUM ?? '/usr/bin/chromium';
+      const { version, problem } = await toolVersion(path, ['--version']);
+      return version
+        ? { ok: true, detail: `${version} (the HTTP/3 client of http3 workloads; report tests)` }
+        : {
+            ok: false,
+            detail: `${problem} (the QUIC client of http3 workloads, headless)`,
+            fix: problem === 'not found' ? 'apt-get install chromium' : undefined,
           };
     },
   },
@@ -308,7 +327,7 @@ const CHECKS: Check[] = [
 
 /** Run every check in order; a check whose prerequisites failed is reported, not run. */
 export async function runChecks(
-  filter: (check: Check) => boolean = () => true,
+  filter: (check: Check) => boolean = everything,
 ): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const check of CHECKS.filter(filter)) {
@@ -333,7 +352,34 @@ export async function runChecks(
       });
     }
   }
+  if (filter === everything) results.push(...rootlessResults());
   return results;
+}
+
+const everything = () => true;
+
+/** Rootless mode's conditions, each an optional check (as root: one line saying so). */
+function rootlessResults(): CheckResult[] {
+  if (inRootless()) {
+    return [
+      {
+        name: 'rootless',
+        level: 'optional',
+        ok: true,
+        detail: 'active: a user namespace made by qoslab (private /run and /etc/netns)',
+      },
+    ];
+  }
+  if (process.getuid?.() === 0) {
+    return [{ name: 'rootless', level: 'optional', ok: true, detail: 'not needed as root' }];
+  }
+  return rootlessConditions().map((c) => ({
+    name: `rootless: ${c.name}`,
+    level: 'optional' as const,
+    ok: c.ok,
+    detail: c.detail,
+    fix: c.fix,
+  }));
 }
 
 /** The required checks that failed, with their fixes, as advice lines. */

@@ -51,7 +51,9 @@ describe.skipIf(!isRoot)('qoslab doctor', () => {
         'privileges',
         'TUN devices',
         'UDP offload',
-        'user namespaces',
+        'rootless',
+        'caddy',
+        'chromium',
       ]),
     );
   });

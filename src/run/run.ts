@@ -77,6 +77,16 @@ export async function run(options: RunOptions = {}): Promise<RunResult> {
   const warnings = started.skipped.map(
     (s) => `--phase ${options.phase}: not checking '${s.text}' (${s.why})`,
   );
+  // A shorter --duration can cut whole phases: their expectations cannot be measured.
+  const phasesLeft = new Set(compiled.timeline.map((e) => e.phase));
+  const cut =
+    compiled.timeline.length === 0
+      ? []
+      : compiled.expect.filter((e) => e.phase !== null && !phasesLeft.has(e.phase));
+  for (const e of cut) {
+    warnings.push(`--duration: not checking '${e.text}' (phase '${e.phase}' is cut off)`);
+  }
+  if (cut.length > 0) compiled.expect = compiled.expect.filter((e) => !cut.includes(e));
   for (const w of warnings) err.write(`qoslab: warning: ${w}\n`);
 
   const files = new ResultFiles(resultsDir(compiled.name, options.outDir));

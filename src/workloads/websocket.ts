@@ -49,9 +49,10 @@ export const websocket: Protocol = {
           ca: ctx.caPem,
           perMessageDeflate: false,
           createConnection: ((options: net.NetConnectOpts) => {
-            // ws passes host, port, servername and ca through `options`.
+            // ws passes host, port and ca through `options`, but sets the SNI only in its
+            // own connector: name the server here, as a DPI box expects to read it.
             const socket = w.tls
-              ? tls.connect(options as tls.ConnectionOptions)
+              ? tls.connect({ ...(options as tls.ConnectionOptions), servername: w.server_name })
               : net.connect(options);
             hookTiming(socket, timing, w.tls);
             return socket;

@@ -27,7 +27,7 @@ describe('startAtPhase', () => {
     ]);
     expect(c.expect.map((e) => e.text)).toEqual([
       'tg-photo.goodput < 150kbit during slowed',
-      'tg-text.delivery < 1% during blocked',
+      'tg-text.delivery < 10% during blocked',
       'max-text.delivery >= 99% during blocked',
     ]);
     expect(skipped).toEqual([

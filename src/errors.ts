@@ -1,6 +1,7 @@
 /**
  * Errors a user can act on. Each carries a stable `code`, the process exit code it maps
- * to (see DESIGN.md: 2 bad usage, 3 environment cannot host a lab) and optional advice.
+ * to (docs/architecture.md "Exit codes and results": 2 bad usage, 3 environment cannot
+ * host a lab) and optional advice.
  */
 
 export const ExitCode = {
@@ -8,6 +9,8 @@ export const ExitCode = {
   expectFailed: 1,
   usage: 2,
   environment: 3,
+  /** The run could not measure what it set out to: a workload agent died or went silent. */
+  runFailed: 4,
   interrupted: 130,
 } as const;
 

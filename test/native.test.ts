@@ -108,7 +108,8 @@ describe('native core', () => {
       expect(linkExists(clientTun)).toBe(true);
       expect(linkExists(serverTun)).toBe(true);
       const counters = lab.counters();
-      expect(Object.keys(counters).sort()).toEqual(['down', 'up']);
+      expect(Object.keys(counters).sort()).toEqual(['down', 'udpOffload', 'up']);
+      expect(typeof counters.udpOffload).toBe('boolean');
       expectDirectionShape(counters.up);
       expectDirectionShape(counters.down);
       // Same names again while open: the kernel refuses the second attach.
@@ -136,7 +137,7 @@ describe('native core', () => {
       lab.setActive([]);
       expectNativeError(() => lab.setActive(['police', 'nope']), 'QL_UNKNOWN_POLICY', /"nope"/);
       const counters = lab.counters();
-      expect(Object.keys(counters).sort()).toEqual(['down', 'shaping', 'up']);
+      expect(Object.keys(counters).sort()).toEqual(['down', 'shaping', 'udpOffload', 'up']);
       expect(counters.shaping!.packets.entered).toBe(0);
       expect(Object.keys(counters.shaping!.policies)).toEqual(['police']);
       expect(counters.shaping!.actions[0]).toMatchObject({ policy: 'police', type: 'police' });

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Hub } from '../workloads/hub.js';
 import { PROTOCOLS } from '../workloads/index.js';
-import { serverGroups } from '../workloads/groups.js';
+import { serveGroup, serverGroups } from '../workloads/groups.js';
 import { mqttOptions } from '../workloads/mqtt.js';
 import type { Listening, ServerContext } from '../workloads/types.js';
 import type { AgentConfig } from './config.js';
@@ -41,18 +41,18 @@ async function main(): Promise<void> {
 
   const listening: Listening[] = [];
   if (config.role === 'server') {
-    for (const group of serverGroups(config.workloads, config.ipv6).groups) {
-      const protocol = PROTOCOLS[group.protocol];
-      if (protocol === undefined) continue;
-      listening.push(await protocol.serve(group, ctx));
+    for (const group of serverGroups(config.workloads, config.ipv6)) {
+      listening.push(...(await serveGroup(group, ctx)));
     }
   }
   emit({ ev: 'ready', role: config.role });
 
   const clients: Promise<void>[] = [];
   let stopping: Promise<void> | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      clearInterval(heartbeat);
       controller.abort();
       hub.stop();
       const deadline = new Promise((r) => setTimeout(r, 3000).unref());
@@ -63,6 +63,11 @@ async function main(): Promise<void> {
 
   const start = (t0: bigint) => {
     ctx.t0 = t0;
+    // The orchestrator takes silence for a hung agent (run/supervise.ts).
+    heartbeat = setInterval(
+      () => emit({ ev: 'alive', role: config.role, t: Number(process.hrtime.bigint() - t0) }),
+      500,
+    );
     if (config.role === 'server') return hub.begin(ctx);
     config.workloads.forEach((w, index) => {
       const protocol = PROTOCOLS[w.protocol];

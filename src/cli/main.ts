@@ -3,12 +3,14 @@ import { ExitCode, UsageError } from '../errors.js';
 import { cleanupCommand } from './commands/cleanup.js';
 import { compareCommand } from './commands/compare.js';
 import { doctorCommand } from './commands/doctor.js';
+import { mergeCommand } from './commands/merge.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { scenariosCommand } from './commands/scenarios.js';
 import { schemaCommand } from './commands/schema.js';
 import { shellCommand } from './commands/shell.js';
 import { simulateCommand } from './commands/simulate.js';
+import { sweepCommand } from './commands/sweep.js';
 import { validateCommand } from './commands/validate.js';
 import type { CommandContext } from './context.js';
 import { printError } from './output.js';
@@ -32,7 +34,8 @@ function exitOnFatal(err: NodeJS.WritableStream): void {
 
 /**
  * The command line. Command modules only declare options and call the logic; every error
- * ends here, printed without a stack trace, with the exit code DESIGN.md gives it.
+ * ends here, printed without a stack trace, with its exit code (docs/architecture.md
+ * "Exit codes and results").
  */
 export async function main(argv: string[]): Promise<number> {
   const ctx: CommandContext = { out: process.stdout, err: process.stderr, exitCode: ExitCode.ok };
@@ -44,11 +47,13 @@ export async function main(argv: string[]): Promise<number> {
     )
     .parserConfiguration({ 'populate--': true })
     .command(runCommand(ctx))
+    .command(sweepCommand(ctx))
     .command(shellCommand(ctx))
     .command(simulateCommand(ctx))
     .command(validateCommand(ctx))
     .command(reportCommand(ctx))
     .command(compareCommand(ctx))
+    .command(mergeCommand(ctx))
     .command(schemaCommand(ctx))
     .command(scenariosCommand(ctx))
     .command(doctorCommand(ctx))

@@ -61,6 +61,7 @@ export function checkExpectations(
     return {
       text: e.text,
       ok: measured !== null && holds(measured, e.op, e.value),
+      outcome: measured !== null && holds(measured, e.op, e.value) ? 'ok' : 'fail',
       measured,
       expected: e.value,
       op: e.op,

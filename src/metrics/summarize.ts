@@ -39,7 +39,10 @@ export function summarize(input: SummarizeInput): WorkloadStats[] {
   for (const w of input.workloads)
     buckets.set(w.name, { sends: [], recvs: [], connects: [], fails: [] });
   for (const e of input.events) {
-    if (e.ev === 'phase') continue;
+    if (e.ev === 'phase' || e.ev === 'agent') continue;
+    // Messages sent after observation ended (an agent died, the run stopped) are outside
+    // the measured window: they would count a dead agent's silence as the network's.
+    if ((e.ev === 'recv' ? e.sent : e.t) > input.observedEnd) continue;
     const b = buckets.get(e.w);
     if (b === undefined) continue;
     if (e.ev === 'send') b.sends.push(e);
@@ -69,7 +72,13 @@ function scopeStats(
   // A message belongs to the phase in force when it was sent.
   const recvs = b.recvs.filter((e) => inScope(e.sent));
   const connects = b.connects.filter((e) => inScope(e.t));
-  const activeNs = phaseTime(input.phases, phase, w.start_ns, w.stop_ns);
+  // Rates divide by the time actually observed, not the planned length.
+  const activeNs = phaseTime(
+    input.phases,
+    phase,
+    w.start_ns,
+    Math.min(w.stop_ns, input.observedEnd),
+  );
   const dirs: Dir[] = ['up', 'down'];
   const per = dirs.map((dir) =>
     directionStats(

@@ -133,18 +133,23 @@ export interface LabCounters {
   up: DirectionCounters;
   /** server → client */
   down: DirectionCounters;
+  /**
+   * Both TUNs took UDP segmentation offload (Linux 6.2+, offload on): UDP GSO senders
+   * cross as super-packets. False means one read and one write per datagram.
+   */
+  udpOffload: boolean;
   /** Present when the lab was opened with a scenario. */
   shaping?: ShapingCounters;
 }
 
-// ---- simulate(): the virtual-time driver (native/core/src/shape/sim.rs) ----------------
+// ---- simulate(): the virtual-time driver (native/core/src/drive/sim.rs) ----------------
 
 /** First payload of a simulated flow (what classifiers look at). */
 export type SimulationFirstPayload =
   /** A TLS ClientHello with this SNI; `pad_to` pads it, `ech` adds an ECH extension. */
   | { tls_sni: string; pad_to?: number; ech?: boolean }
   /** A QUIC long-header Initial of this version. */
-  | { quic_version: number }
+  | { quic_version: number; tls_sni?: string; ech?: boolean }
   /** A STUN binding request. */
   | { stun: true }
   /** Raw bytes, as hex. */

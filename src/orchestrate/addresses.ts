@@ -17,6 +17,6 @@ export const SERVER_TUN = 'qls0';
 
 /**
  * Default TUN transmit queue. The kernel's 500 overflows silently at MTU 1500 under a
- * single-threaded forwarder (platform-facts §2.2); 5000 removed the drops there.
+ * single-threaded forwarder; 5000 removed the drops there.
  */
 export const TUN_TXQUEUELEN = 5000;

@@ -64,6 +64,23 @@ async function toolVersion(
 const ROOT_FIX =
   'run qoslab as root (sudo) or grant CAP_NET_ADMIN and CAP_SYS_ADMIN; in Docker: --cap-add NET_ADMIN --cap-add SYS_ADMIN --device /dev/net/tun';
 
+/** Open a TUN pair the way a lab does (with offload), run `use` on it, and close it. */
+function withProbeLab<T>(use: (lab: NativeLab) => T): T {
+  const id = newRunId();
+  const probe = NativeLab.open({
+    clientTun: `qldc-${id}`,
+    serverTun: `qlds-${id}`,
+    mtu: 1500,
+    offload: true,
+    labPrefixes: [...LAB_PREFIXES],
+  });
+  try {
+    return use(probe);
+  } finally {
+    probe.close();
+  }
+}
+
 const CHECKS: Check[] = [
   {
     name: 'linux',
@@ -158,17 +175,8 @@ const CHECKS: Check[] = [
     level: 'required',
     needs: ['native core', 'privileges', '/dev/net/tun'],
     async run() {
-      // Open a real pair the way a lab does (with offload), then close it at once.
-      const id = newRunId();
       try {
-        const probe = NativeLab.open({
-          clientTun: `qldc-${id}`,
-          serverTun: `qlds-${id}`,
-          mtu: 1500,
-          offload: true,
-          labPrefixes: [...LAB_PREFIXES],
-        });
-        probe.close();
+        withProbeLab(() => undefined);
         return { ok: true, detail: 'created a TUN pair with IFF_VNET_HDR and TSO offload' };
       } catch (error) {
         return {
@@ -176,6 +184,25 @@ const CHECKS: Check[] = [
           detail: (error as Error).message,
           fix: 'the kernel needs CONFIG_TUN with IFF_VNET_HDR; ' + ROOT_FIX,
         };
+      }
+    },
+  },
+  {
+    name: 'UDP offload',
+    level: 'optional',
+    needs: ['TUN devices'],
+    async run() {
+      try {
+        const uso = withProbeLab((lab) => lab.counters().udpOffload);
+        return uso
+          ? { ok: true, detail: 'TUN_F_USO4/USO6: UDP GSO senders cross as super-packets' }
+          : {
+              ok: false,
+              detail: 'the kernel refused TUN_F_USO4/USO6: one read and one write per UDP datagram',
+              fix: 'Linux 6.2 or newer has UDP segmentation offload on TUN devices; QUIC and other UDP traffic still works, only slower',
+            };
+      } catch (error) {
+        return { ok: false, detail: (error as Error).message };
       }
     },
   },
@@ -242,6 +269,24 @@ const CHECKS: Check[] = [
             ok: false,
             detail: `${problem} (used by the examples, tests and benchmark)`,
             fix: problem === 'not found' ? 'apt-get install iperf3' : undefined,
+          };
+    },
+  },
+  {
+    name: 'gtlsclient',
+    level: 'optional',
+    async run() {
+      // ngtcp2's example QUIC client and server: the QUIC end-to-end tests use both.
+      const client = await toolVersion('gtlsclient', ['--help']);
+      const server = await toolVersion('gtlsserver', ['--help']);
+      const problem = client.problem ?? server.problem;
+      return problem === undefined
+        ? { ok: true, detail: 'gtlsclient and gtlsserver (ngtcp2) found' }
+        : {
+            ok: false,
+            detail: `${problem} (ngtcp2's QUIC client and server, used by the tests)`,
+            fix:
+              problem === 'not found' ? 'apt-get install ngtcp2-client ngtcp2-server' : undefined,
           };
     },
   },

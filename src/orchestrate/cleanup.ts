@@ -8,6 +8,7 @@ import {
   removeNamespaceFiles,
 } from './netns.js';
 import { RESOURCE_PREFIX, runIdOf } from './names.js';
+import { deadRunTmps, removeRunTmp } from './run-tmp.js';
 
 export interface CleanupReport {
   /** Runs whose leftovers were removed (or would be, with dryRun). */
@@ -16,6 +17,8 @@ export interface CleanupReport {
   live: { id: string; pid: number }[];
   /** `ql`-prefixed namespaces or links with no marker: not provably ours, left alone. */
   unowned: string[];
+  /** Temporary folders (with the run CA's key) of runs whose process is gone. */
+  tempDirs: string[];
   errors: string[];
 }
 
@@ -25,7 +28,7 @@ export interface CleanupReport {
  * to a run marker whose owner process is gone.
  */
 export async function cleanupLeftovers(options: { dryRun?: boolean } = {}): Promise<CleanupReport> {
-  const report: CleanupReport = { removed: [], live: [], unowned: [], errors: [] };
+  const report: CleanupReport = { removed: [], live: [], unowned: [], tempDirs: [], errors: [] };
   const namespaces = (await listNamespaces()).filter((n) => n.startsWith(RESOURCE_PREFIX));
   const links = (await listLinks()).filter((n) => n.startsWith(RESOURCE_PREFIX));
   const markers = readMarkers();
@@ -45,6 +48,16 @@ export async function cleanupLeftovers(options: { dryRun?: boolean } = {}): Prom
     };
     report.removed.push(entry);
     if (!options.dryRun) await removeRun(marker, entry.namespaces, entry.links, report.errors);
+  }
+
+  for (const dir of deadRunTmps()) {
+    report.tempDirs.push(dir);
+    if (options.dryRun) continue;
+    try {
+      removeRunTmp(dir);
+    } catch (error) {
+      report.errors.push(`${dir}: ${(error as Error).message}`);
+    }
   }
 
   for (const name of [...namespaces, ...links]) {

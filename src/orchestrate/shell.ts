@@ -1,4 +1,5 @@
 import { ExitCode } from '../errors.js';
+import { commandProblem } from './command-path.js';
 import { catchInterrupts, whenAborted } from './interrupt.js';
 import { Lab, type LabOptions } from './lab.js';
 import { waitForListener } from './listeners.js';
@@ -20,14 +21,21 @@ export interface ShellOptions {
 /**
  * `qoslab shell`: open a lab, run the server command (if any) in the server namespace
  * and the client command in the client namespace, then remove everything. Returns the
- * client command's exit code, or 130 when interrupted.
+ * client command's exit code; 127/126 when it cannot be started; 3 when the server
+ * command exits or does not listen before the client would start; 130 when interrupted.
  */
 export async function runShell(options: ShellOptions): Promise<number> {
   const out = options.out ?? process.stdout;
   const err = options.err ?? process.stderr;
+  const missing = commandProblem(options.command[0] ?? '');
+  if (missing !== undefined) {
+    err.write(`qoslab: ${missing.message}\n`);
+    return missing.code;
+  }
   const interrupts = catchInterrupts(err);
   let lab: Lab | undefined;
   let server: Started | undefined;
+  let stoppingServer = false;
   let timeline: TimelinePlayer | undefined;
   try {
     lab = await Lab.open(options.lab);
@@ -61,21 +69,31 @@ export async function runShell(options: ShellOptions): Promise<number> {
       let serverExit: number | undefined;
       void started.exited.then((exit) => {
         serverExit = exit.code;
-        // A server that fails is worth a line; one that finished its job (iperf3 -s -1) is not.
-        if (exit.code !== 0 && !interrupts.signal.aborted) {
+        // A server that fails is worth a line; one that finished its job (iperf3 -s -1), or
+        // that qoslab stopped itself, is not.
+        if (exit.code !== 0 && !interrupts.signal.aborted && !stoppingServer) {
           err.write(`[server] exited with code ${exit.code}\n`);
         }
       });
-      const ready = await waitForListener(
-        started.child.pid ?? -1,
-        lab.names.serverNs,
-        options.readyTimeoutMs ?? 10_000,
-        () => serverExit === undefined,
-        interrupts.signal,
-      );
+      const timeoutMs = options.readyTimeoutMs ?? 10_000;
+      const ready =
+        timeoutMs === 0 ||
+        (await waitForListener(
+          started.child.pid ?? -1,
+          lab.names.serverNs,
+          timeoutMs,
+          () => serverExit === undefined,
+          interrupts.signal,
+        ));
       if (interrupts.signal.aborted) return ExitCode.interrupted;
-      if (!ready && serverExit === undefined) {
-        err.write('qoslab: the server command is not listening yet; starting the client anyway\n');
+      if (!ready) {
+        await Promise.race([started.exited, new Promise((r) => setTimeout(r, 50))]);
+        err.write(
+          serverExit !== undefined
+            ? `qoslab: the server command exited with code ${serverExit} before it listened; the client was not started\n`
+            : `qoslab: the server command did not listen within ${(timeoutMs / 1000).toFixed(1)} s (--ready-timeout); the client was not started\n`,
+        );
+        return ExitCode.environment;
       }
     }
 
@@ -97,7 +115,10 @@ export async function runShell(options: ShellOptions): Promise<number> {
     return outcome.code;
   } finally {
     timeline?.stop();
-    if (server !== undefined) signalGroup(server, 'SIGTERM');
+    if (server !== undefined) {
+      stoppingServer = true;
+      signalGroup(server, 'SIGTERM');
+    }
     // close() also ends whatever still runs in the namespaces.
     try {
       await lab?.close();

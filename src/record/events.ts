@@ -67,6 +67,31 @@ export interface PhaseEvent {
   t: number;
 }
 
+/**
+ * The orchestrator: an agent stopped taking part before the run ended — it exited (crash,
+ * kill) or went silent (stopped, hung). From `t` on nothing is measured: the summary judges
+ * only what was observed before, and the run's status is `failed`.
+ */
+export interface AgentFaultEvent {
+  ev: 'agent';
+  role: 'server' | 'client';
+  state: 'exited' | 'stalled';
+  /** When the agent was last alive (ns since t0). */
+  t: number;
+  /** Exit code, or null (killed by a signal, or still there but silent). */
+  code: number | null;
+  signal: string | null;
+  /** The sentence shown on the terminal. */
+  detail: string;
+}
+
+/** An agent's heartbeat while it runs (not written to events.ndjson). */
+export interface AliveEvent {
+  ev: 'alive';
+  role: 'server' | 'client';
+  t: number;
+}
+
 /** An agent has bound its servers / loaded its clients and waits for `start`. */
 export interface ReadyEvent {
   ev: 'ready';
@@ -81,8 +106,10 @@ export interface LogEvent {
   msg: string;
 }
 
-export type MeasureEvent = SendEvent | RecvEvent | ConnectEvent | FailEvent | PhaseEvent;
-export type AgentEvent = MeasureEvent | ReadyEvent | LogEvent;
+/** What events.ndjson holds. */
+export type MeasureEvent =
+  SendEvent | RecvEvent | ConnectEvent | FailEvent | PhaseEvent | AgentFaultEvent;
+export type AgentEvent = MeasureEvent | ReadyEvent | LogEvent | AliveEvent;
 
 /** Commands the orchestrator writes to an agent's stdin, one JSON object per line. */
 export type AgentCommand =

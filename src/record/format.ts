@@ -99,9 +99,20 @@ export function fmtMeasured(r: ExpectationResult): string {
   }
 }
 
+/** Why an expectation has no verdict, in words. */
+const UNJUDGED: Record<string, string> = {
+  'not measured': 'not measured: an agent was not alive for all of it, or the run stopped in it',
+  'not reached': 'not reached: the run ended before its phase',
+};
+
 export function expectationLines(results: ExpectationResult[], ok: string, fail: string): string {
   return results
-    .map((r) => `${r.ok ? ok : fail} ${r.text}  (measured ${fmtMeasured(r)})`)
+    .map((r) => {
+      const outcome = r.outcome ?? (r.ok ? 'ok' : 'fail');
+      const why = UNJUDGED[outcome];
+      if (why !== undefined) return `--   ${r.text}  (${why})`;
+      return `${outcome === 'ok' ? ok : fail} ${r.text}  (measured ${fmtMeasured(r)})`;
+    })
     .join('\n');
 }
 

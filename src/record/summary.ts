@@ -4,7 +4,7 @@
  * none of those layers has to import another to know what a summary is.
  */
 import type { CompiledExpectation } from '../scenario/compiled.js';
-import type { Dir } from './events.js';
+import type { AgentFaultEvent, Dir } from './events.js';
 
 /** A phase of the run: [start, end) in ns since t0. */
 export interface Phase {
@@ -89,9 +89,18 @@ export interface WorkloadStats {
   scopes: ScopeStats[];
 }
 
+/**
+ * `not measured`: its window includes time when an agent was not alive, so nothing there
+ * says anything about the network. `not reached`: the run ended before its phase began
+ * (a shorter `--duration`, an interruption).
+ */
+export type ExpectationOutcome = 'ok' | 'fail' | 'not measured' | 'not reached';
+
 export interface ExpectationResult {
   text: string;
+  /** outcome === 'ok'. */
   ok: boolean;
+  outcome: ExpectationOutcome;
   /** The measured value in the expectation's unit (ratio, ns, bit/s, score, count); null: nothing measured. */
   measured: number | null;
   expected: number;
@@ -100,22 +109,31 @@ export interface ExpectationResult {
   phase: string | null;
 }
 
-export type RunStatus = 'completed' | 'interrupted' | 'failed';
+/**
+ * `running` is only on disk while a run is under way; a run killed before it could write
+ * its real summary leaves it, and `report` then calls the run `failed`.
+ */
+export type RunStatus = 'completed' | 'interrupted' | 'failed' | 'running';
 
 export interface RunSummary {
   format: 1;
   qoslab: string;
   scenario: string;
   status: RunStatus;
-  /** 0 ok, 1 an expectation failed, 130 interrupted. */
+  /** 0 ok, 1 an expectation failed, 4 the run failed (an agent died), 130 interrupted. */
   exit_code: number;
   started_at: string;
   finished_at: string;
   seed: number;
   /** Planned length of the run. */
   duration_ns: number;
-  /** ns from t0 until the agents stopped observing. */
+  /**
+   * ns from t0 until the agents stopped observing: the end of the run, the interruption,
+   * or the moment an agent was last seen alive. Nothing later is measured.
+   */
   observed_ns: number;
+  /** Agents that died or went silent during the run (empty when all went well). */
+  faults: AgentFaultEvent[];
   lab_id: string;
   phases: Phase[];
   workloads: WorkloadStats[];

@@ -33,10 +33,10 @@ export const CSV_COLUMNS = [
   'mos',
 ] as const;
 
-type Value = string | number | null | undefined;
+export type CsvValue = string | number | null | undefined;
 
 /** RFC 4180: quote a field holding a comma, quote or line break. */
-function field(v: Value): string {
+export function csvField(v: CsvValue): string {
   if (v === null || v === undefined) return '';
   const s = typeof v === 'number' ? String(Number.isInteger(v) ? v : Number(v.toPrecision(6))) : v;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -50,7 +50,7 @@ export function summaryCsv(summary: RunSummary): string {
   for (const w of summary.workloads) {
     for (const s of w.scopes) {
       for (const d of s.directions) {
-        const row: Value[] = [
+        const row: CsvValue[] = [
           summary.scenario,
           w.name,
           w.protocol,
@@ -78,7 +78,7 @@ export function summaryCsv(summary: RunSummary): string {
           d.voice ? ms(d.voice.jitter_ns) : null,
           d.voice?.mos,
         ];
-        lines.push(row.map(field).join(','));
+        lines.push(row.map(csvField).join(','));
       }
     }
   }

@@ -38,9 +38,11 @@ export function reportCharts(run: LoadedRun): { charts: ChartSpec[]; hasDatapath
     charts.push(latencyOverTime(`latency-${i}`, w.name, mine, compiled.duration_ns / 1e9));
     charts.push(latencyCdf(`cdf-${i}`, w.name, mine, summary.phases));
   });
-  charts.push(deliveryPerPhase(summary.workloads, summary.phases));
-  charts.push(goodputOverTime(compiled.workloads, recvs, compiled.duration_ns));
-  const mos = mosPerPhase(summary.workloads, summary.phases);
+  // The time the workloads ran: the planned length, or up to an interruption or a fault.
+  const covered = Math.min(compiled.duration_ns, summary.observed_ns);
+  charts.push(deliveryPerPhase(summary.workloads, summary.phases, covered));
+  charts.push(goodputOverTime(compiled.workloads, recvs, covered));
+  const mos = mosPerPhase(summary.workloads, summary.phases, covered);
   if (mos !== null) charts.push(mos);
   const rate = datapathRate(run.datapath, compiled.duration_ns);
   if (rate !== null) charts.push(rate);

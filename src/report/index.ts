@@ -1,4 +1,4 @@
-/** Reports of finished runs: HTML, comparison, CSV. Reads results only (STYLE.md). */
+/** Reports of finished runs: HTML, comparison, CSV. Reads results only. */
 export { writeReport, type ReportResult } from './report.js';
 export { loadRun, checkRunDir, resummarize, type LoadedRun } from './load.js';
 export { compareSummaries, compareTable, type Comparison, type CompareRow } from './compare.js';

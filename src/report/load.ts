@@ -1,15 +1,15 @@
 /**
  * Reads a run directory back. The report only ever looks at the files a run left
- * (DESIGN.md "Results"); it never talks to a lab, so it works on runs from any machine.
+ * (docs/architecture.md "Exit codes and results"); it never talks to a lab, so it works
+ * on runs from any machine.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { MeasureEvent } from '../record/events.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { checkExpectations } from '../metrics/expect.js';
 import { phasesOf } from '../metrics/phases.js';
-import { summarize } from '../metrics/summarize.js';
+import { judgeRun } from '../metrics/verdict.js';
 import type { RunSummary } from '../record/summary.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 
@@ -129,7 +129,9 @@ export function loadRun(dir: string): LoadedRun {
 
 /**
  * The summary as `qoslab run` computes it, from the events; what events cannot tell
- * (status, start and end times, lab id, warnings) is kept from the old summary.json.
+ * (status, start and end times, lab id, warnings) is kept from the old summary.json. A run
+ * that left no summary, or only the `running` one written at its start, was killed: it
+ * is `failed`, observed until its last event.
  */
 export function resummarize(
   compiled: CompiledConfig,
@@ -139,21 +141,25 @@ export function resummarize(
   const phases = phasesOf(compiled.timeline, compiled.duration_ns);
   const lastEvent = events.reduce((m, e) => Math.max(m, e.t), 0);
   const observedNs = typeof old?.observed_ns === 'number' ? old.observed_ns : lastEvent;
-  const stats = summarize({
-    events,
-    workloads: compiled.workloads,
+  const killed = old?.status === undefined || old.status === 'running';
+  const v = judgeRun({
+    compiled,
     phases,
-    observedEnd: observedNs,
+    events,
+    observedNs: killed ? lastEvent : observedNs,
+    // A killed run ended early as an interrupted one does: later phases were not reached.
+    interrupted: killed || old?.status === 'interrupted',
   });
-  const status = old?.status ?? 'completed';
-  const interrupted = status === 'interrupted';
-  const expectations = interrupted ? [] : checkExpectations(compiled.expect, stats);
-  const ok = expectations.every((r) => r.ok);
-  const exitCode = interrupted
-    ? ExitCode.interrupted
-    : ok && status !== 'failed'
-      ? ExitCode.ok
-      : ExitCode.expectFailed;
+  const status = killed ? 'failed' : old.status!;
+  const exitCode =
+    status === 'failed'
+      ? ExitCode.runFailed
+      : status === 'interrupted'
+        ? ExitCode.interrupted
+        : v.exitCode;
+  const error = killed
+    ? 'the run was killed before it finished (no final summary.json); results up to its last event'
+    : (old?.error ?? null);
   return {
     format: 1,
     qoslab: old?.qoslab ?? 'unknown',
@@ -164,13 +170,14 @@ export function resummarize(
     finished_at: old?.finished_at ?? '',
     seed: compiled.seed,
     duration_ns: compiled.duration_ns,
-    observed_ns: observedNs,
+    observed_ns: v.observedNs,
+    faults: v.faults,
     lab_id: old?.lab_id ?? '',
     phases,
-    workloads: stats,
-    expectations,
-    ok,
+    workloads: v.workloads,
+    expectations: v.expectations,
+    ok: v.ok && status === 'completed',
     warnings: Array.isArray(old?.warnings) ? old.warnings : [],
-    error: old?.error ?? null,
+    error,
   };
 }

@@ -65,9 +65,16 @@ export function expectationsSection(results: ExpectationResult[], status: string
   return htmlTable(
     ['', 'expectation', 'measured'],
     results.map((r) => [
-      { html: r.ok ? '<span class="pass">pass</span>' : '<span class="fail">FAIL</span>' },
+      {
+        html:
+          r.outcome === 'not measured' || r.outcome === 'not reached'
+            ? `<span class="note">${r.outcome}</span>`
+            : r.ok
+              ? '<span class="pass">pass</span>'
+              : '<span class="fail">FAIL</span>',
+      },
       r.text,
-      fmtMeasured(r),
+      r.outcome === 'not measured' || r.outcome === 'not reached' ? '-' : fmtMeasured(r),
     ]),
     2,
   );

@@ -21,6 +21,12 @@ export class AgentProcess {
   readonly exited: Promise<number>;
   private readyResolve: () => void = () => {};
   readonly ready: Promise<void>;
+  /** CLOCK_MONOTONIC ns of the last line it wrote (events and heartbeats). */
+  lastHeard = process.hrtime.bigint();
+  /** How it ended, once it has: exit code, or the signal that killed it. */
+  ending: { code: number | null; signal: NodeJS.Signals | null; at: bigint } | undefined;
+  /** Set once the orchestrator itself stops it: its exit is then no fault. */
+  stopping = false;
 
   constructor(
     readonly role: 'server' | 'client',
@@ -41,6 +47,7 @@ export class AgentProcess {
     });
     this.child.stdin?.on('error', () => {}); // the agent may be gone already
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
+      this.lastHeard = process.hrtime.bigint();
       let e: AgentEvent;
       try {
         e = JSON.parse(line) as AgentEvent;
@@ -52,8 +59,17 @@ export class AgentProcess {
     });
     createInterface({ input: this.child.stderr! }).on('line', onStderr);
     this.exited = new Promise((resolve) => {
-      this.child.on('error', () => resolve(127));
-      this.child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 0)));
+      this.child.on('error', () => {
+        this.ending = { code: 127, signal: null, at: process.hrtime.bigint() };
+        resolve(127);
+      });
+      this.child.on('exit', (code, signal) => {
+        this.ending ??= { code, signal, at: process.hrtime.bigint() };
+      });
+      this.child.on('close', (code, signal) => {
+        this.ending ??= { code, signal, at: process.hrtime.bigint() };
+        resolve(code ?? (signal ? 128 : 0));
+      });
     });
   }
 
@@ -63,6 +79,7 @@ export class AgentProcess {
 
   /** Ask it to stop; after `graceMs` kill its process group. */
   async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
     this.send({ cmd: 'stop' });
     this.child.stdin?.end();
     const timer = setTimeout(() => this.kill('SIGKILL'), graceMs);

@@ -1,9 +1,8 @@
 /**
  * From a run's recorded events to its summary: metrics, expectations, status and exit
- * code, written as summary.json and report.html.
+ * code (one verdict shared with `qoslab report`), written as summary.json and report.html.
  */
-import { ExitCode } from '../errors.js';
-import { checkExpectations, summarize } from '../metrics/index.js';
+import { judgeRun } from '../metrics/verdict.js';
 import type { MeasureEvent } from '../record/events.js';
 import type { Phase, RunSummary } from '../record/summary.js';
 import { writeReport } from '../report/report.js';
@@ -23,38 +22,60 @@ export interface RunRecord {
 }
 
 export function summarizeRun(r: RunRecord): RunSummary {
-  const stats = summarize({
-    events: r.events,
-    workloads: r.compiled.workloads,
+  const v = judgeRun({
+    compiled: r.compiled,
     phases: r.phases,
-    observedEnd: r.observedNs,
+    events: r.events,
+    observedNs: r.observedNs,
+    interrupted: r.interrupted,
   });
-  const expectations = r.interrupted ? [] : checkExpectations(r.compiled.expect, stats);
-  const ok = expectations.every((e) => e.ok);
-  const exitCode = r.interrupted ? ExitCode.interrupted : ok ? ExitCode.ok : ExitCode.expectFailed;
   return {
     format: 1,
     qoslab: qoslabVersion(),
     scenario: r.compiled.name,
-    status: r.interrupted ? 'interrupted' : 'completed',
-    exit_code: exitCode,
+    status: v.status,
+    exit_code: v.exitCode,
     started_at: r.startedAt.toISOString(),
     finished_at: new Date().toISOString(),
     seed: r.compiled.seed,
     duration_ns: r.compiled.duration_ns,
-    observed_ns: r.observedNs,
+    observed_ns: v.observedNs,
+    faults: v.faults,
     lab_id: r.labId,
     phases: r.phases,
-    workloads: stats,
-    expectations,
-    ok,
+    workloads: v.workloads,
+    expectations: v.expectations,
+    ok: v.ok,
+    warnings: r.warnings,
+    error: null,
+  };
+}
+
+/**
+ * Written at the start, so a run killed before its end leaves a summary that says so
+ * (`report` turns `running` into `failed`).
+ */
+export function runningSummary(r: Omit<RunRecord, 'events' | 'observedNs' | 'interrupted'>) {
+  return {
+    format: 1,
+    qoslab: qoslabVersion(),
+    scenario: r.compiled.name,
+    status: 'running',
+    started_at: r.startedAt.toISOString(),
+    seed: r.compiled.seed,
+    duration_ns: r.compiled.duration_ns,
+    lab_id: r.labId,
     warnings: r.warnings,
     error: null,
   };
 }
 
 /** summary.json, then report.html (a report bug must not cost the measurements). */
-export function writeSummary(files: ResultFiles, summary: RunSummary, err: NodeJS.WritableStream) {
+export function writeSummary(
+  files: ResultFiles,
+  summary: RunSummary,
+  err: NodeJS.WritableStream,
+): void {
   files.writeJson('summary.json', summary);
   try {
     writeReport(files.dir);

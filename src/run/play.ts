@@ -1,17 +1,19 @@
 /**
  * The run itself, once the session is open: one start instant t0 for both agents and the
  * timeline, lab counters each second, progress, the planned length, then a drain so the
- * last messages are judged too.
+ * last messages are judged too. Agents are supervised throughout: a dead or silent one
+ * ends the run at once (run/supervise.ts).
  */
 import { phaseAt, type Phase } from '../metrics/index.js';
 import { TimelinePlayer } from '../orchestrate/timeline.js';
-import type { PhaseEvent } from '../record/events.js';
+import type { AgentFaultEvent, PhaseEvent } from '../record/events.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 import type { EventRecorder } from './recorder.js';
 import type { Progress, LiveTally } from './progress.js';
 import type { ResultFiles } from './results.js';
 import type { RunSession } from './session.js';
 import { sleep } from './sleep.js';
+import { Supervisor } from './supervise.js';
 
 /**
  * After the last message is sent, watch until the longest deadline has passed (at least
@@ -29,6 +31,7 @@ export interface PlayContext {
   recorder: EventRecorder;
   tally: LiveTally;
   progress: Progress;
+  err: NodeJS.WritableStream;
 }
 
 /** The clock of a started run: ns since t0. */
@@ -45,11 +48,22 @@ export class RunClock {
  * caller knows how long was observed however this ends.
  */
 export async function play(ctx: PlayContext, onStart: (clock: RunClock) => void): Promise<void> {
-  const { compiled, phases, session, files, recorder, tally, progress } = ctx;
+  const { compiled, phases, session, files, recorder, tally, progress, err } = ctx;
   const lab = session.lab!;
   const clock = new RunClock();
+  const faulted = new AbortController();
+  const stop = AbortSignal.any([session.stop, faulted.signal]);
+  const supervisor = new Supervisor(session.agents, clock.t0, (fault: AgentFaultEvent) => {
+    recorder.record(fault);
+    progress.done();
+    err.write(
+      `qoslab: ${fault.detail}; the run stops: nothing after ${(fault.t / 1e9).toFixed(1)} s is measured\n`,
+    );
+    faulted.abort();
+  });
   for (const a of session.agents) a.send({ cmd: 'start', t0: String(clock.t0) });
   onStart(clock);
+  supervisor.start();
   const shaping = compiled.policies.length > 0;
   const timeline = new TimelinePlayer(compiled.timeline, {
     apply: (active) => {
@@ -83,13 +97,14 @@ export async function play(ctx: PlayContext, onStart: (clock: RunClock) => void)
     timers.push(setInterval(draw, 250));
     draw();
 
-    await sleep(compiled.duration_ns / 1e6, session.stop);
+    await sleep(compiled.duration_ns / 1e6, stop);
     const longestDeadlineMs = Math.max(0, ...compiled.workloads.map((w) => w.deadline_ns / 1e6));
     const drainMs = Math.min(MAX_DRAIN_MS, Math.max(MIN_DRAIN_MS, longestDeadlineMs));
-    if (!session.stop.aborted) await sleep(drainMs, session.stop);
-    draw();
+    if (!stop.aborted) await sleep(drainMs, stop);
+    if (!faulted.signal.aborted) draw();
     progress.done();
   } finally {
+    supervisor.stop();
     for (const t of timers) clearInterval(t);
     timeline.stop();
   }

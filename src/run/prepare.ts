@@ -1,10 +1,10 @@
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { UsageError } from '../errors.js';
+import { phasesOf } from '../metrics/phases.js';
 import type { LoadedScenario } from '../scenario/library.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 import { formatProblem, type Problem } from '../scenario/errors.js';
 import { PROTOCOLS } from '../workloads/index.js';
-import { serverGroups } from '../workloads/groups.js';
 
 /** file:line:col of a key path in the scenario's text (1:1 when it cannot be found). */
 export function locate(text: string, path: (string | number)[]): { line: number; col: number } {
@@ -16,22 +16,68 @@ export function locate(text: string, path: (string | number)[]): { line: number;
 }
 
 /**
- * The compiled scenario with the run's overrides: `--duration` cuts the timeline and the
- * workloads' stop times, `--seed` replaces the seed.
+ * The compiled scenario with the run's overrides: `--seed` replaces the seed; a shorter
+ * `--duration` cuts the timeline and the workloads' stop times; a longer one extends the
+ * last phase: workloads that ran until the scenario's end run until the new end.
  */
 export function withOverrides(
   compiled: CompiledConfig,
   o: { durationNs?: number; seed?: number },
 ): CompiledConfig {
   const duration = o.durationNs ?? compiled.duration_ns;
+  const planned = compiled.duration_ns;
   return {
     ...compiled,
     seed: o.seed ?? compiled.seed,
     duration_ns: duration,
     timeline: compiled.timeline.filter((e) => e.at_ns < duration),
-    workloads: compiled.workloads.map((w) => ({ ...w, stop_ns: Math.min(w.stop_ns, duration) })),
+    workloads: compiled.workloads.map((w) => ({
+      ...w,
+      stop_ns: w.stop_ns >= planned ? duration : Math.min(w.stop_ns, duration),
+    })),
   };
 }
+
+const secs = (ns: number) => `${+(ns / 1e9).toFixed(3)} s`;
+
+/** What a `--duration` override changes, said before the run starts. */
+export function lengthNotes(planned: CompiledConfig, run: CompiledConfig): string[] {
+  if (run.duration_ns === planned.duration_ns) return [];
+  const notes: string[] = [];
+  const all = phasesOf(planned.timeline, planned.duration_ns);
+  const kept = phasesOf(run.timeline, run.duration_ns);
+  if (run.duration_ns > planned.duration_ns) {
+    const last = kept[kept.length - 1]?.name ?? 'main';
+    notes.push(
+      `--duration ${secs(run.duration_ns)} is longer than the scenario (${secs(planned.duration_ns)}): phase '${last}' and the workloads running at its end continue until ${secs(run.duration_ns)}`,
+    );
+    return notes;
+  }
+  notes.push(
+    `--duration ${secs(run.duration_ns)} cuts the scenario (${secs(planned.duration_ns)})`,
+  );
+  for (const p of all) {
+    if (p.start >= run.duration_ns) {
+      notes.push(
+        `phase '${p.name}' (from ${secs(p.start)}) is not reached; its expectations are reported as not reached`,
+      );
+    } else if (p.end > run.duration_ns) {
+      notes.push(`phase '${p.name}' ends at ${secs(run.duration_ns)} instead of ${secs(p.end)}`);
+    }
+  }
+  for (const w of planned.workloads) {
+    if (w.start_ns >= run.duration_ns) {
+      notes.push(`workload '${w.name}' (from ${secs(w.start_ns)}) never starts`);
+    }
+  }
+  return notes;
+}
+
+/**
+ * The largest message (or bulk object) an agent sends: each is built in memory on both
+ * sides, and a message far beyond a link's per-second budget measures nothing useful.
+ */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 /** Workloads `run` cannot carry, as located problems (exit 2). */
 export function checkRunnable(loaded: LoadedScenario, compiled: CompiledConfig): void {
@@ -49,16 +95,16 @@ export function checkRunnable(loaded: LoadedScenario, compiled: CompiledConfig):
       message: `protocol '${w.protocol}' has no workload agent yet; qoslab run supports ${Object.keys(PROTOCOLS).join(', ')}`,
     });
   });
-  const runnable = compiled.workloads.filter((w) => PROTOCOLS[w.protocol] !== undefined);
-  for (const clash of serverGroups(runnable, compiled.network.ipv6).clashes) {
-    const i = compiled.workloads.findIndex((w) => w.name === clash.workloads[1]);
+  compiled.workloads.forEach((w, i) => {
+    if (w.size_bytes <= MAX_MESSAGE_BYTES) return;
+    const path = ['workloads', i, 'size'];
     problems.push({
       file,
-      ...locate(loaded.text, ['workloads', i]),
-      path: `workloads[${i}]`,
-      message: `'${clash.workloads[1]}' needs ${clash.transport} port ${clash.port} on ${clash.address}, which '${clash.workloads[0]}' uses with another protocol; give one of them another port`,
+      ...locate(loaded.text, path),
+      path: `workloads[${i}].size`,
+      message: `messages of ${w.size_bytes} bytes are larger than qoslab run sends (at most 16MiB)`,
     });
-  }
+  });
   if (problems.length > 0) {
     throw new UsageError(`${file} cannot be run:\n${problems.map(formatProblem).join('\n')}`, [
       '`qoslab validate` checks the file itself; these are limits of `qoslab run`',

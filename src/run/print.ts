@@ -20,6 +20,11 @@ export function printRun(
     const m = marks(out);
     out.write(`\nexpectations:\n${expectationLines(summary.expectations, m.ok, m.fail)}\n`);
   }
-  if (summary.status === 'interrupted') out.write('\ninterrupted: expectations not checked\n');
+  if (summary.status === 'interrupted') {
+    out.write('\ninterrupted: measured until the interruption; later phases not reached\n');
+  }
+  for (const f of summary.faults) {
+    out.write(`\nfailed: ${f.detail}; nothing after ${(f.t / 1e9).toFixed(1)} s is measured\n`);
+  }
   out.write(`\nresults: ${dir}\n`);
 }

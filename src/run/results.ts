@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** `results/<UTC time>-<name>` (time as 20250101T120000Z), unless the caller chose. */
@@ -29,8 +29,8 @@ export class ResultFiles {
   readonly events: NdjsonFile;
   readonly datapath: NdjsonFile;
 
+  /** `dir` exists and was checked (out-path.ts prepareResultsDir). */
   constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
     this.events = new NdjsonFile(join(dir, 'events.ndjson'));
     this.datapath = new NdjsonFile(join(dir, 'datapath.ndjson'));
   }

@@ -4,13 +4,15 @@
  */
 import { nativeVersion } from '../native/index.js';
 import { phasesOf } from '../metrics/index.js';
+import { catchInterrupts } from '../orchestrate/interrupt.js';
 import type { RunSummary } from '../record/summary.js';
 import { DEFAULT_SCENARIO, loadScenario, type LoadedScenario } from '../scenario/library.js';
 import { runEnvironment } from './env.js';
-import { summarizeRun, writeSummary } from './finish.js';
+import { runningSummary, summarizeRun, writeSummary } from './finish.js';
+import { prepareResultsDir } from './out-path.js';
 import { play, type RunClock } from './play.js';
 import { startAtPhase } from './phase.js';
-import { checkRunnable, withOverrides } from './prepare.js';
+import { checkRunnable, lengthNotes, withOverrides } from './prepare.js';
 import { printRun, type OutStream } from './print.js';
 import { LiveTally, Progress } from './progress.js';
 import { EventRecorder } from './recorder.js';
@@ -24,10 +26,15 @@ export interface RunOptions {
   scenario?: string;
   /** An already loaded scenario (instead of `scenario`). */
   loaded?: LoadedScenario;
-  /** Overrides the scenario's duration (timeline entries beyond it are dropped). */
+  /**
+   * Overrides the scenario's duration: shorter cuts the timeline (phases not reached are
+   * reported so), longer extends the last phase and the workloads running at its end.
+   */
   durationNs?: number;
   /** Results folder; default results/<UTC time>-<name>. */
   outDir?: string;
+  /** Write into an `outDir` that holds an earlier run. */
+  force?: boolean;
   /** Overrides the scenario's seed. */
   seed?: number;
   /** Start at this phase, its policies in force from the first packet (see ./phase.ts). */
@@ -74,31 +81,43 @@ export async function run(options: RunOptions = {}): Promise<RunResult> {
     seed: options.seed,
   });
   checkRunnable(loaded, compiled);
-  const warnings = started.skipped.map(
-    (s) => `--phase ${options.phase}: not checking '${s.text}' (${s.why})`,
-  );
-  // A shorter --duration can cut whole phases: their expectations cannot be measured.
-  const phasesLeft = new Set(compiled.timeline.map((e) => e.phase));
-  const cut =
-    compiled.timeline.length === 0
-      ? []
-      : compiled.expect.filter((e) => e.phase !== null && !phasesLeft.has(e.phase));
-  for (const e of cut) {
-    warnings.push(`--duration: not checking '${e.text}' (phase '${e.phase}' is cut off)`);
-  }
-  if (cut.length > 0) compiled.expect = compiled.expect.filter((e) => !cut.includes(e));
+  const dir = prepareResultsDir(resultsDir(compiled.name, options.outDir), options.force === true);
+  const warnings = [
+    ...started.skipped.map((s) => `--phase ${options.phase}: not checking '${s.text}' (${s.why})`),
+    ...lengthNotes(started.compiled, compiled),
+  ];
   for (const w of warnings) err.write(`qoslab: warning: ${w}\n`);
 
-  const files = new ResultFiles(resultsDir(compiled.name, options.outDir));
+  // Held until the summary is written: a second or third Ctrl-C must not cost it.
+  const interrupts = catchInterrupts(err);
+  try {
+    return await runIn(dir, loaded, compiled, warnings, interrupts.signal, options, out, err);
+  } finally {
+    interrupts.dispose();
+  }
+}
+
+async function runIn(
+  dir: string,
+  loaded: LoadedScenario,
+  compiled: LoadedScenario['compiled'],
+  warnings: string[],
+  interrupt: AbortSignal,
+  options: RunOptions,
+  out: OutStream,
+  err: OutStream,
+): Promise<RunResult> {
+  const files = new ResultFiles(dir);
   const startedAt = new Date();
   const phases = phasesOf(compiled.timeline, compiled.duration_ns);
   const tally = new LiveTally(compiled.workloads.map((w) => w.name));
   const recorder = new EventRecorder(files.events, tally);
   const progress = Progress.auto(err, options.quiet === true || options.json === true);
+  const stop = AbortSignal.any([interrupt, ...(options.signal ? [options.signal] : [])]);
   const session = new RunSession(compiled, {
     labId: options.labId,
     mqttQos: options.mqttQos,
-    signal: options.signal,
+    stop,
     err,
   });
   let clock: RunClock | undefined;
@@ -107,16 +126,20 @@ export async function run(options: RunOptions = {}): Promise<RunResult> {
     files.writeText('scenario.yaml', loaded.text);
     files.writeJson('compiled.json', compiled);
     files.writeJson('env.json', runEnvironment(nativeVersionOrNull()));
+    files.writeJson(
+      'summary.json',
+      runningSummary({ compiled, phases, startedAt, labId: options.labId ?? '', warnings }),
+    );
     await session.open((e) => {
-      if (e.ev === 'ready') return;
+      if (e.ev === 'ready' || e.ev === 'alive') return;
       if (e.ev === 'log') err.write(`[${e.role}] ${e.msg}\n`);
       else recorder.record(e);
     });
-    await play({ compiled, phases, session, files, recorder, tally, progress }, (c) => {
+    await play({ compiled, phases, session, files, recorder, tally, progress, err }, (c) => {
       clock = c;
     });
   } catch (e) {
-    if (!session.interrupted) {
+    if (!stop.aborted) {
       files.writeJson('summary.json', {
         format: 1,
         scenario: compiled.name,
@@ -141,7 +164,7 @@ export async function run(options: RunOptions = {}): Promise<RunResult> {
     events: recorder.events,
     startedAt,
     observedNs,
-    interrupted: session.interrupted,
+    interrupted: stop.aborted,
     labId: session.lab?.names.id ?? '',
     warnings,
   });

@@ -1,15 +1,14 @@
 /**
  * A run's session: what must exist before the first message and be removed after the
- * last one — the interrupt handlers, a private temporary folder (agent configs, the run
- * CA's key), the lab, and one agent per namespace, each waited for until it is ready.
+ * last one — a private temporary folder (agent configs, the run CA's key), the lab, and
+ * one agent per namespace, each waited for until it is ready.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentConfig } from '../agent/config.js';
 import { LabError } from '../errors.js';
-import { catchInterrupts, type Interrupts } from '../orchestrate/interrupt.js';
 import { Lab } from '../orchestrate/lab.js';
+import { makeRunTmp, removeRunTmp } from '../orchestrate/run-tmp.js';
 import type { AgentEvent } from '../record/events.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 import { AgentProcess } from './agents.js';
@@ -21,8 +20,8 @@ const READY_TIMEOUT_MS = 20_000;
 export interface SessionOptions {
   labId?: string;
   mqttQos?: 0 | 1;
-  /** Stop early, as Ctrl-C does. */
-  signal?: AbortSignal;
+  /** Stop early (Ctrl-C). */
+  stop: AbortSignal;
   err: NodeJS.WritableStream;
 }
 
@@ -30,19 +29,15 @@ export class RunSession {
   readonly agents: AgentProcess[] = [];
   readonly stop: AbortSignal;
   lab: Lab | undefined;
-  private readonly interrupts: Interrupts;
-  private readonly tmp: string;
+  /** Under the system's temporary folder; `qoslab cleanup` removes it after a SIGKILL. */
+  readonly tmp: string;
 
   constructor(
     private readonly compiled: CompiledConfig,
     private readonly options: SessionOptions,
   ) {
-    this.interrupts = catchInterrupts(options.err);
-    this.stop = AbortSignal.any([
-      this.interrupts.signal,
-      ...(options.signal ? [options.signal] : []),
-    ]);
-    this.tmp = mkdtempSync(join(os.tmpdir(), 'qoslab-run-'));
+    this.stop = options.stop;
+    this.tmp = makeRunTmp();
   }
 
   get interrupted(): boolean {
@@ -93,8 +88,7 @@ export class RunSession {
       for (const a of [...this.agents].reverse()) await a.stop(4000);
       await this.lab?.close();
     } finally {
-      rmSync(this.tmp, { recursive: true, force: true });
-      this.interrupts.dispose();
+      removeRunTmp(this.tmp);
     }
   }
 }

@@ -9,6 +9,7 @@ import type {
   CompiledHost,
   CompiledLink,
   CompiledMatcher,
+  CompiledPayload,
   CompiledPolicy,
   CompiledTimelineEntry,
   CompiledWorkload,
@@ -161,6 +162,21 @@ function ports(p: [number, number] | [number, number][] | undefined): PortRange[
   return mergePortRanges(list);
 }
 
+function compilePayload(p: NonNullable<ScenarioMatcher['payload']>): CompiledPayload {
+  const rule = (r: { offset: number; hex: string; mask?: string | undefined }) => ({
+    offset: r.offset,
+    hex: r.hex.toLowerCase(),
+    mask: r.mask?.toLowerCase() ?? null,
+  });
+  const rules =
+    p.bytes !== undefined
+      ? p.bytes.map(rule)
+      : p.offset !== undefined && p.hex !== undefined
+        ? [rule({ offset: p.offset, hex: p.hex, mask: p.mask })]
+        : [];
+  return { rules, size_min_bytes: p.size?.min ?? null, size_max_bytes: p.size?.max ?? null };
+}
+
 function compileMatcher(m: ScenarioMatcher, hosts: Map<string, CompiledHost>): CompiledMatcher {
   const hostPrefixes =
     m.hosts === undefined
@@ -185,12 +201,13 @@ function compileMatcher(m: ScenarioMatcher, hosts: Map<string, CompiledHost>): C
           ? { version: null, min_size_bytes: null }
           : { version: m.quic.version ?? null, min_size_bytes: m.quic['min-size'] ?? null },
     stun: m.stun === true,
-    payload:
-      m.payload === undefined
-        ? null
-        : { offset: m.payload.offset, hex: m.payload.hex.toLowerCase() },
+    alpn: m.alpn === undefined ? null : many(m.alpn),
+    ech: m.ech ?? null,
+    ja4: m.ja4 === undefined ? null : many(m.ja4).map((g) => g.toLowerCase()),
+    payload: m.payload === undefined ? null : compilePayload(m.payload),
     inspect_packets: m.inspect?.packets ?? DEFAULTS.inspectPackets,
-    reassembly: m.inspect?.reassembly ?? DEFAULTS.reassembly,
+    // QUIC Initials are put together by default (a ClientHello may span several).
+    reassembly: m.inspect?.reassembly ?? (m.quic !== undefined ? 'segments' : DEFAULTS.reassembly),
     initiator: m.initiator ?? DEFAULTS.initiator,
   };
 }

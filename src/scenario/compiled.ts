@@ -115,18 +115,32 @@ export interface CompiledMatcher {
   quic: CompiledQuic | null;
   /** True: a packet of the flow is a STUN message (magic cookie 0x2112A442 at offset 4). False: not examined. */
   stun: boolean;
-  /** Bytes at an offset of the first payload. Null: not examined. */
-  payload: { offset: number; hex: string } | null;
+  /** Globs over the ClientHello's ALPN values (TCP or QUIC); one value matching one glob suffices. Null: not examined. */
+  alpn: string[] | null;
+  /** True: the ClientHello carries encrypted_client_hello (0xfe0d); false: it does not. Null: not examined. */
+  ech: boolean | null;
+  /** Globs over the ClientHello's JA4 fingerprint (FoxIO; `q` prefix for QUIC, `t` for TCP), lowercased. Null: not examined. */
+  ja4: string[] | null;
+  /** Byte rules and a size range over the transport payload of each examined packet. Null: not examined. */
+  payload: CompiledPayload | null;
   /**
    * Payload packets per direction examined before a non-match is final; default 1. A match
    * is decided as soon as the conditions hold, and the policy's actions see packets from
    * that one on (the packet that completed the match included).
    */
   inspect_packets: number;
-  /** `none`: a ClientHello split across segments is not read (2021 TSPU throttler); `segments`: reassembled. Default `none`. */
+  /** `none`: a ClientHello split across TCP segments or QUIC Initials is not read (2021 TSPU throttler, the GFW's QUIC filter); `segments`: put together (a ClientHello over several Initials counts as one packet of the window). Default `none`, `segments` for matchers with `quic`. */
   reassembly: 'none' | 'segments';
   /** `client` (default): only flows opened by the client side are classified; `any`: both. */
   initiator: 'client' | 'any';
+}
+
+export interface CompiledPayload {
+  /** All must hold: `(payload[offset..] & mask) == (hex & mask)`; mask null: all bits. Hex lowercased. */
+  rules: { offset: number; hex: string; mask: string | null }[];
+  /** Inclusive transport payload size bounds in bytes; null: open. */
+  size_min_bytes: number | null;
+  size_max_bytes: number | null;
 }
 
 export interface CompiledQuic {

@@ -15,10 +15,12 @@ import {
   parseQueue,
   parseRate,
   parseSize,
+  parseSizeRange,
   PORT_RANGE_PATTERN,
   PROBABILITY_PATTERN,
   RATE_PATTERN,
   SIZE_PATTERN,
+  SIZE_RANGE_PATTERN,
   type Parsed,
 } from './units.js';
 
@@ -58,6 +60,7 @@ export const Size = unit(parseSize, EXPECTED.size, SIZE_PATTERN, true);
 export const PositiveSize = unit(parseSize, EXPECTED.size, SIZE_PATTERN, true, (v) =>
   v > 0 ? undefined : 'must be larger than 0 bytes',
 );
+export const SizeRange = unit(parseSizeRange, EXPECTED.sizeRange, SIZE_RANGE_PATTERN, true);
 export const Duration = unit(parseDuration, EXPECTED.duration, DURATION_PATTERN, false);
 export const PositiveDuration = unit(
   parseDuration,

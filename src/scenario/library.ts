@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
 import { compileScenario } from './compile.js';
 import type { CompiledConfig } from './compiled.js';
-import { parseScenarioText } from './load.js';
+import { parseScenarioText, readScenarioText } from './load.js';
 import {
   countProvenance,
   provenanceOf,
@@ -76,8 +76,8 @@ export async function loadScenario(
   dir = LIBRARY_DIR,
 ): Promise<LoadedScenario> {
   const resolved = await resolveScenario(nameOrPath, dir);
-  const text = await readFile(resolved.path, 'utf8');
   const display = resolved.fromLibrary ? `scenarios/${basename(resolved.path)}` : nameOrPath;
+  const text = await readScenarioText(resolved.path, display);
   const scenario = parseScenarioText(text, display);
   const compiled = compileScenario(scenario, {
     name: resolved.name,

@@ -2,7 +2,8 @@
  * Text → a checked Scenario, or every problem located as file:line:col. YAML 1.2 and
  * JSON both go through the `yaml` parser (JSON is YAML 1.2), so both get positions.
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { $ZodIssue, $ZodRawIssue } from 'zod/v4/core';
 import { ScenarioError, type KeyPath, type Problem, type UnlocatedProblem } from './errors.js';
@@ -14,7 +15,92 @@ import { describeFound } from './units.js';
 
 export type Validation = { ok: true; scenario: Scenario } | { ok: false; problems: Problem[] };
 
+/**
+ * Limits on the file itself (docs/scenario-format.md "Limits"): the largest library
+ * scenario is a few KB; a megabyte is far beyond any real one and parses in well under a
+ * second. Aliases may be used (anchors for shared settings) but not expand without end.
+ */
+export const MAX_SCENARIO_BYTES = 1024 * 1024;
+const MAX_ALIAS_COUNT = 100;
+
+/**
+ * A scenario file's text: a regular file (not a directory, device or FIFO) of at most
+ * MAX_SCENARIO_BYTES, read through one descriptor so nothing can swap it in between.
+ */
+export async function readScenarioText(path: string, display = path): Promise<string> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (e) {
+    throw new UsageError(`cannot read scenario ${display}: ${ioReason(e)}`);
+  }
+  try {
+    const st = await handle.stat();
+    if (st.isDirectory()) throw new UsageError(`scenario ${display} is a directory, not a file`);
+    if (!st.isFile()) throw new UsageError(`scenario ${display} is not a regular file`);
+    if (st.size > MAX_SCENARIO_BYTES) {
+      throw new UsageError(
+        `scenario ${display} is ${st.size} bytes; scenario files may be at most ${MAX_SCENARIO_BYTES} bytes (1 MiB)`,
+      );
+    }
+    const buffer = Buffer.alloc(MAX_SCENARIO_BYTES + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    if (bytesRead > MAX_SCENARIO_BYTES) {
+      throw new UsageError(
+        `scenario ${display} grew beyond ${MAX_SCENARIO_BYTES} bytes while read`,
+      );
+    }
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`cannot read scenario ${display}: ${ioReason(e)}`);
+  } finally {
+    await handle.close();
+  }
+}
+
+function ioReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const reasons: Record<string, string> = {
+    ENOENT: 'no such file',
+    EACCES: 'permission denied',
+    EISDIR: 'it is a directory',
+    ELOOP: 'too many symbolic links (a link loop?)',
+    ENAMETOOLONG: 'the path is too long',
+    ENOTDIR: 'a part of the path is not a directory',
+  };
+  return (code !== undefined ? reasons[code] : undefined) ?? (e as Error).message;
+}
+
+/** Problems a document can have before the schema sees it: alias bombs, absurd nesting. */
+function toData(doc: Document, file: string): { raw: unknown } | { problem: Problem } {
+  try {
+    return { raw: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (e) {
+    const message = (e as Error).message;
+    const why = /alias/i.test(message)
+      ? `YAML aliases expand too much (at most ${MAX_ALIAS_COUNT} expansions of an anchor); write the values out`
+      : e instanceof RangeError
+        ? 'the document is nested too deeply'
+        : `cannot read the document: ${message}`;
+    return { problem: { file, line: 1, col: 1, path: '', message: why } };
+  }
+}
+
 export function validateScenarioText(text: string, file: string): Validation {
+  try {
+    return validateParsed(text, file);
+  } catch (e) {
+    // The parser and the schema recurse; a pathologically deep document exhausts the stack.
+    if (!(e instanceof RangeError)) throw e;
+    return {
+      ok: false,
+      problems: [{ file, line: 1, col: 1, path: '', message: 'the document is nested too deeply' }],
+    };
+  }
+}
+
+function validateParsed(text: string, file: string): Validation {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter,
@@ -30,7 +116,9 @@ export function validateScenarioText(text: string, file: string): Validation {
     });
     return { ok: false, problems: sortProblems(problems) };
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  const data = toData(doc, file);
+  if ('problem' in data) return { ok: false, problems: [data.problem] };
+  const raw: unknown = data.raw;
   if (raw === null || raw === undefined || typeof raw !== 'object' || Array.isArray(raw)) {
     return {
       ok: false,
@@ -86,7 +174,7 @@ export function parseScenarioText(text: string, file: string): Scenario {
 }
 
 export async function loadScenarioFile(path: string, display = path): Promise<Scenario> {
-  return parseScenarioText(await readFile(path, 'utf8'), display);
+  return parseScenarioText(await readScenarioText(path, display), display);
 }
 
 export function formatPath(path: KeyPath): string {

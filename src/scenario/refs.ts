@@ -3,8 +3,10 @@
  * and inside the run. They read the raw data defensively, so they run even when other
  * parts of the file fail the schema: a user sees every problem in one pass.
  */
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { BUILTIN_HOST, DEFAULTS, SERVER_ADDRESS, SERVER_ADDRESS6 } from './defaults.js';
 import { parseExpect, VOICE_METRICS } from './expect.js';
+import { portProblems } from './ports.js';
 import type { KeyPath, UnlocatedProblem } from './errors.js';
 import { didYouMean } from './suggest.js';
 import { parseDuration } from './units.js';
@@ -19,6 +21,25 @@ function names(v: unknown, path: KeyPath): [string, KeyPath][] {
   return list(v).flatMap((n, i): [string, KeyPath][] =>
     typeof n === 'string' ? [[n, [...path, i]]] : [],
   );
+}
+
+/**
+ * Scenario hosts live in the server namespace, so their addresses come from its half of
+ * the lab's ranges; anything else does not exist inside the lab.
+ */
+const SERVER_RANGES = { address: '198.19.0.0/16', address6: 'fd71:6c61:6200:2::/64' };
+const serverRanges = new BlockList();
+serverRanges.addSubnet('198.19.0.0', 16, 'ipv4');
+serverRanges.addSubnet('fd71:6c61:6200:2::', 64, 'ipv6');
+
+function inServerRange(address: string, key: 'address' | 'address6'): boolean {
+  // Not an address at all: the schema says so.
+  if (key === 'address' ? !isIPv4(address) : !isIPv6(address)) return true;
+  try {
+    return serverRanges.check(address, key === 'address' ? 'ipv4' : 'ipv6');
+  } catch {
+    return true; // not an address at all: the schema says so
+  }
 }
 
 export function checkReferences(raw: unknown): UnlocatedProblem[] {
@@ -57,9 +78,16 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
         problem(['hosts', host, 'names', i], `'${n}' is already a name of host '${owner}'`);
       else dnsOwner.set(n.toLowerCase(), host);
     });
-    for (const key of ['address', 'address6']) {
+    for (const key of ['address', 'address6'] as const) {
       const a = dict(spec)[key];
       if (typeof a !== 'string') continue;
+      if (!inServerRange(a, key)) {
+        problem(
+          ['hosts', host, key],
+          `address ${a} is outside the lab: scenario hosts live in the server namespace, ${SERVER_RANGES[key]}`,
+        );
+        continue;
+      }
       const owner = addressOwner.get(a);
       if (owner !== undefined)
         problem(['hosts', host, key], `address ${a} is already taken by host '${owner}'`);
@@ -161,6 +189,25 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
       }
     }
   });
+
+  // Ports: what one host's port serves must be servable together.
+  const portUsers = list(top.workloads).flatMap((w, index) => {
+    const d = dict(w);
+    const ok = typeof d.name === 'string' && typeof d.host === 'string';
+    return ok && typeof d.protocol === 'string'
+      ? [
+          {
+            index,
+            name: d.name as string,
+            host: d.host as string,
+            protocol: d.protocol,
+            port: d.port,
+            tls: d.tls,
+          },
+        ]
+      : [];
+  });
+  for (const p of portProblems(portUsers)) problem(['workloads', p.index], p.message);
 
   // Expectations: a real workload, a metric it measures, a phase of the timeline.
   list(top.expect).forEach((line, i) => {

@@ -22,6 +22,7 @@ import {
   Queue,
   Rate,
   Size,
+  SizeRange,
 } from './fields.js';
 import { describeFound } from './units.js';
 
@@ -129,6 +130,72 @@ const Quic = z.union(
   { error: (iss) => missingOr('true or a map like { version: 1, min-size: 1001 }')(iss.input) },
 );
 
+const AlpnGlob = z
+  .string({ error: (iss) => missingOr("an ALPN glob like 'h3*'")(iss.input) })
+  .regex(/^[\x21-\x7e]+$/, {
+    error: (iss) =>
+      `expected an ALPN glob of printable characters, found ${describeFound(iss.input)}`,
+  });
+
+const Ja4Glob = z
+  .string({ error: (iss) => missingOr("a JA4 fingerprint or glob like 'q13d*'")(iss.input) })
+  .regex(/^[A-Za-z0-9_*]+$/, {
+    error: (iss) =>
+      `expected a JA4 fingerprint like t13d1516h2_8daaf6152771_e5627efa2ab1 (or a glob of it), found ${describeFound(iss.input)}`,
+  });
+
+const Hex = z.string().regex(/^([0-9A-Fa-f]{2})+$/, {
+  error: (iss) => `expected hex bytes like '00000001', found ${describeFound(iss.input)}`,
+});
+
+/** `{ offset, hex, mask? }`: `(payload[offset..] & mask) == (hex & mask)`. */
+const ByteRule = z
+  .strictObject({ offset: int(0, 65535), hex: Hex, mask: Hex.optional() })
+  .superRefine((r, ctx) => {
+    if (r.mask !== undefined && r.mask.length !== r.hex.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mask'],
+        message: `the mask must be as long as hex (${r.hex.length / 2} bytes), found ${r.mask.length / 2}`,
+      });
+    }
+  });
+
+const Payload = z
+  .strictObject({
+    offset: int(0, 65535).optional(),
+    hex: Hex.optional(),
+    mask: Hex.optional(),
+    bytes: z.array(ByteRule).min(1).optional(),
+    size: SizeRange.optional(),
+  })
+  .superRefine((p, ctx) => {
+    const one = p.offset !== undefined || p.hex !== undefined || p.mask !== undefined;
+    if (one && p.bytes !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'give one byte rule (offset, hex, mask) or a list of them (bytes), not both',
+      });
+    } else if (one && (p.offset === undefined || p.hex === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [p.offset === undefined ? 'offset' : 'hex'],
+        message: 'a byte rule needs both offset and hex',
+      });
+    } else if (p.mask !== undefined && p.hex !== undefined && p.mask.length !== p.hex.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mask'],
+        message: `the mask must be as long as hex (${p.hex.length / 2} bytes), found ${p.mask.length / 2}`,
+      });
+    } else if (!one && p.bytes === undefined && p.size === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: "payload needs a byte rule (offset and hex), bytes, or a size like '>1000'",
+      });
+    }
+  });
+
 const Matcher = z
   .strictObject({
     sni: oneOrMany(SniGlob, "an SNI glob like '*.whatsapp.net'").optional(),
@@ -139,14 +206,10 @@ const Matcher = z
     proto: oneOrMany(Proto, 'tcp, udp or icmp').optional(),
     quic: Quic.optional(),
     stun: z.literal(true).optional(),
-    payload: z
-      .strictObject({
-        offset: int(0, 65535),
-        hex: z.string().regex(/^([0-9A-Fa-f]{2})+$/, {
-          error: (iss) => `expected hex bytes like '00000001', found ${describeFound(iss.input)}`,
-        }),
-      })
-      .optional(),
+    alpn: oneOrMany(AlpnGlob, "an ALPN glob like 'h3*'").optional(),
+    ech: z.boolean().optional(),
+    ja4: oneOrMany(Ja4Glob, "a JA4 fingerprint or glob like 'q13d*'").optional(),
+    payload: Payload.optional(),
     inspect: z
       .strictObject({
         packets: int(1, 1000).optional(),
@@ -162,7 +225,7 @@ const Matcher = z
         code: 'custom',
         params: { fallback: true },
         message:
-          'a matcher needs at least one of sni, hosts, cidr, tcp-ports, udp-ports, proto, quic, stun, payload',
+          'a matcher needs at least one of sni, alpn, ech, ja4, hosts, cidr, tcp-ports, udp-ports, proto, quic, stun, payload',
       });
     }
   });

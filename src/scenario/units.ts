@@ -52,6 +52,16 @@ const DURATION_UNITS: Record<string, number> = {
   h: 3600e9,
 };
 
+/**
+ * Upper limits (docs/scenario-format.md "Limits"). The core does its arithmetic in 64-bit
+ * integers (bits × 1e9 ns, bytes × 8 × 1e9); these keep every product inside u64 and
+ * every value a safe JavaScript integer, so a typo is an error here rather than an
+ * overflow in the core.
+ */
+export const MAX_RATE_BPS = 1e12; // 1000gbit
+export const MAX_SIZE_BYTES = 1024 ** 3; // 1GiB
+export const MAX_DURATION_NS = 7 * 24 * 3600e9; // 168h
+
 const alternatives = (units: Record<string, number>) => Object.keys(units).join('|');
 
 /** JSON Schema patterns, so editors flag a bad unit while typing. */
@@ -74,6 +84,7 @@ export const EXPECTED = {
   probability: 'a probability like 0.5% or 0.005',
   port: 'a port from 1 to 65535 or a range like "590-1400"',
   queue: 'a queue size like 64KB or "100 packets"',
+  sizeRange: "a size range like '>1000', '<=1200' or '1001-1500'",
 } as const;
 
 const expected = (what: string, found: unknown) =>
@@ -85,27 +96,73 @@ export function parseRate(input: unknown): Parsed<number> {
   if (!m) return fail(expected(EXPECTED.rate, input));
   const value = Math.round(Number(m[1]) * RATE_UNITS[m[2]!]!);
   if (value <= 0) return fail(`a rate must be greater than 0, found ${describeFound(input)}`);
+  if (!(value <= MAX_RATE_BPS)) {
+    return fail(`a rate must be at most 1000gbit, found ${describeFound(input)}`);
+  }
   return ok(value);
 }
 
 /** Size → bytes (an integer; >= 0). A bare integer is bytes. */
 export function parseSize(input: unknown): Parsed<number> {
+  const tooBig = () => fail<number>(`a size must be at most 1GiB, found ${describeFound(input)}`);
   if (typeof input === 'number') {
-    return Number.isSafeInteger(input) && input >= 0
-      ? ok(input)
-      : fail(expected(EXPECTED.size, input));
+    if (!(Number.isSafeInteger(input) && input >= 0)) return fail(expected(EXPECTED.size, input));
+    return input <= MAX_SIZE_BYTES ? ok(input) : tooBig();
   }
   const m = typeof input === 'string' ? SIZE_RE.exec(input.trim()) : null;
   if (!m) return fail(expected(EXPECTED.size, input));
   if (m[2] === undefined && m[1]!.includes('.')) return fail(expected(EXPECTED.size, input));
-  return ok(Math.round(Number(m[1]) * SIZE_UNITS[m[2] ?? 'B']!));
+  const value = Math.round(Number(m[1]) * SIZE_UNITS[m[2] ?? 'B']!);
+  return value <= MAX_SIZE_BYTES ? ok(value) : tooBig();
 }
+
+/**
+ * A payload size range: `>1000`, `>=1001`, `<500`, `<=1200`, `1001-1500`, or one size;
+ * sizes take units like `1KB`. Inclusive bounds in bytes; null: open.
+ */
+export interface SizeBounds {
+  min: number | null;
+  max: number | null;
+}
+export function parseSizeRange(input: unknown): Parsed<SizeBounds> {
+  const s =
+    typeof input === 'number' ? String(input) : typeof input === 'string' ? input.trim() : null;
+  const bad = fail<SizeBounds>(expected(EXPECTED.sizeRange, input));
+  if (s === null) return bad;
+  const size = (t: string) => {
+    const p = parseSize(t.trim());
+    return p.ok ? p.value : null;
+  };
+  const op = /^(>=|<=|>|<)\s*(.+)$/.exec(s);
+  if (op) {
+    const v = size(op[2]!);
+    if (v === null) return bad;
+    if (op[1] === '>') return ok({ min: v + 1, max: null });
+    if (op[1] === '>=') return ok({ min: v, max: null });
+    if (op[1] === '<') return v === 0 ? bad : ok({ min: null, max: v - 1 });
+    return ok({ min: null, max: v });
+  }
+  const range = /^([^-]+)-([^-]+)$/.exec(s);
+  if (range) {
+    const lo = size(range[1]!);
+    const hi = size(range[2]!);
+    return lo === null || hi === null || lo > hi ? bad : ok({ min: lo, max: hi });
+  }
+  const v = size(s);
+  return v === null ? bad : ok({ min: v, max: v });
+}
+
+export const SIZE_RANGE_PATTERN = String.raw`^((>=|<=|>|<) ?)?[0-9].*$`;
 
 /** Duration → nanoseconds (an integer; >= 0). */
 export function parseDuration(input: unknown): Parsed<number> {
   const m = typeof input === 'string' ? DURATION_RE.exec(input.trim()) : null;
   if (!m) return fail(expected(EXPECTED.duration, input));
-  return ok(Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!));
+  const value = Math.round(Number(m[1]) * DURATION_UNITS[m[2]!]!);
+  if (!(value <= MAX_DURATION_NS)) {
+    return fail(`a duration must be at most 168h (7 days), found ${describeFound(input)}`);
+  }
+  return ok(value);
 }
 
 /** Probability → a number in [0, 1]: "0.5%" or a plain number. */

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import type { Problem } from './errors.js';
 import { resolveScenario } from './library.js';
-import { validateScenarioText } from './load.js';
+import { readScenarioText, validateScenarioText } from './load.js';
 
 export interface FileValidation {
   /** As the user named it. */
@@ -16,7 +15,7 @@ export async function validateFiles(files: string[]): Promise<FileValidation[]> 
   for (const file of files) {
     let text: string;
     try {
-      text = await readFile((await resolveScenario(file)).path, 'utf8');
+      text = await readScenarioText((await resolveScenario(file)).path, file);
     } catch (error) {
       const message =
         error instanceof UsageError ? error.message : `cannot read: ${(error as Error).message}`;

@@ -9,8 +9,14 @@ export interface SimRow {
   direction: 'up' | 'down';
   sent: number;
   delivered: number;
-  /** delivered / sent, 0..1 (null when nothing was sent). */
+  /**
+   * delivered / sent packets, 0..1 — for UDP workloads only. Null when nothing was sent,
+   * and for TCP workloads: the simulator has no retransmission, so a lost packet there is
+   * not a lost message (`qoslab run` measures their delivery).
+   */
   deliveredRatio: number | null;
+  /** The workload's transport; `tcp` rows carry no delivery figure. */
+  transport: 'tcp' | 'udp';
   /** Time through the lab of delivered packets, ms (null when none was delivered). */
   delayP50Ms: number | null;
   delayP99Ms: number | null;
@@ -34,6 +40,9 @@ function phaseSpans(config: CompiledConfig): PhaseSpan[] {
   );
   return spans.filter((s) => s.to > s.from);
 }
+
+/** Workload protocols over UDP; every other one runs over TCP. */
+const UDP_PROTOCOLS = new Set(['udp-voice', 'http3']);
 
 function percentile(sorted: number[], q: number): number | null {
   if (sorted.length === 0) return null;
@@ -66,6 +75,7 @@ export function summarise(config: CompiledConfig, packets: SimPacket[]): SimRow[
   }
   const rows: SimRow[] = [];
   config.workloads.forEach((w, index) => {
+    const tcp = !UDP_PROTOCOLS.has(w.protocol);
     for (const span of spans) {
       for (const direction of ['up', 'down'] as const) {
         const g = groups.get(key(index, span.phase, direction));
@@ -80,7 +90,8 @@ export function summarise(config: CompiledConfig, packets: SimPacket[]): SimRow[
           direction,
           sent: g.sent,
           delivered: g.delivered,
-          deliveredRatio: g.sent > 0 ? g.delivered / g.sent : null,
+          deliveredRatio: tcp || g.sent === 0 ? null : g.delivered / g.sent,
+          transport: tcp ? 'tcp' : 'udp',
           delayP50Ms: ms(percentile(delays, 0.5)),
           delayP99Ms: ms(percentile(delays, 0.99)),
           throughputBps: activeNs > 0 ? (g.bytes * 8 * 1e9) / activeNs : 0,

@@ -9,7 +9,7 @@ import { CLIENT } from '../addresses.js';
  * upper bound of what a real transfer sees, not a prediction of it.
  */
 
-/** One generated flow, in the format of the core's `simulate` (native/core/src/shape/sim.rs). */
+/** One generated flow, in the format of the core's `simulate` (native/core/src/drive/sim.rs). */
 export interface SimFlow {
   name: string;
   proto: 'tcp' | 'udp';
@@ -21,7 +21,7 @@ export interface SimFlow {
   rate_bps?: number;
   size_bytes: number;
   direction: 'up' | 'down' | 'both';
-  first_payload?: { tls_sni: string } | { stun: true } | { quic_version: number };
+  first_payload?: { tls_sni: string } | { stun: true } | { quic_version: number; tls_sni?: string };
 }
 
 export interface SimTrafficSpec {
@@ -67,14 +67,15 @@ function flowFor(config: CompiledConfig, w: CompiledWorkload, index: number): Si
     };
   }
   if (w.protocol === 'http3') {
-    // A QUIC v1 Initial first (what QUIC classifiers look for), then full-size datagrams.
+    // A QUIC v1 Initial first, encrypted and carrying a ClientHello for the host's name
+    // (what QUIC classifiers decrypt and read), then full-size datagrams.
     return {
       ...base,
       proto: 'udp',
       interval_ns: w.interval_ns ?? 1e9,
       size_bytes: Math.max(w.size_bytes, 1200),
       direction: w.direction,
-      first_payload: { quic_version: 1 },
+      first_payload: { quic_version: 1, tls_sni: w.server_name },
     };
   }
   const tls = w.tls ? { first_payload: { tls_sni: w.server_name } } : {};

@@ -1,22 +1,20 @@
 /**
  * bulk: HTTPS transfers of `size` bytes, back to back from the workload's start to its
  * stop — downloads (`direction: down`, the default), uploads (`up`) or both in turn —
- * over one persistent HTTP/1.1 connection (media download/upload of a messenger). Each
+ * over one persistent HTTP/1.1 connection (media download/upload of a messenger), on the
+ * host's shared port (./front.ts). Each
  * transfer is one "message": sent when requested, delivered when its last byte arrives.
  */
-import http from 'node:http';
-import https from 'node:https';
 import { Client } from 'undici';
 import { now, seededRandom, sleepMs, sleepUntil } from './clock.js';
 import { errorText } from './dial.js';
-import { certFor, closeTracked, listen, trackSockets } from './listen.js';
 import { Backoff, emitConnect } from './session.js';
-import type { Protocol } from './types.js';
+import type { Protocol, Request, Response } from './types.js';
 import { timedConnector } from './undici-connect.js';
 
 const CHUNK = Buffer.alloc(64 * 1024, 0x62);
 
-function writeBytes(res: http.ServerResponse, size: number): void {
+function writeBytes(res: Response, size: number): void {
   let left = size;
   const pump = () => {
     while (left > 0) {
@@ -33,15 +31,16 @@ function writeBytes(res: http.ServerResponse, size: number): void {
 }
 
 export const bulk: Protocol = {
-  async serve(group, ctx) {
-    const handler: http.RequestListener = (req, res) => {
+  async share(ctx) {
+    const request = (req: Request, res: Response): boolean => {
       const m = /^\/bulk\/(\d+)\/(\d+)\/(\d+)(?:\?size=(\d+))?$/.exec(req.url ?? '');
       const w = m ? ctx.workloads[Number(m[1])] : undefined;
-      if (m === null || w === undefined) return void res.writeHead(404).end();
+      if (m === null || w === undefined) return false;
       if (req.method === 'GET') {
         const size = Number(m[4] ?? w.size_bytes);
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
-        return writeBytes(res, size);
+        writeBytes(res, size);
+        return true;
       }
       let bytes = 0;
       req.on('data', (d: Buffer) => (bytes += d.length));
@@ -59,13 +58,9 @@ export const bulk: Protocol = {
         });
         res.writeHead(204).end();
       });
+      return true;
     };
-    const server = group.tls
-      ? https.createServer(certFor(group, ctx), handler)
-      : http.createServer(handler);
-    const sockets = trackSockets(server);
-    await listen(server, group);
-    return { close: () => closeTracked(server, sockets) };
+    return { request };
   },
 
   async client(index, c, ctx) {

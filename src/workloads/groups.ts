@@ -1,51 +1,57 @@
 import type { CompiledWorkload } from '../scenario/compiled.js';
-import type { ServerGroup } from './types.js';
-
-/** A clash of two protocols on one address and port: the run refuses the scenario. */
-export interface PortClash {
-  address: string;
-  port: number;
-  transport: 'tcp' | 'udp';
-  workloads: [string, string];
-}
+import { portClaims } from '../scenario/ports.js';
+import { serveFront } from './front.js';
+import { PROTOCOLS } from './index.js';
+import { certFor } from './listen.js';
+import type { Listening, ServerContext, ServerGroup } from './types.js';
 
 /**
- * Listeners the server agent opens: one per (address, port) and transport, shared by the
- * workloads of the same protocol there. A host with an IPv6 address gets both families.
+ * Listeners the server agent opens: one per address, port and transport, shared by every
+ * workload that claims it (scenario/ports.ts; `validate` has refused claims that cannot
+ * share). A host with an IPv6 address gets both families.
  */
-export function serverGroups(
-  workloads: CompiledWorkload[],
-  ipv6: boolean,
-): { groups: ServerGroup[]; clashes: PortClash[] } {
+export function serverGroups(workloads: CompiledWorkload[], ipv6: boolean): ServerGroup[] {
   const byKey = new Map<string, ServerGroup>();
-  const owner = new Map<string, CompiledWorkload>();
-  const clashes: PortClash[] = [];
   workloads.forEach((w, index) => {
-    const transport = w.protocol === 'udp-voice' ? 'udp' : 'tcp';
     const addresses = [w.address, ...(ipv6 && w.address6 !== null ? [w.address6] : [])];
-    for (const address of addresses) {
-      const key = `${transport} ${address} ${w.port}`;
-      const first = owner.get(key);
-      if (first !== undefined && (first.protocol !== w.protocol || first.tls !== w.tls)) {
-        if (address === w.address) {
-          clashes.push({ address, port: w.port, transport, workloads: [first.name, w.name] });
+    for (const claim of portClaims(w.protocol, w.port, w.tls)) {
+      for (const address of addresses) {
+        const key = `${claim.transport} ${address} ${claim.port}`;
+        const group = byKey.get(key);
+        if (group === undefined) {
+          byKey.set(key, {
+            transport: claim.transport,
+            protocols: [w.protocol],
+            address,
+            port: claim.port,
+            tls: claim.tls,
+            serverName: w.server_name,
+            indices: [index],
+          });
+          continue;
         }
-        continue;
-      }
-      owner.set(key, w);
-      const group = byKey.get(key);
-      if (group !== undefined) group.indices.push(index);
-      else {
-        byKey.set(key, {
-          protocol: w.protocol,
-          address,
-          port: w.port,
-          tls: w.tls,
-          serverName: w.server_name,
-          indices: [index],
-        });
+        group.indices.push(index);
+        if (!group.protocols.includes(w.protocol)) group.protocols.push(w.protocol);
       }
     }
   });
-  return { groups: [...byKey.values()], clashes };
+  return [...byKey.values()];
+}
+
+/**
+ * Serve one group: protocols that can share a TCP port go behind one front (./front.ts);
+ * a protocol that owns its port (UDP, raw TCP) serves it itself.
+ */
+export async function serveGroup(group: ServerGroup, ctx: ServerContext): Promise<Listening[]> {
+  const protocols = group.protocols.flatMap((name) => {
+    const p = PROTOCOLS[name];
+    return p === undefined ? [] : [p];
+  });
+  if (group.transport === 'tcp' && protocols.some((p) => p.share !== undefined)) {
+    const sharing = protocols.flatMap((p) => (p.share === undefined ? [] : [p.share.bind(p)]));
+    const services = await Promise.all(sharing.map((share) => share(ctx)));
+    const cert = group.tls ? certFor(group, ctx) : undefined;
+    return [await serveFront(group, services, cert)];
+  }
+  return Promise.all(protocols.map((p) => p.serve!(group, ctx)));
 }

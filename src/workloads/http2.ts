@@ -1,57 +1,19 @@
 /**
  * http2: messages up as POSTs and down on a long-lived GET stream (length-prefixed), over
- * TLS with ALPN h2 — the shape of gRPC-style and HTTP/2 push messaging. Server node:http2,
- * client undici with allowH2.
+ * TLS with ALPN h2 — the shape of gRPC-style and HTTP/2 push messaging. Server node:http2
+ * (on the host's shared port, ./front.ts), client undici with allowH2.
  */
-import http2 from 'node:http2';
 import { Client } from 'undici';
 import { errorText } from './dial.js';
-import { certFor, listen } from './listen.js';
+import { downStream, postMessage } from './http-routes.js';
 import { LengthPrefixed } from './message.js';
 import { runMessageClient } from './session.js';
 import type { Protocol } from './types.js';
 import { timedConnector } from './undici-connect.js';
-import type net from 'node:net';
 
 export const http2Workload: Protocol = {
-  async serve(group, ctx) {
-    const server = http2.createSecureServer({ ...certFor(group, ctx), allowHTTP1: false });
-    const sessions = new Set<http2.ServerHttp2Session>();
-    server.on('session', (s) => {
-      sessions.add(s);
-      s.on('close', () => sessions.delete(s));
-    });
-    server.on('stream', (stream, headers) => {
-      const path = String(headers[':path'] ?? '');
-      stream.on('error', () => {});
-      if (headers[':method'] === 'POST') {
-        const chunks: Buffer[] = [];
-        stream.on('data', (d: Buffer) => chunks.push(d));
-        stream.on('end', () => {
-          ctx.hub.receive(Buffer.concat(chunks));
-          if (!stream.closed) stream.respond({ ':status': 204 }, { endStream: true });
-        });
-        return;
-      }
-      const m = /^\/down\/(\d+)\/(\d+)$/.exec(path);
-      if (m === null) {
-        stream.respond({ ':status': 404 }, { endStream: true });
-        return;
-      }
-      stream.respond({ ':status': 200, 'content-type': 'application/octet-stream' });
-      const detach = ctx.hub.attach(Number(m[1]), Number(m[2]), (b) => {
-        if (!stream.closed) stream.write(LengthPrefixed.frame(b));
-      });
-      stream.on('close', detach);
-    });
-    await listen(server as unknown as net.Server, group);
-    return {
-      close: () =>
-        new Promise<void>((resolve) => {
-          for (const s of sessions) s.destroy();
-          server.close(() => resolve());
-        }),
-    };
+  async share(ctx) {
+    return { request: (req, res) => postMessage(ctx, req, res) || downStream(ctx, req, res) };
   },
 
   client(index, c, ctx) {

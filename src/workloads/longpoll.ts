@@ -3,36 +3,25 @@
  * connection, down as the answers to a GET that the server holds until it has something
  * (or 20 s pass), on a second — the classic fallback transport of web messengers.
  */
-import http from 'node:http';
-import https from 'node:https';
 import { Client, Pool } from 'undici';
 import { errorText } from './dial.js';
-import { certFor, closeTracked, listen, trackSockets } from './listen.js';
+import { postMessage } from './http-routes.js';
 import { LengthPrefixed } from './message.js';
 import { runMessageClient } from './session.js';
 
 /** Connections a long-polling client posts over (browsers open up to 6 per host). */
 const POST_CONNECTIONS = 6;
-import type { Protocol } from './types.js';
+import type { Protocol, Request, Response } from './types.js';
 import { timedConnector } from './undici-connect.js';
 
 /** How long the server holds an empty poll. */
 export const POLL_HOLD_MS = 20_000;
 
 export const longpoll: Protocol = {
-  async serve(group, ctx) {
-    const handler: http.RequestListener = (req, res) => {
-      if (req.method === 'POST') {
-        const chunks: Buffer[] = [];
-        req.on('data', (d: Buffer) => chunks.push(d));
-        req.on('end', () => {
-          ctx.hub.receive(Buffer.concat(chunks));
-          res.writeHead(204).end();
-        });
-        return;
-      }
-      const m = /^\/poll\/(\d+)\/(\d+)$/.exec(req.url ?? '');
-      if (m === null) return void res.writeHead(404).end();
+  async share(ctx) {
+    const poll = (req: Request, res: Response): boolean => {
+      const m = req.method === 'GET' ? /^\/poll\/(\d+)\/(\d+)$/.exec(req.url ?? '') : null;
+      if (m === null) return false;
       const batch: Buffer[] = [];
       let done = false;
       const finish = () => {
@@ -55,14 +44,9 @@ export const longpoll: Protocol = {
         clearTimeout(timer);
         detach();
       });
+      return true;
     };
-    const server = group.tls
-      ? https.createServer(certFor(group, ctx), handler)
-      : http.createServer(handler);
-    server.keepAliveTimeout = 60_000;
-    const sockets = trackSockets(server);
-    await listen(server, group);
-    return { close: () => closeTracked(server, sockets) };
+    return { request: (req, res) => postMessage(ctx, req, res) || poll(req, res) };
   },
 
   client(index, c, ctx) {

@@ -5,11 +5,9 @@
  * it says hello on `hello/<w>/<c>`. QoS 1 by default; QoS 0 on request (`qos`).
  */
 import net from 'node:net';
-import tls from 'node:tls';
 import { Aedes } from 'aedes';
 import { MqttClient } from 'mqtt';
 import { errorText, openSocket } from './dial.js';
-import { certFor, closeTracked, listen, trackSockets } from './listen.js';
 import { runMessageClient } from './session.js';
 import type { AgentContext, Protocol } from './types.js';
 
@@ -17,7 +15,7 @@ import type { AgentContext, Protocol } from './types.js';
 export const mqttOptions = { qos: 1 as 0 | 1 };
 
 export const mqttWorkload: Protocol = {
-  async serve(group, ctx) {
+  async share(ctx) {
     const broker = await Aedes.createBroker();
     const detachers = new Map<string, () => void>();
     broker.on('publish', (packet, client) => {
@@ -51,16 +49,9 @@ export const mqttWorkload: Protocol = {
       detachers.delete(client.id);
     });
     const handle = broker.handle as unknown as (s: net.Socket) => void;
-    const server = group.tls
-      ? tls.createServer(certFor(group, ctx), (s) => handle(s))
-      : net.createServer((s) => handle(s));
-    const sockets = trackSockets(server);
-    await listen(server, group);
     return {
-      close: async () => {
-        await closeTracked(server, sockets);
-        await new Promise<void>((r) => broker.close(() => r()));
-      },
+      alpn: { name: 'mqtt', accept: (s) => handle(s) },
+      close: () => new Promise<void>((r) => broker.close(() => r())),
     };
   },
 
@@ -71,7 +62,10 @@ export const mqttWorkload: Protocol = {
       return new Promise((resolve, reject) => {
         const client = new MqttClient(
           () =>
-            openSocket({ host: w.server_name, port: w.port, tls: w.tls, caPem: ctx.caPem }, timing),
+            openSocket(
+              { host: w.server_name, port: w.port, tls: w.tls, caPem: ctx.caPem, alpn: ['mqtt'] },
+              timing,
+            ),
           {
             clientId: `ql-${index}-${c}-${Date.now().toString(36)}`,
             clean: true,

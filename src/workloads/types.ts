@@ -1,3 +1,6 @@
+import type http from 'node:http';
+import type net from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { AgentEvent } from '../record/events.js';
 import type { CompiledWorkload } from '../scenario/compiled.js';
 import type { Header } from './message.js';
@@ -30,11 +33,13 @@ export interface MessageHub {
 }
 
 /**
- * Workloads that share an address, port and protocol share one listener, which tells
- * them apart by the workload index each message and path carries.
+ * Workloads on one address, port and transport share one listener, which tells them
+ * apart by ALPN, path, and the workload index each message and path carries.
  */
 export interface ServerGroup {
-  protocol: CompiledWorkload['protocol'];
+  transport: 'tcp' | 'udp';
+  /** The protocols served here (see scenario/ports.ts for which may share). */
+  protocols: CompiledWorkload['protocol'][];
   /** One address to bind (IPv4 or IPv6); a host with both gets two groups. */
   address: string;
   port: number;
@@ -44,14 +49,37 @@ export interface ServerGroup {
   indices: number[];
 }
 
+/**
+ * A request and response of either HTTP version: node's HTTP/2 compatibility API mirrors
+ * HTTP/1.1's for everything the routes use (method, url, body events, writeHead, write, end).
+ */
+export type Request = http.IncomingMessage;
+export type Response = http.ServerResponse;
+
+/**
+ * The part of a shared TCP port one protocol serves (./front.ts): HTTP paths (over h2 or
+ * http/1.1, whichever ALPN chose), HTTP/1.1 upgrades, or connections of its own ALPN.
+ */
+export interface SharedService {
+  /** Answer the request if its path is this protocol's; false lets the next one look. */
+  request?(req: Request, res: Response): boolean;
+  /** Take an HTTP/1.1 Upgrade (WebSocket) if its path is this protocol's. */
+  upgrade?(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Connections that negotiated this ALPN name (or any, on a port it has alone). */
+  alpn?: { name: string; accept(socket: net.Socket): void };
+  close?(): Promise<void>;
+}
+
 export interface Listening {
   close(): Promise<void>;
 }
 
 /** One workload protocol: a server side and a client side. Registered in ./index.ts. */
 export interface Protocol {
-  /** Bind and serve a group; resolves once it accepts connections. */
-  serve(group: ServerGroup, ctx: ServerContext): Promise<Listening>;
+  /** Its part of a shared TCP port (HTTP paths, upgrades, an ALPN), if it can share one. */
+  share?(ctx: ServerContext): Promise<SharedService>;
+  /** Bind and serve a group of its own (UDP, raw TCP); resolves once it accepts. */
+  serve?(group: ServerGroup, ctx: ServerContext): Promise<Listening>;
   /** Run connection `c` of workload `index` until `ctx.signal` aborts. */
   client(index: number, c: number, ctx: AgentContext): Promise<void>;
 }

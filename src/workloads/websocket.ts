@@ -1,23 +1,19 @@
 /**
  * websocket: binary WebSocket messages over TLS (`ws` on both sides), one connection per
- * workload connection at wss://<server_name>:<port>/ws. The classifier sees a TLS
- * ClientHello with the server name as SNI, then an upgraded HTTP/1.1 stream.
+ * workload connection at wss://<server_name>:<port>/ws (an Upgrade on the host's shared
+ * port, ./front.ts). The classifier sees a TLS ClientHello with the server name as SNI,
+ * then an upgraded HTTP/1.1 stream.
  */
-import https from 'node:https';
-import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
 import { errorText, hookTiming } from './dial.js';
-import { certFor, closeTracked, listen, trackSockets } from './listen.js';
 import { runMessageClient } from './session.js';
 import type { Protocol } from './types.js';
 
 export const websocket: Protocol = {
-  async serve(group, ctx) {
-    const server = group.tls ? https.createServer(certFor(group, ctx)) : http.createServer();
-    const sockets = trackSockets(server);
-    const wss = new WebSocketServer({ server, perMessageDeflate: false });
+  async share(ctx) {
+    const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
     wss.on('connection', (ws) => {
       let detach: (() => void) | undefined;
       ws.on('message', (data) => {
@@ -31,12 +27,13 @@ export const websocket: Protocol = {
       ws.on('close', () => detach?.());
       ws.on('error', () => detach?.());
     });
-    await listen(server, group);
     return {
-      close: async () => {
-        wss.close();
-        await closeTracked(server, sockets);
+      upgrade(req, socket, head) {
+        if (req.url !== '/ws') return false;
+        wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+        return true;
       },
+      close: () => new Promise<void>((resolve) => wss.close(() => resolve())),
     };
   },
 

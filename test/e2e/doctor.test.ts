@@ -50,6 +50,7 @@ describe.skipIf(!isRoot)('qoslab doctor', () => {
         'native core',
         'privileges',
         'TUN devices',
+        'UDP offload',
         'user namespaces',
       ]),
     );

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -167,5 +167,32 @@ describe.skipIf(!isRoot)('shaping end to end, through qoslab shell SCENARIO', ()
     const o = outcomes(r.stdout);
     expect(o.get('ok.lab')).toMatchObject({ outcome: 'complete', bytes: 262144 });
     expect(o.get('blocked.lab')).toMatchObject({ outcome: 'error', code: 'ECONNRESET', bytes: 0 });
+  });
+
+  // A real QUIC client (ngtcp2's gtlsclient) against a real QUIC server (gtlsserver): the
+  // core decrypts the client's Initial, reads the SNI and drops the blocked name's flow.
+  it('drops a QUIC connection whose Initial names blocked.lab under { sni, quic: true }; ok.lab downloads', async () => {
+    const htdocs = join(certDir, 'htdocs');
+    mkdirSync(htdocs, { recursive: true });
+    writeFileSync(join(htdocs, 'index.html'), 'quic body\n');
+    const get = (h: string) =>
+      `mkdir -p ${certDir}/dl-${h} && gtlsclient -q --exit-on-all-streams-close ` +
+      `--handshake-timeout=3s --timeout=3s --download=${certDir}/dl-${h} ` +
+      `${h} 443 https://${h}/index.html; ` +
+      `if [ -s ${certDir}/dl-${h}/index.html ]; then echo "${h} fetched"; else echo "${h} failed"; fi`;
+    const r = await qoslab([
+      'shell',
+      scenario('quic-sni-blackhole'),
+      '--server',
+      // '*': both address families (the client resolves names to IPv6 first).
+      `gtlsserver -q -d ${htdocs} '*' 443 ${key} ${cert}`,
+      '--',
+      'sh',
+      '-c',
+      `${get('blocked.lab')}; ${get('ok.lab')}`,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('ok.lab fetched');
+    expect(r.stdout).toContain('blocked.lab failed');
   });
 });

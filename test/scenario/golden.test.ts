@@ -15,7 +15,7 @@ import { ACTION_NAMES, ACTIONS } from '../../src/scenario/actions/index.js';
 import { compileScenario } from '../../src/scenario/compile.js';
 import { parseScenarioText } from '../../src/scenario/load.js';
 import { PROTOCOL_NAMES } from '../../src/scenario/protocols/index.js';
-import { DESIGN_EXAMPLE } from './fixtures/design-example.js';
+import { FORMAT_EXAMPLE } from './fixtures/format-example.js';
 import { golden, here, UPDATE_GOLDEN } from './helpers.js';
 
 const GOLDEN_DIR = here('../../native/core/tests/golden/');
@@ -30,10 +30,12 @@ function registryScenario(): string {
       ]),
     ),
   );
-  const workloads = PROTOCOL_NAMES.map((protocol) => ({
+  // A port each: some protocols cannot share one (scenario/ports.ts).
+  const workloads = PROTOCOL_NAMES.map((protocol, i) => ({
     name: protocol,
     host: 'server',
     protocol,
+    port: 20000 + i,
   }));
   return JSON.stringify({ version: 1, name: 'every-action', policies, workloads });
 }
@@ -54,7 +56,7 @@ const cases: Case[] = [
   ...(await yamlFiles('e2e', '../e2e/scenarios/')),
   ...(await yamlFiles('run', '../run/fixtures/')),
   ...(await yamlFiles('report', '../report/fixtures/')),
-  { file: 'fixture/design-example.json', name: 'design-example', text: async () => DESIGN_EXAMPLE },
+  { file: 'fixture/format-example.json', name: 'format-example', text: async () => FORMAT_EXAMPLE },
   {
     file: 'registry/every-action.json',
     name: 'every-action',
@@ -68,6 +70,7 @@ describe('compiled configuration (golden, read by cargo test)', () => {
     const compiled = await compile();
     const actual = JSON.stringify(compiled, null, 2) + '\n';
     const expected = await golden(`${GOLDEN_DIR}${file}`, actual, 'json');
+    expect(existsSync(`${GOLDEN_DIR}${file}`), `${file} is missing: run npm run golden`).toBe(true);
     // Same values and the same key order as the golden file.
     expect(JSON.stringify(compiled), `${file} is stale: run npm run golden`).toBe(
       JSON.stringify(JSON.parse(expected)),

@@ -146,6 +146,8 @@ const scenario: fc.Arbitrary<ScenarioInput> = fc
       name: `w${i}`,
       host: `h${h % g.hostCount}`,
       protocol,
+      // tcp-framed owns its port (plain TCP), so it cannot share 443 with TLS workloads.
+      ...(protocol === 'tcp-framed' ? { port: 5222 } : {}),
       ...(protocol === 'udp-voice' ? {} : { every }),
     }));
     return {

@@ -54,3 +54,31 @@ describe('workload protocols on loopback', () => {
     if (w.tls) expect(p.scope.tls.count).toBeGreaterThan(0);
   });
 });
+
+describe('one TLS port serves every protocol of a host, as real servers on 443 do', () => {
+  it('websocket, http2, longpoll, bulk and mqtt on one port all deliver', async () => {
+    const port = 18450;
+    const ws = [
+      loopbackWorkload({ name: 'ws', protocol: 'websocket', port }),
+      loopbackWorkload({ name: 'h2', protocol: 'http2', port }),
+      loopbackWorkload({ name: 'lp', protocol: 'longpoll', port }),
+      loopbackWorkload({ name: 'mq', protocol: 'mqtt', port }),
+      loopbackWorkload({
+        name: 'bd',
+        protocol: 'bulk',
+        port,
+        size_bytes: 50_000,
+        direction: 'down',
+      }),
+    ];
+    const { events, observedEnd, stderr } = await runOnLoopback(ws, 3000);
+    expect(stderr).toBe('');
+    expect(events.filter((e) => e.ev === 'fail')).toEqual([]);
+    const stats = summarize({ events, workloads: ws, phases: phasesOf([], 2e9), observedEnd });
+    for (const [i, w] of ws.entries()) {
+      const p = pooled(stats[i]!, null)!;
+      expect(p.both.counted, w.name).toBeGreaterThan(0);
+      expect(p.both.delivery, w.name).toBe(1);
+    }
+  });
+});

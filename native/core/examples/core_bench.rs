@@ -5,7 +5,9 @@
 //! cargo run --release --example core_bench --manifest-path native/Cargo.toml -- --json
 //! ```
 //!
-//! `--fuzz-packets N` changes the fuzz's packet count (default 10,000,000).
+//! `--fuzz-packets N` changes the fuzz's packet count (default 10,000,000);
+//! `--quic-fuzz-initials N` the QUIC fuzz's (default 10,000,000); `--quic-only` runs
+//! only the ClientHello classifier and the QUIC measurements.
 //!
 //! Each measurement is one JSON object per line with `--json` (a readable line without):
 //! `{"bench":"core","metric":..,"label":..,"value":..,"unit":..,"target":..,"met":..}`
@@ -16,19 +18,24 @@
 //! 3. memory per flow at 100,000 flows, counted by a global allocator wrapper;
 //! 4. fuzz: random and mutated packets through many actions and both links;
 //! 5. achieved against configured rate, `rate` action and link, 64 kbit/s .. 1 Gbit/s;
-//! 6. delay error of the `delay` action and the link delay.
+//! 6. delay error of the `delay` action and the link delay;
+//! 7. QUIC Initial classification cost, and mutated Initials through the classifier
+//!    (`core_bench_parts/quic.rs`).
 //!
 //! Everything runs in virtual time, so 5 and 6 measure the arithmetic of the stages, not
 //! timers; the real-time driver's timer error is measured by the end-to-end tests.
 
-use qoslab_core::json::write_str;
+#[path = "core_bench_parts/quic.rs"]
+mod quic_part;
+
+use qoslab_core::config::json::write_str;
+use qoslab_core::drive::sim::{self, Source};
 use qoslab_core::rng::Rng;
 use qoslab_core::shape::classify::Classifier;
 use qoslab_core::shape::compiled::{ClassSpec, MatcherSpec, Scenario};
 use qoslab_core::shape::flow::{Flow, FlowKey, FlowTable, Lookup, DEFAULT_MAX_FLOWS};
 use qoslab_core::shape::packet::TAG_INJECTED;
 use qoslab_core::shape::pipeline::{Options, Pipeline};
-use qoslab_core::shape::sim::{self, Source};
 use qoslab_core::shape::stats::Totals;
 use qoslab_core::shape::{Dir, Pkt, Reason};
 use qoslab_core::wire::packet::{build_tcp, build_udp, parse, PROTO_TCP};
@@ -204,7 +211,7 @@ fn link(rate: Option<u64>, delay: u64, jitter: u64, loss: f64, queue: &str, aqm:
 fn sni_class(name: &str, globs: &[&str]) -> String {
     let list: Vec<String> = globs.iter().map(|g| format!("{g:?}")).collect();
     format!(
-        r#"{{"name":"{name}","any_of":[{{"sni":[{}],"hosts":null,"cidr":null,"tcp_ports":null,"udp_ports":null,"proto":null,"quic":null,"stun":false,"payload":null,"inspect_packets":1,"reassembly":"none","initiator":"client"}}]}}"#,
+        r#"{{"name":"{name}","any_of":[{{"sni":[{}],"hosts":null,"cidr":null,"tcp_ports":null,"udp_ports":null,"proto":null,"alpn":null,"ech":null,"ja4":null,"quic":null,"stun":false,"payload":null,"inspect_packets":1,"reassembly":"none","initiator":"client"}}]}}"#,
         list.join(",")
     )
 }
@@ -834,8 +841,8 @@ impl Source for Fuzz {
 fn fuzz_scenario() -> (Scenario, Vec<(u64, Vec<String>)>) {
     let classes = [
         sni_class("tls", &["*.twimg.com", "*t.co*", "video.example.com"]),
-        r#"{"name":"quic","any_of":[{"sni":null,"hosts":null,"cidr":null,"tcp_ports":null,"udp_ports":[[443,443]],"proto":null,"quic":{"version":1,"min_size_bytes":1001},"stun":false,"payload":null,"inspect_packets":2,"reassembly":"none","initiator":"any"}]}"#.to_string(),
-        r#"{"name":"seg","any_of":[{"sni":["video.example.com"],"hosts":null,"cidr":null,"tcp_ports":[[443,443]],"proto":null,"udp_ports":null,"quic":null,"stun":false,"payload":null,"inspect_packets":3,"reassembly":"segments","initiator":"client"}]}"#.to_string(),
+        r#"{"name":"quic","any_of":[{"sni":null,"hosts":null,"cidr":null,"tcp_ports":null,"udp_ports":[[443,443]],"proto":null,"alpn":null,"ech":null,"ja4":null,"quic":{"version":1,"min_size_bytes":1001},"stun":false,"payload":null,"inspect_packets":2,"reassembly":"none","initiator":"any"}]}"#.to_string(),
+        r#"{"name":"seg","any_of":[{"sni":["video.example.com"],"hosts":null,"cidr":null,"tcp_ports":[[443,443]],"proto":null,"udp_ports":null,"alpn":null,"ech":null,"ja4":null,"quic":null,"stun":false,"payload":null,"inspect_packets":3,"reassembly":"segments","initiator":"client"}]}"#.to_string(),
     ];
     let all = [
         action(
@@ -857,7 +864,7 @@ fn fuzz_scenario() -> (Scenario, Vec<(u64, Vec<String>)>) {
         action("reset", r#""after_bytes":5000,"to":"both""#),
         action(
             "penalty",
-            r#""scope":["server_ip","server_port"],"duration_ns":1000000000,"probability":0.5"#,
+            r#""scope":["server_ip","server_port"],"duration_ns":1000000000,"probability":0.5,"block":"both","include_trigger":false"#,
         ),
     ];
     let quic_actions = [
@@ -1301,13 +1308,28 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000_000u64);
+    let quic_fuzz_total = args
+        .iter()
+        .position(|a| a == "--quic-fuzz-initials")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000u64);
     let mut r = Report { json, missed: 0 };
+    if args.iter().any(|a| a == "--quic-only") {
+        // The ClientHello classifier and the QUIC measurements alone.
+        bench_classify(&mut r);
+        quic_part::bench_quic_classify(&mut r);
+        quic_part::bench_quic_fuzz(&mut r, quic_fuzz_total);
+        return;
+    }
     bench_pipeline(&mut r);
     bench_classify(&mut r);
+    quic_part::bench_quic_classify(&mut r);
     bench_memory(&mut r);
     bench_rate(&mut r);
     bench_delay(&mut r);
     bench_fuzz(&mut r, fuzz_total);
+    quic_part::bench_quic_fuzz(&mut r, quic_fuzz_total);
     if !json {
         println!("{} target(s) missed", r.missed);
     }

@@ -1,24 +1,26 @@
 //! qoslab-core: the packet path of qoslab. All logic lives here and is tested with plain
 //! `cargo test`; the N-API crate next door only converts values at the boundary.
+//!
+//! Layers, bottom up (a module uses only those below it): `wire` (packet formats),
+//! `config::json` and `config::prefix` (values every layer reads), `shape` (the shaping
+//! pipeline), `io` (TUN devices, system calls, offload), then `config::lab` (the whole
+//! lab configuration, which holds a scenario and TUN names) and `drive` (real-time and
+//! virtual-time drivers). `error` and `rng` are shared leaves; `crypto` (QUIC Initial keys) sits beside `wire`.
+
+// Only io::sys may hold unsafe code (it opts out where it is declared).
+#![deny(unsafe_code)]
 
 pub mod config;
-pub mod counters;
 pub mod crypto;
-pub mod device;
+pub mod drive;
 pub mod error;
-pub mod forward;
-pub mod json;
-pub mod prefix;
-pub mod realtime;
+pub mod io;
 pub mod rng;
 pub mod shape;
-pub mod shaper;
-pub mod sys;
-pub mod tun;
 pub mod wire;
 
 pub use config::LabConfig;
+pub use drive::realtime::Lab;
 pub use error::{Code, Error};
-pub use realtime::Lab;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

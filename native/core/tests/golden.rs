@@ -5,7 +5,7 @@
 //! it reads a run's config — its scenario parser, then a pipeline built from it — so a
 //! key, type or value the two languages disagree on fails `cargo test`, not a run.
 
-use qoslab_core::json::Value;
+use qoslab_core::config::json::Value;
 use qoslab_core::shape::compiled::Scenario;
 use qoslab_core::shape::pipeline::{Options, Pipeline};
 use qoslab_core::Error;

@@ -291,7 +291,7 @@ extern "C" fn js_simulate(env: napi_env, info: napi_callback_info) -> napi_value
         let traffic = get_string(env, traffic, "simulate(trafficJson)")?;
         // Virtual time: as fast as the CPU goes, on the JS thread (the CLI's `simulate`
         // waits for it anyway).
-        let result = qoslab_core::shape::sim::simulate_json(&compiled, &traffic)?;
+        let result = qoslab_core::drive::sim::simulate_json(&compiled, &traffic)?;
         create_string(env, &result)
     })
 }

@@ -35,7 +35,10 @@ export function cleanupCommand(ctx: CommandContext): CommandModule<object, Clean
           `left alone (ql prefix but no qoslab run marker): ${report.unowned.join(', ')}\n`,
         );
       }
-      if (report.removed.length === 0 && report.live.length === 0) {
+      for (const dir of report.tempDirs) {
+        ctx.out.write(`${verb} ${dir} (temporary files of a run that is gone)\n`);
+      }
+      if (report.removed.length === 0 && report.live.length === 0 && report.tempDirs.length === 0) {
         ctx.out.write('nothing to clean up\n');
       }
       for (const error of report.errors) ctx.err.write(`qoslab: could not remove ${error}\n`);

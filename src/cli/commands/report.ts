@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { ciTargets, writeCiOutputs } from '../../report/ci-outputs.js';
 import { summaryCsv } from '../../report/csv.js';
 import { writeReport } from '../../report/report.js';
+import { checkOutputFile } from '../../run/out-path.js';
 import type { CommandContext } from '../context.js';
 
 interface ReportArgs {
@@ -42,6 +43,11 @@ export function reportCommand(ctx: CommandContext): CommandModule<object, Report
           'one row per workload × phase × direction',
         ),
     handler: (args) => {
+      // Checked before anything is written, so a bad path costs nothing.
+      const csvPath =
+        args.csv === undefined || args.csv === '' || args.csv === '-'
+          ? undefined
+          : checkOutputFile(args.csv, '--csv');
       const targets = ciTargets({ junit: args.junit, summaryMd: args['summary-md'] });
       const r = writeReport(args.run_dir);
       const written = writeCiOutputs(r.summary, r.dir, targets);
@@ -57,7 +63,7 @@ export function reportCommand(ctx: CommandContext): CommandModule<object, Report
         ctx.out.write(csv);
         ctx.err.write(`report: ${r.html}\n`);
       } else {
-        writeFileSync(args.csv, csv);
+        writeFileSync(csvPath!, csv);
         ctx.out.write(`report: ${r.html}\ncsv: ${args.csv}\n`);
       }
     },

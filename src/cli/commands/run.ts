@@ -10,6 +10,7 @@ interface RunArgs {
   duration?: string;
   out?: string;
   seed?: number;
+  force: boolean;
   phase?: string;
   json: boolean;
   quiet: boolean;
@@ -29,13 +30,30 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         })
         .option('duration', {
           type: 'string',
-          describe: "Override the scenario's duration (e.g. 30s, 2m)",
+          describe:
+            "Override the scenario's duration (e.g. 30s, 2m): shorter cuts the timeline, longer extends the last phase",
         })
         .option('out', {
           type: 'string',
           describe: 'Results folder (default results/<UTC time>-<name>)',
         })
-        .option('seed', { type: 'number', describe: "Override the scenario's seed" })
+        .option('seed', {
+          type: 'number',
+          describe: "Override the scenario's seed (an integer from 0 to 2^53-1)",
+          coerce: (seed: number) => {
+            if (!Number.isSafeInteger(seed) || seed < 0) {
+              throw new UsageError(
+                `--seed must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}, got ${seed}`,
+              );
+            }
+            return seed;
+          },
+        })
+        .option('force', {
+          type: 'boolean',
+          default: false,
+          describe: 'Write into an --out folder that holds an earlier run',
+        })
         .option('phase', {
           type: 'string',
           describe:
@@ -64,7 +82,7 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         )
         .example('$0 run --junit junit.xml --summary-md', 'in CI: test results and a job summary')
         .epilog(
-          'Exit codes: 0 ok, 1 an expectation failed, 2 bad scenario or usage, 3 no lab possible, 130 interrupted (results still written).',
+          'Exit codes: 0 ok, 1 an expectation failed, 2 bad scenario or usage, 3 no lab possible, 4 the run failed (a workload agent died or hung; results up to then are written), 130 interrupted (results still written).',
         ),
     handler: async (args) => {
       let durationNs: number | undefined;
@@ -77,15 +95,13 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         }
         durationNs = d.value;
       }
-      if (args.seed !== undefined && !Number.isSafeInteger(args.seed)) {
-        throw new UsageError(`--seed must be an integer, got ${args.seed}`);
-      }
       // Checked before the lab: a bad path must not cost a whole run.
       const targets = ciTargets({ junit: args.junit, summaryMd: args['summary-md'] });
       const result = await run({
         scenario: args.scenario,
         durationNs,
         outDir: args.out,
+        force: args.force,
         seed: args.seed,
         phase: args.phase,
         json: args.json,

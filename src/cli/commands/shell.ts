@@ -55,7 +55,8 @@ export function shellCommand(ctx: CommandContext): CommandModule<object, ShellAr
         .option('ready-timeout', {
           type: 'number',
           default: 10,
-          describe: 'Seconds to wait for the server command to listen before starting the client',
+          describe:
+            'Seconds to wait for the server command to listen before starting the client; if it exits or does not listen by then, exit 3 (0: do not wait)',
         })
         .example(
           "$0 shell --server 'iperf3 -s -1' -- iperf3 -c server.lab -t 5",

@@ -64,14 +64,17 @@ export function simulateCommand(ctx: CommandContext): CommandModule<object, Simu
           r.phase,
           r.direction,
           String(r.sent),
-          fmtRatio(r.deliveredRatio),
+          r.transport === 'tcp' ? 'n/a (tcp)' : fmtRatio(r.deliveredRatio),
           ms(r.delayP50Ms),
           ms(r.delayP99Ms),
           fmtRate(r.throughputBps),
         ]);
       }
       ctx.out.write(
-        `${report.scenario}: ${(report.durationNs / 1e9).toFixed(1)} s in virtual time\n\n${table(rows)}\n`,
+        `${report.scenario}: ${(report.durationNs / 1e9).toFixed(1)} s in virtual time\n\n${table(rows)}\n` +
+          (report.rows.some((r) => r.transport === 'tcp')
+            ? '\nn/a (tcp): simulate has no TCP retransmission, so packet loss is not message loss there; `qoslab run` measures delivery\n'
+            : ''),
       );
     },
   };

@@ -1,6 +1,6 @@
 /** penalty: once a flow reaches this action, later flows sharing the scope are dropped for a while. */
 import { z } from 'zod';
-import { PositiveDuration, Probability } from '../fields.js';
+import { Direction, PositiveDuration, Probability } from '../fields.js';
 import { defineAction, direction, type CompiledActionBase } from './action.js';
 
 const SCOPES = ['client-ip', 'server-ip', 'server-port'] as const;
@@ -13,6 +13,10 @@ export interface PenaltyAction extends CompiledActionBase {
   duration_ns: number;
   /** Fraction of the later flows that are dropped; default 1. */
   probability: number;
+  /** Which packets of a penalised flow are dropped; default both. */
+  block: 'up' | 'down' | 'both';
+  /** The flow that set the penalty is penalised too, from its next packet; default false. */
+  include_trigger: boolean;
 }
 
 export const penalty = defineAction({
@@ -20,6 +24,8 @@ export const penalty = defineAction({
     scope: z.array(z.enum(SCOPES)).min(1),
     duration: PositiveDuration,
     probability: Probability.optional(),
+    block: Direction.optional(),
+    'include-trigger': z.boolean().optional(),
     ...direction,
   }),
   examples: [{ scope: ['server-ip', 'client-ip'], duration: '3m', probability: '50%' }],
@@ -31,5 +37,7 @@ export const penalty = defineAction({
     ),
     duration_ns: p.duration,
     probability: p.probability ?? 1,
+    block: p.block ?? 'both',
+    include_trigger: p['include-trigger'] ?? false,
   }),
 });

@@ -5,6 +5,7 @@ export const bulk = defineProtocol({
   port: 443,
   tls: true,
   agent: true,
+  ports: [{ transport: 'tcp', service: 'http' }],
   options: {},
   compiledKeys: [],
   // A download by default: `size` is the object, 1 MB unless given.

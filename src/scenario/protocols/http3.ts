@@ -4,4 +4,13 @@
  */
 import { plainProtocol } from './protocol.js';
 
-export const http3 = plainProtocol({ port: 443, tls: true, agent: false });
+export const http3 = plainProtocol({
+  port: 443,
+  tls: true,
+  agent: false,
+  ports: [
+    { transport: 'udp', service: 'quic', tls: true },
+    // The same paths over TCP, for the `fallback: h2` a browser makes when QUIC fails.
+    { transport: 'tcp', service: 'http', tls: true },
+  ],
+});

@@ -1,4 +1,9 @@
 /** longpoll: HTTP/1.1 long polling. Agent: src/workloads/longpoll.ts. */
 import { plainProtocol } from './protocol.js';
 
-export const longpoll = plainProtocol({ port: 443, tls: true, agent: true });
+export const longpoll = plainProtocol({
+  port: 443,
+  tls: true,
+  agent: true,
+  ports: [{ transport: 'tcp', service: 'http' }],
+});

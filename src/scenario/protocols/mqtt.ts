@@ -1,4 +1,9 @@
 /** mqtt: MQTT 3.1.1 publish/subscribe over TLS (the MQTT-over-TLS port). Agent: src/workloads/mqtt.ts. */
 import { plainProtocol } from './protocol.js';
 
-export const mqtt = plainProtocol({ port: 8883, tls: true, agent: true });
+export const mqtt = plainProtocol({
+  port: 8883,
+  tls: true,
+  agent: true,
+  ports: [{ transport: 'tcp', service: 'mqtt' }],
+});

@@ -24,6 +24,18 @@ export const COMMON_DEFAULTS: WorkloadDefaults = {
   direction: 'both',
 };
 
+/**
+ * How a protocol uses its server port, so that workloads share one as real servers do
+ * (../ports.ts): `http` is paths over h2 or http/1.1 chosen by ALPN, `mqtt` is ALPN
+ * "mqtt", `quic` is QUIC datagrams, `own` means the protocol owns the port.
+ */
+export interface PortUse {
+  transport: 'tcp' | 'udp';
+  service: 'http' | 'mqtt' | 'quic' | 'own';
+  /** TLS whatever the workload says (node's h2 and QUIC have no plain form). */
+  tls?: true;
+}
+
 /** A compiled value a protocol adds to its workloads (JSON). */
 export type CompiledValue = string | number | boolean | null;
 
@@ -37,6 +49,8 @@ export interface ProtocolDefinition<
   port: number;
   /** TLS when the workload gives none; `never`: the protocol has no TLS (`tls: true` is an error). */
   tls: boolean | 'never';
+  /** What it needs of its server port (one entry per transport it uses). */
+  ports: readonly PortUse[];
   /** Whether `qoslab run` has an agent for it (`src/workloads/index.ts` must then list one). */
   agent: Agent;
   /** Keys only this protocol takes, validated with it and `optional()` each. */
@@ -65,6 +79,7 @@ export function defineProtocol<
 export function plainProtocol<Agent extends boolean>(settings: {
   port: number;
   tls: boolean | 'never';
+  ports: readonly PortUse[];
   agent: Agent;
 }) {
   return defineProtocol({

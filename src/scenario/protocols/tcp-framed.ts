@@ -4,4 +4,9 @@
  */
 import { plainProtocol } from './protocol.js';
 
-export const tcpFramed = plainProtocol({ port: 443, tls: false, agent: true });
+export const tcpFramed = plainProtocol({
+  port: 443,
+  tls: false,
+  agent: true,
+  ports: [{ transport: 'tcp', service: 'own' }],
+});

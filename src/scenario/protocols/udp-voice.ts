@@ -16,6 +16,7 @@ export const udpVoice = defineProtocol({
   port: 3478,
   tls: 'never',
   agent: true,
+  ports: [{ transport: 'udp', service: 'own' }],
   options: {
     codec: z.enum(['opus', 'g711']).optional(),
     frame: PositiveDuration.optional(),

@@ -1,4 +1,9 @@
 /** websocket: binary WebSocket messages, over TLS by default. Agent: src/workloads/websocket.ts. */
 import { plainProtocol } from './protocol.js';
 
-export const websocket = plainProtocol({ port: 443, tls: true, agent: true });
+export const websocket = plainProtocol({
+  port: 443,
+  tls: true,
+  agent: true,
+  ports: [{ transport: 'tcp', service: 'http' }],
+});

@@ -32,6 +32,7 @@ const fn reduce4() -> [u128; 16] {
 
 static REDUCE4: [u128; 16] = reduce4();
 
+#[derive(Clone)]
 struct Ghash {
     /// table[n] = n·H where n's most significant bit is the lowest power of x.
     table: [u128; 16],
@@ -79,6 +80,7 @@ impl Ghash {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TagMismatch;
 
+#[derive(Clone)]
 pub struct Aes128Gcm {
     aes: Aes128,
     h: u128,

@@ -7,9 +7,9 @@
 use super::action;
 use super::fields::Fields;
 use super::spec::{ActionSpec, Aqm, Direction};
+use crate::config::json::Value;
+use crate::config::prefix::Prefix;
 use crate::error::Error;
-use crate::json::Value;
-use crate::prefix::Prefix;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// `tcp` | `udp` | `icmp` as IP protocol numbers (icmp covers ICMPv6 too).
@@ -64,9 +64,32 @@ pub struct QuicSpec {
     pub min_size_bytes: Option<u64>,
 }
 
+/// One byte rule of a `payload` matcher: `(payload[offset..] & mask) == value & mask`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ByteRule {
+    pub offset: usize,
+    pub value: Vec<u8>,
+    /// Same length as `value`; all 0xff when the scenario gives no mask.
+    pub mask: Vec<u8>,
+}
+
+/// `payload`: byte rules over the transport payload and its size (inclusive bounds).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PayloadSpec {
+    pub rules: Vec<ByteRule>,
+    pub size_min: Option<u64>,
+    pub size_max: Option<u64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MatcherSpec {
     pub sni: Option<Vec<String>>,
+    /// ALPN globs: one of the ClientHello's ALPN values matches one of them.
+    pub alpn: Option<Vec<String>>,
+    /// The ClientHello carries (true) or lacks (false) encrypted_client_hello (0xfe0d).
+    pub ech: Option<bool>,
+    /// JA4 fingerprint globs.
+    pub ja4: Option<Vec<String>>,
     pub hosts: Option<Vec<Prefix>>,
     pub cidr: Option<Vec<Prefix>>,
     pub tcp_ports: Option<Vec<(u16, u16)>>,
@@ -74,7 +97,7 @@ pub struct MatcherSpec {
     pub proto: Option<Vec<Proto>>,
     pub quic: Option<QuicSpec>,
     pub stun: bool,
-    pub payload: Option<(usize, Vec<u8>)>,
+    pub payload: Option<PayloadSpec>,
     pub inspect_packets: u32,
     /// `reassembly: segments`.
     pub reassemble: bool,
@@ -377,6 +400,39 @@ fn parse_hex(s: &str, path: &str) -> Result<Vec<u8>, Error> {
         .collect())
 }
 
+fn parse_payload(v: &Value, path: &str) -> Result<PayloadSpec, Error> {
+    let mut f = Fields::new(v, path)?;
+    let rules = list(f.array("rules")?, &f.at("rules"), |v, path| {
+        let mut rf = Fields::new(v, path)?;
+        let offset = rf.u64("offset")?;
+        let value_path = rf.at("hex");
+        let value = parse_hex(rf.str("hex")?, &value_path)?;
+        let mask_path = rf.at("mask");
+        let mask = match rf.opt_str("mask")? {
+            None => vec![0xff; value.len()],
+            Some(m) => parse_hex(m, &mask_path)?,
+        };
+        rf.finish()?;
+        if value.is_empty() || mask.len() != value.len() || offset > 65535 {
+            return Err(Error::bad_config(format!(
+                "{path}: expected 1 or more bytes, a mask of the same length and offset <= 65535"
+            )));
+        }
+        Ok(ByteRule {
+            offset: offset as usize,
+            value,
+            mask,
+        })
+    })?;
+    let spec = PayloadSpec {
+        rules,
+        size_min: f.opt_u64("size_min_bytes")?,
+        size_max: f.opt_u64("size_max_bytes")?,
+    };
+    f.finish()?;
+    Ok(spec)
+}
+
 fn parse_matcher(v: &Value, path: &str) -> Result<MatcherSpec, Error> {
     let mut f = Fields::new(v, path)?;
     let sni = f
@@ -422,16 +478,20 @@ fn parse_matcher(v: &Value, path: &str) -> Result<MatcherSpec, Error> {
         }
     };
     let stun = f.bool("stun")?;
+    let alpn = f.opt_strings("alpn")?;
+    let ech = match f.nullable("ech")? {
+        None => None,
+        Some(v) => Some(v.as_bool().ok_or_else(|| {
+            Error::bad_config(format!(
+                "{}: expected true, false or null, got {v}",
+                f.at("ech")
+            ))
+        })?),
+    };
+    let ja4 = f.opt_strings("ja4")?;
     let payload = match f.nullable("payload")? {
         None => None,
-        Some(p) => {
-            let mut pf = Fields::new(p, f.at("payload"))?;
-            let offset = pf.u64("offset")?;
-            let hex_path = pf.at("hex");
-            let hex = parse_hex(pf.str("hex")?, &hex_path)?;
-            pf.finish()?;
-            Some((offset.min(65535) as usize, hex))
-        }
+        Some(p) => Some(parse_payload(p, &f.at("payload"))?),
     };
     let inspect = f.u64("inspect_packets")?;
     if inspect == 0 || inspect > 1_000_000 {
@@ -445,6 +505,9 @@ fn parse_matcher(v: &Value, path: &str) -> Result<MatcherSpec, Error> {
     f.finish()?;
     Ok(MatcherSpec {
         sni,
+        alpn,
+        ech,
+        ja4,
         hosts,
         cidr,
         tcp_ports,

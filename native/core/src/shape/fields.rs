@@ -2,8 +2,8 @@
 //! (`scenario.policies[1].actions[0].rate_bps: expected ...`). Every key must be read:
 //! `finish` refuses the ones nobody asked for, so a format change cannot be ignored.
 
+use crate::config::json::Value;
 use crate::error::Error;
-use crate::json::Value;
 
 pub struct Fields<'a> {
     path: String,

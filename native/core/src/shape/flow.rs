@@ -11,6 +11,7 @@
 use super::hash::{self, FxMap};
 use super::packet::Dir;
 use crate::wire::packet::{Parsed, PROTO_TCP, PROTO_UDP};
+use crate::wire::quic_initial::ClientHelloReader;
 use std::net::IpAddr;
 
 pub const TCP_IDLE_NS: u64 = 600_000_000_000;
@@ -94,6 +95,9 @@ pub struct Flow {
     pub policies: u64,
     pub tcp: [TcpSide; 2],
     pub reasm: Option<Box<Reassembly>>,
+    /// The ClientHello being read from the flow's first QUIC Initials (decrypted);
+    /// dropped when the inspection window closes.
+    pub quic: Option<Box<ClientHelloReader>>,
 }
 
 impl Flow {
@@ -126,6 +130,7 @@ impl Flow {
             policies: 0,
             tcp: [TcpSide::default(); 2],
             reasm: None,
+            quic: None,
         }
     }
 
@@ -288,6 +293,7 @@ impl FlowTable {
         self.gone.push(f.id);
         f.id = 0;
         f.reasm = None;
+        f.quic = None;
         self.free.push(slot);
     }
 

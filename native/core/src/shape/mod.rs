@@ -1,5 +1,5 @@
-//! The shaping core: one pipeline per lab, driven in real time (realtime.rs) or in
-//! virtual time (sim.rs).
+//! The shaping core: one pipeline per lab, driven in real time (drive/realtime.rs) or in
+//! virtual time (drive/sim.rs).
 //!
 //! Per direction: parse → flow table → classes → the active policies' actions in order →
 //! the shared link (uplink or downlink) → emit. Packets that must wait (delay, rate
@@ -7,16 +7,12 @@
 //! when their time comes, so every stage sees its packets in time order and computes
 //! exact departure times (mahimahi's "when is your next event?" contract).
 
-// Packet logic only: unsafe code belongs in the sys-call and N-API modules.
-#![deny(unsafe_code)]
-
 pub mod action;
 pub mod classify;
 pub mod codel;
 pub mod compiled;
 pub mod fields;
 pub mod flow;
-pub mod gso;
 pub mod hash;
 pub mod jitter;
 pub mod link;
@@ -24,7 +20,6 @@ pub mod packet;
 pub mod pipeline;
 pub mod queue;
 pub mod reason;
-pub mod sim;
 pub mod spec;
 pub mod stats;
 pub mod trace;

@@ -310,7 +310,12 @@ impl Pipeline {
             }
         }
         let flow_id = f.id;
-        let admit = Admit { now, flow: f, new };
+        let admit = Admit {
+            now,
+            dir,
+            flow: f,
+            new,
+        };
         for &g in &self.gates {
             if let Some(r) = self.actions[g].imp.admit(&admit) {
                 let a = &mut self.stats.actions[g];

@@ -85,6 +85,7 @@ pub struct Cx<'a> {
 /// What the admission hook sees: a packet's flow, before any policy's stages run.
 pub struct Admit<'a> {
     pub now: u64,
+    pub dir: Dir,
     pub flow: &'a Flow,
     /// This is the flow's first packet.
     pub new: bool,
@@ -100,7 +101,8 @@ pub trait Action: Send {
     }
 
     /// The admission hook: asked for every packet of every flow (whatever its classes
-    /// and the active policies) before the stages run; `Some(reason)` drops the packet.
+    /// and the active policies; later IP fragments have no flow and are not asked)
+    /// before the stages run; `Some(reason)` drops the packet.
     /// This is where flow-level verdicts live — a penalty that reaches later flows of any
     /// class, a reset flow that stays dead — with their state kept by the action.
     fn admit(&mut self, _a: &Admit<'_>) -> Option<Reason> {

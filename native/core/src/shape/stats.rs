@@ -3,7 +3,7 @@
 //! real-time driver publishes JSON snapshots of them.
 
 use super::Reason;
-use crate::json::{write_str, write_u64};
+use crate::config::json::{write_str, write_u64};
 use std::fmt::Write;
 
 /// Bucket 0: under 1 µs; bucket i: [2^(i-1), 2^i) µs; the last one is open-ended.

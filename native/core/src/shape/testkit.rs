@@ -5,8 +5,8 @@
 use super::compiled::Scenario;
 use super::packet::{Dir, Pkt};
 use super::pipeline::{Options, Pipeline};
-use super::sim::{self, Source};
-use crate::json::Value;
+use crate::config::json::Value;
+use crate::drive::sim::{self, Source};
 use crate::rng::Rng;
 use crate::wire::packet::{build_tcp, build_udp};
 use std::net::IpAddr;
@@ -40,7 +40,7 @@ pub fn obj(defaults: &str, overrides: &[(&str, &str)]) -> String {
 pub const LINK: &str = r#"{"rate_bps":null,"trace_file":null,"delay_ns":0,"jitter_ns":0,"loss":0,
   "queue_bytes":null,"queue_packets":null,"aqm":"droptail"}"#;
 pub const MATCHER: &str = r#"{"sni":null,"hosts":null,"cidr":null,"tcp_ports":null,"udp_ports":null,
-  "proto":null,"quic":null,"stun":false,"payload":null,"inspect_packets":1,"reassembly":"none","initiator":"client"}"#;
+  "proto":null,"alpn":null,"ech":null,"ja4":null,"quic":null,"stun":false,"payload":null,"inspect_packets":1,"reassembly":"none","initiator":"client"}"#;
 
 pub fn matcher(o: &[(&str, &str)]) -> String {
     obj(MATCHER, o)

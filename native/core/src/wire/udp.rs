@@ -69,6 +69,10 @@ impl<T: AsRef<[u8]>> UdpPacket<T> {
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> UdpPacket<T> {
+    pub fn set_len(&mut self, len: u16) {
+        self.buffer.as_mut()[field::LENGTH].copy_from_slice(&len.to_be_bytes());
+    }
+
     pub fn fill_checksum(&mut self, src: IpAddr, dst: IpAddr) {
         let b = self.buffer.as_mut();
         b[field::CHECKSUM].copy_from_slice(&[0, 0]);

@@ -29,8 +29,8 @@ mod trigger;
 use super::fields::Fields;
 use super::hash::{self, FxMap};
 use super::spec::{ActionSpec, Direction};
+use crate::config::json::Value;
 use crate::error::Error;
-use crate::json::Value;
 
 pub use super::spec::{Action, ActionConfig, Admit, Build, Cx, Verdict};
 

@@ -6,6 +6,11 @@
 //! The block is applied by the admission hook, which sees every new flow before any
 //! policy, so a penalty reaches flows of any class (and outlives its policy being
 //! disabled). Each penalty action keeps its own box, draw and blocked flows.
+//!
+//! `block` limits the drop to one direction of the penalised flows (the GFW's QUIC
+//! residual drops client→server only); `include_trigger` blocks the flow that set the
+//! penalty too, from its next packet on (the QUIC residual applies to the triple, the
+//! detected connection included).
 
 use super::{Action, ActionConfig, Admit, Build, Cx, PerFlow, Verdict};
 use crate::error::Error;
@@ -13,6 +18,7 @@ use crate::rng::Rng;
 use crate::shape::fields::Fields;
 use crate::shape::flow::FlowKey;
 use crate::shape::hash::FxMap;
+use crate::shape::spec::Direction;
 use crate::shape::{Pkt, Reason};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -25,6 +31,8 @@ struct Config {
     scope: u8,
     duration_ns: u64,
     probability: f64,
+    block: Direction,
+    include_trigger: bool,
 }
 
 pub fn parse(f: &mut Fields<'_>) -> Result<Box<dyn ActionConfig>, Error> {
@@ -46,6 +54,8 @@ pub fn parse(f: &mut Fields<'_>) -> Result<Box<dyn ActionConfig>, Error> {
         scope,
         duration_ns: f.u64("duration_ns")?,
         probability: f.prob("probability")?,
+        block: Direction::parse(f, "block")?,
+        include_trigger: f.bool("include_trigger")?,
     }))
 }
 
@@ -88,6 +98,9 @@ impl Action for Penalty {
                 probability: self.c.probability,
             };
             self.scopes.set(self.c.scope, &cx.flow.key, e);
+            if self.c.include_trigger {
+                self.blocked.set(cx.flow.id, e.until);
+            }
         }
         Verdict::Pass
     }
@@ -107,7 +120,7 @@ impl Action for Penalty {
             }
         }
         match self.blocked.peek(a.flow.id) {
-            Some(&until) if until > a.now => Some(Reason::Penalty),
+            Some(&until) if until > a.now && self.c.block.admits(a.dir) => Some(Reason::Penalty),
             _ => None,
         }
     }
@@ -213,7 +226,9 @@ mod tests {
     fn https_penalty(scope: &str, probability: &str) -> crate::shape::Pipeline {
         let pen = action(
             "penalty",
-            &format!(r#""scope":{scope},"duration_ns":90000000000,"probability":{probability}"#),
+            &format!(
+                r#""scope":{scope},"duration_ns":90000000000,"probability":{probability},"block":"both","include_trigger":false"#
+            ),
         );
         let https = class("https", &[matcher(&[("tcp_ports", "[[443,443]]")])]);
         pipeline(&[https], &[policy("p", r#"["https"]"#, &[pen])])
@@ -286,5 +301,74 @@ mod tests {
             .collect();
         assert_eq!(tags(&got), want);
         assert!((10..=30).contains(&spared.len()), "{} spared", spared.len());
+    }
+
+    /// The GFW's QUIC residual block (USENIX Security 2025): a decrypted Initial with a
+    /// blocked SNI drops client→server UDP on (client, server, port) for 180 s — the
+    /// detected flow included, server→client untouched, other ports untouched.
+    #[test]
+    fn gfw_quic_residual_blocks_the_triple_upstream_for_180s() {
+        use crate::wire::quic_initial::{crypto_frame, seal_client_initial};
+        use crate::wire::tls;
+        let class_q = class(
+            "q",
+            &[matcher(&[
+                ("sni", r#"["www.blocked.lab"]"#),
+                ("quic", r#"{"version":1,"min_size_bytes":null}"#),
+            ])],
+        );
+        let pen = action(
+            "penalty",
+            r#""scope":["client_ip","server_ip","server_port"],"duration_ns":180000000000,"probability":1,"block":"up","include_trigger":true"#,
+        );
+        let mut p = pipeline(&[class_q], &[policy("p", r#"["q"]"#, &[pen])]);
+        let hello = tls::build_client_hello("www.blocked.lab", &["h3"], false, 0);
+        let initial = seal_client_initial(1, &[4; 8], 0, &crypto_frame(0, &hello[5..]), 1200);
+        let dg = |from: (std::net::IpAddr, u16), to, payload: &[u8], t: u64, dir: Dir| {
+            let mut b = Vec::new();
+            build_udp(&mut b, from, to, payload);
+            (t, dir, b)
+        };
+        let (c, s) = (c4(), (s4().0, 443));
+        let c2 = (c.0, 40001);
+        let got = run(
+            &mut p,
+            vec![
+                dg(c, s, &initial, 0, Dir::Up),                     // detected, passes
+                dg(c, s, &[0x40; 100], S, Dir::Up),                 // same flow, up: dropped
+                dg(s, c, &[0x40; 100], S, Dir::Down),               // down: passes
+                dg(c2, s, &[0x40; 100], 10 * S, Dir::Up),           // same triple: dropped
+                dg(c2, (s.0, 8443), &[0x40; 100], 10 * S, Dir::Up), // other port: passes
+                dg(c2, s, &[0x40; 100], 181 * S, Dir::Up),          // after 180 s: passes
+            ],
+        );
+        assert_eq!(tags(&got), vec![0, 2, 4, 5]);
+        // The same name in a plain look-alike Initial (no ClientHello) sets nothing.
+        let mut p2 = pipeline(
+            &[class(
+                "q",
+                &[matcher(&[
+                    ("sni", r#"["www.blocked.lab"]"#),
+                    ("quic", r#"{"version":1,"min_size_bytes":null}"#),
+                ])],
+            )],
+            &[policy(
+                "p",
+                r#"["q"]"#,
+                &[action(
+                    "penalty",
+                    r#""scope":["server_ip"],"duration_ns":180000000000,"probability":1,"block":"up","include_trigger":true"#,
+                )],
+            )],
+        );
+        let plain = crate::wire::quic::build_initial(1, 1200);
+        let got = run(
+            &mut p2,
+            vec![
+                dg(c, s, &plain, 0, Dir::Up),
+                dg(c, s, &[0x40; 100], S, Dir::Up),
+            ],
+        );
+        assert_eq!(tags(&got), vec![0, 1]);
     }
 }

@@ -1,8 +1,8 @@
 //! The classifier keys other than `sni`: each a small predicate over the flow (static
 //! keys, decided by addresses and ports) or over one payload (payload keys).
 
-use crate::prefix::PrefixSet;
-use crate::shape::compiled::{Proto, QuicSpec};
+use crate::config::prefix::PrefixSet;
+use crate::shape::compiled::{PayloadSpec, Proto, QuicSpec};
 use crate::shape::flow::FlowKey;
 use crate::wire::packet::{PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP};
 use crate::wire::{quic, stun};
@@ -63,9 +63,21 @@ pub fn is_stun(payload: &[u8]) -> bool {
     stun::parse(payload).is_ok()
 }
 
-/// `payload`: these bytes at this offset.
-pub fn bytes_at(offset: usize, want: &[u8], payload: &[u8]) -> bool {
-    payload.get(offset..offset + want.len()) == Some(want)
+/// `payload`: the size is in range and every byte rule holds (under its mask).
+pub fn payload_matches(spec: &PayloadSpec, payload: &[u8]) -> bool {
+    let n = payload.len() as u64;
+    spec.size_min.is_none_or(|m| n >= m)
+        && spec.size_max.is_none_or(|m| n <= m)
+        && spec.rules.iter().all(|r| {
+            payload
+                .get(r.offset..r.offset + r.value.len())
+                .is_some_and(|got| {
+                    got.iter()
+                        .zip(&r.value)
+                        .zip(&r.mask)
+                        .all(|((g, v), m)| g & m == v & m)
+                })
+        })
 }
 
 #[cfg(test)]
@@ -105,8 +117,35 @@ mod test {
         };
         assert!(port_in(&[(590, 1400), (3478, 3478)], PROTO_UDP, &k));
         assert!(!port_in(&[(3478, 3478)], PROTO_TCP, &k));
-        assert!(bytes_at(1, &[0, 0, 0, 1], &quic::build_initial(1, 50)));
-        assert!(!bytes_at(100, &[0], &[0; 10]));
+        let rule = |offset, value: &[u8], mask: &[u8]| crate::shape::compiled::ByteRule {
+            offset,
+            value: value.to_vec(),
+            mask: mask.to_vec(),
+        };
+        // ValdikSS's TSPU rule: payload > 1000 and int32be(1) == 1, whatever byte 0 holds.
+        let tspu = PayloadSpec {
+            rules: vec![rule(1, &[0, 0, 0, 1], &[0xff; 4])],
+            size_min: Some(1001),
+            size_max: None,
+        };
+        assert!(payload_matches(&tspu, &quic::build_initial(1, 1200)));
+        let mut short_header_form = quic::build_initial(1, 1200);
+        short_header_form[0] = 0x40;
+        assert!(payload_matches(&tspu, &short_header_form));
+        assert!(!payload_matches(&tspu, &quic::build_initial(1, 1000)));
+        assert!(!payload_matches(&tspu, &quic::build_initial(2, 1200)));
+        // A mask: the long-header bit alone.
+        let long = PayloadSpec {
+            rules: vec![rule(0, &[0x80], &[0x80])],
+            ..PayloadSpec::default()
+        };
+        assert!(payload_matches(&long, &[0xc3]) && !payload_matches(&long, &[0x43]));
+        let far = PayloadSpec {
+            rules: vec![rule(100, &[0], &[0xff])],
+            size_min: None,
+            size_max: Some(50),
+        };
+        assert!(!payload_matches(&far, &[0; 10]));
         assert!(is_stun(&stun::build_binding_request()));
         assert!(proto_in(proto_mask(&[Proto::Icmp]), PROTO_ICMPV6));
     }

@@ -1,25 +1,32 @@
 //! Flow classification: which classes a flow belongs to, decided from its first packets.
 //!
 //! Static keys (addresses, ports, protocol, initiator) hold or not from the first packet.
-//! Payload keys (sni, quic, stun, payload) are tested on each of a flow's first
-//! `inspect_packets` payload packets per direction; a ClientHello split over TCP
-//! segments is read only by matchers with `reassembly: segments`. Membership is sticky:
-//! once a class matched it stays, and after the inspection window nothing changes.
+//! Payload keys (sni, alpn, ech, ja4, quic, stun, payload) are tested on each of a
+//! flow's first `inspect_packets` payload packets per direction. The ClientHello keys
+//! read a ClientHello from a TCP payload (split over segments only for matchers with
+//! `reassembly: segments`) or, for matchers with `quic`, from the flow's client Initials,
+//! decrypted and put together across packets within the window. Decryption happens only
+//! here, so only for a flow's first packets. Membership is sticky: once a class matched
+//! it stays, and after the inspection window nothing changes.
 
+pub mod hello;
 pub mod keys;
 pub mod sni;
 
-use super::compiled::{ClassSpec, QuicSpec};
+use super::compiled::{ClassSpec, PayloadSpec, QuicSpec};
 use super::flow::{Flow, Reassembly};
 use super::packet::Dir;
-use crate::prefix::PrefixSet;
+use crate::config::prefix::PrefixSet;
 use crate::wire::packet::{Parsed, PROTO_TCP, PROTO_UDP};
-use crate::wire::tls;
-use sni::GlobSet;
+use crate::wire::quic_initial::ClientHelloReader;
+use crate::wire::{quic, tls};
+use hello::HelloKeys;
 
 /// Reassembly gives up past this many bytes or segments (a ClientHello is ~0.5–2 KB).
 const REASM_MAX_BYTES: usize = 16 * 1024 + 5;
 const REASM_MAX_SEGMENTS: u32 = 16;
+/// A QUIC ClientHello is given up on after this many Initials.
+const MAX_HELLO_INITIALS: u32 = 8;
 
 #[derive(Debug)]
 struct Matcher {
@@ -29,10 +36,11 @@ struct Matcher {
     tcp_ports: Option<Vec<(u16, u16)>>,
     udp_ports: Option<Vec<(u16, u16)>>,
     proto: Option<u8>,
-    has_sni: bool,
+    /// Any of sni, alpn, ech, ja4.
+    wants_hello: bool,
     quic: Option<QuicSpec>,
     stun: bool,
-    payload: Option<(usize, Vec<u8>)>,
+    payload: Option<PayloadSpec>,
     inspect: u32,
     reassemble: bool,
     any_initiator: bool,
@@ -40,7 +48,7 @@ struct Matcher {
 
 impl Matcher {
     fn has_payload_keys(&self) -> bool {
-        self.has_sni || self.quic.is_some() || self.stun || self.payload.is_some()
+        self.wants_hello || self.quic.is_some() || self.stun || self.payload.is_some()
     }
 
     fn static_ok(&self, f: &Flow) -> bool {
@@ -63,25 +71,20 @@ impl Matcher {
 #[derive(Debug)]
 pub struct Classifier {
     matchers: Vec<Matcher>,
-    sni: GlobSet,
+    hello: HelloKeys,
     max_inspect: u32,
     any_payload_keys: bool,
     any_reassembly: bool,
-    /// Scratch space reused across packets (no allocation per packet).
-    hits: Vec<u32>,
-    lower: Vec<u8>,
 }
 
 impl Classifier {
     pub fn new(classes: &[ClassSpec]) -> Classifier {
         let mut matchers = Vec::new();
-        let mut sni = GlobSet::new();
+        let mut hello = HelloKeys::default();
         for (ci, c) in classes.iter().enumerate() {
             for m in &c.any_of {
                 let id = matchers.len() as u32;
-                for g in m.sni.iter().flatten() {
-                    sni.insert(g, id);
-                }
+                hello.add(id, m);
                 matchers.push(Matcher {
                     class: ci as u32,
                     hosts: m.hosts.clone().map(PrefixSet::new),
@@ -89,7 +92,7 @@ impl Classifier {
                     tcp_ports: m.tcp_ports.clone(),
                     udp_ports: m.udp_ports.clone(),
                     proto: m.proto.as_deref().map(keys::proto_mask),
-                    has_sni: m.sni.is_some(),
+                    wants_hello: hello.wants_hello(id as usize),
                     quic: m.quic,
                     stun: m.stun,
                     payload: m.payload.clone(),
@@ -102,11 +105,11 @@ impl Classifier {
         Classifier {
             max_inspect: matchers.iter().map(|m| m.inspect).max().unwrap_or(0),
             any_payload_keys: matchers.iter().any(Matcher::has_payload_keys),
-            any_reassembly: matchers.iter().any(|m| m.reassemble && m.has_sni),
+            any_reassembly: matchers
+                .iter()
+                .any(|m| m.reassemble && m.wants_hello && m.quic.is_none()),
             matchers,
-            sni,
-            hits: Vec::new(),
-            lower: Vec::new(),
+            hello,
         }
     }
 
@@ -125,24 +128,33 @@ impl Classifier {
         // A ClientHello completed from several segments: only `segments` matchers read it.
         if self.any_reassembly && has_payload && p.proto == PROTO_TCP {
             if let Some(hello_buf) = self.reassemble(flow, payload, p, dir, n) {
-                if let Ok(h) = tls::parse_client_hello(&hello_buf) {
-                    self.sni_hits(h.sni(&hello_buf));
-                    for (i, m) in self.matchers.iter().enumerate() {
-                        if m.reassemble
-                            && m.has_sni
-                            && m.quic.is_none()
-                            && !m.stun
-                            && m.payload.is_none()
-                            && m.static_ok(flow)
-                            && self.hits.contains(&(i as u32))
-                        {
-                            bits |= 1 << m.class;
-                        }
+                let parsed = tls::parse_client_hello(&hello_buf).ok();
+                self.hello
+                    .evaluate(parsed.as_ref().map(|h| (h, &hello_buf[..])), false);
+                for (i, m) in self.matchers.iter().enumerate() {
+                    if m.reassemble
+                        && m.wants_hello
+                        && m.quic.is_none()
+                        && !m.stun
+                        && m.payload.is_none()
+                        && m.static_ok(flow)
+                        && self.hello.ok(i)
+                    {
+                        bits |= 1 << m.class;
                     }
                 }
             }
         }
 
+        // The Initials of one ClientHello count as one packet of the window: subtract
+        // those already taken in beyond the first, or all of them while incomplete.
+        let n_hello = match (&flow.quic, p.proto) {
+            (Some(r), PROTO_UDP) => {
+                let complete = u32::from(r.hello().is_some());
+                n.saturating_sub(r.packets().saturating_sub(complete))
+            }
+            _ => n,
+        };
         let mut hello_done = false;
         for i in 0..self.matchers.len() {
             let m = &self.matchers[i];
@@ -156,26 +168,15 @@ impl Classifier {
                 bits |= 1 << m.class;
                 continue;
             }
-            if !has_payload || n > m.inspect {
+            if !has_payload || (if m.wants_hello { n_hello } else { n }) > m.inspect {
                 continue;
             }
-            if m.has_sni {
-                if !hello_done {
-                    hello_done = true;
-                    let name = tls::parse_client_hello(payload)
-                        .ok()
-                        .and_then(|h| h.sni.map(|r| &payload[r]));
-                    self.sni_hits(name);
-                }
-                if !self.hits.contains(&(i as u32)) {
-                    continue;
-                }
-            }
-            let m = &self.matchers[i];
             if let Some(q) = &m.quic {
+                // An Initial from the client: the first datagram, or any of the window's
+                // when the ClientHello may span several.
                 if !(dir == Dir::Up
-                    && n == 1
                     && p.proto == PROTO_UDP
+                    && (n == 1 || m.wants_hello)
                     && keys::quic_initial(q, payload))
                 {
                     continue;
@@ -184,32 +185,76 @@ impl Classifier {
             if m.stun && !(p.proto == PROTO_UDP && keys::is_stun(payload)) {
                 continue;
             }
-            if let Some((off, want)) = &m.payload {
-                if !(n == 1 && keys::bytes_at(*off, want, payload)) {
+            if let Some(spec) = &m.payload {
+                if !keys::payload_matches(spec, payload) {
                     continue;
                 }
             }
-            bits |= 1 << m.class;
+            if m.wants_hello {
+                if !hello_done {
+                    hello_done = true;
+                    self.load_hello(flow, payload, p.proto, dir);
+                }
+                // Without `reassembly: segments` only a ClientHello whole in one Initial
+                // counts (the GFW's reading).
+                let initials = flow.quic.as_ref().map_or(1, |r| r.packets());
+                if !self.hello.ok(i) || (!self.matchers[i].reassemble && initials > 1) {
+                    continue;
+                }
+            }
+            bits |= 1 << self.matchers[i].class;
         }
 
         let over = |x: u32| x > self.max_inspect;
+        let quic_pending = flow
+            .quic
+            .as_ref()
+            .is_some_and(|r| r.hello().is_none() && r.packets() < MAX_HELLO_INITIALS);
         if !self.any_payload_keys
             || (over(flow.payload_packets[0])
                 && over(flow.payload_packets[1])
-                && flow.reasm.is_none())
+                && flow.reasm.is_none()
+                && !quic_pending)
         {
             flow.inspecting = false;
+            flow.quic = None;
         }
         bits
     }
 
-    /// Lowercase the SNI and collect the matchers whose globs it matches into `hits`.
-    fn sni_hits(&mut self, name: Option<&[u8]>) {
-        self.hits.clear();
-        if let Some(name) = name {
-            self.lower.clear();
-            self.lower.extend(name.iter().map(u8::to_ascii_lowercase));
-            self.sni.matches(&self.lower, &mut self.hits);
+    /// Evaluate the ClientHello keys on this packet's ClientHello: a TCP payload as a
+    /// record, or the client's QUIC Initials so far (decrypted), once they hold a whole
+    /// one. Anything else has no ClientHello.
+    fn load_hello(&mut self, flow: &mut Flow, payload: &[u8], proto: u8, dir: Dir) {
+        if proto != PROTO_UDP || dir != Dir::Up {
+            let parsed = if proto == PROTO_TCP {
+                tls::parse_client_hello(payload).ok()
+            } else {
+                None
+            };
+            self.hello
+                .evaluate(parsed.as_ref().map(|h| (h, payload)), false);
+            return;
+        }
+        if !quic::is_long_header(payload) {
+            self.hello.evaluate(None, true);
+            return;
+        }
+        match &mut flow.quic {
+            Some(r) => {
+                let _ = r.feed(payload); // a damaged Initial changes nothing
+            }
+            None => {
+                if let Ok((r, _)) = ClientHelloReader::start(payload) {
+                    flow.quic = Some(Box::new(r));
+                }
+            }
+        }
+        let msg = flow.quic.as_ref().and_then(|r| r.hello());
+        let parsed = msg.and_then(|m| tls::parse_client_hello_message(m).ok());
+        match (parsed, msg) {
+            (Some(h), Some(m)) => self.hello.evaluate(Some((&h, m)), true),
+            _ => self.hello.evaluate(None, true),
         }
     }
 
@@ -261,3 +306,6 @@ impl Classifier {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

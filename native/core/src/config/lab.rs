@@ -1,11 +1,11 @@
 //! The lab configuration as the TypeScript side sends it (NativeLabConfig in
 //! src/native/index.ts), parsed once into typed values.
 
+use crate::config::json::Value;
+use crate::config::prefix::{Prefix, PrefixSet};
 use crate::error::Error;
-use crate::json::Value;
-use crate::prefix::{Prefix, PrefixSet};
+use crate::io::tun::check_name;
 use crate::shape::compiled::Scenario;
-use crate::tun::check_name;
 
 #[derive(Debug)]
 pub struct LabConfig {
@@ -165,10 +165,10 @@ mod test {
 
     #[test]
     fn a_scenario_is_parsed_and_its_errors_are_located() {
-        let s = crate::shaper::test::scenario_json(
+        let s = crate::drive::shaper::test::scenario_json(
             "[]",
-            crate::shaper::test::LINK,
-            crate::shaper::test::LINK,
+            crate::drive::shaper::test::LINK,
+            crate::drive::shaper::test::LINK,
         );
         let c = LabConfig::parse(&with("scenario", &s)).unwrap();
         assert_eq!(c.scenario.unwrap().name, "t");

@@ -5,7 +5,7 @@
 //! pipeline then sees the packet (flow table, classifier). A flow that nothing applies to
 //! (no active action, transparent link) bypasses the stages and its frame is written as
 //! read — a GSO super-packet stays whole. Otherwise a super-packet is cut into segments
-//! (shape/gso.rs), a partial checksum is completed, and each packet enters the stages at
+//! (io/gso.rs), a partial checksum is completed, and each packet enters the stages at
 //! `now`; whatever the pipeline releases, now or at a later `advance`, is written to the
 //! TUN of its direction with an all-zero virtio-net header (offload on).
 //!
@@ -16,10 +16,10 @@
 //! `forwarded + write-error` equals the pipeline's `emitted`, and every packet that
 //! entered the pipeline is emitted, dropped by a reason, or still in flight.
 
-use crate::counters::{Counters, DirectionCounters, DropReason, Tally};
-use crate::device::Device;
-use crate::forward::{Forwarder, StepResult};
-use crate::shape::gso::{self, Offload};
+use crate::drive::counters::{Counters, DirectionCounters, DropReason, Tally};
+use crate::drive::forward::{Forwarder, StepResult};
+use crate::io::device::Device;
+use crate::io::gso::{self, Offload};
 use crate::shape::packet::HEADROOM;
 use crate::shape::pipeline::Prepared;
 use crate::shape::{Dir, Pipeline, Pkt, Reason};
@@ -230,8 +230,8 @@ const _: () = assert!(HEADROOM == vnet::HEADER_LEN);
 #[cfg(test)]
 pub(crate) mod test {
     use super::*;
-    use crate::device::MemDevice;
-    use crate::prefix::{Prefix, PrefixSet};
+    use crate::config::prefix::{Prefix, PrefixSet};
+    use crate::io::device::MemDevice;
     use crate::shape::compiled::Scenario;
     use crate::shape::pipeline::Options;
     use crate::wire::packet::{build_tcp, build_udp, l4_checksum_ok, parse};
@@ -415,6 +415,71 @@ pub(crate) mod test {
             let udp_bypassed = u64::from(!active);
             assert_eq!(t.bypassed, 28 + udp_bypassed);
             assert_eq!(counters.snapshot().up.forwarded, 29);
+            assert_coherent(&sh, &counters);
+        }
+    }
+
+    /// A USO frame as the kernel hands it over: a virtio-net header (GSO_UDP_L4, 1200
+    /// bytes per datagram), then one UDP super-packet of 10 000 bytes with a partial
+    /// checksum.
+    fn uso_frame() -> Vec<u8> {
+        let data: Vec<u8> = (0..10_000).map(|i| (i % 249) as u8).collect();
+        let mut ip = Vec::new();
+        build_udp(&mut ip, c4(), s4(), &data);
+        let p = parse(&ip).unwrap();
+        let pseudo = crate::wire::checksum::fold(crate::wire::checksum::pseudo(
+            p.src,
+            p.dst,
+            17,
+            (p.end - p.l4) as u32,
+        ));
+        ip[p.l4 + 6..p.l4 + 8].copy_from_slice(&pseudo.to_be_bytes());
+        let mut frame = vec![0u8; vnet::HEADER_LEN];
+        frame[0] = vnet::FLAG_NEEDS_CSUM;
+        frame[1] = vnet::GSO_UDP_L4;
+        frame[2..4].copy_from_slice(&((p.l4 + 8) as u16).to_le_bytes());
+        frame[4..6].copy_from_slice(&1200u16.to_le_bytes());
+        frame[6..8].copy_from_slice(&(p.l4 as u16).to_le_bytes());
+        frame[8..10].copy_from_slice(&6u16.to_le_bytes());
+        frame.extend_from_slice(&ip);
+        frame
+    }
+
+    #[test]
+    fn a_udp_super_packet_is_cut_only_for_a_flow_an_action_applies_to() {
+        for active in [true, false] {
+            let mut sh = shaper(&scenario_json(&police_policy("\"udp\""), LINK, LINK), true);
+            if active {
+                sh.pipeline_mut()
+                    .set_active(&["police".to_owned()])
+                    .unwrap();
+            }
+            let counters = Counters::default();
+            let (mut client, mut server) = (MemDevice::new(), MemDevice::new());
+            let frame = uso_frame();
+            client.push(&frame);
+            sh.step(Dir::Up, &mut client, &mut server, MS, &counters)
+                .unwrap();
+            // 8 datagrams of 1200 bytes and one of 400, counted as such either way.
+            assert_eq!(counters.snapshot().up.forwarded, 9);
+            if !active {
+                assert_eq!(server.tx, vec![frame]);
+                assert_eq!(sh.pipeline().stats.totals.bypassed, 9);
+                continue;
+            }
+            assert_eq!(server.tx.len(), 9);
+            let mut joined = Vec::new();
+            for out in &server.tx {
+                assert_eq!(&out[..vnet::HEADER_LEN], &[0u8; vnet::HEADER_LEN]);
+                let seg = &out[vnet::HEADER_LEN..];
+                let p = parse(seg).unwrap();
+                assert!(l4_checksum_ok(seg, &p));
+                joined.extend_from_slice(&seg[p.payload..p.end]);
+            }
+            let whole = parse(&frame[vnet::HEADER_LEN..]).unwrap();
+            assert_eq!(joined, &frame[vnet::HEADER_LEN + whole.payload..]);
+            let t = sh.pipeline().stats.totals;
+            assert_eq!((t.entered, t.emitted, t.bypassed), (9, 9, 0));
             assert_coherent(&sh, &counters);
         }
     }

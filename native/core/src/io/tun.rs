@@ -4,9 +4,9 @@
 //! The device is not persistent: it disappears when the descriptor closes, so a crashed
 //! process never leaves interfaces behind.
 
-use crate::device::Device;
 use crate::error::{Code, Error};
-use crate::sys;
+use crate::io::device::Device;
+use crate::io::sys;
 use crate::wire::vnet;
 use std::fs::File;
 use std::io;
@@ -19,11 +19,18 @@ const CLONE_DEVICE: &str = "/dev/net/tun";
 /// ECN lets congestion-marked TCP keep using TSO instead of being segmented up front.
 const OFFLOAD_FLAGS: u32 = sys::TUN_F_CSUM | sys::TUN_F_TSO4 | sys::TUN_F_TSO6 | sys::TUN_F_TSO_ECN;
 
+/// UDP segmentation offload on top, where the kernel has it (6.2+; older kernels answer
+/// EINVAL and the device keeps TSO only): UDP_SEGMENT senders then cross as one
+/// GSO_UDP_L4 super-packet per send instead of one read and one write per datagram.
+const USO_FLAGS: u32 = sys::TUN_F_USO4 | sys::TUN_F_USO6;
+
 #[derive(Debug)]
 pub struct Tun {
     file: File,
     name: String,
     offload: bool,
+    /// UDP segmentation offload was accepted (only with `offload`).
+    uso: bool,
 }
 
 /// Interface names: 1..=15 bytes (IFNAMSIZ with its NUL), and nothing `ip` or the kernel
@@ -81,11 +88,19 @@ impl Tun {
                 &e,
             )
         };
+        let mut uso = false;
         if offload {
             sys::tun_set_vnet_hdr_sz(file.as_fd(), vnet::HEADER_LEN as i32)
                 .map_err(|e| config_err("TUNSETVNETHDRSZ", e))?;
-            sys::tun_set_offload(file.as_fd(), OFFLOAD_FLAGS)
-                .map_err(|e| config_err("TUNSETOFFLOAD", e))?;
+            uso = match sys::tun_set_offload(file.as_fd(), OFFLOAD_FLAGS | USO_FLAGS) {
+                Ok(()) => true,
+                Err(e) if e.raw_os_error() == Some(sys::EINVAL) => {
+                    sys::tun_set_offload(file.as_fd(), OFFLOAD_FLAGS)
+                        .map_err(|e| config_err("TUNSETOFFLOAD", e))?;
+                    false
+                }
+                Err(e) => return Err(config_err("TUNSETOFFLOAD", e)),
+            };
         }
         // O_NONBLOCK was requested at open; make sure, since the loop relies on EAGAIN.
         sys::set_nonblocking(file.as_fd()).map_err(|e| config_err("O_NONBLOCK", e))?;
@@ -93,6 +108,7 @@ impl Tun {
             file,
             name: name.to_owned(),
             offload,
+            uso,
         })
     }
 
@@ -102,6 +118,11 @@ impl Tun {
 
     pub fn offload(&self) -> bool {
         self.offload
+    }
+
+    /// Whether the kernel accepted UDP segmentation offload on this device.
+    pub fn uso(&self) -> bool {
+        self.uso
     }
 }
 

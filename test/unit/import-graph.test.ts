@@ -1,7 +1,9 @@
 /**
- * No import cycles in src/: every module can be read (and loaded) after the ones it
- * imports. Type-only imports count too — a cycle of types is still two modules that
- * cannot be understood apart. The graph is read with TypeScript's own import scanner.
+ * The import graph of src/ (docs/architecture.md "The layers"): no module imports a layer
+ * above its own, and no modules import one another in a circle, so every module can be
+ * read (and loaded) after the ones it imports. Type-only imports count too: a cycle of
+ * types still ties two modules together. The graph is read with TypeScript's own
+ * import scanner.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -15,6 +17,27 @@ const SRC = resolve(import.meta.dirname, '../../src');
  * none may exist; an entry that no longer occurs fails too, so the list only shrinks.
  */
 const KNOWN_CYCLES: string[][] = [];
+
+/** Bottom to top; a top-level folder or file of src/ per entry, peers share a row. */
+const LAYERS = [
+  ['addresses.ts', 'errors.ts'],
+  ['scenario'],
+  ['record', 'native'],
+  ['workloads', 'metrics'],
+  ['orchestrate', 'agent'],
+  ['run', 'report', 'simulate'],
+  ['sweep'],
+  ['cli'],
+  ['index.ts'],
+];
+
+function layerOf(file: string): number {
+  const top = relative(SRC, file).split('/')[0]!;
+  const layer = LAYERS.findIndex((row) => row.includes(top));
+  if (layer < 0)
+    throw new Error(`src/${top} has no layer: add it to LAYERS and docs/architecture.md`);
+  return layer;
+}
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -101,6 +124,15 @@ describe('import graph of src/', () => {
     ]);
     expect(cycles(g).map((c) => c.sort())).toEqual([['a', 'b', 'c']]);
     expect(cycles(new Map([['a', ['a']]]))).toEqual([['a']]);
+  });
+
+  it('has no import from a layer above', () => {
+    const upward = [...graph].flatMap(([from, targets]) =>
+      targets
+        .filter((to) => layerOf(to) > layerOf(from))
+        .map((to) => `${relative(SRC, from)} -> ${relative(SRC, to)}`),
+    );
+    expect(upward).toEqual([]);
   });
 
   it('has no cycles beyond the known ones, and every known one still exists', () => {

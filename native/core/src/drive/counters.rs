@@ -2,7 +2,7 @@
 //! from the JS thread. Relaxed atomics: each counter is independent and a snapshot only
 //! needs to be recent, not a consistent cut across counters.
 
-use crate::json::write_u64;
+use crate::config::json::write_u64;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Why a packet was not forwarded. The JSON names are part of the TS contract.
@@ -156,7 +156,7 @@ impl Snapshot {
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::json::Value;
+    use crate::config::json::Value;
 
     #[test]
     fn json_shape_matches_lab_counters() {

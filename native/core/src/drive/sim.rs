@@ -5,15 +5,15 @@
 //! `simulate_json` is what `simulate()` in N-API runs; its input and output formats
 //! are documented in src/native/index.ts (`SimulationTraffic`, `SimulationResult`).
 
-use super::compiled::Scenario;
-use super::fields::Fields;
-use super::packet::{Dir, Pkt};
-use super::pipeline::{Options, Pipeline};
+use crate::config::json::{write_str, Value};
 use crate::error::Error;
-use crate::json::{write_str, Value};
+use crate::shape::compiled::Scenario;
+use crate::shape::fields::Fields;
+use crate::shape::packet::{Dir, Pkt};
+use crate::shape::pipeline::{Options, Pipeline};
 use crate::wire::packet::{build_tcp, build_udp};
 use crate::wire::tcp::{ACK, PSH, SYN};
-use crate::wire::{quic, stun, tls};
+use crate::wire::{quic, quic_initial, stun, tls};
 use std::fmt::Write;
 use std::net::SocketAddr;
 
@@ -110,7 +110,7 @@ fn parse_flow(v: &Value, path: &str) -> Result<FlowGen, Error> {
     let num = |f: &mut Fields<'_>, k: &str, d: u64| -> Result<u64, Error> {
         match opt(f, k, &keys)? {
             None => Ok(d),
-            Some(v) => super::fields::as_u64(v, &f.at(k)),
+            Some(v) => crate::shape::fields::as_u64(v, &f.at(k)),
         }
     };
     let start = num(&mut f, "start_ns", 0)?;
@@ -144,7 +144,7 @@ fn parse_flow(v: &Value, path: &str) -> Result<FlowGen, Error> {
                 .map(|o| o.iter().map(|(k, _)| k.as_str()).collect())
                 .unwrap_or_default();
             let mut b = None;
-            if fk.contains(&"tls_sni") {
+            if fk.contains(&"tls_sni") && !fk.contains(&"quic_version") {
                 let pad = if fk.contains(&"pad_to") {
                     ff.u64("pad_to")? as usize
                 } else {
@@ -159,7 +159,23 @@ fn parse_flow(v: &Value, path: &str) -> Result<FlowGen, Error> {
                 ));
             } else if fk.contains(&"quic_version") {
                 let v = ff.u64("quic_version")? as u32;
-                b = Some(quic::build_initial(v, size.max(1200)));
+                // With a name (versions 1 and 2): a real, encrypted Initial carrying a
+                // ClientHello, as a browser sends; otherwise a header-only look-alike.
+                let sni = if fk.contains(&"tls_sni") {
+                    Some(ff.str("tls_sni")?)
+                } else {
+                    None
+                };
+                let ech = fk.contains(&"ech") && ff.bool("ech")?;
+                b = Some(match sni {
+                    Some(name) if v == quic::VERSION_1 || v == quic::VERSION_2 => {
+                        let hello = tls::build_client_hello(name, &["h3"], ech, 0);
+                        let frames = quic_initial::crypto_frame(0, &hello[5..]);
+                        // Browsers pad Initials to 1200-1252 bytes whatever follows.
+                        quic_initial::seal_client_initial(v, &[0x51; 8], 0, &frames, 1200)
+                    }
+                    _ => quic::build_initial(v, size.max(1200)),
+                });
             } else if fk.contains(&"stun") {
                 ff.bool("stun")?;
                 b = Some(stun::build_binding_request());
@@ -346,7 +362,7 @@ pub fn simulate_json(compiled: &str, traffic: &str) -> Result<String, Error> {
     let flows_v = f.array("flows")?;
     let until = match opt(&mut f, "until_ns", &keys)? {
         None => scenario.duration_ns,
-        Some(v) => super::fields::as_u64(v, "traffic.until_ns")?,
+        Some(v) => crate::shape::fields::as_u64(v, "traffic.until_ns")?,
     };
     let per_packet = opt(&mut f, "per_packet", &keys)?.is_some() && f.bool("per_packet")?;
     f.finish()?;
@@ -376,7 +392,7 @@ pub fn simulate_json(compiled: &str, traffic: &str) -> Result<String, Error> {
     let mut src = Merged { gen, pending };
     let mut delivered: Vec<(u32, u64)> = Vec::new();
     run(&mut pipeline, &mut src, &timeline, &mut |pkt| {
-        if pkt.tag != super::packet::TAG_INJECTED {
+        if pkt.tag != crate::shape::packet::TAG_INJECTED {
             delivered.push((pkt.tag, pkt.stage_at));
         }
     })?;

@@ -12,16 +12,16 @@
 //! (applied before the packets of that wakeup, so between two packets) and requests for
 //! a counters snapshot. The pipeline itself is never shared, so the hot path takes no lock.
 
+use crate::config::json::Value;
 use crate::config::LabConfig;
-use crate::counters::{Counters, Snapshot};
+use crate::drive::counters::{Counters, Snapshot};
+use crate::drive::forward::Forwarder;
+use crate::drive::shaper::Shaper;
 use crate::error::{Code, Error};
-use crate::forward::Forwarder;
-use crate::json::Value;
+use crate::io::sys::{self, EpollEvent};
+use crate::io::tun::Tun;
 use crate::shape::pipeline::{Options, Pipeline};
 use crate::shape::Dir;
-use crate::shaper::Shaper;
-use crate::sys::{self, EpollEvent};
-use crate::tun::Tun;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -99,6 +99,8 @@ pub struct Lab {
     client_tun: String,
     server_tun: String,
     shaping: Option<Shaping>,
+    /// Both TUNs took UDP segmentation offload (see io/tun.rs).
+    udp_offload: bool,
 }
 
 /// What the thread runs: plain forwarding, or forwarding through the pipeline.
@@ -130,6 +132,7 @@ impl Lab {
         };
         let client = Tun::open(&config.client_tun, config.offload)?;
         let server = Tun::open(&config.server_tun, config.offload)?;
+        let udp_offload = client.uso() && server.uso();
 
         let thread_err = |what: &str, e: io::Error| Error::os(Code::Thread, what, &e);
         let epoll = sys::epoll_create().map_err(|e| thread_err("epoll_create1", e))?;
@@ -207,6 +210,7 @@ impl Lab {
             client_tun: config.client_tun.clone(),
             server_tun: config.server_tun.clone(),
             shaping,
+            udp_offload,
         })
     }
 
@@ -239,9 +243,21 @@ impl Lab {
         Some(st.snapshot.clone())
     }
 
-    /// `LabCounters` JSON: `up` and `down`, plus `shaping` when a scenario is loaded.
+    /// Whether UDP GSO super-packets cross whole (the kernel took TUN_F_USO4/6).
+    pub fn udp_offload(&self) -> bool {
+        self.udp_offload
+    }
+
+    /// `LabCounters` JSON: `up`, `down` and `udpOffload`, plus `shaping` when a scenario
+    /// is loaded.
     pub fn counters_json(&self) -> String {
         let mut json = self.counters.snapshot().to_json();
+        json.pop();
+        json.push_str(if self.udp_offload {
+            ",\"udpOffload\":true}"
+        } else {
+            ",\"udpOffload\":false}"
+        });
         if let Some(shaping) = self.shaping_json() {
             json.pop();
             json.push_str(",\"shaping\":");
@@ -452,6 +468,8 @@ mod test {
         let sys_path = |n: &str| Path::new("/sys/class/net").join(n);
         assert!(sys_path(&a).exists() && sys_path(&b).exists());
         assert_eq!(lab.counters(), Snapshot::default());
+        let udp_offload = lab.counters_json().contains("\"udpOffload\":true");
+        assert_eq!(udp_offload, lab.udp_offload());
         assert_eq!(lab.failure(), None);
         lab.close();
         lab.close();
@@ -462,7 +480,7 @@ mod test {
     /// reports shaping counters.
     #[test]
     fn a_scenario_lab_switches_policies_and_reports_shaping_counters() {
-        use crate::shaper::test::{scenario_json, LINK};
+        use crate::drive::shaper::test::{scenario_json, LINK};
         let pid = std::process::id();
         let (a, b) = (format!("qlcs{pid}a"), format!("qlcs{pid}b"));
         let policies = r#"[{"name":"p","classes":[],"except_classes":[],"proto":null,"direction":"both","idle_timeout_ns":null,
@@ -508,6 +526,7 @@ mod test {
             client_tun: "a".into(),
             server_tun: "b".into(),
             shaping: None,
+            udp_offload: false,
         };
         lab.set_active(&[]).unwrap();
         let e = lab.set_active(&["x".to_owned()]).unwrap_err();

@@ -97,6 +97,11 @@ pub const TUN_F_CSUM: c_uint = 0x01;
 pub const TUN_F_TSO4: c_uint = 0x02;
 pub const TUN_F_TSO6: c_uint = 0x04;
 pub const TUN_F_TSO_ECN: c_uint = 0x08;
+/// UDP segmentation offload (Linux 6.2+): GSO_UDP_L4 super-packets in both directions.
+pub const TUN_F_USO4: c_uint = 0x20;
+pub const TUN_F_USO6: c_uint = 0x40;
+
+pub const EINVAL: i32 = 22;
 
 pub const IFNAMSIZ: usize = 16;
 

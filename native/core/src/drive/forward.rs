@@ -1,9 +1,9 @@
 //! One forwarding step: drain a batch from one device, keep what is addressed inside the
 //! lab, write it to the other device, count everything.
 
-use crate::counters::{DirectionCounters, DropReason, Tally};
-use crate::device::Device;
-use crate::prefix::PrefixSet;
+use crate::config::prefix::PrefixSet;
+use crate::drive::counters::{DirectionCounters, DropReason, Tally};
+use crate::io::device::Device;
 use crate::wire::{ip::IpRepr, vnet};
 use std::io;
 
@@ -150,9 +150,9 @@ impl Forwarder {
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::counters::Counters;
-    use crate::device::MemDevice;
-    use crate::prefix::Prefix;
+    use crate::config::prefix::Prefix;
+    use crate::drive::counters::Counters;
+    use crate::io::device::MemDevice;
     use crate::wire::ip::test::{V4_ECHO, V6_UDP};
     use crate::wire::vnet::test::tso4_header;
 

@@ -1,0 +1,11 @@
+//! The drivers: what moves packets through the core and when.
+//!
+//! `realtime` owns the forwarding thread between the two TUN devices; `forward` is its
+//! step without a scenario and `shaper` its step with one; `sim` runs the same shaping
+//! pipeline on a virtual clock. `counters` is what the real-time path reports to JS.
+
+pub mod counters;
+pub mod forward;
+pub mod realtime;
+pub mod shaper;
+pub mod sim;

@@ -1,0 +1,91 @@
+/**
+ * A run's verdict from its events: the numbers, each expectation's outcome, the status and
+ * the exit code. `qoslab run` and `qoslab report` both use it, so a report re-rendered
+ * later says exactly what the run said.
+ */
+import { ExitCode } from '../errors.js';
+import type { AgentFaultEvent, MeasureEvent } from '../record/events.js';
+import type { ExpectationResult, Phase, RunStatus, WorkloadStats } from '../record/summary.js';
+import type { CompiledConfig } from '../scenario/compiled.js';
+import { checkExpectations } from './expect.js';
+import { summarize } from './summarize.js';
+
+export interface VerdictInput {
+  compiled: Pick<CompiledConfig, 'workloads' | 'expect' | 'duration_ns'>;
+  phases: Phase[];
+  events: MeasureEvent[];
+  /** ns since t0 until the run stopped watching (end of drain, or the interruption). */
+  observedNs: number;
+  interrupted: boolean;
+}
+
+export interface Verdict {
+  status: RunStatus;
+  exitCode: number;
+  /** observedNs, or earlier: the moment the first agent was last seen alive. */
+  observedNs: number;
+  faults: AgentFaultEvent[];
+  workloads: WorkloadStats[];
+  expectations: ExpectationResult[];
+  /** The run completed and no expectation failed. */
+  ok: boolean;
+}
+
+/** When the first agent stopped being alive, or null. */
+export function faultsOf(events: MeasureEvent[]): AgentFaultEvent[] {
+  return events.filter((e): e is AgentFaultEvent => e.ev === 'agent');
+}
+
+export function judgeRun(input: VerdictInput): Verdict {
+  const faults = faultsOf(input.events);
+  const deadFrom = faults.length > 0 ? Math.min(...faults.map((f) => f.t)) : null;
+  const observedNs = deadFrom === null ? input.observedNs : Math.min(input.observedNs, deadFrom);
+  const workloads = summarize({
+    events: input.events,
+    workloads: input.compiled.workloads,
+    phases: input.phases,
+    observedEnd: observedNs,
+  });
+  const whole: Phase[] = [{ name: '', start: 0, end: input.compiled.duration_ns }];
+  const measured = checkExpectations(input.compiled.expect, workloads);
+  const expectations = measured.map((r): ExpectationResult => {
+    const periods = r.phase === null ? whole : input.phases.filter((p) => p.name === r.phase);
+    const outcome =
+      periods.length === 0
+        ? 'not reached'
+        : deadFrom !== null && periods.some((p) => p.end > deadFrom)
+          ? 'not measured'
+          : input.interrupted && periods.every((p) => p.start >= observedNs)
+            ? 'not reached'
+            : input.interrupted && periods.some((p) => p.end > observedNs)
+              ? 'not measured'
+              : r.outcome;
+    return { ...r, outcome, ok: outcome === 'ok' };
+  });
+  const failed = expectations.some((r) => r.outcome === 'fail');
+  // A fault that came before an interruption still failed the run; one after it is the
+  // orchestrator stopping the agents.
+  const status: RunStatus =
+    deadFrom !== null && !(input.interrupted && deadFrom >= input.observedNs)
+      ? 'failed'
+      : input.interrupted
+        ? 'interrupted'
+        : 'completed';
+  const exitCode =
+    status === 'failed'
+      ? ExitCode.runFailed
+      : status === 'interrupted'
+        ? ExitCode.interrupted
+        : failed
+          ? ExitCode.expectFailed
+          : ExitCode.ok;
+  return {
+    status,
+    exitCode,
+    observedNs,
+    faults,
+    workloads,
+    expectations,
+    ok: status === 'completed' && !failed,
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * `qoslab merge DIR...`: join the folders that the shards of one sweep wrote into one
+ * summary of every run, per cell and repetition, with the runs that are missing named.
+ * It reads only files (sweep.json and each run's summary.json), so shards can come from
+ * any machines.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { RunSummary } from '../record/summary.js';
+import type { SweepManifest } from './manifest.js';
+
+export interface MergedRun {
+  cell: string;
+  rep: number;
+  seed: number;
+  /** Absolute run directory. */
+  dir: string;
+  status: RunSummary['status'];
+  exit_code: number;
+  ok: boolean;
+  summary: RunSummary;
+}
+
+export interface MissingRun {
+  cell: string;
+  rep: number;
+  params: Record<string, string>;
+  /** Why: never ran in any folder, or ran and did not complete. */
+  reason: string;
+}
+
+export interface Merged {
+  manifest: SweepManifest;
+  sources: string[];
+  runs: MergedRun[];
+  missing: MissingRun[];
+}
+
+function readJson<T>(path: string): T {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+function loadManifest(dir: string): SweepManifest {
+  const path = join(dir, 'sweep.json');
+  if (!existsSync(path)) {
+    throw new UsageError(`'${dir}' is not a sweep folder (no sweep.json)`, [
+      'give the folders `qoslab sweep --out DIR` wrote, one per shard or one shared',
+    ]);
+  }
+  const m = readJson<SweepManifest>(path);
+  if (m.kind !== 'qoslab-sweep' || m.format !== 1) {
+    throw new UsageError(`${path} is not a qoslab sweep manifest (format 1)`);
+  }
+  return m;
+}
+
+/** A completed run's summary in any of the folders; else why there is none. */
+function findRun(
+  dirs: string[],
+  rel: string,
+): { dir: string; summary: RunSummary } | { reason: string } {
+  let reason = 'not run by any shard given';
+  for (const d of dirs) {
+    const path = join(d, rel, 'summary.json');
+    if (!existsSync(path)) continue;
+    const summary = readJson<Partial<RunSummary>>(path);
+    if (summary.status === 'completed' && Array.isArray(summary.workloads)) {
+      return { dir: join(d, rel), summary: summary as RunSummary };
+    }
+    reason = `${join(d, rel)}: ${summary.status ?? 'unknown'}${summary.error ? ` (${summary.error})` : ''}`;
+  }
+  return { reason };
+}
+
+export function mergeSweeps(dirs: string[]): Merged {
+  if (dirs.length === 0) throw new UsageError('merge needs at least one sweep folder');
+  const sources = dirs.map((d) => resolve(d));
+  const manifests = sources.map(loadManifest);
+  const first = manifests[0]!;
+  manifests.forEach((m, i) => {
+    if (m.fingerprint !== first.fingerprint) {
+      throw new UsageError(
+        `${sources[i]} is from another sweep than ${sources[0]} (matrix ${m.fingerprint} vs ${first.fingerprint})`,
+        ['merge only the shards of one `qoslab sweep` command line'],
+      );
+    }
+  });
+  const runs: MergedRun[] = [];
+  const missing: MissingRun[] = [];
+  for (const cell of first.cells) {
+    for (let rep = 0; rep < first.repeat; rep++) {
+      const found = findRun(sources, join(cell.id, `rep-${rep}`));
+      if ('reason' in found) {
+        missing.push({ cell: cell.id, rep, params: cell.params, reason: found.reason });
+        continue;
+      }
+      const s = found.summary;
+      runs.push({
+        cell: cell.id,
+        rep,
+        seed: s.seed,
+        dir: found.dir,
+        status: s.status,
+        exit_code: s.exit_code,
+        ok: s.ok,
+        summary: s,
+      });
+    }
+  }
+  return { manifest: first, sources, runs, missing };
+}

@@ -1,0 +1,35 @@
+/**
+ * HTTP paths the message protocols share on a host's port (./front.ts), written once for
+ * h2 and HTTP/1.1 alike: `POST /m` carries one message up, `GET /down/<w>/<c>` streams a
+ * connection's down messages (length-prefixed) for as long as the client holds it.
+ */
+import { LengthPrefixed } from './message.js';
+import type { Request, Response, ServerContext } from './types.js';
+
+/** `POST /m`: one up message (any protocol's; the message says whose). */
+export function postMessage(ctx: ServerContext, req: Request, res: Response): boolean {
+  if (req.method !== 'POST' || req.url !== '/m') return false;
+  const chunks: Buffer[] = [];
+  req.on('data', (d: Buffer) => chunks.push(d));
+  req.on('end', () => {
+    ctx.hub.receive(Buffer.concat(chunks));
+    if (!res.writableEnded) res.writeHead(204).end();
+  });
+  req.on('error', () => {});
+  return true;
+}
+
+/** `GET /down/<w>/<c>`: a never-ending response carrying the connection's down messages. */
+export function downStream(ctx: ServerContext, req: Request, res: Response): boolean {
+  const m = req.method === 'GET' ? /^\/down\/(\d+)\/(\d+)$/.exec(req.url ?? '') : null;
+  if (m === null) return false;
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' });
+  // Headers go out now, not with the first message: the client's request completes.
+  (res as { flushHeaders?: () => void }).flushHeaders?.();
+  const detach = ctx.hub.attach(Number(m[1]), Number(m[2]), (b) => {
+    if (!res.writableEnded && !res.destroyed) res.write(LengthPrefixed.frame(b));
+  });
+  res.on('close', detach);
+  res.on('error', () => {});
+  return true;
+}

@@ -106,6 +106,17 @@ pub struct MatcherSpec {
 }
 
 impl MatcherSpec {
+    /// Keys read from payloads (decided over the inspection window, not at once).
+    pub fn has_payload_keys(&self) -> bool {
+        self.sni.is_some()
+            || self.alpn.is_some()
+            || self.ech.is_some()
+            || self.ja4.is_some()
+            || self.quic.is_some()
+            || self.stun
+            || self.payload.is_some()
+    }
+
     /// The defaults compiled.ts documents, for tests and hand-built configs.
     pub fn new() -> MatcherSpec {
         MatcherSpec {

@@ -28,6 +28,11 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 200_000;
 struct PolicyRt {
     classes: u64,
     except: u64,
+    /// The longest inspection window of the payload matchers of its `except` classes:
+    /// until a flow has sent that many payload packets (or its classification ends) the
+    /// exemption is undecided and the policy does not apply yet, so the handshake of an
+    /// allowlisted name is not dropped before its ClientHello is seen. 0: decided at once.
+    except_window: u32,
     proto: Option<Proto>,
     direction: Direction,
     idle_timeout: Option<u64>,
@@ -90,6 +95,16 @@ fn bit(i: usize) -> u64 {
     1u64 << i
 }
 
+/// Whether flow `f` may still turn out exempt from policy `p` (see `except_window`):
+/// it is being classified, has no exempting class yet, and has sent fewer payload
+/// packets than the window — or its QUIC ClientHello is still incomplete.
+fn undecided(p: &PolicyRt, f: &Flow) -> bool {
+    p.except_window > 0
+        && f.inspecting
+        && (f.payload_packets[Dir::Up.index()] < p.except_window
+            || f.quic.as_ref().is_some_and(|r| r.hello().is_none()))
+}
+
 impl Pipeline {
     pub fn new(s: &Scenario, opts: Options) -> Result<Pipeline, Error> {
         Pipeline::with_traces(s, opts, &super::trace::read_file)
@@ -134,6 +149,15 @@ impl Pipeline {
             policies.push(PolicyRt {
                 classes: mask(&p.classes),
                 except: mask(&p.except_classes),
+                except_window: p
+                    .except_classes
+                    .iter()
+                    .filter_map(|c| s.class_index(c))
+                    .flat_map(|c| &s.classes[c].any_of)
+                    .filter(|m| m.has_payload_keys())
+                    .map(|m| m.inspect_packets)
+                    .max()
+                    .unwrap_or(0),
                 proto: p.proto,
                 direction: p.direction,
                 idle_timeout: p.idle_timeout_ns,
@@ -229,7 +253,7 @@ impl Pipeline {
                         _ => None,
                     }
             });
-            if class_ok && f.classes & p.except == 0 && proto_ok {
+            if class_ok && f.classes & p.except == 0 && proto_ok && !undecided(p, f) {
                 m |= bit(i);
             }
         }
@@ -271,6 +295,8 @@ impl Pipeline {
         let f = self.flows.get_mut(slot);
         f.account(&parsed, dir, now, segments);
         let mut changed = new;
+        // While a flow is classified its exemptions may still be undecided: recompute.
+        let was_inspecting = f.inspecting;
         if f.inspecting {
             let bits = self.classifier.inspect(f, ip, &parsed, dir);
             let fresh = bits & !f.classes;
@@ -284,7 +310,7 @@ impl Pipeline {
                 }
             }
         }
-        if changed {
+        if changed || was_inspecting {
             let f = self.flows.get(slot);
             let m = self.policies_of(f);
             let idle = self

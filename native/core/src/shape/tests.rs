@@ -355,3 +355,53 @@ fn simulate_json_reports_per_flow_outcomes() {
     let e = sim::simulate_json(&compiled, r#"{"flows":[{"name":"x"}]}"#).unwrap_err();
     assert!(e.message().contains("traffic.flows[0].proto"), "{e}");
 }
+
+/// A default-deny policy with an SNI allowlist (Russia's 2025 mobile whitelists): the
+/// handshake of every flow passes while its exemption is undecided; the allowlisted
+/// name's ClientHello exempts its flow, another name's ClientHello is dropped, and so
+/// is everything after it. Decided at once, an IP allowlist needs no such window.
+#[test]
+fn allowlist_by_sni_lets_the_handshake_through_until_the_client_hello() {
+    let allow = class("allow", &[matcher(&[("sni", r#"["vk.com"]"#)])]);
+    let deny = r#"{"name":"deny","classes":[],"except_classes":["allow"],"proto":null,"direction":"both","idle_timeout_ns":null,"actions":[{"type":"blackhole","direction":"both"}]}"#;
+    let mut p = pipeline(&[allow], &[deny.to_string()]);
+    let (c, s) = (c4(), s4());
+    let flow = |port: u16, name: &str, t0: u64| {
+        let hello = tls::build_client_hello(name, &["h2"], false, 0);
+        let mut v = Vec::new();
+        let mut pk = |t: u64, dir: Dir, f: &dyn Fn(&mut Vec<u8>)| {
+            let mut b = Vec::new();
+            f(&mut b);
+            v.push((t0 + t, dir, b));
+        };
+        let cp = (c.0, port);
+        pk(0, Dir::Up, &|b| build_tcp(b, cp, s, 100, 0, SYN, 1000, &[]));
+        pk(1, Dir::Down, &|b| {
+            build_tcp(b, s, cp, 900, 101, SYN | ACK, 1000, &[])
+        });
+        pk(2, Dir::Up, &|b| {
+            build_tcp(b, cp, s, 101, 901, ACK, 1000, &[])
+        });
+        pk(3, Dir::Up, &|b| {
+            build_tcp(b, cp, s, 101, 901, ACK | PSH, 1000, &hello)
+        });
+        pk(4, Dir::Down, &|b| {
+            build_tcp(b, s, cp, 901, 500, ACK | PSH, 1000, &[1; 800])
+        });
+        pk(5, Dir::Up, &|b| {
+            build_tcp(b, cp, s, 500, 1701, ACK, 1000, &[2; 10])
+        });
+        v
+    };
+    let mut pkts = flow(1000, "vk.com", 0);
+    pkts.extend(flow(1001, "blocked.example", MS));
+    let got = run(&mut p, pkts);
+    // vk.com: all six pass. Other: SYN, SYN-ACK, ACK pass; the ClientHello and later drop.
+    assert_eq!(tags(&got), vec![0, 1, 2, 3, 4, 5, 6, 7, 8]);
+
+    // An IP allowlist is decided on the first packet: the other server's SYN is dropped.
+    let by_ip = class("allow", &[matcher(&[("cidr", r#"["198.19.0.9/32"]"#)])]);
+    let mut p = pipeline(&[by_ip], &[deny.to_string()]);
+    let got = run(&mut p, flow(1002, "vk.com", 0));
+    assert!(tags(&got).is_empty());
+}

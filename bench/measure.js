@@ -52,6 +52,33 @@ export async function iperf(path, { seconds, reverse, omit = 0 }) {
   }
 }
 
+/**
+ * UDP from client to server: `size`-byte datagrams at `bitrate` (iperf3 -b; '0' is as
+ * fast as the sender can). Delivered counts what the receiver got, by bytes.
+ * @returns {Promise<{sentPps: number, deliveredPps: number, lost: number}>}
+ */
+export async function iperfUdp(path, { seconds, size, bitrate }) {
+  const server = await startIperfServer(path.serverNs);
+  try {
+    const args = ['netns', 'exec', path.clientNs, 'iperf3', '-J', '-c', path.serverAddr];
+    args.push('-u', '-b', bitrate, '-l', String(size), '-t', String(seconds));
+    const { stdout } = await run('ip', args, {
+      timeout: (seconds + 20) * 1000,
+      maxBuffer: 1 << 24,
+    });
+    const end = JSON.parse(stdout).end;
+    const sent = end.sum_sent.packets;
+    const delivered = Math.round(end.sum_received.bytes / size);
+    return {
+      sentPps: sent / end.sum_sent.seconds,
+      deliveredPps: delivered / end.sum_received.seconds,
+      lost: sent - delivered,
+    };
+  } finally {
+    server.kill();
+  }
+}
+
 /** Bytes received so far by `iface` in the network namespace of process `pid`. */
 function rxBytes(pid, iface) {
   const line = readFileSync(`/proc/${pid}/net/dev`, 'utf8')

@@ -65,7 +65,8 @@ export async function openLab(mtu, offload, scenario = undefined, name = undefin
     clientNs: lab.names.clientNs,
     serverNs: lab.names.serverNs,
     serverAddr: lab.server.v4,
-    // The server's TUN inside serverNs (src/orchestrate/addresses.ts SERVER_TUN).
+    // The TUNs inside their namespaces (src/orchestrate/addresses.ts CLIENT_TUN, SERVER_TUN).
+    clientTun: 'qlc0',
     serverTun: 'qls0',
     counters: () => lab.counters(),
     close: () => lab.close(),

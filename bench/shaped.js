@@ -2,12 +2,9 @@
 // to 1 Gbit/s (the server TUN's byte counter while iperf3 fills a shaped uplink), and the delay error of a
 // each way (ping RTT minus 8 ms minus the unimpaired lab's median RTT). Unlike the
 // virtual-time rows, these include the timers, the TUNs and the kernel.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadScenario } from '../dist/index.js';
 import { linkRate, median, pingTimes, quantile } from './measure.js';
 import { openLab } from './paths.js';
+import { compiled } from './scenario.js';
 
 export const RATES = [
   ['64k', 64e3],
@@ -17,18 +14,6 @@ export const RATES = [
   ['100m', 100e6],
   ['1g', 1e9],
 ];
-
-/** Compile a scenario written inline (the same path a user's file takes). */
-async function compiled(yaml) {
-  const dir = mkdtempSync(join(tmpdir(), 'qoslab-bench-'));
-  try {
-    const file = join(dir, 'bench.yaml');
-    writeFileSync(file, yaml);
-    return (await loadScenario(file)).compiled;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 async function withLab(mtu, scenario, name, fn) {
   const path = await openLab(mtu, true, scenario, name);

@@ -15,6 +15,7 @@ import { validateCommand } from './commands/validate.js';
 import type { CommandContext } from './context.js';
 import { printError } from './output.js';
 import { closeAllLabs } from '../orchestrate/lab.js';
+import { enterRootless, wantsRootless } from '../orchestrate/rootless.js';
 
 /**
  * A bug that escapes every handler must still not leave namespaces behind: report it,
@@ -38,6 +39,8 @@ function exitOnFatal(err: NodeJS.WritableStream): void {
  * "Exit codes and results").
  */
 export async function main(argv: string[]): Promise<number> {
+  // An ordinary user: the same command again inside a user namespace of its own.
+  if (wantsRootless(argv)) return enterRootless(argv);
   const ctx: CommandContext = { out: process.stdout, err: process.stderr, exitCode: ExitCode.ok };
   exitOnFatal(ctx.err);
   const cli = yargs(argv)
@@ -66,7 +69,9 @@ export async function main(argv: string[]): Promise<number> {
     .version()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((message, error) => {
-      // yargs validation problems arrive as a message; errors thrown by handlers as error.
+      // yargs validation problems arrive as a message, or as a YError (an option's coerce
+      // check failed); errors thrown by handlers as error.
+      if (error?.name === 'YError') throw new UsageError(error.message);
       throw error ?? new UsageError(message, ['see `qoslab --help` or `qoslab <command> --help`']);
     });
   try {

@@ -5,6 +5,7 @@ import { exec, ExecError } from './exec.js';
 import { addNamespace, deleteNamespace } from './netns.js';
 import { newRunId } from './names.js';
 import { LAB_PREFIXES } from './addresses.js';
+import { inRootless, rootlessConditions } from './rootless.js';
 
 /**
  * What a lab needs from the machine, each check with a fix a user can apply.
@@ -62,7 +63,7 @@ async function toolVersion(
 }
 
 const ROOT_FIX =
-  'run qoslab as root (sudo) or grant CAP_NET_ADMIN and CAP_SYS_ADMIN; in Docker: --cap-add NET_ADMIN --cap-add SYS_ADMIN --device /dev/net/tun';
+  'run qoslab as root (sudo) or grant CAP_NET_ADMIN and CAP_SYS_ADMIN; in Docker: --cap-add NET_ADMIN --cap-add SYS_ADMIN --device /dev/net/tun; as an ordinary user, meet the rootless checks below';
 
 /** Open a TUN pair the way a lab does (with offload), run `use` on it, and close it. */
 function withProbeLab<T>(use: (lab: NativeLab) => T): T {
@@ -234,28 +235,11 @@ const CHECKS: Check[] = [
         return {
           ok: false,
           detail: (error as Error).message,
-          fix: 'the kernel needs CONFIG_NET_NS; ' + ROOT_FIX,
+          fix: inRootless()
+            ? 'in rootless mode /run and /etc/netns are private tmpfs mounts; see the error above'
+            : 'the kernel needs CONFIG_NET_NS; ' + ROOT_FIX,
         };
       }
-    },
-  },
-  {
-    name: 'user namespaces',
-    level: 'optional',
-    async run() {
-      let max = 0;
-      try {
-        max = Number(readFileSync('/proc/sys/user/max_user_namespaces', 'utf8'));
-      } catch {
-        // No such file: the kernel has no user namespaces.
-      }
-      return max > 0
-        ? { ok: true, detail: `available (max ${max}); not needed when running as root` }
-        : {
-            ok: false,
-            detail: 'not available',
-            fix: 'only needed for rootless use: sysctl user.max_user_namespaces=10000',
-          };
     },
   },
   {
@@ -308,7 +292,7 @@ const CHECKS: Check[] = [
 
 /** Run every check in order; a check whose prerequisites failed is reported, not run. */
 export async function runChecks(
-  filter: (check: Check) => boolean = () => true,
+  filter: (check: Check) => boolean = everything,
 ): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const check of CHECKS.filter(filter)) {
@@ -333,7 +317,34 @@ export async function runChecks(
       });
     }
   }
+  if (filter === everything) results.push(...rootlessResults());
   return results;
+}
+
+const everything = () => true;
+
+/** Rootless mode's conditions, each an optional check (as root: one line saying so). */
+function rootlessResults(): CheckResult[] {
+  if (inRootless()) {
+    return [
+      {
+        name: 'rootless',
+        level: 'optional',
+        ok: true,
+        detail: 'active: a user namespace made by qoslab (private /run and /etc/netns)',
+      },
+    ];
+  }
+  if (process.getuid?.() === 0) {
+    return [{ name: 'rootless', level: 'optional', ok: true, detail: 'not needed as root' }];
+  }
+  return rootlessConditions().map((c) => ({
+    name: `rootless: ${c.name}`,
+    level: 'optional' as const,
+    ok: c.ok,
+    detail: c.detail,
+    fix: c.fix,
+  }));
 }
 
 /** The required checks that failed, with their fixes, as advice lines. */

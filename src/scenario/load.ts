@@ -2,7 +2,7 @@
  * Text → a checked Scenario, or every problem located as file:line:col. YAML 1.2 and
  * JSON both go through the `yaml` parser (JSON is YAML 1.2), so both get positions.
  */
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { $ZodIssue, $ZodRawIssue } from 'zod/v4/core';
@@ -22,16 +22,22 @@ export type Validation = { ok: true; scenario: Scenario } | { ok: false; problem
  */
 export const MAX_SCENARIO_BYTES = 1024 * 1024;
 const MAX_ALIAS_COUNT = 100;
+const MAX_SYNTAX_PROBLEMS = 10;
 
 /**
  * A scenario file's text: a regular file (not a directory, device or FIFO) of at most
- * MAX_SCENARIO_BYTES, read through one descriptor so nothing can swap it in between.
+ * MAX_SCENARIO_BYTES. Checked before it is opened (opening a FIFO would wait for a
+ * writer), and read with a bound (a file may grow in between).
  */
 export async function readScenarioText(path: string, display = path): Promise<string> {
   let handle;
   try {
+    const first = await stat(path);
+    if (first.isDirectory()) throw new UsageError(`scenario ${display} is a directory, not a file`);
+    if (!first.isFile()) throw new UsageError(`scenario ${display} is not a regular file`);
     handle = await open(path, 'r');
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot read scenario ${display}: ${ioReason(e)}`);
   }
   try {
@@ -110,7 +116,8 @@ function validateParsed(text: string, file: string): Validation {
   });
   const at = (offset: number) => lineCounter.linePos(offset);
   if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e) => {
+    // A broken file can yield thousands of follow-on errors; the first few locate it.
+    const problems = doc.errors.slice(0, MAX_SYNTAX_PROBLEMS).map((e) => {
       const { line, col } = at(e.pos[0]);
       return { file, line, col, path: '', message: yamlMessage(e.message) };
     });
@@ -192,7 +199,8 @@ function sortProblems(problems: Problem[]): Problem[] {
 
 function yamlMessage(message: string): string {
   // The yaml package appends " at line L, column C" and a code frame; we print our own position.
-  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  return /Maximum call stack/.test(first) ? 'the document is nested too deeply' : first;
 }
 
 // ---- zod issues → problems ---------------------------------------------------------

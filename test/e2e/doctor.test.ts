@@ -51,7 +51,7 @@ describe.skipIf(!isRoot)('qoslab doctor', () => {
         'privileges',
         'TUN devices',
         'UDP offload',
-        'user namespaces',
+        'rootless',
       ]),
     );
   });

@@ -102,15 +102,38 @@ function expectFaultHandled(out: string, code: number | null, stderr: string) {
 describe.skipIf(!isRoot)('fault injection (a lab per case)', () => {
   let baseline: RunSummary;
 
+  // The reference run, also the check that a longer --duration extends the last phase
+  // (a cheap stand-in for `messengers --duration 120s`).
   beforeAll(async () => {
     const out = tmpOut();
-    const r = await qoslab(['run', SCENARIO, '--out', out], 60_000);
+    const r = await qoslab(['run', SCENARIO, '--out', out, '--duration', '13s'], 60_000);
     // No loss in a clean lab: the trap expectation fails, as it should.
     expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(
+      /--duration 13 s is longer than the scenario \(10 s\): phase 'second' and the workloads running at its end continue until 13 s/,
+    );
     baseline = readSummary(out);
     expect(baseline.status).toBe('completed');
+    expect(baseline.phases.at(-1)).toEqual({ name: 'second', start: 5e9, end: 13e9 });
+    const lastSend = Math.max(
+      ...events(out).flatMap((e) => (e.ev === 'send' && e.w === 'ws' ? [e.t] : [])),
+    );
+    expect(lastSend).toBeGreaterThan(12.5e9);
     expect(outcome(baseline, 'voice.loss > 10%')).toBe('fail');
   }, 60_000);
+
+  it('a shorter --duration is announced; the phase cut off is not reached, not failed', async () => {
+    const out = tmpOut();
+    const r = await qoslab(['run', SCENARIO, '--out', out, '--duration', '3s'], 40_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/--duration 3 s cuts the scenario \(10 s\)/);
+    expect(r.stderr).toMatch(/phase 'second' \(from 5 s\) is not reached/);
+    const s = readSummary(out);
+    expect(s.status).toBe('completed');
+    expect(outcome(s, 'ws.delivery >= 99%')).toBe('ok');
+    expect(outcome(s, 'voice.loss > 10%')).toBe('not reached');
+    expect(r.stdout).toMatch(/--   voice\.loss > 10% during second +\(not reached/);
+  }, 40_000);
 
   for (const role of ['client', 'server'] as const) {
     it(`the ${role} agent killed mid-run: failed, exit 4, the window after it not measured`, async () => {

@@ -11,34 +11,11 @@ import { checkExpectations } from '../../src/metrics/expect.js';
 import { phaseAt, phasesOf } from '../../src/metrics/phases.js';
 import { pooled, summarize } from '../../src/metrics/summarize.js';
 import { rfc3550Jitter, voiceStats, JITTER_BUFFER_NS } from '../../src/metrics/voice.js';
-import type { CompiledExpectation, CompiledWorkload } from '../../src/scenario/compiled.js';
+import type { CompiledExpectation } from '../../src/scenario/compiled.js';
+import { workload } from './workload.js';
 
 const MS = 1e6;
 const S = 1e9;
-
-function workload(p: Partial<CompiledWorkload> = {}): CompiledWorkload {
-  return {
-    name: 'w',
-    host: 'h',
-    server_name: 'h.lab',
-    address: '198.19.1.1',
-    address6: null,
-    protocol: 'websocket',
-    port: 443,
-    tls: true,
-    interval_ns: 100 * MS,
-    rate_bps: null,
-    size_bytes: 100,
-    deadline_ns: 1 * S,
-    direction: 'up',
-    connections: 1,
-    start_ns: 0,
-    stop_ns: 10 * S,
-    codec: null,
-    frame_ns: null,
-    ...p,
-  };
-}
 
 /** Messages seq 0..n-1 sent every 100 ms, each with latency `lat(seq)` (undefined: lost). */
 function messages(

@@ -861,7 +861,10 @@ fn fuzz_scenario() -> (Scenario, Vec<(u64, Vec<String>)>) {
     ];
     let tls_actions = [
         action("trigger", r#""delay_ns":1000000,"probability":0.5"#),
-        action("reset", r#""after_bytes":5000,"to":"both""#),
+        action(
+            "reset",
+            r#""after_bytes":5000,"to":"both","replace_reply":false"#,
+        ),
         action(
             "penalty",
             r#""scope":["server_ip","server_port"],"duration_ns":1000000000,"probability":0.5,"block":"both","include_trigger":false"#,

@@ -186,7 +186,10 @@ fn property_random_and_mutated_packets_are_conserved() {
             r#""rate_bps":80000000,"queue_bytes":200000,"queue_packets":null,"aqm":"codel""#,
         ),
         action("drop-after", r#""bytes":null,"packets":500,"time_ns":null"#),
-        action("reset", r#""after_bytes":300000,"to":"both""#),
+        action(
+            "reset",
+            r#""after_bytes":300000,"to":"both","replace_reply":false"#,
+        ),
         action(
             "penalty",
             r#""scope":["server_port"],"duration_ns":5000000,"probability":0.5,"block":"both","include_trigger":false"#,

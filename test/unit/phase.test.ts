@@ -26,8 +26,8 @@ describe('startAtPhase', () => {
       },
     ]);
     expect(c.expect.map((e) => e.text)).toEqual([
-      'tg-photo.goodput < 150kbit during slowed',
-      'tg-text.delivery < 10% during blocked',
+      'tg-photo.goodput < 500kbit during slowed',
+      'tg-text.delivery < 20% during blocked',
       'max-text.delivery >= 99% during blocked',
     ]);
     expect(skipped).toEqual([

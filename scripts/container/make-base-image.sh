@@ -24,6 +24,30 @@ mv npm "$rootfs/usr/local/lib/node_modules/npm"
 ln -s ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+# npm in the image trusts what this machine's npm trusts (its cafile, if it has one: a
+# machine that reaches the registry through its own CA needs that CA in the build too).
+cafile=$(npm config get cafile 2>/dev/null || true)
+if [ -n "$cafile" ] && [ "$cafile" != null ] && [ -f "$cafile" ]; then
+  cp "$cafile" "$rootfs/usr/local/etc-npm-ca.crt"
+  mkdir -p "$rootfs/usr/local/etc"
+  echo "cafile=/usr/local/etc-npm-ca.crt" >"$rootfs/usr/local/etc/npmrc"
+fi
+# The suites the official Debian images list (bookworm-updates/-security carry current
+# packages such as rustc-web).
+rm -f "$rootfs/etc/apt/sources.list"
+cat >"$rootfs/etc/apt/sources.list.d/debian.sources" <<'SOURCES'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
 tar -C "$rootfs" -c . | docker import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'CMD ["node"]' - "$TAG" >/dev/null

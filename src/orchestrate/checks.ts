@@ -34,6 +34,8 @@ interface Check {
 
 const CAP_NET_ADMIN = 12;
 const CAP_SYS_ADMIN = 21;
+/** The lab's servers listen on 443 and other ports below 1024. */
+const CAP_NET_BIND_SERVICE = 10;
 
 function effectiveCapabilities(): bigint {
   const status = readFileSync('/proc/self/status', 'utf8');
@@ -63,7 +65,7 @@ async function toolVersion(
 }
 
 const ROOT_FIX =
-  'run qoslab as root (sudo) or grant CAP_NET_ADMIN and CAP_SYS_ADMIN; in Docker: --cap-add NET_ADMIN --cap-add SYS_ADMIN --device /dev/net/tun; as an ordinary user, meet the rootless checks below';
+  'run qoslab as root (sudo) or grant CAP_NET_ADMIN, CAP_SYS_ADMIN and CAP_NET_BIND_SERVICE; in Docker: --cap-add NET_ADMIN --cap-add SYS_ADMIN --cap-add NET_BIND_SERVICE --device /dev/net/tun (README "CI and containers"); as an ordinary user, meet the rootless checks below';
 
 /** Open a TUN pair the way a lab does (with offload), run `use` on it, and close it. */
 function withProbeLab<T>(use: (lab: NativeLab) => T): T {
@@ -130,9 +132,13 @@ const CHECKS: Check[] = [
       const missing = [
         hasCapability(caps, CAP_NET_ADMIN) ? undefined : 'CAP_NET_ADMIN',
         hasCapability(caps, CAP_SYS_ADMIN) ? undefined : 'CAP_SYS_ADMIN',
+        hasCapability(caps, CAP_NET_BIND_SERVICE) ? undefined : 'CAP_NET_BIND_SERVICE',
       ].filter((c): c is string => c !== undefined);
       return missing.length === 0
-        ? { ok: true, detail: `CAP_NET_ADMIN and CAP_SYS_ADMIN (uid ${process.getuid?.()})` }
+        ? {
+            ok: true,
+            detail: `CAP_NET_ADMIN, CAP_SYS_ADMIN and CAP_NET_BIND_SERVICE (uid ${process.getuid?.()})`,
+          }
         : {
             ok: false,
             detail: `missing ${missing.join(', ')} (uid ${process.getuid?.()})`,
@@ -253,6 +259,35 @@ const CHECKS: Check[] = [
             ok: false,
             detail: `${problem} (used by the examples, tests and benchmark)`,
             fix: problem === 'not found' ? 'apt-get install iperf3' : undefined,
+          };
+    },
+  },
+  {
+    name: 'caddy',
+    level: 'optional',
+    async run() {
+      const { version, problem } = await toolVersion('caddy', ['version']);
+      return version
+        ? { ok: true, detail: `${version} (serves http3 workloads: HTTP/3 by quic-go)` }
+        : {
+            ok: false,
+            detail: `${problem} (the HTTP/3 server of http3 workloads)`,
+            fix: problem === 'not found' ? 'apt-get install caddy' : undefined,
+          };
+    },
+  },
+  {
+    name: 'chromium',
+    level: 'optional',
+    async run() {
+      const path = process.env.QOSLAB_CHROMIUM ?? '/usr/bin/chromium';
+      const { version, problem } = await toolVersion(path, ['--version']);
+      return version
+        ? { ok: true, detail: `${version} (the HTTP/3 client of http3 workloads; report tests)` }
+        : {
+            ok: false,
+            detail: `${problem} (the QUIC client of http3 workloads, headless)`,
+            fix: problem === 'not found' ? 'apt-get install chromium' : undefined,
           };
     },
   },

@@ -46,8 +46,7 @@ export const websocket: Protocol = {
           ca: ctx.caPem,
           perMessageDeflate: false,
           createConnection: ((options: net.NetConnectOpts) => {
-            // ws passes host, port and ca through `options`, but sets the SNI only in its
-            // own connector: name the server here, as a DPI box expects to read it.
+            // ws passes host, port and ca through `options`; SNI is the host's name.
             const socket = w.tls
               ? tls.connect({ ...(options as tls.ConnectionOptions), servername: w.server_name })
               : net.connect(options);

@@ -1,5 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +29,7 @@ const SCENARIO = fileURLToPath(new URL('../sweep/fixtures/sweep-small.yaml', imp
 const TUN = '/dev/net/tun';
 let tunMode = 0;
 let tmp = '';
+let createdEtcNetns = false;
 
 /** `setpriv` as the test uid: a process without capabilities, as a login would have. */
 const SETPRIV = ['--reuid', String(UID), '--regid', String(UID), '--clear-groups'];
@@ -43,6 +54,9 @@ if (isRoot && !runnable) console.warn(`rootless test skipped: uid ${UID} cannot 
 
 describe.skipIf(!runnable)('rootless mode (an ordinary user)', () => {
   beforeAll(() => {
+    // The documented one-time setup (`sudo mkdir /etc/netns`); a fresh machine may lack it.
+    createdEtcNetns = !existsSync('/etc/netns');
+    if (createdEtcNetns) mkdirSync('/etc/netns');
     tunMode = statSync(TUN).mode & 0o777;
     tmp = mkdtempSync(join(os.tmpdir(), 'qoslab-rootless-'));
     chownSync(tmp, UID, UID);
@@ -50,6 +64,11 @@ describe.skipIf(!runnable)('rootless mode (an ordinary user)', () => {
 
   afterAll(() => {
     chmodSync(TUN, tunMode);
+    try {
+      if (createdEtcNetns) rmdirSync('/etc/netns');
+    } catch {
+      // Not empty: a root lab started meanwhile owns entries there now.
+    }
     rmSync(tmp, { recursive: true, force: true });
   });
 

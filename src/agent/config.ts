@@ -13,6 +13,12 @@ export interface AgentConfig {
   certs: Record<string, { cert: string; key: string }>;
   /** Whether the lab has IPv6: servers then also bind their hosts' IPv6 addresses. */
   ipv6: boolean;
+  /**
+   * SHA-256 of the server certificates' public keys (base64), for clients that pin
+   * instead of trusting a CA: Chromium accepts QUIC only from certificates it is told to
+   * (--ignore-certificate-errors-spki-list), never from a locally added CA.
+   */
+  spki?: string[];
   /** QoS of MQTT publishes (default 1). */
   mqttQos?: 0 | 1;
 }

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     emit,
     signal: controller.signal,
     caPem: config.caPem,
+    spki: config.spki ?? [],
     certs: config.certs,
     hub,
   };
@@ -43,6 +44,12 @@ async function main(): Promise<void> {
   if (config.role === 'server') {
     for (const group of serverGroups(config.workloads, config.ipv6)) {
       listening.push(...(await serveGroup(group, ctx)));
+    }
+  } else {
+    // Client stacks that take seconds to start (a browser) start before the run does.
+    const used = new Set(config.workloads.map((w) => PROTOCOLS[w.protocol]));
+    for (const protocol of used) {
+      if (protocol?.prepare !== undefined) listening.push(await protocol.prepare(ctx));
     }
   }
   emit({ ev: 'ready', role: config.role });

@@ -263,6 +263,35 @@ const CHECKS: Check[] = [
     },
   },
   {
+    name: 'caddy',
+    level: 'optional',
+    async run() {
+      const { version, problem } = await toolVersion('caddy', ['version']);
+      return version
+        ? { ok: true, detail: `${version} (serves http3 workloads: HTTP/3 by quic-go)` }
+        : {
+            ok: false,
+            detail: `${problem} (the HTTP/3 server of http3 workloads)`,
+            fix: problem === 'not found' ? 'apt-get install caddy' : undefined,
+          };
+    },
+  },
+  {
+    name: 'chromium',
+    level: 'optional',
+    async run() {
+      const path = process.env.QOSLAB_CHROMIUM ?? '/usr/bin/chromium';
+      const { version, problem } = await toolVersion(path, ['--version']);
+      return version
+        ? { ok: true, detail: `${version} (the HTTP/3 client of http3 workloads; report tests)` }
+        : {
+            ok: false,
+            detail: `${problem} (the QUIC client of http3 workloads, headless)`,
+            fix: problem === 'not found' ? 'apt-get install chromium' : undefined,
+          };
+    },
+  },
+  {
     name: 'gtlsclient',
     level: 'optional',
     async run() {

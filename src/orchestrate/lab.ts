@@ -1,5 +1,6 @@
-import { NativeError, NativeLab, type LabCounters } from '../native/index.js';
-import { LabError, UsageError } from '../errors.js';
+import { NativeLab, type LabCounters } from '../native/index.js';
+import { scenarioRejection } from '../native/rejected.js';
+import { LabError } from '../errors.js';
 import { ip } from './exec.js';
 import {
   CLIENT,
@@ -87,12 +88,8 @@ export class Lab {
     } catch (error) {
       await lab.close();
       if (error instanceof LabError) throw error;
-      // The core checks every value it is given; a value it refuses is the scenario's fault.
-      if (error instanceof NativeError && error.code === 'QL_BAD_CONFIG') {
-        throw new UsageError(`the core rejected the scenario (QL_BAD_CONFIG): ${error.message}`, [
-          '`qoslab validate FILE` checks the documented limits',
-        ]);
-      }
+      const rejected = scenarioRejection(error);
+      if (rejected !== error) throw rejected;
       throw new LabError(`could not set up the lab: ${(error as Error).message}`, [
         'run `qoslab doctor` to check this machine',
       ]);

@@ -46,6 +46,10 @@ export interface ConnectEvent {
   tls_ns: number | null;
   /** A connection after the first one of this workload connection. */
   reconnect: boolean;
+  /** http3: the protocol the connection used, `h3`, or `h2` after falling back to TCP. */
+  proto?: string;
+  /** http3 over QUIC: the QUIC version (Chromium is told to offer only this one). */
+  quic_version?: string;
 }
 
 /** A connection attempt or an established connection failed. */

@@ -22,6 +22,15 @@ export function fmtRatio(r: number | null | undefined): string {
     : `${(r * 100).toFixed(r >= 0.9995 || r === 0 ? 0 : 1)}%`;
 }
 
+/**
+ * Delivery of a scope. Messages are judged only once their deadline has passed while the
+ * run still watched; when none was (a run shorter than a chat's deadline), delivery is
+ * unknown although arrivals and their latencies are: say so instead of a bare dash.
+ */
+export function fmtDelivery(d: { delivery: number | null; sent: number }): string {
+  return d.delivery === null && d.sent > 0 ? 'unjudged' : fmtRatio(d.delivery);
+}
+
 /** Right-aligned columns after the first two; plain text, so it also reads well in CI logs. */
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -63,7 +72,7 @@ export function summaryTable(stats: WorkloadStats[]): string {
         w.name,
         s.phase ?? '(all)',
         String(both.sent),
-        fmtRatio(both.delivery),
+        fmtDelivery(both),
         fmtDuration(both.latency.p50),
         fmtDuration(both.latency.p95),
         fmtDuration(both.latency.p99),

@@ -87,7 +87,7 @@ export function renderHtml(run: LoadedRun): string {
 ${summary.error ? `<p class="fail">error: ${esc(summary.error)}</p>` : ''}
 ${summary.warnings.map((w) => `<p class="note">warning: ${esc(w)}</p>`).join('\n')}
 <nav><a href="#scenario">scenario</a><a href="#sources">sources</a><a href="#expectations">expectations</a><a href="#overview">overview</a><a href="#workloads">workloads</a><a href="#metrics">metrics</a><a href="#datapath">datapath</a><a href="#environment">environment</a></nav>
-<section id="expectations"><h2>Expectations</h2>${expectationsSection(summary.expectations, summary.status)}</section>
+<section id="expectations"><h2>Expectations</h2>${expectationsSection(summary.expectations)}</section>
 <section id="overview">
 <h2>Overview</h2>
 <div class="grid"><div class="chart" id="delivery"></div><div class="chart" id="goodput"></div></div>

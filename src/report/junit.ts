@@ -52,13 +52,20 @@ interface Case {
   outcome: 'passed' | 'failed' | 'skipped' | 'error';
 }
 
+/** Why an expectation has no verdict (summary.ts ExpectationOutcome), or undefined. */
+function unjudged(e: ExpectationResult): string | undefined {
+  if (e.outcome === 'not reached') return 'not reached: the run ended before its phase';
+  if (e.outcome === 'not measured') {
+    return 'not measured: an agent was not alive for all of it, or the run stopped in it';
+  }
+  if (e.measured === null) return 'not measured: the metric had no data in this scope';
+  return undefined;
+}
+
 function expectationCase(e: ExpectationResult): Case {
-  if (e.measured === null) {
-    return {
-      name: e.text,
-      outcome: 'skipped',
-      body: `<skipped${attrs({ message: 'not measured: the metric had no data in this scope' })}/>`,
-    };
+  const why = unjudged(e);
+  if (why !== undefined) {
+    return { name: e.text, outcome: 'skipped', body: `<skipped${attrs({ message: why })}/>` };
   }
   if (e.ok) return { name: e.text, outcome: 'passed', body: '' };
   const detail = `measured ${e.measured} (${fmtMeasured(e)}); expected ${e.op} ${e.expected}`;
@@ -74,7 +81,7 @@ function runCase(s: RunSummary): Case {
   if (s.status === 'completed') return { name, outcome: 'passed', body: '' };
   const message =
     s.status === 'interrupted'
-      ? 'the run was interrupted: expectations not checked'
+      ? 'the run was interrupted: later phases not reached'
       : `the run failed: ${s.error ?? 'unknown error'}`;
   return {
     name,

@@ -1,5 +1,5 @@
 /** The measured part of the report: metrics per workload and phase, expectations, counters, environment. */
-import { fmtDuration, fmtMeasured, fmtRate, fmtRatio } from '../record/format.js';
+import { fmtDelivery, fmtDuration, fmtMeasured, fmtRate, fmtRatio } from '../record/format.js';
 import type { ExpectationResult, WorkloadStats } from '../record/summary.js';
 import type { DatapathView, StageKind, StageRow } from './datapath.js';
 import { htmlTable, type Cell } from './markup.js';
@@ -14,7 +14,7 @@ export function metricsTable(stats: WorkloadStats[]): string {
           s.phase ?? '(all)',
           d.dir,
           d.sent,
-          fmtRatio(d.delivery),
+          fmtDelivery(d),
           d.late,
           d.lost,
           fmtDuration(d.latency.p50),
@@ -58,9 +58,9 @@ export function metricsTable(stats: WorkloadStats[]): string {
   );
 }
 
-export function expectationsSection(results: ExpectationResult[], status: string): string {
+export function expectationsSection(results: ExpectationResult[]): string {
   if (results.length === 0) {
-    return `<p class="note">${status === 'interrupted' ? 'the run was interrupted: expectations not checked' : 'the scenario has no expectations'}</p>`;
+    return '<p class="note">the scenario has no expectations</p>';
   }
   return htmlTable(
     ['', 'expectation', 'measured'],

@@ -18,10 +18,10 @@ export function mdTable(header: string[], rows: string[][]): string {
 }
 
 function verdict(s: RunSummary): string {
-  if (s.status === 'interrupted') return 'interrupted (expectations not checked)';
+  if (s.status === 'interrupted') return 'interrupted (measured until then)';
   if (s.status === 'failed') return `failed: ${s.error ?? 'unknown error'}`;
-  const failed = s.expectations.filter((e) => !e.ok && e.measured !== null).length;
-  const unmeasured = s.expectations.filter((e) => e.measured === null).length;
+  const failed = s.expectations.filter((e) => resultOf(e) === 'FAIL').length;
+  const unmeasured = s.expectations.filter((e) => resultOf(e) !== 'FAIL' && !e.ok).length;
   if (failed === 0 && unmeasured === 0) return 'all expectations held';
   return [
     failed > 0 ? `${failed} expectation${failed === 1 ? '' : 's'} failed` : '',
@@ -31,9 +31,13 @@ function verdict(s: RunSummary): string {
     .join(', ');
 }
 
+function resultOf(e: ExpectationResult): string {
+  if (e.outcome === 'not measured' || e.outcome === 'not reached') return e.outcome;
+  return e.measured === null ? 'not measured' : e.ok ? 'ok' : 'FAIL';
+}
+
 function expectationRow(e: ExpectationResult): string[] {
-  const result = e.measured === null ? 'not measured' : e.ok ? 'ok' : 'FAIL';
-  return [result, e.text, fmtMeasured(e)];
+  return [resultOf(e), e.text, fmtMeasured(e)];
 }
 
 export function summaryMarkdown(s: RunSummary, resultsDir?: string): string {

@@ -7,7 +7,7 @@
  * @peculiar/x509 builds the certificates on Node's WebCrypto (ECDSA P-256, so key
  * generation takes milliseconds and needs no OpenSSL binary or native addon).
  */
-import { webcrypto } from 'node:crypto';
+import { createHash, webcrypto, X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
@@ -82,4 +82,13 @@ export async function makeLabPki(hosts: string[][], runId: string): Promise<LabP
     for (const name of names) certs[name] = pair;
   }
   return { caPem: ca.toString('pem') + '\n', certs };
+}
+
+/** SHA-256 of each distinct certificate's SubjectPublicKeyInfo, base64 (Chromium's pin form). */
+export function spkiPins(pki: LabPki): string[] {
+  const pins = Object.values(pki.certs).map((pair) => {
+    const spki = new X509Certificate(pair.cert).publicKey.export({ type: 'spki', format: 'der' });
+    return createHash('sha256').update(spki).digest('base64');
+  });
+  return [...new Set(pins)];
 }

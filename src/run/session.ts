@@ -12,7 +12,7 @@ import { makeRunTmp, removeRunTmp } from '../orchestrate/run-tmp.js';
 import type { AgentEvent } from '../record/events.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 import { AgentProcess } from './agents.js';
-import { makeLabPki } from './pki.js';
+import { makeLabPki, spkiPins } from './pki.js';
 import { sleep } from './sleep.js';
 
 const READY_TIMEOUT_MS = 20_000;
@@ -58,6 +58,7 @@ export class RunSession {
         seed: compiled.seed,
         caPem: pki.caPem,
         certs: role === 'server' ? pki.certs : {},
+        spki: role === 'client' ? spkiPins(pki) : undefined,
         ipv6: this.lab.ipv6,
         mqttQos: options.mqttQos,
       };

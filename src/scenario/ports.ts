@@ -37,12 +37,16 @@ export function portConflict(a: PortClaim, b: PortClaim): string | undefined {
   }
   if (a.tls !== b.tls) return 'one TCP port cannot be both TLS and plain TCP';
   if (a.service === b.service) return undefined;
-  const shareable = (s: string) => s === 'http' || s === 'mqtt';
+  const shareable = (s: string) => s === 'http' || s === 'mqtt' || s === 'edge';
   if (!shareable(a.service) || !shareable(b.service)) {
     const raw = shareable(a.service) ? b.service : a.service;
     return `${raw} owns its connection (no ALPN tells it apart), so it cannot share a port`;
   }
   if (!a.tls) return 'without TLS there is no ALPN to tell HTTP from MQTT on one port';
+  const services = [a.service, b.service];
+  if (services.includes('edge') && services.includes('mqtt')) {
+    return 'Caddy holds a port that serves http3, and it proxies HTTP, not MQTT';
+  }
   return undefined;
 }
 

@@ -1,5 +1,6 @@
 import type { CompiledConfig } from '../scenario/compiled.js';
 import { simulate as simulateNative } from '../native/index.js';
+import { scenarioRejection } from '../native/rejected.js';
 import { summarise, type SimPacket, type SimRow } from './report.js';
 import { trafficFor } from './traffic.js';
 
@@ -17,7 +18,12 @@ export interface SimulationReport {
  * seed; needs no privileges and no lab.
  */
 export function simulateScenario(config: CompiledConfig): SimulationReport {
-  const result = simulateNative(config, trafficFor(config));
+  let result;
+  try {
+    result = simulateNative(config, trafficFor(config));
+  } catch (error) {
+    throw scenarioRejection(error);
+  }
   return {
     scenario: config.name,
     durationNs: config.duration_ns,

@@ -3,10 +3,11 @@
  * cell), matrix.csv (one row per run, workload and phase, with a column per parameter:
  * ready for a pivot table), report.html (the matrix views) and a text summary.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { csvField, type CsvValue } from '../report/csv.js';
 import { esc, htmlTable } from '../report/markup.js';
+import { prepareResultsDir } from '../run/out-path.js';
 import type { Merged } from './merge.js';
 import {
   formatSpread,
@@ -160,7 +161,7 @@ export function mergeText(merged: Merged, rows: RunRow[]): string {
 }
 
 export function writeMerged(merged: Merged, outDir: string): { dir: string; text: string } {
-  mkdirSync(outDir, { recursive: true });
+  prepareResultsDir(outDir, true);
   const rows = runRows(merged);
   const json = {
     format: 1,

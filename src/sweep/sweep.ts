@@ -4,10 +4,11 @@
  * lands in `<out>/<cell>/rep-<r>/`, so shards writing to one shared folder, or to
  * separate ones that `qoslab merge` joins later, never touch each other's files.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExitCode, QoslabError, UsageError } from '../errors.js';
 import { run } from '../run/run.js';
+import { prepareResultsDir } from '../run/out-path.js';
 import { resultsDir } from '../run/results.js';
 import { loadScenario } from '../scenario/library.js';
 import { applySettings } from './apply.js';
@@ -45,12 +46,9 @@ function writeJson(path: string, value: unknown): void {
   writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** Checked like `run --out` (never a recursive mkdir on procfs); an existing folder is reused. */
 function makeDir(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (error) {
-    throw new UsageError(`cannot create ${dir}: ${(error as Error).message}`);
-  }
+  prepareResultsDir(dir, true);
 }
 
 function paramsText(cell: Cell): string {

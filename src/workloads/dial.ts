@@ -7,6 +7,10 @@ export interface Timing {
   start: bigint;
   tcp?: bigint;
   tls?: bigint;
+  /** The application protocol, where a workload can use more than one (http3: h3 or h2). */
+  proto?: string;
+  /** The QUIC version, when `proto` is h3. */
+  quicVersion?: string;
 }
 
 export interface DialOptions {

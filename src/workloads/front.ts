@@ -16,7 +16,7 @@ export async function serveFront(
   group: ServerGroup,
   services: SharedService[],
   cert: ReturnType<typeof certFor> | undefined,
-): Promise<Listening> {
+): Promise<Listening & { port: number }> {
   const route = (req: Request, res: Response) => {
     for (const s of services) if (s.request?.(req, res)) return;
     res.writeHead(404).end();
@@ -56,6 +56,7 @@ export async function serveFront(
   const sockets = trackSockets(server);
   await listen(server, group);
   return {
+    port: (server.address() as net.AddressInfo).port,
     close: async () => {
       await closeTracked(server, sockets);
       await Promise.allSettled(services.map((s) => s.close?.()));

@@ -1,5 +1,6 @@
 import type { CompiledWorkload } from '../scenario/compiled.js';
 import { portClaims } from '../scenario/ports.js';
+import { startCaddy } from './caddy.js';
 import { serveFront } from './front.js';
 import { PROTOCOLS } from './index.js';
 import { certFor } from './listen.js';
@@ -50,8 +51,31 @@ export async function serveGroup(group: ServerGroup, ctx: ServerContext): Promis
   if (group.transport === 'tcp' && protocols.some((p) => p.share !== undefined)) {
     const sharing = protocols.flatMap((p) => (p.share === undefined ? [] : [p.share.bind(p)]));
     const services = await Promise.all(sharing.map((share) => share(ctx)));
-    const cert = group.tls ? certFor(group, ctx) : undefined;
-    return [await serveFront(group, services, cert)];
+    if (!group.protocols.includes('http3')) {
+      return [await serveFront(group, services, group.tls ? certFor(group, ctx) : undefined)];
+    }
+    // HTTP/3 here: Caddy holds the port (TCP and UDP) and proxies to the front on loopback.
+    const inner = await serveFront(
+      { ...group, address: '127.0.0.1', port: 0, tls: false },
+      services,
+      undefined,
+    );
+    try {
+      const edge = await startCaddy({
+        address: group.address,
+        port: group.port,
+        upstreamPort: inner.port,
+        serverName: group.serverName,
+        cert: certFor(group, ctx),
+        log: (msg) => ctx.emit({ ev: 'log', role: 'server', t: 0, msg }),
+      });
+      return [edge, inner];
+    } catch (e) {
+      await inner.close();
+      throw e;
+    }
   }
+  // Caddy, started with the TCP group above, serves http3's UDP side.
+  if (group.transport === 'udp' && group.protocols.every((p) => p === 'http3')) return [];
   return Promise.all(protocols.map((p) => p.serve!(group, ctx)));
 }

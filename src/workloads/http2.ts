@@ -7,8 +7,8 @@ import { Client } from 'undici';
 import { errorText } from './dial.js';
 import { downStream, postMessage } from './http-routes.js';
 import { LengthPrefixed } from './message.js';
-import { runMessageClient } from './session.js';
-import type { Protocol } from './types.js';
+import { runMessageClient, type Dialer } from './session.js';
+import type { AgentContext, Protocol } from './types.js';
 import { timedConnector } from './undici-connect.js';
 
 export const http2Workload: Protocol = {
@@ -17,50 +17,55 @@ export const http2Workload: Protocol = {
   },
 
   client(index, c, ctx) {
-    const w = ctx.workloads[index]!;
-    return runMessageClient(index, c, ctx, async (onMessage, timing, signal) => {
-      const client = new Client(`https://${w.server_name}:${w.port}`, {
-        allowH2: true,
-        // Streams in flight at once; the default (1) would queue every POST behind the
-        // never-ending down stream.
-        pipelining: 128,
-        connect: timedConnector(
-          { host: w.server_name, port: w.port, tls: true, caPem: ctx.caPem, alpn: ['h2'] },
-          (t) => Object.assign(timing, t),
-        ),
-        bodyTimeout: 0,
-      });
-      let closedResolve: (reason: string) => void = () => {};
-      const closed = new Promise<string>((r) => (closedResolve = r));
-      client.on('disconnect', (_origin, _targets, e) => closedResolve(errorText(e)));
-      try {
-        const res = await client.request({ path: `/down/${index}/${c}`, method: 'GET', signal });
-        if (res.statusCode !== 200) throw new Error(`down stream: HTTP ${res.statusCode}`);
-        const frames = new LengthPrefixed((f) => onMessage(Buffer.from(f)));
-        void (async () => {
-          try {
-            for await (const chunk of res.body) frames.push(chunk as Buffer);
-            closedResolve('down stream ended');
-          } catch (e) {
-            closedResolve(errorText(e));
-          }
-        })();
-      } catch (e) {
-        void client.destroy().catch(() => {});
-        throw e;
-      }
-      return {
-        send: (b) => {
-          // idempotent: undici holds a non-idempotent request back while any other stream
-          // is open, and the down stream never closes. A message is sent at most once anyway.
-          client
-            .request({ path: `/m`, method: 'POST', body: b, idempotent: true })
-            .then((r) => r.body.dump())
-            .catch(() => {}); // a lost POST is a lost message: the metrics see it
-        },
-        close: () => void client.destroy().catch(() => {}),
-        closed,
-      };
-    });
+    return runMessageClient(index, c, ctx, http2Dialer(index, c, ctx));
   },
 };
+
+/** One HTTP/2 connection of workload connection `c` (also http3's fallback over TCP). */
+export function http2Dialer(index: number, c: number, ctx: AgentContext): Dialer {
+  const w = ctx.workloads[index]!;
+  return async (onMessage, timing, signal) => {
+    const client = new Client(`https://${w.server_name}:${w.port}`, {
+      allowH2: true,
+      // Streams in flight at once; the default (1) would queue every POST behind the
+      // never-ending down stream.
+      pipelining: 128,
+      connect: timedConnector(
+        { host: w.server_name, port: w.port, tls: true, caPem: ctx.caPem, alpn: ['h2'] },
+        (t) => Object.assign(timing, t),
+      ),
+      bodyTimeout: 0,
+    });
+    let closedResolve: (reason: string) => void = () => {};
+    const closed = new Promise<string>((r) => (closedResolve = r));
+    client.on('disconnect', (_origin, _targets, e) => closedResolve(errorText(e)));
+    try {
+      const res = await client.request({ path: `/down/${index}/${c}`, method: 'GET', signal });
+      if (res.statusCode !== 200) throw new Error(`down stream: HTTP ${res.statusCode}`);
+      const frames = new LengthPrefixed((f) => onMessage(Buffer.from(f)));
+      void (async () => {
+        try {
+          for await (const chunk of res.body) frames.push(chunk as Buffer);
+          closedResolve('down stream ended');
+        } catch (e) {
+          closedResolve(errorText(e));
+        }
+      })();
+    } catch (e) {
+      void client.destroy().catch(() => {});
+      throw e;
+    }
+    return {
+      send: (b) => {
+        // idempotent: undici holds a non-idempotent request back while any other stream
+        // is open, and the down stream never closes. A message is sent at most once anyway.
+        client
+          .request({ path: `/m`, method: 'POST', body: b, idempotent: true })
+          .then((r) => r.body.dump())
+          .catch(() => {}); // a lost POST is a lost message: the metrics see it
+      },
+      close: () => void client.destroy().catch(() => {}),
+      closed,
+    };
+  };
+}

@@ -82,8 +82,8 @@ export function startSending(
 }
 
 /** Record a received data message; returns its header (undefined if not ours or a hello). */
-export function receive(ctx: AgentContext, b: Buffer): Header | undefined {
-  const at = now();
+/** `at`: when the application had it, if not now (a browser page reports its own instant). */
+export function receive(ctx: AgentContext, b: Buffer, at: bigint = now()): Header | undefined {
   const h = decodeMessage(b);
   const w = h === undefined ? undefined : ctx.workloads[h.w];
   if (h === undefined || w === undefined) return undefined;

@@ -8,6 +8,7 @@ import type { CompiledWorkload } from '../scenario/compiled.js';
 import type { AgentProtocolName, ProtocolName } from '../scenario/protocols/index.js';
 import { bulk } from './bulk.js';
 import { http2Workload } from './http2.js';
+import { http3 } from './http3.js';
 import { longpoll } from './longpoll.js';
 import { mqttWorkload } from './mqtt.js';
 import { tcpFramed } from './tcp-framed.js';
@@ -18,6 +19,7 @@ import { websocket } from './websocket.js';
 const AGENTS = {
   websocket,
   http2: http2Workload,
+  http3,
   longpoll,
   mqtt: mqttWorkload,
   'tcp-framed': tcpFramed,
@@ -25,7 +27,7 @@ const AGENTS = {
   bulk,
 } satisfies Record<AgentProtocolName, Protocol>;
 
-/** The agent of each protocol that has one (http3 has none yet). */
+/** The agent of each protocol. */
 export const PROTOCOLS: Readonly<Partial<Record<ProtocolName, Protocol>>> = AGENTS;
 
 export function protocolOf(w: CompiledWorkload): Protocol | undefined {

@@ -14,7 +14,7 @@ export interface Conn {
 
 /** Opens one connection; `onMessage` gets each whole message the server sends. */
 export type Dialer = (
-  onMessage: (b: Buffer) => void,
+  onMessage: (b: Buffer, at?: bigint) => void,
   timing: Timing,
   signal: AbortSignal,
 ) => Promise<Conn>;
@@ -61,7 +61,7 @@ export async function runMessageClient(
   const backoff = new Backoff(seededRandom(ctx.seed * 7919 + index * 131 + c));
   const rel = (abs: bigint) => Number(abs - ctx.t0);
   let connects = 0;
-  const onMessage = (b: Buffer) => void receive(ctx, b);
+  const onMessage = (b: Buffer, at?: bigint) => void receive(ctx, b, at);
   try {
     while (!ctx.signal.aborted) {
       const timing: Timing = { start: now() };
@@ -123,5 +123,7 @@ export function emitConnect(
     connect_ns: Number(tcp - timing.start),
     tls_ns: timing.tls === undefined ? null : Number(timing.tls - tcp),
     reconnect,
+    ...(timing.proto === undefined ? {} : { proto: timing.proto }),
+    ...(timing.quicVersion === undefined ? {} : { quic_version: timing.quicVersion }),
   });
 }

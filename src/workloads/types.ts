@@ -15,6 +15,8 @@ export interface AgentContext {
   /** Aborted when the orchestrator says stop (or the agent is signalled). */
   signal: AbortSignal;
   caPem: string;
+  /** Pins of the server certificates (clients that cannot trust a CA: Chromium's QUIC). */
+  spki: string[];
 }
 
 export interface ServerContext extends AgentContext {
@@ -80,6 +82,8 @@ export interface Protocol {
   share?(ctx: ServerContext): Promise<SharedService>;
   /** Bind and serve a group of its own (UDP, raw TCP); resolves once it accepts. */
   serve?(group: ServerGroup, ctx: ServerContext): Promise<Listening>;
+  /** Client side: start what its connections share (a browser) before the run; closed at the end. */
+  prepare?(ctx: AgentContext): Promise<Listening>;
   /** Run connection `c` of workload `index` until `ctx.signal` aborts. */
   client(index: number, c: number, ctx: AgentContext): Promise<void>;
 }

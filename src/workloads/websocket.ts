@@ -46,9 +46,9 @@ export const websocket: Protocol = {
           ca: ctx.caPem,
           perMessageDeflate: false,
           createConnection: ((options: net.NetConnectOpts) => {
-            // ws passes host, port, servername and ca through `options`.
+            // ws passes host, port and ca through `options`; SNI is the host's name.
             const socket = w.tls
-              ? tls.connect(options as tls.ConnectionOptions)
+              ? tls.connect({ ...(options as tls.ConnectionOptions), servername: w.server_name })
               : net.connect(options);
             hookTiming(socket, timing, w.tls);
             return socket;

@@ -52,6 +52,8 @@ describe.skipIf(!isRoot)('qoslab doctor', () => {
         'TUN devices',
         'UDP offload',
         'rootless',
+        'caddy',
+        'chromium',
       ]),
     );
   });

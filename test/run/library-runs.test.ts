@@ -8,25 +8,12 @@ import { tmpOut } from './helpers.js';
 // never 2 (the scenario cannot be run) or 3 (no lab). A new scenario that qoslab cannot
 // carry fails here.
 const names = await libraryNames();
-// http3 has no client stack yet (issue 12 adds one); until then these must fail the way
-// the README says: exit 2 naming the workload.
-const WAITING_FOR_HTTP3 = new Set([
-  'cn-gfw-quic-sni-residual',
-  'ru-2022-tspu-quic-v1-drop',
-  'ru-2024-ech-cloudflare',
-  'ru-2024-youtube-googlevideo',
-]);
 
 // Labs are independent namespaces, and only exit codes are judged here (no timing), so
 // a few run at once (vitest's maxConcurrency, 5) to keep the file short.
 describe.skipIf(!isRoot).concurrent('every shipped scenario runs', () => {
   it.each(names)('%s', async (name) => {
     const r = await qoslab(['run', name, '--duration', '3s', '--quiet', '--out', tmpOut()], 90_000);
-    if (WAITING_FOR_HTTP3.has(name)) {
-      expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/protocol 'http3' has no workload agent yet/);
-      return;
-    }
     expect([0, 1], `exit ${r.code}\n${r.stderr}`).toContain(r.code);
   });
 });

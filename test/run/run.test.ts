@@ -10,12 +10,15 @@ import {
 } from './helpers.js';
 
 describe('qoslab run (no lab needed)', () => {
-  it('rejects http3 workloads with a located message and exit 2', async () => {
-    const r = await qoslab(['run', fixture('http3'), '--out', tmpOut()]);
+  it('rejects workloads that cannot share a port, located, with exit 2', async () => {
+    const file = new URL(
+      '../scenario/fixtures/broken/workload-port-conflict.yaml',
+      import.meta.url,
+    );
+    const r = await qoslab(['run', file.pathname, '--out', tmpOut()]);
     expect(r.code).toBe(2);
-    expect(r.stderr).not.toMatch(/uses with another protocol/);
     expect(r.stderr).toMatch(
-      /http3\.yaml:8:\d+ +workloads\[1\]\.protocol +protocol 'http3' has no workload agent/,
+      /workload-port-conflict\.yaml:12:\d+ +workloads\[4\] +'quic' \(http3\) needs udp port 443 of host 'whatsapp', which 'call' already serves/,
     );
   });
 

@@ -1,16 +1,27 @@
 /**
- * http3: accepted by the schema because QUIC-blocking scenarios need a QUIC client, but
- * no agent runs it yet (`qoslab run` says so; `simulate` models it).
+ * http3: messages as HTTP/3 requests over QUIC (a POST each up, one streamed response
+ * down), from headless Chromium to Caddy. `fallback: h2` retries over TCP (HTTP/2) when
+ * QUIC fails, as browsers do. Agent: src/workloads/http3.ts.
  */
-import { plainProtocol } from './protocol.js';
+import { z } from 'zod';
+import { defineProtocol } from './protocol.js';
 
-export const http3 = plainProtocol({
+export const http3 = defineProtocol({
   port: 443,
   tls: true,
-  agent: false,
+  agent: true,
   ports: [
     { transport: 'udp', service: 'quic', tls: true },
-    // The same paths over TCP, for the `fallback: h2` a browser makes when QUIC fails.
-    { transport: 'tcp', service: 'http', tls: true },
+    // Caddy holds the TCP side of the port too (h2, h1), for the fallback a browser makes.
+    { transport: 'tcp', service: 'edge', tls: true },
   ],
+  options: {
+    fallback: z
+      .enum(['h2'])
+      .optional()
+      .meta({ description: 'retry over HTTP/2 on TCP when QUIC fails, as browsers do' }),
+  },
+  compiledKeys: ['fallback'],
+  defaults: () => ({}),
+  compile: (o): { fallback: 'h2' | null } => ({ fallback: o.fallback ?? null }),
 });

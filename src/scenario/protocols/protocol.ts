@@ -27,11 +27,12 @@ export const COMMON_DEFAULTS: WorkloadDefaults = {
 /**
  * How a protocol uses its server port, so that workloads share one as real servers do
  * (../ports.ts): `http` is paths over h2 or http/1.1 chosen by ALPN, `mqtt` is ALPN
- * "mqtt", `quic` is QUIC datagrams, `own` means the protocol owns the port.
+ * "mqtt", `quic` is QUIC datagrams, `edge` is HTTP through the Caddy edge that serves
+ * HTTP/3 (it proxies HTTP, not MQTT), `own` means the protocol owns the port.
  */
 export interface PortUse {
   transport: 'tcp' | 'udp';
-  service: 'http' | 'mqtt' | 'quic' | 'own';
+  service: 'http' | 'mqtt' | 'quic' | 'edge' | 'own';
   /** TLS whatever the workload says (node's h2 and QUIC have no plain form). */
   tls?: true;
 }

@@ -79,7 +79,7 @@ fn fresh(f: &mut Flow) {
     f.payload_packets = [0; 2];
     f.inspecting = true;
     f.classes = 0;
-    f.quic = None;
+    f.pending = None;
 }
 
 fn flow_slot(table: &mut FlowTable, p: &Parsed) -> u32 {

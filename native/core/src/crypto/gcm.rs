@@ -1,5 +1,6 @@
 //! AES-128-GCM decryption with tag check (NIST SP 800-38D), 96-bit nonces only. GHASH
-//! uses Shoup's 4-bit tables: 16 multiples of H, one table step per nibble.
+//! uses Shoup's 8-bit tables: 256 multiples of H built once per key, one table step per
+//! byte.
 
 use super::aes::{Aes128, BLOCK};
 
@@ -13,14 +14,14 @@ fn mul_x(v: u128) -> u128 {
     (v >> 1) ^ if v & 1 != 0 { R } else { 0 }
 }
 
-/// What four `mul_x` steps add for the four bits shifted out.
-const fn reduce4() -> [u128; 16] {
-    let mut t = [0u128; 16];
+/// What eight `mul_x` steps add for the eight bits shifted out.
+const fn reduce8() -> [u128; 256] {
+    let mut t = [0u128; 256];
     let mut r = 0;
-    while r < 16 {
+    while r < 256 {
         let mut v = r as u128;
         let mut k = 0;
-        while k < 4 {
+        while k < 8 {
             v = (v >> 1) ^ if v & 1 != 0 { R } else { 0 };
             k += 1;
         }
@@ -30,39 +31,38 @@ const fn reduce4() -> [u128; 16] {
     t
 }
 
-static REDUCE4: [u128; 16] = reduce4();
+static REDUCE8: [u128; 256] = reduce8();
 
-#[derive(Clone)]
-struct Ghash {
-    /// table[n] = n·H where n's most significant bit is the lowest power of x.
-    table: [u128; 16],
+/// table[n] = n·H, where n's most significant bit stands for the lowest power of x.
+fn multiples_of(h: u128) -> Box<[u128; 256]> {
+    let mut powers = [h; 8]; // H·x^0 .. H·x^7
+    for j in 1..8 {
+        powers[j] = mul_x(powers[j - 1]);
+    }
+    let mut table = Box::new([0u128; 256]);
+    for (n, t) in table.iter_mut().enumerate() {
+        for (j, p) in powers.iter().enumerate() {
+            if n & (0x80 >> j) != 0 {
+                *t ^= p;
+            }
+        }
+    }
+    table
+}
+
+struct Ghash<'a> {
+    table: &'a [u128; 256],
     acc: u128,
 }
 
-impl Ghash {
-    fn new(h: u128) -> Ghash {
-        let mut powers = [h; 4]; // H·x^0 .. H·x^3
-        for j in 1..4 {
-            powers[j] = mul_x(powers[j - 1]);
-        }
-        let mut table = [0u128; 16];
-        for (n, t) in table.iter_mut().enumerate() {
-            for (j, p) in powers.iter().enumerate() {
-                if n & (8 >> j) != 0 {
-                    *t ^= p;
-                }
-            }
-        }
-        Ghash { table, acc: 0 }
-    }
-
+impl Ghash<'_> {
     fn block(&mut self, b: u128) {
         let x = self.acc ^ b;
         let mut z = 0u128;
-        // Horner over nibbles from the highest power of x down: z = z·x^4 + T[nibble].
-        for k in (0..32).rev() {
-            let nibble = ((x >> (124 - 4 * k)) & 0xf) as usize;
-            z = (z >> 4) ^ REDUCE4[(z & 0xf) as usize] ^ self.table[nibble];
+        // Horner over bytes from the highest power of x down: z = z·x^8 + T[byte].
+        for k in (0..16).rev() {
+            let byte = ((x >> (120 - 8 * k)) & 0xff) as usize;
+            z = (z >> 8) ^ REDUCE8[(z & 0xff) as usize] ^ self.table[byte];
         }
         self.acc = z;
     }
@@ -83,7 +83,7 @@ pub struct TagMismatch;
 #[derive(Clone)]
 pub struct Aes128Gcm {
     aes: Aes128,
-    h: u128,
+    table: Box<[u128; 256]>,
 }
 
 impl Aes128Gcm {
@@ -93,7 +93,7 @@ impl Aes128Gcm {
         aes.encrypt_block(&mut h);
         Aes128Gcm {
             aes,
-            h: u128::from_be_bytes(h),
+            table: multiples_of(u128::from_be_bytes(h)),
         }
     }
 
@@ -113,7 +113,10 @@ impl Aes128Gcm {
         data: &mut [u8],
         tag: &[u8],
     ) -> Result<(), TagMismatch> {
-        let mut g = Ghash::new(self.h);
+        let mut g = Ghash {
+            table: &self.table,
+            acc: 0,
+        };
         g.update(aad);
         g.update(data);
         let lens = ((aad.len() as u128 * 8) << 64) | (data.len() as u128 * 8);
@@ -131,7 +134,10 @@ impl Aes128Gcm {
     /// Encrypt in place and return the tag (tests and the simulator's traffic).
     pub fn seal(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], data: &mut [u8]) -> [u8; TAG_LEN] {
         self.ctr(nonce, data);
-        let mut g = Ghash::new(self.h);
+        let mut g = Ghash {
+            table: &self.table,
+            acc: 0,
+        };
         g.update(aad);
         g.update(data);
         g.block(((aad.len() as u128 * 8) << 64) | (data.len() as u128 * 8));

@@ -3,22 +3,42 @@
 
 use super::sha256::{Sha256, BLOCK_LEN, DIGEST_LEN};
 
+/// An HMAC key with its padded blocks already hashed, for several MACs under one key
+/// (each then costs two compressions less).
+#[derive(Clone)]
+pub struct HmacKey {
+    inner: Sha256,
+    outer: Sha256,
+}
+
+impl HmacKey {
+    pub fn new(key: &[u8]) -> HmacKey {
+        let mut k = [0u8; BLOCK_LEN];
+        if key.len() > BLOCK_LEN {
+            k[..DIGEST_LEN].copy_from_slice(&super::sha256::sha256(key));
+        } else {
+            k[..key.len()].copy_from_slice(key);
+        }
+        let mut inner = Sha256::new();
+        inner.update(&k.map(|b| b ^ 0x36));
+        let mut outer = Sha256::new();
+        outer.update(&k.map(|b| b ^ 0x5c));
+        HmacKey { inner, outer }
+    }
+
+    pub fn mac(&self, parts: &[&[u8]]) -> [u8; DIGEST_LEN] {
+        let mut inner = self.inner.clone();
+        for p in parts {
+            inner.update(p);
+        }
+        let mut outer = self.outer.clone();
+        outer.update(&inner.finish());
+        outer.finish()
+    }
+}
+
 pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; DIGEST_LEN] {
-    let mut k = [0u8; BLOCK_LEN];
-    if key.len() > BLOCK_LEN {
-        k[..DIGEST_LEN].copy_from_slice(&super::sha256::sha256(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha256::new();
-    inner.update(&k.map(|b| b ^ 0x36));
-    for p in parts {
-        inner.update(p);
-    }
-    let mut outer = Sha256::new();
-    outer.update(&k.map(|b| b ^ 0x5c));
-    outer.update(&inner.finish());
-    outer.finish()
+    HmacKey::new(key).mac(parts)
 }
 
 /// HKDF-Extract(salt, IKM) = HMAC(salt, IKM).
@@ -28,12 +48,17 @@ pub fn extract(salt: &[u8], ikm: &[u8]) -> [u8; DIGEST_LEN] {
 
 /// HKDF-Expand(PRK, info, L) into `out` (L = out.len() <= 255 * 32).
 pub fn expand(prk: &[u8], info: &[u8], out: &mut [u8]) {
+    expand_with(&HmacKey::new(prk), info, out)
+}
+
+/// HKDF-Expand with the PRK already made an HMAC key.
+pub fn expand_with(prk: &HmacKey, info: &[u8], out: &mut [u8]) {
     assert!(out.len() <= 255 * DIGEST_LEN, "HKDF output too long");
     let mut t: [u8; DIGEST_LEN] = [0; DIGEST_LEN];
     let mut t_len = 0;
     for (i, chunk) in out.chunks_mut(DIGEST_LEN).enumerate() {
         let counter = [(i + 1) as u8];
-        t = hmac_sha256(prk, &[&t[..t_len], info, &counter]);
+        t = prk.mac(&[&t[..t_len], info, &counter]);
         t_len = DIGEST_LEN;
         chunk.copy_from_slice(&t[..chunk.len()]);
     }
@@ -41,6 +66,11 @@ pub fn expand(prk: &[u8], info: &[u8], out: &mut [u8]) {
 
 /// HKDF-Expand-Label(secret, label, "", L): the label gets the "tls13 " prefix.
 pub fn expand_label(secret: &[u8], label: &[u8], out: &mut [u8]) {
+    expand_label_with(&HmacKey::new(secret), label, out)
+}
+
+/// HKDF-Expand-Label with the secret already made an HMAC key (several labels, one secret).
+pub fn expand_label_with(secret: &HmacKey, label: &[u8], out: &mut [u8]) {
     let full = 6 + label.len();
     assert!(full <= 255 && out.len() <= 0xffff, "label too long");
     let mut info = [0u8; 2 + 1 + 255 + 1];
@@ -49,7 +79,7 @@ pub fn expand_label(secret: &[u8], label: &[u8], out: &mut [u8]) {
     info[3..9].copy_from_slice(b"tls13 ");
     info[9..9 + label.len()].copy_from_slice(label);
     info[9 + label.len()] = 0; // empty context
-    expand(secret, &info[..10 + label.len()], out);
+    expand_with(secret, &info[..10 + label.len()], out);
 }
 
 #[cfg(test)]

@@ -65,6 +65,14 @@ pub struct TcpSide {
     pub seen: bool,
 }
 
+/// A ClientHello being put together: from TCP segments (`reassembly: segments`) or from
+/// a flow's QUIC Initials (decrypted). One pointer per flow whichever it is.
+#[derive(Debug, Clone)]
+pub enum Pending {
+    Segments(Reassembly),
+    Initials(Box<ClientHelloReader>),
+}
+
 /// A ClientHello being put together from several segments (`reassembly: segments`).
 #[derive(Debug, Clone, Default)]
 pub struct Reassembly {
@@ -94,10 +102,8 @@ pub struct Flow {
     pub classes: u64,
     pub policies: u64,
     pub tcp: [TcpSide; 2],
-    pub reasm: Option<Box<Reassembly>>,
-    /// The ClientHello being read from the flow's first QUIC Initials (decrypted);
-    /// dropped when the inspection window closes.
-    pub quic: Option<Box<ClientHelloReader>>,
+    /// A ClientHello in the making; dropped when the inspection window closes.
+    pub pending: Option<Box<Pending>>,
 }
 
 impl Flow {
@@ -129,8 +135,15 @@ impl Flow {
             classes: 0,
             policies: 0,
             tcp: [TcpSide::default(); 2],
-            reasm: None,
-            quic: None,
+            pending: None,
+        }
+    }
+
+    /// The flow's QUIC ClientHello reader, if its Initials are being read.
+    pub fn quic(&self) -> Option<&ClientHelloReader> {
+        match self.pending.as_deref() {
+            Some(Pending::Initials(r)) => Some(r),
+            _ => None,
         }
     }
 
@@ -292,8 +305,7 @@ impl FlowTable {
         self.map.remove(&f.key);
         self.gone.push(f.id);
         f.id = 0;
-        f.reasm = None;
-        f.quic = None;
+        f.pending = None;
         self.free.push(slot);
     }
 

@@ -102,7 +102,7 @@ fn undecided(p: &PolicyRt, f: &Flow) -> bool {
     p.except_window > 0
         && f.inspecting
         && (f.payload_packets[Dir::Up.index()] < p.except_window
-            || f.quic.as_ref().is_some_and(|r| r.hello().is_none()))
+            || f.quic().is_some_and(|r| r.hello().is_none()))
 }
 
 impl Pipeline {

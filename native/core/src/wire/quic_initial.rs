@@ -51,9 +51,10 @@ impl InitialKeys {
         let mut secret = [0u8; 32];
         hkdf::expand_label(&initial, b"client in", &mut secret);
         let (mut key, mut iv, mut hp) = ([0u8; 16], [0u8; NONCE_LEN], [0u8; 16]);
-        hkdf::expand_label(&secret, labels[0], &mut key);
-        hkdf::expand_label(&secret, labels[1], &mut iv);
-        hkdf::expand_label(&secret, labels[2], &mut hp);
+        let secret = hkdf::HmacKey::new(&secret);
+        hkdf::expand_label_with(&secret, labels[0], &mut key);
+        hkdf::expand_label_with(&secret, labels[1], &mut iv);
+        hkdf::expand_label_with(&secret, labels[2], &mut hp);
         Some(InitialKeys {
             aead: Aes128Gcm::new(&key),
             iv,

@@ -14,7 +14,7 @@ pub mod keys;
 pub mod sni;
 
 use super::compiled::{ClassSpec, PayloadSpec, QuicSpec};
-use super::flow::{Flow, Reassembly};
+use super::flow::{Flow, Pending, Reassembly};
 use super::packet::Dir;
 use crate::config::prefix::PrefixSet;
 use crate::wire::packet::{Parsed, PROTO_TCP, PROTO_UDP};
@@ -148,7 +148,7 @@ impl Classifier {
 
         // The Initials of one ClientHello count as one packet of the window: subtract
         // those already taken in beyond the first, or all of them while incomplete.
-        let n_hello = match (&flow.quic, p.proto) {
+        let n_hello = match (flow.quic(), p.proto) {
             (Some(r), PROTO_UDP) => {
                 let complete = u32::from(r.hello().is_some());
                 n.saturating_sub(r.packets().saturating_sub(complete))
@@ -197,7 +197,7 @@ impl Classifier {
                 }
                 // Without `reassembly: segments` only a ClientHello whole in one Initial
                 // counts (the GFW's reading).
-                let initials = flow.quic.as_ref().map_or(1, |r| r.packets());
+                let initials = flow.quic().map_or(1, |r| r.packets());
                 if !self.hello.ok(i) || (!self.matchers[i].reassemble && initials > 1) {
                     continue;
                 }
@@ -207,17 +207,17 @@ impl Classifier {
 
         let over = |x: u32| x > self.max_inspect;
         let quic_pending = flow
-            .quic
-            .as_ref()
+            .quic()
             .is_some_and(|r| r.hello().is_none() && r.packets() < MAX_HELLO_INITIALS);
+        let segments_pending = matches!(flow.pending.as_deref(), Some(Pending::Segments(_)));
         if !self.any_payload_keys
             || (over(flow.payload_packets[0])
                 && over(flow.payload_packets[1])
-                && flow.reasm.is_none()
+                && !segments_pending
                 && !quic_pending)
         {
             flow.inspecting = false;
-            flow.quic = None;
+            flow.pending = None;
         }
         bits
     }
@@ -240,17 +240,18 @@ impl Classifier {
             self.hello.evaluate(None, true);
             return;
         }
-        match &mut flow.quic {
-            Some(r) => {
+        match flow.pending.as_deref_mut() {
+            Some(Pending::Initials(r)) => {
                 let _ = r.feed(payload); // a damaged Initial changes nothing
             }
+            Some(Pending::Segments(_)) => {}
             None => {
                 if let Ok((r, _)) = ClientHelloReader::start(payload) {
-                    flow.quic = Some(Box::new(r));
+                    flow.pending = Some(Box::new(Pending::Initials(Box::new(r))));
                 }
             }
         }
-        let msg = flow.quic.as_ref().and_then(|r| r.hello());
+        let msg = flow.quic().and_then(|r| r.hello());
         let parsed = msg.and_then(|m| tls::parse_client_hello_message(m).ok());
         match (parsed, msg) {
             (Some(h), Some(m)) => self.hello.evaluate(Some((&h, m)), true),
@@ -268,18 +269,19 @@ impl Classifier {
         n: u32,
     ) -> Option<Vec<u8>> {
         let seq = p.tcp?.seq;
-        match &mut flow.reasm {
-            Some(r) if r.dir == Some(dir) => {
+        match flow.pending.as_deref_mut() {
+            Some(Pending::Segments(r)) if r.dir == Some(dir) => {
                 if seq != r.next_seq || r.segments >= REASM_MAX_SEGMENTS {
-                    flow.reasm = None; // out of order or endless: give up, as DPI boxes do
+                    flow.pending = None; // out of order or endless: give up, as DPI boxes do
                     return None;
                 }
                 r.buf.extend_from_slice(payload);
                 r.next_seq = seq.wrapping_add(payload.len() as u32);
                 r.segments += 1;
                 if r.buf.len() >= r.want {
-                    let r = flow.reasm.take()?;
-                    return Some(r.buf);
+                    let buf = std::mem::take(&mut r.buf);
+                    flow.pending = None;
+                    return Some(buf);
                 }
                 None
             }
@@ -293,13 +295,13 @@ impl Classifier {
                     .max()?;
                 let want = tls::handshake_record_len(payload)?;
                 if n == 1 && n <= window && want > payload.len() && want <= REASM_MAX_BYTES {
-                    flow.reasm = Some(Box::new(Reassembly {
+                    flow.pending = Some(Box::new(Pending::Segments(Reassembly {
                         dir: Some(dir),
                         buf: payload.to_vec(),
                         want,
                         next_seq: seq.wrapping_add(payload.len() as u32),
                         segments: 1,
-                    }));
+                    })));
                 }
                 None
             }

@@ -111,7 +111,10 @@ export const FILES: Record<string, string | Buffer> = {
   'expect-garbage.yaml': BASE + 'expect:\n  - "delivery ≥ 99 % please"\n',
   'timeline-late.yaml': BASE + 'timeline:\n  - { at: 10s, phase: late }\n',
   'probability-200.yaml': BASE + 'network:\n  downlink: { loss: 200% }\n',
-  'http3.yaml': withWorkload('every: 100ms, size: 200B').replace('websocket', 'http3'),
+  'port-clash.yaml':
+    BASE +
+    '  - { name: call, host: chat, protocol: udp-voice, port: 443 }\n' +
+    '  - { name: quic, host: chat, protocol: http3 }\n',
   'anchors-ok-but-wrong.yaml': BASE + 'x: &x { a: 1 }\ny: *x\n',
 };
 
@@ -437,10 +440,10 @@ export const CASES: HostileCase[] = [
     message: SCENARIO('timeline-late.yaml', ''),
   },
   {
-    name: 'an http3 workload: run',
-    args: ['run', '$D/http3.yaml'],
+    name: 'two datagram protocols on one UDP port: run refuses before any lab',
+    args: ['run', '$D/port-clash.yaml'],
     code: 2,
-    message: SCENARIO('http3.yaml', 'no workload agent'),
+    message: SCENARIO('port-clash.yaml', 'cannot share a UDP port'),
   },
   // Paths that are not scenario files
   {

@@ -104,19 +104,20 @@ function scopeStats(
     tls: { count: tlsTimes.length, p50: t.p50, p99: t.p99 },
     failures: b.fails.filter((e) => inScope(e.t)).length,
     reconnects: connects.filter((e) => e.reconnect).length,
-    protocols: protocolCounts(connects),
+    ...protocolCounts(connects),
     stalled: stalls(b.fails.filter((e) => inScope(e.t))),
   };
 }
 
-function protocolCounts(connects: ConnectEvent[]): Record<string, number> {
+/** `{ protocols }` when the workload's connections say which protocol they used (http3). */
+function protocolCounts(connects: ConnectEvent[]): { protocols?: Record<string, number> } {
   const counts: Record<string, number> = {};
   for (const e of connects) {
     if (e.proto === undefined) continue;
     const key = e.quic_version === undefined ? e.proto : `${e.proto} ${e.quic_version}`;
     counts[key] = (counts[key] ?? 0) + 1;
   }
-  return counts;
+  return Object.keys(counts).length === 0 ? {} : { protocols: counts };
 }
 
 /** Failed transfers that had received part of their object (bulk downloads). */

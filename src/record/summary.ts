@@ -78,9 +78,10 @@ export interface ScopeStats {
   reconnects: number;
   /**
    * Connections by the protocol they used, where a workload can use more than one: http3
-   * counts `h3 RFCv1` (QUIC and its version) and `h2` (fell back to TCP).
+   * counts `h3 RFCv1` (QUIC and its version) and `h2` (fell back to TCP). Absent for
+   * workloads whose connections have one protocol only.
    */
-  protocols: Record<string, number>;
+  protocols?: Record<string, number>;
   /**
    * Bulk downloads that stalled (failed part way): how many, and the bytes of the object
    * received before each stalled — the "first 16 KB" of a freeze.

@@ -7,8 +7,8 @@ describe('startAtPhase', () => {
   it('starts the timeline at the phase with its policies in force and shifts the rest', async () => {
     const { compiled } = await loadScenario('ru-2026-telegram-phased');
     const { compiled: c, offsetNs, skipped } = startAtPhase(compiled, 'slowed');
-    expect(offsetNs).toBe(18e9);
-    expect(c.duration_ns).toBe(compiled.duration_ns - 18e9);
+    expect(offsetNs).toBe(12e9);
+    expect(c.duration_ns).toBe(compiled.duration_ns - 12e9);
     expect(c.timeline).toEqual([
       {
         at_ns: 0,
@@ -18,7 +18,7 @@ describe('startAtPhase', () => {
         active: ['call-restriction', 'phased-slowdown'],
       },
       {
-        at_ns: 12e9,
+        at_ns: 10e9,
         phase: 'blocked',
         enable: ['block'],
         disable: [],
@@ -26,8 +26,8 @@ describe('startAtPhase', () => {
       },
     ]);
     expect(c.expect.map((e) => e.text)).toEqual([
-      'tg-photo.goodput < 150kbit during slowed',
-      'tg-text.delivery < 1% during blocked',
+      'tg-photo.goodput < 500kbit during slowed',
+      'tg-text.delivery < 20% during blocked',
       'max-text.delivery >= 99% during blocked',
     ]);
     expect(skipped).toEqual([

@@ -145,7 +145,8 @@ impl Lab {
             sys::epoll_add(epoll.as_fd(), fd, token).map_err(|e| thread_err("epoll_ctl", e))?;
         }
 
-        let forwarder = Forwarder::new(config.lab_prefixes.clone(), config.mtu, config.offload);
+        let forwarder = Forwarder::new(config.lab_prefixes.clone(), config.mtu, config.offload)
+            .with_udp_coalescing(udp_offload);
         let (mode, shaping) = match pipeline {
             None => (Mode::Plain(forwarder), None),
             Some(pipeline) => {

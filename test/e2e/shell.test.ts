@@ -52,6 +52,39 @@ e2e('qoslab shell', () => {
     },
   );
 
+  it('a server command that exits before it listens: exit 3, its output shown, no client', async () => {
+    const r = await qoslab([
+      'shell',
+      '--server',
+      'echo boom >&2; exit 5',
+      '--',
+      'sh',
+      '-c',
+      'echo CLIENT-RAN',
+    ]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('[server] boom');
+    expect(r.stderr).toMatch(/the server command exited with code 5 before it listened/);
+    expect(r.stdout).not.toContain('CLIENT-RAN');
+  });
+
+  it('a server command that never listens: exit 3 after --ready-timeout', async () => {
+    const r = await qoslab([
+      'shell',
+      '--server',
+      uniqueSleep(),
+      '--ready-timeout',
+      '1',
+      '--',
+      'sh',
+      '-c',
+      'echo CLIENT-RAN',
+    ]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/did not listen within 1\.0 s/);
+    expect(r.stdout).not.toContain('CLIENT-RAN');
+  });
+
   it("passes the client command's exit code through", async () => {
     const r = await qoslab(['shell', '--', 'sh', '-c', 'exit 7']);
     expect(r.code).toBe(7);

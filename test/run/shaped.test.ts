@@ -14,14 +14,16 @@ function both(summary: RunSummary, workload: string, phase: string | null = null
 }
 
 describe.skipIf(!isRoot)('qoslab run with shaping', () => {
-  it('measures a 100 ms delay as 100 ms ± 2 ms one-way for every protocol', async () => {
+  // The lab cannot deliver sooner than the delay (less 1 ms of clock and timer slack); the
+  // agents' own TLS, framing and event loops add 0.5-3 ms on a busy 2-core machine.
+  it('measures a 100 ms delay as 99-103 ms one-way (p50) for every protocol', async () => {
     const out = tmpOut();
     const r = await qoslab(['run', fixture('delay-100ms'), '--out', out, '--quiet'], 90_000);
     expect(r.code, r.stderr).toBe(0);
     const summary = readSummary(out);
     for (const w of summary.workloads) {
       for (const d of both(summary, w.name).directions.filter((x) => x.dir !== 'both')) {
-        expect([w.name, d.dir, Math.abs(d.latency.p50! - 100e6) <= 2e6]).toEqual([
+        expect([w.name, d.dir, d.latency.p50! >= 99e6 && d.latency.p50! <= 103e6]).toEqual([
           w.name,
           d.dir,
           true,

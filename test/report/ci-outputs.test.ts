@@ -1,5 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { loadRun } from '../../src/report/load.js';
 import { summaryMarkdown } from '../../src/report/summary-md.js';
 import type { RunSummary } from '../../src/record/summary.js';
 import { isRoot, qoslab } from '../helpers/cli.js';
+import { tmpDir } from '../helpers/tmp.js';
 import { RUN_BASIC, copyOfRun } from './helpers.js';
 
 type Node = Record<string, unknown>;
@@ -151,7 +151,7 @@ describe('Markdown summary', () => {
 
 describe('--junit / --summary-md targets', () => {
   it('--summary-md alone appends to $GITHUB_STEP_SUMMARY, and needs it set', () => {
-    const dir = mkdtempSync(join(os.tmpdir(), 'qoslab-ci-'));
+    const dir = tmpDir('qoslab-ci-');
     const step = join(dir, 'step.md');
     expect(ciTargets({ summaryMd: '' }, { GITHUB_STEP_SUMMARY: step })).toEqual({
       summaryMd: { path: step, append: true },
@@ -163,7 +163,7 @@ describe('--junit / --summary-md targets', () => {
     expect(() => ciTargets({ junit: '/nonexistent/dir/j.xml' })).toThrow(
       '--junit /nonexistent/dir/j.xml: cannot write there: the directory /nonexistent/dir does not exist',
     );
-    const dir = mkdtempSync(join(os.tmpdir(), 'qoslab-ci-'));
+    const dir = tmpDir('qoslab-ci-');
     expect(() => ciTargets({ summaryMd: dir })).toThrow(/it is a directory/);
     if (!isRoot) {
       chmodSync(dir, 0o500);

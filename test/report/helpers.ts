@@ -1,7 +1,7 @@
-import { cpSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tmpDir } from '../helpers/tmp.js';
 
 /**
  * A real 4 s run of fixtures/report-basic.yaml (two phases; websocket, http2, udp-voice and
@@ -14,7 +14,7 @@ export const OUTPUT = fileURLToPath(new URL('./output/', import.meta.url));
 
 /** A scratch copy of the fixture run: reports write into the run directory. */
 export function copyOfRun(src = RUN_BASIC): string {
-  const dir = join(mkdtempSync(join(os.tmpdir(), 'qoslab-report-test-')), 'run');
+  const dir = join(tmpDir('qoslab-report-test-'), 'run');
   cpSync(src, dir, { recursive: true });
   return dir;
 }

@@ -1,16 +1,16 @@
 import { spawn } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI } from '../helpers/cli.js';
+import { tmpDir } from '../helpers/tmp.js';
 import type { RunSummary } from '../../src/record/summary.js';
 
 export const fixture = (name: string) =>
   fileURLToPath(new URL(`./fixtures/${name}.yaml`, import.meta.url));
 
-export const tmpOut = () => join(mkdtempSync(join(os.tmpdir(), 'qoslab-run-test-')), 'out');
+export const tmpOut = () => join(tmpDir('qoslab-run-test-'), 'out');
 
 export function readSummary(dir: string): RunSummary {
   return JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary;

@@ -6,13 +6,12 @@
  * timers, so up to vitest's maxConcurrency (5) run side by side: the whole library takes a
  * few minutes instead of twenty. Hold /tmp/qoslab-lab.lock around it like any lab test.
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
 import { libraryNames, loadScenario } from '../../src/scenario/library.js';
 import { PROTOCOLS } from '../../src/workloads/index.js';
 import { isRoot, qoslab } from '../helpers/cli.js';
+import { tmpDir } from '../helpers/tmp.js';
 import { readSummary } from '../run/helpers.js';
 import { shortForm } from './short-form.js';
 
@@ -28,7 +27,7 @@ describe.skipIf(!isRoot || process.env.QOSLAB_LIBRARY !== '1')(
       const missing = compiled.workloads.filter((w) => PROTOCOLS[w.protocol] === undefined);
       if (missing.length > 0) skip(`no workload agent for ${missing.map((w) => w.protocol)}`);
       const short = shortForm(compiled);
-      const out = join(mkdtempSync(join(os.tmpdir(), 'qoslab-library-')), name);
+      const out = join(tmpDir('qoslab-library-'), name);
       const args = [
         'run',
         name,

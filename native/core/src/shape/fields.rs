@@ -99,6 +99,16 @@ impl<'a> Fields<'a> {
         self.nullable(key)?.map(|v| as_u64(v, &path)).transpose()
     }
 
+    /// A key that may be absent or `null` (added to the format later: the core's own
+    /// tests and benchmarks write configs without it).
+    pub fn absent_or_u64(&mut self, key: &str) -> Result<Option<u64>, Error> {
+        if self.obj.iter().any(|(k, _)| k == key) {
+            self.opt_u64(key)
+        } else {
+            Ok(None)
+        }
+    }
+
     /// A probability in 0..=1.
     pub fn prob(&mut self, key: &str) -> Result<f64, Error> {
         let v = self.value(key)?;

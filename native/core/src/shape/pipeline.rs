@@ -432,8 +432,18 @@ impl Pipeline {
         if self.any_hold && self.holds_or_releases(prep) {
             return true;
         }
+        if self.steered(prep.flow_id, dir) {
+            return true;
+        }
         let mask = self.flows.get(prep.slot).policies & self.active;
         mask != 0 && (0..self.actions.len()).any(|a| self.applies(a, mask, dir))
+    }
+
+    /// Whether a gate asks to see this flow's packets whatever its policies.
+    fn steered(&self, flow_id: u64, dir: Dir) -> bool {
+        self.gates
+            .iter()
+            .any(|&g| self.actions[g].imp.steers(flow_id, dir))
     }
 
     /// Whether the packet is to be held, or the flow has held packets to release first.
@@ -596,10 +606,15 @@ impl Pipeline {
                 } else {
                     0
                 };
-                let Some(a) = (g..n).find(|&a| self.applies(a, mask, pkt.dir)) else {
+                let steers = |a: usize| {
+                    live && self.gates.contains(&a)
+                        && self.actions[a].imp.steers(pkt.flow_id, pkt.dir)
+                };
+                let Some(a) = (g..n).find(|&a| self.applies(a, mask, pkt.dir) || steers(a)) else {
                     pkt.stage = n as u32;
                     continue;
                 };
+                let steered = !self.applies(a, mask, pkt.dir);
                 pkt.stage = a as u32 + 1;
                 let policy = self.actions[a].policy;
                 let len = pkt.len();
@@ -612,6 +627,7 @@ impl Pipeline {
                     now,
                     dir: pkt.dir,
                     flow: self.flows.get(pkt.flow_slot),
+                    steered,
                     inject: &mut self.inject,
                     pool: &mut self.pool,
                 };

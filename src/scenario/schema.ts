@@ -246,8 +246,29 @@ const Policy = z.strictObject({
       except: oneOrMany(Name, 'a class name')
         .optional()
         .meta({ description: 'flows of these classes are exempt (allowlists)' }),
+      undecided: z
+        .union([
+          z.literal('pass', {
+            error: (iss) => missingOr("'pass' or { hold: duration }")(iss.input),
+          }),
+          z.strictObject({ hold: PositiveDuration }),
+        ])
+        .optional()
+        .meta({
+          description:
+            'while an exemption is undecided, payload packets pass (default) or are held up to this long for the verdict',
+        }),
       proto: z.enum(['tcp', 'udp', 'icmp']).optional(),
       direction: Direction.optional(),
+    })
+    .superRefine((m, ctx) => {
+      if (m.undecided !== undefined && m.except === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['undecided'],
+          message: 'undecided needs except: only an exemption can be undecided',
+        });
+      }
     })
     .optional(),
   state: z.strictObject({ 'idle-timeout': PositiveDuration }).optional(),

@@ -34,8 +34,9 @@ describe.skipIf(!isRoot)('webrtc calls between two Chromium stacks', () => {
     const why = JSON.stringify({ clear: clear.dir('both').rtc, lossy: lossy.dir('both').rtc });
     for (const d of ['up', 'down'] as const) {
       const c = clear.dir(d).rtc!.audio!;
-      // ~50 Opus packets a second each way for 8 s, every one received.
-      expect(c.packets_received, why).toBeGreaterThan(300);
+      // ~50 Opus packets a second each way, every one received; the call connects 1-3 s
+      // into the 8 s phase (two browsers start on a loaded machine).
+      expect(c.packets_received, why).toBeGreaterThan(200);
       expect(c.loss, why).toBeLessThanOrEqual(0.005);
       const l = lossy.dir(d).rtc!.audio!;
       expect(l.packets_received, why).toBeGreaterThan(300);

@@ -36,7 +36,7 @@ export function chromiumArgs(ctx: AgentContext): string[] {
   const quic = new Set<string>();
   for (const w of ctx.workloads) {
     names.set(w.server_name, w.address);
-    if (w.protocol === 'http3') quic.add(`${w.server_name}:${w.port}`);
+    if (w.protocol === 'http3' && w.client !== 'ngtcp2') quic.add(`${w.server_name}:${w.port}`);
   }
   const rules = [...[...names].map(([n, a]) => `MAP ${n} ${a}`), 'MAP * ~NOTFOUND'];
   return [

@@ -21,6 +21,8 @@ const { values: opts } = parseArgs({
     'shaped-only': { type: 'boolean', default: false },
     'no-udp': { type: 'boolean', default: false },
     'udp-only': { type: 'boolean', default: false },
+    // Comma-separated subset of bench/udp.js ROWS (unimpaired, delay, delay-rate).
+    'udp-rows': { type: 'string' },
     'fuzz-packets': { type: 'string' },
   },
 });
@@ -37,11 +39,24 @@ const write = (row) => appendFileSync(outFile, JSON.stringify(row) + '\n');
 const record = (row) => write({ bench: 'lab', mtu, ...row });
 
 const only = opts['shaped-only'] || opts['udp-only'];
-if (opts['udp-only']) {
+// Checked before anything runs: a typo must not cost a whole bench run.
+const UDP_ROWS = ['unimpaired', 'delay', 'delay-rate'];
+const udpRows = opts['udp-rows']?.split(',') ?? UDP_ROWS;
+const badRow = udpRows.find((r) => !UDP_ROWS.includes(r));
+if (badRow) {
+  console.error(`bench: --udp-rows: no row group ${badRow}; there are ${UDP_ROWS.join(', ')}`);
+  process.exit(2);
+}
+/** The UDP part: its rows to NDJSON, its table's lines returned. */
+async function udpPart() {
   const { runUdp, formatUdp } = await import('./udp.js');
-  const rows = await runUdp({ mtu, seconds, reps, log: (line) => console.error(line) });
+  const log = (line) => console.error(line);
+  const rows = await runUdp({ mtu, seconds, reps, only: udpRows, log });
   for (const row of rows) write({ bench: 'udp', mtu, ...row });
-  console.log([...formatUdp(rows), `NDJSON: ${outFile.pathname}`].join('\n'));
+  return formatUdp(rows);
+}
+if (opts['udp-only']) {
+  console.log([...(await udpPart()), `NDJSON: ${outFile.pathname}`].join('\n'));
   process.exit(0);
 }
 
@@ -69,7 +84,14 @@ if (!only) {
     });
   }
 
-  const makers = [() => openVeth(mtu), () => openLab(mtu, true)];
+  const { compiled, SNI_CLASSIFIED } = await import('./scenario.js');
+  const sni = await compiled(SNI_CLASSIFIED);
+  const SNI_PATH = 'qoslab sni-classified';
+  const makers = [
+    () => openVeth(mtu),
+    () => openLab(mtu, true),
+    () => openLab(mtu, true, sni, SNI_PATH, ['throttle']),
+  ];
   if (!opts['no-offload-row']) makers.push(() => openLab(mtu, false));
 
   /** samples[pathName][metric] = number[] */
@@ -141,6 +163,13 @@ if (!only) {
   lines.push(
     `target added RTT <= 0.05 ms: ${fmt(added, 3)} ms -> ${added <= 0.05 ? 'met' : 'MISSED'}`,
   );
+  // Issue 11: classification must not cost the unclassified path more than 5 %.
+  const sniUp = med(SNI_PATH, 'upGbps') / med('qoslab', 'upGbps');
+  const sniDown = med(SNI_PATH, 'downGbps') / med('qoslab', 'downGbps');
+  const within = (r) => r >= 0.95;
+  lines.push(
+    `target SNI-classified >= 0.95x unimpaired qoslab (issue 11): up ${fmt(sniUp, 2)}x, down ${fmt(sniDown, 2)}x -> ${within(sniUp) && within(sniDown) ? 'met' : 'MISSED'}`,
+  );
   lines.push(`NDJSON: ${outFile.pathname}`);
   console.log(lines.join('\n'));
 }
@@ -158,8 +187,5 @@ if (!opts['no-shaped']) {
 }
 
 if (!opts['no-udp'] && !opts['shaped-only']) {
-  const { runUdp, formatUdp } = await import('./udp.js');
-  const rows = await runUdp({ mtu, seconds, reps, log: (line) => console.error(line) });
-  for (const row of rows) write({ bench: 'udp', mtu, ...row });
-  console.log(['', ...formatUdp(rows), `NDJSON: ${outFile.pathname}`].join('\n'));
+  console.log(['', ...(await udpPart()), `NDJSON: ${outFile.pathname}`].join('\n'));
 }

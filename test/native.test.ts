@@ -8,6 +8,7 @@ import {
   simulate,
   type DirectionCounters,
   type NativeLabConfig,
+  type ShapingDrops,
 } from '../src/native/index.js';
 import { compileScenario, parseScenarioText } from '../src/scenario/index.js';
 import type { CompiledConfig } from '../src/scenario/compiled.js';
@@ -184,6 +185,21 @@ describe('native core', () => {
     expect(up.dropped).toBe(891);
     expect(result.flows[0]!.down.sent).toBe(0);
     expect(result.counters.drops.police).toBe(891);
+    // The drop reasons are declared twice (Rust `Reason`, TS `ShapingDrops`): tsc checks
+    // this object against the interface, the assertion checks it against the core.
+    const contract: Record<keyof ShapingDrops, true> = {
+      loss: true,
+      police: true,
+      queue: true,
+      codel: true,
+      blackhole: true,
+      'drop-after': true,
+      reset: true,
+      penalty: true,
+      overflow: true,
+      malformed: true,
+    };
+    expect(Object.keys(result.counters.drops).sort()).toEqual(Object.keys(contract).sort());
     expect(result.counters.policies['police']!.packets).toBe(1000);
     expect(result.packets).toBeUndefined();
   });

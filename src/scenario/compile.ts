@@ -62,6 +62,7 @@ export function compileScenario(s: Scenario, options: CompileOptions = {}): Comp
       name,
       classes: many(p.match?.class),
       except_classes: many(p.match?.except),
+      undecided_hold_ns: typeof p.match?.undecided === 'object' ? p.match.undecided.hold : null,
       proto: p.match?.proto ?? null,
       direction: p.match?.direction ?? 'both',
       idle_timeout_ns: p.state?.['idle-timeout'] ?? null,

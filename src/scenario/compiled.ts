@@ -156,6 +156,8 @@ export interface CompiledPolicy {
   classes: string[];
   /** Class names whose flows are exempt even if they match `classes` (allowlists). Empty: none. */
   except_classes: string[];
+  /** While an exemption is undecided, payload packets are held up to this long for the verdict; null: they pass. */
+  undecided_hold_ns: number | null;
   /** Only flows of this protocol; null: any. */
   proto: 'tcp' | 'udp' | 'icmp' | null;
   /** Packet direction the policy sees; default both. */

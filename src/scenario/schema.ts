@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { Action } from './actions/index.js';
 import { parseExpect } from './expect.js';
 import { OPTION_OWNERS, PROTOCOL_NAMES, PROTOCOL_OPTIONS, PROTOCOLS } from './protocols/index.js';
+import type { ProtocolProblem } from './protocols/protocol.js';
 import {
   Aqm,
   Direction,
@@ -245,8 +246,29 @@ const Policy = z.strictObject({
       except: oneOrMany(Name, 'a class name')
         .optional()
         .meta({ description: 'flows of these classes are exempt (allowlists)' }),
+      undecided: z
+        .union([
+          z.literal('pass', {
+            error: (iss) => missingOr("'pass' or { hold: duration }")(iss.input),
+          }),
+          z.strictObject({ hold: PositiveDuration }),
+        ])
+        .optional()
+        .meta({
+          description:
+            'while an exemption is undecided, payload packets pass (default) or are held up to this long for the verdict',
+        }),
       proto: z.enum(['tcp', 'udp', 'icmp']).optional(),
       direction: Direction.optional(),
+    })
+    .superRefine((m, ctx) => {
+      if (m.undecided !== undefined && m.except === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['undecided'],
+          message: 'undecided needs except: only an exemption can be undecided',
+        });
+      }
     })
     .optional(),
   state: z.strictObject({ 'idle-timeout': PositiveDuration }).optional(),
@@ -300,6 +322,10 @@ const Workload = z
           message: `'${key}' applies only to protocol ${owners.join(' or ')}, not ${w.protocol}`,
         });
       }
+    }
+    const check = (PROTOCOLS[w.protocol] as { check?: (w: unknown) => ProtocolProblem[] }).check;
+    for (const p of check?.(w) ?? []) {
+      ctx.addIssue({ code: 'custom', path: [p.key], message: p.message });
     }
     if (PROTOCOLS[w.protocol].tls === 'never' && w.tls === true) {
       ctx.addIssue({ code: 'custom', path: ['tls'], message: `${w.protocol} has no TLS` });

@@ -115,6 +115,16 @@ export function receive(ctx: AgentContext, b: Buffer, at: bigint = now()): Heade
   return h;
 }
 
+/** Workloads not here send down on their own: voice frames, bulk objects, webrtc media. */
+const MESSAGE_HUB: ReadonlySet<string> = new Set([
+  'websocket',
+  'http2',
+  'http3',
+  'longpoll',
+  'mqtt',
+  'tcp-framed',
+]);
+
 /**
  * The server side of the message workloads: down-direction messages are produced per
  * workload connection from the start (queued until that client connects), and whichever
@@ -131,7 +141,7 @@ export class Hub implements MessageHub {
     this.ctx = ctx;
     for (const index of this.indices) {
       const w = ctx.workloads[index]!;
-      if (!wantsDown(w) || w.protocol === 'udp-voice' || w.protocol === 'bulk') continue;
+      if (!wantsDown(w) || !MESSAGE_HUB.has(w.protocol)) continue;
       for (let c = 0; c < w.connections; c++) {
         this.pacers.push(startSending(ctx, index, c, 'down', this.outbox(index, c)));
       }

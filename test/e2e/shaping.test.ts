@@ -169,9 +169,9 @@ describe.skipIf(!isRoot)('shaping end to end, through qoslab shell SCENARIO', ()
     expect(o.get('blocked.lab')).toMatchObject({ outcome: 'error', code: 'ECONNRESET', bytes: 0 });
   });
 
-  // A real QUIC client (ngtcp2's gtlsclient) against a real QUIC server (gtlsserver): the
-  // core decrypts the client's Initial, reads the SNI and drops the blocked name's flow.
-  it('drops a QUIC connection whose Initial names blocked.lab under { sni, quic: true }; ok.lab downloads', async () => {
+  // A real QUIC client (ngtcp2's gtlsclient) against a real QUIC server (gtlsserver):
+  // blocked.lab then ok.lab, under a scenario; its stdout says which was fetched.
+  const quicBoth = (name: string) => {
     const htdocs = join(certDir, 'htdocs');
     mkdirSync(htdocs, { recursive: true });
     writeFileSync(join(htdocs, 'index.html'), 'quic body\n');
@@ -180,9 +180,9 @@ describe.skipIf(!isRoot)('shaping end to end, through qoslab shell SCENARIO', ()
       `--handshake-timeout=3s --timeout=3s --download=${certDir}/dl-${h} ` +
       `${h} 443 https://${h}/index.html; ` +
       `if [ -s ${certDir}/dl-${h}/index.html ]; then echo "${h} fetched"; else echo "${h} failed"; fi`;
-    const r = await qoslab([
+    return qoslab([
       'shell',
-      scenario('quic-sni-blackhole'),
+      scenario(name),
       '--server',
       // '*': both address families (the client resolves names to IPv6 first).
       `gtlsserver -q -d ${htdocs} '*' 443 ${key} ${cert}`,
@@ -191,6 +191,19 @@ describe.skipIf(!isRoot)('shaping end to end, through qoslab shell SCENARIO', ()
       '-c',
       `${get('blocked.lab')}; ${get('ok.lab')}`,
     ]);
+  };
+
+  // The core decrypts the client's Initial, reads the SNI and drops the blocked name's flow.
+  it('drops a QUIC connection whose Initial names blocked.lab under { sni, quic: true }; ok.lab downloads', async () => {
+    const r = await quicBoth('quic-sni-blackhole');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('ok.lab fetched');
+    expect(r.stdout).toContain('blocked.lab failed');
+  });
+
+  // Default deny with an allowlist whose undecided Initials are held for the verdict.
+  it('lets only the allowlisted QUIC name through a default-deny policy that holds undecided Initials', async () => {
+    const r = await quicBoth('quic-allowlist-hold');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('ok.lab fetched');
     expect(r.stdout).toContain('blocked.lab failed');

@@ -85,6 +85,23 @@ e2e('qoslab shell', () => {
     expect(r.stdout).not.toContain('CLIENT-RAN');
   });
 
+  it('says nothing about a server command that qoslab stopped itself', async () => {
+    // iperf3 -s serves forever: qoslab ends it after the client; its exit is no news.
+    const r = await qoslab([
+      'shell',
+      '--server',
+      'iperf3 -s',
+      '--',
+      'sh',
+      '-c',
+      'iperf3 -c server.lab -t 1 >/dev/null && echo CLIENT-DONE',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('CLIENT-DONE');
+    expect(r.stdout).toMatch(/\[server\] .*Server listening on 5201/);
+    expect(r.stdout + r.stderr).not.toMatch(/\[server\] exited/);
+  });
+
   it("passes the client command's exit code through", async () => {
     const r = await qoslab(['shell', '--', 'sh', '-c', 'exit 7']);
     expect(r.code).toBe(7);

@@ -53,4 +53,19 @@ describe.skipIf(!isRoot)('qoslab run with shaping', () => {
     expect(Math.abs(lossy.loss - 0.05)).toBeLessThanOrEqual(0.01);
     expect(lossy.mos).toBeLessThan(clean.mos);
   });
+
+  // A DPI box reads the handshake whenever it happens; the policy switched on later applies.
+  it('throttles by SNI a connection opened in the baseline phase, without a reconnect', async () => {
+    const out = tmpOut();
+    const r = await qoslab(['run', fixture('early-connection'), '--out', out, '--quiet'], 90_000);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = readSummary(out);
+    const chat = both(summary, 'chat', 'throttled');
+    expect(both(summary, 'chat', 'baseline').both.latency.p50!).toBeLessThan(50e6);
+    const p50 = chat.both.latency.p50!;
+    expect([p50 >= 199e6, p50 <= 215e6]).toEqual([true, true]);
+    // The same connection: none opened or reopened after the switch.
+    expect([chat.scope.connect.count, chat.scope.reconnects]).toEqual([0, 0]);
+    expect(both(summary, 'plain', 'throttled').both.latency.p50!).toBeLessThan(50e6);
+  });
 });

@@ -1,7 +1,9 @@
-/** penalty: once a flow reaches this action, later flows sharing the scope are dropped for a while. */
+/** penalty: once a flow reaches this action, later flows sharing the scope are dropped (or throttled) for a while. */
 import { z } from 'zod';
 import { Direction, PositiveDuration, Probability } from '../fields.js';
-import { defineAction, direction, type CompiledActionBase } from './action.js';
+import { defineAction, direction, type ActionContext, type CompiledActionBase } from './action.js';
+import { police, type PoliceAction } from './police.js';
+import { rate, type RateAction } from './rate.js';
 
 const SCOPES = ['client-ip', 'server-ip', 'server-port'] as const;
 type CompiledScope = 'client_ip' | 'server_ip' | 'server_port';
@@ -17,6 +19,37 @@ export interface PenaltyAction extends CompiledActionBase {
   block: 'up' | 'down' | 'both';
   /** The flow that set the penalty is penalised too, from its next packet; default false. */
   include_trigger: boolean;
+  /** Penalised packets go through this instead of being dropped; null: dropped. */
+  throttle: RateAction | PoliceAction | null;
+}
+
+// A throttle is a rate or police action as written under its own key, less `direction`
+// (the penalty's `block` says which packets of a penalised flow it reaches).
+const Throttle = z
+  .strictObject({
+    rate: rate.params.omit({ direction: true }).optional(),
+    police: police.params.omit({ direction: true }).optional(),
+  })
+  .superRefine((t, ctx) => {
+    const given = Object.keys(t);
+    if (given.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        // An empty map's message gives way to an unknown key's at the same place.
+        params: given.length === 0 ? { fallback: true } : undefined,
+        message: `expected one of rate, police, found ${given.length === 0 ? 'an empty map' : given.join(' and ')}`,
+      });
+    }
+  });
+
+function compileThrottle(
+  t: z.output<typeof Throttle>,
+  ctx: ActionContext,
+): RateAction | PoliceAction {
+  const inner = { ...ctx, direction: 'both' as const };
+  if (t.rate !== undefined) return rate.compile(t.rate, inner);
+  // The refinement admits exactly one key.
+  return police.compile(t.police!, inner);
 }
 
 export const penalty = defineAction({
@@ -26,9 +59,18 @@ export const penalty = defineAction({
     probability: Probability.optional(),
     block: Direction.optional(),
     'include-trigger': z.boolean().optional(),
+    throttle: Throttle.optional(),
     ...direction,
   }),
-  examples: [{ scope: ['server-ip', 'client-ip'], duration: '3m', probability: '50%' }],
+  examples: [
+    { scope: ['server-ip', 'client-ip'], duration: '3m', probability: '50%' },
+    {
+      scope: ['server-ip'],
+      duration: '10m',
+      throttle: { police: { rate: '64kbit', burst: '8KB' } },
+    },
+    { scope: ['server-ip'], duration: '10m', block: 'down', throttle: { rate: { rate: '1mbit' } } },
+  ],
   compile: (p, ctx): PenaltyAction => ({
     type: 'penalty',
     direction: ctx.direction,
@@ -39,5 +81,6 @@ export const penalty = defineAction({
     probability: p.probability ?? 1,
     block: p.block ?? 'both',
     include_trigger: p['include-trigger'] ?? false,
+    throttle: p.throttle === undefined ? null : compileThrottle(p.throttle, ctx),
   }),
 });

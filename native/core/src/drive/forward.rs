@@ -2,7 +2,7 @@
 //! lab, write it to the other device, count everything.
 
 use crate::config::prefix::PrefixSet;
-use crate::drive::coalesce::{Coalescer, Fit};
+use crate::drive::coalesce::{Coalescer, Fit, Protocols};
 use crate::drive::counters::{DirectionCounters, DropReason, Tally};
 use crate::io::device::Device;
 use crate::wire::{ip::IpRepr, vnet};
@@ -44,8 +44,8 @@ pub struct Forwarder {
     batch: usize,
     /// Allocated once; every packet is read into it and written out of it.
     buf: Box<[u8]>,
-    /// Consecutive UDP datagrams of a flow leave as one super-packet (coalesce.rs); only
-    /// when the TUNs took UDP segmentation offload.
+    /// Consecutive TCP segments, and UDP datagrams when the TUNs took UDP segmentation
+    /// offload, of a flow leave as one super-packet (coalesce.rs); only with offload.
     coalescer: Option<Coalescer>,
 }
 
@@ -60,11 +60,22 @@ impl Forwarder {
         }
     }
 
-    /// Write runs of UDP datagrams as GSO_UDP_L4 super-packets; the TUNs written to must
-    /// have taken UDP segmentation offload (and so offload is on).
-    pub fn with_udp_coalescing(mut self, on: bool) -> Forwarder {
-        self.coalescer = (on && self.offload).then(Coalescer::default);
+    /// Write runs of TCP segments as TSO super-packets (with offload), and runs of UDP
+    /// datagrams as GSO_UDP_L4 ones when `udp`: the TUNs written to must have taken UDP
+    /// segmentation offload.
+    pub fn with_coalescing(mut self, udp: bool) -> Forwarder {
+        self.coalescer = self.coalescing(udp).map(Coalescer::new);
         self
+    }
+
+    /// What may coalesce given the offload and whether the TUNs took USO.
+    fn coalescing(&self, udp: bool) -> Option<Protocols> {
+        self.offload.then_some(Protocols { udp, tcp: true })
+    }
+
+    /// The protocols this forwarder coalesces, for the shaping step's own coalescers.
+    pub(crate) fn protocols(&self) -> Option<Protocols> {
+        self.coalescer.as_ref().map(Coalescer::protocols)
     }
 
     pub fn with_batch(mut self, batch: usize) -> Forwarder {
@@ -178,8 +189,8 @@ impl Forwarder {
     }
 }
 
-/// Write what the coalescer holds, counting each datagram it carries.
-fn write_pending<T: Device + ?Sized>(co: &mut Coalescer, to: &mut T, tally: &mut Tally) {
+/// Write what the coalescer holds, counting each packet it carries.
+pub(crate) fn write_pending<T: Device + ?Sized>(co: &mut Coalescer, to: &mut T, tally: &mut Tally) {
     if let Some((frame, datagrams)) = co.finish() {
         match to.send(frame) {
             Ok(()) => tally.forwarded += datagrams,
@@ -214,7 +225,7 @@ mod test {
 
     #[test]
     fn with_udp_coalescing_a_run_of_datagrams_is_one_write_counted_per_datagram() {
-        let mut fwd = Forwarder::new(lab(), 1500, true).with_udp_coalescing(true);
+        let mut fwd = Forwarder::new(lab(), 1500, true).with_coalescing(true);
         let counters = Counters::default();
         let (mut client, mut server) = (MemDevice::new(), MemDevice::new());
         let mut frame = vec![0u8; vnet::HEADER_LEN];

@@ -146,7 +146,7 @@ impl Lab {
         }
 
         let forwarder = Forwarder::new(config.lab_prefixes.clone(), config.mtu, config.offload)
-            .with_udp_coalescing(udp_offload);
+            .with_coalescing(udp_offload);
         let (mode, shaping) = match pipeline {
             None => (Mode::Plain(forwarder), None),
             Some(pipeline) => {

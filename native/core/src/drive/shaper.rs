@@ -7,7 +7,11 @@
 //! read — a GSO super-packet stays whole. Otherwise a super-packet is cut into segments
 //! (io/gso.rs), a partial checksum is completed, and each packet enters the stages at
 //! `now`; whatever the pipeline releases, now or at a later `advance`, is written to the
-//! TUN of its direction with an all-zero virtio-net header (offload on).
+//! TUN of its direction with an all-zero virtio-net header (offload on), except that
+//! consecutive packets of one flow released together leave as one super-packet
+//! (coalesce.rs) when the forwarder coalesces: the shaping stages saw every packet on its
+//! own, at its own time, and only the write to the device is shared (a saturated delay
+//! line releases dozens of segments per wakeup).
 //!
 //! Counting (see counters.rs): per direction, `packets`/`bytes`/`not-lab`/`malformed`
 //! count frames read, as without a scenario; `forwarded` and `write-error` count IP
@@ -16,8 +20,9 @@
 //! `forwarded + write-error` equals the pipeline's `emitted`, and every packet that
 //! entered the pipeline is emitted, dropped by a reason, or still in flight.
 
+use crate::drive::coalesce::{Coalescer, Fit};
 use crate::drive::counters::{Counters, DirectionCounters, DropReason, Tally};
-use crate::drive::forward::{Forwarder, StepResult};
+use crate::drive::forward::{write_pending, Forwarder, StepResult};
 use crate::io::device::Device;
 use crate::io::gso::{self, Offload};
 use crate::shape::packet::HEADROOM;
@@ -33,6 +38,8 @@ pub struct Shaper {
     /// Reused across steps: released packets, and the segments of one super-packet.
     out: Vec<Pkt>,
     segs: Vec<Vec<u8>>,
+    /// Per direction of travel: released packets joining one write (as the forwarder's).
+    coalescers: Option<[Coalescer; 2]>,
 }
 
 /// Per direction of travel: what one step adds to the shared counters.
@@ -61,7 +68,11 @@ impl Shaper {
     pub fn new(fwd: Forwarder, mut pipeline: Pipeline, offload: bool) -> Shaper {
         // The empty set always resolves.
         let _ = pipeline.set_active(&[]);
+        let coalescers = fwd
+            .protocols()
+            .map(|p| [Coalescer::new(p), Coalescer::new(p)]);
         Shaper {
+            coalescers,
             fwd,
             pipeline,
             offload,
@@ -208,20 +219,39 @@ impl Shaper {
                 Dir::Up => &mut *server,
                 Dir::Down => &mut *client,
             };
-            let bytes = if self.offload {
+            let t = &mut tallies[pkt.dir.index()];
+            if self.offload {
                 // Segments are whole, checksums complete: nothing left for the kernel.
                 pkt.buf[..HEADROOM].fill(0);
-                &pkt.buf[..]
+            }
+            if let Some(co) = &mut self.coalescers {
+                let co = &mut co[pkt.dir.index()];
+                let fit = co.fit(&pkt.buf);
+                if fit != Fit::Joins {
+                    write_pending(co, to, t);
+                }
+                match fit {
+                    Fit::Joins => co.join(&pkt.buf),
+                    Fit::Starts => co.start(&pkt.buf),
+                    Fit::Alone => send(to, &pkt.buf, t),
+                }
             } else {
-                pkt.ip()
-            };
-            let t = &mut tallies[pkt.dir.index()];
-            match to.send(bytes) {
-                Ok(()) => t.forwarded += 1,
-                Err(_) => t.drop(DropReason::WriteError),
+                send(to, if self.offload { &pkt.buf } else { pkt.ip() }, t);
             }
             self.pipeline.recycle(pkt);
         }
+        if let Some([up, down]) = &mut self.coalescers {
+            write_pending(up, server, &mut tallies[Dir::Up.index()]);
+            write_pending(down, client, &mut tallies[Dir::Down.index()]);
+        }
+    }
+}
+
+/// Write one packet as it is, counting it.
+fn send(to: &mut dyn Device, bytes: &[u8], t: &mut Tally) {
+    match to.send(bytes) {
+        Ok(()) => t.forwarded += 1,
+        Err(_) => t.drop(DropReason::WriteError),
     }
 }
 
@@ -269,6 +299,82 @@ pub(crate) mod test {
         ]);
         let p = Pipeline::new(&s, Options::default()).unwrap();
         Shaper::new(Forwarder::new(prefixes, 1500, offload), p, offload)
+    }
+
+    /// As `shaper`, with the forwarder coalescing what it writes (USO taken).
+    fn coalescing_shaper(json: &str) -> Shaper {
+        let prefixes = PrefixSet::new(vec![Prefix::parse("198.18.0.0/15").unwrap()]);
+        let fwd = Forwarder::new(prefixes, 1500, true).with_coalescing(true);
+        let s = Scenario::parse_json(json).unwrap();
+        Shaper::new(fwd, Pipeline::new(&s, Options::default()).unwrap(), true)
+    }
+
+    #[test]
+    fn a_delay_line_releases_a_super_packets_segments_as_one_write() {
+        let delay = LINK.replace(r#""delay_ns":0"#, r#""delay_ns":20000000"#);
+        let mut sh = coalescing_shaper(&scenario_json("[]", &delay, &delay));
+        let counters = Counters::default();
+        let (mut client, mut server) = (MemDevice::new(), MemDevice::new());
+        let frame = tso_frame();
+        client.push(&frame);
+        sh.step(Dir::Up, &mut client, &mut server, MS, &counters)
+            .unwrap();
+        assert!(server.tx.is_empty());
+        sh.advance(&mut client, &mut server, 21 * MS, &counters);
+        // The pipeline saw 28 segments; the device gets them back as one TSO write
+        // carrying the same bytes.
+        assert_eq!(sh.pipeline().stats.totals.entered, 28);
+        assert_eq!(server.tx.len(), 1);
+        let out = &server.tx[0];
+        assert_eq!(out[1], vnet::GSO_TCPV4);
+        assert_eq!(out[4..6], frame[4..6], "the sender's segment size");
+        let ip = parse(&frame[vnet::HEADER_LEN..]).unwrap();
+        let got = parse(&out[vnet::HEADER_LEN..]).unwrap();
+        assert_eq!(
+            out[vnet::HEADER_LEN + got.payload..],
+            frame[vnet::HEADER_LEN + ip.payload..]
+        );
+        assert_eq!(counters.snapshot().up.forwarded, 28);
+        assert_coherent(&sh, &counters);
+    }
+
+    #[test]
+    fn corrupted_datagrams_stay_corrupted_when_written_together() {
+        let policy = r#"[{"name":"c","classes":[],"except_classes":[],"proto":null,"direction":"both","idle_timeout_ns":null,
+            "actions":[{"type":"corrupt","direction":"both","rate":1.0}]}]"#;
+        let mut sh = coalescing_shaper(&scenario_json(policy, LINK, LINK));
+        sh.pipeline_mut().set_active(&["c".to_owned()]).unwrap();
+        let counters = Counters::default();
+        let (mut client, mut server) = (MemDevice::new(), MemDevice::new());
+        client.push(&uso_frame());
+        sh.step(Dir::Up, &mut client, &mut server, MS, &counters)
+            .unwrap();
+        assert_eq!(server.tx.len(), 1);
+        assert_eq!(server.tx[0][1], vnet::GSO_UDP_L4);
+        // Cut as the kernel cuts it: every datagram has one flipped bit and a checksum
+        // that is valid over the damaged bytes (corrupt's contract).
+        let off = Offload::of(&vnet::VnetHeader::new_checked(&server.tx[0][..]).unwrap());
+        let mut segs = Vec::new();
+        gso::segment(
+            off,
+            &server.tx[0][HEADROOM..],
+            sh.pipeline.pool(),
+            &mut segs,
+        )
+        .unwrap();
+        assert_eq!(segs.len(), 9);
+        for (i, seg) in segs.iter().enumerate() {
+            let seg = &seg[HEADROOM..];
+            let p = parse(seg).unwrap();
+            assert!(l4_checksum_ok(seg, &p));
+            let flipped: u32 = seg[p.payload..p.end]
+                .iter()
+                .enumerate()
+                .map(|(k, b)| (b ^ ((i * 1200 + k) % 249) as u8).count_ones())
+                .sum();
+            assert_eq!(flipped, 1, "datagram {i}");
+        }
+        assert_coherent(&sh, &counters);
     }
 
     fn c4() -> (IpAddr, u16) {

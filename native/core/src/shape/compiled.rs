@@ -137,6 +137,9 @@ pub struct PolicySpec {
     pub name: String,
     pub classes: Vec<String>,
     pub except_classes: Vec<String>,
+    /// `undecided: { hold }`: how long an undecided flow's payload packets wait for the
+    /// verdict (pipeline.rs, hold.rs). None: they pass.
+    pub undecided_hold_ns: Option<u64>,
     pub proto: Option<Proto>,
     pub direction: Direction,
     pub idle_timeout_ns: Option<u64>,
@@ -538,6 +541,7 @@ fn parse_policy(v: &Value, path: &str) -> Result<PolicySpec, Error> {
     let name = f.str("name")?.to_owned();
     let classes = f.strings("classes")?;
     let except_classes = f.strings("except_classes")?;
+    let undecided_hold_ns = f.absent_or_u64("undecided_hold_ns")?;
     let proto = match f.opt_str("proto")? {
         None => None,
         Some(s) => Some(Proto::from_index(
@@ -557,6 +561,7 @@ fn parse_policy(v: &Value, path: &str) -> Result<PolicySpec, Error> {
         name,
         classes,
         except_classes,
+        undecided_hold_ns,
         proto,
         direction,
         idle_timeout_ns,

@@ -99,6 +99,24 @@ impl<'a> Fields<'a> {
         self.nullable(key)?.map(|v| as_u64(v, &path)).transpose()
     }
 
+    /// A key that may be absent or `null` (added to the format later: the core's own
+    /// tests and benchmarks write configs without it).
+    pub fn absent_or_null(&mut self, key: &str) -> Result<Option<&'a Value>, Error> {
+        if self.obj.iter().any(|(k, _)| k == key) {
+            self.nullable(key)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// `absent_or_null` for an integer.
+    pub fn absent_or_u64(&mut self, key: &str) -> Result<Option<u64>, Error> {
+        let path = self.at(key);
+        self.absent_or_null(key)?
+            .map(|v| as_u64(v, &path))
+            .transpose()
+    }
+
     /// A probability in 0..=1.
     pub fn prob(&mut self, key: &str) -> Result<f64, Error> {
         let v = self.value(key)?;

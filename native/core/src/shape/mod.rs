@@ -14,6 +14,7 @@ pub mod compiled;
 pub mod fields;
 pub mod flow;
 pub mod hash;
+pub mod hold;
 pub mod jitter;
 pub mod link;
 pub mod packet;

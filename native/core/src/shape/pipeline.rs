@@ -10,7 +10,8 @@
 
 use super::classify::Classifier;
 use super::compiled::{Proto, Scenario};
-use super::flow::{default_idle, Flow, FlowKey, FlowTable, Lookup, DEFAULT_MAX_FLOWS};
+use super::flow::{default_idle, Flow, FlowKey, FlowTable, Lookup, Pending, DEFAULT_MAX_FLOWS};
+use super::hold::Held;
 use super::link::Link;
 use super::packet::{Dir, Pkt, Pool, HEADROOM};
 use super::spec::{Action, Admit, Build, Cx, Direction, Verdict};
@@ -33,6 +34,9 @@ struct PolicyRt {
     /// exemption is undecided and the policy does not apply yet, so the handshake of an
     /// allowlisted name is not dropped before its ClientHello is seen. 0: decided at once.
     except_window: u32,
+    /// `undecided: { hold }`: an undecided flow's payload packets wait (hold.rs) up to this
+    /// long for the verdict instead of passing. None: they pass.
+    hold_ns: Option<u64>,
     proto: Option<Proto>,
     direction: Direction,
     idle_timeout: Option<u64>,
@@ -88,6 +92,9 @@ pub struct Pipeline {
     work: Vec<Pkt>,
     polled: Vec<Pkt>,
     max_in_flight: usize,
+    /// Packets of undecided flows held for a verdict; used only when `any_hold`.
+    held: Held,
+    any_hold: bool,
     pub stats: Stats,
 }
 
@@ -97,12 +104,14 @@ fn bit(i: usize) -> u64 {
 
 /// Whether flow `f` may still turn out exempt from policy `p` (see `except_window`):
 /// it is being classified, has no exempting class yet, and has sent fewer payload
-/// packets than the window — or its QUIC ClientHello is still incomplete.
+/// packets than the window — or its ClientHello is still being put together (QUIC
+/// Initials, or TCP segments with `reassembly: segments`).
 fn undecided(p: &PolicyRt, f: &Flow) -> bool {
     p.except_window > 0
         && f.inspecting
         && (f.payload_packets[Dir::Up.index()] < p.except_window
-            || f.quic().is_some_and(|r| r.hello().is_none()))
+            || f.quic().is_some_and(|r| r.hello().is_none())
+            || matches!(f.pending.as_deref(), Some(Pending::Segments(_))))
 }
 
 impl Pipeline {
@@ -158,6 +167,7 @@ impl Pipeline {
                     .map(|m| m.inspect_packets)
                     .max()
                     .unwrap_or(0),
+                hold_ns: p.undecided_hold_ns,
                 proto: p.proto,
                 direction: p.direction,
                 idle_timeout: p.idle_timeout_ns,
@@ -211,6 +221,8 @@ impl Pipeline {
             work: Vec::new(),
             polled: Vec::new(),
             max_in_flight: opts.max_in_flight,
+            any_hold: s.policies.iter().any(|p| p.undecided_hold_ns.is_some()),
+            held: Held::new(),
             stats,
         };
         p.set_active(&s.active_at(0))?;
@@ -240,24 +252,66 @@ impl Pipeline {
         &mut self.pool
     }
 
+    /// Whether policy `p` selects flow `f` by its classes, exemptions and protocol
+    /// (exemptions as known so far: see `undecided`). A flow whose hold ran out was
+    /// decided not exempt then: a class it earns later does not exempt it.
+    fn selects(&self, p: &PolicyRt, f: &Flow) -> bool {
+        let class_ok = p.classes == 0 || f.classes & p.classes != 0;
+        let proto_ok = p.proto.is_none_or(|x| {
+            Some(x)
+                == match f.key.proto {
+                    packet::PROTO_TCP => Some(Proto::Tcp),
+                    packet::PROTO_UDP => Some(Proto::Udp),
+                    packet::PROTO_ICMP | packet::PROTO_ICMPV6 => Some(Proto::Icmp),
+                    _ => None,
+                }
+        });
+        let exempt = f.classes & p.except != 0 && !(p.hold_ns.is_some() && self.held.expired(f.id));
+        class_ok && !exempt && proto_ok
+    }
+
+    /// `undecided`, unless the flow's hold for this policy has run out (then decided).
+    fn is_undecided(&self, p: &PolicyRt, f: &Flow) -> bool {
+        undecided(p, f) && !(p.hold_ns.is_some() && self.held.expired(f.id))
+    }
+
     fn policies_of(&self, f: &Flow) -> u64 {
         let mut m = 0;
         for (i, p) in self.policies.iter().enumerate() {
-            let class_ok = p.classes == 0 || f.classes & p.classes != 0;
-            let proto_ok = p.proto.is_none_or(|x| {
-                Some(x)
-                    == match f.key.proto {
-                        packet::PROTO_TCP => Some(Proto::Tcp),
-                        packet::PROTO_UDP => Some(Proto::Udp),
-                        packet::PROTO_ICMP | packet::PROTO_ICMPV6 => Some(Proto::Icmp),
-                        _ => None,
-                    }
-            });
-            if class_ok && f.classes & p.except == 0 && proto_ok && !undecided(p, f) {
+            if self.selects(p, f) && !self.is_undecided(p, f) {
                 m |= bit(i);
             }
         }
         m
+    }
+
+    /// How long a payload packet of `f` is held for a verdict now: the shortest hold of
+    /// the active `hold` policies the flow is undecided for. None: it is not held.
+    fn hold_ns(&self, f: &Flow) -> Option<u64> {
+        self.policies
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| self.active & bit(*i) != 0 && p.hold_ns.is_some())
+            .filter(|(_, p)| self.selects(p, f) && self.is_undecided(p, f))
+            .filter_map(|(_, p)| p.hold_ns)
+            .min()
+    }
+
+    /// Recompute which policies apply to the flow in `slot`, and its idle timeout.
+    fn refresh_policies(&mut self, slot: u32) {
+        let f = self.flows.get(slot);
+        let m = self.policies_of(f);
+        let idle = self
+            .policies
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| m & bit(*i) != 0)
+            .filter_map(|(_, p)| p.idle_timeout)
+            .max()
+            .unwrap_or(default_idle(f.key.proto));
+        let f = self.flows.get_mut(slot);
+        f.policies = m;
+        f.idle_timeout = idle;
     }
 
     fn count_drop(&mut self, r: Reason) {
@@ -311,19 +365,7 @@ impl Pipeline {
             }
         }
         if changed || was_inspecting {
-            let f = self.flows.get(slot);
-            let m = self.policies_of(f);
-            let idle = self
-                .policies
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| m & bit(*i) != 0)
-                .filter_map(|(_, p)| p.idle_timeout)
-                .max()
-                .unwrap_or(default_idle(key.proto));
-            let f = self.flows.get_mut(slot);
-            f.policies = m;
-            f.idle_timeout = idle;
+            self.refresh_policies(slot);
         }
         let f = self.flows.get(slot);
         let classes = f.classes;
@@ -364,6 +406,9 @@ impl Pipeline {
             for a in &mut self.actions {
                 a.imp.forget(id);
             }
+            if self.any_hold {
+                self.held.forget(id);
+            }
         }
     }
 
@@ -384,8 +429,27 @@ impl Pipeline {
         if prep.slot == u32::MAX {
             return false;
         }
+        if self.any_hold && self.holds_or_releases(prep) {
+            return true;
+        }
+        if self.steered(prep.flow_id, dir) {
+            return true;
+        }
         let mask = self.flows.get(prep.slot).policies & self.active;
         mask != 0 && (0..self.actions.len()).any(|a| self.applies(a, mask, dir))
+    }
+
+    /// Whether a gate asks to see this flow's packets whatever its policies.
+    fn steered(&self, flow_id: u64, dir: Dir) -> bool {
+        self.gates
+            .iter()
+            .any(|&g| self.actions[g].imp.steers(flow_id, dir))
+    }
+
+    /// Whether the packet is to be held, or the flow has held packets to release first.
+    fn holds_or_releases(&self, prep: &Prepared) -> bool {
+        self.held.has(prep.flow_id)
+            || (prep.parsed.payload_len() > 0 && self.hold_ns(self.flows.get(prep.slot)).is_some())
     }
 
     /// Count a prepared packet standing for `segments` that the driver could not hand to
@@ -432,9 +496,61 @@ impl Pipeline {
             },
         };
         self.stats.totals.in_flight += 1;
-        self.work.push(pkt);
-        self.drain(out);
+        if let Some(pkt) = self.hold_or_release(pkt, now, out) {
+            self.work.push(pkt);
+            self.drain(out);
+        }
         self.advance(now, out);
+    }
+
+    /// With a hold policy: hold the packet if its flow is undecided (None), else release
+    /// what its flow holds (the verdict came) and hand the packet back to go on after it.
+    fn hold_or_release(&mut self, pkt: Pkt, now: u64, out: &mut Vec<Pkt>) -> Option<Pkt> {
+        if !self.any_hold || pkt.flow_slot == u32::MAX {
+            return Some(pkt);
+        }
+        let f = self.flows.get(pkt.flow_slot);
+        match self.hold_ns(f) {
+            Some(hold) if pkt.parsed.payload_len() > 0 => {
+                self.held.push(pkt.flow_id, pkt, now, hold);
+                None
+            }
+            // Still undecided: a packet without payload (SYN, ACK) passes, or the
+            // handshake that brings the ClientHello could not complete.
+            Some(_) => Some(pkt),
+            None => {
+                self.release(pkt.flow_id, now, out);
+                Some(pkt)
+            }
+        }
+    }
+
+    /// Run the flow's held packets, in order, from the first stage at `t`.
+    fn release(&mut self, flow_id: u64, t: u64, out: &mut Vec<Pkt>) {
+        let pkts = self.held.take(flow_id);
+        self.run_held(pkts, t, out);
+    }
+
+    fn run_held(&mut self, pkts: Vec<Pkt>, t: u64, out: &mut Vec<Pkt>) {
+        for mut p in pkts {
+            p.stage_at = t;
+            self.run(p, t, out);
+            self.drain(out);
+        }
+    }
+
+    /// A hold ran out: a flow still undecided is decided not exempt (its hold policies
+    /// apply from now on), then its packets go on as if the verdict had come.
+    fn hold_expired(&mut self, flow_id: u64, t: u64, pkts: Vec<Pkt>, out: &mut Vec<Pkt>) {
+        let slot = pkts.first().map_or(u32::MAX, |p| p.flow_slot);
+        if self.flows.is_live(slot, flow_id) {
+            let f = self.flows.get(slot);
+            if self.hold_ns(f).is_some() {
+                self.held.set_expired(flow_id);
+                self.refresh_policies(slot);
+            }
+        }
+        self.run_held(pkts, t, out);
     }
 
     /// The whole path for one packet: prepare, then enter (the virtual-time driver's way).
@@ -490,10 +606,15 @@ impl Pipeline {
                 } else {
                     0
                 };
-                let Some(a) = (g..n).find(|&a| self.applies(a, mask, pkt.dir)) else {
+                let steers = |a: usize| {
+                    live && self.gates.contains(&a)
+                        && self.actions[a].imp.steers(pkt.flow_id, pkt.dir)
+                };
+                let Some(a) = (g..n).find(|&a| self.applies(a, mask, pkt.dir) || steers(a)) else {
                     pkt.stage = n as u32;
                     continue;
                 };
+                let steered = !self.applies(a, mask, pkt.dir);
                 pkt.stage = a as u32 + 1;
                 let policy = self.actions[a].policy;
                 let len = pkt.len();
@@ -506,6 +627,7 @@ impl Pipeline {
                     now,
                     dir: pkt.dir,
                     flow: self.flows.get(pkt.flow_slot),
+                    steered,
                     inject: &mut self.inject,
                     pool: &mut self.pool,
                 };
@@ -578,15 +700,30 @@ impl Pipeline {
             .iter()
             .filter_map(|a| a.imp.next_wakeup())
             .min();
-        match (heap, kept) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let held = self.held.next_deadline();
+        [heap, kept, held].into_iter().flatten().min()
     }
 
     /// Release everything due at or before `now`, in time order.
     pub fn advance(&mut self, now: u64, out: &mut Vec<Pkt>) {
         loop {
+            // A hold that runs out no later than anything else due goes first.
+            if self.any_hold {
+                if let Some(t) = self.held.next_deadline().filter(|&t| t <= now) {
+                    let first = self.heap.peek().is_none_or(|Reverse((th, _, _))| t <= *th)
+                        && self
+                            .actions
+                            .iter()
+                            .filter_map(|a| a.imp.next_wakeup())
+                            .all(|tk| t <= tk);
+                    if first {
+                        if let Some((id, t, pkts)) = self.held.due(now) {
+                            self.hold_expired(id, t, pkts, out);
+                        }
+                        continue;
+                    }
+                }
+            }
             let heap = self
                 .heap
                 .peek()

@@ -77,6 +77,9 @@ pub struct Cx<'a> {
     pub now: u64,
     pub dir: Dir,
     pub flow: &'a Flow,
+    /// The action sees this packet only because it asked for it (`Action::steers`), not
+    /// because its policy applies to the flow.
+    pub steered: bool,
     /// Packets forged by the action (RSTs); they enter the link of their direction.
     pub inject: &'a mut Vec<Pkt>,
     pub pool: &'a mut Pool,
@@ -107,6 +110,13 @@ pub trait Action: Send {
     /// class, a reset flow that stays dead — with their state kept by the action.
     fn admit(&mut self, _a: &Admit<'_>) -> Option<Reason> {
         None
+    }
+
+    /// Asked of actions that gate flows, for packets of flows their policy may not apply
+    /// to: whether this action wants to see the packet anyway (a penalty that throttles
+    /// the later flows to an endpoint). Such packets reach `on_packet` with `steered` set.
+    fn steers(&self, _flow_id: u64, _dir: Dir) -> bool {
+        false
     }
 
     /// When `poll` has something to release; `None`: nothing kept.

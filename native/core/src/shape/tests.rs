@@ -408,3 +408,71 @@ fn allowlist_by_sni_lets_the_handshake_through_until_the_client_hello() {
     let got = run(&mut p, flow(1002, "vk.com", 0));
     assert!(tags(&got).is_empty());
 }
+
+/// A DPI box reads the handshake whenever it happens: a flow whose ClientHello went by
+/// while no policy was active is classified then, and a policy switched on later applies
+/// to its later packets (a long-lived connection opened in a baseline phase is throttled).
+#[test]
+fn a_flow_classified_before_its_policy_is_switched_on_is_shaped_once_it_is() {
+    let classes = [class("b", &[matcher(&[("sni", r#"["*.messenger.lab"]"#)])])];
+    let delay = action(
+        "delay",
+        r#""time_ns":200000000,"jitter_ns":0,"distribution":"uniform","correlation":0,"reorder":false"#,
+    );
+    let pol = [policy("p", r#"["b"]"#, &[delay])];
+    let data = |port: u16, t: u64| {
+        let mut b = Vec::new();
+        build_tcp(
+            &mut b,
+            (c4().0, port),
+            s4(),
+            5000,
+            1,
+            ACK | PSH,
+            1000,
+            b"data",
+        );
+        (t, Dir::Up, b)
+    };
+    let mut pkts = hello_flow(
+        &tls::build_client_hello("chat.messenger.lab", &[], false, 0),
+        None,
+    );
+    pkts.push(data(40000, 5 * MS)); // tag 2: before the switch, unshaped
+    pkts.push(data(40000, 20 * MS)); // tag 3: after it, delayed 200 ms
+    let mut p = pipeline(&classes, &pol);
+    let got = run_timeline(&mut p, pkts, &[(0, vec![]), (10 * MS, vec!["p".into()])]);
+    assert_eq!(
+        tag_times(&got),
+        vec![(0, 0), (1, MS), (2, 5 * MS), (3, 220 * MS)]
+    );
+    assert_eq!(p.stats.classes[0].flows, 1);
+}
+
+/// The same for a QUIC flow: its Initial, read while nothing was active, decides.
+#[test]
+fn a_quic_flow_classified_before_its_policy_is_switched_on_is_blocked_once_it_is() {
+    use crate::wire::quic_initial::{crypto_frame, seal_client_initial};
+    let classes = [class(
+        "q",
+        &[matcher(&[
+            ("sni", r#"["video.blocked.lab"]"#),
+            ("quic", r#"{"version":1,"min_size_bytes":null}"#),
+        ])],
+    )];
+    let pol = [policy("p", r#"["q"]"#, &[action("blackhole", "")])];
+    let initial = |name: &str| {
+        let hello = tls::build_client_hello(name, &["h3"], false, 0);
+        seal_client_initial(1, &[4; 8], 0, &crypto_frame(0, &hello[5..]), 1200)
+    };
+    let pkts = vec![
+        (0, Dir::Up, udp_from(50000, &initial("video.blocked.lab"))),
+        (0, Dir::Up, udp_from(50001, &initial("other.lab"))),
+        (5 * MS, Dir::Up, udp_from(50000, &[0x40; 100])),
+        (20 * MS, Dir::Up, udp_from(50000, &[0x40; 100])), // blocked from the switch on
+        (20 * MS, Dir::Up, udp_from(50001, &[0x40; 100])), // another name: passes
+    ];
+    let mut p = pipeline(&classes, &pol);
+    let got = run_timeline(&mut p, pkts, &[(0, vec![]), (10 * MS, vec!["p".into()])]);
+    assert_eq!(tags(&got), vec![0, 1, 2, 4]);
+}

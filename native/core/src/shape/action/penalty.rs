@@ -11,15 +11,23 @@
 //! residual drops client→server only); `include_trigger` blocks the flow that set the
 //! penalty too, from its next packet on (the QUIC residual applies to the triple, the
 //! detected connection included).
+//!
+//! `throttle` (a `rate` or `police` action) throttles the penalised flows instead of
+//! dropping them ("UDP to a suspect server is throttled", Turkey's tainted addresses):
+//! their packets in the `block` directions are steered through it (`Action::steers`),
+//! whatever policies apply to them. A `police` throttle keeps a bucket per penalised
+//! flow; a `rate` throttle is one queue per direction shared by all of them, as an
+//! endpoint's capacity would be.
 
 use super::{Action, ActionConfig, Admit, Build, Cx, PerFlow, Verdict};
+use crate::config::json::Value;
 use crate::error::Error;
 use crate::rng::Rng;
 use crate::shape::fields::Fields;
 use crate::shape::flow::FlowKey;
 use crate::shape::hash::FxMap;
 use crate::shape::spec::Direction;
-use crate::shape::{Pkt, Reason};
+use crate::shape::{Dir, Pkt, Reason};
 use std::net::{IpAddr, Ipv4Addr};
 
 const SCOPE_CLIENT_IP: u8 = 1;
@@ -33,6 +41,22 @@ struct Config {
     probability: f64,
     block: Direction,
     include_trigger: bool,
+    /// What penalised flows go through instead of being dropped.
+    throttle: Option<std::sync::Arc<dyn ActionConfig>>,
+}
+
+/// The actions a penalty may throttle with.
+const THROTTLES: [&str; 2] = ["rate", "police"];
+
+fn parse_throttle(v: &Value, path: &str) -> Result<std::sync::Arc<dyn ActionConfig>, Error> {
+    let spec = super::parse(v, path)?;
+    let ty = spec.config.type_name();
+    if !THROTTLES.contains(&ty) {
+        return Err(Error::bad_config(format!(
+            "{path}.type: a penalty throttles with rate or police, got {ty:?}"
+        )));
+    }
+    Ok(std::sync::Arc::from(spec.config))
 }
 
 pub fn parse(f: &mut Fields<'_>) -> Result<Box<dyn ActionConfig>, Error> {
@@ -56,6 +80,10 @@ pub fn parse(f: &mut Fields<'_>) -> Result<Box<dyn ActionConfig>, Error> {
         probability: f.prob("probability")?,
         block: Direction::parse(f, "block")?,
         include_trigger: f.bool("include_trigger")?,
+        throttle: match f.absent_or_null("throttle")? {
+            Some(v) => Some(parse_throttle(v, &f.at("throttle"))?),
+            None => None,
+        },
     }))
 }
 
@@ -65,6 +93,7 @@ impl ActionConfig for Config {
     }
     fn build(&self, b: &Build<'_>) -> Result<Box<dyn Action>, Error> {
         Ok(Box::new(Penalty {
+            throttle: self.throttle.as_ref().map(|t| t.build(b)).transpose()?,
             c: self.clone(),
             set_by: PerFlow::default(),
             scopes: PenaltyBox::default(),
@@ -84,12 +113,32 @@ struct Penalty {
     scopes: PenaltyBox,
     /// The probability draw for each new flow in a penalised scope.
     rng: Rng,
-    /// Flows found in a penalised scope: dropped until this time.
+    /// Flows found in a penalised scope: dropped (or throttled) until this time.
     blocked: PerFlow<u64>,
+    throttle: Option<Box<dyn Action>>,
+}
+
+impl Penalty {
+    /// The flow is penalised at `now` in direction `dir`.
+    fn penalised(&self, flow_id: u64, dir: Dir, now: u64) -> bool {
+        self.c.block.admits(dir) && self.blocked.peek(flow_id).is_some_and(|&u| u > now)
+    }
 }
 
 impl Action for Penalty {
-    fn on_packet(&mut self, _: &mut Pkt, cx: &mut Cx<'_>) -> Verdict {
+    fn on_packet(&mut self, pkt: &mut Pkt, cx: &mut Cx<'_>) -> Verdict {
+        if self.throttle.is_some() && self.penalised(cx.flow.id, cx.dir, cx.now) {
+            if let Some(t) = self.throttle.as_mut() {
+                return t.on_packet(pkt, cx);
+            }
+        }
+        if cx.steered {
+            // A penalty that ran out since: only the flows of its policy set penalties.
+            if self.blocked.peek(cx.flow.id).is_some_and(|&u| u <= cx.now) {
+                self.blocked.forget(cx.flow.id);
+            }
+            return Verdict::Pass;
+        }
         let mut first = false;
         self.set_by.get(cx.flow.id, || first = true);
         if first {
@@ -119,15 +168,33 @@ impl Action for Penalty {
                 }
             }
         }
-        match self.blocked.peek(a.flow.id) {
-            Some(&until) if until > a.now && self.c.block.admits(a.dir) => Some(Reason::Penalty),
-            _ => None,
+        if self.throttle.is_none() && self.penalised(a.flow.id, a.dir, a.now) {
+            return Some(Reason::Penalty);
+        }
+        None
+    }
+
+    fn steers(&self, flow_id: u64, dir: Dir) -> bool {
+        // Until the next packet after the penalty ends (on_packet then forgets it).
+        self.throttle.is_some() && self.c.block.admits(dir) && self.blocked.peek(flow_id).is_some()
+    }
+
+    fn next_wakeup(&self) -> Option<u64> {
+        self.throttle.as_ref().and_then(|t| t.next_wakeup())
+    }
+
+    fn poll(&mut self, now: u64, out: &mut Vec<Pkt>) {
+        if let Some(t) = self.throttle.as_mut() {
+            t.poll(now, out);
         }
     }
 
     fn forget(&mut self, flow_id: u64) {
         self.set_by.forget(flow_id);
         self.blocked.forget(flow_id);
+        if let Some(t) = self.throttle.as_mut() {
+            t.forget(flow_id);
+        }
     }
 }
 
@@ -370,5 +437,100 @@ mod tests {
             ],
         );
         assert_eq!(tags(&got), vec![0, 1]);
+    }
+
+    /// A penalty on the server's address that throttles with `throttle` (JSON) and
+    /// blocks `block`; the trigger is any flow to port 443/tcp.
+    fn throttling(throttle: &str, block: &str) -> crate::shape::Pipeline {
+        let pen = action(
+            "penalty",
+            &format!(
+                r#""scope":["server_ip"],"duration_ns":60000000000,"probability":1,"block":"{block}","include_trigger":false,"throttle":{throttle}"#
+            ),
+        );
+        let https = class("https", &[matcher(&[("tcp_ports", "[[443,443]]")])]);
+        pipeline(&[https], &[policy("p", r#"["https"]"#, &[pen])])
+    }
+
+    const POLICE_8KBIT: &str =
+        r#"{"type":"police","direction":"both","rate_bps":8000,"burst_bytes":1500}"#;
+    const RATE_80KBIT: &str = r#"{"type":"rate","direction":"both","rate_bps":80000,"queue_bytes":null,"queue_packets":null,"aqm":"droptail"}"#;
+
+    /// A UDP datagram of 1000 IP bytes between the client port and the server.
+    fn dg(port: u16, t: u64, dir: Dir) -> (u64, Dir, Vec<u8>) {
+        let mut b = Vec::new();
+        let (c, s) = ((c4().0, port), (s4().0, 5000));
+        match dir {
+            Dir::Up => build_udp(&mut b, c, s, &[0; 972]),
+            Dir::Down => build_udp(&mut b, s, c, &[0; 972]),
+        }
+        (t, dir, b)
+    }
+
+    #[test]
+    fn a_police_throttle_polices_each_later_flow_to_the_endpoint() {
+        let mut p = throttling(POLICE_8KBIT, "both");
+        let got = run(
+            &mut p,
+            vec![
+                syn(1000, 0),               // triggers the penalty on the server address
+                dg(2000, S, Dir::Up),       // later flow, any class: the bucket's 1500 B
+                dg(2000, S, Dir::Up),       // over the bucket: dropped
+                dg(2000, 2 * S, Dir::Up),   // 1000 B refilled in 1 s: passes
+                dg(2001, 2 * S, Dir::Up),   // another flow: its own bucket
+                dg(2000, 2 * S, Dir::Down), // the other direction: its own bucket
+                dg(2000, 61 * S, Dir::Up),  // penalty over: free again
+                dg(2000, 61 * S, Dir::Up),
+            ],
+        );
+        assert_eq!(
+            tag_times(&got),
+            vec![
+                (0, 0),
+                (1, S),
+                (3, 2 * S),
+                (4, 2 * S),
+                (5, 2 * S),
+                (6, 61 * S),
+                (7, 61 * S)
+            ]
+        );
+        assert_eq!(p.stats.drops[Reason::Police.index()], 1);
+        assert_eq!(p.stats.drops[Reason::Penalty.index()], 0);
+    }
+
+    #[test]
+    fn a_rate_throttle_queues_the_later_flows_together_in_the_blocked_direction() {
+        let mut p = throttling(RATE_80KBIT, "up");
+        let got = run(
+            &mut p,
+            vec![
+                syn(1000, 0),
+                dg(2000, 10 * S, Dir::Up),
+                dg(2001, 10 * S, Dir::Up), // another flow shares the queue
+                dg(2000, 10 * S, Dir::Up),
+                dg(2000, 10 * S, Dir::Down), // down is not throttled
+            ],
+        );
+        // 1000 B at 80 kbit/s: 100 ms each, one queue.
+        let ms = |n: u64| 10 * S + n * MS;
+        assert_eq!(
+            tag_times(&got),
+            vec![(0, 0), (4, ms(0)), (1, ms(100)), (2, ms(200)), (3, ms(300))]
+        );
+    }
+
+    #[test]
+    fn a_throttle_is_rate_or_police() {
+        let bad = action(
+            "penalty",
+            r#""scope":["server_ip"],"duration_ns":1,"probability":1,"block":"both","include_trigger":false,"throttle":{"type":"blackhole","direction":"both"}"#,
+        );
+        let json = scenario_json(&[], &[policy("p", "[]", &[bad])], LINK, LINK);
+        let s = crate::shape::compiled::Scenario::parse_json(&json).unwrap_err();
+        assert!(
+            s.message().contains("actions[0].throttle.type: a penalty throttles with rate or police, got \"blackhole\""),
+            "{s}"
+        );
     }
 }

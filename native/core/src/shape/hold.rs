@@ -223,6 +223,45 @@ mod tests {
         );
     }
 
+    /// Packet conservation at this instant, and the packets still in flight.
+    fn in_flight_conserved(p: &crate::shape::Pipeline) -> u64 {
+        let t = p.stats.totals;
+        assert_eq!(
+            t.entered + t.duplicated + t.injected,
+            t.emitted + t.dropped + t.in_flight,
+            "{t:?}"
+        );
+        t.in_flight
+    }
+
+    #[test]
+    fn held_packets_count_in_flight_and_a_run_out_hold_drops_them_with_a_reason() {
+        // Blocked by default, 200 ms hold; the ClientHello never completes (its second
+        // Initial never comes), so the hold runs out with both packets still held.
+        let mut p = pipeline(&[quic_allow()], &[deny("200000000", BLACKHOLE)]);
+        let [a, _] = two_initials("vk.com");
+        let mut out = Vec::new();
+        p.ingress(&udp_from(50000, &a), Dir::Up, 0, 0, &mut out);
+        p.ingress(
+            &udp_from(50000, &[0x40; 100]),
+            Dir::Up,
+            10 * MS,
+            1,
+            &mut out,
+        );
+        p.advance(200 * MS - 1, &mut out);
+        assert!(out.is_empty());
+        assert_eq!(in_flight_conserved(&p), 2);
+        assert_eq!(p.stats.totals.dropped, 0);
+        assert_eq!(p.next_wakeup(), Some(200 * MS));
+        // The hold runs out: not exempt, so the policy's blackhole drops both, by reason.
+        p.advance(200 * MS, &mut out);
+        assert!(out.is_empty());
+        assert_eq!(in_flight_conserved(&p), 0);
+        assert_eq!(p.stats.totals.dropped, 2);
+        assert_eq!(p.stats.drops[Reason::Blackhole.index()], 2);
+    }
+
     #[test]
     fn an_inactive_policy_holds_nothing() {
         let mut p = pipeline(&[quic_allow()], &[deny("500000000", BLACKHOLE)]);

@@ -98,7 +98,7 @@ mod tests {
     use crate::shape::packet::Dir;
     use crate::shape::testkit::*;
     use crate::shape::Reason;
-    use crate::wire::quic_initial::{crypto_frame, seal_client_initial};
+    use crate::wire::quic_initial::seal_client_hello;
     use crate::wire::tcp::{ACK, PSH, SYN};
     use crate::wire::tls;
 
@@ -127,11 +127,8 @@ mod tests {
     /// Chrome-like: a ClientHello too large for one Initial, in two.
     fn two_initials(sni: &str) -> [Vec<u8>; 2] {
         let rec = tls::build_client_hello(sni, &["h3"], false, 1900);
-        let msg = &rec[5..];
-        [
-            seal_client_initial(1, &[3; 8], 0, &crypto_frame(0, &msg[..1100]), 1250),
-            seal_client_initial(1, &[3; 8], 1, &crypto_frame(1100, &msg[1100..]), 1250),
-        ]
+        let two = seal_client_hello(1, &[3; 8], &rec, 1100, 1250);
+        two.try_into().expect("two Initials")
     }
 
     /// Both Initials 10 ms apart, then a short-header packet at 30 ms.

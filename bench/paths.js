@@ -57,9 +57,10 @@ export async function openVeth(mtu) {
   return path;
 }
 
-/** A qoslab lab: unimpaired, or shaped by a compiled scenario. */
-export async function openLab(mtu, offload, scenario = undefined, name = undefined) {
+/** A qoslab lab: unimpaired, or shaped by a compiled scenario with `active` policies on. */
+export async function openLab(mtu, offload, scenario = undefined, name = undefined, active = []) {
   const lab = await Lab.open({ mtu, offload, scenario });
+  if (active.length > 0) lab.setActivePolicies(active);
   return {
     name: name ?? (offload ? 'qoslab' : 'qoslab (no offload)'),
     clientNs: lab.names.clientNs,

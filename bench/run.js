@@ -84,7 +84,14 @@ if (!only) {
     });
   }
 
-  const makers = [() => openVeth(mtu), () => openLab(mtu, true)];
+  const { compiled, SNI_CLASSIFIED } = await import('./scenario.js');
+  const sni = await compiled(SNI_CLASSIFIED);
+  const SNI_PATH = 'qoslab sni-classified';
+  const makers = [
+    () => openVeth(mtu),
+    () => openLab(mtu, true),
+    () => openLab(mtu, true, sni, SNI_PATH, ['throttle']),
+  ];
   if (!opts['no-offload-row']) makers.push(() => openLab(mtu, false));
 
   /** samples[pathName][metric] = number[] */
@@ -155,6 +162,13 @@ if (!only) {
   );
   lines.push(
     `target added RTT <= 0.05 ms: ${fmt(added, 3)} ms -> ${added <= 0.05 ? 'met' : 'MISSED'}`,
+  );
+  // Issue 11: classification must not cost the unclassified path more than 5 %.
+  const sniUp = med(SNI_PATH, 'upGbps') / med('qoslab', 'upGbps');
+  const sniDown = med(SNI_PATH, 'downGbps') / med('qoslab', 'downGbps');
+  const within = (r) => r >= 0.95;
+  lines.push(
+    `target SNI-classified >= 0.95x unimpaired qoslab (issue 11): up ${fmt(sniUp, 2)}x, down ${fmt(sniDown, 2)}x -> ${within(sniUp) && within(sniDown) ? 'met' : 'MISSED'}`,
   );
   lines.push(`NDJSON: ${outFile.pathname}`);
   console.log(lines.join('\n'));

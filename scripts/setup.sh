@@ -10,7 +10,8 @@ say() { printf 'setup: %s\n' "$*"; }
 # setpriv (util-linux) lets the tests run the CLI unprivileged; openssl makes their certificates;
 # chromium renders report.html in the report tests and is the QUIC client of http3 workloads
 # (headless, driven by playwright-core); caddy (quic-go) is their HTTP/3 server;
-# gtlsclient and gtlsserver (ngtcp2) are the real QUIC client and server of the QUIC tests.
+# gtlsclient and gtlsserver (ngtcp2) are the real QUIC client and server of the QUIC tests,
+# and gtlsclient the client of http3 workloads with `client: ngtcp2`.
 missing=""
 for pair in ip:iproute2 iperf3:iperf3 ping:iputils-ping setpriv:util-linux pgrep:procps openssl:openssl chromium:chromium caddy:caddy gtlsclient:ngtcp2-client gtlsserver:ngtcp2-server; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"

@@ -7,13 +7,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { browserEvents } from '../workloads/browser.js';
 import { Hub } from '../workloads/hub.js';
 import { PROTOCOLS } from '../workloads/index.js';
 import { serveGroup, serverGroups } from '../workloads/groups.js';
 import { mqttOptions } from '../workloads/mqtt.js';
 import type { Listening, ServerContext } from '../workloads/types.js';
 import type { AgentConfig } from './config.js';
-import type { AgentCommand, AgentEvent } from '../record/events.js';
+import { BROWSER_DIED_EXIT, type AgentCommand, type AgentEvent } from '../record/events.js';
 
 function emit(event: AgentEvent): void {
   process.stdout.write(`${JSON.stringify(event)}\n`);
@@ -39,6 +40,12 @@ async function main(): Promise<void> {
   };
   const log = (msg: string) =>
     emit({ ev: 'log', role: config.role, t: Number(process.hrtime.bigint() - ctx.t0), msg });
+
+  // A workload stack gone is the run's fault, not silence the network caused.
+  browserEvents.onBrowserDeath = (detail) => {
+    log(`${detail}: stopping`);
+    process.stdout.write('', () => process.exit(BROWSER_DIED_EXIT));
+  };
 
   const listening: Listening[] = [];
   if (config.role === 'server') {

@@ -8,6 +8,7 @@ import type {
   FailEvent,
   MeasureEvent,
   RecvEvent,
+  RtcEvent,
   SendEvent,
 } from '../record/events.js';
 import type { DirectionStats, Phase, ScopeStats, WorkloadStats } from '../record/summary.js';
@@ -15,6 +16,7 @@ import type { CompiledWorkload } from '../scenario/compiled.js';
 import { LatencyHistogram, percentiles } from './histogram.js';
 import { phaseAt, phaseNames, phaseTime } from './phases.js';
 import { voiceStats } from './voice.js';
+import { rtcDirectionStats } from './webrtc.js';
 
 export interface SummarizeInput {
   events: Iterable<MeasureEvent>;
@@ -29,6 +31,7 @@ interface Bucket {
   recvs: RecvEvent[];
   connects: ConnectEvent[];
   fails: FailEvent[];
+  rtcs: RtcEvent[];
 }
 
 const key = (w: string, dir: Dir, c: number, seq: number) =>
@@ -37,7 +40,7 @@ const key = (w: string, dir: Dir, c: number, seq: number) =>
 export function summarize(input: SummarizeInput): WorkloadStats[] {
   const buckets = new Map<string, Bucket>();
   for (const w of input.workloads)
-    buckets.set(w.name, { sends: [], recvs: [], connects: [], fails: [] });
+    buckets.set(w.name, { sends: [], recvs: [], connects: [], fails: [], rtcs: [] });
   for (const e of input.events) {
     if (e.ev === 'phase' || e.ev === 'agent') continue;
     // Messages sent after observation ended (an agent died, the run stopped) are outside
@@ -48,6 +51,7 @@ export function summarize(input: SummarizeInput): WorkloadStats[] {
     if (e.ev === 'send') b.sends.push(e);
     else if (e.ev === 'recv') b.recvs.push(e);
     else if (e.ev === 'connect') b.connects.push(e);
+    else if (e.ev === 'rtc') b.rtcs.push(e);
     else b.fails.push(e);
   }
   const scopes: (string | null)[] = [...phaseNames(input.phases), null];
@@ -80,20 +84,25 @@ function scopeStats(
     Math.min(w.stop_ns, input.observedEnd),
   );
   const dirs: Dir[] = ['up', 'down'];
+  // A getStats interval belongs to the phase in force at its middle.
+  const rtcs = b.rtcs.filter((e) => inScope((e.from + e.t) / 2));
   const per = dirs.map((dir) =>
-    directionStats(
-      w,
-      dir,
-      sends.filter((e) => e.dir === dir),
-      recvs.filter((e) => e.dir === dir),
-      input.observedEnd,
-      activeNs,
-    ),
+    w.protocol === 'webrtc'
+      ? rtcDirectionStats(dir, rtcs, activeNs)
+      : directionStats(
+          w,
+          dir,
+          sends.filter((e) => e.dir === dir),
+          recvs.filter((e) => e.dir === dir),
+          input.observedEnd,
+          activeNs,
+        ),
   );
-  const directions = [
-    ...per.filter((d) => d.sent > 0 || d.counted > 0),
-    pool(per, w, sends, recvs, activeNs, input.observedEnd),
-  ];
+  const both =
+    w.protocol === 'webrtc'
+      ? poolVoice(per, rtcDirectionStats('both', rtcs, activeNs))
+      : pool(per, w, sends, recvs, activeNs, input.observedEnd);
+  const directions = [...per.filter((d) => d.sent > 0 || d.counted > 0), both];
   const tlsTimes = connects.flatMap((e) => (e.tls_ns === null ? [] : [e.tls_ns]));
   const c = percentiles(connects.map((e) => e.connect_ns));
   const t = percentiles(tlsTimes);
@@ -216,7 +225,11 @@ function pool(
   activeNs: number,
   observedEnd: number,
 ): DirectionStats {
-  const both = directionStats(w, 'both', sends, recvs, observedEnd, activeNs);
+  return poolVoice(per, directionStats(w, 'both', sends, recvs, observedEnd, activeNs));
+}
+
+/** Voice of both directions together: the worse direction's quality, the pooled loss. */
+function poolVoice(per: DirectionStats[], both: DirectionStats): DirectionStats {
   const voices = per.flatMap((d) => (d.voice === null ? [] : [d.voice]));
   if (voices.length > 0) {
     const worst = voices.reduce((a, b) => (b.mos < a.mos ? b : a));

@@ -295,15 +295,19 @@ const CHECKS: Check[] = [
     name: 'gtlsclient',
     level: 'optional',
     async run() {
-      // ngtcp2's example QUIC client and server: the QUIC end-to-end tests use both.
+      // ngtcp2's example QUIC client and server: the QUIC end-to-end tests use both, and
+      // gtlsclient is the client of http3 workloads with `client: ngtcp2`.
       const client = await toolVersion('gtlsclient', ['--help']);
       const server = await toolVersion('gtlsserver', ['--help']);
       const problem = client.problem ?? server.problem;
       return problem === undefined
-        ? { ok: true, detail: 'gtlsclient and gtlsserver (ngtcp2) found' }
+        ? {
+            ok: true,
+            detail: 'gtlsclient and gtlsserver (ngtcp2) found (http3 `client: ngtcp2`; tests)',
+          }
         : {
             ok: false,
-            detail: `${problem} (ngtcp2's QUIC client and server, used by the tests)`,
+            detail: `${problem} (ngtcp2's QUIC client and server: http3 \`client: ngtcp2\`, tests)`,
             fix:
               problem === 'not found' ? 'apt-get install ngtcp2-client ngtcp2-server' : undefined,
           };

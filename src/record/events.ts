@@ -46,7 +46,11 @@ export interface ConnectEvent {
   tls_ns: number | null;
   /** A connection after the first one of this workload connection. */
   reconnect: boolean;
-  /** http3: the protocol the connection used, `h3`, or `h2` after falling back to TCP. */
+  /**
+   * http3: the protocol the connection used, `h3`, or `h2` after falling back to TCP.
+   * webrtc: the ICE path the call took (`udp host`, `udp relay`…); `connect_ns` is then the
+   * time from placing the call to connected (ICE and DTLS done).
+   */
   proto?: string;
   /** http3 over QUIC: the QUIC version (Chromium is told to offer only this one). */
   quic_version?: string;
@@ -62,6 +66,46 @@ export interface FailEvent {
   error: string;
   /** bulk downloads: bytes of the object received before the transfer failed. */
   bytes?: number;
+}
+
+/**
+ * webrtc: what one stack's getStats() counted for one direction of a call over the last
+ * sampling interval [from, t]. The receiver of a direction reports `recv` (its
+ * inbound-rtp), the sender `send` (its outbound-rtp and the peer's receiver report).
+ * Counters are deltas over the interval; jitter, RTT and target bitrate are the values
+ * at `t`.
+ */
+export interface RtcEvent {
+  ev: 'rtc';
+  w: string;
+  c: number;
+  dir: Dir;
+  side: 'send' | 'recv';
+  /** Start of the interval (ns since t0); `t` is its end. */
+  from: number;
+  t: number;
+  /** `audio` or `video`. */
+  kind: string;
+  /** send: RTP packets sent. */
+  packets_sent?: number;
+  /** send: target bitrate of the encoder, bits/s (null when the stack does not say). */
+  target_bitrate_bps?: number | null;
+  /** send: round-trip time from RTCP receiver reports, s (null before the first one). */
+  rtt_s?: number | null;
+  /** recv: RTP packets received, lost (RFC 3550 cumulative-loss delta) and discarded late. */
+  packets_received?: number;
+  packets_lost?: number;
+  packets_discarded?: number;
+  bytes_received?: number;
+  /** recv: RFC 3550 interarrival jitter at `t`, s. */
+  jitter_s?: number;
+  /** recv, audio: samples played, of them concealed, and concealment events (NetEq). */
+  total_samples?: number;
+  concealed_samples?: number;
+  concealment_events?: number;
+  /** recv: jitter-buffer delay summed over emitted samples (s) and their count. */
+  jitter_buffer_delay_s?: number;
+  jitter_buffer_emitted?: number;
 }
 
 /** The orchestrator: a timeline phase began. */
@@ -112,8 +156,14 @@ export interface LogEvent {
 
 /** What events.ndjson holds. */
 export type MeasureEvent =
-  SendEvent | RecvEvent | ConnectEvent | FailEvent | PhaseEvent | AgentFaultEvent;
+  SendEvent | RecvEvent | ConnectEvent | FailEvent | RtcEvent | PhaseEvent | AgentFaultEvent;
 export type AgentEvent = MeasureEvent | ReadyEvent | LogEvent | AliveEvent;
+
+/**
+ * The exit code of an agent whose browser (a workload's real client or server stack)
+ * died during the run: the orchestrator reports it as a fault of that stack.
+ */
+export const BROWSER_DIED_EXIT = 70;
 
 /** Commands the orchestrator writes to an agent's stdin, one JSON object per line. */
 export type AgentCommand =

@@ -37,6 +37,35 @@ export interface VoiceStats {
   codec_source: string;
 }
 
+/**
+ * webrtc: one media kind of one direction as the two stacks' getStats() counted it
+ * (receiver: inbound-rtp; sender: outbound-rtp and the RTT of its receiver reports).
+ */
+export interface RtcStats {
+  packets_sent: number;
+  packets_received: number;
+  /** RFC 3550 cumulative loss as the receiver counted it. */
+  packets_lost: number;
+  /** Arrived too late for the jitter buffer and dropped. */
+  packets_discarded: number;
+  /** packets_lost / (packets_received + packets_lost); null when nothing was expected. */
+  loss: number | null;
+  /** Mean of the receiver's RFC 3550 jitter over the samples, ns. */
+  jitter_ns: number | null;
+  /** Mean round-trip time from RTCP, ns. */
+  rtt_ns: number | null;
+  /** Audio: samples played, of them concealed (NetEq expand), and concealment events. */
+  total_samples: number;
+  concealed_samples: number;
+  concealment_events: number;
+  /** concealed_samples / total_samples. */
+  concealed_ratio: number | null;
+  /** Mean time a sample spent in the jitter buffer, ns. */
+  jitter_buffer_delay_ns: number | null;
+  /** Mean of the sender's target bitrate (bandwidth estimation's verdict), bits/s. */
+  target_bitrate_bps: number | null;
+}
+
 export interface DirectionStats {
   /** `both` pools the two directions. */
   dir: Dir | 'both';
@@ -62,8 +91,10 @@ export interface DirectionStats {
    * transfer.
    */
   goodput_bps: number | null;
-  /** udp-voice only. */
+  /** udp-voice and webrtc (its audio). */
   voice: VoiceStats | null;
+  /** webrtc only: the stacks' statistics of the audio and, in a video call, the video. */
+  rtc?: { audio: RtcStats | null; video: RtcStats | null };
 }
 
 export interface ScopeStats {

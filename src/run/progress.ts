@@ -14,6 +14,14 @@ export class LiveTally {
 
   add(e: AgentEvent): void {
     if (e.ev === 'send') this.sent.set(e.w, (this.sent.get(e.w) ?? 0) + 1);
+    if (e.ev === 'rtc') {
+      // A webrtc call's RTP packets, as its stacks count them (no per-packet latency).
+      const add = (m: Map<string, number>, n: number | undefined) =>
+        m.set(e.w, (m.get(e.w) ?? 0) + (n ?? 0));
+      if (e.side === 'send') add(this.sent, e.packets_sent);
+      else add(this.delivered, e.packets_received);
+      return;
+    }
     if (e.ev !== 'recv') return;
     this.delivered.set(e.w, (this.delivered.get(e.w) ?? 0) + 1);
     this.latency.get(e.w)?.record(e.t - e.sent);

@@ -3,7 +3,7 @@
  * its heartbeat) for STALL_MS, is a fault: from the moment it was last alive nothing can
  * be measured, so the run stops there instead of scoring its silence as network loss.
  */
-import type { AgentFaultEvent } from '../record/events.js';
+import { BROWSER_DIED_EXIT, type AgentFaultEvent } from '../record/events.js';
 import type { AgentProcess } from './agents.js';
 
 /** Agents write a heartbeat every 500 ms (agent/main.ts); six missed ones is a stall. */
@@ -59,7 +59,12 @@ export class Supervisor {
 
   private exited(a: AgentProcess, end: NonNullable<AgentProcess['ending']>): AgentFaultEvent {
     const how =
-      end.signal !== null ? `was killed by ${end.signal}` : `exited with code ${end.code}`;
+      end.signal !== null
+        ? `agent was killed by ${end.signal}`
+        : end.code === BROWSER_DIED_EXIT
+          ? // The agent stops itself then: what it measured would read as a silent network.
+            `agent's Chromium (a workload's WebRTC or QUIC stack) died`
+          : `agent exited with code ${end.code}`;
     // The last line it wrote is when it was last known to be measuring.
     const t = this.rel(a.lastHeard < end.at ? a.lastHeard : end.at);
     return {
@@ -69,7 +74,7 @@ export class Supervisor {
       t,
       code: end.code,
       signal: end.signal,
-      detail: `the ${a.role} agent ${how} at ${(this.rel(end.at) / 1e9).toFixed(1)} s`,
+      detail: `the ${a.role} ${how} at ${(this.rel(end.at) / 1e9).toFixed(1)} s`,
     };
   }
 

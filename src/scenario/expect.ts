@@ -28,6 +28,8 @@ export const METRICS: Readonly<Record<string, MetricKind>> = {
 
 /** Metrics only a voice workload measures (RTP-like loss, RFC 3550 jitter, E-model MOS). */
 export const VOICE_METRICS: ReadonlySet<string> = new Set(['loss', 'jitter', 'mos']);
+/** The protocols that measure them: udp-voice from its frames, webrtc from the stacks' getStats. */
+export const VOICE_PROTOCOLS: ReadonlySet<string> = new Set(['udp-voice', 'webrtc']);
 
 export const EXPECT_OPS = ['<', '<=', '>', '>=', '=='] as const;
 export type ExpectOp = (typeof EXPECT_OPS)[number];

@@ -5,7 +5,7 @@
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { BUILTIN_HOST, DEFAULTS, SERVER_ADDRESS, SERVER_ADDRESS6 } from './defaults.js';
-import { parseExpect, VOICE_METRICS } from './expect.js';
+import { parseExpect, VOICE_METRICS, VOICE_PROTOCOLS } from './expect.js';
 import { portProblems } from './ports.js';
 import type { KeyPath, UnlocatedProblem } from './errors.js';
 import { didYouMean } from './suggest.js';
@@ -217,10 +217,10 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
     const w = workloads.get(x.workload);
     if (w === undefined) {
       problem(['expect', i], unknown('workload', 'workloads', x.workload, [...workloads.keys()]));
-    } else if (VOICE_METRICS.has(x.metric) && w.protocol !== 'udp-voice') {
+    } else if (VOICE_METRICS.has(x.metric) && !VOICE_PROTOCOLS.has(String(w.protocol))) {
       problem(
         ['expect', i],
-        `metric '${x.metric}' is measured only for udp-voice workloads; '${x.workload}' is ${String(w.protocol)}`,
+        `metric '${x.metric}' is measured only for udp-voice and webrtc workloads; '${x.workload}' is ${String(w.protocol)}`,
       );
     }
     if (x.phase !== null && !phases.has(x.phase)) {

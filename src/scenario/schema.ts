@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { Action } from './actions/index.js';
 import { parseExpect } from './expect.js';
 import { OPTION_OWNERS, PROTOCOL_NAMES, PROTOCOL_OPTIONS, PROTOCOLS } from './protocols/index.js';
+import type { ProtocolProblem } from './protocols/protocol.js';
 import {
   Aqm,
   Direction,
@@ -321,6 +322,10 @@ const Workload = z
           message: `'${key}' applies only to protocol ${owners.join(' or ')}, not ${w.protocol}`,
         });
       }
+    }
+    const check = (PROTOCOLS[w.protocol] as { check?: (w: unknown) => ProtocolProblem[] }).check;
+    for (const p of check?.(w) ?? []) {
+      ctx.addIssue({ code: 'custom', path: [p.key], message: p.message });
     }
     if (PROTOCOLS[w.protocol].tls === 'never' && w.tls === true) {
       ctx.addIssue({ code: 'custom', path: ['tls'], message: `${w.protocol} has no TLS` });

@@ -9,8 +9,18 @@
  * Alt-Svc round trip first), offers QUIC v1 only (`--quic-version`), and accepts QUIC only
  * from certificates chaining to a public root — so the lab's server certificates are
  * pinned by their public keys (`--ignore-certificate-errors-spki-list`) instead.
+ *
+ * WebRTC: fake media devices (a beeping microphone, a test-pattern camera) granted
+ * without a prompt, received audio played without a user gesture, and host candidates
+ * with their real addresses rather than mDNS names (nothing in the lab resolves `.local`).
+ * The server agent runs a browser of its own for the answering side of calls.
+ *
+ * Chromium runs under `setpriv --pdeathsig KILL` (a wrapper script in the profile's
+ * folder), so an agent that dies without closing it takes it along; a browser that exits
+ * while in use is reported through onBrowserDeath, which the agent turns into its own
+ * exit: a dead stack must not read as a call with nothing lost.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
@@ -26,7 +36,7 @@ export function chromiumArgs(ctx: AgentContext): string[] {
   const quic = new Set<string>();
   for (const w of ctx.workloads) {
     names.set(w.server_name, w.address);
-    if (w.protocol === 'http3') quic.add(`${w.server_name}:${w.port}`);
+    if (w.protocol === 'http3' && w.client !== 'ngtcp2') quic.add(`${w.server_name}:${w.port}`);
   }
   const rules = [...[...names].map(([n, a]) => `MAP ${n} ${a}`), 'MAP * ~NOTFOUND'];
   return [
@@ -48,24 +58,62 @@ export function chromiumArgs(ctx: AgentContext): string[] {
         ]
       : []),
     ...(ctx.spki.length > 0 ? [`--ignore-certificate-errors-spki-list=${ctx.spki.join(',')}`] : []),
+    ...(ctx.workloads.some((w) => w.protocol === 'webrtc')
+      ? [
+          '--use-fake-device-for-media-stream',
+          '--use-fake-ui-for-media-stream',
+          '--autoplay-policy=no-user-gesture-required',
+          '--disable-features=WebRtcHideLocalIpsWithMdns',
+        ]
+      : []),
   ];
 }
 
-let shared: { users: number; context: Promise<BrowserContext>; profile: string } | undefined;
+/** Called when the agent's browser exits while workloads use it (set by the agent). */
+export const browserEvents: { onBrowserDeath: (detail: string) => void } = {
+  onBrowserDeath: () => {},
+};
+
+/** A launcher that makes the kernel kill Chromium when its parent (this agent) dies. */
+function deathBoundLauncher(dir: string): string {
+  const path = join(dir, 'chromium.sh');
+  const quoted = `'${CHROMIUM.replaceAll("'", `'\\''`)}'`;
+  writeFileSync(path, `#!/bin/sh\nexec setpriv --pdeathsig KILL -- ${quoted} "$@"\n`);
+  chmodSync(path, 0o700);
+  return path;
+}
+
+interface Shared {
+  users: number;
+  context: Promise<BrowserContext>;
+  /** Holds the profile and the launcher; removed on close. */
+  dir: string;
+  /** Set when we close it: the `close` that follows is no death. */
+  closing: boolean;
+}
+let shared: Shared | undefined;
 
 /** The agent's browser, started on first use; hand it back with releaseBrowser(). */
 export function acquireBrowser(ctx: AgentContext): Promise<BrowserContext> {
   if (shared === undefined) {
-    const profile = mkdtempSync(join(os.tmpdir(), 'qoslab-chromium-'));
-    const context = import('playwright-core').then(({ chromium }) =>
+    const dir = mkdtempSync(join(os.tmpdir(), 'qoslab-chromium-'));
+    const profile = join(dir, 'profile');
+    mkdirSync(profile);
+    const executablePath = deathBoundLauncher(dir);
+    const state = { users: 0, dir, closing: false } as Shared;
+    state.context = import('playwright-core').then(async ({ chromium }) => {
       // A fresh profile folder each run, passed as --user-data-dir.
-      chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
+      const context = await chromium.launchPersistentContext(profile, {
+        executablePath,
         headless: true,
         args: chromiumArgs(ctx),
-      }),
-    );
-    shared = { users: 0, context, profile };
+      });
+      context.once('close', () => {
+        if (!state.closing) browserEvents.onBrowserDeath('Chromium exited while in use');
+      });
+      return context;
+    });
+    shared = state;
   }
   shared.users++;
   return shared.context;
@@ -73,8 +121,9 @@ export function acquireBrowser(ctx: AgentContext): Promise<BrowserContext> {
 
 export async function releaseBrowser(): Promise<void> {
   if (shared === undefined || --shared.users > 0) return;
-  const { context, profile } = shared;
+  const state = shared;
   shared = undefined;
-  await context.then((c) => c.close()).catch(() => {});
-  rmSync(profile, { recursive: true, force: true });
+  state.closing = true;
+  await state.context.then((c) => c.close()).catch(() => {});
+  rmSync(state.dir, { recursive: true, force: true });
 }

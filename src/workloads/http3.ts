@@ -7,15 +7,19 @@
  * Messages are stamped and recorded in this agent (Node), so the one-way latency
  * includes what the browser adds (the CDP hop each way; see the README).
  *
+ * `client: ngtcp2` runs ngtcp2's client instead (./ngtcp2.ts), without the browser.
+ *
  * `fallback: h2`: when QUIC cannot connect, the connection is made over TCP with HTTP/2
  * instead (to the same Caddy), as a browser falls back; its `connect` event says `h2`.
  */
 import type { Page } from 'playwright-core';
+import type { CompiledWorkload } from '../scenario/compiled.js';
 import { now } from './clock.js';
 import { errorText, type Timing } from './dial.js';
 import { acquireBrowser, QUIC_VERSION, releaseBrowser } from './browser.js';
 import { http2Dialer } from './http2.js';
 import { downStream, postMessage } from './http-routes.js';
+import { runNgtcp2Client } from './ngtcp2.js';
 import { runMessageClient, type Conn, type Dialer } from './session.js';
 import type { AgentContext, Protocol } from './types.js';
 
@@ -39,12 +43,14 @@ export const http3: Protocol = {
   },
 
   async prepare(ctx) {
+    if (!ctx.workloads.some(usesChromium)) return { close: async () => {} };
     await acquireBrowser(ctx);
     return { close: releaseBrowser };
   },
 
   async client(index, c, ctx) {
     const w = ctx.workloads[index]!;
+    if (w.client === 'ngtcp2') return runNgtcp2Client(index, c, ctx);
     const quic = quicDialer(index, c, ctx);
     const h2 = w.fallback === 'h2' ? http2Dialer(index, c, ctx) : undefined;
     const dialer: Dialer =
@@ -79,6 +85,10 @@ export const http3: Protocol = {
     }
   },
 };
+
+/** An http3 workload of the shared browser (the others run ngtcp2's client). */
+export const usesChromium = (w: CompiledWorkload): boolean =>
+  w.protocol === 'http3' && w.client !== 'ngtcp2';
 
 /** One page of the shared browser, talking HTTP/3 to the workload's origin. */
 function quicDialer(index: number, c: number, ctx: AgentContext): Dialer {

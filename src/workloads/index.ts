@@ -14,6 +14,7 @@ import { mqttWorkload } from './mqtt.js';
 import { tcpFramed } from './tcp-framed.js';
 import type { Protocol } from './types.js';
 import { udpVoice } from './udp-voice.js';
+import { webrtc } from './webrtc.js';
 import { websocket } from './websocket.js';
 
 const AGENTS = {
@@ -25,6 +26,7 @@ const AGENTS = {
   'tcp-framed': tcpFramed,
   'udp-voice': udpVoice,
   bulk,
+  webrtc,
 } satisfies Record<AgentProtocolName, Protocol>;
 
 /** The agent of each protocol. */

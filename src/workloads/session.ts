@@ -59,7 +59,6 @@ export async function runMessageClient(
   if (ctx.signal.aborted) return;
   const pacer = wantsUp(w) ? startSending(ctx, index, c, 'up', outbox) : undefined;
   const backoff = new Backoff(seededRandom(ctx.seed * 7919 + index * 131 + c));
-  const rel = (abs: bigint) => Number(abs - ctx.t0);
   let connects = 0;
   const onMessage = (b: Buffer, at?: bigint) => void receive(ctx, b, at);
   try {
@@ -71,14 +70,7 @@ export async function runMessageClient(
         conn = await dialer(onMessage, timing, attempt);
       } catch (e) {
         if (ctx.signal.aborted) break;
-        ctx.emit({
-          ev: 'fail',
-          w: w.name,
-          c,
-          t: rel(now()),
-          stage: 'connect',
-          error: errorText(e),
-        });
+        emitFail(ctx, w.name, c, 'connect', errorText(e));
         await sleepMs(backoff.next(), ctx.signal);
         continue;
       }
@@ -97,12 +89,23 @@ export async function runMessageClient(
         conn.close();
         break;
       }
-      ctx.emit({ ev: 'fail', w: w.name, c, t: rel(now()), stage: 'io', error: reason });
+      emitFail(ctx, w.name, c, 'io', reason);
       await sleepMs(backoff.next(), ctx.signal);
     }
   } finally {
     pacer?.stop();
   }
+}
+
+/** Records a failed connection attempt (`connect`) or the end of an established one (`io`). */
+export function emitFail(
+  ctx: AgentContext,
+  workload: string,
+  c: number,
+  stage: 'connect' | 'io',
+  error: string,
+): void {
+  ctx.emit({ ev: 'fail', w: workload, c, t: Number(now() - ctx.t0), stage, error });
 }
 
 /** Records a finished connection set-up: TCP connect and TLS handshake times. */

@@ -1,10 +1,13 @@
 /**
- * http3: messages as HTTP/3 requests over QUIC (a POST each up, one streamed response
- * down), from headless Chromium to Caddy. `fallback: h2` retries over TCP (HTTP/2) when
- * QUIC fails, as browsers do. Agent: src/workloads/http3.ts.
+ * http3: messages as HTTP/3 requests over QUIC to Caddy. The client is headless Chromium
+ * (a POST each up, one streamed response down; `fallback: h2` retries over TCP with
+ * HTTP/2 when QUIC fails, as browsers do), or with `client: ngtcp2` ngtcp2's example client,
+ * one QUIC connection per up message, whose ClientHello fits one Initial (Chromium's
+ * post-quantum one spans two). Agent: src/workloads/http3.ts.
  */
 import { z } from 'zod';
-import { defineProtocol } from './protocol.js';
+import { Duration } from '../fields.js';
+import { defineProtocol, type ProtocolProblem } from './protocol.js';
 
 export const http3 = defineProtocol({
   port: 443,
@@ -20,8 +23,41 @@ export const http3 = defineProtocol({
       .enum(['h2'])
       .optional()
       .meta({ description: 'retry over HTTP/2 on TCP when QUIC fails, as browsers do' }),
+    client: z.enum(['chromium', 'ngtcp2']).optional().meta({
+      description:
+        "chromium (default): headless Chromium, its post-quantum ClientHello over two Initials; ngtcp2: ngtcp2's client, a QUIC connection per up message, its ClientHello in one Initial",
+    }),
+    hold: Duration.optional().meta({
+      description:
+        "client ngtcp2: wait this long after the handshake before sending the request (ngtcp2's --delay-stream), as probes that hold a connection open past a censor's blocking latency do",
+    }),
   },
-  compiledKeys: ['fallback'],
-  defaults: () => ({}),
-  compile: (o): { fallback: 'h2' | null } => ({ fallback: o.fallback ?? null }),
+  compiledKeys: ['fallback', 'client', 'hold_ns'],
+  defaults: (o) => (o.client === 'ngtcp2' ? { direction: 'up' } : {}),
+  compile: (o): { fallback: 'h2' | null; client: 'chromium' | 'ngtcp2'; hold_ns: number } => ({
+    fallback: o.fallback ?? null,
+    client: o.client ?? 'chromium',
+    hold_ns: o.hold ?? 0,
+  }),
+  check: (w) => {
+    if (w.client !== 'ngtcp2') {
+      return w.hold === undefined
+        ? []
+        : [{ key: 'hold', message: 'hold applies to client ngtcp2 only' }];
+    }
+    const problems: ProtocolProblem[] = [];
+    if (w.direction !== undefined && w.direction !== 'up') {
+      problems.push({
+        key: 'direction',
+        message: `client ngtcp2 sends up messages only (a process per request), not '${w.direction}'`,
+      });
+    }
+    if (w.fallback !== undefined) {
+      problems.push({
+        key: 'fallback',
+        message: 'client ngtcp2 has no fallback (it speaks QUIC only)',
+      });
+    }
+    return problems;
+  },
 });

@@ -14,6 +14,7 @@ import { mqtt } from './mqtt.js';
 import { COMMON_DEFAULTS, type CompiledValue, type WorkloadDefaults } from './protocol.js';
 import { tcpFramed } from './tcp-framed.js';
 import { udpVoice } from './udp-voice.js';
+import { webrtc } from './webrtc.js';
 import { websocket } from './websocket.js';
 
 export const PROTOCOLS = {
@@ -25,6 +26,7 @@ export const PROTOCOLS = {
   'tcp-framed': tcpFramed,
   'udp-voice': udpVoice,
   bulk,
+  webrtc,
 };
 
 type Protocols = typeof PROTOCOLS;

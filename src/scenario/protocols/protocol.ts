@@ -62,6 +62,14 @@ export interface ProtocolDefinition<
   defaults(options: z.output<z.ZodObject<Options>>): Partial<WorkloadDefaults>;
   /** The options as the agents read them, every default filled in. */
   compile(options: z.output<z.ZodObject<Options>>): Compiled;
+  /** Rules across its own keys and the common ones: one located message per problem. */
+  check?(workload: z.output<z.ZodObject<Options>> & { direction?: Direction }): ProtocolProblem[];
+}
+
+/** A workload key that breaks a protocol's rule, and what is wrong with it. */
+export interface ProtocolProblem {
+  key: string;
+  message: string;
 }
 
 /** Declares a protocol; the identity, there so TypeScript infers and checks it as a whole. */

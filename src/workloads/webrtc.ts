@@ -1,0 +1,272 @@
+/**
+ * webrtc: calls between two real WebRTC stacks — headless Chromium in the client
+ * namespace places the call, headless Chromium in the server namespace (the server
+ * agent's, ./browser.ts) answers it. Media comes from Chromium's fake devices (a beeping
+ * microphone, a test-pattern camera); the call is Opus (and VP8) over DTLS-SRTP with
+ * everything the stack does on its own: FEC, NACK, jitter buffer, bandwidth estimation.
+ *
+ * Signalling crosses the lab like the app's would: the caller's page is loaded from the
+ * host (`GET /webrtc`, over TLS on the host's port) and posts its offer there
+ * (`POST /webrtc/<w>/<c>`); the server agent answers from its own browser. Non-trickle
+ * ICE with host candidates: the ICE checks are STUN, so a classifier's `stun: true` sees
+ * each call open. Metrics: the stacks' getStats(), sampled by ./webrtc-stats.ts.
+ *
+ * A call that fails (ICE fails, or stays disconnected for DISCONNECTED_MS) is hung up
+ * and placed again after a backoff, as a user redials.
+ */
+import type { BrowserContext, Page } from 'playwright-core';
+import { now, seededRandom, sleepMs, sleepUntil } from './clock.js';
+import { errorText } from './dial.js';
+import { acquireBrowser, releaseBrowser } from './browser.js';
+import { wantsDown, wantsUp } from './hub.js';
+import { Backoff, CONNECT_TIMEOUT_MS, emitFail } from './session.js';
+import { answerCall, hangUp, openPeer, placeCall, type PeerSetup } from './webrtc-page.js';
+import { sampleCall } from './webrtc-stats.js';
+import type { AgentContext, Protocol, ServerContext } from './types.js';
+import type { CompiledWorkload } from '../scenario/compiled.js';
+
+const PAGE = '<!doctype html><meta charset="utf-8"><title>qoslab webrtc</title><body></body>';
+/** The server's pages come from here, answered by playwright: a secure context needs an https origin. */
+const PEER_ORIGIN = 'https://qoslab-peer.invalid/';
+/** Host candidates are there at once; a STUN or TURN server that is blocked must not hold the call. */
+const GATHER_MS = 2_000;
+/** ICE consent lost this long: the user hangs up (Chromium itself waits 30 s for `failed`). */
+const DISCONNECTED_MS = 10_000;
+
+function setup(w: CompiledWorkload, send: boolean, receive: boolean, own: boolean): PeerSetup {
+  return {
+    audio: true,
+    video: w.video === true,
+    send,
+    receive,
+    family: w.address.includes(':') ? 6 : 4,
+    address: own ? w.address : null,
+    gatherMs: GATHER_MS,
+  };
+}
+
+async function newPeerPage(browser: BrowserContext, url: string): Promise<Page> {
+  const page = await browser.newPage();
+  if (url === PEER_ORIGIN) {
+    await page.route(PEER_ORIGIN, (r) => r.fulfill({ body: PAGE, contentType: 'text/html' }));
+  }
+  return page;
+}
+
+/** One answered call on the server side, until the caller hangs up or places it again. */
+interface ServerCall {
+  end(): Promise<void>;
+}
+
+async function answer(
+  ctx: ServerContext,
+  browser: BrowserContext,
+  index: number,
+  c: number,
+  offer: string,
+  calls: Map<string, ServerCall>,
+): Promise<string> {
+  const w = ctx.workloads[index]!;
+  const key = `${index}/${c}`;
+  await calls.get(key)?.end();
+  const page = await newPeerPage(browser, PEER_ORIGIN);
+  try {
+    await page.goto(PEER_ORIGIN);
+    await page.evaluate(openPeer, setup(w, wantsDown(w), wantsUp(w), true));
+    const sdp = await page.evaluate(answerCall, offer);
+    let ended: Promise<void> | undefined;
+    const call: ServerCall = {
+      end: () =>
+        (ended ??= (async () => {
+          if (calls.get(key) === call) calls.delete(key);
+          await sampler.stop();
+          await page.evaluate(hangUp, null).catch(() => {});
+          await page.close().catch(() => {});
+        })()),
+    };
+    const sampler = sampleCall({
+      ctx,
+      page,
+      workload: w.name,
+      c,
+      sends: 'down',
+      startAbs: now(),
+      onState: (state) => {
+        if (state === 'failed' || state === 'closed') void call.end();
+      },
+    });
+    calls.set(key, call);
+    return sdp;
+  } catch (e) {
+    await page.close().catch(() => {});
+    throw e;
+  }
+}
+
+export const webrtc: Protocol = {
+  async share(ctx) {
+    const browser = await acquireBrowser(ctx);
+    const calls = new Map<string, ServerCall>();
+    return {
+      request: (req, res) => {
+        if (req.method === 'GET' && req.url === '/webrtc') {
+          res.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' });
+          res.end(PAGE);
+          return true;
+        }
+        const m =
+          req.method === 'POST' ? /^\/webrtc\/(\d+)\/(\d+)(\/bye)?$/.exec(req.url ?? '') : null;
+        if (m === null) return false;
+        const index = Number(m[1]);
+        const c = Number(m[2]);
+        if (ctx.workloads[index]?.protocol !== 'webrtc') return false;
+        if (m[3] !== undefined) {
+          // The caller hung up: stop counting what the callee still sends.
+          void calls.get(`${index}/${c}`)?.end();
+          res.writeHead(204).end();
+          return true;
+        }
+        const chunks: Buffer[] = [];
+        req.on('data', (d: Buffer) => chunks.push(d));
+        req.on('error', () => {});
+        req.on('end', () => {
+          answer(ctx, browser, index, c, Buffer.concat(chunks).toString('utf8'), calls).then(
+            (sdp) => {
+              if (!res.writableEnded) res.writeHead(200, { 'content-type': 'application/sdp' });
+              res.end(sdp);
+            },
+            (e: unknown) => {
+              ctx.emit({ ev: 'log', role: 'server', t: 0, msg: `webrtc: ${errorText(e)}` });
+              if (!res.writableEnded) res.writeHead(500).end();
+            },
+          );
+        });
+        return true;
+      },
+      close: async () => {
+        await Promise.allSettled([...calls.values()].map((call) => call.end()));
+        await releaseBrowser();
+      },
+    };
+  },
+
+  async prepare(ctx) {
+    await acquireBrowser(ctx);
+    return { close: releaseBrowser };
+  },
+
+  async client(index, c, ctx) {
+    const w = ctx.workloads[index]!;
+    await sleepUntil(ctx.t0 + BigInt(w.start_ns), ctx.signal);
+    if (ctx.signal.aborted) return;
+    const browser = await acquireBrowser(ctx);
+    try {
+      await callRepeatedly(ctx, browser, index, c);
+    } finally {
+      await releaseBrowser();
+    }
+  },
+};
+
+/** Places the workload connection's call, and again after each failure, until the end. */
+async function callRepeatedly(
+  ctx: AgentContext,
+  browser: BrowserContext,
+  index: number,
+  c: number,
+): Promise<void> {
+  const w = ctx.workloads[index]!;
+  const stopAbs = ctx.t0 + BigInt(w.stop_ns);
+  // Until the workload stops or the agent does (a timer of our own: it must not be collected).
+  const hangUpAt = new AbortController();
+  const timer = setTimeout(
+    () => hangUpAt.abort(),
+    Math.max(0, Math.round(Number(stopAbs - now()) / 1e6)),
+  );
+  const onStop = () => hangUpAt.abort();
+  ctx.signal.addEventListener('abort', onStop, { once: true });
+  const until = hangUpAt.signal;
+  try {
+    await callUntil(ctx, browser, index, c, until);
+  } finally {
+    clearTimeout(timer);
+    ctx.signal.removeEventListener('abort', onStop);
+  }
+}
+
+async function callUntil(
+  ctx: AgentContext,
+  browser: BrowserContext,
+  index: number,
+  c: number,
+  until: AbortSignal,
+): Promise<void> {
+  const w = ctx.workloads[index]!;
+  const origin = `https://${w.server_name}:${w.port}`;
+  const backoff = new Backoff(seededRandom(ctx.seed * 7919 + index * 131 + c));
+  const rel = (abs: bigint) => Number(abs - ctx.t0);
+  let calls = 0;
+  while (!until.aborted) {
+    const placed = now();
+    const page = await browser.newPage();
+    let sampler: { stop(): Promise<void> } | undefined;
+    try {
+      let result: { ms: number; path: string };
+      try {
+        const connectMs = CONNECT_TIMEOUT_MS;
+        const response = await page.goto(`${origin}/webrtc`, { timeout: connectMs });
+        if (response === null || response.status() !== 200) {
+          throw new Error(`page: HTTP ${response?.status() ?? 'no response'}`);
+        }
+        await page.evaluate(openPeer, setup(w, wantsUp(w), wantsDown(w), false));
+        const left = connectMs - Number(now() - placed) / 1e6;
+        result = await page.evaluate(placeCall, { path: `/webrtc/${index}/${c}`, connectMs: left });
+      } catch (e) {
+        if (until.aborted) break;
+        emitFail(ctx, w.name, c, 'connect', errorText(e));
+        await sleepMs(backoff.next(), until);
+        continue;
+      }
+      ctx.emit({
+        ev: 'connect',
+        w: w.name,
+        c,
+        t: rel(now()),
+        connect_ns: Math.round(result.ms * 1e6),
+        tls_ns: null,
+        reconnect: calls++ > 0,
+        proto: result.path,
+      });
+      backoff.reset();
+      const failure = await new Promise<string | undefined>((resolve) => {
+        let disconnectedSince: bigint | undefined;
+        until.addEventListener('abort', () => resolve(undefined), { once: true });
+        if (until.aborted) resolve(undefined);
+        page.once('crash', () => resolve('the call page crashed'));
+        sampler = sampleCall({
+          ctx,
+          page,
+          workload: w.name,
+          c,
+          sends: 'up',
+          startAbs: placed,
+          onState: (state) => {
+            if (state === 'failed' || state === 'closed') return resolve(`call ${state}`);
+            if (state !== 'disconnected') return void (disconnectedSince = undefined);
+            disconnectedSince ??= now();
+            if (now() - disconnectedSince >= BigInt(DISCONNECTED_MS) * 1_000_000n) {
+              resolve(`call disconnected for ${DISCONNECTED_MS / 1000} s`);
+            }
+          },
+        });
+      });
+      if (failure === undefined) break;
+      emitFail(ctx, w.name, c, 'io', failure);
+    } finally {
+      await sampler?.stop();
+      await page.evaluate(hangUp, `/webrtc/${index}/${c}/bye`).catch(() => {});
+      await page.close().catch(() => {});
+    }
+    await sleepMs(backoff.next(), until);
+  }
+}

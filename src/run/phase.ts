@@ -1,7 +1,8 @@
 /**
  * `--phase NAME`: a scenario started at one of its phases, with that phase's policies in
  * force from the first packet. The timeline from the phase on is kept and shifted to
- * start at 0, so is each workload's start and stop; workloads that would have ended
+ * start at 0, so is each workload's start and stop (one already running keeps its message
+ * schedule: see nextTick); workloads that would have ended
  * before the phase are dropped, and so are the expectations that can no longer be
  * measured (about a dropped workload, or `during` a phase the run no longer has).
  *
@@ -10,8 +11,13 @@
  * regression test runs.
  */
 import { UsageError } from '../errors.js';
-import type { CompiledConfig, CompiledExpectation } from '../scenario/compiled.js';
+import type {
+  CompiledConfig,
+  CompiledExpectation,
+  CompiledWorkload,
+} from '../scenario/compiled.js';
 import { didYouMean } from '../scenario/suggest.js';
+import { intervalNs } from '../workloads/pacer.js';
 
 /** The phase of a scenario without a timeline. */
 const MAIN = 'main';
@@ -26,6 +32,18 @@ export interface PhaseStart {
 
 export function phaseNames(c: CompiledConfig): string[] {
   return c.timeline.length === 0 ? [MAIN] : [...new Set(c.timeline.map((e) => e.phase))];
+}
+
+/**
+ * Where a workload already running at the phase's start sends its next message of the
+ * full run, from the phase's start: its messages keep their instants relative to the
+ * timeline, so one the scenario keeps off a later switch (a message leaving as a block
+ * begins races it) stays off it in the short form too.
+ */
+function nextTick(w: CompiledWorkload, offset: number): number {
+  const interval = intervalNs(w);
+  const since = (offset - w.start_ns) % interval;
+  return since === 0 ? 0 : interval - since;
 }
 
 export function startAtPhase(c: CompiledConfig, phase: string): PhaseStart {
@@ -50,7 +68,7 @@ export function startAtPhase(c: CompiledConfig, phase: string): PhaseStart {
     .filter((w) => w.stop_ns > offset)
     .map((w) => ({
       ...w,
-      start_ns: Math.max(0, w.start_ns - offset),
+      start_ns: w.start_ns >= offset ? w.start_ns - offset : nextTick(w, offset),
       stop_ns: Math.min(w.stop_ns - offset, duration),
     }));
   const kept = new Set(workloads.map((w) => w.name));

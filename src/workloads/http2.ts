@@ -39,8 +39,14 @@ export function http2Dialer(index: number, c: number, ctx: AgentContext): Dialer
     let closedResolve: (reason: string) => void = () => {};
     const closed = new Promise<string>((r) => (closedResolve = r));
     client.on('disconnect', (_origin, _targets, e) => closedResolve(errorText(e)));
+    // `signal` bounds the connection attempt (it carries the connect timeout): it may end
+    // the wait for the down stream's headers, never the stream itself, which lives as long
+    // as the connection (passed to request(), undici aborted a healthy stream 10 s in).
+    const onAbort = () => void client.destroy(new Error('connect timed out')).catch(() => {});
+    signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const res = await client.request({ path: `/down/${index}/${c}`, method: 'GET', signal });
+      const res = await client.request({ path: `/down/${index}/${c}`, method: 'GET' });
+      signal.removeEventListener('abort', onAbort);
       if (res.statusCode !== 200) throw new Error(`down stream: HTTP ${res.statusCode}`);
       const frames = new LengthPrefixed((f) => onMessage(Buffer.from(f)));
       void (async () => {
@@ -52,6 +58,7 @@ export function http2Dialer(index: number, c: number, ctx: AgentContext): Dialer
         }
       })();
     } catch (e) {
+      signal.removeEventListener('abort', onAbort);
       void client.destroy().catch(() => {});
       throw e;
     }

@@ -37,15 +37,18 @@ export function wantsDown(w: CompiledWorkload): boolean {
 
 /**
  * Encodes message `seq` of one direction of a workload connection, stamped with its send
- * time, and records it as sent. Every protocol's sender goes through here.
+ * time, hands it to `send`, and records it as sent. Every protocol's sender goes through
+ * here. The record is written after `send`: writing it costs about 0.1 ms on a busy
+ * 2-core machine, which is the lab's bookkeeping, not the application's latency.
  */
-export function stampMessage(
+export function sendStamped(
   ctx: AgentContext,
   index: number,
   c: number,
   dir: 'up' | 'down',
   seq: number,
-): Buffer {
+  send: (msg: Buffer) => void,
+): void {
   const w = ctx.workloads[index]!;
   const sentAbs = now();
   const msg = encodeMessage({
@@ -57,13 +60,24 @@ export function stampMessage(
     sentAbs,
     length: w.size_bytes,
   });
-  ctx.emit({ ev: 'send', w: w.name, dir, c, seq, t: Number(sentAbs - ctx.t0), bytes: msg.length });
-  return msg;
+  try {
+    send(msg);
+  } finally {
+    ctx.emit({
+      ev: 'send',
+      w: w.name,
+      dir,
+      c,
+      seq,
+      t: Number(sentAbs - ctx.t0),
+      bytes: msg.length,
+    });
+  }
 }
 
 /**
  * Creates the paced messages of one direction of one workload connection: each is
- * stamped, recorded as sent, and handed to the outbox.
+ * stamped, handed to the outbox, and recorded as sent.
  */
 export function startSending(
   ctx: AgentContext,
@@ -75,10 +89,9 @@ export function startSending(
   const w = ctx.workloads[index]!;
   const from = ctx.t0 + BigInt(w.start_ns);
   const until = ctx.t0 + BigInt(w.stop_ns);
-  return new Pacer(from, until, intervalNs(w), (seq) => {
-    const msg = stampMessage(ctx, index, c, dir, seq);
-    outbox.push(msg);
-  }).start();
+  return new Pacer(from, until, intervalNs(w), (seq) =>
+    sendStamped(ctx, index, c, dir, seq, (msg) => outbox.push(msg)),
+  ).start();
 }
 
 /** Record a received data message; returns its header (undefined if not ours or a hello). */

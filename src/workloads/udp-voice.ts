@@ -10,7 +10,7 @@ import net from 'node:net';
 import { now, sleepUntil } from './clock.js';
 import { Kind, encodeMessage } from './message.js';
 import { Pacer } from './pacer.js';
-import { receive, stampMessage, wantsDown, wantsUp } from './hub.js';
+import { receive, sendStamped, wantsDown, wantsUp } from './hub.js';
 import type { AgentContext, Protocol } from './types.js';
 
 function frameInterval(ctx: AgentContext, index: number): number {
@@ -27,10 +27,9 @@ function streamFrames(
   send: (b: Buffer) => void,
 ): Pacer {
   const w = ctx.workloads[index]!;
-  return new Pacer(now(), ctx.t0 + BigInt(w.stop_ns), frameInterval(ctx, index), (seq) => {
-    const frame = stampMessage(ctx, index, c, dir, seq);
-    send(frame);
-  }).start();
+  return new Pacer(now(), ctx.t0 + BigInt(w.stop_ns), frameInterval(ctx, index), (seq) =>
+    sendStamped(ctx, index, c, dir, seq, send),
+  ).start();
 }
 
 export const udpVoice: Protocol = {

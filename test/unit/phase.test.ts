@@ -50,6 +50,15 @@ describe('startAtPhase', () => {
     expect(main.workloads).toEqual(gprs.workloads);
   });
 
+  it('keeps the message schedule of a workload already running at the phase', async () => {
+    const { compiled } = await loadScenario('ru-2026-telegram-phased');
+    const c = startAtPhase(compiled, 'calls').compiled;
+    // Every 1 s from 0.5 s in the full run: 8.5 s, 9.5 s, ... - so 0.5 s after the phase
+    // starts at 8 s, and never at the blocked phase's 22 s.
+    expect(c.workloads.find((w) => w.name === 'tg-text')!.start_ns).toBe(500e6);
+    expect(c.workloads.find((w) => w.name === 'tg-photo')!.start_ns).toBe(0);
+  });
+
   it('names the phases when the phase does not exist', async () => {
     const { compiled } = await loadScenario('ru-2021-twitter-sni-policer');
     expect(() => startAtPhase(compiled, 'throttle')).toThrow(UsageError);

@@ -7,7 +7,8 @@
 //!
 //! `--fuzz-packets N` changes the fuzz's packet count (default 10,000,000);
 //! `--quic-fuzz-initials N` the QUIC fuzz's (default 10,000,000); `--quic-only` runs
-//! only the ClientHello classifier and the QUIC measurements.
+//! only the ClientHello classifier and the QUIC measurements; `--memory-only` only the
+//! bytes-per-flow rows.
 //!
 //! Each measurement is one JSON object per line with `--json` (a readable line without):
 //! `{"bench":"core","metric":..,"label":..,"value":..,"unit":..,"target":..,"met":..}`
@@ -1323,6 +1324,11 @@ fn main() {
         bench_classify(&mut r);
         quic_part::bench_quic_classify(&mut r);
         quic_part::bench_quic_fuzz(&mut r, quic_fuzz_total);
+        return;
+    }
+    if args.iter().any(|a| a == "--memory-only") {
+        // The bytes-per-flow rows alone (no timing, so no need for a quiet machine).
+        bench_memory(&mut r);
         return;
     }
     bench_pipeline(&mut r);

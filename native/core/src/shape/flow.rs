@@ -1,8 +1,11 @@
-//! The flow table: bidirectional 5-tuples keyed from the client's side, with per-direction
-//! counts, the classification state, the latest TCP sequence numbers (for forged RSTs)
-//! and an idle timeout. Actions keep their own per-flow state (action/mod.rs `PerFlow`),
-//! so a flow stays the same size whatever actions exist. Bounded: at capacity the least recently seen of a small sample
-//! is evicted (approximate LRU, as Redis does), and the eviction is counted.
+//! The flow table: bidirectional 5-tuples keyed from the client's side, with the
+//! classification state, the latest TCP sequence numbers (for forged RSTs) and an idle
+//! timeout. Actions keep their own per-flow state (action/mod.rs `PerFlow`), so a flow
+//! stays the same size whatever actions exist; per-class packet and byte counts live in
+//! the pipeline's stats, not here. Every byte of `Flow` is paid 100k times over: the table
+//! keeps within `FLOW_BYTES_BUDGET` (a test holds it there). Bounded: at capacity the
+//! least recently seen of a small sample is evicted (approximate LRU, as Redis does), and
+//! the eviction is counted.
 //!
 //! Default idle timeouts: TCP 10 min (the 2021 TSPU throttler forgot idle flows after
 //! ≈10 min), UDP 60 s (the GFW's UDP flow timeout), anything else 30 s. A policy's
@@ -24,6 +27,9 @@ const CHUNK: usize = 4096;
 const EVICT_SAMPLE: usize = 8;
 /// Slots checked for expiry on every new flow, so dead flows are reclaimed steadily.
 const SWEEP_PER_NEW: usize = 4;
+/// What a flow may cost in the table (slot plus index), in bytes: the pipeline's
+/// per-flow budget is 256 and actions such as `delay` add ~30 of their own on top.
+pub const FLOW_BYTES_BUDGET: usize = 224;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FlowKey {
@@ -95,8 +101,6 @@ pub struct Flow {
     pub client_opened: bool,
     /// Still looking at payloads to classify.
     pub inspecting: bool,
-    pub packets: [u64; 2],
-    pub bytes: [u64; 2],
     pub payload_packets: [u32; 2],
     /// Class bits (sticky) and the policies they select (recomputed on change).
     pub classes: u64,
@@ -129,8 +133,6 @@ impl Flow {
             idle_timeout: default_idle(key.proto),
             client_opened: dir == Dir::Up,
             inspecting: true,
-            packets: [0; 2],
-            bytes: [0; 2],
             payload_packets: [0; 2],
             classes: 0,
             policies: 0,
@@ -147,12 +149,10 @@ impl Flow {
         }
     }
 
-    /// Count a packet and remember its TCP numbers. `segments` > 1 for GSO super-packets.
-    pub fn account(&mut self, p: &Parsed, dir: Dir, now: u64, segments: u64) {
+    /// Note a packet's time and remember its TCP numbers.
+    pub fn account(&mut self, p: &Parsed, dir: Dir, now: u64) {
         let d = dir.index();
         self.last_seen = now;
-        self.packets[d] += segments;
-        self.bytes[d] += p.end as u64;
         if let Some(t) = p.tcp {
             let syn_fin = u32::from(t.flags & (crate::wire::tcp::SYN | crate::wire::tcp::FIN) != 0);
             let next = t
@@ -393,7 +393,30 @@ mod test {
         }
         assert_eq!(t.len(), 100_000);
         let per_flow = t.allocated_bytes() / 100_000;
-        assert!(per_flow <= 256, "{per_flow} bytes per flow");
+        assert!(
+            per_flow <= FLOW_BYTES_BUDGET,
+            "{per_flow} bytes per flow (Flow {} bytes, index entry {} bytes)",
+            std::mem::size_of::<Flow>(),
+            std::mem::size_of::<(FlowKey, u32)>()
+        );
+    }
+
+    /// The sizes behind the budget, exactly: a field added to `Flow` fails here first,
+    /// with the numbers to weigh it against (move rare state out of line instead).
+    #[test]
+    fn flow_and_index_entry_sizes_stay_within_budget() {
+        let flow = std::mem::size_of::<Flow>();
+        let entry = std::mem::size_of::<(FlowKey, u32)>();
+        assert_eq!(std::mem::size_of::<FlowKey>(), 40);
+        assert_eq!(std::mem::size_of::<TcpSide>(), 16);
+        assert_eq!(std::mem::size_of::<Option<Box<Pending>>>(), 8);
+        assert!(flow <= 144, "Flow is {flow} bytes");
+        // A full chunked table at 100k flows: slots rounded up to chunks, hashbrown's
+        // buckets (a power of two at most 7/8 full, one control byte each).
+        let slots = 100_000usize.div_ceil(CHUNK) * CHUNK * flow;
+        let buckets = (100_000usize * 8 / 7).next_power_of_two() * (entry + 1);
+        let per_flow = (slots + buckets) / 100_000;
+        assert!(per_flow <= FLOW_BYTES_BUDGET, "{per_flow} bytes per flow");
     }
 
     #[test]

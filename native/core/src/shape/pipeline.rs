@@ -347,7 +347,7 @@ impl Pipeline {
         };
         self.forget_gone();
         let f = self.flows.get_mut(slot);
-        f.account(&parsed, dir, now, segments);
+        f.account(&parsed, dir, now);
         let mut changed = new;
         // While a flow is classified its exemptions may still be undecided: recompute.
         let was_inspecting = f.inspecting;
@@ -690,6 +690,11 @@ impl Pipeline {
                 return;
             }
         }
+    }
+
+    /// Whether the link of `dir` has a bottleneck (rate or trace).
+    pub fn link_serialises(&self, dir: Dir) -> bool {
+        self.links[dir.index()].serialises()
     }
 
     /// The earliest time something waits for.

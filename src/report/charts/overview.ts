@@ -83,7 +83,7 @@ export function mosPerPhase(
   phases: Phase[],
   coveredNs: number,
 ): ChartSpec | null {
-  const voice = stats.filter((w) => w.protocol === 'udp-voice');
+  const voice = stats.filter((w) => w.protocol === 'udp-voice' || w.protocol === 'webrtc');
   if (voice.length === 0) return null;
   return perPhase(
     'mos',

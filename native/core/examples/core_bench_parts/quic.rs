@@ -5,12 +5,12 @@
 use super::{percentile, Report, Target};
 use qoslab_core::rng::Rng;
 use qoslab_core::shape::classify::Classifier;
-use qoslab_core::shape::compiled::{ByteRule, ClassSpec, MatcherSpec, PayloadSpec, QuicSpec};
+use qoslab_core::shape::compiled::{ClassSpec, MatcherSpec, PayloadSpec, QuicSpec};
 use qoslab_core::shape::flow::{Flow, FlowKey, FlowTable, Lookup};
 use qoslab_core::shape::Dir;
 use qoslab_core::wire::packet::{build_udp, parse, Parsed};
 use qoslab_core::wire::quic::VERSION_1;
-use qoslab_core::wire::quic_initial::{crypto_frame, seal_client_initial, InitialFuzz};
+use qoslab_core::wire::quic_initial::{seal_client_hello, InitialFuzz};
 use qoslab_core::wire::tls;
 use std::hint::black_box;
 use std::net::IpAddr;
@@ -54,17 +54,7 @@ fn classes() -> Vec<ClassSpec> {
         class("fp", m(&|m| m.ja4 = globs(&["q13d*"]))),
         class(
             "tspu",
-            m(&|m| {
-                m.payload = Some(PayloadSpec {
-                    rules: vec![ByteRule {
-                        offset: 1,
-                        value: vec![0, 0, 0, 1],
-                        mask: vec![0xff; 4],
-                    }],
-                    size_min: Some(1001),
-                    size_max: None,
-                })
-            }),
+            m(&|m| m.payload = Some(PayloadSpec::tspu_quic_v1())),
         ),
     ]
 }
@@ -103,28 +93,16 @@ pub fn bench_quic_classify(r: &mut Report) {
         };
         let hello = tls::build_client_hello(&name, &["h3"], false, 0);
         let dcid: Vec<u8> = (0..8).map(|_| rng.next_u64() as u8).collect();
-        let p = seal_client_initial(VERSION_1, &dcid, 0, &crypto_frame(0, &hello[5..]), 1250);
-        singles.push(datagram(&p));
+        let p = seal_client_hello(VERSION_1, &dcid, &hello, usize::MAX, 1250);
+        singles.push(datagram(&p[0]));
     }
     // A post-quantum-sized ClientHello (1900 bytes) over two Initials.
     let big = tls::build_client_hello("rr1---sn-abc.googlevideo.com", &["h3"], false, 1900);
-    let msg = &big[5..];
-    let pair = [
-        datagram(&seal_client_initial(
-            VERSION_1,
-            &[7; 8],
-            0,
-            &crypto_frame(0, &msg[..1100]),
-            1250,
-        )),
-        datagram(&seal_client_initial(
-            VERSION_1,
-            &[7; 8],
-            1,
-            &crypto_frame(1100, &msg[1100..]),
-            1250,
-        )),
-    ];
+    let pair: Vec<Vec<u8>> = seal_client_hello(VERSION_1, &[7; 8], &big, 1100, 1250)
+        .iter()
+        .map(|p| datagram(p))
+        .collect();
+    assert_eq!(pair.len(), 2);
     let parsed: Vec<Parsed> = singles.iter().map(|d| parse(d).expect("parses")).collect();
     let mut table = FlowTable::new(16);
     let slot = flow_slot(&mut table, &parsed[0]);

@@ -81,6 +81,23 @@ pub struct PayloadSpec {
     pub size_max: Option<u64>,
 }
 
+impl PayloadSpec {
+    /// ValdikSS's reading of the TSPU's QUIC rule (payload over 1000 bytes and
+    /// int32be at byte 1 == 1, whatever byte 0 holds), as the tests and the bench use it;
+    /// scenarios write it in YAML.
+    pub fn tspu_quic_v1() -> PayloadSpec {
+        PayloadSpec {
+            rules: vec![ByteRule {
+                offset: 1,
+                value: vec![0, 0, 0, 1],
+                mask: vec![0xff; 4],
+            }],
+            size_min: Some(1001),
+            size_max: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MatcherSpec {
     pub sni: Option<Vec<String>>,

@@ -98,7 +98,7 @@ mod tests {
     use crate::shape::packet::Dir;
     use crate::shape::testkit::*;
     use crate::shape::Reason;
-    use crate::wire::quic_initial::{crypto_frame, seal_client_initial};
+    use crate::wire::quic_initial::seal_client_hello;
     use crate::wire::tcp::{ACK, PSH, SYN};
     use crate::wire::tls;
 
@@ -127,11 +127,8 @@ mod tests {
     /// Chrome-like: a ClientHello too large for one Initial, in two.
     fn two_initials(sni: &str) -> [Vec<u8>; 2] {
         let rec = tls::build_client_hello(sni, &["h3"], false, 1900);
-        let msg = &rec[5..];
-        [
-            seal_client_initial(1, &[3; 8], 0, &crypto_frame(0, &msg[..1100]), 1250),
-            seal_client_initial(1, &[3; 8], 1, &crypto_frame(1100, &msg[1100..]), 1250),
-        ]
+        let two = seal_client_hello(1, &[3; 8], &rec, 1100, 1250);
+        two.try_into().expect("two Initials")
     }
 
     /// Both Initials 10 ms apart, then a short-header packet at 30 ms.
@@ -221,6 +218,45 @@ mod tests {
             tag_times(&got),
             vec![(0, 0), (2, 2 * MS), (1, 5 * MS), (3, 5 * MS)]
         );
+    }
+
+    /// Packet conservation at this instant, and the packets still in flight.
+    fn in_flight_conserved(p: &crate::shape::Pipeline) -> u64 {
+        let t = p.stats.totals;
+        assert_eq!(
+            t.entered + t.duplicated + t.injected,
+            t.emitted + t.dropped + t.in_flight,
+            "{t:?}"
+        );
+        t.in_flight
+    }
+
+    #[test]
+    fn held_packets_count_in_flight_and_a_run_out_hold_drops_them_with_a_reason() {
+        // Blocked by default, 200 ms hold; the ClientHello never completes (its second
+        // Initial never comes), so the hold runs out with both packets still held.
+        let mut p = pipeline(&[quic_allow()], &[deny("200000000", BLACKHOLE)]);
+        let [a, _] = two_initials("vk.com");
+        let mut out = Vec::new();
+        p.ingress(&udp_from(50000, &a), Dir::Up, 0, 0, &mut out);
+        p.ingress(
+            &udp_from(50000, &[0x40; 100]),
+            Dir::Up,
+            10 * MS,
+            1,
+            &mut out,
+        );
+        p.advance(200 * MS - 1, &mut out);
+        assert!(out.is_empty());
+        assert_eq!(in_flight_conserved(&p), 2);
+        assert_eq!(p.stats.totals.dropped, 0);
+        assert_eq!(p.next_wakeup(), Some(200 * MS));
+        // The hold runs out: not exempt, so the policy's blackhole drops both, by reason.
+        p.advance(200 * MS, &mut out);
+        assert!(out.is_empty());
+        assert_eq!(in_flight_conserved(&p), 0);
+        assert_eq!(p.stats.totals.dropped, 2);
+        assert_eq!(p.stats.drops[Reason::Blackhole.index()], 2);
     }
 
     #[test]

@@ -57,6 +57,11 @@ impl Link {
         self.loss == 0.0 && self.queue.is_none() && self.delay == 0 && self.jitter_ns == 0
     }
 
+    /// A bottleneck (rate or trace) releases packets one at a time, spaced by its rate.
+    pub fn serialises(&self) -> bool {
+        self.queue.is_some()
+    }
+
     /// Delivery time and time spent queued, or the reason for a drop.
     pub fn on_packet(&mut self, now: u64, size: u64) -> Result<(u64, u64), Reason> {
         if self.loss > 0.0 && self.loss_rng.chance(self.loss) {

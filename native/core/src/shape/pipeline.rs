@@ -692,6 +692,11 @@ impl Pipeline {
         }
     }
 
+    /// Whether the link of `dir` has a bottleneck (rate or trace).
+    pub fn link_serialises(&self, dir: Dir) -> bool {
+        self.links[dir.index()].serialises()
+    }
+
     /// The earliest time something waits for.
     pub fn next_wakeup(&self) -> Option<u64> {
         let heap = self.heap.peek().map(|Reverse((t, _, _))| *t);

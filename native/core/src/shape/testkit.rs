@@ -188,6 +188,22 @@ pub fn tcp_from(port: u16, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
     b
 }
 
+/// A TCP segment at time `t` from `src` to `dst`, travelling up if it comes from the
+/// client `c4()`'s address and down otherwise.
+pub fn segment(
+    t: u64,
+    (src, dst): ((IpAddr, u16), (IpAddr, u16)),
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    data: &[u8],
+) -> (u64, Dir, Vec<u8>) {
+    let mut b = Vec::new();
+    build_tcp(&mut b, src, dst, seq, ack, flags, 1000, data);
+    let dir = if src.0 == c4().0 { Dir::Up } else { Dir::Down };
+    (t, dir, b)
+}
+
 /// `n` uplink packets of one flow, `gap` apart from 0, each `len_ip` bytes.
 pub fn stream(n: u64, gap: u64, len_ip: usize) -> Vec<(u64, Dir, Vec<u8>)> {
     (0..n).map(|i| (i * gap, Dir::Up, udp(len_ip))).collect()

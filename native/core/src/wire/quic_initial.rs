@@ -465,6 +465,35 @@ impl InitialFuzz {
     }
 }
 
+/// A TLS ClientHello `record` as a client sends it over QUIC: its handshake message cut
+/// into `chunk`-byte CRYPTO frames, one sealed Initial each (packet numbers from 0),
+/// each at least `min_size`. A `chunk` below the message's length gives Chrome's
+/// post-quantum ClientHello over several Initials; `usize::MAX`, one Initial.
+pub fn seal_client_hello(
+    version: u32,
+    dcid: &[u8],
+    record: &[u8],
+    chunk: usize,
+    min_size: usize,
+) -> Vec<Vec<u8>> {
+    let msg = &record[5..];
+    let mut at = 0;
+    let mut out = Vec::new();
+    while at < msg.len() {
+        let end = msg.len().min(at.saturating_add(chunk));
+        let frame = crypto_frame(at as u64, &msg[at..end]);
+        out.push(seal_client_initial(
+            version,
+            dcid,
+            out.len() as u32,
+            &frame,
+            min_size,
+        ));
+        at = end;
+    }
+    out
+}
+
 /// A CRYPTO frame carrying `data` at `offset`.
 pub fn crypto_frame(offset: u64, data: &[u8]) -> Vec<u8> {
     let mut f = vec![0x06];

@@ -152,32 +152,41 @@ impl Action for Reset {
 mod tests {
     use crate::shape::packet::{Dir, TAG_INJECTED};
     use crate::shape::testkit::*;
+    use crate::shape::Pipeline;
     use crate::shape::Reason;
-    use crate::wire::packet::{build_tcp, l4_checksum_ok, parse};
+    use crate::wire::packet::{build_tcp, l4_checksum_ok, parse, Parsed};
     use crate::wire::tcp::{ACK, PSH, RST, SYN};
+
+    /// A pipeline whose one policy has a `reset` with these fields (JSON values).
+    fn reset(after_bytes: &str, to: &str, replace_reply: bool) -> Pipeline {
+        let fields =
+            format!(r#""after_bytes":{after_bytes},"to":"{to}","replace_reply":{replace_reply}"#);
+        with_actions(&[action("reset", &fields)])
+    }
+
+    /// A forged segment, parsed once its IP and TCP checksums are found valid.
+    fn checked(b: &[u8]) -> Parsed {
+        let pp = parse(b).unwrap();
+        assert!(l4_checksum_ok(b, &pp));
+        assert!(crate::wire::ip::Ipv4Packet::new_checked(b)
+            .unwrap()
+            .verify_checksum());
+        pp
+    }
 
     #[test]
     fn forges_two_valid_rsts_with_the_right_numbers() {
-        let rst = action(
-            "reset",
-            r#""after_bytes":100,"to":"both","replace_reply":false"#,
-        );
-        let mut p = with_actions(&[rst]);
+        let mut p = reset("100", "both", false);
         let (c, s) = (c4(), s4());
-        let mk = |src, dst, seq, ack, flags, data: &[u8], t| {
-            let mut b = Vec::new();
-            build_tcp(&mut b, src, dst, seq, ack, flags, 1000, data);
-            (t, if src == c { Dir::Up } else { Dir::Down }, b)
-        };
         let got = run(
             &mut p,
             vec![
-                mk(c, s, 1000, 0, SYN, &[], 0),
-                mk(s, c, 5000, 1001, SYN | ACK, &[], MS),
-                mk(c, s, 1001, 5001, ACK, &[], 2 * MS),
-                mk(s, c, 5001, 1001, ACK | PSH, &[1; 10], 3 * MS), // 50 bytes so far
-                mk(c, s, 1001, 5011, ACK | PSH, &[2; 300], 4 * MS), // crosses 100: reset
-                mk(s, c, 5011, 1301, ACK, &[], 5 * MS),            // dead flow
+                segment(0, (c, s), 1000, 0, SYN, &[]),
+                segment(MS, (s, c), 5000, 1001, SYN | ACK, &[]),
+                segment(2 * MS, (c, s), 1001, 5001, ACK, &[]),
+                segment(3 * MS, (s, c), 5001, 1001, ACK | PSH, &[1; 10]), // 50 bytes so far
+                segment(4 * MS, (c, s), 1001, 5011, ACK | PSH, &[2; 300]), // crosses 100: reset
+                segment(5 * MS, (s, c), 5011, 1301, ACK, &[]),            // dead flow
             ],
         );
         // The first four pass when they come; both RSTs leave when the fifth is dropped.
@@ -194,11 +203,7 @@ mod tests {
             ]
         );
         for (_, _, dir, b) in got.iter().filter(|g| g.0 == TAG_INJECTED) {
-            let pp = parse(b).unwrap();
-            assert!(l4_checksum_ok(b, &pp));
-            assert!(crate::wire::ip::Ipv4Packet::new_checked(&b[..])
-                .unwrap()
-                .verify_checksum());
+            let pp = checked(b);
             let t = pp.tcp.unwrap();
             assert_eq!(t.flags, RST | ACK);
             match dir {
@@ -213,11 +218,7 @@ mod tests {
 
     #[test]
     fn a_reset_flow_stays_dead_after_its_policy_is_disabled() {
-        let rst = action(
-            "reset",
-            r#""after_bytes":null,"to":"client","replace_reply":false"#,
-        );
-        let mut p = with_actions(&[rst]);
+        let mut p = reset("null", "client", false);
         let up = |port, flags, t| (t, Dir::Up, tcp_from(port, 1000, flags, &[]));
         let mut down = Vec::new();
         build_tcp(&mut down, s4(), (c4().0, 1000), 7000, 1001, ACK, 1000, &[]);
@@ -252,30 +253,20 @@ mod tests {
     /// client's kernel expects) and valid checksums; the server gets nothing.
     #[test]
     fn replace_reply_lets_the_client_hello_through_and_resets_the_client() {
-        let rst = action(
-            "reset",
-            r#""after_bytes":null,"to":"both","replace_reply":true"#,
-        );
-        let mut p = with_actions(&[rst]);
+        let mut p = reset("null", "both", true);
         let (c, s) = (c4(), s4());
-        let mk = |src, dst, seq, ack, flags, data: &[u8], t| {
-            let mut b = Vec::new();
-            build_tcp(&mut b, src, dst, seq, ack, flags, 1000, data);
-            (t, if src == c { Dir::Up } else { Dir::Down }, b)
-        };
         let got = run(
             &mut p,
             vec![
-                mk(c, s, 1001, 5001, ACK | PSH, &[0x16; 300], 0), // the ClientHello: passes
-                mk(s, c, 5001, 1301, ACK | PSH, &[0x16; 900], MS), // ServerHello: replaced
-                mk(c, s, 1301, 5001, ACK, &[], 2 * MS),           // dead
+                segment(0, (c, s), 1001, 5001, ACK | PSH, &[0x16; 300]), // ClientHello: passes
+                segment(MS, (s, c), 5001, 1301, ACK | PSH, &[0x16; 900]), // ServerHello: replaced
+                segment(2 * MS, (c, s), 1301, 5001, ACK, &[]),           // dead
             ],
         );
         assert_eq!(tag_times(&got), vec![(0, 0), (TAG_INJECTED, MS)]);
         let (_, _, dir, b) = &got[1];
         assert_eq!(*dir, Dir::Down);
-        let pp = parse(b).unwrap();
-        assert!(l4_checksum_ok(b, &pp));
+        let pp = checked(b);
         let t = pp.tcp.unwrap();
         assert_eq!(
             (pp.src, pp.dst, t.flags, t.seq, t.ack),

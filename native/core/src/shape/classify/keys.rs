@@ -123,11 +123,7 @@ mod test {
             mask: mask.to_vec(),
         };
         // ValdikSS's TSPU rule: payload > 1000 and int32be(1) == 1, whatever byte 0 holds.
-        let tspu = PayloadSpec {
-            rules: vec![rule(1, &[0, 0, 0, 1], &[0xff; 4])],
-            size_min: Some(1001),
-            size_max: None,
-        };
+        let tspu = PayloadSpec::tspu_quic_v1();
         assert!(payload_matches(&tspu, &quic::build_initial(1, 1200)));
         let mut short_header_form = quic::build_initial(1, 1200);
         short_header_form[0] = 0x40;

@@ -1,12 +1,12 @@
 //! The ClientHello keys over TCP and QUIC, and the byte rules, through the classifier.
 
 use super::Classifier;
-use crate::shape::compiled::{ByteRule, ClassSpec, MatcherSpec, PayloadSpec, QuicSpec};
+use crate::shape::compiled::{ClassSpec, MatcherSpec, PayloadSpec, QuicSpec};
 use crate::shape::flow::{FlowKey, FlowTable, Lookup};
 use crate::shape::packet::Dir;
 use crate::wire::packet::{build_tcp, build_udp, parse};
 use crate::wire::quic::{VERSION_1, VERSION_2};
-use crate::wire::quic_initial::{crypto_frame, seal_client_initial};
+use crate::wire::quic_initial::seal_client_hello;
 use crate::wire::tcp::{ACK, PSH};
 use crate::wire::{quic, tls};
 use std::net::IpAddr;
@@ -52,23 +52,13 @@ fn classes_of(classes: &[ClassSpec], udp: bool, payloads: &[Vec<u8>]) -> u64 {
 
 fn initial(version: u32, sni: &str, alpn: &[&str], ech: bool) -> Vec<u8> {
     let rec = tls::build_client_hello(sni, alpn, ech, 0);
-    seal_client_initial(version, &[9; 8], 0, &crypto_frame(0, &rec[5..]), 1200)
+    seal_client_hello(version, &[9; 8], &rec, usize::MAX, 1200).remove(0)
 }
 
 /// Chrome-like: a ClientHello too large for one Initial, in two.
 fn two_initials(sni: &str) -> Vec<Vec<u8>> {
     let rec = tls::build_client_hello(sni, &["h3"], false, 1900);
-    let msg = &rec[5..];
-    vec![
-        seal_client_initial(VERSION_1, &[3; 8], 0, &crypto_frame(0, &msg[..1100]), 1250),
-        seal_client_initial(
-            VERSION_1,
-            &[3; 8],
-            1,
-            &crypto_frame(1100, &msg[1100..]),
-            1250,
-        ),
-    ]
+    seal_client_hello(VERSION_1, &[3; 8], &rec, 1100, 1250)
 }
 
 fn sni_quic(reassemble: bool, packets: u32) -> MatcherSpec {
@@ -224,15 +214,7 @@ fn alpn_ech_and_ja4() {
 fn valdikss_tspu_rule_ignores_the_header_form_bit() {
     let m = MatcherSpec {
         udp_ports: Some(vec![(443, 443)]),
-        payload: Some(PayloadSpec {
-            rules: vec![ByteRule {
-                offset: 1,
-                value: vec![0, 0, 0, 1],
-                mask: vec![0xff; 4],
-            }],
-            size_min: Some(1001),
-            size_max: None,
-        }),
+        payload: Some(PayloadSpec::tspu_quic_v1()),
         ..MatcherSpec::new()
     };
     let classes = [class("tspu", m)];

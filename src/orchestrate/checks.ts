@@ -277,6 +277,20 @@ const CHECKS: Check[] = [
     },
   },
   {
+    name: 'coturn',
+    level: 'optional',
+    async run() {
+      const { version, problem } = await toolVersion('turnserver', ['--version']);
+      return version
+        ? { ok: true, detail: `coturn ${version} (the TURN server of webrtc calls with turn)` }
+        : {
+            ok: false,
+            detail: `${problem} (the TURN/STUN server of webrtc calls with turn)`,
+            fix: problem === 'not found' ? 'apt-get install coturn' : undefined,
+          };
+    },
+  },
+  {
     name: 'chromium',
     level: 'optional',
     async run() {

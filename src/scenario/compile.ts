@@ -70,7 +70,7 @@ export function compileScenario(s: Scenario, options: CompileOptions = {}): Comp
     })),
     timeline: compileTimeline(s, policyNames),
     workloads: (s.workloads ?? []).map((w) =>
-      compileWorkload(w, hostByName.get(w.host)!, durationNs),
+      withTurnAddress(compileWorkload(w, hostByName.get(w.host)!, durationNs), hostByName),
     ),
     expect: (s.expect ?? []).map((x) => ({
       text: x.text,
@@ -241,6 +241,15 @@ function compileTimeline(s: Scenario, policyNames: string[]): CompiledTimelineEn
       active: policyNames.filter((p) => active.has(p)),
     };
   });
+}
+
+/** A webrtc call's `turn` host, by its address (validate has checked the host exists). */
+function withTurnAddress(
+  w: CompiledWorkload,
+  hostByName: Map<string, CompiledHost>,
+): CompiledWorkload {
+  if (w.turn === null || w.turn === undefined) return w;
+  return { ...w, turn_address: hostByName.get(w.turn)?.address ?? null };
 }
 
 function compileWorkload(

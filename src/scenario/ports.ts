@@ -58,6 +58,8 @@ export interface RawWorkload {
   protocol: string;
   port?: unknown;
   tls?: unknown;
+  /** Claims other than the protocol's own (a webrtc call's TURN server port). */
+  claims?: PortClaim[];
 }
 
 export interface PortProblem {
@@ -76,7 +78,7 @@ export function portProblems(workloads: RawWorkload[]): PortProblem[] {
     const port = typeof w.port === 'number' ? w.port : PROTOCOLS[protocol].port;
     const tls = typeof w.tls === 'boolean' ? w.tls : PROTOCOLS[protocol].tls === true;
     const reported = new Set<string>();
-    for (const claim of portClaims(protocol, port, tls)) {
+    for (const claim of w.claims ?? portClaims(protocol, port, tls)) {
       const key = `${w.host} ${claim.transport} ${claim.port}`;
       const first = owners.get(key);
       if (first === undefined) {

@@ -7,6 +7,7 @@ import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { BUILTIN_HOST, DEFAULTS, SERVER_ADDRESS, SERVER_ADDRESS6 } from './defaults.js';
 import { parseExpect, VOICE_METRICS, VOICE_PROTOCOLS } from './expect.js';
 import { portProblems } from './ports.js';
+import { TURN_PORT } from './protocols/webrtc.js';
 import type { KeyPath, UnlocatedProblem } from './errors.js';
 import { didYouMean } from './suggest.js';
 import { parseDuration } from './units.js';
@@ -207,7 +208,23 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
         ]
       : [];
   });
-  for (const p of portProblems(portUsers)) problem(['workloads', p.index], p.message);
+  // A webrtc call's TURN server holds a UDP port of its host, as udp-voice does.
+  const turnUsers = list(top.workloads).flatMap((w, index) => {
+    const d = dict(w);
+    if (d.protocol !== 'webrtc' || typeof d.turn !== 'string' || typeof d.name !== 'string') {
+      return [];
+    }
+    if (!hostNames.includes(d.turn)) {
+      problem(['workloads', index, 'turn'], unknown('host', 'hosts', d.turn, hostNames));
+      return [];
+    }
+    const port = typeof d.turn_port === 'number' ? d.turn_port : TURN_PORT;
+    const claims = [{ transport: 'udp' as const, port, tls: false, service: 'turn' }];
+    return [{ index, name: d.name, host: d.turn, protocol: 'webrtc', port, claims }];
+  });
+  for (const p of portProblems([...portUsers, ...turnUsers])) {
+    problem(['workloads', p.index], p.message);
+  }
 
   // Expectations: a real workload, a metric it measures, a phase of the timeline.
   list(top.expect).forEach((line, i) => {

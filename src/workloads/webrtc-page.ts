@@ -8,6 +8,10 @@
 
 /** What a page sends and which of its host candidates it may announce. */
 export interface PeerSetup {
+  /** STUN/TURN servers (the scenario's `turn` host, with the run's credential); none: host candidates only. */
+  iceServers: RTCIceServer[];
+  /** Relay candidates only (iceTransportPolicy 'relay'): the media goes through TURN. */
+  relay: boolean;
   audio: boolean;
   video: boolean;
   /** Whether this side sends media (the workload's direction). */
@@ -61,7 +65,10 @@ interface PeerGlobals {
 /** Creates the peer connection with its local media; used by both sides before offer/answer. */
 export async function openPeer(setup: PeerSetup): Promise<void> {
   const g = globalThis as unknown as PeerGlobals;
-  const pc = new RTCPeerConnection({ iceServers: [] });
+  const pc = new RTCPeerConnection({
+    iceServers: setup.iceServers,
+    iceTransportPolicy: setup.relay ? 'relay' : 'all',
+  });
   g.qlPc = pc;
   g.qlSetup = setup;
   pc.ontrack = (e) => {
@@ -106,6 +113,13 @@ export async function openPeer(setup: PeerSetup): Promise<void> {
     });
     g.qlTracks = stream.getTracks();
   }
+}
+
+/** The caller asks the app's server for its ICE servers, as apps hand out TURN credentials. */
+export async function fetchIceServers(path: string): Promise<RTCIceServer[]> {
+  const res = await fetch(path, { cache: 'no-store', signal: AbortSignal.timeout(5000) });
+  if (res.status !== 200) throw new Error(`ICE servers: HTTP ${res.status}`);
+  return ((await res.json()) as { iceServers: RTCIceServer[] }).iceServers;
 }
 
 /**

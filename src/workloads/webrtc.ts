@@ -13,6 +13,12 @@
  *
  * A call that fails (ICE fails, or stays disconnected for DISCONNECTED_MS) is hung up
  * and placed again after a backoff, as a user redials.
+ *
+ * A call with `turn` (../scenario/protocols/webrtc.ts): the server agent runs coturn on
+ * that host's address (./turns.ts), the caller fetches the iceServers with their per-run
+ * credential from `GET /webrtc/<w>/ice` and gathers relay candidates only
+ * (iceTransportPolicy 'relay'), so its media goes through the TURN server; the callee gets
+ * the same server but may use its host candidates.
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { now, seededRandom, sleepMs, sleepUntil } from './clock.js';
@@ -20,8 +26,16 @@ import { errorText } from './dial.js';
 import { acquireBrowser, releaseBrowser } from './browser.js';
 import { wantsDown, wantsUp } from './hub.js';
 import { Backoff, CONNECT_TIMEOUT_MS, emitFail } from './session.js';
-import { answerCall, hangUp, openPeer, placeCall, type PeerSetup } from './webrtc-page.js';
+import {
+  answerCall,
+  fetchIceServers,
+  hangUp,
+  openPeer,
+  placeCall,
+  type PeerSetup,
+} from './webrtc-page.js';
 import { sampleCall } from './webrtc-stats.js';
+import { acquireTurns, iceServersFor } from './turns.js';
 import type { AgentContext, Protocol, ServerContext } from './types.js';
 import type { CompiledWorkload } from '../scenario/compiled.js';
 
@@ -33,8 +47,17 @@ const GATHER_MS = 2_000;
 /** ICE consent lost this long: the user hangs up (Chromium itself waits 30 s for `failed`). */
 const DISCONNECTED_MS = 10_000;
 
-function setup(w: CompiledWorkload, send: boolean, receive: boolean, own: boolean): PeerSetup {
+function setup(
+  w: CompiledWorkload,
+  send: boolean,
+  receive: boolean,
+  own: boolean,
+  iceServers: RTCIceServer[],
+): PeerSetup {
   return {
+    iceServers,
+    // The caller relays when the scenario gives a TURN server; the callee answers as usual.
+    relay: !own && iceServers.length > 0,
     audio: true,
     video: w.video === true,
     send,
@@ -72,7 +95,8 @@ async function answer(
   const page = await newPeerPage(browser, PEER_ORIGIN);
   try {
     await page.goto(PEER_ORIGIN);
-    await page.evaluate(openPeer, setup(w, wantsDown(w), wantsUp(w), true));
+    const iceServers = await iceServersFor(w.turn_address, w.turn_port);
+    await page.evaluate(openPeer, setup(w, wantsDown(w), wantsUp(w), true, iceServers));
     const sdp = await page.evaluate(answerCall, offer);
     let ended: Promise<void> | undefined;
     const call: ServerCall = {
@@ -106,12 +130,28 @@ async function answer(
 export const webrtc: Protocol = {
   async share(ctx) {
     const browser = await acquireBrowser(ctx);
+    let releaseTurns: () => Promise<void>;
+    try {
+      releaseTurns = await acquireTurns(ctx);
+    } catch (e) {
+      await releaseBrowser();
+      throw e;
+    }
     const calls = new Map<string, ServerCall>();
     return {
       request: (req, res) => {
         if (req.method === 'GET' && req.url === '/webrtc') {
           res.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store' });
           res.end(PAGE);
+          return true;
+        }
+        const ice = req.method === 'GET' ? /^\/webrtc\/(\d+)\/ice$/.exec(req.url ?? '') : null;
+        const iw = ice === null ? undefined : ctx.workloads[Number(ice[1])];
+        if (iw?.protocol === 'webrtc') {
+          void iceServersFor(iw.turn_address, iw.turn_port).then((iceServers) => {
+            res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+            res.end(JSON.stringify({ iceServers }));
+          });
           return true;
         }
         const m =
@@ -146,6 +186,7 @@ export const webrtc: Protocol = {
       close: async () => {
         await Promise.allSettled([...calls.values()].map((call) => call.end()));
         await releaseBrowser();
+        await releaseTurns();
       },
     };
   },
@@ -218,7 +259,8 @@ async function callUntil(
         if (response === null || response.status() !== 200) {
           throw new Error(`page: HTTP ${response?.status() ?? 'no response'}`);
         }
-        await page.evaluate(openPeer, setup(w, wantsUp(w), wantsDown(w), false));
+        const iceServers = await page.evaluate(fetchIceServers, `/webrtc/${index}/ice`);
+        await page.evaluate(openPeer, setup(w, wantsUp(w), wantsDown(w), false, iceServers));
         const left = connectMs - Number(now() - placed) / 1e6;
         result = await page.evaluate(placeCall, { path: `/webrtc/${index}/${c}`, connectMs: left });
       } catch (e) {

@@ -53,6 +53,7 @@ describe.skipIf(!isRoot)('qoslab doctor', () => {
         'UDP offload',
         'rootless',
         'caddy',
+        'coturn',
         'chromium',
       ]),
     );

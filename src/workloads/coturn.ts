@@ -1,0 +1,142 @@
+/**
+ * coturn (Debian `coturn`) as the TURN/STUN server of webrtc calls that name a `turn`
+ * host: started by the server agent in the server namespace on that host's lab address,
+ * so the ICE traffic a censor sees (STUN binding, TURN allocate, ChannelData on 3478) is
+ * a real server's. Long-term credentials with one user whose password is random per run,
+ * handed to both browsers over the call's signalling, as apps hand out TURN credentials.
+ *
+ * Everything coturn writes stays in a private temporary folder (its user database, pid
+ * file and log, which we follow: to a pipe its stdout is block-buffered; never syslog). No TLS/DTLS listeners
+ * and no CLI: a plain TURN port, which is what call-blocking rules match. `setpriv
+ * --pdeathsig` ends it if the agent dies without closing it.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+
+export interface TurnServer {
+  /** What RTCPeerConnection takes as its iceServers. */
+  iceServers: { urls: string[]; username: string; credential: string }[];
+  /** Allocations coturn has logged so far (each relayed call makes at least one). */
+  allocations(): number;
+  close(): Promise<void>;
+}
+
+/** How long coturn may take to open its listeners (well under a second unloaded). */
+const START_TIMEOUT_MS = 20_000;
+/** How often the log is read for readiness and allocations. */
+const FOLLOW_MS = 100;
+/** coturn logs this once its relay, listener and auth threads are all up. */
+const READY = /Total General servers|IO method \(admin thread\)/;
+
+export async function startTurn(o: {
+  address: string;
+  port: number;
+  log: (line: string) => void;
+}): Promise<TurnServer> {
+  const dir = mkdtempSync(join(os.tmpdir(), 'qoslab-coturn-'));
+  const username = 'qoslab';
+  const credential = randomBytes(12).toString('hex');
+  const logFile = join(dir, 'turnserver.log');
+  const args = [
+    '-n',
+    '--listening-ip', o.address,
+    '--relay-ip', o.address,
+    '--listening-port', String(o.port),
+    '--lt-cred-mech',
+    '--user', `${username}:${credential}`,
+    '--realm', 'qoslab',
+    '--no-tls',
+    '--no-dtls',
+    '--no-cli',
+    '--no-software-attribute',
+    '--log-file', logFile,
+    '--simple-log',
+    '--verbose', // sessions and allocations are logged only from this level
+    '--pidfile', join(dir, 'turnserver.pid'),
+    '--userdb', join(dir, 'turndb'),
+  ]; // prettier-ignore
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'turnserver', ...args], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  let allocations = 0;
+  let tail = '';
+  let follow: NodeJS.Timeout | undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`turnserver did not start: ${tail}`)),
+      START_TIMEOUT_MS,
+    );
+    let up = false;
+    const onLine = (line: string) => {
+      tail = line;
+      if (!up && READY.test(line)) {
+        up = true;
+        clearTimeout(timer);
+        resolve();
+      }
+      if (/ALLOCATE processed, success/.test(line)) {
+        // coturn's own word, once, on the run's log: calls really are relayed.
+        if (allocations++ === 0) o.log(`turnserver ${o.address}:${o.port}: allocation 1`);
+      }
+      if (/\b(ERROR|error):/.test(line)) o.log(`turnserver: ${line}`);
+    };
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      for (const line of chunk.split('\n')) if (line.trim() !== '') tail = line;
+    });
+    let read = 0;
+    follow = setInterval(() => {
+      let text: string;
+      try {
+        text = readFileSync(logFile, 'utf8');
+      } catch {
+        return; // not created yet
+      }
+      const end = text.lastIndexOf('\n') + 1;
+      for (const line of text.slice(read, end).split('\n')) if (line.trim() !== '') onLine(line);
+      read = Math.max(read, end);
+    }, FOLLOW_MS);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`turnserver could not be started: ${e.message}`));
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      if (!up) reject(new Error(`turnserver exited (${code}): ${tail}`));
+    });
+  });
+  try {
+    await ready;
+  } catch (e) {
+    clearInterval(follow);
+    child.kill('SIGKILL');
+    await exited;
+    cleanup();
+    throw e;
+  }
+  const host = o.address.includes(':') ? `[${o.address}]` : o.address;
+  return {
+    iceServers: [
+      {
+        urls: [`turn:${host}:${o.port}?transport=udp`, `stun:${host}:${o.port}`],
+        username,
+        credential,
+      },
+    ],
+    allocations: () => allocations,
+    close: async () => {
+      clearInterval(follow);
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+      cleanup();
+    },
+  };
+}

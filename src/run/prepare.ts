@@ -4,7 +4,9 @@ import { phasesOf } from '../metrics/phases.js';
 import type { LoadedScenario } from '../scenario/library.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 import { formatProblem, type Problem } from '../scenario/errors.js';
-import { PROTOCOLS } from '../workloads/index.js';
+// The scenario-side registry says which protocols have an agent: importing the agents
+// themselves would load their client and server libraries into every CLI command.
+import { PROTOCOLS } from '../scenario/protocols/index.js';
 
 /** file:line:col of a key path in the scenario's text (1:1 when it cannot be found). */
 export function locate(text: string, path: (string | number)[]): { line: number; col: number } {
@@ -86,13 +88,18 @@ export function checkRunnable(loaded: LoadedScenario, compiled: CompiledConfig):
     : loaded.resolved.path;
   const problems: Problem[] = [];
   compiled.workloads.forEach((w, i) => {
-    if (PROTOCOLS[w.protocol] !== undefined) return;
+    if (PROTOCOLS[w.protocol].agent) return;
     const path = ['workloads', i, 'protocol'];
     problems.push({
       file,
       ...locate(loaded.text, path),
       path: `workloads[${i}].protocol`,
-      message: `protocol '${w.protocol}' has no workload agent yet; qoslab run supports ${Object.keys(PROTOCOLS).join(', ')}`,
+      message: `protocol '${w.protocol}' has no workload agent yet; qoslab run supports ${Object.entries(
+        PROTOCOLS,
+      )
+        .filter(([, p]) => p.agent)
+        .map(([name]) => name)
+        .join(', ')}`,
     });
   });
   compiled.workloads.forEach((w, i) => {

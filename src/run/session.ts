@@ -12,7 +12,6 @@ import { makeRunTmp, removeRunTmp } from '../orchestrate/run-tmp.js';
 import type { AgentEvent } from '../record/events.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 import { AgentProcess } from './agents.js';
-import { makeLabPki, spkiPins } from './pki.js';
 import { sleep } from './sleep.js';
 
 const READY_TIMEOUT_MS = 20_000;
@@ -48,6 +47,8 @@ export class RunSession {
   async open(onEvent: (e: AgentEvent) => void): Promise<void> {
     const { compiled, options } = this;
     const hosts = compiled.hosts.filter((h) => h.names.length > 0).map((h) => h.names);
+    // Loaded here, not at the top: the X.509 library costs every other CLI command ~0.2 s.
+    const { makeLabPki, spkiPins } = await import('./pki.js');
     const pki = await makeLabPki(hosts, options.labId ?? 'run');
     this.lab = await Lab.open({ scenario: compiled, id: options.labId });
     if (this.stop.aborted) throw this.stop.reason;

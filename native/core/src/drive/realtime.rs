@@ -443,6 +443,19 @@ mod test {
     use super::*;
     use std::path::Path;
 
+    /// The lab, or None (the test skips, and passes) without CAP_NET_ADMIN or
+    /// /dev/net/tun, so plain `cargo test` works anywhere.
+    fn open_or_skip(json: &str) -> Option<Lab> {
+        match Lab::open_json(json) {
+            Ok(lab) => Some(lab),
+            Err(e) if e.code() == Code::TunOpen => {
+                eprintln!("skipped: {e}");
+                None
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+
     #[test]
     fn bad_config_fails_before_any_device_exists() {
         let e = Lab::open_json(r#"{"clientTun":"qlcta"}"#).err().unwrap();
@@ -458,13 +471,8 @@ mod test {
         let json = format!(
             r#"{{"clientTun":"{a}","serverTun":"{b}","mtu":1500,"offload":true,"labPrefixes":["198.18.0.0/15"]}}"#
         );
-        let mut lab = match Lab::open_json(&json) {
-            Ok(lab) => lab,
-            Err(e) if e.code() == Code::TunOpen => {
-                eprintln!("skipped: {e}");
-                return;
-            }
-            Err(e) => panic!("{e}"),
+        let Some(mut lab) = open_or_skip(&json) else {
+            return;
         };
         let sys_path = |n: &str| Path::new("/sys/class/net").join(n);
         assert!(sys_path(&a).exists() && sys_path(&b).exists());
@@ -490,13 +498,8 @@ mod test {
             r#"{{"clientTun":"{a}","serverTun":"{b}","mtu":1500,"offload":true,"labPrefixes":["198.18.0.0/15"],"scenario":{}}}"#,
             scenario_json(policies, LINK, LINK)
         );
-        let mut lab = match Lab::open_json(&json) {
-            Ok(lab) => lab,
-            Err(e) if e.code() == Code::TunOpen => {
-                eprintln!("skipped: {e}");
-                return;
-            }
-            Err(e) => panic!("{e}"),
+        let Some(mut lab) = open_or_skip(&json) else {
+            return;
         };
         lab.set_active_json(r#"["p"]"#).unwrap();
         lab.set_active(&[]).unwrap();

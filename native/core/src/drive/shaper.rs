@@ -439,6 +439,28 @@ pub(crate) mod test {
         f
     }
 
+    /// An offloading shaper for `policies` (JSON), the policy `active` switched on if any.
+    fn offload_shaper(policies: &str, active: Option<&str>) -> Shaper {
+        let mut sh = shaper(&scenario_json(policies, LINK, LINK), true);
+        if let Some(name) = active {
+            sh.pipeline_mut().set_active(&[name.to_owned()]).unwrap();
+        }
+        sh
+    }
+
+    /// `frames` from the client TUN through one uplink step at 1 ms: the server TUN and
+    /// the counters.
+    fn step_up(sh: &mut Shaper, frames: &[&[u8]]) -> (MemDevice, Counters) {
+        let counters = Counters::default();
+        let (mut client, mut server) = (MemDevice::new(), MemDevice::new());
+        for f in frames {
+            client.push(f);
+        }
+        sh.step(Dir::Up, &mut client, &mut server, MS, &counters)
+            .unwrap();
+        (server, counters)
+    }
+
     /// Conservation across both layers (see the module doc).
     fn assert_coherent(sh: &Shaper, counters: &Counters) {
         let t = sh.pipeline().stats.totals;
@@ -477,15 +499,8 @@ pub(crate) mod test {
 
     #[test]
     fn a_policed_flow_has_its_super_packet_segmented() {
-        let mut sh = shaper(&scenario_json(&police_policy("null"), LINK, LINK), true);
-        sh.pipeline_mut()
-            .set_active(&["police".to_owned()])
-            .unwrap();
-        let counters = Counters::default();
-        let (mut client, mut server) = (MemDevice::new(), MemDevice::new());
-        client.push(&tso_frame());
-        sh.step(Dir::Up, &mut client, &mut server, MS, &counters)
-            .unwrap();
+        let mut sh = offload_shaper(&police_policy("null"), Some("police"));
+        let (server, counters) = step_up(&mut sh, &[&tso_frame()]);
         assert_eq!(server.tx.len(), 40_000usize.div_ceil(1448));
         let mut seq = 1000u32;
         for frame in &server.tx {
@@ -510,13 +525,8 @@ pub(crate) mod test {
         // segment, so 3 segments fit in 5000 bytes and the 4th cuts the flow.
         let policy = r#"[{"name":"cut","classes":[],"except_classes":[],"proto":null,"direction":"both","idle_timeout_ns":null,
             "actions":[{"type":"drop-after","direction":"both","bytes":5000,"packets":null,"time_ns":null}]}]"#;
-        let mut sh = shaper(&scenario_json(policy, LINK, LINK), true);
-        sh.pipeline_mut().set_active(&["cut".to_owned()]).unwrap();
-        let counters = Counters::default();
-        let (mut client, mut server) = (MemDevice::new(), MemDevice::new());
-        client.push(&tso_frame());
-        sh.step(Dir::Up, &mut client, &mut server, MS, &counters)
-            .unwrap();
+        let mut sh = offload_shaper(policy, Some("cut"));
+        let (server, counters) = step_up(&mut sh, &[&tso_frame()]);
         assert_eq!(server.tx.len(), 3);
         assert_eq!(sh.pipeline().stats.drops[Reason::DropAfter.index()], 25);
         assert_coherent(&sh, &counters);
@@ -526,19 +536,9 @@ pub(crate) mod test {
     fn a_bypassed_flow_keeps_its_super_packet_whole() {
         // The policy is for UDP, and before any setActive nothing is active anyway.
         for (proto, active) in [("\"udp\"", true), ("null", false)] {
-            let mut sh = shaper(&scenario_json(&police_policy(proto), LINK, LINK), true);
-            if active {
-                sh.pipeline_mut()
-                    .set_active(&["police".to_owned()])
-                    .unwrap();
-            }
-            let counters = Counters::default();
-            let (mut client, mut server) = (MemDevice::new(), MemDevice::new());
+            let mut sh = offload_shaper(&police_policy(proto), active.then_some("police"));
             let frame = tso_frame();
-            client.push(&frame);
-            client.push(&with_zero_header(&udp(10)));
-            sh.step(Dir::Up, &mut client, &mut server, MS, &counters)
-                .unwrap();
+            let (server, counters) = step_up(&mut sh, &[&frame, &with_zero_header(&udp(10))]);
             assert_eq!(server.tx[0], frame);
             assert_eq!(server.tx.len(), 2);
             let t = sh.pipeline().stats.totals;
@@ -578,18 +578,9 @@ pub(crate) mod test {
     #[test]
     fn a_udp_super_packet_is_cut_only_for_a_flow_an_action_applies_to() {
         for active in [true, false] {
-            let mut sh = shaper(&scenario_json(&police_policy("\"udp\""), LINK, LINK), true);
-            if active {
-                sh.pipeline_mut()
-                    .set_active(&["police".to_owned()])
-                    .unwrap();
-            }
-            let counters = Counters::default();
-            let (mut client, mut server) = (MemDevice::new(), MemDevice::new());
+            let mut sh = offload_shaper(&police_policy("\"udp\""), active.then_some("police"));
             let frame = uso_frame();
-            client.push(&frame);
-            sh.step(Dir::Up, &mut client, &mut server, MS, &counters)
-                .unwrap();
+            let (server, counters) = step_up(&mut sh, &[&frame]);
             // 8 datagrams of 1200 bytes and one of 400, counted as such either way.
             assert_eq!(counters.snapshot().up.forwarded, 9);
             if !active {

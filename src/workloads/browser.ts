@@ -107,9 +107,15 @@ export function acquireBrowser(ctx: AgentContext): Promise<BrowserContext> {
         executablePath,
         headless: true,
         args: chromiumArgs(ctx),
+        // Chromium makes its own folders (org.chromium.Chromium.*) in TMPDIR and leaves them
+        // when it is killed: in this folder, they go with it.
+        env: { ...process.env, TMPDIR: dir },
       });
       context.once('close', () => {
-        if (!state.closing) browserEvents.onBrowserDeath('Chromium exited while in use');
+        if (state.closing) return;
+        // The agent exits on this: the dead browser's folder goes first.
+        rmSync(dir, { recursive: true, force: true });
+        browserEvents.onBrowserDeath('Chromium exited while in use');
       });
       return context;
     });

@@ -41,12 +41,17 @@ describe.skipIf(!isRoot)('webrtc calls between two Chromium stacks', () => {
       expect(c.loss, why).toBeLessThanOrEqual(0.005);
       const l = lossy.dir(d).rtc!.audio!;
       expect(l.packets_received, why).toBeGreaterThan(300);
-      expect(l.loss!, why).toBeGreaterThanOrEqual(0.03);
-      expect(l.loss!, why).toBeLessThanOrEqual(0.07);
+      // ~400 packets a direction: one binomial standard deviation at 5 % is 1.1 points
+      // (2.99 % in one CI run), so each direction gets three; both pooled must read 3-7 %.
+      expect(l.loss!, why).toBeGreaterThanOrEqual(0.015);
+      expect(l.loss!, why).toBeLessThanOrEqual(0.085);
       // The receiver conceals lost packets: more events and a larger share of samples.
       expect(l.concealment_events, why).toBeGreaterThan(c.concealment_events);
       expect(l.concealed_ratio!, why).toBeGreaterThan(c.concealed_ratio!);
     }
+    const pooled = lossy.dir('both').rtc!.audio!.loss!;
+    expect(pooled, why).toBeGreaterThanOrEqual(0.03);
+    expect(pooled, why).toBeLessThanOrEqual(0.07);
     // The E-model follows: a clear Opus call near its ceiling, the lossy one clearly worse.
     const mosClear = clear.dir('both').voice!.mos;
     const mosLossy = lossy.dir('both').voice!.mos;

@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 
@@ -90,17 +90,9 @@ export async function startTurn(o: {
     child.stderr!.on('data', (chunk: string) => {
       for (const line of chunk.split('\n')) if (line.trim() !== '') tail = line;
     });
-    let read = 0;
+    const next = newLines(logFile);
     follow = setInterval(() => {
-      let text: string;
-      try {
-        text = readFileSync(logFile, 'utf8');
-      } catch {
-        return; // not created yet
-      }
-      const end = text.lastIndexOf('\n') + 1;
-      for (const line of text.slice(read, end).split('\n')) if (line.trim() !== '') onLine(line);
-      read = Math.max(read, end);
+      for (const line of next()) onLine(line);
     }, FOLLOW_MS);
     child.once('error', (e) => {
       clearTimeout(timer);
@@ -138,5 +130,41 @@ export async function startTurn(o: {
       clearTimeout(timer);
       cleanup();
     },
+  };
+}
+
+/**
+ * The complete lines a growing file gained since the last call (none while it does not
+ * exist). Reads from where the last call stopped: coturn logs verbosely, so re-reading the
+ * whole file each tick would grow with the run.
+ */
+function newLines(path: string): () => string[] {
+  let offset = 0;
+  let partial = '';
+  const buf = Buffer.alloc(64 * 1024);
+  return () => {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch {
+      return []; // not created yet
+    }
+    const chunks: Buffer[] = [];
+    try {
+      for (let n = readSync(fd, buf, 0, buf.length, offset); n > 0;) {
+        chunks.push(Buffer.from(buf.subarray(0, n)));
+        offset += n;
+        n = readSync(fd, buf, 0, buf.length, offset);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    const text = partial + Buffer.concat(chunks).toString('utf8');
+    const end = text.lastIndexOf('\n') + 1;
+    partial = text.slice(end);
+    return text
+      .slice(0, end)
+      .split('\n')
+      .filter((line) => line.trim() !== '');
   };
 }

@@ -1,3 +1,4 @@
+import type { MeasureEvent } from '../record/events.js';
 import type { Phase } from '../record/summary.js';
 import type { CompiledTimelineEntry } from '../scenario/compiled.js';
 
@@ -19,6 +20,32 @@ export function phasesOf(timeline: CompiledTimelineEntry[], durationNs: number):
     phases.push({ name: e.phase, start: e.at_ns, end: entries[i + 1]?.at_ns ?? durationNs });
   });
   return phases.filter((p) => p.end > p.start);
+}
+
+/**
+ * The planned phases with each boundary moved to when its policies were really handed to
+ * the core (the `phase` events a live run records). A timer fires late (about a
+ * millisecond, more on a loaded machine), and a bulk workload finishes a 64 KB transfer
+ * every half millisecond on a fast link: judged by the plan, the first transfers of a
+ * throttled phase ran before the throttle and made its goodput read 2-7 times the policed
+ * rate. A boundary only ever moves later, never past the next one; phases with no recorded
+ * event (virtual time, a run killed first) keep their plan.
+ */
+export function phasesAsApplied(planned: Phase[], events: Iterable<MeasureEvent>): Phase[] {
+  const applied: { phase: string; t: number }[] = [];
+  for (const e of events) if (e.ev === 'phase') applied.push(e);
+  const phases = planned.map((p) => ({ ...p }));
+  let from = 0;
+  for (let i = 1; i < phases.length; i++) {
+    const p = phases[i]!;
+    const j = applied.findIndex((e, k) => k >= from && e.phase === p.name && e.t >= p.start);
+    if (j < 0) continue;
+    from = j + 1;
+    const start = Math.min(applied[j]!.t, p.end);
+    p.start = start;
+    phases[i - 1]!.end = start;
+  }
+  return phases;
 }
 
 /**

@@ -102,6 +102,13 @@ function scopeStats(
     w.protocol === 'webrtc'
       ? poolVoice(per, rtcDirectionStats('both', rtcs, activeNs))
       : pool(per, w, sends, recvs, activeNs, input.observedEnd);
+  if (w.protocol === 'bulk') {
+    const periods = phase === null ? null : input.phases.filter((p) => p.name === phase);
+    for (const d of [...per, both]) {
+      const recvs = d.dir === 'both' ? b.recvs : b.recvs.filter((e) => e.dir === d.dir);
+      d.goodput_bps = transferRate(w, recvs, periods);
+    }
+  }
   const directions = [...per.filter((d) => d.sent > 0 || d.counted > 0), both];
   const tlsTimes = connects.flatMap((e) => (e.tls_ns === null ? [] : [e.tls_ns]));
   const c = percentiles(connects.map((e) => e.connect_ns));
@@ -207,13 +214,47 @@ function directionStats(
  * Messages: delivered bits over the workload's active time. Bulk: the transfer rate,
  * bits over the time objects spent in transfer (per connection, times the connections),
  * because counting whole objects against a time window is off by up to one object at the
- * window's ends (at 128 kbit/s a 32 KB object is two seconds).
+ * window's ends (at 128 kbit/s a 32 KB object is two seconds). A phase's transfer rate is
+ * replaced by `transferRate`, which splits transfers that cross a phase boundary.
  */
 function goodput(w: CompiledWorkload, bytes: number, transferNs: number, activeNs: number) {
   if (w.protocol === 'bulk') {
     return transferNs > 0 ? (bytes * 8 * 1e9 * w.connections) / transferNs : null;
   }
   return activeNs > 0 ? (bytes * 8 * 1e9) / activeNs : null;
+}
+
+/**
+ * Bulk transfer rate within `periods` (null: the whole run): each transfer delivered by
+ * its deadline counts with the share of its time that falls inside them, and that share
+ * of its bytes (an even rate within one transfer). Whole transfers attributed by their
+ * send time would misjudge the boundary: one 4-second policed transfer started a moment
+ * before a throttle took the unthrottled phase's rate from 1 Gbit/s to a third of it.
+ */
+function transferRate(
+  w: CompiledWorkload,
+  recvs: RecvEvent[],
+  periods: Phase[] | null,
+): number | null {
+  let bits = 0;
+  let ns = 0;
+  for (const r of recvs) {
+    const took = r.t - r.sent;
+    if (took > w.deadline_ns) continue;
+    if (periods === null || took <= 0) {
+      if (periods === null || periods.some((p) => r.sent >= p.start && r.sent < p.end)) {
+        bits += r.bytes * 8;
+        ns += took;
+      }
+      continue;
+    }
+    let inside = 0;
+    for (const p of periods)
+      inside += Math.max(0, Math.min(p.end, r.t) - Math.max(p.start, r.sent));
+    bits += (r.bytes * 8 * inside) / took;
+    ns += inside;
+  }
+  return ns > 0 ? (bits * 1e9 * w.connections) / ns : null;
 }
 
 /** Both directions together; voice takes the worse direction's quality. */

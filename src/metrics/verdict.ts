@@ -8,10 +8,12 @@ import type { AgentFaultEvent, MeasureEvent } from '../record/events.js';
 import type { ExpectationResult, Phase, RunStatus, WorkloadStats } from '../record/summary.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 import { checkExpectations } from './expect.js';
+import { phasesAsApplied } from './phases.js';
 import { summarize } from './summarize.js';
 
 export interface VerdictInput {
   compiled: Pick<CompiledConfig, 'workloads' | 'expect' | 'duration_ns'>;
+  /** As planned; the verdict moves each boundary to when the run applied it. */
   phases: Phase[];
   events: MeasureEvent[];
   /** ns since t0 until the run stopped watching (end of drain, or the interruption). */
@@ -25,6 +27,8 @@ export interface Verdict {
   /** observedNs, or earlier: the moment the first agent was last seen alive. */
   observedNs: number;
   faults: AgentFaultEvent[];
+  /** The phases as the run applied them (what every number was judged by). */
+  phases: Phase[];
   workloads: WorkloadStats[];
   expectations: ExpectationResult[];
   /** The run completed and no expectation failed. */
@@ -40,16 +44,17 @@ export function judgeRun(input: VerdictInput): Verdict {
   const faults = faultsOf(input.events);
   const deadFrom = faults.length > 0 ? Math.min(...faults.map((f) => f.t)) : null;
   const observedNs = deadFrom === null ? input.observedNs : Math.min(input.observedNs, deadFrom);
+  const phases = phasesAsApplied(input.phases, input.events);
   const workloads = summarize({
     events: input.events,
     workloads: input.compiled.workloads,
-    phases: input.phases,
+    phases,
     observedEnd: observedNs,
   });
   const whole: Phase[] = [{ name: '', start: 0, end: input.compiled.duration_ns }];
   const measured = checkExpectations(input.compiled.expect, workloads);
   const expectations = measured.map((r): ExpectationResult => {
-    const periods = r.phase === null ? whole : input.phases.filter((p) => p.name === r.phase);
+    const periods = r.phase === null ? whole : phases.filter((p) => p.name === r.phase);
     const outcome =
       periods.length === 0
         ? 'not reached'
@@ -84,6 +89,7 @@ export function judgeRun(input: VerdictInput): Verdict {
     exitCode,
     observedNs,
     faults,
+    phases,
     workloads,
     expectations,
     ok: status === 'completed' && !failed,

@@ -1,8 +1,9 @@
 /**
  * Plays a compiled timeline against a running lab: at each entry's instant the active
  * policy set is replaced (the core swaps it atomically between packets) and the phase
- * changes. Times are measured from `start()` on the monotonic clock, so a slow step does
- * not shift the later ones.
+ * changes. Times are measured on the monotonic clock from the origin given to `start()`
+ * (the run's t0, which the agents' timestamps share), so a slow step does not shift the
+ * later ones and a phase's recorded instant is on the same clock as every message.
  */
 
 export interface TimelineEntry {
@@ -18,7 +19,10 @@ export interface PhaseChange {
   phase: string;
   /** Scheduled instant, ns from the start. */
   atNs: number;
-  /** When it was applied, ns from the start (late by the event loop's delay). */
+  /**
+   * When the new policy set was handed to the core, ns from the origin: late by the event
+   * loop's delay. Measured after `apply` returned, so traffic timed later met the new set.
+   */
   appliedNs: number;
   entry: TimelineEntry;
 }
@@ -57,8 +61,9 @@ export class TimelinePlayer {
     return this.current;
   }
 
-  start(): void {
-    this.startNs = this.hooks.now();
+  /** Play from `originNs` (default: now); entries already due are applied at once. */
+  start(originNs?: bigint): void {
+    this.startNs = originNs ?? this.hooks.now();
     this.advance();
   }
 
@@ -71,16 +76,17 @@ export class TimelinePlayer {
   /** Apply every entry that is due, then sleep until the next one. */
   private advance(): void {
     this.timer = undefined;
-    const elapsed = Number(this.hooks.now() - this.startNs);
-    while (this.next < this.entries.length && this.entries[this.next]!.at_ns <= elapsed) {
+    const elapsed = () => Number(this.hooks.now() - this.startNs);
+    while (this.next < this.entries.length && this.entries[this.next]!.at_ns <= elapsed()) {
       const entry = this.entries[this.next++]!;
       this.hooks.apply(entry.active);
       this.current = entry.phase;
-      this.hooks.onPhase({ phase: entry.phase, atNs: entry.at_ns, appliedNs: elapsed, entry });
+      this.hooks.onPhase({ phase: entry.phase, atNs: entry.at_ns, appliedNs: elapsed(), entry });
     }
+    const now = elapsed();
     const upcoming = this.entries[this.next];
     if (upcoming !== undefined) {
-      const waitMs = Math.max(0, (upcoming.at_ns - elapsed) / 1e6);
+      const waitMs = Math.max(0, (upcoming.at_ns - now) / 1e6);
       this.timer = this.hooks.setTimer(() => this.advance(), waitMs);
     }
   }

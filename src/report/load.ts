@@ -173,7 +173,7 @@ export function resummarize(
     observed_ns: v.observedNs,
     faults: v.faults,
     lab_id: old?.lab_id ?? '',
-    phases,
+    phases: v.phases,
     workloads: v.workloads,
     expectations: v.expectations,
     ok: v.ok && status === 'completed',

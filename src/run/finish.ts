@@ -42,7 +42,7 @@ export function summarizeRun(r: RunRecord): RunSummary {
     observed_ns: v.observedNs,
     faults: v.faults,
     lab_id: r.labId,
-    phases: r.phases,
+    phases: v.phases,
     workloads: v.workloads,
     expectations: v.expectations,
     ok: v.ok,

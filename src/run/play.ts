@@ -78,7 +78,7 @@ export async function play(ctx: PlayContext, onStart: (clock: RunClock) => void)
   }
   const timers: NodeJS.Timeout[] = [];
   try {
-    timeline.start();
+    timeline.start(clock.t0);
     timers.push(
       setInterval(() => {
         const counters = lab.counters();

@@ -27,7 +27,7 @@ describe('startAtPhase', () => {
     ]);
     expect(c.expect.map((e) => e.text)).toEqual([
       'tg-photo.goodput < 500kbit during slowed',
-      'tg-text.delivery < 20% during blocked',
+      'tg-text.delivery < 5% during blocked',
       'max-text.delivery >= 99% during blocked',
     ]);
     expect(skipped).toEqual([

@@ -80,4 +80,21 @@ describe('timeline player', () => {
     clock.advanceTo(5_000_000_000n);
     expect(applied).toEqual([[]]);
   });
+
+  it('plays from the origin it is given and reports when apply returned', () => {
+    const clock = virtualClock();
+    clock.advanceTo(3_000_000n); // the run's t0 was 3 ms ago
+    const changes: [string, number, number][] = [];
+    const player = new TimelinePlayer([entry(0, 'a', []), entry(1e9, 'b', ['x'])], {
+      ...clock.hooks,
+      // Handing the set to the core takes 0.2 ms of this clock.
+      apply: () => clock.advanceTo(clock.hooks.now() + 200_000n),
+      onPhase: (c) => changes.push([c.phase, c.atNs, c.appliedNs]),
+    });
+    player.start(0n);
+    expect(changes).toEqual([['a', 0, 3_200_000]]);
+    clock.advanceTo(1_000_000_000n);
+    // Due 1 s after the origin, not 1 s after start() was called.
+    expect(changes[1]).toEqual(['b', 1e9, 1e9 + 200_000]);
+  });
 });

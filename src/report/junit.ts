@@ -4,10 +4,13 @@
  * (package, id, name, timestamp without zone, hostname, counts, time), <properties>
  * first, a <testcase> per expectation, then <system-out> and <system-err>.
  *
- * Each expectation is a test case: a failure carries the measured value; an expectation
- * with nothing measured is skipped (its metric had no data, so it neither held nor
- * failed). One more case, `run completed`, errors when the run was interrupted or
- * failed, so a broken lab is never a green CI job.
+ * Each expectation is a test case: a failure carries the measured value; one the run
+ * could not judge (`not measured`: an agent died in its window, or the run stopped in it;
+ * `not reached`) is skipped. An expectation whose metric had no data in a run that was
+ * watching (a blocked bulk download has no goodput at all) failed, as the exit code
+ * says: a skip there would make a CI job green on the worst outcome. One more case,
+ * `run completed`, errors when the run was interrupted or failed, so a broken lab is
+ * never a green CI job.
  */
 import os from 'node:os';
 import type { ExpectationResult } from '../record/summary.js';
@@ -43,7 +46,9 @@ function seconds(ns: number): string {
 
 /** What the failure message says: the expectation, what was measured and what was wanted. */
 function failureMessage(e: ExpectationResult): string {
-  return `${e.text}: measured ${fmtMeasured(e)}`;
+  return e.measured === null
+    ? `${e.text}: nothing measured`
+    : `${e.text}: measured ${fmtMeasured(e)}`;
 }
 
 interface Case {
@@ -58,7 +63,6 @@ function unjudged(e: ExpectationResult): string | undefined {
   if (e.outcome === 'not measured') {
     return 'not measured: an agent was not alive for all of it, or the run stopped in it';
   }
-  if (e.measured === null) return 'not measured: the metric had no data in this scope';
   return undefined;
 }
 
@@ -68,7 +72,10 @@ function expectationCase(e: ExpectationResult): Case {
     return { name: e.text, outcome: 'skipped', body: `<skipped${attrs({ message: why })}/>` };
   }
   if (e.ok) return { name: e.text, outcome: 'passed', body: '' };
-  const detail = `measured ${e.measured} (${fmtMeasured(e)}); expected ${e.op} ${e.expected}`;
+  const detail =
+    e.measured === null
+      ? `measured nothing (the metric had no data in this scope); expected ${e.op} ${e.expected}`
+      : `measured ${e.measured} (${fmtMeasured(e)}); expected ${e.op} ${e.expected}`;
   return {
     name: e.text,
     outcome: 'failed',

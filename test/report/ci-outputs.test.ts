@@ -108,9 +108,40 @@ describe('JUnit XML', () => {
     expect(String(failure['#text'])).toContain(`measured ${failed.measured} `);
   });
 
-  it('an expectation with nothing measured is skipped, an interrupted run an error', () => {
+  it('a metric with no data in a completed run fails, as the exit code says', () => {
+    // The ws agent recorded nothing: delivery and latency have no data, the run exits 1.
+    // Skipped cases here made a JUnit report with 0 failures and 0 errors: a green CI job.
+    const dir = copyOfRun();
+    const events = join(dir, 'events.ndjson');
+    const lines = readFileSync(events, 'utf8').split('\n');
+    writeFileSync(events, lines.filter((l) => !l.includes('"w":"ws"')).join('\n'));
+    const s = loadRun(dir).summary;
+    expect(s).toMatchObject({ status: 'completed', exit_code: 1, ok: false });
+    expect(s.expectations.map((e) => [e.outcome, e.measured])).toEqual([
+      ['fail', null],
+      ['fail', null],
+    ]);
+    const xml = junitXml(s, { hostname: 'h' });
+    expect(junitSchemaViolations(xml)).toEqual([]);
+    const { suite, cases } = parsed(xml);
+    expect(suite).toMatchObject({ tests: '3', failures: '2', errors: '0', skipped: '0' });
+    expect(cases[1]!.failure).toMatchObject({
+      message: 'ws.delivery >= 99%: nothing measured',
+      type: 'expectation',
+    });
+    const md = summaryMarkdown(s);
+    expect(md).toContain('2 expectations failed');
+    expect(md).toMatch(/^\| FAIL \| ws\.delivery >= 99% \| nothing measured \|$/m);
+  });
+
+  it('an expectation not measured is skipped, an interrupted run an error', () => {
     const s = basic();
-    s.expectations[0] = { ...s.expectations[0]!, measured: null, ok: false };
+    s.expectations[0] = {
+      ...s.expectations[0]!,
+      measured: null,
+      ok: false,
+      outcome: 'not measured',
+    };
     s.status = 'interrupted';
     s.warnings = ['a <warning> & "quotes"'];
     const xml = junitXml(s, { hostname: 'h' });

@@ -283,10 +283,16 @@ function poolVoice(per: DirectionStats[], both: DirectionStats): DirectionStats 
       ...worst,
       loss: both.counted === 0 ? 0 : lossFrames / both.counted,
       late_loss: both.counted === 0 ? 0 : lateFrames / both.counted,
-      jitter_ns: Math.max(...voices.map((v) => v.jitter_ns)),
+      jitter_ns: maxOrNull(voices.map((v) => v.jitter_ns)),
     };
   }
   return both;
+}
+
+/** The largest of the known values; null when none is known. */
+function maxOrNull(values: (number | null)[]): number | null {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length === 0 ? null : Math.max(...known);
 }
 
 /** The pooled (`both`) numbers of a workload in a scope. */

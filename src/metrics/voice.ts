@@ -45,8 +45,10 @@ export function voiceStats(
   return {
     loss,
     late_loss: lateLoss,
-    jitter_ns: rfc3550Jitter(received),
-    mouth_to_ear_ns: mouthToEar,
+    // Jitter needs two arrivals and a delay one: with fewer they are unknown, not 0 (a
+    // blackholed call's 0 us passed `jitter < 30ms`).
+    jitter_ns: received.length < 2 ? null : rfc3550Jitter(received),
+    mouth_to_ear_ns: received.length === 0 ? null : mouthToEar,
     r,
     mos: mosFromR(r),
     codec_source: impairment.source,

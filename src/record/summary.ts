@@ -27,10 +27,10 @@ export interface VoiceStats {
   loss: number;
   /** Frames that arrived after their playout instant / frames counted. */
   late_loss: number;
-  /** RFC 3550 interarrival jitter at the end of the stream, ns. */
-  jitter_ns: number;
-  /** Mouth-to-ear delay used for the E-model: base one-way + jitter buffer + one frame. */
-  mouth_to_ear_ns: number;
+  /** RFC 3550 interarrival jitter at the end of the stream, ns; null: fewer than two frames arrived. */
+  jitter_ns: number | null;
+  /** Mouth-to-ear delay used for the E-model: base one-way + jitter buffer + one frame; null: nothing arrived. */
+  mouth_to_ear_ns: number | null;
   r: number;
   mos: number;
   /** The codec's Ie/Bpl source. */

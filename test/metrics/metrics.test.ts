@@ -174,6 +174,38 @@ describe('voice', () => {
   });
 });
 
+describe('voice with nothing arrived', () => {
+  it('has no jitter and no mouth-to-ear delay, and `jitter <` fails instead of passing on 0', () => {
+    // A blackholed voice stream: 100 frames counted, none arrived. The jitter of no
+    // arrivals read 0 us and `v.jitter < 30ms` passed on a call that carried no sound.
+    const v = workload({ name: 'v', protocol: 'udp-voice', codec: 'opus', frame_ns: 20 * MS });
+    const events = messages(100, () => undefined, 'up', 'v');
+    const stats = summarize({ events, workloads: [v], phases: main, observedEnd: 12 * S });
+    const voice = pooled(stats[0]!, null)!.both.voice!;
+    expect(voice).toMatchObject({ loss: 1, mos: 1, jitter_ns: null, mouth_to_ear_ns: null });
+    const jitter: CompiledExpectation = {
+      text: 'v.jitter < 30ms',
+      workload: 'v',
+      metric: 'jitter',
+      op: '<',
+      value: 30 * MS,
+      kind: 'duration',
+      phase: null,
+    };
+    expect(checkExpectations([jitter], stats)[0]).toMatchObject({
+      outcome: 'fail',
+      measured: null,
+    });
+    // One frame is still no interarrival; two are.
+    const one = messages(100, (seq) => (seq === 0 ? 30 * MS : undefined), 'up', 'v');
+    const oneVoice = summarize({ events: one, workloads: [v], phases: main, observedEnd: 12 * S });
+    expect(pooled(oneVoice[0]!, null)!.both.voice!.jitter_ns).toBeNull();
+    const two = messages(100, (seq) => (seq < 2 ? 30 * MS + seq * MS : undefined), 'up', 'v');
+    const twoVoice = summarize({ events: two, workloads: [v], phases: main, observedEnd: 12 * S });
+    expect(pooled(twoVoice[0]!, null)!.both.voice!.jitter_ns).toBeCloseTo(MS / 16, 6);
+  });
+});
+
 describe('E-model (ITU-T G.107, simplified)', () => {
   it('maps R to MOS as G.107 does', () => {
     expect(mosFromR(93.2)).toBeCloseTo(4.41, 2);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareSummaries, compareTable, fmtDelta } from '../../src/report/compare.js';
@@ -6,7 +6,7 @@ import { CSV_COLUMNS, summaryCsv } from '../../src/report/csv.js';
 import { datapathView } from '../../src/report/datapath.js';
 import { loadRun } from '../../src/report/load.js';
 import type { RunSummary } from '../../src/record/summary.js';
-import { RUN_BASIC } from './helpers.js';
+import { RUN_BASIC, copyOfRun } from './helpers.js';
 
 const run = loadRun(RUN_BASIC);
 
@@ -31,6 +31,45 @@ describe('loadRun', () => {
     expect(() => loadRun(join(RUN_BASIC, '..'))).toThrow(
       /is not a qoslab run directory \(no compiled\.json, events\.ndjson\)/,
     );
+  });
+});
+
+describe('events.ndjson that is not what a run writes', () => {
+  /** A copy of the fixture run with events.ndjson's lines passed through `f`. */
+  function withEvents(f: (lines: string[]) => string[]): string {
+    const dir = copyOfRun();
+    const path = join(dir, 'events.ndjson');
+    writeFileSync(path, f(readFileSync(path, 'utf8').trimEnd().split('\n')).join('\n'));
+    return dir;
+  }
+  const firstWsRecv = (lines: string[]) =>
+    lines.findIndex((l) => l.startsWith('{"ev":"recv","w":"ws"'));
+
+  it('skips a torn last line: a killed run ends in half a line', () => {
+    const dir = withEvents((lines) => [...lines, '{"ev":"recv","w":"ws","dir":"up","c":0,"se']);
+    expect(loadRun(dir).summary.workloads).toEqual(run.summary.workloads);
+  });
+
+  it('rejects a damaged line before the last, naming it, instead of counting its message lost', () => {
+    // Skipped, a torn ws receipt made the message lost: delivery 100% read 99.x%.
+    const at = { line: 0 };
+    const dir = withEvents((lines) => {
+      at.line = firstWsRecv(lines);
+      return lines.map((l, i) => (i === at.line ? l.slice(0, 30) : l));
+    });
+    expect(() => loadRun(dir)).toThrow(
+      expect.objectContaining({
+        exitCode: 2,
+        message: expect.stringMatching(
+          new RegExp(`events\\.ndjson:${at.line + 1}: not a JSON object: `),
+        ) as unknown,
+      }),
+    );
+  });
+
+  it('rejects a line that is JSON but not an event object', () => {
+    const dir = withEvents((lines) => [lines[0]!, 'null', ...lines.slice(1)]);
+    expect(() => loadRun(dir)).toThrow(/events\.ndjson:2: not a JSON object: null/);
   });
 });
 

@@ -4,11 +4,11 @@
  * It reads only files (sweep.json and each run's summary.json), so shards can come from
  * any machines.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { RunSummary } from '../record/summary.js';
-import type { SweepManifest } from './manifest.js';
+import type { ShardManifest, SweepManifest } from './manifest.js';
 
 export interface MergedRun {
   cell: string;
@@ -59,20 +59,41 @@ function loadManifest(dir: string): SweepManifest {
   return m;
 }
 
-/** A completed run's summary in any of the folders; else why there is none. */
+/**
+ * Every shard that wrote into `dir` ran the sweep its sweep.json names. Shards share one
+ * folder, and each writes sweep.json: a shard of an edited scenario overwrote it, and the
+ * other shards' runs of the old scenario were merged as runs of the new one.
+ */
+function checkShards(dir: string, m: SweepManifest): void {
+  for (const name of readdirSync(dir).filter((n) => /^shard-\d+-of-\d+\.json$/.test(n))) {
+    const shard = readJson<Partial<ShardManifest>>(join(dir, name));
+    if (shard.fingerprint !== m.fingerprint) {
+      throw new UsageError(
+        `${join(dir, name)} is from another sweep (matrix ${shard.fingerprint}) than ${join(dir, 'sweep.json')} (matrix ${m.fingerprint})`,
+        ['give each sweep its own --out folder; merge only the shards of one `qoslab sweep`'],
+      );
+    }
+  }
+}
+
+/** A completed run's summary, with the seed the sweep planned, in any of the folders; else why there is none. */
 function findRun(
   dirs: string[],
   rel: string,
+  seed: number,
 ): { dir: string; summary: RunSummary } | { reason: string } {
   let reason = 'not run by any shard given';
   for (const d of dirs) {
     const path = join(d, rel, 'summary.json');
     if (!existsSync(path)) continue;
     const summary = readJson<Partial<RunSummary>>(path);
-    if (summary.status === 'completed' && Array.isArray(summary.workloads)) {
+    if (summary.status === 'completed' && summary.seed !== seed) {
+      reason = `${join(d, rel)}: seed ${summary.seed}, not the sweep's ${seed} (a run of another sweep)`;
+    } else if (summary.status === 'completed' && Array.isArray(summary.workloads)) {
       return { dir: join(d, rel), summary: summary as RunSummary };
+    } else {
+      reason = `${join(d, rel)}: ${summary.status ?? 'unknown'}${summary.error ? ` (${summary.error})` : ''}`;
     }
-    reason = `${join(d, rel)}: ${summary.status ?? 'unknown'}${summary.error ? ` (${summary.error})` : ''}`;
   }
   return { reason };
 }
@@ -90,11 +111,12 @@ export function mergeSweeps(dirs: string[]): Merged {
       );
     }
   });
+  sources.forEach((d) => checkShards(d, first));
   const runs: MergedRun[] = [];
   const missing: MissingRun[] = [];
   for (const cell of first.cells) {
     for (let rep = 0; rep < first.repeat; rep++) {
-      const found = findRun(sources, join(cell.id, `rep-${rep}`));
+      const found = findRun(sources, join(cell.id, `rep-${rep}`), first.base_seed + rep);
       if ('reason' in found) {
         missing.push({ cell: cell.id, rep, params: cell.params, reason: found.reason });
         continue;

@@ -1,0 +1,84 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { mergeSweeps } from '../../src/sweep/merge.js';
+import type { SweepManifest } from '../../src/sweep/manifest.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { RUN_BASIC } from '../report/helpers.js';
+import { loadRun } from '../../src/report/load.js';
+
+/**
+ * merge reads only files, so sweep folders are written here by hand: a manifest, shard
+ * files and run summaries (the report fixture's, with the seed each run would have).
+ */
+const summary = loadRun(RUN_BASIC).summary;
+
+function manifest(fingerprint: string): SweepManifest {
+  return {
+    format: 1,
+    kind: 'qoslab-sweep',
+    scenario: 'report-basic',
+    fingerprint,
+    axes: [{ key: 'network.downlink.delay', values: ['1ms'] }],
+    repeat: 2,
+    base_seed: 5,
+    duration_ns: 4e9,
+    cells: [{ index: 0, id: 'c0-delay=1ms', params: { 'network.downlink.delay': '1ms' } }],
+    runs_total: 2,
+  };
+}
+
+/** A sweep folder holding the runs `seeds` (by repetition) and the shard files given. */
+function sweepDir(fingerprint: string, seeds: number[], shards: Record<string, string>): string {
+  const dir = tmpDir('qoslab-merge-');
+  writeFileSync(join(dir, 'sweep.json'), JSON.stringify(manifest(fingerprint)));
+  seeds.forEach((seed, rep) => {
+    const run = join(dir, 'c0-delay=1ms', `rep-${rep}`);
+    mkdirSync(run, { recursive: true });
+    writeFileSync(join(run, 'summary.json'), JSON.stringify({ ...summary, seed }));
+  });
+  for (const [name, fp] of Object.entries(shards)) {
+    writeFileSync(
+      join(dir, name),
+      JSON.stringify({ format: 1, fingerprint: fp, shard: { index: 1, count: 1 }, runs: [] }),
+    );
+  }
+  return dir;
+}
+
+describe('merge on folders it should not trust', () => {
+  it('merges the runs of one sweep', () => {
+    const m = mergeSweeps([sweepDir('aaaa', [5, 6], { 'shard-1-of-1.json': 'aaaa' })]);
+    expect(m.runs.map((r) => [r.rep, r.seed])).toEqual([
+      [0, 5],
+      [1, 6],
+    ]);
+    expect(m.missing).toEqual([]);
+  });
+
+  it('refuses a folder that shards of two different sweeps wrote into', () => {
+    // Shard 2 ran an edited scenario into the shared folder after shard 1: sweep.json is
+    // its own, and shard 1's runs of the old scenario were merged as if they were of it.
+    const dir = sweepDir('bbbb', [5, 6], {
+      'shard-1-of-2.json': 'aaaa',
+      'shard-2-of-2.json': 'bbbb',
+    });
+    expect(() => mergeSweeps([dir])).toThrow(
+      `${join(dir, 'shard-1-of-2.json')} is from another sweep (matrix aaaa) than ${join(dir, 'sweep.json')} (matrix bbbb)`,
+    );
+  });
+
+  it('does not take a run with another seed than the sweep planned for it', () => {
+    const dir = sweepDir('aaaa', [5, 9], { 'shard-1-of-1.json': 'aaaa' });
+    const m = mergeSweeps([dir]);
+    expect(m.runs.map((r) => r.rep)).toEqual([0]);
+    expect(m.missing).toEqual([
+      {
+        cell: 'c0-delay=1ms',
+        rep: 1,
+        params: { 'network.downlink.delay': '1ms' },
+        reason: `${join(dir, 'c0-delay=1ms', 'rep-1')}: seed 9, not the sweep's 6 (a run of another sweep)`,
+      },
+    ]);
+  });
+});

@@ -54,7 +54,10 @@ export function summarize(input: SummarizeInput): WorkloadStats[] {
     else if (e.ev === 'rtc') b.rtcs.push(e);
     else b.fails.push(e);
   }
-  const scopes: (string | null)[] = [...phaseNames(input.phases), null];
+  // A phase the run never watched (interrupted, an agent dead, before it began) has no
+  // numbers: a scope of it would read 0 sent and 0 failures for a silence nobody observed.
+  const watched = input.phases.filter((p) => p.start < input.observedEnd);
+  const scopes: (string | null)[] = [...phaseNames(watched), null];
   return input.workloads.map((w) => {
     const b = buckets.get(w.name)!;
     return {

@@ -118,6 +118,23 @@ describe('judgeRun', () => {
     expect(a.goodput_bps).toBeCloseTo((40 * 125 * 8) / 4, 6);
   });
 
+  it('a phase the run never watched has no numbers, not 0 sent and 0 failures', () => {
+    // Interrupted at 4 s, or an agent dead at 3 s: phase b (5-10 s) was never observed.
+    // Its scope read sent 0, failures 0, reconnects 0, which `compare` set against a full
+    // run as "sent -50, 0.00x" and "failures ±0": a silence nobody watched.
+    const judge = (events: MeasureEvent[], observedNs: number, interrupted: boolean) =>
+      judgeRun({ compiled, phases, events, observedNs, interrupted });
+    const cut = judge(traffic(4 * S), 4 * S, true);
+    const dead = judge([...traffic(3 * S), fault(3 * S)], 3.2 * S, false);
+    for (const v of [cut, dead]) {
+      expect(v.workloads[0]!.scopes.map((s) => s.phase)).toEqual(['a', null]);
+    }
+    // A phase cut short keeps what was seen of it.
+    const a = cut.workloads[0]!.scopes[0]!;
+    expect(a.directions.at(-1)!.sent).toBe(40);
+    expect(a.failures).toBe(0);
+  });
+
   it('a phase the run does not have (a shorter --duration) is not reached, and not a failure', () => {
     const cut = phasesOf(timeline.slice(0, 1), 5 * S);
     const v = judgeRun({

@@ -37,12 +37,36 @@ interface Bucket {
 const key = (w: string, dir: Dir, c: number, seq: number) =>
   `${w}\u0000${dir}\u0000${c}\u0000${seq}`;
 
+/**
+ * What makes an event itself. An agent never writes a send, connect, failure or stats
+ * interval twice: a second copy is a damaged or concatenated events.ndjson, and counting
+ * it doubled sends, goodput and connections. A message that arrived twice (a duplicated
+ * datagram) counts its first arrival, as it always did.
+ */
+function identity(e: SendEvent | RecvEvent | ConnectEvent | FailEvent | RtcEvent): string {
+  switch (e.ev) {
+    case 'send':
+    case 'recv':
+      return `${e.ev}\u0000${key(e.w, e.dir, e.c, e.seq)}`;
+    case 'rtc':
+      return `rtc\u0000${e.w}\u0000${e.c}\u0000${e.dir}\u0000${e.side}\u0000${e.kind}\u0000${e.t}`;
+    case 'fail':
+      return `fail\u0000${e.w}\u0000${e.c}\u0000${e.t}\u0000${e.stage}\u0000${e.error}`;
+    case 'connect':
+      return `connect\u0000${e.w}\u0000${e.c}\u0000${e.t}`;
+  }
+}
+
 export function summarize(input: SummarizeInput): WorkloadStats[] {
   const buckets = new Map<string, Bucket>();
   for (const w of input.workloads)
     buckets.set(w.name, { sends: [], recvs: [], connects: [], fails: [], rtcs: [] });
+  const seen = new Set<string>();
   for (const e of input.events) {
     if (e.ev === 'phase' || e.ev === 'agent') continue;
+    const id = identity(e);
+    if (seen.has(id)) continue;
+    seen.add(id);
     // Messages sent after observation ended (an agent died, the run stopped) are outside
     // the measured window: they would count a dead agent's silence as the network's.
     if ((e.ev === 'recv' ? e.sent : e.t) > input.observedEnd) continue;

@@ -67,6 +67,13 @@ describe('events.ndjson that is not what a run writes', () => {
     );
   });
 
+  it('counts an event written twice once', () => {
+    // Every line twice: ws read 160 sent and 64 kbit/s instead of 80 and 32, each
+    // workload's goodput doubled and its connections counted twice.
+    const dir = withEvents((lines) => lines.flatMap((l) => [l, l]));
+    expect(loadRun(dir).summary.workloads).toEqual(run.summary.workloads);
+  });
+
   it('rejects a line that is JSON but not an event object', () => {
     const dir = withEvents((lines) => [lines[0]!, 'null', ...lines.slice(1)]);
     expect(() => loadRun(dir)).toThrow(/events\.ndjson:2: not a JSON object: null/);

@@ -10,6 +10,7 @@ import type { MeasureEvent } from '../record/events.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { phasesOf } from '../metrics/phases.js';
 import { judgeRun } from '../metrics/verdict.js';
+import { eventProblem } from './event-check.js';
 import type { RunSummary } from '../record/summary.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 
@@ -62,7 +63,10 @@ function parseObject(line: string): object | undefined {
  * but a damaged file, and is refused with its line number: skipped, a torn receipt made
  * its message lost and moved delivery (100% read 97.6%).
  */
-export function readNdjson<T>(path: string): T[] {
+export function readNdjson<T>(
+  path: string,
+  problem: (value: object) => string | undefined = () => undefined,
+): T[] {
   if (!existsSync(path)) return [];
   const out: T[] = [];
   const lines = readFileSync(path, 'utf8').split('\n');
@@ -71,12 +75,15 @@ export function readNdjson<T>(path: string): T[] {
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     const value = parseObject(line);
-    if (value !== undefined) out.push(value as T);
-    else if (i !== last) {
+    if (value === undefined) {
+      if (i === last) return;
       throw new UsageError(`${path}:${i + 1}: not a JSON object: ${line.slice(0, 80)}`, [
         'a run writes one JSON object per line; only a killed run may leave half a last line',
       ]);
     }
+    const why = problem(value);
+    if (why !== undefined) throw new UsageError(`${path}:${i + 1}: ${why}`);
+    out.push(value as T);
   });
   return out;
 }
@@ -126,7 +133,7 @@ export function loadRun(dir: string): LoadedRun {
   }
   const scenarioPath = join(abs, 'scenario.yaml');
   const scenarioText = existsSync(scenarioPath) ? readFileSync(scenarioPath, 'utf8') : '';
-  const events = readNdjson<MeasureEvent>(join(abs, 'events.ndjson'));
+  const events = readNdjson<MeasureEvent>(join(abs, 'events.ndjson'), eventProblem);
   const datapath = readNdjson<DatapathSample>(join(abs, 'datapath.ndjson')).filter(
     (s) => typeof s.t === 'number',
   );

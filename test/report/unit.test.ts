@@ -74,6 +74,25 @@ describe('events.ndjson that is not what a run writes', () => {
     expect(loadRun(dir).summary.workloads).toEqual(run.summary.workloads);
   });
 
+  it('rejects an event with a field of the wrong type, naming the line and the field', () => {
+    // Computed with, bytes "200" made ws goodput 8e236 bit/s, sent "x" every latency NaN.
+    const cases: [RegExp, string, string][] = [
+      [/"bytes":200}/, '"bytes":"200"}', 'recv event: bytes "200" is not a finite number'],
+      [/"sent":\d+/, '"sent":"x"', 'recv event: sent "x" is not a finite number'],
+      [/"t":\d+/, '"t":1e400', 'recv event: t Infinity is not a finite number'],
+      [/"ev":"recv"/, '"ev":"recieve"', 'not a measurement event (ev "recieve")'],
+      [/,"seq":\d+/, '', 'recv event without seq'],
+    ];
+    for (const [from, to, why] of cases) {
+      const at = { line: 0 };
+      const dir = withEvents((lines) => {
+        at.line = firstWsRecv(lines);
+        return lines.map((l, i) => (i === at.line ? l.replace(from, to) : l));
+      });
+      expect(() => loadRun(dir)).toThrow(`events.ndjson:${at.line + 1}: ${why}`);
+    }
+  });
+
   it('rejects a line that is JSON but not an event object', () => {
     const dir = withEvents((lines) => [lines[0]!, 'null', ...lines.slice(1)]);
     expect(() => loadRun(dir)).toThrow(/events\.ndjson:2: not a JSON object: null/);

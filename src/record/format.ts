@@ -16,10 +16,18 @@ export function fmtRate(bps: number | null | undefined): string {
   return `${bps.toFixed(0)} bit/s`;
 }
 
+/**
+ * A ratio in percent, one decimal; `100%` and `0%` only for exactly all and none. Rounded
+ * to one decimal, one message lost in 2500 read 100% (and `delivery >= 100%` failed
+ * "measured 100%"), so a value that would read as all or none gets the decimals it needs.
+ */
 export function fmtRatio(r: number | null | undefined): string {
-  return r === null || r === undefined
-    ? '-'
-    : `${(r * 100).toFixed(r >= 0.9995 || r === 0 ? 0 : 1)}%`;
+  if (r === null || r === undefined) return '-';
+  if (r === 0 || r === 1) return `${r * 100}%`;
+  const pct = r * 100;
+  let digits = 1;
+  while (digits < 10 && /^(0|100)\.0+$/.test(pct.toFixed(digits))) digits++;
+  return `${pct.toFixed(digits)}%`;
 }
 
 /**

@@ -10,11 +10,11 @@
  * and no CLI: a plain TURN port, which is what call-blocking rules match. `setpriv
  * --pdeathsig` ends it if the agent dies without closing it.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { startDaemon } from './daemon.js';
 
 export interface TurnServer {
   /** What RTCPeerConnection takes as its iceServers. */
@@ -24,8 +24,6 @@ export interface TurnServer {
   close(): Promise<void>;
 }
 
-/** How long coturn may take to open its listeners (well under a second unloaded). */
-const START_TIMEOUT_MS = 20_000;
 /** How often the log is read for readiness and allocations. */
 const FOLLOW_MS = 100;
 /** coturn logs this once its relay, listener and auth threads are all up. */
@@ -58,60 +56,29 @@ export async function startTurn(o: {
     '--pidfile', join(dir, 'turnserver.pid'),
     '--userdb', join(dir, 'turndb'),
   ]; // prettier-ignore
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'turnserver', ...args], {
-    cwd: dir,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  const cleanup = () => rmSync(dir, { recursive: true, force: true });
   let allocations = 0;
-  let tail = '';
-  let follow: NodeJS.Timeout | undefined;
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`turnserver did not start: ${tail}`)),
-      START_TIMEOUT_MS,
-    );
-    let up = false;
-    const onLine = (line: string) => {
-      tail = line;
-      if (!up && READY.test(line)) {
-        up = true;
-        clearTimeout(timer);
-        resolve();
-      }
-      if (/ALLOCATE processed, success/.test(line)) {
-        // coturn's own word, once, on the run's log: calls really are relayed.
-        if (allocations++ === 0) o.log(`turnserver ${o.address}:${o.port}: allocation 1`);
-      }
-      if (/\b(ERROR|error):/.test(line)) o.log(`turnserver: ${line}`);
-    };
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
-      for (const line of chunk.split('\n')) if (line.trim() !== '') tail = line;
-    });
-    const next = newLines(logFile);
-    follow = setInterval(() => {
-      for (const line of next()) onLine(line);
-    }, FOLLOW_MS);
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`turnserver could not be started: ${e.message}`));
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      if (!up) reject(new Error(`turnserver exited (${code}): ${tail}`));
-    });
+  const daemon = await startDaemon({
+    name: 'turnserver',
+    command: 'turnserver',
+    args,
+    cwd: dir,
+    follow: (ready, note) => {
+      const next = newLines(logFile);
+      const timer = setInterval(() => {
+        for (const line of next()) {
+          note(line);
+          if (READY.test(line)) ready();
+          if (/ALLOCATE processed, success/.test(line)) {
+            // coturn's own word, once, on the run's log: calls really are relayed.
+            if (allocations++ === 0) o.log(`turnserver ${o.address}:${o.port}: allocation 1`);
+          }
+          if (/\b(ERROR|error):/.test(line)) o.log(`turnserver: ${line}`);
+        }
+      }, FOLLOW_MS);
+      return () => clearInterval(timer);
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
   });
-  try {
-    await ready;
-  } catch (e) {
-    clearInterval(follow);
-    child.kill('SIGKILL');
-    await exited;
-    cleanup();
-    throw e;
-  }
   const host = o.address.includes(':') ? `[${o.address}]` : o.address;
   return {
     iceServers: [
@@ -122,14 +89,7 @@ export async function startTurn(o: {
       },
     ],
     allocations: () => allocations,
-    close: async () => {
-      clearInterval(follow);
-      if (child.exitCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-      cleanup();
-    },
+    close: () => daemon.close(),
   };
 }
 

@@ -73,8 +73,11 @@ function scopeStats(
 ): ScopeStats {
   const inScope = (t: number) => phase === null || phaseAt(input.phases, t) === phase;
   const sends = b.sends.filter((e) => inScope(e.t));
-  // A message belongs to the phase in force when it was sent.
-  const recvs = b.recvs.filter((e) => inScope(e.sent));
+  // A message belongs to the phase in force when it was sent, as its send event says: the
+  // instant it carries can be a little later (an http3 page stamps it after the agent
+  // asked), and across a boundary that would count it lost in one phase, unsent in the next.
+  const sent = new Set(sends.map((e) => key(e.w, e.dir, e.c, e.seq)));
+  const recvs = b.recvs.filter((e) => sent.has(key(e.w, e.dir, e.c, e.seq)));
   const connects = b.connects.filter((e) => inScope(e.t));
   // Rates divide by the time actually observed, not the planned length.
   const activeNs = phaseTime(

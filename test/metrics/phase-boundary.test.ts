@@ -125,6 +125,39 @@ describe('phase boundaries as the run applied them', () => {
   });
 });
 
+describe('a message stamped after its send event, across a boundary', () => {
+  it('counts in the phase of its send event, delivered', () => {
+    // An http3 page stamps the message 2 ms after the agent recorded sending it.
+    const chat = workload({ name: 'chat', stop_ns: 20 * S });
+    const events: MeasureEvent[] = [
+      { ev: 'phase', phase: 'slowed', t: 4 * S },
+      { ev: 'send', w: 'chat', dir: 'up', c: 0, seq: 0, t: 4 * S - 1 * MS, bytes: 100 },
+      {
+        ev: 'recv',
+        w: 'chat',
+        dir: 'up',
+        c: 0,
+        seq: 0,
+        t: 4 * S + 30 * MS,
+        sent: 4 * S + MS,
+        bytes: 100,
+      },
+    ];
+    const v = judgeRun({
+      compiled: { workloads: [chat], expect: [], duration_ns: 20 * S },
+      phases: planned,
+      events,
+      observedNs: 21 * S,
+      interrupted: false,
+    });
+    const open = pooled(v.workloads[0]!, 'open')!.both;
+    const slowed = pooled(v.workloads[0]!, 'slowed')!.both;
+    expect([open.counted, open.delivered, open.latency.p50]).toEqual([1, 1, expect.any(Number)]);
+    expect(open.latency.p50! / MS).toBeCloseTo(29, 0);
+    expect([slowed.sent, slowed.counted]).toEqual([0, 0]);
+  });
+});
+
 describe('phasesAsApplied', () => {
   const three = phasesOf(
     [

@@ -21,4 +21,6 @@ export interface AgentConfig {
   spki?: string[];
   /** QoS of MQTT publishes (default 1). */
   mqttQos?: 0 | 1;
+  /** When each timeline phase begins, ns after t0: stacks sampled in intervals cut there. */
+  phaseStartsNs?: number[];
 }

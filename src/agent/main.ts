@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     signal: controller.signal,
     caPem: config.caPem,
     spki: config.spki ?? [],
+    phaseStartsNs: config.phaseStartsNs ?? [],
     certs: config.certs,
     hub,
   };

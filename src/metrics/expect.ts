@@ -31,6 +31,8 @@ export function measure(e: CompiledExpectation, stats: WorkloadStats[]): number 
       return scope.reconnects;
     case 'stall.bytes':
       return scope.stalled.p50_bytes;
+    case 'video.fps':
+      return both.rtc?.video?.video?.frames_per_second ?? null;
     default:
       return null;
   }

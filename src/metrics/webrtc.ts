@@ -6,11 +6,21 @@
  * so latency percentiles stay empty; delay enters through RTT and the jitter buffer.
  *
  * MOS: the same ITU-T G.107 E-model as udp-voice (./emodel.ts), R = 93.2 − Id − Ie,eff,
- * with Opus's assumed Ie/Bpl, Ppl = (lost + discarded) / expected audio packets, and a
+ * with Opus's assumed Ie/Bpl, Ppl = the audio lost as the listener hears it (below), and a
  * mouth-to-ear delay of RTT/2 + mean jitter-buffer delay + one 20 ms Opus frame.
+ *
+ * Packets lost are what the peer sent and this side did not receive, not the receiver's
+ * RTP count, which is wrong at both ends of an outage: a call whose UDP was blackholed
+ * for 3 s counted no audio packet lost at all (it read 0 % lost and MOS 4.09 for that
+ * phase), and its video's gap was counted when packets came back, in the next phase
+ * (delivery 86 % after the path was restored). Both sides sample at each phase start, so
+ * a phase's sums cover the same time on both. `rtc.*.loss` stays the stack's own figure.
+ *
+ * Audio lost as the listener hears it: the larger of that packet loss (plus late
+ * discards) and the share of played samples the receiver concealed.
  */
 import type { Dir, RtcEvent } from '../record/events.js';
-import type { DirectionStats, RtcStats, VoiceStats } from '../record/summary.js';
+import type { DirectionStats, RtcStats, VideoFrameStats, VoiceStats } from '../record/summary.js';
 import { CODECS, mosFromR, rFactor } from './emodel.js';
 
 /** Chromium's Opus packetization (ptime). */
@@ -22,6 +32,20 @@ const sum = (events: RtcEvent[], key: keyof RtcEvent) =>
 function mean(values: (number | null | undefined)[]): number | null {
   const known = values.filter((v): v is number => typeof v === 'number');
   return known.length === 0 ? null : known.reduce((a, b) => a + b, 0) / known.length;
+}
+
+/** What the receivers of video showed, from their samples; null for audio. */
+function videoFrames(recv: RtcEvent[]): VideoFrameStats | null {
+  if (!recv.some((e) => e.frames_decoded !== undefined)) return null;
+  const decoded = sum(recv, 'frames_decoded');
+  const sampledNs = recv.reduce((n, e) => n + Math.max(0, e.t - e.from), 0);
+  return {
+    frames_decoded: decoded,
+    frames_dropped: sum(recv, 'frames_dropped'),
+    frames_per_second: sampledNs === 0 ? null : (decoded * 1e9) / sampledNs,
+    freeze_count: sum(recv, 'freeze_count'),
+    freeze_ns: sum(recv, 'freeze_s') * 1e9,
+  };
 }
 
 /** One media kind of one direction, from its send-side and receive-side samples. */
@@ -51,18 +75,38 @@ export function rtcStats(events: RtcEvent[]): RtcStats | null {
     jitter_buffer_delay_ns:
       emitted === 0 ? null : (sum(recv, 'jitter_buffer_delay_s') / emitted) * 1e9,
     target_bitrate_bps: mean(send.map((e) => e.target_bitrate_bps)),
+    video: videoFrames(recv),
   };
+}
+
+/**
+ * The two pages sample a few milliseconds apart, so a phase's sent and received counts
+ * may differ by the packets in flight between the two samples: a shortfall this small
+ * counts only as far as the receiver's own RTP count agrees.
+ */
+const SAMPLING_SKEW_PACKETS = 3;
+
+/** Packets the peer sent that never arrived (see the module comment). */
+export function packetsMissing(k: RtcStats): number {
+  if (k.packets_sent === 0) return k.packets_lost;
+  const shortfall = Math.max(0, k.packets_sent - k.packets_received);
+  return shortfall > SAMPLING_SKEW_PACKETS ? shortfall : Math.min(shortfall, k.packets_lost);
 }
 
 /** The E-model verdict on a call's audio (see the module comment for the inputs). */
 export function rtcVoice(audio: RtcStats): VoiceStats | null {
-  const expected = audio.packets_received + audio.packets_lost;
-  if (expected === 0) return null;
-  const loss = audio.packets_lost / expected;
-  const lateLoss = Math.min(audio.packets_discarded, audio.packets_received) / expected;
+  const missing = packetsMissing(audio);
+  const expected = audio.packets_received + missing;
+  const concealed = audio.concealed_ratio;
+  if (expected === 0 && concealed === null) return null;
+  const packetLoss = expected === 0 ? 0 : missing / expected;
+  const lateLoss =
+    expected === 0 ? 0 : Math.min(audio.packets_discarded, audio.packets_received) / expected;
+  // Concealment covers late packets too: the larger figure, not the sum.
+  const heard = Math.max(packetLoss + lateLoss, concealed ?? 0);
+  const loss = Math.min(1, Math.max(packetLoss, heard - lateLoss));
   const mouthToEar = (audio.rtt_ns ?? 0) / 2 + (audio.jitter_buffer_delay_ns ?? 0) + OPUS_FRAME_NS;
-  const r =
-    audio.packets_received === 0 ? 0 : rFactor(mouthToEar / 1e6, CODECS.opus, loss + lateLoss);
+  const r = audio.packets_received === 0 ? 0 : rFactor(mouthToEar / 1e6, CODECS.opus, heard);
   return {
     loss,
     late_loss: lateLoss,
@@ -85,7 +129,7 @@ export function rtcDirectionStats(
   const video = rtcStats(mine.filter((e) => e.kind === 'video'));
   const kinds = [audio, video].flatMap((k) => (k === null ? [] : [k]));
   const received = kinds.reduce((n, k) => n + k.packets_received, 0);
-  const lost = kinds.reduce((n, k) => n + k.packets_lost, 0);
+  const lost = kinds.reduce((n, k) => n + packetsMissing(k), 0);
   const late = kinds.reduce((n, k) => n + Math.min(k.packets_discarded, k.packets_received), 0);
   const bytes = sum(
     mine.filter((e) => e.side === 'recv'),

@@ -106,6 +106,15 @@ export interface RtcEvent {
   /** recv: jitter-buffer delay summed over emitted samples (s) and their count. */
   jitter_buffer_delay_s?: number;
   jitter_buffer_emitted?: number;
+  /**
+   * recv, video: frames decoded and dropped; Chromium's freezes (a frame later than
+   * max(3 x the mean frame interval, mean + 150 ms)) and seconds frozen, both counted when
+   * the freeze ends.
+   */
+  frames_decoded?: number;
+  frames_dropped?: number;
+  freeze_count?: number;
+  freeze_s?: number;
 }
 
 /** The orchestrator: a timeline phase began. */

@@ -103,6 +103,8 @@ export function fmtMeasured(r: ExpectationResult): string {
       return r.measured.toFixed(2);
     case 'size':
       return `${r.measured} B`;
+    case 'fps':
+      return `${r.measured.toFixed(1)} frames/s`;
     default:
       return String(r.measured);
   }

@@ -64,6 +64,21 @@ export interface RtcStats {
   jitter_buffer_delay_ns: number | null;
   /** Mean of the sender's target bitrate (bandwidth estimation's verdict), bits/s. */
   target_bitrate_bps: number | null;
+  /** Video only (null for audio): what the receiver showed. */
+  video: VideoFrameStats | null;
+}
+
+export interface VideoFrameStats {
+  frames_decoded: number;
+  frames_dropped: number;
+  /**
+   * Frames decoded per second of sampled receiving time: a picture that stopped reads 0
+   * even while Chromium's freeze counters wait for the next frame to count the freeze.
+   */
+  frames_per_second: number | null;
+  /** Chromium's freezes, counted in the interval where each ended, and time in them. */
+  freeze_count: number;
+  freeze_ns: number;
 }
 
 export interface DirectionStats {

@@ -38,6 +38,11 @@ export const METRICS: Metric[] = [
   },
   { name: 'jitter', kind: 'duration', value: (w, p) => both(w, p)?.voice?.jitter_ns ?? null },
   { name: 'mos', kind: 'score', value: (w, p) => both(w, p)?.voice?.mos ?? null },
+  {
+    name: 'video.fps',
+    kind: 'score', // a plain number, shown with two decimals
+    value: (w, p) => both(w, p)?.rtc?.video?.video?.frames_per_second ?? null,
+  },
   { name: 'reconnects', kind: 'count', value: (w, p) => scope(w, p)?.reconnects ?? null },
   { name: 'failures', kind: 'count', value: (w, p) => scope(w, p)?.failures ?? null },
 ];

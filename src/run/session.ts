@@ -62,6 +62,7 @@ export class RunSession {
         spki: role === 'client' ? spkiPins(pki) : undefined,
         ipv6: this.lab.ipv6,
         mqttQos: options.mqttQos,
+        phaseStartsNs: compiled.timeline.map((e) => e.at_ns).filter((t) => t > 0),
       };
       const path = join(this.tmp, `${role}.json`);
       writeFileSync(path, JSON.stringify(config), { mode: 0o600 });

@@ -233,7 +233,7 @@ export interface CompiledExpectation {
   /** In the metric's unit: `kind` says which. */
   value: number;
   /** ratio 0..=1, duration ns, rate bits/s, score (MOS), count. */
-  kind: 'ratio' | 'duration' | 'rate' | 'score' | 'count' | 'size';
+  kind: 'ratio' | 'duration' | 'rate' | 'score' | 'count' | 'size' | 'fps';
   /** Null: over the whole run. */
   phase: string | null;
 }

@@ -7,7 +7,7 @@ import { didYouMean } from './suggest.js';
 import { parseDuration, parseProbability, parseRate, parseSize, type Parsed } from './units.js';
 
 /** What a metric's value is measured in, which decides how its bound is parsed. */
-export type MetricKind = 'ratio' | 'duration' | 'rate' | 'score' | 'count' | 'size';
+export type MetricKind = 'ratio' | 'duration' | 'rate' | 'score' | 'count' | 'size' | 'fps';
 
 export const METRICS: Readonly<Record<string, MetricKind>> = {
   delivery: 'ratio',
@@ -24,12 +24,15 @@ export const METRICS: Readonly<Record<string, MetricKind>> = {
   mos: 'score',
   reconnects: 'count',
   'stall.bytes': 'size',
+  'video.fps': 'fps',
 };
 
 /** Metrics only a voice workload measures (RTP-like loss, RFC 3550 jitter, E-model MOS). */
 export const VOICE_METRICS: ReadonlySet<string> = new Set(['loss', 'jitter', 'mos']);
 /** The protocols that measure them: udp-voice from its frames, webrtc from the stacks' getStats. */
 export const VOICE_PROTOCOLS: ReadonlySet<string> = new Set(['udp-voice', 'webrtc']);
+/** Metrics only a webrtc call with `video: true` measures. */
+export const VIDEO_METRICS: ReadonlySet<string> = new Set(['video.fps']);
 
 export const EXPECT_OPS = ['<', '<=', '>', '>=', '=='] as const;
 export type ExpectOp = (typeof EXPECT_OPS)[number];
@@ -107,6 +110,10 @@ function parseBound(kind: MetricKind, raw: string): Parsed<number> {
     }
     case 'size':
       return parseSize(raw);
+    case 'fps':
+      return /^\d+(\.\d+)?$/.test(raw)
+        ? { ok: true, value: Number(raw) }
+        : { ok: false, message: `expected frames per second like 24, found '${raw}'` };
     case 'count':
       return /^\d+$/.test(raw)
         ? { ok: true, value: Number(raw) }

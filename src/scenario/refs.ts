@@ -5,7 +5,7 @@
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { BUILTIN_HOST, DEFAULTS, SERVER_ADDRESS, SERVER_ADDRESS6 } from './defaults.js';
-import { parseExpect, VOICE_METRICS, VOICE_PROTOCOLS } from './expect.js';
+import { parseExpect, VIDEO_METRICS, VOICE_METRICS, VOICE_PROTOCOLS } from './expect.js';
 import { portProblems } from './ports.js';
 import { TURN_TRANSPORTS, turnPort } from './protocols/webrtc.js';
 import type { KeyPath, UnlocatedProblem } from './errors.js';
@@ -165,7 +165,7 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
   if (top.timeline === undefined) phases.add(DEFAULTS.phase);
 
   // Workloads: unique names, real hosts, inside the run.
-  const workloads = new Map<string, { protocol: unknown; index: number }>();
+  const workloads = new Map<string, { protocol: unknown; video: unknown; index: number }>();
   list(top.workloads).forEach((w, i) => {
     const d = dict(w);
     if (typeof d.name === 'string') {
@@ -175,7 +175,7 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
           ['workloads', i, 'name'],
           `workload name '${d.name}' is already used by workloads[${earlier.index}]`,
         );
-      else workloads.set(d.name, { protocol: d.protocol, index: i });
+      else workloads.set(d.name, { protocol: d.protocol, video: d.video, index: i });
     }
     if (typeof d.host === 'string' && !hostNames.includes(d.host)) {
       problem(['workloads', i, 'host'], unknown('host', 'hosts', d.host, hostNames));
@@ -257,6 +257,11 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
       problem(
         ['expect', i],
         `metric '${x.metric}' is measured only for udp-voice and webrtc workloads; '${x.workload}' is ${String(w.protocol)}`,
+      );
+    } else if (VIDEO_METRICS.has(x.metric) && !(w.protocol === 'webrtc' && w.video === true)) {
+      problem(
+        ['expect', i],
+        `metric '${x.metric}' is measured only for webrtc workloads with video: true; '${x.workload}' ${w.protocol === 'webrtc' ? 'sends no video' : `is ${String(w.protocol)}`}`,
       );
     }
     if (x.phase !== null && !phases.has(x.phase)) {

@@ -17,6 +17,8 @@ export interface AgentContext {
   caPem: string;
   /** Pins of the server certificates (clients that cannot trust a CA: Chromium's QUIC). */
   spki: string[];
+  /** When each timeline phase begins, ns after t0 (none: a single phase). */
+  phaseStartsNs?: number[];
 }
 
 export interface ServerContext extends AgentContext {

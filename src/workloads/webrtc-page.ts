@@ -45,6 +45,11 @@ export interface KindSnapshot {
   concealmentEvents: number;
   jitterBufferDelay: number;
   jitterBufferEmittedCount: number;
+  /** Video: frames decoded and dropped, and Chromium's freezes (count, seconds in them). */
+  framesDecoded: number;
+  framesDropped: number;
+  freezeCount: number;
+  totalFreezesDuration: number;
 }
 
 export interface Snapshot {
@@ -237,6 +242,10 @@ export const ZERO_KIND: KindSnapshot = {
   concealmentEvents: 0,
   jitterBufferDelay: 0,
   jitterBufferEmittedCount: 0,
+  framesDecoded: 0,
+  framesDropped: 0,
+  freezeCount: 0,
+  totalFreezesDuration: 0,
 };
 
 /** Cumulative statistics of the call, per media kind (`zero`: ZERO_KIND). */
@@ -270,6 +279,10 @@ export async function snapshot(zero: KindSnapshot): Promise<Snapshot> {
       k.concealmentEvents += n('concealmentEvents');
       k.jitterBufferDelay += n('jitterBufferDelay');
       k.jitterBufferEmittedCount += n('jitterBufferEmittedCount');
+      k.framesDecoded += n('framesDecoded');
+      k.framesDropped += n('framesDropped');
+      k.freezeCount += n('freezeCount');
+      k.totalFreezesDuration += n('totalFreezesDuration');
     }
   });
   return { state: pc.connectionState, kinds };

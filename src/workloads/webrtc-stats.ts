@@ -11,7 +11,11 @@ import { now } from './clock.js';
 import { snapshot, ZERO_KIND, type Snapshot } from './webrtc-page.js';
 import type { AgentContext } from './types.js';
 
-/** Sampling interval: phase boundaries are resolved to within this. */
+/**
+ * Sampling interval. An interval counts in the phase in force at its middle, so the agent
+ * also samples at each phase's start: no interval straddles a boundary by more than the
+ * time the run took to apply it (a 1 s interval did: a cut video read 3 frames/s).
+ */
 export const SAMPLE_MS = 1000;
 
 /** The events for one interval: per media kind, what this side sent and what it received. */
@@ -54,6 +58,14 @@ export function rtcDeltas(
         concealment_events: k.concealmentEvents - p.concealmentEvents,
         jitter_buffer_delay_s: k.jitterBufferDelay - p.jitterBufferDelay,
         jitter_buffer_emitted: k.jitterBufferEmittedCount - p.jitterBufferEmittedCount,
+        ...(kind === 'video'
+          ? {
+              frames_decoded: k.framesDecoded - p.framesDecoded,
+              frames_dropped: k.framesDropped - p.framesDropped,
+              freeze_count: k.freezeCount - p.freezeCount,
+              freeze_s: k.totalFreezesDuration - p.totalFreezesDuration,
+            }
+          : {}),
       });
     }
   }
@@ -94,11 +106,16 @@ export function sampleCall(o: {
       o.onState?.(cur.state);
     }));
   const timer = setInterval(() => void sample(), SAMPLE_MS);
+  const sinceStart = Number(now() - o.ctx.t0);
+  const atPhases = (o.ctx.phaseStartsNs ?? [])
+    .filter((at) => at > sinceStart)
+    .map((at) => setTimeout(() => void sample(), (at - sinceStart) / 1e6));
   let stopped: Promise<void> | undefined;
   return {
     stop: () =>
       (stopped ??= (async () => {
         clearInterval(timer);
+        for (const t of atPhases) clearTimeout(t);
         await sample();
       })()),
   };

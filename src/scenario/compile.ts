@@ -243,13 +243,17 @@ function compileTimeline(s: Scenario, policyNames: string[]): CompiledTimelineEn
   });
 }
 
-/** A webrtc call's `turn` host, by its address (validate has checked the host exists). */
+/**
+ * A webrtc call's `turn` host, by its address and first DNS name (`turns:` URLs name it,
+ * its certificate says it); validate has checked the host exists.
+ */
 function withTurnAddress(
   w: CompiledWorkload,
   hostByName: Map<string, CompiledHost>,
 ): CompiledWorkload {
   if (w.turn === null || w.turn === undefined) return w;
-  return { ...w, turn_address: hostByName.get(w.turn)?.address ?? null };
+  const host = hostByName.get(w.turn);
+  return { ...w, turn_address: host?.address ?? null, turn_server_name: host?.names[0] ?? null };
 }
 
 function compileWorkload(

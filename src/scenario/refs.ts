@@ -7,7 +7,7 @@ import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { BUILTIN_HOST, DEFAULTS, SERVER_ADDRESS, SERVER_ADDRESS6 } from './defaults.js';
 import { parseExpect, VIDEO_METRICS, VOICE_METRICS, VOICE_PROTOCOLS } from './expect.js';
 import { portProblems } from './ports.js';
-import { TURN_PORT } from './protocols/webrtc.js';
+import { TURN_TRANSPORTS, turnPort } from './protocols/webrtc.js';
 import type { KeyPath, UnlocatedProblem } from './errors.js';
 import { didYouMean } from './suggest.js';
 import { parseDuration } from './units.js';
@@ -208,18 +208,37 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
         ]
       : [];
   });
-  // A webrtc call's TURN server holds a UDP port of its host, as udp-voice does.
+  // A webrtc call's TURN server holds a port of its host: UDP as udp-voice does, or TCP
+  // (plain or TLS) as a workload that owns its connections does.
   const turnUsers = list(top.workloads).flatMap((w, index) => {
     const d = dict(w);
-    if (d.protocol !== 'webrtc' || typeof d.turn !== 'string' || typeof d.name !== 'string') {
+    if (d.protocol !== 'webrtc' || typeof d.name !== 'string') return [];
+    if (typeof d.turn !== 'string') {
+      for (const key of ['turn_port', 'turn_transport']) {
+        if (d[key] !== undefined) problem(['workloads', index, key], `${key} needs turn: <host>`);
+      }
       return [];
     }
     if (!hostNames.includes(d.turn)) {
       problem(['workloads', index, 'turn'], unknown('host', 'hosts', d.turn, hostNames));
       return [];
     }
-    const port = typeof d.turn_port === 'number' ? d.turn_port : TURN_PORT;
-    const claims = [{ transport: 'udp' as const, port, tls: false, service: 'turn' }];
+    const transport = TURN_TRANSPORTS.find((t) => t === d.turn_transport) ?? 'udp';
+    if (transport === 'tls' && list(dict(hosts[d.turn]).names).length === 0) {
+      problem(
+        ['workloads', index, 'turn_transport'],
+        `turn_transport tls needs a DNS name of host '${d.turn}' (its certificate and the turns: URL name it); give it names`,
+      );
+    }
+    const port = typeof d.turn_port === 'number' ? d.turn_port : turnPort(transport);
+    const claims = [
+      {
+        transport: transport === 'udp' ? ('udp' as const) : ('tcp' as const),
+        port,
+        tls: transport === 'tls',
+        service: 'turn',
+      },
+    ];
     return [{ index, name: d.name, host: d.turn, protocol: 'webrtc', port, claims }];
   });
   for (const p of portProblems([...portUsers, ...turnUsers])) {

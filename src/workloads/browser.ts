@@ -34,11 +34,23 @@ export const QUIC_VERSION = 'RFCv1';
 export function chromiumArgs(ctx: AgentContext): string[] {
   const names = new Map<string, string>();
   const quic = new Set<string>();
+  const direct = new Set<string>();
   for (const w of ctx.workloads) {
     names.set(w.server_name, w.address);
+    // A `turns:` URL names the TURN host (its certificate is checked against the name).
+    if (w.turn_transport === 'tls' && w.turn_server_name && w.turn_address) {
+      names.set(w.turn_server_name, w.turn_address);
+    }
+    // WebRTC's TCP sockets to a TURN server are opened by address through the network
+    // stack, which applies these rules to the address too: `MAP *` would fail them.
+    if (w.turn_transport !== 'udp' && w.turn_address) direct.add(w.turn_address);
     if (w.protocol === 'http3' && w.client !== 'ngtcp2') quic.add(`${w.server_name}:${w.port}`);
   }
-  const rules = [...[...names].map(([n, a]) => `MAP ${n} ${a}`), 'MAP * ~NOTFOUND'];
+  const rules = [
+    ...[...names].map(([n, a]) => `MAP ${n} ${a}`),
+    ...[...direct].map((a) => `EXCLUDE ${a}`),
+    'MAP * ~NOTFOUND',
+  ];
   return [
     '--no-sandbox', // as root, Chromium refuses its sandbox
     '--disable-background-networking',

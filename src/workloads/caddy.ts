@@ -10,18 +10,13 @@
  * and its storage in a private temporary folder; `setpriv --pdeathsig` ends it if the
  * agent dies without closing it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
+import { startDaemon, type Daemon } from './daemon.js';
 
-export interface CaddyEdge {
-  close(): Promise<void>;
-}
-
-/** How long Caddy may take to bind (it starts in well under a second unloaded). */
-const START_TIMEOUT_MS = 20_000;
+export type CaddyEdge = Daemon;
 
 function listenAddress(address: string, port: number): string {
   return net.isIPv6(address) ? `[${address}]:${port}` : `${address}:${port}`;
@@ -97,66 +92,15 @@ export async function startCaddy(o: {
   });
   writeFileSync(configFile, JSON.stringify(config));
   const env = { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir };
-  const child = spawn(
-    'setpriv',
-    ['--pdeathsig', 'KILL', '--', 'caddy', 'run', '--config', configFile],
-    { env, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  const cleanup = () => rmSync(dir, { recursive: true, force: true });
-  try {
-    await waitServing(child, exited, o.log);
-  } catch (e) {
-    child.kill('SIGKILL');
-    await exited;
-    cleanup();
-    throw e;
-  }
-  return {
-    close: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-      cleanup();
+  return startDaemon({
+    name: 'caddy',
+    command: 'caddy',
+    args: ['run', '--config', configFile],
+    env,
+    onStderr: (line, ready) => {
+      if (line.includes('serving initial configuration')) ready();
+      else if (/"level":"(error|fatal)"/.test(line) || /^panic/.test(line)) o.log(`caddy: ${line}`);
     },
-  };
-}
-
-/** Resolves once Caddy says it serves its configuration; rejects with its last words. */
-function waitServing(
-  child: ChildProcess,
-  exited: Promise<number | null>,
-  log: (line: string) => void,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let tail = '';
-    let ready = false;
-    const timer = setTimeout(
-      () => reject(new Error(`caddy did not start: ${tail}`)),
-      START_TIMEOUT_MS,
-    );
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
-      for (const line of chunk.split('\n')) {
-        if (line.trim() === '') continue;
-        tail = line;
-        if (!ready && line.includes('serving initial configuration')) {
-          ready = true;
-          clearTimeout(timer);
-          resolve();
-        } else if (/"level":"(error|fatal)"/.test(line) || /^panic/.test(line)) {
-          log(`caddy: ${line}`);
-        }
-      }
-    });
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`caddy could not be started: ${e.message}`));
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      if (!ready) reject(new Error(`caddy exited (${code}): ${tail}`));
-    });
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
   });
 }

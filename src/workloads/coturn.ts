@@ -6,15 +6,17 @@
  * handed to both browsers over the call's signalling, as apps hand out TURN credentials.
  *
  * Everything coturn writes stays in a private temporary folder (its user database, pid
- * file and log, which we follow: to a pipe its stdout is block-buffered; never syslog). No TLS/DTLS listeners
- * and no CLI: a plain TURN port, which is what call-blocking rules match. `setpriv
- * --pdeathsig` ends it if the agent dies without closing it.
+ * file and log, which we follow: to a pipe its stdout is block-buffered; never syslog).
+ * One listener, on the call's `turn_transport`: a plain UDP or TCP TURN port, or TLS with
+ * the TURN host's lab certificate; no DTLS and no CLI. So the port `validate` lets the
+ * call claim is the only one coturn holds. ./daemon.ts starts and ends it.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { startDaemon } from './daemon.js';
+import type { TurnTransport } from '../scenario/protocols/webrtc.js';
 
 export interface TurnServer {
   /** What RTCPeerConnection takes as its iceServers. */
@@ -24,31 +26,69 @@ export interface TurnServer {
   close(): Promise<void>;
 }
 
-/** How long coturn may take to open its listeners (well under a second unloaded). */
-const START_TIMEOUT_MS = 20_000;
 /** How often the log is read for readiness and allocations. */
 const FOLLOW_MS = 100;
 /** coturn logs this once its relay, listener and auth threads are all up. */
 const READY = /Total General servers|IO method \(admin thread\)/;
 
+/** coturn's switches for a listener on one transport only (`port`: its port). */
+export function listenerArgs(
+  transport: TurnTransport,
+  port: number,
+  files: { cert: string; key: string } | undefined,
+): string[] {
+  if (transport === 'udp') return ['--listening-port', String(port), '--no-tcp', '--no-tls'];
+  if (transport === 'tcp') return ['--listening-port', String(port), '--no-udp', '--no-tls'];
+  if (files === undefined) throw new Error('TURN over TLS needs a certificate');
+  return [
+    '--tls-listening-port', String(port),
+    '--no-udp', '--no-tcp',
+    '--cert', files.cert,
+    '--pkey', files.key,
+  ]; // prettier-ignore
+}
+
+/** The URLs a caller's RTCPeerConnection reaches the server by, over `transport`. */
+export function turnUrls(
+  transport: TurnTransport,
+  at: { address: string; port: number; serverName: string | null },
+): string[] {
+  const host = at.address.includes(':') ? `[${at.address}]` : at.address;
+  if (transport === 'udp') {
+    return [`turn:${host}:${at.port}?transport=udp`, `stun:${host}:${at.port}`];
+  }
+  if (transport === 'tcp') return [`turn:${host}:${at.port}?transport=tcp`];
+  // The name, not the address: Chromium checks the certificate against it.
+  return [`turns:${at.serverName ?? host}:${at.port}?transport=tcp`];
+}
+
 export async function startTurn(o: {
   address: string;
   port: number;
+  transport: TurnTransport;
+  /** The TURN host's DNS name and certificate (TLS only). */
+  serverName: string | null;
+  cert: { cert: string; key: string } | undefined;
   log: (line: string) => void;
 }): Promise<TurnServer> {
   const dir = mkdtempSync(join(os.tmpdir(), 'qoslab-coturn-'));
   const username = 'qoslab';
   const credential = randomBytes(12).toString('hex');
   const logFile = join(dir, 'turnserver.log');
+  let files: { cert: string; key: string } | undefined;
+  if (o.cert !== undefined) {
+    files = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
+    writeFileSync(files.cert, o.cert.cert, { mode: 0o600 });
+    writeFileSync(files.key, o.cert.key, { mode: 0o600 });
+  }
   const args = [
     '-n',
     '--listening-ip', o.address,
     '--relay-ip', o.address,
-    '--listening-port', String(o.port),
+    ...listenerArgs(o.transport, o.port, files),
     '--lt-cred-mech',
     '--user', `${username}:${credential}`,
     '--realm', 'qoslab',
-    '--no-tls',
     '--no-dtls',
     '--no-cli',
     '--no-software-attribute',
@@ -58,78 +98,35 @@ export async function startTurn(o: {
     '--pidfile', join(dir, 'turnserver.pid'),
     '--userdb', join(dir, 'turndb'),
   ]; // prettier-ignore
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'turnserver', ...args], {
-    cwd: dir,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  const cleanup = () => rmSync(dir, { recursive: true, force: true });
   let allocations = 0;
-  let tail = '';
-  let follow: NodeJS.Timeout | undefined;
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`turnserver did not start: ${tail}`)),
-      START_TIMEOUT_MS,
-    );
-    let up = false;
-    const onLine = (line: string) => {
-      tail = line;
-      if (!up && READY.test(line)) {
-        up = true;
-        clearTimeout(timer);
-        resolve();
-      }
-      if (/ALLOCATE processed, success/.test(line)) {
-        // coturn's own word, once, on the run's log: calls really are relayed.
-        if (allocations++ === 0) o.log(`turnserver ${o.address}:${o.port}: allocation 1`);
-      }
-      if (/\b(ERROR|error):/.test(line)) o.log(`turnserver: ${line}`);
-    };
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
-      for (const line of chunk.split('\n')) if (line.trim() !== '') tail = line;
-    });
-    const next = newLines(logFile);
-    follow = setInterval(() => {
-      for (const line of next()) onLine(line);
-    }, FOLLOW_MS);
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`turnserver could not be started: ${e.message}`));
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      if (!up) reject(new Error(`turnserver exited (${code}): ${tail}`));
-    });
-  });
-  try {
-    await ready;
-  } catch (e) {
-    clearInterval(follow);
-    child.kill('SIGKILL');
-    await exited;
-    cleanup();
-    throw e;
-  }
-  const host = o.address.includes(':') ? `[${o.address}]` : o.address;
-  return {
-    iceServers: [
-      {
-        urls: [`turn:${host}:${o.port}?transport=udp`, `stun:${host}:${o.port}`],
-        username,
-        credential,
-      },
-    ],
-    allocations: () => allocations,
-    close: async () => {
-      clearInterval(follow);
-      if (child.exitCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-      cleanup();
+  const daemon = await startDaemon({
+    name: 'turnserver',
+    command: 'turnserver',
+    args,
+    cwd: dir,
+    follow: (ready, note) => {
+      const next = newLines(logFile);
+      const timer = setInterval(() => {
+        for (const line of next()) {
+          note(line);
+          if (READY.test(line)) ready();
+          if (/ALLOCATE processed, success/.test(line)) {
+            // coturn's own word, once, on the run's log: calls really are relayed.
+            if (allocations++ === 0) {
+              o.log(`turnserver ${o.transport} ${o.address}:${o.port}: allocation 1`);
+            }
+          }
+          if (/\b(ERROR|error):/.test(line)) o.log(`turnserver: ${line}`);
+        }
+      }, FOLLOW_MS);
+      return () => clearInterval(timer);
     },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  });
+  return {
+    iceServers: [{ urls: turnUrls(o.transport, { ...o }), username, credential }],
+    allocations: () => allocations,
+    close: () => daemon.close(),
   };
 }
 

@@ -1,8 +1,10 @@
 /**
- * The TURN servers of a server agent's webrtc calls, one per `turn` address and port,
- * shared (counted) by every listener group whose calls use them, like ./browser.ts's
- * browser: the first group to serve starts them, the last to close ends them.
+ * The TURN servers of a server agent's webrtc calls, one per `turn` address, port and
+ * transport, shared (counted) by every listener group whose calls use them, like
+ * ./browser.ts's browser: the first group to serve starts them, the last to close ends
+ * them.
  */
+import type { CompiledWorkload } from '../scenario/compiled.js';
 import { startTurn, type TurnServer } from './coturn.js';
 import type { ServerContext } from './types.js';
 
@@ -13,16 +15,26 @@ interface Running {
 
 const running = new Map<string, Running>();
 
-function key(address: string, port: number): string {
-  return `${address} ${port}`;
+/** The TURN server a call names, or undefined for a call without one. */
+function turnOf(w: CompiledWorkload) {
+  if (w.protocol !== 'webrtc' || !w.turn_address || !w.turn_port || !w.turn_transport) {
+    return undefined;
+  }
+  const at = {
+    address: w.turn_address,
+    port: w.turn_port,
+    transport: w.turn_transport,
+    serverName: w.turn_server_name ?? null,
+  };
+  return { key: `${at.address} ${at.port} ${at.transport}`, at };
 }
 
 /** Starts (or joins) the TURN servers the scenario's webrtc calls name. */
 export async function acquireTurns(ctx: ServerContext): Promise<() => Promise<void>> {
-  const wanted = new Map<string, { address: string; port: number }>();
+  const wanted = new Map<string, NonNullable<ReturnType<typeof turnOf>>['at']>();
   for (const w of ctx.workloads) {
-    if (w.protocol !== 'webrtc' || !w.turn_address || !w.turn_port) continue;
-    wanted.set(key(w.turn_address, w.turn_port), { address: w.turn_address, port: w.turn_port });
+    const turn = turnOf(w);
+    if (turn !== undefined) wanted.set(turn.key, turn.at);
   }
   const held: string[] = [];
   const release = async () => {
@@ -33,7 +45,9 @@ export async function acquireTurns(ctx: ServerContext): Promise<() => Promise<vo
       let entry = running.get(k);
       if (entry === undefined) {
         const log = (msg: string) => ctx.emit({ ev: 'log', role: 'server', t: 0, msg });
-        entry = { users: 0, server: startTurn({ ...at, log }) };
+        // TLS: the TURN host's lab certificate, the one its name is pinned by in the browsers.
+        const cert = at.transport === 'tls' ? certOf(ctx, at.serverName) : undefined;
+        entry = { users: 0, server: startTurn({ ...at, cert, log }) };
         running.set(k, entry);
         // A server that failed to start is not kept for the next group to reuse.
         entry.server.catch(() => running.delete(k));
@@ -49,6 +63,13 @@ export async function acquireTurns(ctx: ServerContext): Promise<() => Promise<vo
   return release;
 }
 
+function certOf(ctx: ServerContext, name: string | null): { cert: string; key: string } {
+  const pair = name === null ? undefined : ctx.certs[name];
+  if (pair === undefined)
+    throw new Error(`no certificate for the TURN host ${name ?? '(no name)'}`);
+  return pair;
+}
+
 async function releaseOne(k: string): Promise<void> {
   const entry = running.get(k);
   if (entry === undefined) return;
@@ -59,11 +80,9 @@ async function releaseOne(k: string): Promise<void> {
 }
 
 /** The iceServers of a call whose TURN server runs here; none without one. */
-export async function iceServersFor(
-  address: string | null | undefined,
-  port: number | null | undefined,
-): Promise<TurnServer['iceServers']> {
-  if (!address || !port) return [];
-  const server = await running.get(key(address, port))?.server.catch(() => undefined);
+export async function iceServersFor(w: CompiledWorkload): Promise<TurnServer['iceServers']> {
+  const turn = turnOf(w);
+  if (turn === undefined) return [];
+  const server = await running.get(turn.key)?.server.catch(() => undefined);
   return server?.iceServers ?? [];
 }

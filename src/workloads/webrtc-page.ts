@@ -149,11 +149,17 @@ export async function placeCall(o: {
   }
   await pc.setLocalDescription();
   const offer = await g.qlGathered!();
+  // How many candidates each side announced: none here means gathering failed (a blocked
+  // STUN/TURN server), which a failed call's error should say.
+  const count = (sdp: string | undefined) =>
+    (sdp ?? '').split('\r\n').filter((line) => line.startsWith('a=candidate:')).length;
   const connected = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`not connected after ${o.connectMs} ms (${pc.connectionState})`)),
-      o.connectMs,
-    );
+    const timer = setTimeout(() => {
+      const ours = count(offer);
+      const theirs = count(pc.remoteDescription?.sdp);
+      const state = `${pc.connectionState}; candidates: ${ours} ours, ${theirs} theirs`;
+      reject(new Error(`not connected after ${o.connectMs} ms (${state})`));
+    }, o.connectMs);
     const check = () => {
       if (pc.connectionState === 'connected') {
         clearTimeout(timer);
@@ -176,15 +182,20 @@ export async function placeCall(o: {
   await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
   await connected;
   const ms = performance.now() - started;
-  // The ICE path: the local candidate of the transport's selected pair.
+  // The ICE path: the local candidate of the transport's selected pair. A relay candidate's
+  // own protocol is the relayed address's (always UDP); the way to the TURN server is its
+  // relayProtocol (udp, tcp or tls), which is what a censor in the path sees.
   let path = 'udp';
   const report = await pc.getStats();
   report.forEach((s: { type: string; selectedCandidatePairId?: string }) => {
     if (s.type !== 'transport' || s.selectedCandidatePairId === undefined) return;
     const pair = report.get(s.selectedCandidatePairId) as { localCandidateId?: string } | undefined;
     const local = report.get(pair?.localCandidateId ?? '') as
-      { protocol?: string; candidateType?: string } | undefined;
-    if (local !== undefined) path = `${local.protocol ?? 'udp'} ${local.candidateType ?? 'host'}`;
+      { protocol?: string; candidateType?: string; relayProtocol?: string } | undefined;
+    if (local === undefined) return;
+    const type = local.candidateType ?? 'host';
+    const via = type === 'relay' ? local.relayProtocol : undefined;
+    path = `${via ?? local.protocol ?? 'udp'} ${type}`;
   });
   return { ms, path };
 }

@@ -95,7 +95,7 @@ async function answer(
   const page = await newPeerPage(browser, PEER_ORIGIN);
   try {
     await page.goto(PEER_ORIGIN);
-    const iceServers = await iceServersFor(w.turn_address, w.turn_port);
+    const iceServers = await iceServersFor(w);
     await page.evaluate(openPeer, setup(w, wantsDown(w), wantsUp(w), true, iceServers));
     const sdp = await page.evaluate(answerCall, offer);
     let ended: Promise<void> | undefined;
@@ -148,7 +148,7 @@ export const webrtc: Protocol = {
         const ice = req.method === 'GET' ? /^\/webrtc\/(\d+)\/ice$/.exec(req.url ?? '') : null;
         const iw = ice === null ? undefined : ctx.workloads[Number(ice[1])];
         if (iw?.protocol === 'webrtc') {
-          void iceServersFor(iw.turn_address, iw.turn_port).then((iceServers) => {
+          void iceServersFor(iw).then((iceServers) => {
             res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
             res.end(JSON.stringify({ iceServers }));
           });

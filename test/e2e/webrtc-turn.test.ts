@@ -33,6 +33,6 @@ describe.skipIf(!isRoot)('webrtc calls through a real TURN server (coturn)', () 
     };
     const relay = compiled.hosts.find((h) => h.name === 'relay')!.address;
     // (agent logs go to stderr, not to the measurements)
-    expect(r.stderr).toContain(`[server] turnserver ${relay}:3478: allocation 1\n`);
+    expect(r.stderr).toContain(`[server] turnserver udp ${relay}:3478: allocation 1\n`);
   }, 90_000);
 });

@@ -4,8 +4,9 @@
  * with its other HTTP workloads, as messengers signal over their own TLS connection);
  * media goes over ICE/DTLS-SRTP on UDP between host candidates. Metrics come from the
  * stacks' getStats(). With `turn: <host>` the run starts coturn on that host's address
- * (port `turn_port`, default 3478) and the caller relays its media through it
- * (src/workloads/coturn.ts). Agent: src/workloads/webrtc.ts.
+ * (port `turn_port`, default 3478, 5349 for TLS) and the caller relays its media through
+ * it (src/workloads/coturn.ts), reaching it over `turn_transport`: UDP, or TCP or TLS as
+ * messengers fall back to when UDP calls are blocked. Agent: src/workloads/webrtc.ts.
  */
 import { z } from 'zod';
 import { Name } from '../fields.js';
@@ -13,6 +14,21 @@ import { defineProtocol } from './protocol.js';
 
 /** The IANA STUN/TURN port, coturn's default. */
 export const TURN_PORT = 3478;
+/** The IANA TURN-over-TLS port (`turns:`), coturn's default TLS port. */
+export const TURNS_PORT = 5349;
+
+/**
+ * How the caller reaches its TURN server. One transport, not a list: which way the
+ * relayed media went is then the scenario's choice, not ICE's priorities, so a run's
+ * path (`proto` of its connects) is known before it runs.
+ */
+export const TURN_TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
+export type TurnTransport = (typeof TURN_TRANSPORTS)[number];
+
+/** The TURN server's default port for a transport. */
+export function turnPort(transport: TurnTransport): number {
+  return transport === 'tls' ? TURNS_PORT : TURN_PORT;
+}
 
 export const webrtc = defineProtocol({
   port: 443,
@@ -29,16 +45,23 @@ export const webrtc = defineProtocol({
       description:
         'webrtc: a host whose address runs a TURN/STUN server (coturn) for this call; the caller relays its media through it',
     }),
-    turn_port: z
-      .number()
-      .int()
-      .min(1)
-      .max(65535)
-      .optional()
-      .meta({ description: "webrtc: the TURN server's UDP port (default 3478)" }),
+    turn_port: z.number().int().min(1).max(65535).optional().meta({
+      description: "webrtc: the TURN server's port (default 3478; 5349 with turn_transport tls)",
+    }),
+    turn_transport: z.enum(TURN_TRANSPORTS).optional().meta({
+      description:
+        "webrtc: how the caller reaches its TURN server: udp (default), tcp, or tls (turns:, with the TURN host's certificate)",
+    }),
   },
-  // turn_address is filled in by the compiler from the hosts (compile.ts).
-  compiledKeys: ['video', 'turn', 'turn_port', 'turn_address'],
+  // turn_address and turn_server_name are filled in by the compiler from the hosts (compile.ts).
+  compiledKeys: [
+    'video',
+    'turn',
+    'turn_port',
+    'turn_transport',
+    'turn_address',
+    'turn_server_name',
+  ],
   // Media is the stack's own (no messages to pace or judge): the deadline only sets how long
   // a run waits after its end, and a voice packet a second late is of no use anyway.
   defaults: () => ({ interval_ns: 20e6, deadline_ns: 1e9 }),
@@ -48,11 +71,18 @@ export const webrtc = defineProtocol({
     video: boolean;
     turn: string | null;
     turn_port: number | null;
+    turn_transport: TurnTransport | null;
     turn_address: string | null;
-  } => ({
-    video: o.video ?? false,
-    turn: o.turn ?? null,
-    turn_port: o.turn === undefined ? null : (o.turn_port ?? TURN_PORT),
-    turn_address: null,
-  }),
+    turn_server_name: string | null;
+  } => {
+    const transport = o.turn === undefined ? null : (o.turn_transport ?? 'udp');
+    return {
+      video: o.video ?? false,
+      turn: o.turn ?? null,
+      turn_port: transport === null ? null : (o.turn_port ?? turnPort(transport)),
+      turn_transport: transport,
+      turn_address: null,
+      turn_server_name: null,
+    };
+  },
 });

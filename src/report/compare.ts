@@ -61,10 +61,41 @@ export interface CompareRow {
   ratio: number | null;
 }
 
+/** A side of the comparison: which run, and whether it ran to its end. */
+export interface CompareSide {
+  dir: string;
+  scenario: string;
+  status: RunSummary['status'];
+  observed_ns: number;
+  duration_ns: number;
+}
+
 export interface Comparison {
-  a: { dir: string; scenario: string };
-  b: { dir: string; scenario: string };
+  a: CompareSide;
+  b: CompareSide;
   rows: CompareRow[];
+}
+
+function side(dir: string, s: RunSummary): CompareSide {
+  return {
+    dir,
+    scenario: s.scenario,
+    status: s.status,
+    observed_ns: s.observed_ns,
+    duration_ns: s.duration_ns,
+  };
+}
+
+/**
+ * The header line of a side. A run that did not complete measured only part of its
+ * length; said nowhere, its rows read as a whole run's against the other.
+ */
+function sideLine(label: string, x: CompareSide): string {
+  const cut =
+    x.status === 'completed'
+      ? ''
+      : `; ${x.status}, observed ${fmtDuration(x.observed_ns)} of ${fmtDuration(x.duration_ns)}`;
+  return `${label}: ${x.dir} (${x.scenario}${cut})`;
 }
 
 function union<T>(a: T[], b: T[]): T[] {
@@ -109,11 +140,7 @@ export function compareSummaries(
       }
     }
   }
-  return {
-    a: { dir: dirs.a, scenario: a.scenario },
-    b: { dir: dirs.b, scenario: b.scenario },
-    rows,
-  };
+  return { a: side(dirs.a, a), b: side(dirs.b, b), rows };
 }
 
 function fmtValue(kind: MetricKind, v: number | null): string {
@@ -167,5 +194,5 @@ export function compareTable(c: Comparison): string {
   const text = table(
     [head, ...rows].map((r) => [r[0]!, r[1]!, r[2]!.padEnd(width), ...r.slice(3)]),
   );
-  return `A: ${c.a.dir} (${c.a.scenario})\nB: ${c.b.dir} (${c.b.scenario})\n\n${text}`;
+  return `${sideLine('A', c.a)}\n${sideLine('B', c.b)}\n\n${text}`;
 }

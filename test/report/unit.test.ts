@@ -145,6 +145,20 @@ describe('compare', () => {
     expect(text).toMatch(/ws +later +reconnects +0 +3 +\+3 +-/);
   });
 
+  it('says which run did not run to its end', () => {
+    // An interrupted or killed run's rows are of the part it observed: without a word,
+    // its 0 failures and fewer sends read as a whole run's against the other.
+    const b = changed((s) => {
+      s.status = 'interrupted';
+      s.observed_ns = 2.5e9;
+    });
+    const c = compareSummaries(run.summary, b, { a: 'base', b: 'cut' });
+    expect(c.b).toMatchObject({ status: 'interrupted', observed_ns: 2.5e9 });
+    expect(compareTable(c)).toMatch(
+      /^A: base \(report-basic\)\nB: cut \(report-basic; interrupted, observed 2\.50 s of 4\.00 s\)\n/,
+    );
+  });
+
   it('a workload only one run has shows as missing on the other side', () => {
     const b = changed((s) => {
       s.workloads = s.workloads.filter((w) => w.name !== 'h2');

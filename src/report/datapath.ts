@@ -105,9 +105,12 @@ function snapshotNear(samples: DatapathSample[], t: number): DatapathSample | un
   return found;
 }
 
-export function datapathView(samples: DatapathSample[], phases: Phase[]): DatapathView {
+export function datapathView(samples: DatapathSample[], allPhases: Phase[]): DatapathView {
   const sorted = [...samples].sort((a, b) => a.t - b.t);
   const last = sorted[sorted.length - 1];
+  // A phase that began after the last snapshot (a run killed or interrupted before it) has
+  // no counters: differences of that snapshot with itself read 0 packets and 0 drops.
+  const phases = allPhases.filter((p) => last !== undefined && p.start < last.t);
   const total = stagesOf(last);
   const perPhase = new Map<string, Map<string, Stage>>();
   phases.forEach((p, i) => {

@@ -250,6 +250,17 @@ describe('datapath counters', () => {
     expect(up[0]!.packets + up[1]!.packets).toBe(up[2]!.packets);
   });
 
+  it('has no counters for a phase no snapshot saw (a run killed before it)', () => {
+    // Killed at 1.5 s: 'later' (from 2 s) read 0 packets and 0 drops in the report.
+    const killed = run.datapath.filter((s) => s.t <= 1.5e9);
+    const up = datapathView(killed, phases).stages.filter(
+      (s) => s.kind === 'forwarder' && s.name === 'up',
+    );
+    expect(up.map((s) => s.phase)).toEqual(['baseline', null]);
+    expect(up[0]!.packets).toBe(up[1]!.packets);
+    expect(up[0]!.packets).toBeGreaterThan(0);
+  });
+
   it('shows drops by reason per policy, action, link and the classes when the core shapes', () => {
     const stage = (packets: number, police: number) => ({
       packets,

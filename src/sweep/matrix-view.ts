@@ -80,13 +80,19 @@ export function seriesOf(rows: RunRow[]): { workload: string; phase: string | nu
   return [...seen.values()];
 }
 
+/**
+ * A cell of the matrix: the spread of the runs that measured the metric, the runs that
+ * were found but had no value for it, and the runs that are missing.
+ */
+export type MatrixCell = Spread & { unmeasured: number; missing: number };
+
 export interface Pivot {
   /** Axis keys that label the rows (all but the last). */
   rowKeys: string[];
   /** The last axis's key, or null with no axes. */
   columnKey: string | null;
   columns: string[];
-  rows: { labels: string[]; cells: (Spread & { missing: number })[] }[];
+  rows: { labels: string[]; cells: MatrixCell[] }[];
 }
 
 /** Metric `metric` of `workload`/`phase` against the parameters, spread over repetitions. */
@@ -108,7 +114,7 @@ export function pivot(
     const label = labels.join('\u0000');
     let row = byLabel.get(label);
     if (row === undefined) {
-      row = { labels, cells: columns.map(() => ({ ...spread([]), missing: 0 })) };
+      row = { labels, cells: columns.map(() => ({ ...spread([]), unmeasured: 0, missing: 0 })) };
       byLabel.set(label, row);
       out.rows.push(row);
     }
@@ -117,13 +123,20 @@ export function pivot(
       .filter((r) => r.run.cell === cell.id && r.workload === workload && r.phase === phase)
       .map((r) => r.values[metric] ?? null);
     const missing = merged.missing.filter((m) => m.cell === cell.id).length;
-    row.cells[col] = { ...spread(values), missing };
+    const found = merged.runs.filter((r) => r.cell === cell.id).length;
+    const s = spread(values);
+    row.cells[col] = { ...s, unmeasured: found - s.n, missing };
   }
   return out;
 }
 
-export function formatSpread(s: Spread & { missing: number }, format: MetricDef['format']): string {
+/**
+ * Median (min..max) of the runs that measured the metric, and how many did not: a run
+ * whose workload measured nothing would otherwise vanish into the others' median.
+ */
+export function formatSpread(s: MatrixCell, format: MetricDef['format']): string {
   if (s.n === 0) return s.missing > 0 ? 'missing' : '-';
   const range = s.n > 1 ? ` (${format(s.min)}..${format(s.max)})` : '';
-  return `${format(s.median)}${range}${s.missing > 0 ? ` +${s.missing} missing` : ''}`;
+  const unmeasured = s.unmeasured > 0 ? ` +${s.unmeasured} unmeasured` : '';
+  return `${format(s.median)}${range}${unmeasured}${s.missing > 0 ? ` +${s.missing} missing` : ''}`;
 }

@@ -2,10 +2,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeSweeps } from '../../src/sweep/merge.js';
+import { mergeText } from '../../src/sweep/merge-output.js';
+import { runRows } from '../../src/sweep/matrix-view.js';
 import type { SweepManifest } from '../../src/sweep/manifest.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { RUN_BASIC } from '../report/helpers.js';
 import { loadRun } from '../../src/report/load.js';
+import type { RunSummary } from '../../src/record/summary.js';
 
 /**
  * merge reads only files, so sweep folders are written here by hand: a manifest, shard
@@ -29,13 +32,20 @@ function manifest(fingerprint: string): SweepManifest {
 }
 
 /** A sweep folder holding the runs `seeds` (by repetition) and the shard files given. */
-function sweepDir(fingerprint: string, seeds: number[], shards: Record<string, string>): string {
+function sweepDir(
+  fingerprint: string,
+  seeds: number[],
+  shards: Record<string, string>,
+  edit: (s: RunSummary, rep: number) => void = () => {},
+): string {
   const dir = tmpDir('qoslab-merge-');
   writeFileSync(join(dir, 'sweep.json'), JSON.stringify(manifest(fingerprint)));
   seeds.forEach((seed, rep) => {
     const run = join(dir, 'c0-delay=1ms', `rep-${rep}`);
     mkdirSync(run, { recursive: true });
-    writeFileSync(join(run, 'summary.json'), JSON.stringify({ ...summary, seed }));
+    const s = structuredClone({ ...summary, seed });
+    edit(s, rep);
+    writeFileSync(join(run, 'summary.json'), JSON.stringify(s));
   });
   for (const [name, fp] of Object.entries(shards)) {
     writeFileSync(
@@ -80,5 +90,23 @@ describe('merge on folders it should not trust', () => {
         reason: `${join(dir, 'c0-delay=1ms', 'rep-1')}: seed 9, not the sweep's 6 (a run of another sweep)`,
       },
     ]);
+  });
+
+  it('says how many runs of a cell had no value, instead of a median of the others alone', () => {
+    // Rep 1's ws measured nothing (delivery and latency null): the matrix showed rep 0's
+    // 100% and 6 ms as if both repetitions had measured them.
+    const dir = sweepDir('aaaa', [5, 6], { 'shard-1-of-1.json': 'aaaa' }, (s, rep) => {
+      if (rep !== 1) return;
+      const all = s.workloads[0]!.scopes.find((x) => x.phase === null)!;
+      const both = all.directions.find((d) => d.dir === 'both')!;
+      both.delivery = null;
+      both.latency = { p50: null, p90: null, p95: null, p99: null, max: null };
+    });
+    const m = mergeSweeps([dir]);
+    const text = mergeText(m, runRows(m));
+    expect(text).toMatch(/ws delivery:\n.*\ndelivery\s+100% \+1 unmeasured\n/);
+    expect(text).toMatch(/ws latency p95:\n.*\nlatency p95\s+[\d.]+ ms \+1 unmeasured\n/);
+    // A workload both runs measured says nothing more.
+    expect(text).toMatch(/h2 delivery:\n.*\ndelivery\s+100% \(100%\.\.100%\)\n/);
   });
 });

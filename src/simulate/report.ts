@@ -74,19 +74,30 @@ export function summarise(config: CompiledConfig, packets: SimPacket[]): SimRow[
     }
   }
   const rows: SimRow[] = [];
+  // A phase named twice is two periods of one phase: one row, over the time of both.
+  const phases = [...new Set(spans.map((s) => s.phase))];
   config.workloads.forEach((w, index) => {
     const tcp = !UDP_PROTOCOLS.has(w.protocol);
-    for (const span of spans) {
+    for (const phase of phases) {
       for (const direction of ['up', 'down'] as const) {
-        const g = groups.get(key(index, span.phase, direction));
+        const g = groups.get(key(index, phase, direction));
         if (g === undefined) continue;
         const delays = g.delays.sort((a, b) => a - b);
-        const activeNs =
-          Math.min(span.to, w.stop_ns, config.duration_ns) - Math.max(span.from, w.start_ns);
+        const activeNs = spans
+          .filter((span) => span.phase === phase)
+          .reduce(
+            (sum, span) =>
+              sum +
+              Math.max(
+                0,
+                Math.min(span.to, w.stop_ns, config.duration_ns) - Math.max(span.from, w.start_ns),
+              ),
+            0,
+          );
         const ms = (ns: number | null) => (ns === null ? null : ns / 1e6);
         rows.push({
           workload: w.name,
-          phase: span.phase,
+          phase,
           direction,
           sent: g.sent,
           delivered: g.delivered,

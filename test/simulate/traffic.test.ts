@@ -66,4 +66,24 @@ describe('simulation summary', () => {
     ]);
     expect(rows[0]!.throughputBps).toBeCloseTo((200 * 8) / 20, 6);
   });
+
+  it('sums a phase named twice over both of its periods, in one row', async () => {
+    // baseline 0-20 s, throttled 20-40 s, baseline again 40-60 s. Each baseline period got
+    // a row holding both periods' packets, its throughput over one period's 20 s: twice
+    // the rate, and the workload listed twice.
+    const { compiled } = await loadScenario('messengers');
+    const [baseline, throttled] = compiled.timeline;
+    const twice = {
+      ...compiled,
+      timeline: [baseline!, throttled!, { ...baseline!, at_ns: 40e9 }],
+    };
+    const wa = compiled.workloads.findIndex((w) => w.name === 'wa-text');
+    const packets: SimPacket[] = [
+      [wa, 'up', 1e9, 200, 1.02e9],
+      [wa, 'up', 41e9, 200, 41.02e9],
+    ];
+    const rows = summarise(twice, packets);
+    expect(rows.map((r) => [r.phase, r.sent])).toEqual([['baseline', 2]]);
+    expect(rows[0]!.throughputBps).toBeCloseTo((2 * 200 * 8) / 40, 6);
+  });
 });

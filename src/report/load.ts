@@ -66,6 +66,8 @@ function parseObject(line: string): object | undefined {
 export function readNdjson<T>(
   path: string,
   problem: (value: object) => string | undefined = () => undefined,
+  /** Why the last line may not be torn (the run finished), or undefined when it may. */
+  finished?: string,
 ): T[] {
   if (!existsSync(path)) return [];
   const out: T[] = [];
@@ -76,6 +78,12 @@ export function readNdjson<T>(
     if (line.trim() === '') return;
     const value = parseObject(line);
     if (value === undefined) {
+      if (i === last && finished !== undefined) {
+        throw new UsageError(
+          `${path}:${i + 1}: half a line at the end, but the run finished (${finished}): the file was cut after the run, and its numbers would miss the rest`,
+          ['copy the run folder again from where the run wrote it'],
+        );
+      }
       if (i === last) return;
       throw new UsageError(`${path}:${i + 1}: not a JSON object: ${line.slice(0, 80)}`, [
         'a run writes one JSON object per line; only a killed run may leave half a last line',
@@ -133,12 +141,18 @@ export function loadRun(dir: string): LoadedRun {
   }
   const scenarioPath = join(abs, 'scenario.yaml');
   const scenarioText = existsSync(scenarioPath) ? readFileSync(scenarioPath, 'utf8') : '';
-  const events = readNdjson<MeasureEvent>(join(abs, 'events.ndjson'), eventProblem);
+  const old = readOptionalJson(join(abs, 'summary.json')) as Partial<RunSummary> | null;
+  // A run writes its final summary (the one with an exit code) after it closed
+  // events.ndjson: only a run killed before that may end the file in half a line.
+  const finished =
+    typeof old?.exit_code === 'number' && old.status !== 'running'
+      ? `summary.json: ${old.status}`
+      : undefined;
+  const events = readNdjson<MeasureEvent>(join(abs, 'events.ndjson'), eventProblem, finished);
   const datapath = readNdjson<DatapathSample>(join(abs, 'datapath.ndjson')).filter(
     (s) => typeof s.t === 'number',
   );
   const env = readOptionalJson(join(abs, 'env.json'));
-  const old = readOptionalJson(join(abs, 'summary.json')) as Partial<RunSummary> | null;
   return {
     dir: abs,
     compiled,

@@ -47,7 +47,27 @@ describe('events.ndjson that is not what a run writes', () => {
 
   it('skips a torn last line: a killed run ends in half a line', () => {
     const dir = withEvents((lines) => [...lines, '{"ev":"recv","w":"ws","dir":"up","c":0,"se']);
-    expect(loadRun(dir).summary.workloads).toEqual(run.summary.workloads);
+    // Killed: only the summary written at the start, status running.
+    const summary = join(dir, 'summary.json');
+    const started = JSON.parse(readFileSync(summary, 'utf8')) as RunSummary;
+    writeFileSync(summary, JSON.stringify({ ...started, status: 'running' }));
+    const s = loadRun(dir).summary;
+    expect(s.status).toBe('failed');
+    expect(s.workloads.map((w) => w.name)).toEqual(['ws', 'h2', 'voice', 'bulk']);
+  });
+
+  it('refuses a finished run whose events.ndjson was cut: its receipts would read as lost', () => {
+    // Cut mid-line at 90 % (an artifact upload or copy stopped early): report rewrote the
+    // completed run's summary.json with ws 68 sent and 27.2 kbit/s instead of 80 and 32,
+    // voice 53.1 instead of 64 kbit/s: the last second's events gone, over the full time.
+    const at = { line: 0 };
+    const dir = withEvents((lines) => {
+      at.line = Math.floor(lines.length * 0.9);
+      return [...lines.slice(0, at.line), lines[at.line]!.slice(0, 20)];
+    });
+    expect(() => loadRun(dir)).toThrow(
+      `events.ndjson:${at.line + 1}: half a line at the end, but the run finished (summary.json: completed)`,
+    );
   });
 
   it('rejects a damaged line before the last, naming it, instead of counting its message lost', () => {

@@ -1,5 +1,5 @@
 /** How numbers, tables and expectation results read on a terminal, in reports and in CSV. */
-import type { ExpectationResult, WorkloadStats } from './summary.js';
+import type { ExpectationResult, RunSummary, WorkloadStats } from './summary.js';
 
 export function fmtDuration(ns: number | null | undefined): string {
   if (ns === null || ns === undefined) return '-';
@@ -142,4 +142,14 @@ export function marks(stream: NodeJS.WritableStream & { isTTY?: boolean }) {
     ok: colour ? '\u001b[32m✔\u001b[0m' : 'ok  ',
     fail: colour ? '\u001b[31m✖\u001b[0m' : 'FAIL',
   };
+}
+
+/**
+ * Why a failed run failed: its error, else the first agent fault and when (an agent that
+ * died leaves no error, and CI outputs said "unknown error").
+ */
+export function failureText(s: Pick<RunSummary, 'error' | 'faults'>): string {
+  if (s.error) return s.error;
+  const fault = s.faults?.[0];
+  return fault ? `${fault.detail} at ${(fault.t / 1e9).toFixed(2)} s` : 'unknown error';
 }

@@ -1,6 +1,6 @@
 /** The report page: one self-contained HTML file (styles, uPlot, data and renderer inlined). */
 import type { RecvEvent } from '../record/events.js';
-import { fmtDuration } from '../record/format.js';
+import { failureText, fmtDuration } from '../record/format.js';
 import { uplotAssets } from './assets.js';
 import { renderCharts } from './charts/client.js';
 import { deliveryPerPhase, goodputOverTime, mosPerPhase } from './charts/overview.js';
@@ -84,7 +84,7 @@ export function renderHtml(run: LoadedRun): string {
 <main>
 <h1>qoslab report: ${esc(compiled.name)} ${status}</h1>
 <p class="note">${esc(summary.started_at)} → ${esc(summary.finished_at)} · observed ${esc(fmtDuration(summary.observed_ns))} · lab ${esc(summary.lab_id || '-')} · qoslab ${esc(summary.qoslab)}</p>
-${summary.error ? `<p class="fail">error: ${esc(summary.error)}</p>` : ''}
+${summary.error || summary.status === 'failed' ? `<p class="fail">error: ${esc(failureText(summary))}</p>` : ''}
 ${summary.warnings.map((w) => `<p class="note">warning: ${esc(w)}</p>`).join('\n')}
 <nav><a href="#scenario">scenario</a><a href="#sources">sources</a><a href="#expectations">expectations</a><a href="#overview">overview</a><a href="#workloads">workloads</a><a href="#metrics">metrics</a><a href="#datapath">datapath</a><a href="#environment">environment</a></nav>
 <section id="expectations"><h2>Expectations</h2>${expectationsSection(summary.expectations)}</section>

@@ -15,7 +15,7 @@
 import os from 'node:os';
 import type { ExpectationResult } from '../record/summary.js';
 import type { RunSummary } from '../record/summary.js';
-import { fmtMeasured } from '../record/format.js';
+import { failureText, fmtMeasured } from '../record/format.js';
 
 /** XML 1.0 text and attribute escaping; drops characters XML cannot carry at all. */
 export function xmlEscape(text: string): string {
@@ -89,7 +89,7 @@ function runCase(s: RunSummary): Case {
   const message =
     s.status === 'interrupted'
       ? 'the run was interrupted: later phases not reached'
-      : `the run failed: ${s.error ?? 'unknown error'}`;
+      : `the run failed: ${failureText(s)}`;
   return {
     name,
     outcome: 'error',

@@ -5,7 +5,7 @@
  */
 import type { ExpectationResult } from '../record/summary.js';
 import type { RunSummary } from '../record/summary.js';
-import { fmtDuration, fmtMeasured, fmtRate, fmtRatio } from '../record/format.js';
+import { failureText, fmtDuration, fmtMeasured, fmtRate, fmtRatio } from '../record/format.js';
 
 /** A table cell: pipes and line breaks would break the row. */
 export function mdCell(text: string): string {
@@ -19,13 +19,16 @@ export function mdTable(header: string[], rows: string[][]): string {
 
 function verdict(s: RunSummary): string {
   if (s.status === 'interrupted') return 'interrupted (measured until then)';
-  if (s.status === 'failed') return `failed: ${s.error ?? 'unknown error'}`;
-  const failed = s.expectations.filter((e) => resultOf(e) === 'FAIL').length;
-  const unmeasured = s.expectations.filter((e) => resultOf(e) !== 'FAIL' && !e.ok).length;
-  if (failed === 0 && unmeasured === 0) return 'all expectations held';
+  if (s.status === 'failed') return `failed: ${failureText(s)}`;
+  const count = (result: string) => s.expectations.filter((e) => resultOf(e) === result).length;
+  const failed = count('FAIL');
+  const unmeasured = count('not measured');
+  const unreached = count('not reached');
+  if (failed + unmeasured + unreached === 0) return 'all expectations held';
   return [
     failed > 0 ? `${failed} expectation${failed === 1 ? '' : 's'} failed` : '',
     unmeasured > 0 ? `${unmeasured} not measured` : '',
+    unreached > 0 ? `${unreached} not reached` : '',
   ]
     .filter(Boolean)
     .join(', ');

@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { failureText } from '../record/format.js';
 import type { RunSummary } from '../record/summary.js';
 import type { ShardManifest, SweepManifest } from './manifest.js';
 
@@ -92,7 +93,11 @@ function findRun(
     } else if (summary.status === 'completed' && Array.isArray(summary.workloads)) {
       return { dir: join(d, rel), summary: summary as RunSummary };
     } else {
-      reason = `${join(d, rel)}: ${summary.status ?? 'unknown'}${summary.error ? ` (${summary.error})` : ''}`;
+      const why =
+        summary.status === 'failed'
+          ? failureText({ error: summary.error ?? null, faults: summary.faults ?? [] })
+          : summary.error;
+      reason = `${join(d, rel)}: ${summary.status ?? 'unknown'}${why ? ` (${why})` : ''}`;
     }
   }
   return { reason };

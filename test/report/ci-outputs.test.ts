@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { ciTargets } from '../../src/report/ci-outputs.js';
+import { renderHtml } from '../../src/report/html.js';
 import { junitXml } from '../../src/report/junit.js';
 import { loadRun } from '../../src/report/load.js';
 import { summaryMarkdown } from '../../src/report/summary-md.js';
@@ -164,6 +165,47 @@ describe('JUnit XML', () => {
     expect(junitSchemaViolations(xml.replace(' tests="3"', ' tests="4"'))).toEqual([
       '@tests != number of testcases',
     ]);
+  });
+});
+
+describe('a failed run and an expectation not reached', () => {
+  it('name the dead agent, not an unknown error', () => {
+    // An agent that died leaves error null and the fault in faults: both outputs said
+    // "the run failed: unknown error".
+    const s = basic();
+    s.status = 'failed';
+    s.exit_code = 4;
+    s.faults = [
+      {
+        ev: 'agent',
+        role: 'client',
+        state: 'exited',
+        t: 2.5e9,
+        code: null,
+        signal: 'SIGKILL',
+        detail: 'the client agent was killed by SIGKILL',
+      },
+    ];
+    const why = 'the client agent was killed by SIGKILL at 2.50 s';
+    expect(parsed(junitXml(s, { hostname: 'h' })).cases[0]!.error).toMatchObject({
+      message: `the run failed: ${why}`,
+      type: 'failed',
+    });
+    expect(summaryMarkdown(s)).toContain(`failed: ${why} — seed`);
+    // The HTML report said nothing at all beside its 'failed' badge.
+    const run = loadRun(RUN_BASIC);
+    expect(renderHtml({ ...run, summary: s })).toContain(`<p class="fail">error: ${why}</p>`);
+  });
+
+  it('a completed run with a phase it never reached says not reached, not not measured', () => {
+    const s = basic();
+    s.expectations = s.expectations.map((e) => ({
+      ...e,
+      outcome: 'not reached',
+      ok: false,
+      measured: null,
+    }));
+    expect(summaryMarkdown(s)).toMatch(/^2 not reached — seed/m);
   });
 });
 

@@ -109,4 +109,25 @@ describe('merge on folders it should not trust', () => {
     // A workload both runs measured says nothing more.
     expect(text).toMatch(/h2 delivery:\n.*\ndelivery\s+100% \(100%\.\.100%\)\n/);
   });
+
+  it('names why a failed run is missing: the agent that died', () => {
+    const dir = sweepDir('aaaa', [5, 6], { 'shard-1-of-1.json': 'aaaa' }, (s, rep) => {
+      if (rep !== 1) return;
+      s.status = 'failed';
+      s.faults = [
+        {
+          ev: 'agent',
+          role: 'server',
+          state: 'stalled',
+          t: 1e9,
+          code: null,
+          signal: null,
+          detail: 'the server agent went silent for 3 s',
+        },
+      ];
+    });
+    expect(mergeSweeps([dir]).missing[0]!.reason).toBe(
+      `${join(dir, 'c0-delay=1ms', 'rep-1')}: failed (the server agent went silent for 3 s at 1.00 s)`,
+    );
+  });
 });

@@ -16,8 +16,9 @@
  * (delivery 86 % after the path was restored). Both sides sample at each phase start, so
  * a phase's sums cover the same time on both. `rtc.*.loss` stays the stack's own figure.
  *
- * Audio lost as the listener hears it: the larger of that packet loss (plus late
- * discards) and the share of played samples the receiver concealed.
+ * Audio lost as the listener hears it (the E-model's Ppl): that packet loss plus late loss,
+ * the larger of the late discards and the concealed share of played samples beyond the
+ * packet loss. `loss` stays packets: a TCP relay loses none however late it plays them.
  */
 import type { Dir, RtcEvent } from '../record/events.js';
 import type { DirectionStats, RtcStats, VideoFrameStats, VoiceStats } from '../record/summary.js';
@@ -99,12 +100,14 @@ export function rtcVoice(audio: RtcStats): VoiceStats | null {
   const expected = audio.packets_received + missing;
   const concealed = audio.concealed_ratio;
   if (expected === 0 && concealed === null) return null;
-  const packetLoss = expected === 0 ? 0 : missing / expected;
-  const lateLoss =
+  // Nothing sent and nothing received (the call was down): what played was concealment.
+  const loss = expected === 0 ? (concealed ?? 0) : missing / expected;
+  const discarded =
     expected === 0 ? 0 : Math.min(audio.packets_discarded, audio.packets_received) / expected;
-  // Concealment covers late packets too: the larger figure, not the sum.
-  const heard = Math.max(packetLoss + lateLoss, concealed ?? 0);
-  const loss = Math.min(1, Math.max(packetLoss, heard - lateLoss));
+  // Concealment beyond the lost packets is audio that came too late to play (a jitter
+  // buffer run dry, e.g. behind a TCP relay's head-of-line blocking): late loss.
+  const lateLoss = Math.min(1 - loss, Math.max(discarded, (concealed ?? 0) - loss));
+  const heard = loss + lateLoss;
   const mouthToEar = (audio.rtt_ns ?? 0) / 2 + (audio.jitter_buffer_delay_ns ?? 0) + OPUS_FRAME_NS;
   const r = audio.packets_received === 0 ? 0 : rFactor(mouthToEar / 1e6, CODECS.opus, heard);
   return {

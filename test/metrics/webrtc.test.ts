@@ -3,7 +3,7 @@ import { CODECS, mosFromR, rFactor } from '../../src/metrics/emodel.js';
 import { checkExpectations } from '../../src/metrics/expect.js';
 import { phasesOf } from '../../src/metrics/phases.js';
 import { pooled, summarize } from '../../src/metrics/summarize.js';
-import { rtcStats } from '../../src/metrics/webrtc.js';
+import { rtcStats, rtcVoice } from '../../src/metrics/webrtc.js';
 import type { RtcEvent } from '../../src/record/events.js';
 import type { CompiledWorkload } from '../../src/scenario/compiled.js';
 import { parseExpect } from '../../src/scenario/expect.js';
@@ -248,5 +248,49 @@ describe('an outage the receiver does not count', () => {
     expect(up('back')).toMatchObject({ sent: 50, delivered: 50, lost: 0 });
     expect(up('back').voice!.loss).toBe(0);
     expect(up('back').voice!.mos).toBeGreaterThan(4);
+  });
+});
+
+describe('late audio behind a TCP relay', () => {
+  it('is late loss in the MOS, not packet loss', () => {
+    // Every packet arrives, but 3 % of the audio played was concealed (buffer run dry).
+    const stats = rtcStats([
+      {
+        ev: 'rtc',
+        w: 'call',
+        c: 0,
+        dir: 'up',
+        kind: 'audio',
+        from: 0,
+        t: 1e9,
+        side: 'send',
+        packets_sent: 50,
+        rtt_s: 0.01,
+      },
+      {
+        ev: 'rtc',
+        w: 'call',
+        c: 0,
+        dir: 'up',
+        kind: 'audio',
+        from: 0,
+        t: 1e9,
+        side: 'recv',
+        packets_received: 50,
+        packets_lost: 0,
+        packets_discarded: 0,
+        bytes_received: 4000,
+        jitter_s: 0.002,
+        total_samples: 48000,
+        concealed_samples: 1440,
+        concealment_events: 2,
+        jitter_buffer_delay_s: 48000 * 0.03,
+        jitter_buffer_emitted: 48000,
+      },
+    ])!;
+    const v = rtcVoice(stats)!;
+    expect(v.loss).toBe(0);
+    expect(v.late_loss).toBeCloseTo(0.03);
+    expect(v.r).toBeCloseTo(rFactor(5 + 30 + 20, CODECS.opus, 0.03));
   });
 });

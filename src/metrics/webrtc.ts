@@ -113,7 +113,7 @@ export function rtcVoice(audio: RtcStats): VoiceStats | null {
   return {
     loss,
     late_loss: lateLoss,
-    jitter_ns: audio.jitter_ns ?? 0,
+    jitter_ns: audio.jitter_ns, // null when no receiver sample said: unknown, not 0
     mouth_to_ear_ns: mouthToEar,
     r,
     mos: mosFromR(r),

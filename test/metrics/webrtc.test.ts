@@ -192,37 +192,45 @@ describe('video frames', () => {
   });
 });
 
+/** One second of audio sent up: the sender's count and what the receiver reported. */
+const oneWayAudio = (
+  i: number,
+  sent: number,
+  received: number,
+  rtpLost: number,
+  concealed: number,
+) => {
+  const base = { ev: 'rtc' as const, w: 'call', c: 0, dir: 'up' as const, kind: 'audio' };
+  const span = { from: i * 1e9, t: (i + 1) * 1e9 };
+  return [
+    { ...base, ...span, side: 'send' as const, packets_sent: sent, rtt_s: 0.002 },
+    {
+      ...base,
+      ...span,
+      side: 'recv' as const,
+      packets_received: received,
+      packets_lost: rtpLost,
+      packets_discarded: 0,
+      bytes_received: received * 80,
+      jitter_s: 0.001,
+      total_samples: 48000,
+      concealed_samples: concealed,
+      concealment_events: concealed > 0 ? 1 : 0,
+      jitter_buffer_delay_s: 48000 * 0.02,
+      jitter_buffer_emitted: 48000,
+    },
+  ] satisfies RtcEvent[];
+};
+
 describe('an outage the receiver does not count', () => {
   // Audio one way: a clear second, two seconds blackholed (the sender still sends 50
   // packets a second, the receiver gets none and counts none lost, conceals everything),
   // then the path is back and the receiver's RTP count books a gap from the outage.
-  const audio = (i: number, sent: number, received: number, rtpLost: number, concealed: number) => {
-    const base = { ev: 'rtc' as const, w: 'call', c: 0, dir: 'up' as const, kind: 'audio' };
-    const span = { from: i * 1e9, t: (i + 1) * 1e9 };
-    return [
-      { ...base, ...span, side: 'send' as const, packets_sent: sent, rtt_s: 0.002 },
-      {
-        ...base,
-        ...span,
-        side: 'recv' as const,
-        packets_received: received,
-        packets_lost: rtpLost,
-        packets_discarded: 0,
-        bytes_received: received * 80,
-        jitter_s: 0.001,
-        total_samples: 48000,
-        concealed_samples: concealed,
-        concealment_events: concealed > 0 ? 1 : 0,
-        jitter_buffer_delay_s: 48000 * 0.02,
-        jitter_buffer_emitted: 48000,
-      },
-    ] satisfies RtcEvent[];
-  };
   const events = [
-    ...audio(0, 50, 50, 0, 0),
-    ...audio(1, 50, 0, 0, 48000),
-    ...audio(2, 50, 0, 0, 48000),
-    ...audio(3, 50, 50, 30, 0),
+    ...oneWayAudio(0, 50, 50, 0, 0),
+    ...oneWayAudio(1, 50, 0, 0, 48000),
+    ...oneWayAudio(2, 50, 0, 0, 48000),
+    ...oneWayAudio(3, 50, 50, 30, 0),
   ];
   const phases = phasesOf(
     [
@@ -254,43 +262,10 @@ describe('an outage the receiver does not count', () => {
 describe('late audio behind a TCP relay', () => {
   it('is late loss in the MOS, not packet loss', () => {
     // Every packet arrives, but 3 % of the audio played was concealed (buffer run dry).
-    const stats = rtcStats([
-      {
-        ev: 'rtc',
-        w: 'call',
-        c: 0,
-        dir: 'up',
-        kind: 'audio',
-        from: 0,
-        t: 1e9,
-        side: 'send',
-        packets_sent: 50,
-        rtt_s: 0.01,
-      },
-      {
-        ev: 'rtc',
-        w: 'call',
-        c: 0,
-        dir: 'up',
-        kind: 'audio',
-        from: 0,
-        t: 1e9,
-        side: 'recv',
-        packets_received: 50,
-        packets_lost: 0,
-        packets_discarded: 0,
-        bytes_received: 4000,
-        jitter_s: 0.002,
-        total_samples: 48000,
-        concealed_samples: 1440,
-        concealment_events: 2,
-        jitter_buffer_delay_s: 48000 * 0.03,
-        jitter_buffer_emitted: 48000,
-      },
-    ])!;
-    const v = rtcVoice(stats)!;
+    const v = rtcVoice(rtcStats(oneWayAudio(0, 50, 50, 0, 1440))!)!;
     expect(v.loss).toBe(0);
     expect(v.late_loss).toBeCloseTo(0.03);
-    expect(v.r).toBeCloseTo(rFactor(5 + 30 + 20, CODECS.opus, 0.03));
+    // Mouth-to-ear: RTT/2 (1 ms) + 20 ms in the jitter buffer + one 20 ms frame.
+    expect(v.r).toBeCloseTo(rFactor(1 + 20 + 20, CODECS.opus, 0.03));
   });
 });

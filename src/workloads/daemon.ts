@@ -41,7 +41,11 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     env: o.env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  // A spawn that fails ('error': setpriv itself missing) may never emit 'exit'.
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (c) => resolve(c));
+    child.once('error', () => resolve(null));
+  });
   let stopFollowing = () => {};
   const ready = new Promise<void>((resolve, reject) => {
     let tail = '';

@@ -235,7 +235,8 @@ function directionStats(
     delivery: counted === 0 ? null : delivered / counted,
     latency,
     bytes,
-    goodput_bps: goodput(w, bytes, transferNs, activeNs),
+    // Nothing sent is nothing measured: 0 bit/s would read as a link that carried nothing.
+    goodput_bps: sends.length === 0 ? null : goodput(w, bytes, transferNs, activeNs),
     voice,
   };
 }

@@ -110,6 +110,24 @@ describe('summarize', () => {
     expect(pooled(half!, null)!.both.goodput_bps).toBeCloseTo(16000, 6);
   });
 
+  it('has no goodput for a workload that sent nothing (0 bit/s would read as a dead link)', () => {
+    const [stats] = summarize({
+      events: [],
+      workloads: [workload()],
+      phases: main,
+      observedEnd: 20 * S,
+    });
+    expect(pooled(stats!, null)!.both.goodput_bps).toBeNull();
+    // Sent and nothing arrived: that is a measured 0.
+    const [lost] = summarize({
+      events: messages(10, () => undefined),
+      workloads: [workload()],
+      phases: main,
+      observedEnd: 20 * S,
+    });
+    expect(pooled(lost!, null)!.both.goodput_bps).toBe(0);
+  });
+
   it('reports connect and TLS times, failures and reconnects', () => {
     const events: MeasureEvent[] = [
       { ev: 'connect', w: 'w', c: 0, t: 1, connect_ns: 10 * MS, tls_ns: 20 * MS, reconnect: false },

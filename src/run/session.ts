@@ -67,7 +67,11 @@ export class RunSession {
       const path = join(this.tmp, `${role}.json`);
       writeFileSync(path, JSON.stringify(config), { mode: 0o600 });
       const ns = role === 'server' ? this.lab.names.serverNs : this.lab.names.clientNs;
-      const agent = new AgentProcess(role, ns, path, this.lab.env(), onEvent, (line) =>
+      // The agents' temporary folders (Chromium's profile and its own folders, Caddy's and
+      // coturn's files) go inside the run's: removed with it even when an agent was killed
+      // and could not remove them (they piled up in /tmp), and by `qoslab cleanup`.
+      const env = { ...this.lab.env(), TMPDIR: this.tmp };
+      const agent = new AgentProcess(role, ns, path, env, onEvent, (line) =>
         options.err.write(`[${role}] ${line}\n`),
       );
       this.agents.push(agent);

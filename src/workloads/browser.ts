@@ -108,7 +108,10 @@ let shared: Shared | undefined;
 /** The agent's browser, started on first use; hand it back with releaseBrowser(). */
 export function acquireBrowser(ctx: AgentContext): Promise<BrowserContext> {
   if (shared === undefined) {
-    const dir = mkdtempSync(join(os.tmpdir(), 'qoslab-chromium-'));
+    // A short name: inside a run's folder, Chromium's singleton socket
+    // (<dir>/org.chromium.Chromium.XXXXXX/SingletonSocket) must stay under the 107
+    // characters a socket path may have.
+    const dir = mkdtempSync(join(os.tmpdir(), 'qlchrome-'));
     const profile = join(dir, 'profile');
     mkdirSync(profile);
     const executablePath = deathBoundLauncher(dir);

@@ -28,7 +28,9 @@ describe.skipIf(!isRoot)('a webrtc video call cut for 3 s', () => {
     const restored = both(s, 'restored');
     expect(clear.rtc!.video!.video!.frames_decoded, why).toBeGreaterThan(40);
     expect(clear.delivery!, why).toBeGreaterThan(0.99);
-    expect(cut.rtc!.video!.video!.frames_decoded, why).toBe(0);
+    // At most a frame or two decoded from packets already in flight at the switch.
+    expect(cut.rtc!.video!.video!.frames_decoded, why).toBeLessThanOrEqual(2);
+    expect(cut.rtc!.video!.video!.frames_per_second!, why).toBeLessThan(1);
     // Sent by the peers, never received: not "0 % lost" as the receivers' RTP count says.
     expect(cut.sent, why).toBeGreaterThan(300);
     expect(cut.delivery!, why).toBeLessThan(0.02);

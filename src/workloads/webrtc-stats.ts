@@ -17,8 +17,6 @@ import type { AgentContext } from './types.js';
  * time the run took to apply it (a 1 s interval did: a cut video read 3 frames/s).
  */
 export const SAMPLE_MS = 1000;
-/** How long after a planned phase switch the extra sample is taken. */
-const AFTER_SWITCH_NS = 5e6;
 
 /** The events for one interval: per media kind, what this side sent and what it received. */
 export function rtcDeltas(
@@ -109,10 +107,10 @@ export function sampleCall(o: {
     }));
   const timer = setInterval(() => void sample(), SAMPLE_MS);
   const sinceStart = Number(now() - o.ctx.t0);
-  // A few ms after each planned switch: the run applies it about a millisecond late, and
-  // an interval counts in the phase at its middle either way.
+  // At each planned switch: the run applies it about a millisecond later, so the new
+  // phase's first interval holds that millisecond of the old policy (a sample taken after
+  // the switch instead put the burst that follows a restored path into the cut phase).
   const atPhases = (o.ctx.phaseStartsNs ?? [])
-    .map((at) => at + AFTER_SWITCH_NS)
     .filter((at) => at > sinceStart)
     .map((at) => setTimeout(() => void sample(), (at - sinceStart) / 1e6));
   let stopped: Promise<void> | undefined;

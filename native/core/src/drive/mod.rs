@@ -2,7 +2,8 @@
 //!
 //! `realtime` owns the forwarding thread between the two TUN devices; `forward` is its
 //! step without a scenario and `shaper` its step with one; `sim` runs the same shaping
-//! pipeline on a virtual clock. `counters` is what the real-time path reports to JS.
+//! pipeline on a virtual clock. `counters` is what the real-time path reports to JS, and
+//! `stall` how late the forwarding thread itself was.
 
 pub mod coalesce;
 pub mod counters;
@@ -10,3 +11,4 @@ pub mod forward;
 pub mod realtime;
 pub mod shaper;
 pub mod sim;
+pub mod stall;

@@ -153,7 +153,7 @@ describe('native core', () => {
     }
   });
 
-  it.skipIf(!isRoot)('a stop of the whole process is the forwarding thread\'s stall', () => {
+  it.skipIf(!isRoot)("a stop of the whole process is the forwarding thread's stall", () => {
     const tag = randomBytes(4).toString('hex');
     const lab = NativeLab.open(config({ clientTun: `qlt${tag}a`, serverTun: `qlt${tag}b` }));
     try {

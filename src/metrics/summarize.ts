@@ -14,6 +14,7 @@ import type {
 import type { DirectionStats, Phase, ScopeStats, WorkloadStats } from '../record/summary.js';
 import type { CompiledWorkload } from '../scenario/compiled.js';
 import { LatencyHistogram, percentiles } from './histogram.js';
+import { pacingStats } from './pacing.js';
 import { phaseAt, phaseNames, phaseTime } from './phases.js';
 import { voiceStats } from './voice.js';
 import { rtcDirectionStats } from './webrtc.js';
@@ -63,7 +64,8 @@ export function summarize(input: SummarizeInput): WorkloadStats[] {
     buckets.set(w.name, { sends: [], recvs: [], connects: [], fails: [], rtcs: [] });
   const seen = new Set<string>();
   for (const e of input.events) {
-    if (e.ev === 'phase' || e.ev === 'agent') continue;
+    if (e.ev === 'phase' || e.ev === 'agent' || e.ev === 'lab_stall' || e.ev === 'agent_lag')
+      continue;
     const id = identity(e);
     if (seen.has(id)) continue;
     seen.add(id);
@@ -133,7 +135,7 @@ function scopeStats(
       ? poolVoice(per, rtcDirectionStats('both', rtcs, activeNs))
       : pool(per, w, sends, recvs, activeNs, input.observedEnd);
   if (w.protocol === 'bulk') {
-    const periods = phase === null ? null : input.phases.filter((p) => p.name === phase);
+    const periods = phase === null ? null : periodsOf(input.phases, phase);
     for (const d of [...per, both]) {
       const recvs = d.dir === 'both' ? b.recvs : b.recvs.filter((e) => e.dir === d.dir);
       d.goodput_bps = transferRate(w, recvs, periods, input.phases.at(-1)?.start ?? 0);
@@ -152,6 +154,13 @@ function scopeStats(
     reconnects: connects.filter((e) => e.reconnect).length,
     ...protocolCounts(connects),
     stalled: stalls(b.fails.filter((e) => inScope(e.t))),
+    pacing: pacingStats(
+      w,
+      sends,
+      b.sends,
+      phase === null ? [{ name: '', start: 0, end: Infinity }] : periodsOf(input.phases, phase),
+      input.observedEnd,
+    ),
   };
 }
 
@@ -176,6 +185,10 @@ function stalls(fails: FailEvent[]): ScopeStats['stalled'] {
     p50_bytes: bytes.length === 0 ? null : bytes[Math.floor((bytes.length - 1) / 2)]!,
     max_bytes: bytes.length === 0 ? null : bytes[bytes.length - 1]!,
   };
+}
+
+function periodsOf(phases: Phase[], name: string): Phase[] {
+  return phases.filter((p) => p.name === name);
 }
 
 /** Matches sends and receives of one direction and judges each against the deadline. */

@@ -142,6 +142,30 @@ export interface AgentFaultEvent {
   detail: string;
 }
 
+/**
+ * The lab itself was late, not the network: the core's forwarding thread was not served
+ * (a stopped process, a starved CPU: native/core/src/drive/stall.rs) or the
+ * orchestrator's event loop ran late. Packets waited in the TUN queues meanwhile.
+ */
+export interface LabStallEvent {
+  ev: 'lab_stall';
+  source: 'core' | 'orchestrator';
+  /** When the stall began (ns since t0); it lasted `dur_ns`. */
+  t: number;
+  dur_ns: number;
+}
+
+/**
+ * An agent's event loop ran late: what it received meanwhile was stamped late, what it
+ * should have sent left late (src/workloads/lag.ts).
+ */
+export interface AgentLagEvent {
+  ev: 'agent_lag';
+  role: 'server' | 'client';
+  t: number;
+  dur_ns: number;
+}
+
 /** An agent's heartbeat while it runs (not written to events.ndjson). */
 export interface AliveEvent {
   ev: 'alive';
@@ -165,7 +189,15 @@ export interface LogEvent {
 
 /** What events.ndjson holds. */
 export type MeasureEvent =
-  SendEvent | RecvEvent | ConnectEvent | FailEvent | RtcEvent | PhaseEvent | AgentFaultEvent;
+  | SendEvent
+  | RecvEvent
+  | ConnectEvent
+  | FailEvent
+  | RtcEvent
+  | PhaseEvent
+  | AgentFaultEvent
+  | LabStallEvent
+  | AgentLagEvent;
 export type AgentEvent = MeasureEvent | ReadyEvent | LogEvent | AliveEvent;
 
 /**

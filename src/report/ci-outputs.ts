@@ -8,7 +8,8 @@
  */
 import { accessSync, appendFileSync, constants, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { ResourceError, UsageError } from '../errors.js';
+import { resourceCode, resourceWords } from '../run/resource-fault.js';
 import type { RunSummary } from '../record/summary.js';
 import { junitXml } from './junit.js';
 import { summaryMarkdown } from './summary-md.js';
@@ -73,18 +74,26 @@ export function ciTargets(args: CiOutputArgs, env = process.env): CiTargets {
   return targets;
 }
 
-/** Writes what was asked for; returns the paths written. */
+/**
+ * Writes what was asked for; returns the paths written. A write the machine refuses (a
+ * full disk) is the instrument's resource fault (exit 6), not a bug.
+ */
 export function writeCiOutputs(summary: RunSummary, dir: string, targets: CiTargets): string[] {
   const written: string[] = [];
-  if (targets.junit !== undefined) {
-    writeFileSync(targets.junit, junitXml(summary, { resultsDir: dir }));
-    written.push(targets.junit);
-  }
+  const write = (path: string, text: string, append = false) => {
+    try {
+      if (append) appendFileSync(path, text);
+      else writeFileSync(path, text);
+    } catch (error) {
+      const code = resourceCode(error);
+      if (code === undefined) throw error;
+      throw new ResourceError(`cannot write ${path}: ${resourceWords(code)}`);
+    }
+    written.push(path);
+  };
+  if (targets.junit !== undefined) write(targets.junit, junitXml(summary, { resultsDir: dir }));
   if (targets.summaryMd !== undefined) {
-    const md = summaryMarkdown(summary, dir);
-    if (targets.summaryMd.append) appendFileSync(targets.summaryMd.path, md);
-    else writeFileSync(targets.summaryMd.path, md);
-    written.push(targets.summaryMd.path);
+    write(targets.summaryMd.path, summaryMarkdown(summary, dir), targets.summaryMd.append);
   }
   return written;
 }

@@ -13,6 +13,12 @@ import { judgeRun } from '../metrics/verdict.js';
 import { eventProblem } from './event-check.js';
 import type { RunSummary } from '../record/summary.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
+import {
+  CompiledReadBack,
+  checkReadBack,
+  SummaryReadBack,
+  SummaryStartReadBack,
+} from '../record/read-back.js';
 
 /** One line of datapath.ndjson: `t` plus whatever counters the core published then. */
 export type DatapathSample = { t: number } & Record<string, unknown>;
@@ -96,7 +102,32 @@ export function readNdjson<T>(
   return out;
 }
 
-function descriptionOf(text: string): string | null {
+/**
+ * A run's summary.json, checked: absent is a run that left none (report calls it killed);
+ * present, it is what the run wrote, and damaged it is refused, not taken for a kill.
+ */
+export function readSummary(shown: string, path: string): Partial<RunSummary> | null {
+  if (!existsSync(path)) return null;
+  let raw: unknown;
+  try {
+    raw = readJson(path);
+  } catch (e) {
+    throw new UsageError(`'${shown}' is not valid JSON: ${(e as Error).message}`, [
+      'it was changed or damaged after the run wrote it',
+    ]);
+  }
+  // The summary written at the start (`running`) and the one of a run that could not start
+  // (`failed`, no exit code) have no numbers; any other is a whole one.
+  const r = raw as { status?: unknown; exit_code?: unknown } | null;
+  const full = typeof r === 'object' && r !== null && r.status !== 'running' && 'exit_code' in r;
+  return (
+    full
+      ? checkReadBack(SummaryReadBack, raw, shown, 'a qoslab run summary')
+      : checkReadBack(SummaryStartReadBack, raw, shown, 'a qoslab run summary')
+  ) as Partial<RunSummary>;
+}
+
+export function descriptionOf(text: string): string | null {
   try {
     const doc = parseYaml(text) as unknown;
     if (typeof doc === 'object' && doc !== null) {
@@ -128,20 +159,32 @@ export function checkRunDir(dir: string): string {
 
 export function loadRun(dir: string): LoadedRun {
   const abs = checkRunDir(dir);
-  let compiled: CompiledConfig;
+  const compiledPath = join(dir, 'compiled.json');
+  let raw: unknown;
   try {
-    compiled = readJson(join(abs, 'compiled.json')) as CompiledConfig;
+    raw = readJson(join(abs, 'compiled.json'));
   } catch (e) {
-    throw new UsageError(
-      `'${join(dir, 'compiled.json')}' is not valid JSON: ${(e as Error).message}`,
-    );
+    throw new UsageError(`'${compiledPath}' is not valid JSON: ${(e as Error).message}`);
   }
-  if (compiled?.format !== 1 || !Array.isArray(compiled.workloads)) {
-    throw new UsageError(`'${join(dir, 'compiled.json')}' is not a compiled qoslab scenario`);
-  }
+  // Every number is recomputed from it: a value of the wrong type must not be computed with.
+  const compiled = checkReadBack(
+    CompiledReadBack,
+    raw,
+    compiledPath,
+    'a compiled qoslab scenario',
+  ) as unknown as CompiledConfig;
   const scenarioPath = join(abs, 'scenario.yaml');
   const scenarioText = existsSync(scenarioPath) ? readFileSync(scenarioPath, 'utf8') : '';
-  const old = readOptionalJson(join(abs, 'summary.json')) as Partial<RunSummary> | null;
+  const old = readSummary(join(dir, 'summary.json'), join(abs, 'summary.json'));
+  const missing = Array.isArray(old?.results_incomplete)
+    ? old.results_incomplete.filter((f) => f === 'events.ndjson')
+    : [];
+  if (missing.length > 0) {
+    throw new UsageError(
+      `${join(dir, 'events.ndjson')} is incomplete: the run could not write all of it (${(old?.resource_faults ?? []).join('; ')}), and numbers recomputed from it would miss what it lost`,
+      [`${join(dir, 'summary.json')} holds what the run measured`],
+    );
+  }
   // A run writes its final summary (the one with an exit code) after it closed
   // events.ndjson: only a run killed before that may end the file in half a line.
   const finished =
@@ -187,14 +230,18 @@ export function resummarize(
     observedNs: killed ? lastEvent : observedNs,
     // A killed run ended early as an interrupted one does: later phases were not reached.
     interrupted: killed || old?.status === 'interrupted',
+    allowUnjudged: old?.allow_unjudged === true,
   });
   const status = killed ? 'failed' : old.status!;
+  const resourceFaults = Array.isArray(old?.resource_faults) ? old.resource_faults : [];
   const exitCode =
     status === 'failed'
       ? ExitCode.runFailed
       : status === 'interrupted'
         ? ExitCode.interrupted
-        : v.exitCode;
+        : resourceFaults.length > 0
+          ? ExitCode.resourceFault
+          : v.exitCode;
   const error = killed
     ? 'the run was killed before it finished (no final summary.json); results up to its last event'
     : (old?.error ?? null);
@@ -214,7 +261,12 @@ export function resummarize(
     phases: v.phases,
     workloads: v.workloads,
     expectations: v.expectations,
-    ok: v.ok && status === 'completed',
+    ok: v.ok && status === 'completed' && exitCode === ExitCode.ok,
+    unjudged: v.unjudged,
+    allow_unjudged: old?.allow_unjudged === true,
+    instrument: v.instrument,
+    notes: v.notes,
+    ...(resourceFaults.length > 0 ? { resource_faults: resourceFaults } : {}),
     warnings: Array.isArray(old?.warnings) ? old.warnings : [],
     error,
   };

@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { failureText } from '../record/format.js';
 import type { RunSummary } from '../record/summary.js';
+import { checkReadBack, ShardReadBack, SweepReadBack } from '../record/read-back.js';
+import { readSummary } from '../report/load.js';
 import type { ShardManifest, SweepManifest } from './manifest.js';
 
 export interface MergedRun {
@@ -53,11 +55,13 @@ function loadManifest(dir: string): SweepManifest {
       'give the folders `qoslab sweep --out DIR` wrote, one per shard or one shared',
     ]);
   }
-  const m = readJson<SweepManifest>(path);
-  if (m.kind !== 'qoslab-sweep' || m.format !== 1) {
-    throw new UsageError(`${path} is not a qoslab sweep manifest (format 1)`);
-  }
-  return m;
+  // The matrix decides which runs are missing and which seed each must have.
+  return checkReadBack(
+    SweepReadBack,
+    readJson<unknown>(path),
+    path,
+    'a qoslab sweep manifest (format 1)',
+  ) as SweepManifest;
 }
 
 /**
@@ -67,7 +71,13 @@ function loadManifest(dir: string): SweepManifest {
  */
 function checkShards(dir: string, m: SweepManifest): void {
   for (const name of readdirSync(dir).filter((n) => /^shard-\d+-of-\d+\.json$/.test(n))) {
-    const shard = readJson<Partial<ShardManifest>>(join(dir, name));
+    const path = join(dir, name);
+    const shard = checkReadBack(
+      ShardReadBack,
+      readJson<unknown>(path),
+      path,
+      'a qoslab shard manifest',
+    ) as unknown as ShardManifest;
     if (shard.fingerprint !== m.fingerprint) {
       throw new UsageError(
         `${join(dir, name)} is from another sweep (matrix ${shard.fingerprint}) than ${join(dir, 'sweep.json')} (matrix ${m.fingerprint})`,
@@ -87,7 +97,8 @@ function findRun(
   for (const d of dirs) {
     const path = join(d, rel, 'summary.json');
     if (!existsSync(path)) continue;
-    const summary = readJson<Partial<RunSummary>>(path);
+    // A damaged summary is refused, located: merged, it became a matrix cell's number.
+    const summary = readSummary(path, path) ?? {};
     if (summary.status === 'completed' && summary.seed !== seed) {
       reason = `${join(d, rel)}: seed ${summary.seed}, not the sweep's ${seed} (a run of another sweep)`;
     } else if (summary.status === 'completed' && Array.isArray(summary.workloads)) {

@@ -6,9 +6,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ExitCode, QoslabError, UsageError } from '../errors.js';
+import { ExitCode, QoslabError, ResourceError, UsageError } from '../errors.js';
 import { run } from '../run/run.js';
 import { prepareResultsDir } from '../run/out-path.js';
+import { resourceCode, resourceWords } from '../run/resource-fault.js';
 import { resultsDir } from '../run/results.js';
 import { loadScenario } from '../scenario/library.js';
 import { applySettings } from './apply.js';
@@ -43,7 +44,13 @@ export interface SweepResult {
 }
 
 function writeJson(path: string, value: unknown): void {
-  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+  try {
+    writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+  } catch (error) {
+    const code = resourceCode(error);
+    if (code === undefined) throw error;
+    throw new ResourceError(`cannot write ${path}: ${resourceWords(code)}`);
+  }
 }
 
 /** Checked like `run --out` (never a recursive mkdir on procfs); an existing folder is reused. */
@@ -136,9 +143,10 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       entry.exit_code = r.exitCode;
       entry.status = r.summary.status;
       o.err.write(`${label}: ${r.summary.status}, exit ${r.exitCode}\n`);
-      if (r.exitCode === ExitCode.interrupted) {
+      // Interrupted, or a results disk that is full or gone: every later run would be too.
+      if (r.exitCode === ExitCode.interrupted || r.exitCode === ExitCode.resourceFault) {
         shardManifest.runs.push(entry);
-        exitCode = ExitCode.interrupted;
+        exitCode = r.exitCode;
         break;
       }
       if (r.exitCode !== ExitCode.ok) exitCode = ExitCode.expectFailed;

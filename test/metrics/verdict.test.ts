@@ -151,4 +151,187 @@ describe('judgeRun', () => {
     expect(v.expectations.map((e) => e.outcome)).toEqual(['ok', 'not reached']);
     expect(v.exitCode).toBe(0);
   });
+
+  it('an expectation of a phase the run ended before: not reached, exit 5, the cause named', () => {
+    // ru-2021-twitter-sni-policer --duration 15s: its throttled phase starts at 20 s. Every
+    // expectation was not reached, and the run exited 0: a CI job that tested nothing.
+    const cut = phasesOf(timeline.slice(0, 1), 4 * S);
+    const input = {
+      compiled: { ...compiled, timeline, duration_ns: 4 * S, expect: [expectation('b', '>')] },
+      phases: cut,
+      events: traffic(4 * S),
+      observedNs: 5.5 * S,
+      interrupted: false,
+    };
+    const v = judgeRun(input);
+    expect(v.expectations[0]).toMatchObject({
+      outcome: 'not reached',
+      cause: "the run ended at 4 s, before phase 'b' (from 5 s)",
+    });
+    expect(v).toMatchObject({ status: 'completed', unjudged: true, exitCode: 5, ok: false });
+    // Opted out: exit 0, still unjudged.
+    expect(judgeRun({ ...input, allowUnjudged: true })).toMatchObject({
+      unjudged: true,
+      exitCode: 0,
+    });
+    // No expectations at all is nothing to judge, not a failure to judge.
+    expect(judgeRun({ ...input, compiled: { ...input.compiled, expect: [] } })).toMatchObject({
+      unjudged: false,
+      exitCode: 0,
+    });
+  });
+});
+
+describe("the instrument's own stalls", () => {
+  const latency = (phase: string, bound: number): CompiledExpectation => ({
+    text: `w.latency.p99 < ${bound / MS}ms during ${phase}`,
+    workload: 'w',
+    metric: 'latency.p99',
+    op: '<',
+    value: bound,
+    kind: 'duration',
+    phase,
+  });
+  const judge = (events: MeasureEvent[], expect: CompiledExpectation[]) =>
+    judgeRun({
+      compiled: { workloads: [w], duration_ns: 10 * S, expect },
+      phases,
+      events: [...traffic(10 * S), ...events],
+      observedNs: 11.5 * S,
+      interrupted: false,
+    });
+
+  it('a 2.25 s stop of the lab at 4.1 s: what it overlaps is not measured, the rest judged', () => {
+    // The core's watchdog and the orchestrator's loop both saw the one stop.
+    const v = judge(
+      [
+        { ev: 'lab_stall', source: 'core', t: 4.1 * S, dur_ns: 2.25 * S },
+        { ev: 'lab_stall', source: 'orchestrator', t: 4.105 * S, dur_ns: 2.24 * S },
+      ],
+      [latency('a', 50 * MS), latency('b', 50 * MS), expectation(null)],
+    );
+    expect(v.expectations.map((e) => [e.outcome, e.cause])).toEqual([
+      ['not measured', 'the lab stalled 2.25 s at 4.1 s (this expectation tolerates 5 ms)'],
+      ['not measured', 'the lab stalled 2.25 s at 4.1 s (this expectation tolerates 5 ms)'],
+      ['not measured', 'the lab stalled 2.25 s at 4.1 s (this expectation tolerates 100 ms)'],
+    ]);
+    expect(v).toMatchObject({ status: 'completed', unjudged: true, exitCode: 5 });
+    expect(v.notes).toEqual([
+      'the lab stalled 2.25 s at 4.1 s: 3 expectations over that time are not measured',
+    ]);
+    expect(v.instrument.lab_stall.count).toBe(2);
+    expect(v.instrument.lab_stall.max_ns).toBeCloseTo(2.25 * S, 0);
+    expect(v.instrument.lab_stall.longest).toMatchObject({ who: 'core', start: 4.1 * S });
+    expect(v.instrument.lab_stall.per_second.map((p) => p.s)).toEqual([4, 5, 6]);
+  });
+
+  it('a stall shorter than an expectation tolerates, or outside its window, leaves it judged', () => {
+    const v = judge(
+      [
+        { ev: 'lab_stall', source: 'core', t: 2 * S, dur_ns: 3 * MS },
+        // In phase b (5 s, and 1 s of deadline after it), more than the 5 ms a 50 ms
+        // bound tolerates, and more than 1 % of that window.
+        { ev: 'agent_lag', role: 'server', t: 7 * S, dur_ns: 100 * MS },
+      ],
+      [latency('a', 50 * MS), latency('b', 50 * MS), latency('b', 1000 * MS)],
+    );
+    expect(v.expectations.map((e) => [e.outcome, e.cause])).toEqual([
+      ['ok', null],
+      [
+        'not measured',
+        "the server agent's event loop stalled 100 ms at 7.0 s (this expectation tolerates 5 ms)",
+      ],
+      ['ok', null],
+    ]);
+    expect(v.exitCode).toBe(0);
+    expect(v.instrument.agent_lag).toMatchObject({ count: 1, total_ns: 100 * MS });
+  });
+
+  it("one short hiccup of an agent's loop touches a message or two: judged", () => {
+    // 14 ms in a 6 s window is 0.2 %: a loaded machine's scheduler, not a stall.
+    const v = judge(
+      [{ ev: 'agent_lag', role: 'client', t: 7 * S, dur_ns: 14 * MS }],
+      [latency('b', 50 * MS)],
+    );
+    expect(v.expectations[0]!.outcome).toBe('ok');
+  });
+
+  it('a starved forwarding thread, many short stalls: together they cost the expectation', () => {
+    // 25 ms every 250 ms through phase a: each alone 0.4 % of the window, 10 % together.
+    const stalls: MeasureEvent[] = [];
+    for (let t = 0; t < 5 * S; t += 250 * MS)
+      stalls.push({ ev: 'lab_stall', source: 'core', t, dur_ns: 25 * MS });
+    const v = judge(stalls, [latency('a', 50 * MS), latency('a', 1000 * MS)]);
+    expect(v.expectations.map((e) => [e.outcome, e.cause])).toEqual([
+      [
+        'not measured',
+        'the lab stalled 20 times, 500 ms in all (the longest 25 ms at 0.0 s) (this expectation tolerates 5 ms)',
+      ],
+      ['ok', null],
+    ]);
+  });
+
+  it('a stall after a phase ends still counts while its messages are in flight', () => {
+    // The deadline is 1 s: a message of phase a sent at 4.99 s may arrive until 5.99 s.
+    const v = judge(
+      [{ ev: 'lab_stall', source: 'core', t: 5.5 * S, dur_ns: 200 * MS }],
+      [latency('a', 50 * MS)],
+    );
+    expect(v.expectations[0]!.outcome).toBe('not measured');
+  });
+});
+
+describe('a workload its agent could not keep up with', () => {
+  it('is agent-limited: its goodput and latency not measured, its delivery judged', () => {
+    // Planned every 100 ms for 10 s; the agent managed one message in three.
+    const events = traffic(10 * S).filter(
+      (e) => (e.ev === 'send' || e.ev === 'recv') && e.seq % 3 === 0,
+    );
+    const goodput: CompiledExpectation = {
+      text: 'w.goodput >= 1kbit',
+      workload: 'w',
+      metric: 'goodput',
+      op: '>=',
+      value: 1000,
+      kind: 'rate',
+      phase: null,
+    };
+    const v = judgeRun({
+      compiled: { workloads: [w], duration_ns: 10 * S, expect: [goodput, expectation(null, '>')] },
+      phases,
+      events,
+      observedNs: 11.5 * S,
+      interrupted: false,
+    });
+    const pacing = v.workloads[0]!.scopes.find((s) => s.phase === null)!.pacing!;
+    expect(pacing).toMatchObject({ planned: 100, sent: 34, agent_limited: true });
+    expect(v.expectations.map((e) => [e.outcome, e.cause])).toEqual([
+      ['not measured', 'w was agent-limited: its agents sent 34 of 100 planned messages (34.0 %)'],
+      ['ok', null],
+    ]);
+  });
+
+  it('a message due just before a phase edge and sent just after is no shortfall', () => {
+    // Every message leaves 2 ms late: phase b gets one of a's, a is one short.
+    const events = traffic(10 * S).map((e) => (e.ev === 'send' ? { ...e, t: e.t + 2 * MS } : e));
+    const v = judgeRun({
+      compiled: { workloads: [w], duration_ns: 10 * S, expect: [] },
+      phases: phasesOf(
+        [
+          { at_ns: 0, phase: 'a', enable: [], disable: [], active: [] },
+          { at_ns: 5 * S + 1 * MS, phase: 'b', enable: [], disable: [], active: [] },
+        ],
+        10 * S,
+      ),
+      events,
+      observedNs: 11.5 * S,
+      interrupted: false,
+    });
+    for (const s of v.workloads[0]!.scopes) expect(s.pacing!.agent_limited).toBe(false);
+    expect(v.workloads[0]!.scopes.find((s) => s.phase === 'a')!.pacing).toMatchObject({
+      planned: 51,
+      sent: 50,
+      late_max_ns: 2 * MS,
+    });
+  });
 });

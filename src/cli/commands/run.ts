@@ -14,6 +14,7 @@ interface RunArgs {
   phase?: string;
   json: boolean;
   quiet: boolean;
+  'allow-unjudged': boolean;
   junit?: string;
   'summary-md'?: string;
 }
@@ -65,6 +66,12 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
           describe: 'Print summary.json instead of the table',
         })
         .option('quiet', { type: 'boolean', default: false, describe: 'No progress, no table' })
+        .option('allow-unjudged', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'Exit 0, not 5, when every expectation was not reached or not measured (exploratory runs)',
+        })
         .option('junit', {
           type: 'string',
           describe: 'Also write the expectations as JUnit XML to FILE (for CI test reports)',
@@ -82,7 +89,7 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         )
         .example('$0 run --junit junit.xml --summary-md', 'in CI: test results and a job summary')
         .epilog(
-          'Exit codes: 0 ok, 1 an expectation failed, 2 bad scenario or usage, 3 no lab possible, 4 the run failed (a workload agent died or hung; results up to then are written), 130 interrupted (results still written).',
+          "Exit codes: 0 ok, 1 an expectation failed, 2 bad scenario or usage, 3 no lab possible, 4 the run failed (a workload agent died or hung; results up to then are written), 5 nothing was judged (every expectation not reached or not measured; --allow-unjudged makes it 0), 6 the instrument's own resources failed (results disk full, results folder removed, a file that cannot be written; what was measured is kept or printed), 130 interrupted (results still written).",
         ),
     handler: async (args) => {
       let durationNs: number | undefined;
@@ -106,6 +113,7 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         phase: args.phase,
         json: args.json,
         quiet: args.quiet,
+        allowUnjudged: args['allow-unjudged'],
         out: ctx.out,
         err: ctx.err,
       });

@@ -5,6 +5,9 @@ export const bulk = defineProtocol({
   port: 443,
   tls: true,
   agent: true,
+  // Transfers back to back, each as soon as the last one ended.
+  pace: 'none',
+  load: 'transfers back to back',
   ports: [{ transport: 'tcp', service: 'http' }],
   options: {},
   compiledKeys: [],

@@ -11,7 +11,12 @@ import { http2 } from './http2.js';
 import { http3 } from './http3.js';
 import { longpoll } from './longpoll.js';
 import { mqtt } from './mqtt.js';
-import { COMMON_DEFAULTS, type CompiledValue, type WorkloadDefaults } from './protocol.js';
+import {
+  COMMON_DEFAULTS,
+  type CompiledValue,
+  type Pace,
+  type WorkloadDefaults,
+} from './protocol.js';
 import { tcpFramed } from './tcp-framed.js';
 import { udpVoice } from './udp-voice.js';
 import { webrtc } from './webrtc.js';
@@ -100,4 +105,16 @@ export function protocolSettings(
     defaults: { ...COMMON_DEFAULTS, ...p.defaults(written) },
     keys: Object.fromEntries(COMPILED_KEYS.map((k) => [k, own[k] ?? null])) as ProtocolKeys,
   };
+}
+
+/** How a protocol's messages are paced (protocol.ts `Pace`). */
+export function paceOf(name: ProtocolName): Pace {
+  return (PROTOCOLS[name] as { pace?: Pace }).pace ?? 'schedule';
+}
+
+/** How an unpaced protocol's load reads in a report, or undefined for a paced one. */
+export function loadOf(name: ProtocolName): string | undefined {
+  return paceOf(name) === 'none'
+    ? ((PROTOCOLS[name] as { load?: string }).load ?? 'not paced')
+    : undefined;
 }

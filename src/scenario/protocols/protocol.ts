@@ -37,6 +37,15 @@ export interface PortUse {
   tls?: true;
 }
 
+/**
+ * How a protocol's messages are paced, so the run can count them against the plan
+ * (src/metrics/pacing.ts): `schedule`, on a fixed schedule from the workload's `start`
+ * (message seq k is due at start + k x interval); `stream`, the same from the first
+ * message of each stream (a call's frames start when the call does); `none`, not paced
+ * by qoslab (bulk transfers back to back, a browser's media).
+ */
+export type Pace = 'schedule' | 'stream' | 'none';
+
 /** A compiled value a protocol adds to its workloads (JSON). */
 export type CompiledValue = string | number | boolean | null;
 
@@ -54,6 +63,10 @@ export interface ProtocolDefinition<
   ports: readonly PortUse[];
   /** Whether `qoslab run` has an agent for it (`src/workloads/index.ts` must then list one). */
   agent: Agent;
+  /** How its messages are paced; `schedule` when not given. */
+  pace?: Pace;
+  /** With `pace: none`: how its load reads in a report ("transfers back to back"). */
+  load?: string;
   /** Keys only this protocol takes, validated with it and `optional()` each. */
   options: Options;
   /** Keys this protocol adds to its compiled workloads, in order; other protocols' workloads carry them as null. */
@@ -90,6 +103,8 @@ export function plainProtocol<Agent extends boolean>(settings: {
   tls: boolean | 'never';
   ports: readonly PortUse[];
   agent: Agent;
+  pace?: Pace;
+  load?: string;
 }) {
   return defineProtocol({
     ...settings,

@@ -16,6 +16,8 @@ export const udpVoice = defineProtocol({
   port: 3478,
   tls: 'never',
   agent: true,
+  // Frames from when each call direction starts.
+  pace: 'stream',
   ports: [{ transport: 'udp', service: 'own' }],
   options: {
     codec: z.enum(['opus', 'g711']).optional(),

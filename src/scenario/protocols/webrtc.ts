@@ -34,6 +34,9 @@ export const webrtc = defineProtocol({
   port: 443,
   tls: true,
   agent: true,
+  // The browsers' media, paced by their stacks.
+  pace: 'none',
+  load: 'media as the browsers send it',
   // The signalling endpoint; the media ports are the stacks' own (ephemeral, as in real calls).
   ports: [{ transport: 'tcp', service: 'http', tls: true }],
   options: {

@@ -24,3 +24,11 @@ export const FILE_CAPS = {
 export function capText(bytes: number): string {
   return bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} bytes`;
 }
+
+/** Kernel file systems: never read on a scenario's behalf, never written results into. */
+export const KERNEL_ROOTS = ['/proc', '/sys', '/dev'];
+
+/** The kernel root an absolute path lies in, if any. */
+export function kernelRootOf(abs: string): string | undefined {
+  return KERNEL_ROOTS.find((r) => abs === r || abs.startsWith(`${r}/`));
+}

@@ -48,9 +48,19 @@ const OPEN_ERRORS: Record<string, string> = {
   ENAMETOOLONG: 'is too long a path',
 };
 
-/** A refusal: UsageError (exit 2) naming the path and the reason. */
-export function refused(path: string, why: string, advice: string[] = []): UsageError {
-  return new UsageError(`${path}: ${why}`, advice);
+/** A file qoslab will not read or write: a UsageError (exit 2) naming the path and why. */
+export class FileRefused extends UsageError {
+  constructor(
+    readonly path: string,
+    readonly why: string,
+    advice: string[] = [],
+  ) {
+    super(`${path}: ${why}`, advice);
+  }
+}
+
+export function refused(path: string, why: string, advice: string[] = []): FileRefused {
+  return new FileRefused(path, why, advice);
 }
 
 function openError(path: string, e: unknown): UsageError {

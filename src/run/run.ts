@@ -6,6 +6,7 @@ import { nativeVersion } from '../native/index.js';
 import { phasesOf } from '../metrics/index.js';
 import { catchInterrupts } from '../orchestrate/interrupt.js';
 import type { RunSummary } from '../record/summary.js';
+import type { FileAllowance } from '../scenario/files.js';
 import { DEFAULT_SCENARIO, loadScenario, type LoadedScenario } from '../scenario/library.js';
 import { runEnvironment } from './env.js';
 import { runningSummary, summarizeRun, writeSummary } from './finish.js';
@@ -24,6 +25,8 @@ export type { RunStatus, RunSummary } from '../record/summary.js';
 export interface RunOptions {
   /** Library name or path; default the `messengers` scenario. */
   scenario?: string;
+  /** --allow-path folders the scenario may name files in (with `scenario`). */
+  allow?: FileAllowance;
   /** An already loaded scenario (instead of `scenario`). */
   loaded?: LoadedScenario;
   /**
@@ -71,7 +74,9 @@ function nativeVersionOrNull(): string | null {
 export async function run(options: RunOptions = {}): Promise<RunResult> {
   const out = options.out ?? process.stdout;
   const err = options.err ?? process.stderr;
-  const loaded = options.loaded ?? (await loadScenario(options.scenario ?? DEFAULT_SCENARIO));
+  const loaded =
+    options.loaded ??
+    (await loadScenario(options.scenario ?? DEFAULT_SCENARIO, { allow: options.allow }));
   const started =
     options.phase === undefined
       ? { compiled: loaded.compiled, skipped: [] }
@@ -117,6 +122,7 @@ async function runIn(
   const session = new RunSession(compiled, {
     labId: options.labId,
     mqttQos: options.mqttQos,
+    traces: loaded.traces,
     stop,
     err,
   });

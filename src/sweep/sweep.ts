@@ -10,6 +10,7 @@ import { ExitCode, QoslabError, UsageError } from '../errors.js';
 import { run } from '../run/run.js';
 import { prepareResultsDir } from '../run/out-path.js';
 import { resultsDir } from '../run/results.js';
+import type { FileAllowance } from '../scenario/files.js';
 import { loadScenario } from '../scenario/library.js';
 import { applySettings } from './apply.js';
 import {
@@ -25,6 +26,8 @@ import type { ShardManifest, ShardRun, SweepManifest } from './manifest.js';
 
 export interface SweepOptions {
   scenario: string;
+  /** --allow-path folders the scenario may name files in. */
+  allow?: FileAllowance;
   axes: Axis[];
   repeat: number;
   /** Seed of repetition 0 (default: the scenario's); repetition r uses seed + r. */
@@ -62,7 +65,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   if (!Number.isSafeInteger(o.repeat) || o.repeat < 1) {
     throw new UsageError(`--repeat must be a positive integer, got ${o.repeat}`);
   }
-  const base = await loadScenario(o.scenario);
+  const base = await loadScenario(o.scenario, { allow: o.allow });
   const baseSeed = o.seed ?? base.compiled.seed;
   const cells = cellsOf(o.axes);
   // Every cell is checked before the first lab: a bad value fails in a second, not an hour in.

@@ -2,6 +2,7 @@
  * `qoslab run`: prepare the results folder, open a session (lab and agents), play the
  * scenario, then summarize, write and print. Each step lives in its own module.
  */
+import { ExitCode } from '../errors.js';
 import { nativeVersion } from '../native/index.js';
 import { phasesOf } from '../metrics/index.js';
 import { catchInterrupts } from '../orchestrate/interrupt.js';
@@ -16,7 +17,7 @@ import { startAtPhase } from './phase.js';
 import { checkRunnable, lengthNotes, withOverrides } from './prepare.js';
 import { printRun, type OutStream } from './print.js';
 import { LiveTally, Progress } from './progress.js';
-import { EventRecorder } from './recorder.js';
+import { budgetText, EventRecorder } from './recorder.js';
 import { ResultFiles, resultsDir } from './results.js';
 import { RunSession } from './session.js';
 
@@ -50,6 +51,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Lab run id (default random); tests use it to look for leftovers. */
   labId?: string;
+  /** Events kept at most (default MAX_RECORDED_EVENTS); tests make it small. */
+  maxEvents?: number;
   /** QoS of MQTT workloads (default 1). */
   mqttQos?: 0 | 1;
   out?: OutStream;
@@ -116,7 +119,7 @@ async function runIn(
   const startedAt = new Date();
   const phases = phasesOf(compiled.timeline, compiled.duration_ns);
   const tally = new LiveTally(compiled.workloads.map((w) => w.name));
-  const recorder = new EventRecorder(files.events, tally);
+  const recorder = new EventRecorder(files.events, tally, options.maxEvents);
   const progress = Progress.auto(err, options.quiet === true || options.json === true);
   const stop = AbortSignal.any([interrupt, ...(options.signal ? [options.signal] : [])]);
   const session = new RunSession(compiled, {
@@ -164,16 +167,28 @@ async function runIn(
     }
   }
 
-  const summary = summarizeRun({
+  const full = recorder.full.aborted;
+  const judged = summarizeRun({
     compiled,
     phases,
     events: recorder.events,
     startedAt,
-    observedNs,
-    interrupted: stop.aborted,
+    // At its event budget the run stopped where its last kept event was, as if interrupted
+    // there: later phases are not reached, a cut phase not measured.
+    observedNs: full ? recorder.lastEventNs() : observedNs,
+    interrupted: stop.aborted || full,
     labId: session.lab?.names.id ?? '',
     warnings,
   });
+  const summary = full
+    ? {
+        ...judged,
+        status: 'failed' as const,
+        exit_code: ExitCode.runFailed,
+        ok: false,
+        error: budgetText(recorder),
+      }
+    : judged;
   writeSummary(files, summary, err);
   printRun(summary, files.dir, out, options);
   return { dir: files.dir, summary, exitCode: summary.exit_code };

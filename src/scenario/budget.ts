@@ -9,6 +9,7 @@
 import type { CompiledConfig, CompiledWorkload } from './compiled.js';
 import type { UnlocatedProblem } from './errors.js';
 import type { Scenario } from './schema.js';
+import { durationText } from './units.js';
 
 export const MAX_PLANNED_MESSAGES = 1_000_000;
 
@@ -51,15 +52,8 @@ export function budgetProblems(scenario: Scenario, compiled: CompiledConfig): Un
         `the run plans ${count(total)} messages, more than a run holds (at most ${count(MAX_PLANNED_MESSAGES)}: ` +
         `each is kept in memory and in events.ndjson); '${w.name}' alone sends ${count(planned[top]!)} ` +
         `(${w.connections} connection${w.connections === 1 ? '' : 's'} × ${dirs} direction${dirs === 1 ? '' : 's'}, ` +
-        `one every ${intervalText(intervalNs(w))} for ${((Math.min(w.stop_ns, compiled.duration_ns) - w.start_ns) / 1e9).toFixed(1)} s); ` +
+        `one every ${durationText(intervalNs(w))} for ${durationText(Math.min(w.stop_ns, compiled.duration_ns) - w.start_ns)}); ` +
         'send less often or run shorter',
     },
   ];
-}
-
-function intervalText(ns: number): string {
-  if (ns >= 1e9) return `${+(ns / 1e9).toFixed(3)} s`;
-  if (ns >= 1e6) return `${+(ns / 1e6).toFixed(3)} ms`;
-  if (ns >= 1e3) return `${+(ns / 1e3).toFixed(3)} us`;
-  return `${ns} ns`;
 }

@@ -11,7 +11,7 @@ import type { FileAllowance } from '../scenario/files.js';
 import { DEFAULT_SCENARIO, loadScenario, type LoadedScenario } from '../scenario/library.js';
 import { runEnvironment } from './env.js';
 import { runningSummary, summarizeRun, writeSummary } from './finish.js';
-import { prepareResultsDir } from './out-path.js';
+import { prepareResultsDir, realFolderNote } from './out-path.js';
 import { play, type RunClock } from './play.js';
 import { startAtPhase } from './phase.js';
 import { checkRunnable, lengthNotes, withOverrides } from './prepare.js';
@@ -90,7 +90,13 @@ export async function run(options: RunOptions = {}): Promise<RunResult> {
   });
   checkRunnable(loaded, compiled);
   const dir = prepareResultsDir(resultsDir(compiled.name, options.outDir), options.force === true);
+  const linked = realFolderNote(
+    options.outDir === undefined ? 'results' : '--out',
+    options.outDir ?? dir,
+    dir,
+  );
   const warnings = [
+    ...(linked === undefined ? [] : [linked]),
     ...started.skipped.map((s) => `--phase ${options.phase}: not checking '${s.text}' (${s.why})`),
     ...lengthNotes(started.compiled, compiled),
   ];

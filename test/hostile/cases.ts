@@ -158,6 +158,8 @@ export const FILES: Record<string, string | Buffer> = {
     'protocol: websocket, every: 100ms, size: 200B',
     'protocol: bulk, size: 1MB',
   ),
+  // A program named by the scenario (docs/security.md: never run without --allow-commands)
+  'command-workload.yaml': withWorkload("every: 100ms, command: 'cat /proc/self/environ'"),
   // IPv6 scope ids
   'address6-scope.yaml': BASE.replace(
     '{ names: [chat.example.lab] }',
@@ -977,6 +979,12 @@ export const CASES: HostileCase[] = [
     args: ['sweep', '$D/ok.yaml', '--repeat', '1000000000', '--out', '$D/never-repeat'],
     code: 2,
     message: USAGE('--repeat must be an integer from 1 to 1000'),
+  },
+  {
+    name: 'a workload naming a program: run refuses before any lab',
+    args: ['run', '$D/command-workload.yaml', '--out', '$D/never-command'],
+    code: 2,
+    message: SCENARIO('command-workload.yaml', 'command'),
   },
   // IPv6 scope ids
   {

@@ -84,7 +84,7 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         )
         .example('$0 run --junit junit.xml --summary-md', 'in CI: test results and a job summary')
         .epilog(
-          'Exit codes: 0 ok, 1 an expectation failed, 2 bad scenario or usage, 3 no lab possible, 4 the run failed (a workload agent died or hung; results up to then are written), 130 interrupted (results still written).',
+          'Exit codes: 0 ok, 1 an expectation failed, 2 bad scenario or usage, 3 no lab possible, 4 the run failed (a workload agent died or hung, or the run reached its event budget; results up to then are written), 130 interrupted (results still written).',
         ),
     handler: async (args) => {
       let durationNs: number | undefined;

@@ -15,6 +15,7 @@ import { judgeRun } from '../metrics/verdict.js';
 import { eventProblem } from './event-check.js';
 import type { RunSummary } from '../record/summary.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
+import { MAX_DURATION_NS } from '../scenario/units.js';
 
 /** One line of datapath.ndjson: `t` plus whatever counters the core published then. */
 export type DatapathSample = { t: number } & Record<string, unknown>;
@@ -128,6 +129,23 @@ function isFolder(path: string): boolean {
   }
 }
 
+/**
+ * The lengths the report divides time by (its charts have a bin per step of the run), read
+ * from files that may have come from anyone: a summary claiming 1e19 ns observed grew
+ * `report` past 4 GB. No run is longer than the longest duration plus its drain.
+ */
+const MAX_RUN_NS = MAX_DURATION_NS + 60e9;
+
+function checkLength(file: string, key: string, value: unknown, optional: boolean): void {
+  if (optional && value === undefined) return;
+  if (typeof value !== 'number' || !(value >= 0 && value <= MAX_RUN_NS)) {
+    throw new UsageError(
+      `'${file}': ${key} must be a number of nanoseconds from 0 to ${MAX_RUN_NS} (168 h and a minute), found ${typeof value === 'number' ? value : typeof value}`,
+      ['a run folder holds what `qoslab run` wrote; this file was changed or damaged'],
+    );
+  }
+}
+
 /** Checks that `dir` looks like a run directory; UsageError (exit 2) naming what is wrong. */
 export function checkRunDir(dir: string): string {
   const abs = resolve(dir);
@@ -160,8 +178,10 @@ export function loadRun(dir: string): LoadedRun {
   if (compiled?.format !== 1 || !Array.isArray(compiled.workloads)) {
     throw new UsageError(`'${join(dir, 'compiled.json')}' is not a compiled qoslab scenario`);
   }
+  checkLength(join(dir, 'compiled.json'), 'duration_ns', compiled.duration_ns, false);
   const scenarioText = readRunFile(abs, 'scenario.yaml') ?? '';
   const old = readOptionalJson(abs, 'summary.json') as Partial<RunSummary> | null;
+  checkLength(join(dir, 'summary.json'), 'observed_ns', old?.observed_ns, true);
   // A run writes its final summary (the one with an exit code) after it closed
   // events.ndjson: only a run killed before that may end the file in half a line.
   const finished =

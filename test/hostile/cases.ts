@@ -6,7 +6,7 @@
  * (corpus.test.ts checks all of that, and time, memory and writes, for every case).
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RUN_BASIC } from '../report/helpers.js';
 
@@ -185,6 +185,11 @@ function runCopy(dir: string, name: string, edit: (run: string) => void): void {
   edit(run);
 }
 
+/** A JSON file with some keys replaced. */
+function editJson(path: string, keys: Record<string, unknown>): void {
+  writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), ...keys }));
+}
+
 /** A sweep folder at `$D/sweeps/<name>` with the sweep.json `manifest` gives. */
 function sweepFolder(dir: string, name: string, manifest: Record<string, unknown>): string {
   const sweep = join(dir, 'sweeps', name);
@@ -281,6 +286,12 @@ export function makeSpecialPaths(dir: string, priv: string): void {
     symlinkSync(join(priv, 'secret.txt'), join(run, 'scenario.yaml'));
   });
   runCopy(dir, 'report-folder', (run) => mkdirSync(join(run, 'report.html')));
+  runCopy(dir, 'huge-observed', (run) =>
+    editJson(join(run, 'summary.json'), { observed_ns: 1e19 }),
+  );
+  runCopy(dir, 'huge-duration', (run) =>
+    editJson(join(run, 'compiled.json'), { duration_ns: 1e300 }),
+  );
 
   // Sweep folders whose sweep.json claims too much or names folders outside itself.
   sweepFolder(dir, 'repeat-1e9', { repeat: 1e9 });
@@ -1071,6 +1082,18 @@ export const CASES: HostileCase[] = [
     args: ['report', '$D/runs/report-folder'],
     code: 2,
     message: USAGE('report\\.html: is a folder'),
+  },
+  {
+    name: 'report: a summary claiming 1e19 ns observed (once 4 GB and a hang)',
+    args: ['report', '$D/runs/huge-observed'],
+    code: 2,
+    message: USAGE("summary\\.json': observed_ns must be a number of nanoseconds from 0 to"),
+  },
+  {
+    name: 'compare: a compiled.json of 1e300 ns',
+    args: ['compare', '$D/runs/huge-duration', '$D/runs/html-link'],
+    code: 2,
+    message: USAGE("compiled\\.json': duration_ns must be a number of nanoseconds"),
   },
   // Sweep folders from elsewhere
   {

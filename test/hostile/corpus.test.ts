@@ -19,9 +19,15 @@ import { haveTime, qoslabMeasured } from './measure.js';
 /** A line of a JavaScript stack trace. */
 const STACK = /^\s+at .+(\(.*:\d+:\d+\)|:\d+:\d+)$/m;
 
-/** docs/security.md "Exit codes": every case ends within seconds and under this peak RSS. */
+/**
+ * docs/security.md "Exit codes": every case uses less than this CPU time and peak RSS,
+ * and ends within the wall-clock limit (a hang would reach it). CPU time is what a case
+ * costs whatever else runs; wall time on this shared machine moved from 2 s to 33 s for
+ * the same case with a load average of 21.
+ */
 const MEMORY_BUDGET_KIB = 256 * 1024;
-const TIME_BUDGET_MS = 20_000;
+const CPU_BUDGET_MS = 10_000;
+const WALL_LIMIT_MS = 60_000;
 
 /** Lines of files a case may never print (first lines, as the old bugs did). */
 function firstLine(path: string): string | undefined {
@@ -67,7 +73,7 @@ describe.skipIf(!haveTime)('the hostile corpus: bad input never crashes, never e
   const priv = `${dir}-private`;
   let privateBefore = '';
   let deadBefore: string[] = [];
-  const seen: { name: string; ms: number; mib: number }[] = [];
+  const seen: { name: string; ms: number; cpuMs: number; mib: number }[] = [];
 
   beforeAll(() => {
     mkdirSync(priv);
@@ -85,10 +91,10 @@ describe.skipIf(!haveTime)('the hostile corpus: bad input never crashes, never e
 
   // Nothing outside the folders a case names was written; no lab was left.
   afterAll(() => {
-    const slowest = seen.reduce((a, b) => (b.ms > a.ms ? b : a), seen[0]!);
+    const slowest = seen.reduce((a, b) => (b.cpuMs > a.cpuMs ? b : a), seen[0]!);
     const largest = seen.reduce((a, b) => (b.mib > a.mib ? b : a), seen[0]!);
     console.log(
-      `hostile corpus: ${seen.length} cases; slowest ${slowest.ms.toFixed(0)} ms (${slowest.name}); ` +
+      `hostile corpus: ${seen.length} cases; most CPU ${slowest.cpuMs.toFixed(0)} ms (${slowest.name}, ${slowest.ms.toFixed(0)} ms wall); ` +
         `largest peak RSS ${largest.mib.toFixed(0)} MiB (${largest.name})`,
     );
     try {
@@ -120,16 +126,16 @@ describe.skipIf(!haveTime)('the hostile corpus: bad input never crashes, never e
     const r = await qoslabMeasured(args, {
       cwd: join(dir, 'cwd'),
       env: { ...process.env, CI_SECRET_TOKEN: MARKER },
-      timeoutMs: 60_000,
+      timeoutMs: WALL_LIMIT_MS,
     });
-    seen.push({ name: c.name, ms: r.ms, mib: r.maxRssKiB / 1024 });
+    seen.push({ name: c.name, ms: r.ms, cpuMs: r.cpuMs, mib: r.maxRssKiB / 1024 });
     const output = `${r.stderr}${r.stdout}`;
     expect(r.code, output).toBe(c.code);
     expect(output).toMatch(c.message);
     expect(output).not.toMatch(STACK);
     expect(output).not.toMatch(/internal error/);
     for (const secret of FORBIDDEN) expect(output).not.toContain(secret);
-    expect(r.ms, 'took too long').toBeLessThan(TIME_BUDGET_MS);
+    expect(r.cpuMs, 'CPU time (ms)').toBeLessThan(CPU_BUDGET_MS);
     expect(r.maxRssKiB, 'peak RSS (KiB)').toBeLessThan(MEMORY_BUDGET_KIB);
   });
 });

@@ -15,6 +15,9 @@ export const haveTime = existsSync(TIME);
 export interface Measured extends CliResult {
   /** Peak resident set size of the qoslab process, in KiB. */
   maxRssKiB: number;
+  /** CPU time it used (user and system), in ms: its work, whatever else loads the machine. */
+  cpuMs: number;
+  /** Wall-clock time, in ms. */
   ms: number;
 }
 
@@ -26,15 +29,20 @@ export async function qoslabMeasured(
   const rssFile = join(scratch, 'rss');
   const t0 = performance.now();
   try {
-    const child = spawn(TIME, ['-f', '%M', '-o', rssFile, process.execPath, CLI, ...args], {
+    const child = spawn(TIME, ['-f', '%M %U %S', '-o', rssFile, process.execPath, CLI, ...args], {
       cwd: o.cwd,
       env: o.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const r = await completion(child, `qoslab ${args.join(' ')}`, o.timeoutMs);
-    // GNU time writes "Command exited with non-zero status N" before the value then.
-    const lines = readFileSync(rssFile, 'utf8').trim().split('\n');
-    return { ...r, ms: performance.now() - t0, maxRssKiB: Number(lines.at(-1)) };
+    // GNU time writes "Command exited with non-zero status N" before the values then.
+    const [rss, user, sys] = readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)!.split(' ');
+    return {
+      ...r,
+      ms: performance.now() - t0,
+      maxRssKiB: Number(rss),
+      cpuMs: (Number(user) + Number(sys)) * 1000,
+    };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

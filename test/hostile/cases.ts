@@ -927,6 +927,19 @@ export const CASES: HostileCase[] = [
     code: 2,
     message: SCENARIO('trace-nul.yaml', 'contains a NUL byte'),
   },
+  {
+    name: 'sweep --set a trace to /proc/self/environ: every cell is checked before any run',
+    args: [
+      'sweep',
+      '$D/trace-ok.yaml',
+      '--set',
+      'network.uplink.trace=ok.trace,/proc/self/environ',
+      '--out',
+      '$D/never-sweep-trace',
+    ],
+    code: 2,
+    message: SCENARIO('trace-ok.yaml with network.uplink.trace=/proc/self/environ', 'under /proc'),
+  },
   // Plans beyond the budgets
   {
     name: 'every 1ns: validate names the budget',

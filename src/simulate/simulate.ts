@@ -18,16 +18,17 @@ export interface SimulationReport {
  * seed; needs no privileges and no lab.
  */
 export function simulateScenario(config: CompiledConfig): SimulationReport {
+  const traffic = trafficFor(config);
   let result;
   try {
-    result = simulateNative(config, trafficFor(config));
+    result = simulateNative(config, traffic);
   } catch (error) {
     throw scenarioRejection(error);
   }
   return {
     scenario: config.name,
     durationNs: config.duration_ns,
-    rows: summarise(config, (result.packets ?? []) as SimPacket[]),
+    rows: summarise(config, traffic.flows, (result.packets ?? []) as SimPacket[]),
     counters: result.counters,
   };
 }

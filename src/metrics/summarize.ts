@@ -15,7 +15,7 @@ import type { DirectionStats, Phase, ScopeStats, WorkloadStats } from '../record
 import type { CompiledWorkload } from '../scenario/compiled.js';
 import type { Measures } from '../scenario/protocols/protocol.js';
 import { traitsOf } from '../scenario/protocols/index.js';
-import { LatencyHistogram, percentiles } from './histogram.js';
+import { LatencyHistogram, medianBytes, percentiles } from './histogram.js';
 import { phaseAt, phaseNames, phaseTime } from './phases.js';
 import { voiceStats } from './voice.js';
 import { rtcDirectionStats } from './webrtc.js';
@@ -177,13 +177,11 @@ function protocolCounts(connects: ConnectEvent[]): { protocols?: Record<string, 
 
 /** Failed transfers that had received part of their object (bulk downloads). */
 function stalls(fails: FailEvent[]): ScopeStats['stalled'] {
-  const bytes = fails
-    .flatMap((e) => (e.bytes === undefined ? [] : [e.bytes]))
-    .sort((a, b) => a - b);
+  const bytes = fails.flatMap((e) => (e.bytes === undefined ? [] : [e.bytes]));
   return {
     count: bytes.length,
-    p50_bytes: bytes.length === 0 ? null : bytes[Math.floor((bytes.length - 1) / 2)]!,
-    max_bytes: bytes.length === 0 ? null : bytes[bytes.length - 1]!,
+    p50_bytes: medianBytes(bytes),
+    max_bytes: bytes.length === 0 ? null : bytes.reduce((a, b) => Math.max(a, b)),
   };
 }
 

@@ -1,8 +1,10 @@
+import { percentiles } from '../metrics/histogram.js';
+import type { SimulationPacket } from '../native/index.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 import type { SimFlow } from './traffic.js';
 
 /** One packet's fate from the simulator: [flow index, direction, sent at, size, delivered at]. */
-export type SimPacket = [number, 'up' | 'down', number, number, number | null];
+export type SimPacket = SimulationPacket;
 
 export interface SimRow {
   workload: string;
@@ -40,11 +42,6 @@ function phaseSpans(config: CompiledConfig): PhaseSpan[] {
     spans.push({ phase: e.phase, from: e.at_ns, to: entries[i + 1]?.at_ns ?? config.duration_ns }),
   );
   return spans.filter((s) => s.to > s.from);
-}
-
-function percentile(sorted: number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
 /**
@@ -85,7 +82,7 @@ export function summarise(
       for (const direction of ['up', 'down'] as const) {
         const g = groups.get(key(index, phase, direction));
         if (g === undefined) continue;
-        const delays = g.delays.sort((a, b) => a - b);
+        const delay = percentiles(g.delays);
         const activeNs = spans
           .filter((span) => span.phase === phase)
           .reduce(
@@ -106,8 +103,8 @@ export function summarise(
           delivered: g.delivered,
           deliveredRatio: tcp || g.sent === 0 ? null : g.delivered / g.sent,
           transport: tcp ? 'tcp' : 'udp',
-          delayP50Ms: ms(percentile(delays, 0.5)),
-          delayP99Ms: ms(percentile(delays, 0.99)),
+          delayP50Ms: ms(delay.p50),
+          delayP99Ms: ms(delay.p99),
           throughputBps: activeNs > 0 ? (g.bytes * 8 * 1e9) / activeNs : 0,
         });
       }

@@ -1,7 +1,7 @@
 import type { CompiledConfig } from '../scenario/compiled.js';
 import { simulate as simulateNative } from '../native/index.js';
 import { scenarioRejection } from '../native/rejected.js';
-import { summarise, type SimPacket, type SimRow } from './report.js';
+import { summarise, type SimRow } from './report.js';
 import { trafficFor } from './traffic.js';
 
 export interface SimulationReport {
@@ -28,7 +28,7 @@ export function simulateScenario(config: CompiledConfig): SimulationReport {
   return {
     scenario: config.name,
     durationNs: config.duration_ns,
-    rows: summarise(config, traffic.flows, (result.packets ?? []) as SimPacket[]),
+    rows: summarise(config, traffic.flows, result.packets),
     counters: result.counters,
   };
 }

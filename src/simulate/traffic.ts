@@ -30,7 +30,6 @@ export interface SimFlow {
 
 export interface SimTrafficSpec {
   until_ns: number;
-  per_packet: true;
   flows: SimFlow[];
 }
 
@@ -111,7 +110,6 @@ function flowFor(config: CompiledConfig, w: CompiledWorkload, index: number): Si
 export function trafficFor(config: CompiledConfig): SimTrafficSpec {
   return {
     until_ns: config.duration_ns,
-    per_packet: true,
     flows: config.workloads.map((w, i) => flowFor(config, w, i)),
   };
 }

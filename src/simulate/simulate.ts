@@ -2,8 +2,8 @@ import type { CompiledConfig } from '../scenario/compiled.js';
 import type { TraceSet } from '../scenario/files.js';
 import { simulate as simulateNative } from '../native/index.js';
 import { scenarioRejection } from '../native/rejected.js';
-import { summarise, type SimPacket, type SimRow } from './report.js';
 import { checkPacketBudget, MAX_SIMULATED_PACKETS } from './budget.js';
+import { summarise, type SimRow } from './report.js';
 import { trafficFor } from './traffic.js';
 
 export interface SimulationReport {
@@ -31,7 +31,7 @@ export function simulateScenario(config: CompiledConfig, traces: TraceSet = {}):
   return {
     scenario: config.name,
     durationNs: config.duration_ns,
-    rows: summarise(config, (result.packets ?? []) as SimPacket[]),
+    rows: summarise(config, traffic.flows, result.packets),
     counters: result.counters,
   };
 }

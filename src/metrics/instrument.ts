@@ -23,7 +23,7 @@
 import type { MeasureEvent } from '../record/events.js';
 import type { InstrumentStats, LagStats } from '../record/summary.js';
 import type { CompiledExpectation, CompiledWorkload } from '../scenario/compiled.js';
-import { VOICE_PROTOCOLS } from '../scenario/expect.js';
+import { measuresVoice } from '../scenario/protocols/index.js';
 
 /** No expectation is stricter than this: below it, a loaded machine's timer noise. */
 export const MIN_TOLERANCE_NS = 5e6;
@@ -74,7 +74,7 @@ export function toleranceNs(
   let basis: number;
   let share = 0.1;
   if (e.kind === 'duration') basis = e.value;
-  else if (e.metric === 'mos' && w !== undefined && VOICE_PROTOCOLS.has(w.protocol)) {
+  else if (e.metric === 'mos' && w !== undefined && measuresVoice(w.protocol)) {
     basis = JITTER_BUFFER_NS;
   } else if (e.metric === 'delivery' || e.metric === 'loss' || e.metric === 'mos') {
     basis = w?.deadline_ns ?? scopeNs;

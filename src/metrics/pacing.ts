@@ -10,8 +10,8 @@
 import type { SendEvent } from '../record/events.js';
 import type { Phase, PacingStats } from '../record/summary.js';
 import type { CompiledWorkload } from '../scenario/compiled.js';
-import { paceOf } from '../scenario/protocols/index.js';
-import { intervalNs } from '../workloads/pacer.js';
+import { traitsOf } from '../scenario/protocols/index.js';
+import { intervalNs } from '../scenario/budget.js';
 import { percentiles } from './histogram.js';
 
 /** Below this share of its plan left on time, a workload is agent-limited. */
@@ -26,9 +26,28 @@ export const AGENT_LIMITED_BELOW = 0.99;
  */
 export const LATE_LIMIT_NS = 100e6;
 
-/** The streams a workload paces: each connection in each direction it sends. */
-function directions(w: CompiledWorkload): ('up' | 'down')[] {
-  return w.direction === 'both' ? ['up', 'down'] : [w.direction];
+/**
+ * How a direction of a workload is paced, from its protocol's traits: `schedule`, message
+ * k due at the workload's start + k x interval (hub.ts `startSending`: the client's up
+ * messages, and the down messages the server's hub sends); `stream`, the same from when
+ * the stream starts (a call's frames); `none`, not paced by qoslab (objects back to back,
+ * a media stack's RTP, down messages a protocol's own agent sends).
+ */
+export type Pace = 'schedule' | 'stream' | 'none';
+
+export function paceOf(protocol: string, dir: 'up' | 'down'): Pace {
+  const t = traitsOf(protocol);
+  if (t?.traffic === 'frames') return 'stream';
+  if (t?.traffic !== 'messages') return 'none';
+  return dir === 'up' || t.down === 'hub' ? 'schedule' : 'none';
+}
+
+/** The streams a workload paces: each connection in each direction it sends, and how. */
+function streams(w: CompiledWorkload): { dir: 'up' | 'down'; pace: Pace }[] {
+  const dirs: ('up' | 'down')[] = w.direction === 'both' ? ['up', 'down'] : [w.direction];
+  return dirs
+    .map((dir) => ({ dir, pace: paceOf(w.protocol, dir) }))
+    .filter((s) => s.pace !== 'none');
 }
 
 /** Ticks k >= 0 with anchor + k x interval in [from, to). */
@@ -52,19 +71,21 @@ export function pacingStats(
   periods: Phase[],
   observedEnd: number,
 ): PacingStats | null {
-  const pace = paceOf(w.protocol);
-  if (pace === 'none') return null;
+  const paced = streams(w);
+  if (paced.length === 0) return null;
   const interval = intervalNs(w);
   const stop = Math.min(w.stop_ns, observedEnd);
   const anchors = new Map<string, number>();
-  if (pace === 'schedule') {
-    for (let c = 0; c < w.connections; c++)
-      for (const dir of directions(w)) anchors.set(`${dir}/${c}`, w.start_ns);
-  } else {
+  for (const { dir, pace } of paced) {
+    if (pace === 'schedule') {
+      for (let c = 0; c < w.connections; c++) anchors.set(`${dir}/${c}`, w.start_ns);
+      continue;
+    }
     // A stream's pacer starts when the stream does: no message leaves before it is due, so
     // the earliest of `t - seq x interval` is the latest the start can have been. A stream
     // that never sent plans nothing.
     for (const e of allSends) {
+      if (e.dir !== dir) continue;
       const key = `${e.dir}/${e.c}`;
       const start = e.t - Math.round(e.seq * interval);
       if (!(anchors.get(key)! <= start)) anchors.set(key, start);
@@ -76,9 +97,11 @@ export function pacingStats(
   }
   const late: number[] = [];
   let onTime = 0;
+  let sent = 0;
   for (const e of sends) {
     const anchor = anchors.get(`${e.dir}/${e.c}`);
     if (anchor === undefined) continue;
+    sent++;
     const by = Math.max(0, e.t - (anchor + Math.round(e.seq * interval)));
     late.push(by);
     if (by <= LATE_LIMIT_NS) onTime++;
@@ -89,7 +112,7 @@ export function pacingStats(
   const slack = anchors.size * periods.length;
   return {
     planned,
-    sent: sends.length,
+    sent,
     on_time: onTime,
     agent_limited: onTime < AGENT_LIMITED_BELOW * planned - slack,
     late_p99_ns: l.p99,

@@ -6,9 +6,10 @@
  * per step, and appending is its convention); with a file, the file is replaced. Nothing
  * is written to $GITHUB_STEP_SUMMARY unless asked: a sweep of many runs would flood it.
  */
-import { accessSync, appendFileSync, constants, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ResourceError, UsageError } from '../errors.js';
+import { appendToRegularFile, writeFileReplacing } from '../files/write.js';
 import { resourceCode, resourceWords } from '../run/resource-fault.js';
 import type { RunSummary } from '../record/summary.js';
 import { junitXml } from './junit.js';
@@ -82,8 +83,8 @@ export function writeCiOutputs(summary: RunSummary, dir: string, targets: CiTarg
   const written: string[] = [];
   const write = (path: string, text: string, append = false) => {
     try {
-      if (append) appendFileSync(path, text);
-      else writeFileSync(path, text);
+      if (append) appendToRegularFile(path, text);
+      else writeFileReplacing(path, text);
     } catch (error) {
       const code = resourceCode(error);
       if (code === undefined) throw error;

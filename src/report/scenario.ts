@@ -1,7 +1,7 @@
 /** The scenario part of the report: what was run, from compiled.json (every default filled in). */
 import { fmtDuration, fmtRate } from '../record/format.js';
 import type { CompiledConfig, CompiledLink, CompiledWorkload } from '../scenario/compiled.js';
-import { loadOf } from '../scenario/protocols/index.js';
+import { traitsOf } from '../scenario/protocols/index.js';
 import { esc, htmlTable } from './markup.js';
 
 function fmtBytes(n: number | null): string {
@@ -51,10 +51,16 @@ function link(name: string, l: CompiledLink): string[] {
  * the default interval it never used, where it had run some 185 transfers a second.
  */
 function loadText(w: CompiledWorkload, sent: number | undefined): string {
-  const unpaced = loadOf(w.protocol);
+  const unpaced = UNPACED[traitsOf(w.protocol)?.traffic ?? ''];
   if (unpaced !== undefined) return sent === undefined ? unpaced : `${unpaced}: ${sent} sent`;
   return w.interval_ns !== null ? `every ${fmtDuration(w.interval_ns)}` : fmtRate(w.rate_bps);
 }
+
+/** How the load of traffic qoslab does not pace reads (by the protocol's `traffic`). */
+const UNPACED: Record<string, string> = {
+  window: 'transfers back to back',
+  rtp: 'media as the stack sends it',
+};
 
 /** `sentOf`: how many messages (transfers) a workload sent over the run, when known. */
 export function scenarioSection(

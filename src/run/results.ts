@@ -1,15 +1,6 @@
-import {
-  closeSync,
-  createWriteStream,
-  mkdirSync,
-  openSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-  type WriteStream,
-} from 'node:fs';
+import { lstatSync, mkdirSync, statSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { openFreshStream, writeChunksReplacing } from '../files/write.js';
 import { resourceCode, type ResourceFault } from './resource-fault.js';
 
 /** `results/<UTC time>-<name>` (time as 20250101T120000Z), unless the caller chose. */
@@ -28,44 +19,43 @@ export function resultsDir(name: string, out: string | undefined, at = new Date(
  * the caller keeps what it needs to write the file again (ResultFiles.restore).
  */
 export class NdjsonFile {
-  private readonly stream: WriteStream;
+  private readonly stream: WriteStream | undefined;
   failed = false;
   /** The lines written, when asked to keep them (datapath samples: nobody else keeps them). */
   readonly kept: string[] | undefined;
 
-  constructor(path: string, onError: (e: Error) => void, keep = false) {
+  constructor(path: string, onError: (e: unknown) => void, keep = false) {
     this.kept = keep ? [] : undefined;
-    this.stream = createWriteStream(path, { flags: 'w' });
-    this.stream.on('error', (e) => {
+    const fail = (e: unknown) => {
       if (this.failed) return;
       this.failed = true;
       onError(e);
-    });
+    };
+    // A new file, never through a link (src/files/write.ts); opening may fail at once.
+    try {
+      this.stream = openFreshStream(path);
+      this.stream.on('error', fail);
+    } catch (e) {
+      this.stream = undefined;
+      fail(e);
+    }
   }
 
   write(value: unknown): void {
     const line = `${JSON.stringify(value)}\n`;
     this.kept?.push(line);
-    if (!this.failed && !this.stream.destroyed) this.stream.write(line);
+    if (!this.failed && this.stream?.destroyed === false) this.stream.write(line);
   }
 
   /** Resolves once the file is closed, after any write error has been reported. */
   close(): Promise<void> {
+    const stream = this.stream;
     return new Promise((resolve) => {
-      if (this.stream.closed) return resolve();
-      this.stream.once('close', () => resolve());
-      if (!this.stream.destroyed) this.stream.end();
+      if (stream === undefined || stream.closed) return resolve();
+      stream.once('close', () => resolve());
+      if (!stream.destroyed) stream.end();
     });
   }
-}
-
-/**
- * All of `text`, or an error: a disk that fills up mid-write takes part of a write and
- * refuses the rest, and a write that took part was not all.
- */
-function writeAll(fd: number, text: string): void {
-  const bytes = Buffer.from(text);
-  for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
 }
 
 const EVENTS = 'events.ndjson';
@@ -121,39 +111,25 @@ export class ResultFiles {
 
   writeText(name: string, text: string): boolean {
     this.small.set(name, text);
-    return this.replace(name, (fd) => writeAll(fd, text));
+    return this.replace(name, [text]);
   }
 
   /**
-   * Write `name` whole or not at all: into a temporary file beside it, renamed over it
-   * when complete. A write that fails (a full disk) leaves the file as it was and frees
-   * what the attempt took, so the next, smaller file may still fit.
+   * Write `name` whole or not at all, as a new file (src/files/write.ts: a temporary file
+   * renamed over the name, never through a link). A write that fails (a full disk) leaves
+   * the file as it was and frees what the attempt took, so a smaller one may still fit.
    */
-  private replace(name: string, write: (fd: number) => void): boolean {
+  private replace(name: string, chunks: Iterable<string>): boolean {
     const path = join(this.dir, name);
-    const tmp = `${path}.${process.pid}.tmp`;
-    let fd: number | undefined;
     try {
-      fd = openSync(tmp, 'w');
-      write(fd);
-      closeSync(fd);
-      fd = undefined;
-      renameSync(tmp, path);
+      // A folder in the way is the machine's state, like a full disk, not bad input.
+      if (lstatSync(path, { throwIfNoEntry: false })?.isDirectory() === true) {
+        throw Object.assign(new Error(`${path} is a folder`), { code: 'EISDIR' });
+      }
+      writeChunksReplacing(path, chunks);
       this.broken.delete(name);
       return true;
     } catch (error) {
-      if (fd !== undefined) {
-        try {
-          closeSync(fd);
-        } catch {
-          // the write already failed: that is the fault to report
-        }
-      }
-      try {
-        rmSync(tmp, { force: true });
-      } catch {
-        // a temporary file left behind costs nothing measured
-      }
       this.fault(name, error);
       return false;
     }
@@ -203,19 +179,22 @@ export class ResultFiles {
     return incomplete;
   }
 
-  /** A whole NDJSON file, line by line (events can be more than a string may hold). */
+  /** A whole NDJSON file, in chunks of lines (events can be more than a string may hold). */
   private writeLines(name: string, lines: Iterable<string>): boolean {
-    return this.replace(name, (fd) => {
-      let chunk = '';
-      for (const line of lines) {
-        chunk += line;
-        if (chunk.length >= 1 << 20) {
-          writeAll(fd, chunk);
-          chunk = '';
+    return this.replace(
+      name,
+      (function* () {
+        let chunk = '';
+        for (const line of lines) {
+          chunk += line;
+          if (chunk.length >= 1 << 20) {
+            yield chunk;
+            chunk = '';
+          }
         }
-      }
-      if (chunk !== '') writeAll(fd, chunk);
-    });
+        if (chunk !== '') yield chunk;
+      })(),
+    );
   }
 
   async close(): Promise<void> {

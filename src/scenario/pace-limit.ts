@@ -6,8 +6,8 @@
  * second), refused at `validate`, located. The measured rates are in
  * docs/scenario-format.md ("Limits").
  */
-import { COMMON_DEFAULTS, type Pace, type ProtocolProblem } from './protocols/protocol.js';
-import { PROTOCOLS, paceOf, type ProtocolName } from './protocols/index.js';
+import { COMMON_DEFAULTS, type ProtocolProblem } from './protocols/protocol.js';
+import { PROTOCOLS, type ProtocolName } from './protocols/index.js';
 
 /**
  * Messages a second one workload may plan per direction (all its connections together):
@@ -30,8 +30,11 @@ export interface PacedWorkload {
 }
 
 /** The key that sets the interval and the interval in ns, or undefined (the default). */
-function interval(w: PacedWorkload, pace: Pace): { key: string; ns: number } | undefined {
-  if (pace === 'stream') return w.frame === undefined ? undefined : { key: 'frame', ns: w.frame };
+function interval(w: PacedWorkload): { key: string; ns: number } | undefined {
+  // A call's frames come every `frame` (its `every` is not used).
+  if (PROTOCOLS[w.protocol].traffic === 'frames') {
+    return w.frame === undefined ? undefined : { key: 'frame', ns: w.frame };
+  }
   if (w.every !== undefined) return { key: 'every', ns: w.every };
   if (w.rate === undefined || w.rate <= 0) return undefined;
   const defaults = (PROTOCOLS[w.protocol].defaults as (o: object) => { size_bytes?: number })(w);
@@ -40,9 +43,10 @@ function interval(w: PacedWorkload, pace: Pace): { key: string; ns: number } | u
 }
 
 export function paceProblems(w: PacedWorkload): ProtocolProblem[] {
-  const pace = paceOf(w.protocol);
-  if (pace === 'none') return [];
-  const i = interval(w, pace);
+  // Objects back to back and a media stack's own packets are not paced by an agent.
+  const traffic = PROTOCOLS[w.protocol].traffic;
+  if (traffic !== 'messages' && traffic !== 'frames') return [];
+  const i = interval(w);
   if (i === undefined || i.ns <= 0) return [];
   const perS = ((w.connections ?? 1) * 1e9) / i.ns;
   if (perS <= MAX_MESSAGES_PER_S) return [];

@@ -9,7 +9,8 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { now, sleepUntil } from './clock.js';
 import { Kind, encodeMessage } from './message.js';
-import { Pacer, intervalNs } from './pacer.js';
+import { intervalNs } from '../scenario/budget.js';
+import { Pacer } from './pacer.js';
 import { receive, sendStamped, wantsDown, wantsUp } from './hub.js';
 import type { AgentContext, Protocol } from './types.js';
 

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { now } from '../../src/workloads/clock.js';
-import { Pacer, intervalNs } from '../../src/workloads/pacer.js';
+import { intervalNs } from '../../src/scenario/budget.js';
+import { Pacer } from '../../src/workloads/pacer.js';
 import { workload } from '../metrics/workload.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

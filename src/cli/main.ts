@@ -16,6 +16,7 @@ import type { CommandContext } from './context.js';
 import { printError } from './output.js';
 import { closeAllLabs } from '../orchestrate/lab.js';
 import { enterRootless, wantsRootless } from '../orchestrate/rootless.js';
+import { qoslabVersion } from '../run/env.js';
 
 /**
  * A bug that escapes every handler must still not leave namespaces behind: report it,
@@ -66,7 +67,9 @@ export async function main(argv: string[]): Promise<number> {
     .strict()
     .help()
     .alias('h', 'help')
-    .version()
+    // qoslab's own package.json, found from this module: yargs' bare .version() reads the
+    // nearest package.json above the working directory (a host project's, when installed).
+    .version(qoslabVersion())
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((message, error) => {
       // yargs validation problems arrive as a message, or as a YError (an option's coerce

@@ -74,7 +74,11 @@ export function ciTargets(args: CiOutputArgs, env = process.env): CiTargets {
 }
 
 /** Writes what was asked for; returns the paths written. */
-export function writeCiOutputs(summary: RunSummary, dir: string, targets: CiTargets): string[] {
+export function writeCiOutputs(
+  summary: RunSummary,
+  dir: string | undefined,
+  targets: CiTargets,
+): string[] {
   const written: string[] = [];
   if (targets.junit !== undefined) {
     writeFileSync(targets.junit, junitXml(summary, { resultsDir: dir }));

@@ -15,7 +15,7 @@
 import os from 'node:os';
 import type { ExpectationResult } from '../record/summary.js';
 import type { RunSummary } from '../record/summary.js';
-import { failureText, fmtMeasured } from '../record/format.js';
+import { failureText, fmtExactValue, fmtMeasured } from '../record/format.js';
 
 /** XML 1.0 text and attribute escaping; drops characters XML cannot carry at all. */
 export function xmlEscape(text: string): string {
@@ -72,10 +72,11 @@ function expectationCase(e: ExpectationResult): Case {
     return { name: e.text, outcome: 'skipped', body: `<skipped${attrs({ message: why })}/>` };
   }
   if (e.ok) return { name: e.text, outcome: 'passed', body: '' };
+  const expected = `expected ${e.op} ${fmtExactValue(e.kind, e.expected)}`;
   const detail =
     e.measured === null
-      ? `measured nothing (the metric had no data in this scope); expected ${e.op} ${e.expected}`
-      : `measured ${e.measured} (${fmtMeasured(e)}); expected ${e.op} ${e.expected}`;
+      ? `measured nothing (the metric had no data in this scope); ${expected}`
+      : `measured ${fmtExactValue(e.kind, e.measured)}; ${expected}`;
   return {
     name: e.text,
     outcome: 'failed',
@@ -97,6 +98,19 @@ function runCase(s: RunSummary): Case {
   };
 }
 
+/**
+ * A scenario may state one expectation twice (two phases' lists merged, a copy-paste):
+ * CI systems key results by classname and name, and show one of two equal names.
+ */
+function uniqueNames(cases: Case[]): Case[] {
+  const seen = new Map<string, number>();
+  return cases.map((c) => {
+    const n = (seen.get(c.name) ?? 0) + 1;
+    seen.set(c.name, n);
+    return n === 1 ? c : { ...c, name: `${c.name} (${n})` };
+  });
+}
+
 export interface JunitOptions {
   /** Default: this machine's host name. */
   hostname?: string;
@@ -106,7 +120,7 @@ export interface JunitOptions {
 
 export function junitXml(s: RunSummary, options: JunitOptions = {}): string {
   const classname = `qoslab.${s.scenario}`;
-  const cases = [runCase(s), ...s.expectations.map(expectationCase)];
+  const cases = uniqueNames([runCase(s), ...s.expectations.map(expectationCase)]);
   const count = (o: Case['outcome']) => cases.filter((c) => c.outcome === o).length;
   const suite = {
     package: 'qoslab',

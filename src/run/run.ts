@@ -2,13 +2,14 @@
  * `qoslab run`: prepare the results folder, open a session (lab and agents), play the
  * scenario, then summarize, write and print. Each step lives in its own module.
  */
+import { exitCodeOf } from '../errors.js';
 import { nativeVersion } from '../native/index.js';
 import { phasesOf } from '../metrics/index.js';
 import { catchInterrupts } from '../orchestrate/interrupt.js';
 import type { RunSummary } from '../record/summary.js';
 import { DEFAULT_SCENARIO, loadScenario, type LoadedScenario } from '../scenario/library.js';
 import { runEnvironment } from './env.js';
-import { runningSummary, summarizeRun, writeSummary } from './finish.js';
+import { failedSummary, runningSummary, summarizeRun, writeSummary } from './finish.js';
 import { prepareResultsDir } from './out-path.js';
 import { play, type RunClock } from './play.js';
 import { startAtPhase } from './phase.js';
@@ -140,12 +141,18 @@ async function runIn(
     });
   } catch (e) {
     if (!stop.aborted) {
-      files.writeJson('summary.json', {
-        format: 1,
-        scenario: compiled.name,
-        status: 'failed',
-        error: e instanceof Error ? e.message : String(e),
-      });
+      files.writeJson(
+        'summary.json',
+        failedSummary({
+          scenario: compiled.name,
+          compiled,
+          startedAt,
+          labId: session.lab?.names.id ?? options.labId,
+          warnings,
+          error: e instanceof Error ? e.message : String(e),
+          exitCode: exitCodeOf(e),
+        }),
+      );
       throw e;
     }
   } finally {

@@ -400,6 +400,17 @@ function rootlessResults(): CheckResult[] {
   }));
 }
 
+/**
+ * For an ordinary user, the rootless conditions that are not met, as advice lines: the
+ * privilege fix says "meet the rootless checks", which only doctor lists otherwise.
+ */
+function unmetRootless(): string[] {
+  if (process.getuid?.() === 0 || inRootless()) return [];
+  return rootlessResults()
+    .filter((r) => !r.ok)
+    .map((r) => `${r.name}: ${r.detail}${r.fix ? ` — fix: ${r.fix}` : ''}`);
+}
+
 /** The required checks that failed, with their fixes, as advice lines. */
 export function adviceFor(results: CheckResult[]): string[] {
   return results
@@ -418,6 +429,7 @@ export async function assertLabPossible(): Promise<void> {
   if (advice.length > 0) {
     throw new EnvironmentError('this machine cannot host a qoslab lab', [
       ...advice,
+      ...unmetRootless(),
       'run `qoslab doctor` for the full picture',
     ]);
   }

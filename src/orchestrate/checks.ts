@@ -1,3 +1,4 @@
+import { PROGRAMS } from '../scenario/protocols/programs.js';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { EnvironmentError } from '../errors.js';
 import { NativeLab, nativeVersion } from '../native/index.js';
@@ -294,7 +295,7 @@ const CHECKS: Check[] = [
     name: 'chromium',
     level: 'optional',
     async run() {
-      const path = process.env.QOSLAB_CHROMIUM ?? '/usr/bin/chromium';
+      const path = PROGRAMS.chromium.command;
       const { version, problem } = await toolVersion(path, ['--version']);
       return version
         ? { ok: true, detail: `${version} (the HTTP/3 client of http3 workloads; report tests)` }

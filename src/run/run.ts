@@ -6,6 +6,7 @@ import { exitCodeOf } from '../errors.js';
 import { nativeVersion } from '../native/index.js';
 import { phasesOf } from '../metrics/index.js';
 import { catchInterrupts } from '../orchestrate/interrupt.js';
+import { assertPrograms } from '../orchestrate/programs.js';
 import type { RunSummary } from '../record/summary.js';
 import { DEFAULT_SCENARIO, loadScenario, type LoadedScenario } from '../scenario/library.js';
 import { runEnvironment } from './env.js';
@@ -82,6 +83,7 @@ export async function run(options: RunOptions = {}): Promise<RunResult> {
     seed: options.seed,
   });
   checkRunnable(loaded, compiled);
+  assertPrograms(compiled);
   const dir = prepareResultsDir(resultsDir(compiled.name, options.outDir), options.force === true);
   const warnings = [
     ...started.skipped.map((s) => `--phase ${options.phase}: not checking '${s.text}' (${s.why})`),

@@ -39,6 +39,8 @@ export const http3 = defineProtocol({
     client: o.client ?? 'chromium',
     hold_ns: o.hold ?? 0,
   }),
+  // Caddy serves both clients; ngtcp2's client or Chromium connects.
+  programs: (c) => (c.client === 'ngtcp2' ? ['caddy', 'gtlsclient'] : ['caddy', 'chromium']),
   check: (w) => {
     if (w.client !== 'ngtcp2') {
       return w.hold === undefined

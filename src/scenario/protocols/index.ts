@@ -5,6 +5,7 @@
  * the JSON Schema's `protocol` enum. A protocol with `agent: true` also needs its agent
  * in `src/workloads/` (TypeScript refuses the build until `src/workloads/index.ts` lists it).
  */
+import type { ProgramName } from './programs.js';
 import type { z } from 'zod';
 import { bulk } from './bulk.js';
 import { http2 } from './http2.js';
@@ -100,4 +101,11 @@ export function protocolSettings(
     defaults: { ...COMMON_DEFAULTS, ...p.defaults(written) },
     keys: Object.fromEntries(COMPILED_KEYS.map((k) => [k, own[k] ?? null])) as ProtocolKeys,
   };
+}
+
+/** The system programs a compiled workload's agents start (its protocol row's `programs`). */
+export function programsOf(w: { protocol: ProtocolName } & ProtocolKeys): readonly ProgramName[] {
+  // As in protocolSettings: the row reads only its own keys, which every workload carries.
+  const p = PROTOCOLS[w.protocol] as { programs?(c: unknown): readonly ProgramName[] };
+  return p.programs?.(w) ?? [];
 }

@@ -85,4 +85,5 @@ export const webrtc = defineProtocol({
       turn_server_name: null,
     };
   },
+  programs: (c) => (c.turn === null ? ['chromium'] : ['chromium', 'turnserver']),
 });

@@ -17,6 +17,7 @@ import { printError } from './output.js';
 import { closeAllLabs } from '../orchestrate/lab.js';
 import { enterRootless, wantsRootless } from '../orchestrate/rootless.js';
 import { qoslabVersion } from '../run/env.js';
+import { handOverMade, resultsOwner, setResultsOwner } from '../run/owner.js';
 
 /**
  * A bug that escapes every handler must still not leave namespaces behind: report it,
@@ -78,9 +79,12 @@ export async function main(argv: string[]): Promise<number> {
       throw error ?? new UsageError(message, ['see `qoslab --help` or `qoslab <command> --help`']);
     });
   try {
+    setResultsOwner(resultsOwner());
     await cli.parseAsync();
     return ctx.exitCode;
   } catch (error) {
     return printError(error, ctx.err);
+  } finally {
+    for (const line of handOverMade()) ctx.err.write(`qoslab: warning: PUID: ${line}\n`);
   }
 }

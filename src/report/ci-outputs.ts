@@ -9,6 +9,7 @@
 import { accessSync, appendFileSync, constants, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { noteMade } from '../run/owner.js';
 import type { RunSummary } from '../record/summary.js';
 import { junitXml } from './junit.js';
 import { summaryMarkdown } from './summary-md.js';
@@ -52,6 +53,7 @@ export function ciTargets(args: CiOutputArgs, env = process.env): CiTargets {
     if (args.junit === '')
       throw new UsageError('--junit needs a file name, e.g. --junit junit.xml');
     targets.junit = checkWritable('--junit', args.junit);
+    noteMade(targets.junit);
   }
   if (args.summaryMd !== undefined) {
     if (args.summaryMd === '') {
@@ -68,6 +70,7 @@ export function ciTargets(args: CiOutputArgs, env = process.env): CiTargets {
         path: checkWritable('--summary-md', args.summaryMd),
         append: false,
       };
+      noteMade(targets.summaryMd.path);
     }
   }
   return targets;

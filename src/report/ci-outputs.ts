@@ -76,22 +76,35 @@ export function ciTargets(args: CiOutputArgs, env = process.env): CiTargets {
   return targets;
 }
 
-/** Writes what was asked for; returns the paths written. */
-export function writeCiOutputs(
-  summary: RunSummary,
-  dir: string | undefined,
+/** Writes what was asked for, each made only when asked; returns the paths written. */
+export function writeCiFiles(
   targets: CiTargets,
+  junit: () => string,
+  markdown: () => string,
 ): string[] {
   const written: string[] = [];
   if (targets.junit !== undefined) {
-    writeFileSync(targets.junit, junitXml(summary, { resultsDir: dir }));
+    writeFileSync(targets.junit, junit());
     written.push(targets.junit);
   }
   if (targets.summaryMd !== undefined) {
-    const md = summaryMarkdown(summary, dir);
+    const md = markdown();
     if (targets.summaryMd.append) appendFileSync(targets.summaryMd.path, md);
     else writeFileSync(targets.summaryMd.path, md);
     written.push(targets.summaryMd.path);
   }
   return written;
+}
+
+/** A run's JUnit and Markdown summary. */
+export function writeCiOutputs(
+  summary: RunSummary,
+  dir: string | undefined,
+  targets: CiTargets,
+): string[] {
+  return writeCiFiles(
+    targets,
+    () => junitXml(summary, { resultsDir: dir }),
+    () => summaryMarkdown(summary, dir),
+  );
 }

@@ -118,16 +118,25 @@ export interface JunitOptions {
   resultsDir?: string;
 }
 
-export function junitXml(s: RunSummary, options: JunitOptions = {}): string {
-  const classname = `qoslab.${s.scenario}`;
+/** One run of a document with several (a sweep's or a merge's runs). */
+export interface JunitRun {
+  summary: RunSummary;
+  /** Appended to the suite's name and its cases' classname, e.g. `c0-rate=1mbit.rep-0`. */
+  label?: string;
+  resultsDir?: string;
+}
+
+function suiteLines(run: JunitRun, id: number, hostname: string): string[] {
+  const s = run.summary;
+  const classname = `qoslab.${s.scenario}${run.label ? `.${run.label}` : ''}`;
   const cases = uniqueNames([runCase(s), ...s.expectations.map(expectationCase)]);
   const count = (o: Case['outcome']) => cases.filter((c) => c.outcome === o).length;
   const suite = {
     package: 'qoslab',
-    id: 0,
+    id,
     name: classname,
     timestamp: timestamp(s.started_at),
-    hostname: options.hostname || os.hostname() || 'localhost',
+    hostname,
     tests: cases.length,
     failures: count('failed'),
     errors: count('error'),
@@ -142,9 +151,7 @@ export function junitXml(s: RunSummary, options: JunitOptions = {}): string {
     qoslab: s.qoslab,
     lab_id: s.lab_id,
   };
-  const lines = [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    '<testsuites>',
+  return [
     `  <testsuite${attrs(suite)}>`,
     '    <properties>',
     ...Object.entries(properties).map(
@@ -155,10 +162,24 @@ export function junitXml(s: RunSummary, options: JunitOptions = {}): string {
       const open = `    <testcase${attrs({ name: c.name, classname, time: '0' })}`;
       return c.body === '' ? `${open}/>` : `${open}>${c.body}</testcase>`;
     }),
-    `    <system-out>${xmlEscape(options.resultsDir ? `results: ${options.resultsDir}` : '')}</system-out>`,
+    `    <system-out>${xmlEscape(run.resultsDir ? `results: ${run.resultsDir}` : '')}</system-out>`,
     `    <system-err>${xmlEscape(s.warnings.join('\n'))}</system-err>`,
     '  </testsuite>',
+  ];
+}
+
+/** Several runs, a <testsuite> each (a sweep shard's runs, a merge's). */
+export function junitRunsXml(runs: JunitRun[], options: { hostname?: string } = {}): string {
+  const hostname = options.hostname || os.hostname() || 'localhost';
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<testsuites>',
+    ...runs.flatMap((run, id) => suiteLines(run, id, hostname)),
     '</testsuites>',
   ];
   return `${lines.join('\n')}\n`;
+}
+
+export function junitXml(s: RunSummary, options: JunitOptions = {}): string {
+  return junitRunsXml([{ summary: s, resultsDir: options.resultsDir }], options);
 }

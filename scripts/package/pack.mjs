@@ -46,6 +46,7 @@ const stage = mkdtempSync(join(os.tmpdir(), 'qoslab-pack-'));
 try {
   const main = readJson(join(root, 'package.json'));
   const platforms = {};
+  const cpus = [];
   const tarballs = [];
   for (const dir of readdirSync(join(root, 'npm'))) {
     // A copy: the committed folder stays free of built cores.
@@ -61,6 +62,7 @@ try {
     cpSync(join(root, 'LICENSE'), join(pkgDir, 'LICENSE'));
     tarballs.push(join(out, pack(pkgDir, out)));
     platforms[pkg.name] = pkg.version;
+    cpus.push(...pkg.cpu);
     log(`${pkg.name} ${pkg.version}: ${pkg.main}`);
   }
   if (Object.keys(platforms).length === 0) throw new Error('no native core built: npm run build');
@@ -75,7 +77,17 @@ try {
   const { prepare: _, ...scripts } = main.scripts;
   writeFileSync(
     manifest,
-    `${JSON.stringify({ ...main, scripts, optionalDependencies: { ...main.optionalDependencies, ...platforms } }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        ...main,
+        // Only the CPUs a prebuilt core was packed for: elsewhere npm says so at install.
+        cpu: main.cpu.filter((c) => cpus.includes(c)),
+        scripts,
+        optionalDependencies: { ...main.optionalDependencies, ...platforms },
+      },
+      null,
+      2,
+    )}\n`,
   );
   tarballs.unshift(join(out, pack(join(packed, 'package'), out)));
   log(`${main.name} ${main.version}: optionalDependencies ${Object.keys(platforms).join(', ')}`);

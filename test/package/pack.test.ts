@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import {
   copyFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -65,18 +66,25 @@ beforeAll(() => {
   mkdirSync(app);
   // A host project with a version of its own: --version must not print it.
   writeFileSync(join(app, 'package.json'), '{"name":"app","version":"9.9.9","private":true}\n');
-  // The dependencies come from the npm cache that `npm ci` filled (the registry only for a miss).
-  sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs], app);
+  // qoslab and this machine's core (npm refuses another platform's package named outright);
+  // the dependencies come from the npm cache that `npm ci` filled (the registry only for a miss).
+  const mine = tarballs.filter((t) => !/qoslab-linux-(?!x64-gnu)[\w-]+-\d/.test(t));
+  sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...mine], app);
 }, 300_000);
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('npm run package', () => {
-  it('packs qoslab without a native core, naming the platform package as optional dependency', () => {
-    expect(tarballs.map((t) => t.slice(tmp.length + 1))).toEqual([
-      `qoslab-${VERSION}.tgz`,
-      `qoslab-linux-x64-gnu-${VERSION}.tgz`,
-    ]);
+  // The arm64 core is there when scripts/container/build-arm64-core.sh cross-built it.
+  const arm64 = existsSync(join(ROOT, 'native/qoscore.linux-arm64-gnu.node'));
+  const platforms = ['linux-x64-gnu', ...(arm64 ? ['linux-arm64-gnu'] : [])];
+  const tarball = (name: string) => tarballs.find((t) => t.endsWith(`/${name}-${VERSION}.tgz`))!;
+
+  it('packs qoslab without a native core, naming each platform package as optional dependency', () => {
+    expect(tarballs.map((t) => t.slice(tmp.length + 1)).sort()).toEqual(
+      [`qoslab-${VERSION}.tgz`, ...platforms.map((p) => `qoslab-${p}-${VERSION}.tgz`)].sort(),
+    );
+    expect(tarballs[0]).toBe(tarball('qoslab'));
     const files = tarFiles(tarballs[0]!);
     for (const f of [
       'bin/qoslab.js',
@@ -100,29 +108,44 @@ describe('npm run package', () => {
     expect(manifest).toMatchObject({
       license: 'MIT',
       os: ['linux'],
-      cpu: ['x64'],
-      optionalDependencies: { 'qoslab-linux-x64-gnu': VERSION },
+      cpu: arm64 ? ['x64', 'arm64'] : ['x64'],
+      optionalDependencies: Object.fromEntries(platforms.map((p) => [`qoslab-${p}`, VERSION])),
     });
     expect((manifest.scripts as Record<string, string>).prepare).toBeUndefined();
   });
 
-  it('packs the core for linux x64 glibc in a package npm installs only there', () => {
-    expect(tarFiles(tarballs[1]!).sort()).toEqual([
-      'package/LICENSE',
-      'package/README.md',
-      'package/package.json',
-      'package/qoscore.linux-x64-gnu.node',
-    ]);
-    const manifest = JSON.parse(sh('tar', ['xzOf', tarballs[1]!, 'package/package.json'], tmp));
-    expect(manifest).toMatchObject({
-      name: 'qoslab-linux-x64-gnu',
-      version: VERSION,
-      os: ['linux'],
-      cpu: ['x64'],
-      libc: ['glibc'],
-      main: 'qoscore.linux-x64-gnu.node',
-    });
-  });
+  for (const [platform, cpu, machine] of [
+    ['linux-x64-gnu', 'x64', 62],
+    ['linux-arm64-gnu', 'arm64', 183],
+  ] as const) {
+    it.skipIf(!platforms.includes(platform))(
+      `packs the core for ${platform} in a package npm installs only there`,
+      () => {
+        const tgz = tarball(`qoslab-${platform}`);
+        const core = `qoscore.${platform}.node`;
+        expect(tarFiles(tgz).sort()).toEqual([
+          'package/LICENSE',
+          'package/README.md',
+          'package/package.json',
+          `package/${core}`,
+        ]);
+        const manifest = JSON.parse(sh('tar', ['xzOf', tgz, 'package/package.json'], tmp));
+        expect(manifest).toMatchObject({
+          name: `qoslab-${platform}`,
+          version: VERSION,
+          os: ['linux'],
+          cpu: [cpu],
+          libc: ['glibc'],
+          main: core,
+        });
+        // An ELF shared object for that machine (e_machine: 62 x86-64, 183 AArch64).
+        const elf = readFileSync(join(ROOT, 'native', core));
+        expect(elf.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+        expect(elf.readUInt16LE(16)).toBe(3); // ET_DYN
+        expect(elf.readUInt16LE(18)).toBe(machine);
+      },
+    );
+  }
 });
 
 describe('installed from the tarballs, with no Rust on PATH', () => {

@@ -16,14 +16,16 @@
  * The server agent runs a browser of its own for the answering side of calls.
  *
  * Chromium runs under `setpriv --pdeathsig KILL` (libexec/qoslab-chromium), so an agent
- * that dies without closing it takes it along; a browser that exits while in use is reported through onBrowserDeath, which the agent turns into its own
- * exit: a dead stack must not read as a call with nothing lost.
+ * that dies without closing it takes it along; a browser that exits while in use is
+ * reported through onBrowserDeath, which the agent turns into its own exit: a dead stack
+ * must not read as a call with nothing lost.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext } from 'playwright-core';
+import { chromiumUse } from '../scenario/protocols/index.js';
 import { PROGRAMS } from '../scenario/protocols/programs.js';
 import type { AgentContext } from './types.js';
 
@@ -45,7 +47,7 @@ export function chromiumArgs(ctx: AgentContext): string[] {
     // WebRTC's TCP sockets to a TURN server are opened by address through the network
     // stack, which applies these rules to the address too: `MAP *` would fail them.
     if (w.turn_transport !== 'udp' && w.turn_address) direct.add(w.turn_address);
-    if (w.protocol === 'http3' && w.client !== 'ngtcp2') quic.add(`${w.server_name}:${w.port}`);
+    if (chromiumUse(w) === 'quic') quic.add(`${w.server_name}:${w.port}`);
   }
   const rules = [
     ...[...names].map(([n, a]) => `MAP ${n} ${a}`),
@@ -71,7 +73,7 @@ export function chromiumArgs(ctx: AgentContext): string[] {
         ]
       : []),
     ...(ctx.spki.length > 0 ? [`--ignore-certificate-errors-spki-list=${ctx.spki.join(',')}`] : []),
-    ...(ctx.workloads.some((w) => w.protocol === 'webrtc')
+    ...(ctx.workloads.some((w) => chromiumUse(w) === 'media')
       ? [
           '--use-fake-device-for-media-stream',
           '--use-fake-ui-for-media-stream',

@@ -6,10 +6,11 @@
  * per step, and appending is its convention); with a file, the file is replaced. Nothing
  * is written to $GITHUB_STEP_SUMMARY unless asked: a sweep of many runs would flood it.
  */
-import { accessSync, appendFileSync, constants, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { noteMade } from '../run/owner.js';
+import { appendToRegularFile, writeFileReplacing } from '../files/write.js';
 import type { RunSummary } from '../record/summary.js';
 import { junitXml } from './junit.js';
 import { summaryMarkdown } from './summary-md.js';
@@ -84,13 +85,13 @@ export function writeCiFiles(
 ): string[] {
   const written: string[] = [];
   if (targets.junit !== undefined) {
-    writeFileSync(targets.junit, junit());
+    writeFileReplacing(targets.junit, junit());
     written.push(targets.junit);
   }
   if (targets.summaryMd !== undefined) {
     const md = markdown();
-    if (targets.summaryMd.append) appendFileSync(targets.summaryMd.path, md);
-    else writeFileSync(targets.summaryMd.path, md);
+    if (targets.summaryMd.append) appendToRegularFile(targets.summaryMd.path, md);
+    else writeFileReplacing(targets.summaryMd.path, md);
     written.push(targets.summaryMd.path);
   }
   return written;

@@ -3,33 +3,30 @@
  * complete run (status completed, the seed the sweep planned) is kept; anything else
  * there is an earlier attempt — killed, interrupted, failed — that a retry replaces.
  */
-import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { FILE_CAPS } from '../files/limits.js';
+import { readJsonFile } from '../files/read.js';
 import type { RunSummary } from '../record/summary.js';
 import { RUN_FILES } from '../run/out-path.js';
-
-/** A summary.json larger than this is no summary qoslab wrote. */
-const MAX_SUMMARY_BYTES = 64 << 20;
 
 export type RunFolder =
   { kind: 'empty' } | { kind: 'complete'; summary: RunSummary } | { kind: 'earlier'; why: string };
 
-/** summary.json as written, or why it cannot be read (a regular file only, size-capped). */
+/** summary.json as written, or why it cannot be read (a regular file only, never a link, size-capped). */
 export function readSummaryFile(runDir: string): Partial<RunSummary> | string {
-  const path = join(runDir, 'summary.json');
   try {
-    const st = lstatSync(path);
-    if (!st.isFile()) return 'summary.json is not a regular file';
-    if (st.size > MAX_SUMMARY_BYTES)
-      return `summary.json is larger than ${MAX_SUMMARY_BYTES} bytes`;
-    const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    const value = readJsonFile(join(runDir, 'summary.json'), {
+      maxBytes: FILE_CAPS['summary.json'],
+      optional: true,
+    });
+    if (value === undefined) return 'no summary.json';
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return 'summary.json is not a JSON object';
     }
     return value as Partial<RunSummary>;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? 'no summary.json' : `summary.json: ${(error as Error).message}`;
+    return (error as Error).message;
   }
 }
 

@@ -4,20 +4,26 @@
  * lands in `<out>/<cell>/rep-<r>/`, so shards writing to one shared folder, or to
  * separate ones that `qoslab merge` joins later, never touch each other's files.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExitCode, exitCodeOf, QoslabError, UsageError } from '../errors.js';
-import { run } from '../run/run.js';
+import { FILE_CAPS } from '../files/limits.js';
+import { readJsonFile } from '../files/read.js';
+import { writeFileReplacing } from '../files/write.js';
 import type { RunSummary } from '../record/summary.js';
 import { ciTargets, type CiOutputArgs } from '../report/ci-outputs.js';
 import { failedSummary } from '../run/finish.js';
-import { prepareResultsDir, RUN_FILES } from '../run/out-path.js';
+import { run } from '../run/run.js';
+import { prepareResultsDir, prepareSubfolders, RUN_FILES } from '../run/out-path.js';
 import { resultsDir } from '../run/results.js';
+import type { FileAllowance } from '../scenario/files.js';
 import { loadScenario } from '../scenario/library.js';
 import { applySettings } from './apply.js';
 import {
   cellsOf,
   matrixFingerprint,
+  matrixTooLarge,
+  MAX_REPEAT,
   planRuns,
   runsOfShard,
   type Axis,
@@ -32,6 +38,8 @@ import type { ShardManifest, ShardRun, SweepManifest } from './manifest.js';
 
 export interface SweepOptions {
   scenario: string;
+  /** --allow-path folders the scenario may name files in. */
+  allow?: FileAllowance;
   axes: Axis[];
   repeat: number;
   /** Seed of repetition 0 (default: the scenario's); repetition r uses seed + r. */
@@ -62,7 +70,7 @@ export interface SweepResult {
 }
 
 function writeJson(path: string, value: unknown): void {
-  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+  writeFileReplacing(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** Checked like `run --out` (never a recursive mkdir on procfs); an existing folder is reused. */
@@ -105,15 +113,21 @@ function checkFolder(dir: string, fingerprint: string, runDirs: string[], o: Swe
 /** sweep.json of an earlier sweep in the folder, if it has a readable one. */
 function readSweepManifest(dir: string): Partial<SweepManifest> | undefined {
   try {
-    return JSON.parse(readFileSync(join(dir, 'sweep.json'), 'utf8')) as Partial<SweepManifest>;
+    const value = readJsonFile(join(dir, 'sweep.json'), {
+      maxBytes: FILE_CAPS['sweep.json'],
+      optional: true,
+    });
+    if (value === undefined) return undefined;
+    return typeof value === 'object' && value !== null ? (value as Partial<SweepManifest>) : {};
   } catch {
-    return undefined;
+    // Unreadable (a link, too large, not JSON): not this sweep's.
+    return {};
   }
 }
 
 export async function runSweep(o: SweepOptions): Promise<SweepResult> {
-  if (!Number.isSafeInteger(o.repeat) || o.repeat < 1) {
-    throw new UsageError(`--repeat must be a positive integer, got ${o.repeat}`);
+  if (!Number.isSafeInteger(o.repeat) || o.repeat < 1 || o.repeat > MAX_REPEAT) {
+    throw new UsageError(`--repeat must be an integer from 1 to ${MAX_REPEAT}, got ${o.repeat}`);
   }
   if (o.resume === true && o.force === true) {
     throw new UsageError('--resume and --force exclude each other', [
@@ -123,9 +137,11 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   const say = (text: string) => {
     if (o.quiet !== true) o.err.write(text);
   };
-  const base = await loadScenario(o.scenario);
+  const base = await loadScenario(o.scenario, { allow: o.allow });
   const baseSeed = o.seed ?? base.compiled.seed;
   const cells = cellsOf(o.axes);
+  const tooLarge = matrixTooLarge(cells.length, o.repeat);
+  if (tooLarge !== undefined) throw new UsageError(`sweep: ${tooLarge}`);
   // Every cell is checked before the first lab: a bad value fails in a second, not an hour in.
   const scenarios = new Map(cells.map((c) => [c.id, applySettings(base, o.axes, c.params)]));
   const planned = planRuns(cells, o.repeat, baseSeed);
@@ -182,13 +198,14 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
           ciRuns,
         );
   for (const [i, p] of mine.entries()) {
-    const cellDir = join(dir, p.cell.id);
-    makeDir(cellDir);
+    const cellDir = prepareSubfolders(dir, [p.cell.id]);
     writeJson(join(cellDir, 'cell.json'), {
       index: p.cell.index,
       id: p.cell.id,
       params: p.cell.params,
     });
+    // Made one level at a time, never through a link (a shared folder is anyone's).
+    prepareSubfolders(cellDir, [`rep-${p.rep}`]);
     const label = `[${i + 1}/${mine.length}] ${p.cell.id} rep ${p.rep} seed ${p.seed}`;
     const entry: ShardRun = {
       index: p.index,

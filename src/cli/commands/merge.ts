@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { ExitCode } from '../../errors.js';
-import { prepareResultsDir } from '../../run/out-path.js';
+import { prepareResultsDir, realFolderNote } from '../../run/out-path.js';
 import { resultsDir } from '../../run/results.js';
 import { mergeSweeps } from '../../sweep/merge.js';
 import { writeMerged, writeMergedCi } from '../../sweep/merge-output.js';
@@ -59,6 +59,8 @@ export function mergeCommand(ctx: CommandContext): CommandModule<object, MergeAr
       // Checked once --out exists (they may go in it), before anything is written.
       const ci = ciTargets({ junit: args.junit, summaryMd: args['summary-md'] });
       const { text } = writeMerged(merged, dir);
+      const linked = args.out === undefined ? undefined : realFolderNote('--out', args.out, dir);
+      if (linked !== undefined) ctx.err.write(`qoslab: ${linked}\n`);
       ctx.out.write(`${text}\nmerged: ${dir}\n`);
       for (const path of writeMergedCi(merged, ci)) ctx.out.write(`wrote ${path}\n`);
       ctx.exitCode = merged.missing.length > 0 ? ExitCode.expectFailed : ExitCode.ok;

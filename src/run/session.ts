@@ -10,6 +10,7 @@ import { LabError } from '../errors.js';
 import { Lab } from '../orchestrate/lab.js';
 import { makeRunTmp, removeRunTmp } from '../orchestrate/run-tmp.js';
 import type { AgentEvent } from '../record/events.js';
+import type { QueryLine } from '../resolver/protocol.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 import { AgentProcess } from './agents.js';
 import { sleep } from './sleep.js';
@@ -28,6 +29,8 @@ export class RunSession {
   readonly agents: AgentProcess[] = [];
   readonly stop: AbortSignal;
   lab: Lab | undefined;
+  /** Gets each exchange of the lab's resolver once set (run/run.ts sets it at t0). */
+  onQuery: ((line: QueryLine) => void) | undefined;
   /** Under the system's temporary folder; `qoslab cleanup` removes it after a SIGKILL. */
   readonly tmp: string;
 
@@ -48,9 +51,15 @@ export class RunSession {
     const { compiled, options } = this;
     const hosts = compiled.hosts.filter((h) => h.names.length > 0).map((h) => h.names);
     // Loaded here, not at the top: the X.509 library costs every other CLI command ~0.2 s.
-    const { makeLabPki, spkiPins } = await import('./pki.js');
+    const { makeLabPki, spkiPins } = await import('../orchestrate/pki.js');
     const pki = await makeLabPki(hosts, options.labId ?? 'run');
-    this.lab = await Lab.open({ scenario: compiled, id: options.labId });
+    const resolverName = compiled.dns.resolver.names[0];
+    this.lab = await Lab.open({
+      scenario: compiled,
+      id: options.labId,
+      resolverCert: resolverName === undefined ? undefined : pki.certs[resolverName],
+      onQuery: (line) => this.onQuery?.(line),
+    });
     if (this.stop.aborted) throw this.stop.reason;
     for (const role of ['server', 'client'] as const) {
       const config: AgentConfig = {

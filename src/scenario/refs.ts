@@ -5,6 +5,7 @@
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { BUILTIN_HOST, DEFAULTS, SERVER_ADDRESS, SERVER_ADDRESS6 } from './defaults.js';
+import { RESOLVER_ADDRESS, RESOLVER_ADDRESS6, RESOLVER_HOST } from './dns.js';
 import { parseExpect, VIDEO_METRICS, VOICE_METRICS, VOICE_PROTOCOLS } from './expect.js';
 import { portProblems } from './ports.js';
 import { TURN_TRANSPORTS, turnPort } from './protocols/webrtc.js';
@@ -54,22 +55,35 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
   const hosts = dict(top.hosts);
   const classes = dict(top.classes);
   const policies = dict(top.policies);
-  const hostNames = [BUILTIN_HOST, ...Object.keys(hosts)];
+  const dns = dict(top.dns);
+  const rules = dict(dns.rules);
+  const hostNames = [BUILTIN_HOST, RESOLVER_HOST, ...Object.keys(hosts)];
   const classNames = Object.keys(classes);
   const policyNames = Object.keys(policies);
+  const ruleNames = Object.keys(rules);
 
   // Hosts: a DNS name resolves to one host; an address belongs to one host.
-  if (BUILTIN_HOST in hosts) {
-    problem(
-      ['hosts', BUILTIN_HOST],
-      `'${BUILTIN_HOST}' is the lab's built-in host (${SERVER_ADDRESS}); choose another name`,
-      true,
-    );
+  for (const [builtin, address] of [
+    [BUILTIN_HOST, SERVER_ADDRESS],
+    [RESOLVER_HOST, RESOLVER_ADDRESS],
+  ]) {
+    if (builtin! in hosts) {
+      problem(
+        ['hosts', builtin!],
+        `'${builtin}' is the lab's built-in host (${address}); choose another name`,
+        true,
+      );
+    }
   }
   const dnsOwner = new Map<string, string>();
+  list(dict(dns.resolver).names).forEach((n) => {
+    if (typeof n === 'string') dnsOwner.set(n.toLowerCase(), RESOLVER_HOST);
+  });
   const addressOwner = new Map<string, string>([
     [SERVER_ADDRESS, BUILTIN_HOST],
     [SERVER_ADDRESS6, BUILTIN_HOST],
+    [RESOLVER_ADDRESS, RESOLVER_HOST],
+    [RESOLVER_ADDRESS6, RESOLVER_HOST],
   ]);
   for (const [host, spec] of Object.entries(hosts)) {
     list(dict(spec).names).forEach((n, i) => {
@@ -126,7 +140,47 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
     });
   }
 
-  // Timeline: sorted, inside the run, naming real policies.
+  // DNS: rules share the timeline's names with policies; addresses given by host are real.
+  for (const rule of ruleNames) {
+    if (policyNames.includes(rule)) {
+      problem(
+        ['dns', 'rules', rule],
+        `'${rule}' is also a policy: the timeline could not tell them apart`,
+        true,
+      );
+    }
+  }
+  const hostRefs: [unknown, KeyPath][] = [
+    ...Object.entries(rules).map(([r, spec]): [unknown, KeyPath] => [
+      dict(dict(spec).answer).host,
+      ['dns', 'rules', r, 'answer', 'host'],
+    ]),
+    ...Object.entries(dict(dns.records)).map(([n, spec]): [unknown, KeyPath] => [
+      dict(spec).host,
+      ['dns', 'records', n, 'host'],
+    ]),
+  ];
+  for (const [h, path] of hostRefs) {
+    if (typeof h === 'string' && !hostNames.includes(h)) {
+      problem(path, unknown('host', 'hosts', h, hostNames));
+    }
+  }
+  for (const [n, spec] of Object.entries(dict(dns.records))) {
+    const owner = dnsOwner.get(n.toLowerCase());
+    const r = dict(spec);
+    if (
+      owner !== undefined &&
+      (r.a !== undefined || r.aaaa !== undefined || r.host !== undefined)
+    ) {
+      problem(
+        ['dns', 'records', n],
+        `'${n}' is a name of host '${owner}', which gives its addresses; a record may add only https`,
+        true,
+      );
+    }
+  }
+
+  // Timeline: sorted, inside the run, naming real policies and resolver rules.
   const durationParsed = parseDuration(top.duration);
   const duration =
     top.duration === undefined
@@ -157,8 +211,15 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
     }
     for (const key of ['enable', 'disable']) {
       for (const [name, p] of names(e[key], ['timeline', i, key])) {
-        if (!policyNames.includes(name))
-          problem(p, unknown('policy', 'policies', name, policyNames));
+        if (!policyNames.includes(name) && !ruleNames.includes(name)) {
+          const known = [...policyNames, ...ruleNames];
+          problem(
+            p,
+            ruleNames.length === 0
+              ? unknown('policy', 'policies', name, policyNames)
+              : unknown('policy or dns rule', 'policies or dns.rules', name, known),
+          );
+        }
       }
     }
   });

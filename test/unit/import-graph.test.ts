@@ -23,7 +23,7 @@ const LAYERS = [
   ['addresses.ts', 'errors.ts'],
   ['scenario'],
   ['record', 'native'],
-  ['workloads', 'metrics'],
+  ['workloads', 'metrics', 'resolver'],
   ['orchestrate', 'agent'],
   ['run', 'report', 'simulate'],
   ['sweep'],

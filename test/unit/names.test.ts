@@ -34,8 +34,11 @@ describe('namespace name files', () => {
     expect(v4).not.toContain('::1');
   });
 
-  it('points DNS at loopback only', () => {
-    expect(resolvConf()).toMatch(/^nameserver 127\.0\.0\.1$/m);
-    expect(resolvConf().match(/nameserver/g)).toHaveLength(1);
+  it("points DNS at the lab's resolver only, with glibc's timeouts", () => {
+    const conf = resolvConf('198.19.0.53');
+    expect(conf).toMatch(/^nameserver 198\.19\.0\.53$/m);
+    expect(conf.match(/nameserver/g)).toHaveLength(1);
+    expect(conf).toMatch(/^search lab$/m);
+    expect(conf).toMatch(/^options timeout:5 attempts:2$/m);
   });
 });

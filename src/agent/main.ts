@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     caPem: config.caPem,
     spki: config.spki ?? [],
     phaseStartsNs: config.phaseStartsNs ?? [],
+    resolver: config.resolver,
     certs: config.certs,
     hub,
   };

@@ -72,6 +72,7 @@ export class RunSession {
         ipv6: this.lab.ipv6,
         mqttQos: options.mqttQos,
         phaseStartsNs: compiled.timeline.map((e) => e.at_ns).filter((t) => t > 0),
+        resolver: { address: compiled.dns.resolver.address, names: compiled.dns.resolver.names },
       };
       const path = join(this.tmp, `${role}.json`);
       writeFileSync(path, JSON.stringify(config), { mode: 0o600 });

@@ -19,6 +19,8 @@ export interface AgentContext {
   spki: string[];
   /** When each timeline phase begins, ns after t0 (none: a single phase). */
   phaseStartsNs?: number[];
+  /** The lab's resolver, for clients with their own DNS client (`dns` workloads). */
+  resolver?: { address: string; names: string[] };
 }
 
 export interface ServerContext extends AgentContext {

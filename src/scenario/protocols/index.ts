@@ -7,6 +7,7 @@
  */
 import type { z } from 'zod';
 import { bulk } from './bulk.js';
+import { dns } from './dns.js';
 import { http2 } from './http2.js';
 import { http3 } from './http3.js';
 import { longpoll } from './longpoll.js';
@@ -27,6 +28,7 @@ export const PROTOCOLS = {
   'udp-voice': udpVoice,
   bulk,
   webrtc,
+  dns,
 };
 
 type Protocols = typeof PROTOCOLS;

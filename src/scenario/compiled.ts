@@ -62,7 +62,7 @@ export interface CompiledDns {
     address6: string | null;
     /** Its DNS names: the SNI of DoT and DoH, its certificate's names. */
     names: string[];
-    /** What it serves: `udp` and `tcp` on 53, `tls` (DoT) on 853, `https` (DoH, /dns-query) on 443. */
+    /** What it serves: `udp` and `tcp` on 53 (the default), `tls` (DoT) on 853, `https` (DoH, /dns-query) on 443. */
     transports: ('udp' | 'tcp' | 'tls' | 'https')[];
     /** Time it takes to answer any query (its recursion); 0 by default. */
     delay_ns: number;

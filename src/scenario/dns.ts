@@ -16,6 +16,7 @@ export const RESOLVER_ADDRESS6 = 'fd71:6c61:6200:2::53';
 export const RESOLVER_NAMES = ['resolver.lab'];
 
 export const DNS_TRANSPORTS = ['udp', 'tcp', 'tls', 'https'] as const;
+const DEFAULT_TRANSPORTS = ['udp', 'tcp'] as const;
 export type DnsTransport = (typeof DNS_TRANSPORTS)[number];
 /** The port each transport is served on: DNS (RFC 1035), DoT (RFC 7858), DoH (RFC 8484). */
 export const DNS_PORTS: Record<DnsTransport, number> = { udp: 53, tcp: 53, tls: 853, https: 443 };
@@ -170,9 +171,11 @@ export function compileDns(
       address: resolver.address,
       address6: resolver.address6,
       names: resolver.names,
+      // DoT and DoH only when asked: a user's server bound to :443 or :853 of every
+      // address in the server namespace would collide with them.
       transports:
         dns?.resolver?.transports === undefined
-          ? [...DNS_TRANSPORTS]
+          ? [...DEFAULT_TRANSPORTS]
           : many(dns.resolver.transports),
       delay_ns: dns?.resolver?.delay ?? 0,
       ttl_s: TTL_S,

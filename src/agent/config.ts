@@ -25,4 +25,6 @@ export interface AgentConfig {
   phaseStartsNs?: number[];
   /** The lab's resolver: its address and names (the DoT and DoH SNI). */
   resolver?: { address: string; names: string[] };
+  /** Names with an HTTPS record carrying an ECH configuration: Chromium looks them up. */
+  echNames?: string[];
 }

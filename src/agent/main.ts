@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     spki: config.spki ?? [],
     phaseStartsNs: config.phaseStartsNs ?? [],
     resolver: config.resolver,
+    echNames: config.echNames,
     certs: config.certs,
     hub,
   };

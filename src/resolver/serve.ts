@@ -42,7 +42,7 @@ export async function startResolver(o: ResolverOptions): Promise<Resolver> {
   const ttl = o.dns.resolver.ttl_s;
   /** The exchange, once its delay has passed (its reply null: none is sent). */
   const answer = async (t: DnsTransport, client: string, query: Buffer): Promise<Exchange> => {
-    const e = exchange(query, zone, ech, ttl);
+    const e = exchange(query, zone, ech, ttl, t);
     o.log(t, client, e);
     if (e.answer.delayNs > 0) await sleep(e.answer.delayNs / 1e6);
     return e;

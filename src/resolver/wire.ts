@@ -40,6 +40,7 @@ export function exchange(
   zone: Zone,
   ech: Map<string, EchKeys>,
   ttl: number,
+  transport?: string,
 ): Exchange {
   let q: packet.DecodedPacket;
   try {
@@ -61,7 +62,7 @@ export function exchange(
     return { name: '', type: '', answer: formErr(), reply };
   }
   const type = typeName(question.type as string);
-  const answer = zone.answer(question.name, type);
+  const answer = zone.answer(question.name, type, transport);
   if (answer.rcode === 'none') return { name: question.name, type, answer, reply: null };
   const answers: packet.Answer[] = answer.addresses.map(
     (data) => ({ type: type as 'A', name: question.name, ttl, data }) as packet.Answer,

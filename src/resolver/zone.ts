@@ -42,12 +42,14 @@ export class Zone {
     return this.active.map((r) => r.name);
   }
 
-  answer(name: string, type: QueryType): ZoneAnswer {
+  answer(name: string, type: QueryType, transport?: string): ZoneAnswer {
     const q = name.toLowerCase().replace(/\.$/, '');
     const base = this.dns.resolver.delay_ns;
     const rule = this.active.find(
       (r) =>
-        (r.types === null || r.types.includes(type as 'A')) && r.names.some((g) => globMatch(g, q)),
+        (r.types === null || r.types.includes(type as 'A')) &&
+        (r.transports === null || r.transports.includes(transport as 'udp')) &&
+        r.names.some((g) => globMatch(g, q)),
     );
     if (rule !== undefined) {
       const delayNs = base + rule.delay_ns;

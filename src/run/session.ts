@@ -73,6 +73,9 @@ export class RunSession {
         mqttQos: options.mqttQos,
         phaseStartsNs: compiled.timeline.map((e) => e.at_ns).filter((t) => t > 0),
         resolver: { address: compiled.dns.resolver.address, names: compiled.dns.resolver.names },
+        echNames: compiled.dns.zone
+          .filter((r) => r.https?.ech_public_name != null)
+          .map((r) => r.name),
       };
       const path = join(this.tmp, `${role}.json`);
       writeFileSync(path, JSON.stringify(config), { mode: 0o600 });

@@ -90,6 +90,8 @@ export interface CompiledDnsRule {
   names: string[];
   /** Record types it applies to; null: every type. */
   types: ('A' | 'AAAA' | 'HTTPS')[] | null;
+  /** Transports whose queries it applies to; null: all. */
+  transports: ('udp' | 'tcp' | 'tls' | 'https')[] | null;
   /** `address`: the addresses below (an A query with none gets an empty answer). */
   answer: 'nxdomain' | 'servfail' | 'refused' | 'timeout' | 'empty' | 'address';
   a: string[];

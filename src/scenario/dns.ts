@@ -68,6 +68,10 @@ const DnsRule = z
       description: 'globs over the queried name (`*` any run of characters)',
     }),
     types: oneOrMany(z.enum(RECORD_TYPES), 'A, AAAA or HTTPS').optional(),
+    transports: oneOrMany(z.enum(DNS_TRANSPORTS), 'udp, tcp, tls or https').optional().meta({
+      description:
+        'only queries that came over these (an ISP resolver lying on port 53 while DoH is left alone)',
+    }),
     answer: z.union([z.enum(RULE_ANSWERS), Addresses], {
       error: (iss) =>
         missingOr(`one of ${RULE_ANSWERS.join(', ')} or addresses like { a: 10.10.34.35 }`)(
@@ -191,6 +195,7 @@ export function compileDns(
         name,
         names: many(rule.names).map((g) => g.toLowerCase()),
         types: rule.types === undefined ? null : many(rule.types),
+        transports: rule.transports === undefined ? null : many(rule.transports),
         answer,
         ...addresses,
         delay_ns: rule.delay ?? 0,

@@ -21,6 +21,8 @@ export interface AgentContext {
   phaseStartsNs?: number[];
   /** The lab's resolver, for clients with their own DNS client (`dns` workloads). */
   resolver?: { address: string; names: string[] };
+  /** Names the lab's resolver publishes an ECH configuration for (HTTPS records). */
+  echNames?: string[];
 }
 
 export interface ServerContext extends AgentContext {

@@ -20,6 +20,12 @@ export const dns = defineProtocol({
   port: DNS_PORTS.udp,
   tls: 'never',
   agent: true,
+  // A lookup is a message: one query up, its answer judged where it arrives.
+  transport: 'udp',
+  traffic: 'messages',
+  measures: 'messages',
+  down: 'agent',
+  loopback: { every: '200ms', deadline: '2s' },
   ports: [],
   options: {
     transport: z.enum(DNS_CLIENT_TRANSPORTS).optional().meta({

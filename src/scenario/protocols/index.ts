@@ -10,7 +10,7 @@
  */
 import type { z } from 'zod';
 import { bulk } from './bulk.js';
-import { dns } from './dns.js';
+import { dnsLookup } from './dns-lookup.js';
 import { http2 } from './http2.js';
 import { http3 } from './http3.js';
 import { longpoll } from './longpoll.js';
@@ -44,7 +44,7 @@ export const PROTOCOLS = {
   'udp-voice': udpVoice,
   bulk,
   webrtc,
-  dns,
+  'dns-lookup': dnsLookup,
 };
 
 type Protocols = typeof PROTOCOLS;

@@ -1,5 +1,5 @@
 /**
- * dns: lookups on their own (src/scenario/protocols/dns.ts). Each query is a message: a
+ * dns-lookup: name lookups on their own (src/scenario/protocols/dns-lookup.ts). Each query is a message: a
  * `send` when asked, a `recv` when an answer holding the host's own address arrives (its
  * latency is the lookup time), a `fail` naming what came instead (NXDOMAIN, SERVFAIL, an
  * address that is not the host's, no answer by the deadline). Over UDP the first reply
@@ -206,7 +206,7 @@ function expected(w: CompiledWorkload): string[] {
   return w.record === 'AAAA' ? [w.address6 ?? ''] : [w.address];
 }
 
-export const dnsWorkload: Protocol = {
+export const dnsLookup: Protocol = {
   async client(index, c, ctx) {
     const w = ctx.workloads[index]!;
     const random = seededRandom(ctx.seed * 7919 + index * 131 + c);

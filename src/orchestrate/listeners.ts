@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RESOLVER_ADDRESS, RESOLVER_ADDRESS6 } from '../scenario/dns.js';
+import { RESOLVER_ADDRESS, RESOLVER_ADDRESS6 } from '../scenario/dns-names.js';
 
 /**
  * An address as /proc/net/{tcp,udp}{,6} print it: each 32-bit word of the address in the

@@ -1,7 +1,7 @@
 /** What the orchestrator and the resolver process say to each other, one JSON object a line. */
 import type { DnsEvent } from '../record/events.js';
 import type { CompiledDns } from '../scenario/compiled.js';
-import type { DnsTransport } from '../scenario/dns.js';
+import type { DnsTransport } from '../scenario/dns-names.js';
 
 export type ResolverCommand =
   | {

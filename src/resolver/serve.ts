@@ -11,7 +11,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CompiledDns } from '../scenario/compiled.js';
-import { DNS_PORTS, type DnsTransport } from '../scenario/dns.js';
+import { DNS_PORTS, type DnsTransport } from '../scenario/dns-names.js';
 import { makeEchKeys, type EchKeys } from './https-record.js';
 import { exchange, type Exchange } from './wire.js';
 import { Zone } from './zone.js';

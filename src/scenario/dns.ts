@@ -19,17 +19,6 @@ import {
   RULE_ANSWERS,
 } from './dns-names.js';
 
-export {
-  DNS_PORTS,
-  DNS_TRANSPORTS,
-  RECORD_TYPES,
-  RESOLVER_ADDRESS,
-  RESOLVER_ADDRESS6,
-  RESOLVER_HOST,
-  RESOLVER_NAMES,
-  type DnsTransport,
-} from './dns-names.js';
-
 const DEFAULT_TRANSPORTS = ['udp', 'tcp'] as const;
 
 /** Answers seen by clients as TTLs; nothing in the lab caches, so only what it reads. */

@@ -5,7 +5,7 @@
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { BUILTIN_HOST, DEFAULTS, SERVER_ADDRESS, SERVER_ADDRESS6 } from './defaults.js';
-import { RESOLVER_ADDRESS, RESOLVER_ADDRESS6, RESOLVER_HOST } from './dns.js';
+import { RESOLVER_ADDRESS, RESOLVER_ADDRESS6, RESOLVER_HOST } from './dns-names.js';
 import { parseExpect, VIDEO_METRICS, VOICE_METRICS } from './expect.js';
 import { portProblems, type RawWorkload } from './ports.js';
 import {

@@ -3,8 +3,10 @@
 //! and question, the configured addresses — and send it at once towards the client. The
 //! query itself goes on (`drop_query` false: the real answer arrives later and the stub
 //! resolver, which takes the first, never sees it) or is dropped (`drop_query`: an
-//! in-path box that answers instead of the resolver). A query for a type the answer has
-//! no address of (AAAA with IPv4 answers only, or any other type) is left alone.
+//! in-path box that answers instead of the resolver). An A or AAAA query for which the
+//! answer has no address of that type gets an empty forged answer (NOERROR, no record): a
+//! stub that asks for both in parallel must not get the real AAAA and connect over IPv6
+//! past the injector. Other types are left alone.
 //!
 //! Injected responses enter the down link like the forged RSTs of `reset`, so a slow
 //! link delays them as it delays the real one; the real answer still pays the round trip
@@ -16,7 +18,7 @@ use crate::shape::classify::sni::glob_match;
 use crate::shape::fields::Fields;
 use crate::shape::packet::{Dir, Pkt, HEADROOM, TAG_INJECTED};
 use crate::shape::Reason;
-use crate::wire::dns::{build_response, parse_query, CLASS_IN};
+use crate::wire::dns::{build_response, parse_query, CLASS_IN, TYPE_A, TYPE_AAAA};
 use crate::wire::packet::{build_udp, parse as parse_packet};
 use std::net::IpAddr;
 
@@ -87,10 +89,10 @@ impl DnsInject {
                 return None;
             }
         }
-        let reply = build_response(&q, &self.c.answer, self.c.ttl_s);
-        if reply[6..8] == [0, 0] {
-            return None; // no address of the asked type: let the real answer come
+        if q.qtype != TYPE_A && q.qtype != TYPE_AAAA {
+            return None;
         }
+        let reply = build_response(&q, &self.c.answer, self.c.ttl_s);
         let mut buf = cx.pool.take();
         build_udp(&mut buf, (p.dst, p.dst_port), (p.src, p.src_port), &reply);
         let parsed = parse_packet(&buf[HEADROOM..]).ok()?;
@@ -165,11 +167,21 @@ mod tests {
                 ),
             ],
         );
-        // The forged answer leaves with its query; max.ru and the AAAA query pass alone.
+        // Each forged answer leaves with its query; max.ru passes alone. The AAAA query
+        // gets an empty answer (the injector has IPv4 addresses only).
         assert_eq!(
             tag_times(&got),
-            vec![(0, 0), (TAG_INJECTED, 0), (1, MS), (2, 2 * MS)]
+            vec![
+                (0, 0),
+                (TAG_INJECTED, 0),
+                (1, MS),
+                (2, 2 * MS),
+                (TAG_INJECTED, 2 * MS)
+            ]
         );
+        let (_, _, _, empty) = &got[4];
+        let pe = parse(empty).unwrap();
+        assert_eq!(&empty[pe.payload + 6..pe.payload + 8], &[0, 0], "no answer record");
         let (_, _, dir, b) = &got[1];
         assert_eq!(*dir, Dir::Down);
         let pp = parse(b).unwrap();
@@ -181,7 +193,7 @@ mod tests {
         assert_eq!(&dns[..2], &[0xab, 0xcd]);
         assert_eq!(&dns[dns.len() - 4..], &[10, 10, 34, 35]);
         assert!(parse_query(dns).is_err(), "a response, not a query");
-        assert_eq!(p.stats.totals.injected, 1);
+        assert_eq!(p.stats.totals.injected, 2);
     }
 
     #[test]

@@ -181,7 +181,11 @@ mod tests {
         );
         let (_, _, _, empty) = &got[4];
         let pe = parse(empty).unwrap();
-        assert_eq!(&empty[pe.payload + 6..pe.payload + 8], &[0, 0], "no answer record");
+        assert_eq!(
+            &empty[pe.payload + 6..pe.payload + 8],
+            &[0, 0],
+            "no answer record"
+        );
         let (_, _, dir, b) = &got[1];
         assert_eq!(*dir, Dir::Down);
         let pp = parse(b).unwrap();

@@ -26,6 +26,7 @@ import { ResolverProcess } from './resolver.js';
 import type { QueryLine } from '../resolver/protocol.js';
 import { compileScenario } from '../scenario/compile.js';
 import type { CompiledConfig, CompiledDns } from '../scenario/compiled.js';
+import type { TraceSet } from '../scenario/files.js';
 
 export interface LabOptions {
   /**
@@ -33,6 +34,8 @@ export interface LabOptions {
    * both hosts files, and its network settings (mtu, ipv6) are the lab's defaults.
    */
   scenario?: CompiledConfig;
+  /** The traces the scenario names, read by src/scenario/files.ts (the core opens no path). */
+  traces?: TraceSet;
   /** Link MTU of both TUNs (default: the scenario's, else 1500). */
   mtu?: number;
   /** Pass GSO super-packets through (IFF_VNET_HDR + TSO); default true. */
@@ -172,6 +175,7 @@ export class Lab {
       offload: options.offload ?? true,
       labPrefixes: [...LAB_PREFIXES],
       scenario: options.scenario,
+      traces: options.traces,
     });
     // Closing the fds destroys the (non-persistent) TUNs, wherever they have moved.
     this.undo.push(() => {

@@ -12,6 +12,7 @@ import { makeRunTmp, removeRunTmp } from '../orchestrate/run-tmp.js';
 import type { AgentEvent } from '../record/events.js';
 import type { QueryLine } from '../resolver/protocol.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
+import type { TraceSet } from '../scenario/files.js';
 import { AgentProcess } from './agents.js';
 import { sleep } from './sleep.js';
 
@@ -20,6 +21,8 @@ const READY_TIMEOUT_MS = 20_000;
 export interface SessionOptions {
   labId?: string;
   mqttQos?: 0 | 1;
+  /** The traces the scenario names, already read (src/scenario/files.ts). */
+  traces?: TraceSet;
   /** Stop early (Ctrl-C). */
   stop: AbortSignal;
   err: NodeJS.WritableStream;
@@ -56,6 +59,7 @@ export class RunSession {
     const resolverName = compiled.dns.resolver.names[0];
     this.lab = await Lab.open({
       scenario: compiled,
+      traces: options.traces,
       id: options.labId,
       resolverCert: resolverName === undefined ? undefined : pki.certs[resolverName],
       onQuery: (line) => this.onQuery?.(line),

@@ -3,7 +3,7 @@
  * and (through its transforms) the unit-resolved values the compiler reads. The contract
  * is SCENARIO-FORMAT.md; keys are kebab-case and unknown keys are errors everywhere.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { Action } from './actions/index.js';
 import { Dns } from './dns.js';
@@ -18,6 +18,7 @@ import {
   int,
   IPv4,
   IPv6,
+  isPlainIPv6,
   missingOr,
   Name,
   oneOrMany,
@@ -27,6 +28,7 @@ import {
   Queue,
   Rate,
   Size,
+  scopeHint,
   SizeRange,
   SniGlob,
 } from './fields.js';
@@ -36,14 +38,14 @@ function isCidr(s: string): boolean {
   const [address, bits, extra] = s.split('/');
   if (extra !== undefined || address === undefined || bits === undefined || !/^\d+$/.test(bits))
     return false;
-  const max = isIPv4(address) ? 32 : isIPv6(address) ? 128 : -1;
+  const max = isIPv4(address) ? 32 : isPlainIPv6(address) ? 128 : -1;
   return Number(bits) <= max;
 }
 const Cidr = z
   .string({ error: (iss) => missingOr('an address prefix like 149.154.160.0/20')(iss.input) })
   .refine(isCidr, {
     error: (iss) =>
-      `expected an address prefix like 149.154.160.0/20 or 2001:67c:4e8::/48, found ${describeFound(iss.input)}`,
+      `expected an address prefix like 149.154.160.0/20 or 2001:67c:4e8::/48, found ${describeFound(iss.input)}${scopeHint(iss.input)}`,
   });
 
 const Proto = z.enum(['tcp', 'udp', 'icmp']);

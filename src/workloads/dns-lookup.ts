@@ -16,7 +16,8 @@ import packet from 'dns-packet';
 import { now, seededRandom } from './clock.js';
 import { errorText } from './dial.js';
 import { emitFail } from './session.js';
-import { Pacer, intervalNs } from './pacer.js';
+import { intervalNs } from '../scenario/budget.js';
+import { Pacer } from './pacer.js';
 import type { AgentContext, Protocol } from './types.js';
 import type { CompiledWorkload } from '../scenario/compiled.js';
 

@@ -329,6 +329,20 @@ const CHECKS: Check[] = [
     },
   },
   {
+    name: 'dig',
+    level: 'optional',
+    async run() {
+      const { version, problem } = await toolVersion('dig', ['-v']);
+      return version
+        ? { ok: true, detail: `${version} (asks the lab's resolver in \`qoslab shell\`; tests)` }
+        : {
+            ok: false,
+            detail: `${problem} (a DNS client for the lab's resolver: qoslab shell, the DNS tests)`,
+            fix: problem === 'not found' ? 'apt-get install bind9-dnsutils' : undefined,
+          };
+    },
+  },
+  {
     name: 'ping',
     level: 'optional',
     async run() {

@@ -154,6 +154,11 @@ async function runIn(
     });
     await play({ compiled, phases, session, files, recorder, tally, progress, err }, (c) => {
       clock = c;
+      // The resolver's exchanges from t0 on (a browser's lookups while it starts are not the run's).
+      session.onQuery = ({ ev: _, at, ...q }) => {
+        const t = Number(BigInt(at) - c.t0);
+        if (t >= 0) recorder.record({ ev: 'dns', t, ...q });
+      };
     });
   } catch (e) {
     if (!stop.aborted) {

@@ -49,8 +49,15 @@ export function chromiumArgs(ctx: AgentContext): string[] {
     if (w.turn_transport !== 'udp' && w.turn_address) direct.add(w.turn_address);
     if (chromiumUse(w) === 'quic') quic.add(`${w.server_name}:${w.port}`);
   }
+  // A name with an ECH configuration is looked up through the lab's resolver, as Chromium
+  // does on the Internet: its HTTPS record carries the ECHConfigList, and Chromium then
+  // sends ECH (the outer ClientHello names the public name). Every other name keeps its
+  // fixed mapping.
+  const ech = new Set(ctx.echNames ?? []);
+  for (const n of ech) names.delete(n);
   const rules = [
     ...[...names].map(([n, a]) => `MAP ${n} ${a}`),
+    ...[...ech].map((n) => `EXCLUDE ${n}`),
     ...[...direct].map((a) => `EXCLUDE ${a}`),
     'MAP * ~NOTFOUND',
   ];
@@ -65,6 +72,7 @@ export function chromiumArgs(ctx: AgentContext): string[] {
     '--no-default-browser-check',
     '--no-pings',
     `--host-resolver-rules=${rules.join(', ')}`,
+    ...(ech.size > 0 ? ['--enable-features=EncryptedClientHello,UseDnsHttpsSvcb,AsyncDns'] : []),
     ...(quic.size > 0
       ? [
           '--enable-quic',

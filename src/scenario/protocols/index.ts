@@ -11,6 +11,7 @@
 import type { ProgramName } from './programs.js';
 import type { z } from 'zod';
 import { bulk } from './bulk.js';
+import { dnsLookup } from './dns-lookup.js';
 import { http2 } from './http2.js';
 import { http3 } from './http3.js';
 import { longpoll } from './longpoll.js';
@@ -44,6 +45,7 @@ export const PROTOCOLS = {
   'udp-voice': udpVoice,
   bulk,
   webrtc,
+  'dns-lookup': dnsLookup,
 };
 
 type Protocols = typeof PROTOCOLS;

@@ -122,29 +122,35 @@ const Scope = z.looseObject({
  * summary.json of a run that ended (what `merge` and `compare` read); a run still
  * `running` (killed) has only its first keys, and `report` recomputes the rest.
  */
-export const SummaryReadBack = z.looseObject({
-  format: z.literal(1),
-  scenario: z.string(),
-  status: z.enum(['completed', 'interrupted', 'failed']),
-  exit_code: z.number().int().min(0).max(255),
-  seed: z.number().int().min(0),
-  duration_ns: positive,
-  observed_ns: ns,
-  faults: z.array(z.looseObject({ detail: z.string(), t: ns })),
-  phases: z.array(z.looseObject({ name: z.string(), start: ns, end: ns })),
-  workloads: z.array(z.looseObject({ name, protocol: z.string(), scopes: z.array(Scope) })),
-  expectations: z.array(
-    z.looseObject({
-      text: z.string(),
-      ok: z.boolean(),
-      measured: z.number().nullable(),
-      phase: z.string().nullable(),
-    }),
-  ),
-  ok: z.boolean(),
-  warnings: z.array(z.string()),
-  error: z.string().nullable(),
-});
+export const SummaryReadBack = z
+  .looseObject({
+    format: z.literal(1),
+    scenario: z.string(),
+    status: z.enum(['completed', 'interrupted', 'failed']),
+    exit_code: z.number().int().min(0).max(255),
+    seed: z.number().int().min(0),
+    duration_ns: ns,
+    observed_ns: ns,
+    faults: z.array(z.looseObject({ detail: z.string(), t: ns })),
+    phases: z.array(z.looseObject({ name: z.string(), start: ns, end: ns })),
+    workloads: z.array(z.looseObject({ name, protocol: z.string(), scopes: z.array(Scope) })),
+    expectations: z.array(
+      z.looseObject({
+        text: z.string(),
+        ok: z.boolean(),
+        measured: z.number().nullable(),
+        phase: z.string().nullable(),
+      }),
+    ),
+    ok: z.boolean(),
+    warnings: z.array(z.string()),
+    error: z.string().nullable(),
+  })
+  // A run that failed before its scenario compiled has no duration; any other has one.
+  .refine((s) => s.status === 'failed' || s.duration_ns > 0, {
+    message: 'expected at least 1, found 0',
+    path: ['duration_ns'],
+  });
 
 /**
  * A summary without the numbers: the one a run writes at its start (`running`, left by

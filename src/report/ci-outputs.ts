@@ -9,6 +9,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ResourceError, UsageError } from '../errors.js';
+import { noteMade } from '../run/owner.js';
 import { appendToRegularFile, writeFileReplacing } from '../files/write.js';
 import { resourceCode, resourceWords } from '../run/resource-fault.js';
 import type { RunSummary } from '../record/summary.js';
@@ -54,6 +55,7 @@ export function ciTargets(args: CiOutputArgs, env = process.env): CiTargets {
     if (args.junit === '')
       throw new UsageError('--junit needs a file name, e.g. --junit junit.xml');
     targets.junit = checkWritable('--junit', args.junit);
+    noteMade(targets.junit);
   }
   if (args.summaryMd !== undefined) {
     if (args.summaryMd === '') {
@@ -70,16 +72,21 @@ export function ciTargets(args: CiOutputArgs, env = process.env): CiTargets {
         path: checkWritable('--summary-md', args.summaryMd),
         append: false,
       };
+      noteMade(targets.summaryMd.path);
     }
   }
   return targets;
 }
 
 /**
- * Writes what was asked for; returns the paths written. A write the machine refuses (a
- * full disk) is the instrument's resource fault (exit 6), not a bug.
+ * Writes what was asked for, each made only when asked; returns the paths written. A write
+ * the machine refuses (a full disk) is the instrument's resource fault (exit 6), not a bug.
  */
-export function writeCiOutputs(summary: RunSummary, dir: string, targets: CiTargets): string[] {
+export function writeCiFiles(
+  targets: CiTargets,
+  junit: () => string,
+  markdown: () => string,
+): string[] {
   const written: string[] = [];
   const write = (path: string, text: string, append = false) => {
     try {
@@ -92,9 +99,22 @@ export function writeCiOutputs(summary: RunSummary, dir: string, targets: CiTarg
     }
     written.push(path);
   };
-  if (targets.junit !== undefined) write(targets.junit, junitXml(summary, { resultsDir: dir }));
+  if (targets.junit !== undefined) write(targets.junit, junit());
   if (targets.summaryMd !== undefined) {
-    write(targets.summaryMd.path, summaryMarkdown(summary, dir), targets.summaryMd.append);
+    write(targets.summaryMd.path, markdown(), targets.summaryMd.append);
   }
   return written;
+}
+
+/** A run's JUnit and Markdown summary. */
+export function writeCiOutputs(
+  summary: RunSummary,
+  dir: string | undefined,
+  targets: CiTargets,
+): string[] {
+  return writeCiFiles(
+    targets,
+    () => junitXml(summary, { resultsDir: dir }),
+    () => summaryMarkdown(summary, dir),
+  );
 }

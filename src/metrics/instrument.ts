@@ -24,6 +24,7 @@ import type { MeasureEvent } from '../record/events.js';
 import type { InstrumentStats, LagStats } from '../record/summary.js';
 import type { CompiledExpectation, CompiledWorkload } from '../scenario/compiled.js';
 import { measuresVoice } from '../scenario/protocols/index.js';
+import { holds } from './expect.js';
 
 /** No expectation is stricter than this: below it, a loaded machine's timer noise. */
 export const MIN_TOLERANCE_NS = 5e6;
@@ -97,6 +98,56 @@ export function absorbableShare(e: CompiledExpectation): number {
   if (q !== null) return (1 - Number(q[1]) / 100) / 2;
   if (e.metric === 'latency.max') return 0;
   return 0.01;
+}
+
+/**
+ * Which way the instrument's stalls move a metric: held packets and late stamps only add
+ * delay, loss and reconnects, and only take away delivery, goodput, frames and call
+ * quality. Metrics not listed (stall.bytes) may move either way.
+ */
+const STALLS_PUSH: Readonly<Record<string, 'up' | 'down'>> = {
+  delivery: 'down',
+  goodput: 'down',
+  mos: 'down',
+  'video.fps': 'down',
+  loss: 'up',
+  jitter: 'up',
+  reconnects: 'up',
+};
+
+function pushOf(e: CompiledExpectation): 'up' | 'down' | undefined {
+  return STALLS_PUSH[e.metric] ?? (e.kind === 'duration' ? 'up' : undefined);
+}
+
+/**
+ * Whether the verdict on `measured` is one the stalls could not have made: it is the same
+ * for every value the metric could have had without them. A latency bound that held with
+ * the stalls' delay in it holds without; a delivery bound that failed with the stalls'
+ * losses taken back would fail too only if nothing was lost to them, so it is not sure. A
+ * rate is bounded both ways: stalls covering a share `share` of its window took at most
+ * that share of its time, so without them it was at most measured / (1 - share).
+ */
+export function verdictStallsCannotMove(
+  e: CompiledExpectation,
+  measured: number | null,
+  share: number,
+): boolean {
+  const push = pushOf(e);
+  if (measured === null || push === undefined || e.op === '==') return false;
+  const held = holds(measured, e.op, e.value);
+  // Without the stalls the value was lower (up) or higher (down) than measured.
+  const other =
+    push === 'up'
+      ? e.kind === 'duration' || e.kind === 'ratio' || e.kind === 'count'
+        ? 0
+        : undefined
+      : e.kind === 'rate' && share < 1
+        ? measured / (1 - share)
+        : e.kind === 'ratio'
+          ? 1
+          : Infinity;
+  if (other === undefined) return false;
+  return holds(other, e.op, e.value) === held;
 }
 
 /** The stalls longer than a tolerance within an expectation's window. */

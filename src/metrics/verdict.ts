@@ -22,6 +22,7 @@ import {
   stallText,
   stallWindows,
   toleranceNs,
+  verdictStallsCannotMove,
   type StallWindow,
 } from './instrument.js';
 import { phasesAsApplied } from './phases.js';
@@ -87,7 +88,12 @@ interface Context {
 }
 
 /** Why `e` cannot be judged, if it cannot: in the order a reader would look for it. */
-function whyUnjudged(e: CompiledExpectation, periods: Phase[], ctx: Context): Unjudged | undefined {
+function whyUnjudged(
+  e: CompiledExpectation,
+  measured: number | null,
+  periods: Phase[],
+  ctx: Context,
+): Unjudged | undefined {
   const { input, deadFrom, observedNs } = ctx;
   const phase = e.phase === null ? 'the run' : `phase '${e.phase}'`;
   if (periods.length === 0) {
@@ -126,7 +132,11 @@ function whyUnjudged(e: CompiledExpectation, periods: Phase[], ctx: Context): Un
   );
   const tolerance = toleranceNs(e, w, scopeNs);
   const hit = stallsIn(ctx.stalls, windows, tolerance);
-  if (hit.total > absorbableShare(e) * hit.window) {
+  // Stalls that cover more than it absorbs cost it, unless they could not have made its verdict.
+  if (
+    hit.total > absorbableShare(e) * hit.window &&
+    !verdictStallsCannotMove(e, measured, hit.window > 0 ? hit.total / hit.window : 1)
+  ) {
     return {
       outcome: 'not measured',
       cause: `${stallText(hit.stalls)} (this expectation tolerates ${toleranceText(tolerance)})`,
@@ -171,7 +181,7 @@ export function judgeRun(input: VerdictInput): Verdict {
   const expectations = measured.map((r, i): ExpectationResult => {
     const e = input.compiled.expect[i]!;
     const periods = r.phase === null ? whole : phases.filter((p) => p.name === r.phase);
-    const why = whyUnjudged(e, periods, ctx);
+    const why = whyUnjudged(e, r.measured, periods, ctx);
     return why === undefined
       ? { ...r, cause: null }
       : { ...r, outcome: why.outcome, ok: false, cause: why.cause };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { phasesOf } from '../../src/metrics/phases.js';
+import { verdictStallsCannotMove } from '../../src/metrics/instrument.js';
 import { judgeRun } from '../../src/metrics/verdict.js';
 import type { AgentFaultEvent, MeasureEvent } from '../../src/record/events.js';
 import type { CompiledExpectation } from '../../src/scenario/compiled.js';
@@ -183,20 +184,38 @@ describe('judgeRun', () => {
 });
 
 describe("the instrument's own stalls", () => {
-  const latency = (phase: string, bound: number): CompiledExpectation => ({
-    text: `w.latency.p99 < ${bound / MS}ms during ${phase}`,
+  const latency = (phase: string, bound: number, op: '<' | '>' = '<'): CompiledExpectation => ({
+    text: `w.latency.p99 ${op} ${bound / MS}ms during ${phase}`,
     workload: 'w',
     metric: 'latency.p99',
-    op: '<',
+    op,
     value: bound,
     kind: 'duration',
     phase,
   });
+  const delivery = (op: '>=' | '<=', value: number): CompiledExpectation => ({
+    ...expectation(null),
+    text: `w.delivery ${op} ${value * 100}%`,
+    op,
+    value,
+  });
+  /** What a stall does to the traffic: a message in flight during it arrives at its end. */
+  const held = (events: MeasureEvent[], stalls: MeasureEvent[]): MeasureEvent[] => {
+    const windows = stalls.flatMap((x) =>
+      x.ev === 'lab_stall' || x.ev === 'agent_lag' ? [[x.t, x.t + x.dur_ns] as const] : [],
+    );
+    return events.map((e) => {
+      if (e.ev !== 'recv') return e;
+      let t = e.t;
+      for (const [a, b] of windows) if (e.sent < b && t > a) t = Math.max(t, b);
+      return { ...e, t };
+    });
+  };
   const judge = (events: MeasureEvent[], expect: CompiledExpectation[]) =>
     judgeRun({
       compiled: { workloads: [w], duration_ns: 10 * S, expect },
       phases,
-      events: [...traffic(10 * S), ...events],
+      events: [...held(traffic(10 * S), events), ...events],
       observedNs: 11.5 * S,
       interrupted: false,
     });
@@ -208,7 +227,7 @@ describe("the instrument's own stalls", () => {
         { ev: 'lab_stall', source: 'core', t: 4.1 * S, dur_ns: 2.25 * S },
         { ev: 'lab_stall', source: 'orchestrator', t: 4.105 * S, dur_ns: 2.24 * S },
       ],
-      [latency('a', 50 * MS), latency('b', 50 * MS), expectation(null)],
+      [latency('a', 50 * MS), latency('b', 50 * MS), delivery('>=', 0.99)],
     );
     expect(v.expectations.map((e) => [e.outcome, e.cause])).toEqual([
       ['not measured', 'the lab stalled 2.25 s at 4.1 s (this expectation tolerates 5 ms)'],
@@ -257,27 +276,68 @@ describe("the instrument's own stalls", () => {
   });
 
   it('a starved forwarding thread, many short stalls: together they cost the expectation', () => {
-    // 25 ms every 250 ms through phase a: each alone 0.4 % of the window, 10 % together.
+    // 60 ms every 250 ms through phase a: each alone 1 % of the window, 20 % together.
     const stalls: MeasureEvent[] = [];
     for (let t = 0; t < 5 * S; t += 250 * MS)
-      stalls.push({ ev: 'lab_stall', source: 'core', t, dur_ns: 25 * MS });
+      stalls.push({ ev: 'lab_stall', source: 'core', t, dur_ns: 60 * MS });
     const v = judge(stalls, [latency('a', 50 * MS), latency('a', 1000 * MS)]);
     expect(v.expectations.map((e) => [e.outcome, e.cause])).toEqual([
       [
         'not measured',
-        'the lab stalled 20 times, 500 ms in all (the longest 25 ms at 0.0 s) (this expectation tolerates 5 ms)',
+        'the lab stalled 20 times, 1.20 s in all (the longest 60 ms at 0.0 s) (this expectation tolerates 5 ms)',
       ],
       ['ok', null],
     ]);
   });
 
   it('a stall after a phase ends still counts while its messages are in flight', () => {
-    // The deadline is 1 s: a message of phase a sent at 4.99 s may arrive until 5.99 s.
+    // The deadline is 1 s: a message of phase a sent at 4.99 s may arrive until 5.99 s. A
+    // lower bound on latency is what a stall could make hold.
     const v = judge(
       [{ ev: 'lab_stall', source: 'core', t: 5.5 * S, dur_ns: 200 * MS }],
-      [latency('a', 50 * MS)],
+      [latency('a', 5 * MS, '>')],
     );
     expect(v.expectations[0]!.outcome).toBe('not measured');
+  });
+
+  it('a verdict the stalls could not have made is judged, whatever they covered', () => {
+    // The 2.25 s stop again. Latency held under 5 s with the stop in it; delivery failed
+    // <= 50 % with the stop's losses in it: without the stop each would be the same.
+    // Delivery >= 80 % held, but the stop could have made a `<= 90 %` hold.
+    const v = judge(
+      [{ ev: 'lab_stall', source: 'core', t: 4.1 * S, dur_ns: 2.25 * S }],
+      [latency('a', 5000 * MS), delivery('<=', 0.5), delivery('>=', 0.8), delivery('<=', 0.9)],
+    );
+    expect(v.expectations.map((e) => [e.outcome, e.measured])).toEqual([
+      ['ok', expect.any(Number)],
+      ['fail', 0.87],
+      ['ok', 0.87],
+      ['not measured', 0.87],
+    ]);
+    expect(v.exitCode).toBe(1);
+  });
+});
+
+describe('a goodput bound under stalls', () => {
+  const goodput = (op: '<=' | '>=', kbit: number): CompiledExpectation => ({
+    text: `w.goodput ${op} ${kbit}kbit`,
+    workload: 'w',
+    metric: 'goodput',
+    op,
+    value: kbit * 1e3,
+    kind: 'rate',
+    phase: null,
+  });
+  it('is judged while measured / (1 - the stalled share) keeps its verdict', () => {
+    // A policed phase read 141.8 kbit/s: 5 % stalled, it was at most 149.3 without them.
+    expect(verdictStallsCannotMove(goodput('<=', 160), 141.8e3, 0.05)).toBe(true);
+    expect(verdictStallsCannotMove(goodput('>=', 100), 141.8e3, 0.05)).toBe(true);
+    // 12 % stalled: up to 161.1 kbit/s, over the bound: the stalls may have made it hold.
+    expect(verdictStallsCannotMove(goodput('<=', 160), 141.8e3, 0.12)).toBe(false);
+    // A failed lower bound: the stalls' doing if 149.3 would have met it, not if it fails too.
+    expect(verdictStallsCannotMove(goodput('>=', 145), 141.8e3, 0.05)).toBe(false);
+    expect(verdictStallsCannotMove(goodput('>=', 150), 141.8e3, 0.05)).toBe(true);
+    expect(verdictStallsCannotMove(goodput('>=', 100), null, 0.05)).toBe(false);
   });
 });
 

@@ -1,5 +1,6 @@
 // `npm run soak`: the same `qoslab run` again and again, each expectation's measured value
-// per run and how many runs passed. Opt-in, not part of `npm test`: a library scenario's
+// per run and how many runs passed: every expectation judged and held (exit 0 with some
+// `not measured` is unjudged, not a pass), with the lab's own stalls of each run. Opt-in, not part of `npm test`: a library scenario's
 // cited band must hold run after run on this machine, not once. The default is the one the
 // goodput definition was judged by: ru-2021-twitter-sni-policer --duration 30s, 20 runs.
 // Needs root (labs); about 40 s a run. Writes NDJSON to results/soak/.
@@ -39,14 +40,24 @@ const outFile = new URL(
 
 /** An expectation's measured value as a person reads it. */
 function shown(e) {
-  if (e.measured === null) return e.outcome;
+  if (e.measured === null) return 'nothing';
   if (e.kind === 'rate') return `${(e.measured / 1e3).toFixed(1)} kbit/s`;
   if (e.kind === 'ratio') return `${(e.measured * 100).toFixed(1)} %`;
   if (e.kind === 'duration') return `${(e.measured / 1e6).toFixed(1)} ms`;
   return String(e.measured);
 }
 
-let passed = 0;
+/** A run passed when it judged every expectation and each held; exit 0 alone is not that. */
+const verdictOf = (exit, expectations) =>
+  exit !== 0 && exit !== 1 && exit !== 5
+    ? 'broken'
+    : expectations.some((e) => e.outcome === 'fail')
+      ? 'failed'
+      : expectations.length > 0 && expectations.every((e) => e.outcome === 'ok')
+        ? 'passed'
+        : 'unjudged';
+
+const tally = { passed: 0, failed: 0, unjudged: 0, broken: 0 };
 for (let i = first; i < first + runs; i++) {
   const tmp = mkdtempSync(join(tmpdir(), 'qoslab-soak-'));
   const out = join(tmp, 'run');
@@ -62,17 +73,25 @@ for (let i = first; i < first + runs; i++) {
     summary = undefined;
   }
   rmSync(tmp, { recursive: true, force: true });
-  const ok = r.status === 0;
-  if (ok) passed++;
   const expectations = summary?.expectations ?? [];
+  const verdict = verdictOf(r.status, expectations);
+  tally[verdict]++;
+  // The lab's own stalls: what a run on a loaded machine had to tell from the network.
+  const stall = summary?.instrument?.lab_stall;
+  const lab = stall && { count: stall.count, total_ns: stall.total_ns, max_ns: stall.max_ns };
   appendFileSync(
     outFile,
-    `${JSON.stringify({ run: i, exit: r.status, expectations: expectations.map((e) => ({ text: e.text, outcome: e.outcome, measured: e.measured })) })}\n`,
+    `${JSON.stringify({ run: i, exit: r.status, verdict, lab_stall: lab ?? null, expectations: expectations.map((e) => ({ text: e.text, outcome: e.outcome, measured: e.measured, cause: e.cause ?? null })) })}\n`,
   );
-  const cells = expectations.map((e) => `${e.outcome === 'ok' ? 'ok' : e.outcome}: ${shown(e)}`);
-  console.log(`run ${i}: exit ${r.status}  ${cells.join('  |  ')}`);
-  if (!ok && summary === undefined) console.log(r.stderr.trim().split('\n').slice(-3).join('\n'));
+  const cells = expectations.map((e) => `${e.outcome}: ${shown(e)}`);
+  const stalls = lab ? `  [lab stalled ${lab.count}x, ${(lab.total_ns / 1e6).toFixed(0)} ms]` : '';
+  console.log(`run ${i}: exit ${r.status} ${verdict}  ${cells.join('  |  ')}${stalls}`);
+  for (const e of expectations.filter((x) => x.cause)) console.log(`  ${e.text}: ${e.cause}`);
+  if (summary === undefined) console.log(r.stderr.trim().split('\n').slice(-3).join('\n'));
 }
-console.log(`${passed} of ${runs} runs passed (${opts.scenario} --duration ${opts.duration})`);
+const parts = Object.entries(tally).filter(([k, n]) => k === 'passed' || n > 0);
+console.log(
+  `${parts.map(([k, n]) => `${n} ${k}`).join(', ')} of ${runs} runs (${opts.scenario} --duration ${opts.duration})`,
+);
 console.log(`NDJSON: ${fileURLToPath(outFile)}`);
-process.exit(passed === runs ? 0 : 1);
+process.exit(tally.passed === runs ? 0 : 1);

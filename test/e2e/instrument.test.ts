@@ -35,7 +35,7 @@ function forwardingThread(pid: number): number {
 }
 
 describe.skipIf(!isRoot)('the instrument tells its own limits from the network', () => {
-  it('the orchestrator stopped for 2 s: a lab stall, its expectations not measured, exit 5', async () => {
+  it('the orchestrator stopped for 2 s: a lab stall, never a network verdict', async () => {
     const out = tmpOut();
     const run = startQoslab(['run', fixture('stall'), '--out', out], /phase first/);
     await run.matched;
@@ -48,11 +48,10 @@ describe.skipIf(!isRoot)('the instrument tells its own limits from the network',
     const r = await run.done;
     // Before: exit 1 with websocket p99 2.14 s, MOS 2.01, and no warning; a 5 s stop was
     // blamed on "the server agent went silent" and "the client agent went silent".
-    expect(r.code, r.stderr).toBe(5);
     expect(r.stderr).not.toMatch(/went silent/);
     expect(missingFiles(out)).toEqual([]);
     const s = readSummary(out);
-    expect(s).toMatchObject({ status: 'completed', exit_code: 5, unjudged: true, faults: [] });
+    expect(s).toMatchObject({ status: 'completed', faults: [] });
     const stalls = readEvents(out).filter((e): e is LabStallEvent => e.ev === 'lab_stall');
     const longest = (source: string) =>
       Math.max(0, ...stalls.filter((e) => e.source === source).map((e) => e.dur_ns));
@@ -61,16 +60,33 @@ describe.skipIf(!isRoot)('the instrument tells its own limits from the network',
     expect(longest('core')).toBeLessThan(2.6e9);
     expect(longest('orchestrator')).toBeGreaterThan(1.9e9);
     expect(s.instrument!.lab_stall.max_ns).toBeGreaterThanOrEqual(longest('core'));
-    for (const [text, outcome, cause] of outcomes(out)) {
-      expect([text, outcome]).toEqual([text, 'not measured']);
-      expect(cause).toMatch(
-        /^the lab stalled 2\.\d\d s at [\d.]+ s \(this expectation tolerates [\d.]+ ms\)$/,
-      );
+    const cause =
+      /^the lab stalled 2\.\d\d s at [\d.]+ s \(this expectation tolerates [\d.]+ ms\)$/;
+    const [p99, mos, delivery] = s.expectations;
+    // The stop held messages for 2 s: p99 < 50ms failed, and the stall may be why.
+    expect([p99!.text, p99!.outcome]).toEqual([
+      'ws.latency.p99 < 50ms during first',
+      'not measured',
+    ]);
+    expect(p99!.cause).toMatch(cause);
+    // A MOS or a delivery that held with the stop in it would hold without it: judged.
+    // One that failed may be the stop's doing: not measured. Never a network failure.
+    for (const e of [mos!, delivery!]) {
+      if (e.outcome === 'ok') expect(e.cause).toBeNull();
+      else
+        expect([e.text, e.outcome, e.cause]).toEqual([
+          e.text,
+          'not measured',
+          expect.stringMatching(cause),
+        ]);
     }
+    const unmeasured = s.expectations.filter((e) => e.outcome === 'not measured').length;
+    expect(r.code, r.stderr).toBe(unmeasured === 3 ? 5 : 0);
     expect(r.stdout).toMatch(
-      /warning: the lab stalled 2\.\d\d s at [\d.]+ s: 3 expectations over that time are not measured/,
+      new RegExp(
+        `warning: the lab stalled 2\\.\\d\\d s at [\\d.]+ s: ${unmeasured} expectations? over that time (is|are) not measured`,
+      ),
     );
-    expect(r.stdout).toMatch(/nothing was judged: 3 not measured: exit 5/);
     expect(namespacesOf(s.lab_id)).toEqual([]);
   }, 60_000);
 
@@ -82,16 +98,31 @@ describe.skipIf(!isRoot)('the instrument tells its own limits from the network',
     const cpu = '0';
     let hog: ChildProcess | undefined;
     try {
-      // The thread and a hog of the highest real-time priority on one core, for 1.5 s: the
-      // kernel leaves the thread 5 % of each second (sched_rt_runtime_us), as a busy
-      // runner's noisy neighbour does, harder.
+      // The thread and a busy loop of real-time priority on one core, for 1.5 s: the kernel
+      // leaves the thread 5 % of each second (sched_rt_runtime_us), as a busy runner's
+      // noisy neighbour does, harder. `timeout` runs one priority above the loop, so it
+      // ends it on time even if this test dies (at the loop's own priority it never ran).
       spawnSync('taskset', ['-p', '-c', cpu, String(forwardingThread(pid))]);
       hog = spawn(
         'taskset',
-        ['-c', cpu, 'chrt', '-f', '50', 'timeout', '1.5', 'sh', '-c', 'while :; do :; done'],
-        {
-          stdio: 'ignore',
-        },
+        [
+          '-c',
+          cpu,
+          'chrt',
+          '-f',
+          '51',
+          'timeout',
+          '-s',
+          'KILL',
+          '1.5',
+          'chrt',
+          '-f',
+          '50',
+          'sh',
+          '-c',
+          'while :; do :; done',
+        ],
+        { stdio: 'ignore' },
       );
       await new Promise((r) => hog!.on('exit', r));
     } finally {
@@ -154,12 +185,12 @@ describe.skipIf(!isRoot)('the instrument tells its own limits from the network',
       [
         'ws.latency.p50 > 40ms during throttled',
         'not reached',
-        "the run ended at 2 s, before phase 'throttled' (from 4 s)",
+        "the run ended at 2 s, before phase 'throttled'",
       ],
       [
         'ws.delivery >= 99% during throttled',
         'not reached',
-        "the run ended at 2 s, before phase 'throttled' (from 4 s)",
+        "the run ended at 2 s, before phase 'throttled'",
       ],
     ]);
     expect(readFileSync(junit, 'utf8')).toMatch(

@@ -31,7 +31,7 @@ export interface RawBinding {
   /** Stop forwarding and destroy both TUNs; a no-op for an unknown or closed id. */
   labClose(id: number): void;
   /** Run a compiled scenario over synthetic traffic in virtual time; the result as JSON. */
-  simulate(compiledJson: string, trafficJson: string): string;
+  simulate(compiledJson: string, planJson: string): string;
 }
 
 /** The addon file is not there: the native part was never built. */

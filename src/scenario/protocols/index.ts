@@ -26,6 +26,7 @@ import {
   type References,
   type Traffic,
   type Transport,
+  type WireShape,
   type WorkloadDefaults,
 } from './protocol.js';
 import { tcpFramed } from './tcp-framed.js';
@@ -132,6 +133,7 @@ export interface ProtocolTraits {
   check?(workload: Record<string, unknown>): ProtocolProblem[];
   chromium?(compiled: Record<string, unknown>): ChromiumUse;
   references?(workload: Record<string, unknown>, view: ReferenceView): References;
+  wire(compiled: Record<string, unknown>): WireShape;
 }
 
 /**
@@ -179,4 +181,11 @@ export function servedByEdge(name: string, transport: 'tcp' | 'udp'): boolean {
 /** What a compiled workload needs of the client's Chromium (null: nothing). */
 export function chromiumUse(w: { protocol: string }): ChromiumUse {
   return traitsOf(w.protocol)?.chromium?.(w as Record<string, unknown>) ?? null;
+}
+
+/** What a compiled workload's connections carry on the wire, for the twin. */
+export function wireOf(w: { protocol: string }): WireShape {
+  const traits = traitsOf(w.protocol);
+  if (traits === undefined) throw new Error(`no protocol row for '${w.protocol}'`);
+  return traits.wire(w as Record<string, unknown>);
 }

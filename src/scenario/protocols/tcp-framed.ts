@@ -14,4 +14,13 @@ export const tcpFramed = plainProtocol({
   down: 'hub',
   loopback: { every: '100ms' },
   ports: [{ transport: 'tcp', service: 'own' }],
+  // A 4-byte length per frame; without TLS a 64-byte obfuscated preamble opens the stream.
+  wire: {
+    alpn: [],
+    plain: 'random',
+    opening: [],
+    framing: [4, 4],
+    reply: [0, 0],
+    unmodelled: '-',
+  },
 });

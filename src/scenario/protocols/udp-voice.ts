@@ -40,4 +40,13 @@ export const udpVoice = defineProtocol({
     codec: o.codec ?? DEFAULT_CODEC,
     frame_ns: o.frame ?? DEFAULT_FRAME_NS,
   }),
+  // Frames are datagrams of the message alone (header and codec payload).
+  wire: () => ({
+    alpn: [],
+    plain: null,
+    opening: [],
+    framing: [0, 0],
+    reply: [0, 0],
+    unmodelled: '-',
+  }),
 });

@@ -122,4 +122,23 @@ export const webrtc = defineProtocol({
       turn_server_name: null,
     };
   },
+  // RTP is the twin's own model of a call (Opus at a steady 32 kbit/s); with TURN the
+  // client's media goes through its relay, over UDP, TCP or TLS.
+  wire: (c) => ({
+    alpn: [],
+    plain: null,
+    opening: [],
+    framing: [0, 0],
+    reply: [0, 0],
+    relay:
+      c.turn_transport === null
+        ? null
+        : {
+            address: c.turn_address ?? '',
+            port: c.turn_port ?? TURN_PORT,
+            transport: c.turn_transport,
+            tls_sni: c.turn_transport === 'tls' ? c.turn_server_name : null,
+          },
+    unmodelled: 'signalling, video, bitrate adaptation, NetEq (steady Opus, 60 ms buffer)',
+  }),
 });

@@ -7,7 +7,6 @@ use super::packet::{Dir, HEADROOM};
 use super::pipeline::{Options, Pipeline};
 use super::testkit::*;
 use crate::config::json::Value;
-use crate::drive::sim;
 use crate::rng::Rng;
 use crate::wire::packet::{build_tcp, build_udp};
 use crate::wire::tcp::{ACK, PSH, SYN};
@@ -318,67 +317,6 @@ fn property_random_and_mutated_packets_are_conserved() {
     assert_eq!(s.entered + s.duplicated + s.injected, s.emitted + s.dropped);
     let json = p.counters_json();
     assert!(Value::parse(&json).is_ok(), "{json}");
-}
-
-#[test]
-fn simulate_json_reports_every_packet_fate() {
-    let sni = class("tw", &[matcher(&[("sni", r#"["*.twimg.com"]"#)])]);
-    let pol = policy(
-        "p",
-        r#"["tw"]"#,
-        &[action("police", r#""rate_bps":128000,"burst_bytes":16000"#)],
-    );
-    let compiled = scenario_json(&[sni], &[pol], LINK, LINK);
-    let traffic = r#"{"until_ns":2000000000,"flows":[
-      {"name":"tw","proto":"tcp","client":"198.18.0.2:40000","server":"198.19.0.1:443",
-       "interval_ns":1000000,"size_bytes":1200,"direction":"down","count":1000,
-       "first_payload":{"tls_sni":"pbs.twimg.com"}},
-      {"name":"other","proto":"udp","client":"198.18.0.2:40001","server":"198.19.0.1:3478",
-       "interval_ns":20000000,"size_bytes":80}]}"#;
-    let out = sim::simulate_json(&compiled, traffic).unwrap();
-    let v = Value::parse(&out).unwrap();
-    let packets = v.get("packets").unwrap().as_array().unwrap();
-    // [flow, direction, sent at, IP size, delivered at or null], in sending order.
-    let fates = |flow: f64, dir: &str| -> (usize, usize, f64) {
-        let mine: Vec<&Value> = packets
-            .iter()
-            .filter(|p| {
-                let p = p.as_array().unwrap();
-                p[0].as_f64() == Some(flow) && p[1].as_str() == Some(dir)
-            })
-            .collect();
-        let delivered: Vec<&Value> = mine
-            .iter()
-            .copied()
-            .filter(|p| p.as_array().unwrap()[4].as_f64().is_some())
-            .collect();
-        let bytes = delivered
-            .iter()
-            .map(|p| p.as_array().unwrap()[3].as_f64().unwrap())
-            .sum();
-        (mine.len(), delivered.len(), bytes)
-    };
-    // The throttled download: 16 KB burst then 16 KB/s.
-    let (sent, delivered, bytes) = fates(0.0, "down");
-    assert!(
-        (delivered as f64) < 0.1 * sent as f64,
-        "{delivered} of {sent}"
-    );
-    assert!(bytes <= 16_000.0 + 16_000.0 * 2.0, "{bytes}");
-    let (sent, delivered, _) = fates(1.0, "up");
-    assert_eq!(delivered, sent);
-    assert!(sent >= 99);
-    assert!(packets.len() > 1000);
-    assert!(v
-        .get("counters")
-        .unwrap()
-        .get("classes")
-        .unwrap()
-        .get("tw")
-        .is_some());
-    // Errors name their path.
-    let e = sim::simulate_json(&compiled, r#"{"flows":[{"name":"x"}]}"#).unwrap_err();
-    assert!(e.message().contains("traffic.flows[0].proto"), "{e}");
 }
 
 /// A default-deny policy with an SNI allowlist (Russia's 2025 mobile whitelists): the

@@ -1,0 +1,85 @@
+/**
+ * What the twin runs for a compiled scenario: each workload's application as the lab's
+ * agents would run it, from its protocol's traits (its traffic shape, its transport, what
+ * its stacks put on the wire), the lab's TCP congestion control, and the lab's own path.
+ * The format is the core's (`SimulationPlan` in src/native/index.ts).
+ */
+import { CLIENT } from '../addresses.js';
+import type { PlanWorkload, SimulationPlan } from '../native/index.js';
+import { drainNs } from '../run/drain.js';
+import type { CompiledConfig, CompiledWorkload } from '../scenario/compiled.js';
+import { PROTOCOLS, chromiumUse, wireOf } from '../scenario/protocols/index.js';
+import { intervalNs } from '../workloads/pacer.js';
+
+export type TcpCongestionControl = 'cubic' | 'bbr';
+
+/**
+ * The lab's own path, calibrated on the lab (test/simulate/agreement/lab.json, unshaped
+ * scenarios): the TUNs, the proxy's thread and the kernels add about 40 µs each way, and
+ * a flow nothing shapes moves at about what the proxy forwards.
+ */
+export const LAB_DELAY_NS = 40_000;
+export const LAB_RATE_BPS = 2e9;
+/** What the agents add to a message's one-way latency (Node's event loop, TLS, the write). */
+export const APP_DELAY_NS = 150_000;
+
+/** Bytes TLS adds to each record it sends (header 5, AEAD tag 16, content type 1). */
+export const TLS_RECORD_BYTES = 22;
+
+const KIND = { messages: 'messages', window: 'transfers', frames: 'frames', rtp: 'rtp' } as const;
+
+/** Byte counts of the stack with TLS's own added to each record that is sent at all. */
+const withTls = (tls: boolean, pair: readonly [number, number]): [number, number] => {
+  const rec = (n: number) => (tls && n > 0 ? n + TLS_RECORD_BYTES : n);
+  return [rec(pair[0]), rec(pair[1])];
+};
+
+/** `address:port`, IPv6 in brackets. */
+const hostPort = (address: string, port: number) =>
+  address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+
+function planWorkload(config: CompiledConfig, w: CompiledWorkload): PlanWorkload {
+  const p = PROTOCOLS[w.protocol];
+  const wire = wireOf(w);
+  const tls = w.tls && p.transport !== 'udp';
+  return {
+    name: w.name,
+    kind: KIND[p.traffic],
+    transport: p.transport,
+    client: CLIENT.v4,
+    server: hostPort(w.address, w.port),
+    start_ns: w.start_ns,
+    stop_ns: Math.min(w.stop_ns, config.duration_ns),
+    interval_ns: Math.max(1, Math.round(w.frame_ns ?? intervalNs(w))),
+    size_bytes: w.size_bytes,
+    up: w.direction !== 'down',
+    down: w.direction !== 'up',
+    connections: w.connections,
+    deadline_ns: w.deadline_ns,
+    tls: tls ? { sni: w.server_name, alpn: [...wire.alpn] } : null,
+    plain: tls ? null : wire.plain,
+    opening: wire.opening.map((o) => withTls(tls, o)),
+    framing: withTls(tls, wire.framing),
+    reply: withTls(tls, wire.reply),
+    split_hello: wire.splitHello === true && chromiumUse(w) === 'quic',
+    relay:
+      wire.relay === undefined || wire.relay === null
+        ? null
+        : {
+            server: hostPort(wire.relay.address, wire.relay.port),
+            transport: wire.relay.transport,
+            tls_sni: wire.relay.tls_sni,
+          },
+  };
+}
+
+export function planFor(config: CompiledConfig, tcp: TcpCongestionControl): SimulationPlan {
+  return {
+    until_ns: config.duration_ns + drainNs(config),
+    tcp,
+    lab_delay_ns: LAB_DELAY_NS,
+    lab_rate_bps: LAB_RATE_BPS,
+    app_delay_ns: APP_DELAY_NS,
+    workloads: config.workloads.map((w) => planWorkload(config, w)),
+  };
+}

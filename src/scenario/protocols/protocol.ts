@@ -105,7 +105,7 @@ export interface References {
 /**
  * What a protocol's connections carry besides its messages, for the twin (`qoslab
  * simulate`, src/simulate/): what its stacks put around each message and send to open a
- * connection, byte counts measured on the lab's own stacks without TLS (the twin adds
+ * connection, byte counts of what the lab's stacks send, from their formats, without TLS (the twin adds
  * TLS's own bytes when the workload has TLS).
  */
 export interface WireShape {

@@ -31,6 +31,11 @@ export interface NativeLabConfig {
    * No policy is active until `NativeLab.setActive`.
    */
   scenario?: CompiledConfig;
+  /**
+   * The traces the scenario names, read and checked by src/scenario/files.ts, by the path
+   * the compiled scenario carries: `[ms, count, ...]`. The core opens no scenario path.
+   */
+  traces?: Record<string, number[]>;
 }
 
 /** Drops counted per direction, by reason. */
@@ -187,6 +192,8 @@ export interface SimulationPlan {
   until_ns?: number;
   /** Packets the endpoints may send at most; default 2 000 000; past it, an error. */
   max_packets?: number;
+  /** The traces the scenario names, as in NativeLabConfig. */
+  traces?: Record<string, number[]>;
   /** The lab's congestion control (its namespaces take the host's default). */
   tcp: 'cubic' | 'bbr';
   /** The lab's own path, each way: a fixed delay, and the rate it forwards at (null: unlimited). */

@@ -7,9 +7,9 @@
 import { CLIENT } from '../addresses.js';
 import type { PlanWorkload, SimulationPlan } from '../native/index.js';
 import { drainNs } from '../run/drain.js';
+import { intervalNs } from '../scenario/budget.js';
 import type { CompiledConfig, CompiledWorkload } from '../scenario/compiled.js';
 import { PROTOCOLS, chromiumUse, wireOf } from '../scenario/protocols/index.js';
-import { intervalNs } from '../workloads/pacer.js';
 
 export type TcpCongestionControl = 'cubic' | 'bbr';
 

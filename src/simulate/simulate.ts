@@ -11,6 +11,8 @@ import { simulate as simulateNative, type ShapingCounters } from '../native/inde
 import { scenarioRejection } from '../native/rejected.js';
 import type { ExpectationResult, Phase, WorkloadStats } from '../record/summary.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
+import type { TraceSet } from '../scenario/files.js';
+import { checkPacketBudget, MAX_SIMULATED_PACKETS } from './budget.js';
 import { planFor, type TcpCongestionControl } from './plan.js';
 import { unmodelled } from './unmodelled.js';
 
@@ -44,11 +46,14 @@ export function hostCongestionControl(): TcpCongestionControl {
   }
 }
 
+/** `traces`: the trace files the scenario names, read and checked (scenario/files.ts). */
 export function simulateScenario(
   config: CompiledConfig,
   tcp: TcpCongestionControl,
+  traces: TraceSet = {},
 ): SimulationReport {
-  const plan = planFor(config, tcp);
+  checkPacketBudget(config, traces);
+  const plan = { ...planFor(config, tcp), max_packets: MAX_SIMULATED_PACKETS, traces };
   let result;
   try {
     result = simulateNative(config, plan);

@@ -2,7 +2,8 @@ import type { CompiledWorkload } from '../scenario/compiled.js';
 import { PROTOCOLS } from '../scenario/protocols/index.js';
 import { now } from './clock.js';
 import { Kind, decodeMessage, encodeMessage, type Header } from './message.js';
-import { Pacer, intervalNs } from './pacer.js';
+import { intervalNs } from '../scenario/budget.js';
+import { Pacer } from './pacer.js';
 import type { AgentContext, MessageHub } from './types.js';
 
 /** Messages to one peer: queued while it is not connected, as a messaging app queues. */

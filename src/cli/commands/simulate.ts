@@ -10,8 +10,9 @@ import {
 import type { TcpCongestionControl } from '../../simulate/plan.js';
 import { expectationLines, marks, summaryTable } from '../../record/format.js';
 import type { CommandContext } from '../context.js';
+import { ALLOW_PATH_OPTION, allowanceOf, type AllowArgs } from '../allow.js';
 
-interface SimulateArgs {
+interface SimulateArgs extends AllowArgs {
   scenario: string;
   duration?: string;
   tcp?: string;
@@ -54,6 +55,7 @@ export function simulateCommand(ctx: CommandContext): CommandModule<object, Simu
           describe: "TCP congestion control (default: this machine's, as a lab here would run)",
         })
         .option('json', { type: 'boolean', default: false, describe: 'Print the report as JSON' })
+        .option('allow-path', ALLOW_PATH_OPTION)
         .example(
           '$0 simulate ru-2021-twitter-sni-policer',
           'what the Twitter policer does to each workload',
@@ -68,7 +70,7 @@ export function simulateCommand(ctx: CommandContext): CommandModule<object, Simu
             'lab reproduces. test/simulate/agreement/ holds how close it comes to the lab.',
         ),
     handler: async (args) => {
-      const { compiled } = await loadScenario(args.scenario);
+      const { compiled, traces } = await loadScenario(args.scenario, { allow: allowanceOf(args) });
       if (args.duration !== undefined) {
         const d = parseDuration(args.duration);
         if (!d.ok || d.value <= 0) {
@@ -79,7 +81,7 @@ export function simulateCommand(ctx: CommandContext): CommandModule<object, Simu
         compiled.duration_ns = d.value;
       }
       const tcp = (args.tcp as TcpCongestionControl | undefined) ?? hostCongestionControl();
-      const report = simulateScenario(compiled, tcp);
+      const report = simulateScenario(compiled, tcp, traces);
       if (args.json) {
         ctx.out.write(JSON.stringify(report, null, 2) + '\n');
         return;

@@ -233,6 +233,7 @@ fn property_random_and_mutated_packets_are_conserved() {
             max_flows: 5000,
             max_in_flight: 20_000,
         },
+        &Default::default(),
     )
     .unwrap();
     p.set_active(&["all".into()]).unwrap();

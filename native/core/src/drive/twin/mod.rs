@@ -82,7 +82,7 @@ pub struct World<'a> {
 
 impl<'a> World<'a> {
     pub fn new(scenario: &Scenario, plan: &'a Plan) -> Result<World<'a>, Error> {
-        let pipeline = Pipeline::new(scenario, Options::default())?;
+        let pipeline = Pipeline::new(scenario, Options::default(), &plan.traces)?;
         let ipv6 = plan.workloads.first().is_some_and(|w| w.client.is_ipv6());
         let params = Params::linux(scenario.mtu, ipv6, plan.tcp);
         let mut net = Net::new(params, scenario.seed, plan.app_delay);

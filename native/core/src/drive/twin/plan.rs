@@ -6,6 +6,7 @@ use super::cc::CcKind;
 use crate::config::json::Value;
 use crate::error::Error;
 use crate::shape::fields::{as_u64, Fields};
+use crate::shape::trace::TraceSet;
 use std::net::{IpAddr, SocketAddr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +91,8 @@ pub struct Plan {
     /// Time an application spends on a message besides the network (ns).
     pub app_delay: u64,
     pub workloads: Vec<Workload>,
+    /// The traces the scenario names (the core opens no scenario path).
+    pub traces: TraceSet,
 }
 
 /// Generated packets at most unless the plan says otherwise.
@@ -220,6 +223,7 @@ impl Plan {
         let lab_delay = f.u64("lab_delay_ns")?;
         let lab_rate = f.opt_u64("lab_rate_bps")?;
         let app_delay = f.u64("app_delay_ns")?;
+        let traces = TraceSet::parse(f.absent_or_null("traces")?, "plan.traces")?;
         let workloads = f
             .array("workloads")?
             .iter()
@@ -235,6 +239,7 @@ impl Plan {
             lab_rate,
             app_delay,
             workloads,
+            traces,
         })
     }
 }

@@ -96,6 +96,7 @@ function frames(overrides: Partial<PlanWorkload>): PlanWorkload {
     framing: [0, 0],
     reply: [0, 0],
     split_hello: false,
+    stack_ns: 0,
     relay: null,
     ...overrides,
   };
@@ -196,7 +197,6 @@ describe('native core', () => {
       tcp: 'cubic',
       lab_delay_ns: 0,
       lab_rate_bps: null,
-      app_delay_ns: 0,
       workloads: [frames({ interval_ns: 1e6, size_bytes: 972, stop_ns: 1e9 })],
     };
     const result = simulate(policed(), plan);
@@ -231,7 +231,6 @@ describe('native core', () => {
       tcp: 'cubic',
       lab_delay_ns: 0,
       lab_rate_bps: null,
-      app_delay_ns: 0,
       workloads: [frames({ client: 'nope' })],
     };
     expectNativeError(() => simulate(policed(), plan), 'QL_BAD_CONFIG', /workloads\[0\]\.client/);

@@ -182,6 +182,8 @@ export interface PlanWorkload {
   reply: [number, number];
   /** QUIC: the ClientHello spans two Initials. */
   split_hello: boolean;
+  /** What the lab's stacks add to a message's one-way time (the row's `wire.stackNs`). */
+  stack_ns: number;
   /** rtp: the TURN relay the client's media goes through (`address:port`), over UDP, TCP or TLS (its name). */
   relay: { server: string; transport: 'udp' | 'tcp' | 'tls'; tls_sni: string | null } | null;
 }
@@ -199,8 +201,6 @@ export interface SimulationPlan {
   /** The lab's own path, each way: a fixed delay, and the rate it forwards at (null: unlimited). */
   lab_delay_ns: number;
   lab_rate_bps: number | null;
-  /** What the lab's applications add to a message's one-way latency. */
-  app_delay_ns: number;
   workloads: PlanWorkload[];
 }
 

@@ -24,6 +24,8 @@ export const bulk = defineProtocol({
     opening: [],
     framing: [95, 170],
     reply: [100, 0],
+    // A transfer's time is its bytes': the lab's CPU, not a stack's delay (see unmodelled).
+    stackNs: 0,
     unmodelled: '-',
   }),
 });

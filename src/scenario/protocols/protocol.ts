@@ -128,6 +128,12 @@ export interface WireShape {
     transport: 'udp' | 'tcp' | 'tls';
     tls_sni: string | null;
   } | null;
+  /**
+   * What its stacks (Node's event loop and TLS, a browser's page hop) add to a message's
+   * one-way time on a quiet lab path: the median the lab measured for it, less the path
+   * (test/simulate/agreement/lab.json, unshaped scenarios; a 2-core machine).
+   */
+  stackNs: number;
   /** What the twin does not model of this protocol's stacks, in a few words (printed beside its rows). */
   unmodelled: string;
 }

@@ -21,6 +21,8 @@ export const tcpFramed = plainProtocol({
     opening: [],
     framing: [4, 4],
     reply: [0, 0],
+    // The lab measured 0.35 ms one way on an unshaped path.
+    stackNs: 300_000,
     unmodelled: '-',
   },
 });

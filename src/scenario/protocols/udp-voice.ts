@@ -47,6 +47,8 @@ export const udpVoice = defineProtocol({
     opening: [],
     framing: [0, 0],
     reply: [0, 0],
+    // The lab measured 0.24 ms one way on an unshaped path.
+    stackNs: 200_000,
     unmodelled: '-',
   }),
 });

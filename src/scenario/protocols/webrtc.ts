@@ -139,6 +139,8 @@ export const webrtc = defineProtocol({
             transport: c.turn_transport,
             tls_sni: c.turn_transport === 'tls' ? c.turn_server_name : null,
           },
+    // No per-packet latency is measured for calls (getStats has none).
+    stackNs: 0,
     unmodelled: 'signalling, video, bitrate adaptation, NetEq (steady Opus, 60 ms buffer)',
   }),
 });

@@ -19,6 +19,8 @@ export const websocket = plainProtocol({
     opening: [[170, 130]],
     framing: [8, 4],
     reply: [0, 0],
+    // The lab measured 0.76 ms one way on an unshaped path.
+    stackNs: 700_000,
     unmodelled: '-',
   },
 });

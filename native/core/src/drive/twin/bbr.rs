@@ -6,8 +6,11 @@
 //! and long-term bandwidth sampling: a token-bucket policer (loss ≥ 20 % at a steady rate
 //! over two intervals of 4-16 rounds) makes BBR send at the policed rate for 48 rounds.
 //!
-//! Simplified: no ACK-aggregation allowance (extra_acked), the TSO budget is the kernel's
-//! floor of 2 segments; f64 rates instead of the kernel's fixed point.
+//! The window also allows for ACKs that arrive aggregated (extra_acked: the most delivered
+//! beyond the estimated rate in an epoch, over the last 5-10 rounds, at most 100 ms of it).
+//!
+//! Simplified: the TSO budget is the kernel's floor of 2 segments; f64 rates instead of
+//! the kernel's fixed point.
 
 use super::cc::{AckSample, CaState};
 use crate::rng::Rng;
@@ -31,6 +34,10 @@ const LT_INTVL_MIN_RTTS: u32 = 4;
 /// Loss rate that marks a sampling interval as policed: 50/256.
 const LT_LOSS_THRESH: u64 = 50;
 const LT_BW_MAX_RTTS: u32 = 48;
+/** Rounds per half of the extra_acked window (bbr_extra_acked_win_rtts). */
+const EXTRA_ACKED_WIN_RTTS: u32 = 5;
+const EXTRA_ACKED_MAX_NS: u64 = 100_000_000;
+const ACK_EPOCH_RESET: u64 = 1 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -79,6 +86,12 @@ pub struct Bbr {
     lt_last_stamp: u64,
     // Totals seen at the last ACK (for a timeout's sampling).
     delivered: u64,
+    // ACK aggregation (bbr_update_ack_aggregation).
+    extra_acked: [u32; 2],
+    extra_acked_idx: usize,
+    extra_acked_win_rtts: u32,
+    ack_epoch_at: u64,
+    ack_epoch_acked: u64,
 }
 
 impl Bbr {
@@ -117,6 +130,11 @@ impl Bbr {
             lt_last_lost: 0,
             lt_last_stamp: 0,
             delivered: 0,
+            extra_acked: [0; 2],
+            extra_acked_idx: 0,
+            extra_acked_win_rtts: 0,
+            ack_epoch_at: 0,
+            ack_epoch_acked: 0,
         };
         // bbr_init_pacing_rate_from_rtt with no RTT yet: 1 ms.
         b.init_pacing_rate(1_000_000);
@@ -185,8 +203,8 @@ impl Bbr {
     }
 
     /// bbr_quantization_budget: room for the sender's bursts.
-    fn target_cwnd(&self, bw: f64, gain: f64) -> u32 {
-        let mut c = self.bdp(bw, gain) + 3 * TSO_SEGS;
+    fn target_cwnd(&self, bw: f64, gain: f64, aggregation: u32) -> u32 {
+        let mut c = self.bdp(bw, gain) + aggregation + 3 * TSO_SEGS;
         c = (c + 1) & !1;
         if self.mode == Mode::ProbeBw && self.cycle_idx == 0 {
             c += 2;
@@ -338,6 +356,7 @@ impl Bbr {
                 }
             }
         }
+        self.update_ack_aggregation(s);
         // bbr_update_cycle_phase
         if self.mode == Mode::ProbeBw && self.is_next_cycle_phase(s) {
             self.advance_cycle(s.now);
@@ -419,6 +438,44 @@ impl Bbr {
         self.set_cwnd(s, bw);
     }
 
+    /// bbr_update_ack_aggregation: how much more was delivered than the estimated rate
+    /// explains, since the epoch began.
+    fn update_ack_aggregation(&mut self, s: &AckSample) {
+        if s.acked == 0 || s.rate.is_none() {
+            return;
+        }
+        if self.round_start {
+            self.extra_acked_win_rtts = (self.extra_acked_win_rtts + 1).min(0x1f);
+            if self.extra_acked_win_rtts >= EXTRA_ACKED_WIN_RTTS {
+                self.extra_acked_win_rtts = 0;
+                self.extra_acked_idx ^= 1;
+                self.extra_acked[self.extra_acked_idx] = 0;
+            }
+        }
+        let epoch = s.now.saturating_sub(self.ack_epoch_at);
+        let mut expected = (self.max_bw() * epoch as f64 / 1e9) as u64;
+        if self.ack_epoch_acked <= expected
+            || self.ack_epoch_acked + u64::from(s.acked) >= ACK_EPOCH_RESET
+        {
+            self.ack_epoch_acked = 0;
+            self.ack_epoch_at = s.now;
+            expected = 0;
+        }
+        self.ack_epoch_acked += u64::from(s.acked);
+        let extra = (self.ack_epoch_acked - expected).min(u64::from(self.cwnd)) as u32;
+        let slot = &mut self.extra_acked[self.extra_acked_idx];
+        *slot = (*slot).max(extra);
+    }
+
+    /// bbr_ack_aggregation_cwnd: room for aggregated ACKs, once the pipe is full.
+    fn aggregation_cwnd(&self, bw: f64) -> u32 {
+        if !self.full_bw_reached {
+            return 0;
+        }
+        let max = (bw * EXTRA_ACKED_MAX_NS as f64 / 1e9) as u32;
+        self.extra_acked[0].max(self.extra_acked[1]).min(max)
+    }
+
     fn set_cwnd(&mut self, s: &AckSample, bw: f64) {
         if s.acked == 0 && s.lost == 0 {
             return;
@@ -444,7 +501,7 @@ impl Bbr {
             done = true;
         }
         if !done {
-            let target = self.target_cwnd(bw, self.cwnd_gain);
+            let target = self.target_cwnd(bw, self.cwnd_gain, self.aggregation_cwnd(bw));
             if self.full_bw_reached {
                 cwnd = (cwnd + acked).min(target);
             } else if cwnd < target || s.delivered < u64::from(self.initial_cwnd) {

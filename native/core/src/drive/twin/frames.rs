@@ -137,7 +137,7 @@ impl Session for Frames {
                 up,
                 c: self.c,
                 seq,
-                t: net.now + net.app_delay,
+                t: net.now + w.stack_ns,
                 sent,
                 bytes: payload.len() as u64,
             });

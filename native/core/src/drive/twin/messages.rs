@@ -129,7 +129,7 @@ impl Messages {
                     up,
                     c: self.c,
                     seq,
-                    t: net.now + net.app_delay,
+                    t: net.now + w.stack_ns,
                     sent,
                     bytes: w.size.max(HEADER_BYTES),
                 });

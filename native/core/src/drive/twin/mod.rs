@@ -85,7 +85,7 @@ impl<'a> World<'a> {
         let pipeline = Pipeline::new(scenario, Options::default(), &plan.traces)?;
         let ipv6 = plan.workloads.first().is_some_and(|w| w.client.is_ipv6());
         let params = Params::linux(scenario.mtu, ipv6, plan.tcp);
-        let mut net = Net::new(params, scenario.seed, plan.app_delay);
+        let mut net = Net::new(params, scenario.seed);
         net.phase_starts = scenario
             .timeline
             .iter()

@@ -154,14 +154,12 @@ pub struct Net {
     pub dirty: Vec<u32>,
     next_port: u16,
     rng: Rng,
-    /// What the lab's applications add to every message (ns).
-    pub app_delay: u64,
     /// When the scenario's phases begin (calls sample their statistics there too).
     pub phase_starts: Vec<u64>,
 }
 
 impl Net {
-    pub fn new(params: Params, seed: u64, app_delay: u64) -> Net {
+    pub fn new(params: Params, seed: u64) -> Net {
         let mut rng = Rng::for_stage(seed, 3_000_000);
         let next_port = PORTS.start + rng.below(u64::from(PORTS.end - PORTS.start)) as u16;
         Net {
@@ -179,7 +177,6 @@ impl Net {
             dirty: Vec::new(),
             next_port,
             rng,
-            app_delay,
             phase_starts: Vec::new(),
         }
     }

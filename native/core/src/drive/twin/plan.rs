@@ -77,6 +77,8 @@ pub struct Workload {
     pub split_hello: bool,
     /// rtp: the TURN relay the media goes through, if any.
     pub relay: Option<Relay>,
+    /// What the lab's stacks add to a message's one-way time beyond the network.
+    pub stack_ns: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -88,8 +90,6 @@ pub struct Plan {
     /// rate it forwards at.
     pub lab_delay: u64,
     pub lab_rate: Option<u64>,
-    /// Time an application spends on a message besides the network (ns).
-    pub app_delay: u64,
     pub workloads: Vec<Workload>,
     /// The traces the scenario names (the core opens no scenario path).
     pub traces: TraceSet,
@@ -168,6 +168,7 @@ fn workload(v: &Value, path: &str) -> Result<Workload, Error> {
     let framing = pair(f.value("framing")?, &f.at("framing"))?;
     let reply = pair(f.value("reply")?, &f.at("reply"))?;
     let split_hello = f.bool("split_hello")?;
+    let stack_ns = f.u64("stack_ns")?;
     let relay = match f.nullable("relay")? {
         None => None,
         Some(r) => {
@@ -207,6 +208,7 @@ fn workload(v: &Value, path: &str) -> Result<Workload, Error> {
         reply,
         split_hello,
         relay,
+        stack_ns,
     })
 }
 
@@ -222,7 +224,6 @@ impl Plan {
         let tcp = [CcKind::Cubic, CcKind::Bbr][f.one_of("tcp", &["cubic", "bbr"])?];
         let lab_delay = f.u64("lab_delay_ns")?;
         let lab_rate = f.opt_u64("lab_rate_bps")?;
-        let app_delay = f.u64("app_delay_ns")?;
         let traces = TraceSet::parse(f.absent_or_null("traces")?, "plan.traces")?;
         let workloads = f
             .array("workloads")?
@@ -237,7 +238,6 @@ impl Plan {
             tcp,
             lab_delay,
             lab_rate,
-            app_delay,
             workloads,
             traces,
         })

@@ -957,7 +957,8 @@ impl Tcp {
     }
 
     /// Segments per super-packet: about a millisecond at the sending rate, at least two
-    /// (tcp_tso_autosize; pacing rate 2× cwnd/SRTT in slow start, 1.2× after).
+    /// (tcp_tso_autosize; pacing rate 2× cwnd/SRTT in slow start, 1.2× after), one for
+    /// BBR below 1.2 Mbit/s.
     fn tso_segs(&self) -> u32 {
         let mss = f64::from(self.p.mss);
         let rate = match self.cc.pacing_rate() {
@@ -968,8 +969,13 @@ impl Tcp {
             }
             None => 0.0,
         };
+        // BBR sends single segments below 1.2 Mbit/s (bbr_min_tso_segs); else at least two.
+        let floor = match self.cc.pacing_rate() {
+            Some(r) if r < 1_200_000.0 / 8.0 => 1,
+            _ => 2,
+        };
         let segs = (rate / 1024.0 / mss) as u32;
-        segs.clamp(2, self.p.max_tso.max(2))
+        segs.clamp(floor, self.p.max_tso.max(floor))
     }
 
     fn rate_fields(&mut self, now: u64) -> (u64, u64, u64, bool) {

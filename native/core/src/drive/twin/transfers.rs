@@ -143,7 +143,7 @@ impl Transfers {
             up,
             c: self.c,
             seq,
-            t: net.now + net.app_delay,
+            t: net.now + w.stack_ns,
             sent,
             bytes: w.size,
         });

@@ -81,6 +81,9 @@ export function planFor(config: CompiledConfig, tcp: TcpCongestionControl): Simu
     tcp,
     lab_delay_ns: LAB_DELAY_NS,
     lab_rate_bps: LAB_RATE_BPS,
-    workloads: config.workloads.map((w) => planWorkload(config, w)),
+    // The twin has no resolver: lookup workloads are left out (unmodelled.ts says so).
+    workloads: config.workloads
+      .filter((w) => wireOf(w).toResolver !== true)
+      .map((w) => planWorkload(config, w)),
   };
 }

@@ -18,5 +18,11 @@ export function unmodelled(config: CompiledConfig, w: CompiledWorkload): string[
   if (p.traffic === 'window' && link.rate_bps === null && link.trace_file === null) {
     notes.push(`the lab's CPU (its path as ${LAB_RATE_BPS / 1e9} Gbit/s)`);
   }
+  // The lab looks every host's name up through its resolver before connecting; the twin
+  // connects straight away, so a rule that refuses, misdirects or delays a name is not
+  // applied (lookup workloads say so in their own note).
+  if (!config.dns.hosts_file && config.dns.rules.length > 0 && wireOf(w).toResolver !== true) {
+    notes.push(`the lab's resolver rules (${config.dns.rules.map((r) => r.name).join(', ')})`);
+  }
   return notes;
 }

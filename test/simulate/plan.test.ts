@@ -37,6 +37,11 @@ describe('the twin runs every protocol from its row', () => {
         const scope = w.scopes.find((s) => s.phase === null)!;
         const both = scope.directions.find((d) => d.dir === 'both')!;
         const measures = PROTOCOLS[w.protocol as keyof typeof PROTOCOLS].measures;
+        if (report.unmodelled[w.name]!.includes("the lab's resolver: no lookup is simulated")) {
+          // The twin has no resolver: a lookup workload is left out, and says so.
+          expect(both.sent, w.name).toBe(0);
+          continue;
+        }
         if (measures === 'webrtc-stats') {
           expect(both.rtc?.audio?.packets_received, w.name).toBeGreaterThan(400);
           expect(both.lost, w.name).toBe(0);

@@ -8,8 +8,10 @@
  * `agent: true` also needs its agent in `src/workloads/` (TypeScript refuses the build
  * until `src/workloads/index.ts` lists it).
  */
+import type { ProgramName } from './programs.js';
 import type { z } from 'zod';
 import { bulk } from './bulk.js';
+import { dnsLookup } from './dns-lookup.js';
 import { http2 } from './http2.js';
 import { http3 } from './http3.js';
 import { longpoll } from './longpoll.js';
@@ -44,6 +46,7 @@ export const PROTOCOLS = {
   'udp-voice': udpVoice,
   bulk,
   webrtc,
+  'dns-lookup': dnsLookup,
 };
 
 type Protocols = typeof PROTOCOLS;
@@ -132,6 +135,7 @@ export interface ProtocolTraits {
   loopback: Record<string, unknown>;
   check?(workload: Record<string, unknown>): ProtocolProblem[];
   chromium?(compiled: Record<string, unknown>): ChromiumUse;
+  programs?(compiled: Record<string, unknown>): readonly ProgramName[];
   references?(workload: Record<string, unknown>, view: ReferenceView): References;
   wire(compiled: Record<string, unknown>): WireShape;
 }
@@ -188,4 +192,9 @@ export function wireOf(w: { protocol: string }): WireShape {
   const traits = traitsOf(w.protocol);
   if (traits === undefined) throw new Error(`no protocol row for '${w.protocol}'`);
   return traits.wire(w as Record<string, unknown>);
+}
+
+/** The system programs a compiled workload's agents start (its protocol row's `programs`). */
+export function programsOf(w: { protocol: string }): readonly ProgramName[] {
+  return traitsOf(w.protocol)?.programs?.(w as Record<string, unknown>) ?? [];
 }

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import type { Direction } from '../fields.js';
+import type { ProgramName } from './programs.js';
 
 /** The workload values every protocol has a default for; a protocol may change them. */
 export interface WorkloadDefaults {
@@ -136,7 +137,21 @@ export interface WireShape {
   stackNs: number;
   /** What the twin does not model of this protocol's stacks, in a few words (printed beside its rows). */
   unmodelled: string;
+  /**
+   * Its messages are lookups the lab's resolver answers, not its host's server. The twin
+   * has no resolver: it leaves such a workload out (its rows read not measured).
+   */
+  toResolver?: true;
 }
+
+/** The wire of a protocol whose payloads are the twin's own model (datagrams, RTP): nothing around them, no opening. */
+export const BARE_WIRE = {
+  alpn: [],
+  plain: null,
+  opening: [],
+  framing: [0, 0],
+  reply: [0, 0],
+} as const satisfies Partial<WireShape>;
 
 /** A compiled value a protocol adds to its workloads (JSON). */
 export type CompiledValue = string | number | boolean | null;
@@ -172,6 +187,8 @@ export interface ProtocolDefinition<
   defaults(options: z.output<z.ZodObject<Options>>): Partial<WorkloadDefaults>;
   /** The options as the agents read them, every default filled in. */
   compile(options: z.output<z.ZodObject<Options>>): Compiled;
+  /** The system programs its agents start for a workload (checked before a run makes a lab). */
+  programs?(compiled: Compiled): readonly ProgramName[];
   /** Its connections on the wire, for the twin, from its compiled keys. */
   wire(compiled: NoInfer<Compiled>): WireShape;
   /** Rules across its own keys and the common ones: one located message per problem. */

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { Name } from '../fields.js';
-import { defineProtocol, type References } from './protocol.js';
+import { BARE_WIRE, defineProtocol, type References } from './protocol.js';
 
 /** The IANA STUN/TURN port, coturn's default. */
 export const TURN_PORT = 3478;
@@ -122,14 +122,11 @@ export const webrtc = defineProtocol({
       turn_server_name: null,
     };
   },
+  programs: (c) => (c.turn === null ? ['chromium'] : ['chromium', 'turnserver']),
   // RTP is the twin's own model of a call (Opus at a steady 32 kbit/s); with TURN the
   // client's media goes through its relay, over UDP, TCP or TLS.
   wire: (c) => ({
-    alpn: [],
-    plain: null,
-    opening: [],
-    framing: [0, 0],
-    reply: [0, 0],
+    ...BARE_WIRE,
     relay:
       c.turn_transport === null
         ? null

@@ -7,6 +7,11 @@
 // ten minutes per repetition; on a shared machine hold the lab lock around it. Refresh
 // the file when the lab or a fixture changes, and commit it with the change.
 //
+// The twin has no resolver (its clients connect without looking names up), so the lab
+// runs each fixture with hosts files (`dns.resolver.hosts-file: true`, as every lab did
+// before it had a resolver): a copy beside the fixture (its trace paths stay relative),
+// removed after its runs. lab.json records the fixture's own hash.
+//
 //   npm run agreement:lab -- --reps 3 [--only name,name]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -14,6 +19,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parse, stringify } from 'yaml';
 import { agreementRows } from '../dist/simulate/agreement.js';
 
 const { values: opts } = parseArgs({
@@ -28,7 +34,7 @@ const dir = join(root, 'test/simulate/agreement');
 const fixtures = join(dir, 'scenarios');
 const only = opts.only?.split(',').filter((n) => n !== '');
 const names = readdirSync(fixtures)
-  .filter((f) => f.endsWith('.yaml'))
+  .filter((f) => f.endsWith('.yaml') && !f.startsWith('.'))
   .map((f) => f.slice(0, -'.yaml'.length))
   .filter((n) => only === undefined || only.includes(n))
   .sort();
@@ -55,18 +61,36 @@ function measured(summary) {
   return { status: summary.status, rows: agreementRows(summary.workloads), expectations };
 }
 
+/** The fixture as the lab runs it: names from hosts files, no lookup on the wire. */
+function withHostsFiles(text) {
+  const doc = parse(text);
+  doc.dns = { ...doc.dns, resolver: { ...doc.dns?.resolver, 'hosts-file': true } };
+  return stringify(doc);
+}
+
 const work = mkdtempSync(join(tmpdir(), 'qoslab-agreement-'));
 const scenarios = {};
 try {
   for (const name of names) {
     const file = join(fixtures, `${name}.yaml`);
+    const labFile = join(fixtures, `.lab-${name}.yaml`);
+    writeFileSync(labFile, withHostsFiles(readFileSync(file, 'utf8')));
     const runs = [];
     for (let seed = 1; seed <= reps; seed++) {
       const out = join(work, `${name}-${seed}`);
       const started = Date.now();
       const r = spawnSync(
         process.execPath,
-        [join(root, 'bin/qoslab.js'), 'run', file, '--seed', String(seed), '--out', out, '--quiet'],
+        [
+          join(root, 'bin/qoslab.js'),
+          'run',
+          labFile,
+          '--seed',
+          String(seed),
+          '--out',
+          out,
+          '--quiet',
+        ],
         { encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] },
       );
       // 0: every expectation held, 1: one failed; both measured.
@@ -82,6 +106,7 @@ try {
       });
       process.stdout.write(`${name} seed ${seed}: exit ${r.status}\n`);
     }
+    rmSync(labFile, { force: true });
     scenarios[name] = {
       measured: new Date().toISOString().slice(0, 10),
       commit: git('rev-parse', '--short', 'HEAD'),
@@ -93,6 +118,7 @@ try {
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
+  for (const f of readdirSync(fixtures)) if (f.startsWith('.lab-')) rmSync(join(fixtures, f));
 }
 
 let previous = {};

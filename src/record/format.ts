@@ -159,11 +159,17 @@ const UNJUDGED: Record<string, string> = {
   'not reached': 'not reached: the run ended before its phase',
 };
 
-export function expectationLines(results: ExpectationResult[], ok: string, fail: string): string {
+/** `unjudged`: other words for why an outcome has no verdict (simulate's own reasons). */
+export function expectationLines(
+  results: ExpectationResult[],
+  ok: string,
+  fail: string,
+  unjudged: Record<string, string> = UNJUDGED,
+): string {
   return results
     .map((r) => {
       const outcome = r.outcome ?? (r.ok ? 'ok' : 'fail');
-      const why = UNJUDGED[outcome];
+      const why = unjudged[outcome];
       if (why !== undefined) return `--   ${r.text}  (${why})`;
       return `${outcome === 'ok' ? ok : fail} ${r.text}  (measured ${fmtMeasured(r)})`;
     })

@@ -19,10 +19,22 @@ export function unmodelled(config: CompiledConfig, w: CompiledWorkload): string[
     notes.push(`the lab's CPU (its path as ${LAB_RATE_BPS / 1e9} Gbit/s)`);
   }
   // The lab looks every host's name up through its resolver before connecting; the twin
-  // connects straight away, so a rule that refuses, misdirects or delays a name is not
-  // applied (lookup workloads say so in their own note).
-  if (!config.dns.hosts_file && config.dns.rules.length > 0 && wireOf(w).toResolver !== true) {
-    notes.push(`the lab's resolver rules (${config.dns.rules.map((r) => r.name).join(', ')})`);
+  // connects straight away, so what acts on lookups (a resolver rule that refuses,
+  // misdirects or delays a name, a policy injecting answers) is not applied to it (lookup
+  // workloads say so in their own note).
+  const onLookups = lookupCensors(config);
+  if (!config.dns.hosts_file && onLookups.length > 0 && wireOf(w).toResolver !== true) {
+    notes.push(`name lookups, so ${onLookups.join(', ')}`);
   }
   return notes;
+}
+
+/** What in the scenario acts on name lookups: resolver rules, policies injecting answers. */
+function lookupCensors(config: CompiledConfig): string[] {
+  return [
+    ...config.dns.rules.map((r) => `resolver rule ${r.name}`),
+    ...config.policies
+      .filter((p) => p.actions.some((a) => a.type === 'dns-inject'))
+      .map((p) => `policy ${p.name}`),
+  ];
 }

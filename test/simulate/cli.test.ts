@@ -46,6 +46,26 @@ describe('qoslab simulate', () => {
     );
   });
 
+  it('leaves out what the lab resolver does, and says so instead of a number', async () => {
+    // The twin has no resolver: the GFW's injected answers never reach its page workload.
+    const r = await qoslab(['simulate', 'cn-gfw-dns-injection', '--json', '--tcp', 'bbr']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(both(report, 'google-lookup', 'censored').sent).toBe(0);
+    expect(report.unmodelled['google-lookup']).toEqual([
+      "the lab's resolver: no lookup is simulated",
+    ]);
+    expect(report.unmodelled['google-page']).toContain('name lookups, so policy gfw-dns');
+    const outcome = (text: string) =>
+      report.expectations.find((e) => e.text.startsWith(text))!.outcome;
+    expect(outcome('google-lookup.')).toBe('not measured');
+    expect(outcome('control-lookup.')).toBe('not measured');
+    const table = await qoslab(['simulate', 'cn-gfw-dns-injection', '--tcp', 'bbr']);
+    expect(table.stdout).toMatch(
+      /-- {3}google-dot\.delivery .*the twin does not simulate this workload/,
+    );
+  });
+
   it('is deterministic for a seed', async () => {
     const a = await qoslab([
       'simulate',

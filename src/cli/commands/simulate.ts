@@ -12,6 +12,12 @@ import { expectationLines, marks, summaryTable } from '../../record/format.js';
 import type { CommandContext } from '../context.js';
 import { ALLOW_PATH_OPTION, allowanceOf, type AllowArgs } from '../allow.js';
 
+/** Why a simulated expectation has no verdict: the twin left its workload out, or the time was cut. */
+const SIMULATE_UNJUDGED = {
+  'not measured': 'not measured: the twin does not simulate this workload, see NOT MODELLED',
+  'not reached': 'not reached: --duration ended before its phase',
+};
+
 interface SimulateArgs extends AllowArgs {
   scenario: string;
   duration?: string;
@@ -29,7 +35,7 @@ function printReport(report: SimulationReport, tcpSource: string, ctx: CommandCo
   );
   if (report.expectations.length > 0) {
     ctx.out.write(
-      `\nexpectations (simulated):\n${expectationLines(report.expectations, m.ok, m.fail)}\n`,
+      `\nexpectations (simulated):\n${expectationLines(report.expectations, m.ok, m.fail, SIMULATE_UNJUDGED)}\n`,
     );
   }
 }
@@ -67,7 +73,9 @@ export function simulateCommand(ctx: CommandContext): CommandModule<object, Simu
             'delayed ACKs, receive window), UDP and QUIC, through the same shaping core as ' +
             "`qoslab run`. The table is the lab's, from the same metrics; expectations are " +
             'judged on it and marked simulated. NOT MODELLED says per workload what only the ' +
-            'lab reproduces. test/simulate/agreement/ holds how close it comes to the lab.',
+            'lab reproduces. It has no resolver: names are not looked up, so resolver rules do ' +
+            'not apply and dns-lookup workloads are not simulated. test/simulate/agreement/ ' +
+            'holds how close it comes to the lab.',
         ),
     handler: async (args) => {
       const { compiled, traces } = await loadScenario(args.scenario, { allow: allowanceOf(args) });

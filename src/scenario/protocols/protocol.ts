@@ -139,7 +139,7 @@ export interface WireShape {
   unmodelled: string;
   /**
    * Its messages are lookups the lab's resolver answers, not its host's server. The twin
-   * has no resolver: it leaves such a workload out (its rows read not measured).
+   * has no resolver: it leaves such a workload out (nothing sent, its expectations not measured).
    */
   toResolver?: true;
 }

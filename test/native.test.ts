@@ -227,6 +227,23 @@ describe('native core', () => {
     expect(result.counters.policies['police']!.packets).toBe(1000 + hellos);
   });
 
+  it('stops at the plan packet budget with QL_BAD_CONFIG, and runs exactly within it', () => {
+    // The same 1000 frames and 3 hellos: 1003 packets leave the endpoints.
+    const plan = (max_packets: number): SimulationPlan => ({
+      tcp: 'cubic',
+      lab_delay_ns: 0,
+      lab_rate_bps: null,
+      max_packets,
+      workloads: [frames({ interval_ns: 1e6, size_bytes: 972, stop_ns: 1e9 })],
+    });
+    expectNativeError(
+      () => simulate(policed(), plan(1002)),
+      'QL_BAD_CONFIG',
+      /budget of 1002 packets/,
+    );
+    expect(simulate(policed(), plan(1003)).packets).toBe(1003);
+  });
+
   it('rejects a bad plan with QL_BAD_CONFIG naming the key', () => {
     const plan: SimulationPlan = {
       tcp: 'cubic',

@@ -53,12 +53,16 @@ export function table(rows: string[][]): string {
 }
 
 /**
- * One row per workload and phase (both directions pooled; voice quality of the worse
+ * One row per workload and scope (both directions pooled; voice quality of the worse
  * one). JUDGED: the messages whose deadline passed while the run watched, which DELIVERED
  * is the share of; the last ones sent are not (a 15 s deadline leaves the last 15 s
- * unjudged), so SENT alone overstated what the share was of.
+ * unjudged), so SENT alone overstated what the share was of. `extra`: a last column, one
+ * cell per workload (simulate's NOT MODELLED).
  */
-export function summaryTable(stats: WorkloadStats[]): string {
+export function summaryTable(
+  stats: WorkloadStats[],
+  extra?: { header: string; cell: (workload: string) => string },
+): string {
   const rows: string[][] = [
     [
       'WORKLOAD',
@@ -77,6 +81,7 @@ export function summaryTable(stats: WorkloadStats[]): string {
       'LOSS',
       'JITTER',
       'MOS',
+      ...(extra === undefined ? [] : [extra.header]),
     ],
   ];
   for (const w of stats) {
@@ -99,6 +104,7 @@ export function summaryTable(stats: WorkloadStats[]): string {
         both.voice ? fmtRatio(both.voice.loss) : '-',
         both.voice ? fmtDuration(both.voice.jitter_ns) : '-',
         both.voice ? both.voice.mos.toFixed(2) : '-',
+        ...(extra === undefined ? [] : [extra.cell(w.name)]),
       ]);
     }
   }
@@ -165,10 +171,17 @@ export function unjudgedText(r: ExpectationResult): string | undefined {
   return `${outcome}: ${r.cause ?? generic}`;
 }
 
-export function expectationLines(results: ExpectationResult[], ok: string, fail: string): string {
+/** `unjudged`: other words for why an outcome has no verdict (simulate's own reasons). */
+export function expectationLines(
+  results: ExpectationResult[],
+  ok: string,
+  fail: string,
+  unjudged?: Record<string, string>,
+): string {
   return results
     .map((r) => {
-      const why = unjudgedText(r);
+      const outcome = r.outcome ?? (r.ok ? 'ok' : 'fail');
+      const why = unjudged === undefined ? unjudgedText(r) : unjudged[outcome];
       if (why !== undefined) return `--   ${r.text}  (${why})`;
       return `${r.ok ? ok : fail} ${r.text}  (measured ${fmtMeasured(r)})`;
     })

@@ -52,7 +52,13 @@ case $mode in
     ;;
 esac
 
-ours() { [ -f "$CONF" ] && [ "$(head -n 1 "$CONF")" = "$MARK" ]; }
+ours() {
+  [ -f "$CONF" ] || return 1
+  case $(head -n 1 "$CONF") in
+    "$MARK"*) return 0 ;;
+  esac
+  return 1
+}
 
 if [ "$mode" = crates-io ]; then
   if ours; then

@@ -11,7 +11,7 @@ FROM ${BASE} AS build
 # (scripts/cargo-source.sh picks them when crates.io is unreachable).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends rustc-web cargo-web gcc libc6-dev ca-certificates \
-    librust-ring-dev librust-libc-dev librust-proptest+std-dev \
+    librust-ring-dev librust-hkdf-dev librust-sha2-dev librust-libc-dev librust-proptest+std-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Layers from the least to the most often changed: dependencies, the Rust core, TypeScript.

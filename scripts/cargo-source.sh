@@ -27,7 +27,7 @@ cd "$(dirname "$0")/.."
 say() { printf 'cargo-source: %s\n' "$*" >&2; }
 
 # The packages that bring every crate native/Cargo.lock pins (with their dependencies).
-PACKAGES="librust-ring-dev librust-libc-dev librust-proptest+std-dev"
+PACKAGES="librust-ring-dev librust-hkdf-dev librust-sha2-dev librust-libc-dev librust-proptest+std-dev"
 REGISTRY=${QOSLAB_DEBIAN_REGISTRY:-/usr/share/cargo/registry}
 LOCK=native/Cargo.lock
 CONF=.cargo/config.toml

@@ -112,8 +112,14 @@ fi
 if [ -n "$lacking" ]; then
   if [ -d "$REGISTRY" ]; then
     say "Debian's crate folder $REGISTRY lacks what native/Cargo.lock pins:$lacking"
+  else
+    say "there is no Debian crate folder $REGISTRY"
   fi
-  say "crates.io is unreachable, so the Rust core needs Debian's packaged crates:"
+  if [ "$mode" = debian ]; then
+    say "QOSLAB_CRATES=debian: the Rust core needs Debian's packaged crates:"
+  else
+    say "crates.io is unreachable, so the Rust core needs Debian's packaged crates:"
+  fi
   say "  sudo apt-get install $PACKAGES   (or: sudo npm run setup)"
   say "then run this again; a machine that reaches crates.io needs none of it"
   exit 1

@@ -14,8 +14,10 @@ say() { printf 'setup: %s\n' "$*"; }
 # (headless, driven by playwright-core); caddy (quic-go) is their HTTP/3 server;
 # gtlsclient and gtlsserver (ngtcp2) are the real QUIC client and server of the QUIC tests,
 # and gtlsclient the client of http3 workloads with `client: ngtcp2`; turnserver (coturn) is
-# the TURN/STUN server of webrtc calls with `turn`.
+# the TURN/STUN server of webrtc calls with `turn`. GNU time measures the peak memory of
+# each case of the hostile corpus (test/hostile); `time` is a shell keyword, hence the path.
 missing=""
+[ -x /usr/bin/time ] || missing="$missing time"
 for pair in ip:iproute2 iperf3:iperf3 ping:iputils-ping setpriv:util-linux pgrep:procps openssl:openssl chromium:chromium caddy:caddy gtlsclient:ngtcp2-client gtlsserver:ngtcp2-server turnserver:coturn; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
 done

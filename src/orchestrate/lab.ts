@@ -23,6 +23,7 @@ import {
 import { defaultHostEntries, hostsFile, resolvConf, type HostEntry } from './name-files.js';
 import { assertLabPossible } from './checks.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
+import type { TraceSet } from '../scenario/files.js';
 
 export interface LabOptions {
   /**
@@ -30,6 +31,8 @@ export interface LabOptions {
    * both hosts files, and its network settings (mtu, ipv6) are the lab's defaults.
    */
   scenario?: CompiledConfig;
+  /** The traces the scenario names, read by src/scenario/files.ts (the core opens no path). */
+  traces?: TraceSet;
   /** Link MTU of both TUNs (default: the scenario's, else 1500). */
   mtu?: number;
   /** Pass GSO super-packets through (IFF_VNET_HDR + TSO); default true. */
@@ -132,6 +135,7 @@ export class Lab {
       offload: options.offload ?? true,
       labPrefixes: [...LAB_PREFIXES],
       scenario: options.scenario,
+      traces: options.traces,
     });
     // Closing the fds destroys the (non-persistent) TUNs, wherever they have moved.
     this.undo.push(() => {

@@ -6,9 +6,10 @@
  * per step, and appending is its convention); with a file, the file is replaced. Nothing
  * is written to $GITHUB_STEP_SUMMARY unless asked: a sweep of many runs would flood it.
  */
-import { accessSync, appendFileSync, constants, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { appendToRegularFile, writeFileReplacing } from '../files/write.js';
 import type { RunSummary } from '../record/summary.js';
 import { junitXml } from './junit.js';
 import { summaryMarkdown } from './summary-md.js';
@@ -77,13 +78,13 @@ export function ciTargets(args: CiOutputArgs, env = process.env): CiTargets {
 export function writeCiOutputs(summary: RunSummary, dir: string, targets: CiTargets): string[] {
   const written: string[] = [];
   if (targets.junit !== undefined) {
-    writeFileSync(targets.junit, junitXml(summary, { resultsDir: dir }));
+    writeFileReplacing(targets.junit, junitXml(summary, { resultsDir: dir }));
     written.push(targets.junit);
   }
   if (targets.summaryMd !== undefined) {
     const md = summaryMarkdown(summary, dir);
-    if (targets.summaryMd.append) appendFileSync(targets.summaryMd.path, md);
-    else writeFileSync(targets.summaryMd.path, md);
+    if (targets.summaryMd.append) appendToRegularFile(targets.summaryMd.path, md);
+    else writeFileReplacing(targets.summaryMd.path, md);
     written.push(targets.summaryMd.path);
   }
   return written;

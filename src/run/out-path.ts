@@ -14,9 +14,8 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
-
-/** Kernel file systems: writing results there is never what was meant. */
-const PSEUDO_ROOTS = ['/proc', '/sys', '/dev'];
+import { KERNEL_ROOTS } from '../files/limits.js';
+import { kindOf, lstatOrUndefined } from '../files/read.js';
 
 /** Files a run writes; any of them already in the folder means an earlier run is there. */
 export const RUN_FILES = [
@@ -51,7 +50,7 @@ function insidePseudo(abs: string): string | undefined {
   } catch {
     // a symlink loop or unreadable ancestor: judged by the next checks
   }
-  return PSEUDO_ROOTS.find((r) => [abs, real].some((p) => p === r || p.startsWith(`${r}${sep}`)));
+  return KERNEL_ROOTS.find((r) => [abs, real].some((p) => p === r || p.startsWith(`${r}${sep}`)));
 }
 
 function checkCommon(flag: string, path: string): string {
@@ -153,4 +152,44 @@ function lstatSafe(p: string) {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Where a folder the user named really is, said when a symbolic link on its path leads
+ * elsewhere (docs/security.md "Paths the user names"): the user chose the link, so it is
+ * followed, but the run says where its files go before it writes them.
+ */
+export function realFolderNote(flag: string, path: string, abs: string): string | undefined {
+  let real: string;
+  try {
+    real = realpathSync(abs);
+  } catch {
+    return undefined;
+  }
+  return real === abs
+    ? undefined
+    : `${flag} ${path} is (or goes through) a symbolic link: results are written to ${real}`;
+}
+
+/**
+ * Folders qoslab makes itself below one the user named (a sweep's `<cell>/rep-<r>`): made
+ * one level at a time, and each must be a real folder, never a link (a folder copied from
+ * elsewhere could carry one to /etc). Returns the innermost.
+ */
+export function prepareSubfolders(root: string, parts: string[]): string {
+  let p = root;
+  for (const part of parts) {
+    p = join(p, part);
+    const st = lstatOrUndefined(p);
+    if (st === undefined) {
+      try {
+        mkdirSync(p);
+      } catch (e) {
+        refuse('folder', p, `cannot be created (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+    } else if (!st.isDirectory()) {
+      refuse('folder', p, `is ${kindOf(st)}; qoslab writes only into folders it can see are real`);
+    }
+  }
+  return p;
 }

@@ -2,20 +2,22 @@
  * `qoslab run`: prepare the results folder, open a session (lab and agents), play the
  * scenario, then summarize, write and print. Each step lives in its own module.
  */
+import { ExitCode } from '../errors.js';
 import { nativeVersion } from '../native/index.js';
 import { phasesOf } from '../metrics/index.js';
 import { catchInterrupts } from '../orchestrate/interrupt.js';
 import type { RunSummary } from '../record/summary.js';
+import type { FileAllowance } from '../scenario/files.js';
 import { DEFAULT_SCENARIO, loadScenario, type LoadedScenario } from '../scenario/library.js';
 import { runEnvironment } from './env.js';
 import { runningSummary, summarizeRun, writeSummary } from './finish.js';
-import { prepareResultsDir } from './out-path.js';
+import { prepareResultsDir, realFolderNote } from './out-path.js';
 import { play, type RunClock } from './play.js';
 import { startAtPhase } from './phase.js';
 import { checkRunnable, lengthNotes, withOverrides } from './prepare.js';
 import { printRun, type OutStream } from './print.js';
 import { LiveTally, Progress } from './progress.js';
-import { EventRecorder } from './recorder.js';
+import { budgetText, EventRecorder } from './recorder.js';
 import { ResultFiles, resultsDir } from './results.js';
 import { RunSession } from './session.js';
 
@@ -24,6 +26,8 @@ export type { RunStatus, RunSummary } from '../record/summary.js';
 export interface RunOptions {
   /** Library name or path; default the `messengers` scenario. */
   scenario?: string;
+  /** --allow-path folders the scenario may name files in (with `scenario`). */
+  allow?: FileAllowance;
   /** An already loaded scenario (instead of `scenario`). */
   loaded?: LoadedScenario;
   /**
@@ -47,6 +51,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Lab run id (default random); tests use it to look for leftovers. */
   labId?: string;
+  /** Events kept at most (default MAX_RECORDED_EVENTS); tests make it small. */
+  maxEvents?: number;
   /** QoS of MQTT workloads (default 1). */
   mqttQos?: 0 | 1;
   out?: OutStream;
@@ -71,7 +77,9 @@ function nativeVersionOrNull(): string | null {
 export async function run(options: RunOptions = {}): Promise<RunResult> {
   const out = options.out ?? process.stdout;
   const err = options.err ?? process.stderr;
-  const loaded = options.loaded ?? (await loadScenario(options.scenario ?? DEFAULT_SCENARIO));
+  const loaded =
+    options.loaded ??
+    (await loadScenario(options.scenario ?? DEFAULT_SCENARIO, { allow: options.allow }));
   const started =
     options.phase === undefined
       ? { compiled: loaded.compiled, skipped: [] }
@@ -82,7 +90,13 @@ export async function run(options: RunOptions = {}): Promise<RunResult> {
   });
   checkRunnable(loaded, compiled);
   const dir = prepareResultsDir(resultsDir(compiled.name, options.outDir), options.force === true);
+  const linked = realFolderNote(
+    options.outDir === undefined ? 'results' : '--out',
+    options.outDir ?? dir,
+    dir,
+  );
   const warnings = [
+    ...(linked === undefined ? [] : [linked]),
     ...started.skipped.map((s) => `--phase ${options.phase}: not checking '${s.text}' (${s.why})`),
     ...lengthNotes(started.compiled, compiled),
   ];
@@ -111,12 +125,13 @@ async function runIn(
   const startedAt = new Date();
   const phases = phasesOf(compiled.timeline, compiled.duration_ns);
   const tally = new LiveTally(compiled.workloads.map((w) => w.name));
-  const recorder = new EventRecorder(files.events, tally);
+  const recorder = new EventRecorder(files.events, tally, options.maxEvents);
   const progress = Progress.auto(err, options.quiet === true || options.json === true);
   const stop = AbortSignal.any([interrupt, ...(options.signal ? [options.signal] : [])]);
   const session = new RunSession(compiled, {
     labId: options.labId,
     mqttQos: options.mqttQos,
+    traces: loaded.traces,
     stop,
     err,
   });
@@ -158,16 +173,28 @@ async function runIn(
     }
   }
 
-  const summary = summarizeRun({
+  const full = recorder.full.aborted;
+  const judged = summarizeRun({
     compiled,
     phases,
     events: recorder.events,
     startedAt,
-    observedNs,
-    interrupted: stop.aborted,
+    // At its event budget the run stopped where its last kept event was, as if interrupted
+    // there: later phases are not reached, a cut phase not measured.
+    observedNs: full ? recorder.lastEventNs() : observedNs,
+    interrupted: stop.aborted || full,
     labId: session.lab?.names.id ?? '',
     warnings,
   });
+  const summary = full
+    ? {
+        ...judged,
+        status: 'failed' as const,
+        exit_code: ExitCode.runFailed,
+        ok: false,
+        error: budgetText(recorder),
+      }
+    : judged;
   writeSummary(files, summary, err);
   printRun(summary, files.dir, out, options);
   return { dir: files.dir, summary, exitCode: summary.exit_code };

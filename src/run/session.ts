@@ -11,6 +11,7 @@ import { Lab } from '../orchestrate/lab.js';
 import { makeRunTmp, removeRunTmp } from '../orchestrate/run-tmp.js';
 import type { AgentEvent } from '../record/events.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
+import type { TraceSet } from '../scenario/files.js';
 import { AgentProcess } from './agents.js';
 import { sleep } from './sleep.js';
 
@@ -19,6 +20,8 @@ const READY_TIMEOUT_MS = 20_000;
 export interface SessionOptions {
   labId?: string;
   mqttQos?: 0 | 1;
+  /** The traces the scenario names, already read (src/scenario/files.ts). */
+  traces?: TraceSet;
   /** Stop early (Ctrl-C). */
   stop: AbortSignal;
   err: NodeJS.WritableStream;
@@ -50,7 +53,7 @@ export class RunSession {
     // Loaded here, not at the top: the X.509 library costs every other CLI command ~0.2 s.
     const { makeLabPki, spkiPins } = await import('./pki.js');
     const pki = await makeLabPki(hosts, options.labId ?? 'run');
-    this.lab = await Lab.open({ scenario: compiled, id: options.labId });
+    this.lab = await Lab.open({ scenario: compiled, traces: options.traces, id: options.labId });
     if (this.stop.aborted) throw this.stop.reason;
     for (const role of ['server', 'client'] as const) {
       const config: AgentConfig = {

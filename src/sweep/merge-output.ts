@@ -3,7 +3,7 @@
  * cell), matrix.csv (one row per run, workload and phase, with a column per parameter:
  * ready for a pivot table), report.html (the matrix views) and a text summary.
  */
-import { writeFileSync } from 'node:fs';
+import { writeFileReplacing } from '../files/write.js';
 import { join } from 'node:path';
 import { csvField, type CsvValue } from '../report/csv.js';
 import { esc, htmlTable } from '../report/markup.js';
@@ -185,8 +185,8 @@ export function writeMerged(merged: Merged, outDir: string): { dir: string; text
     missing: merged.missing,
     cells: cellSpreads(merged, rows),
   };
-  writeFileSync(join(outDir, 'merged.json'), `${JSON.stringify(json, null, 2)}\n`);
-  writeFileSync(join(outDir, 'matrix.csv'), matrixCsv(merged, rows));
-  writeFileSync(join(outDir, 'report.html'), mergeHtml(merged, rows));
+  writeFileReplacing(join(outDir, 'merged.json'), `${JSON.stringify(json, null, 2)}\n`);
+  writeFileReplacing(join(outDir, 'matrix.csv'), matrixCsv(merged, rows));
+  writeFileReplacing(join(outDir, 'report.html'), mergeHtml(merged, rows));
   return { dir: outDir, text: mergeText(merged, rows) };
 }

@@ -4,17 +4,20 @@
  * lands in `<out>/<cell>/rep-<r>/`, so shards writing to one shared folder, or to
  * separate ones that `qoslab merge` joins later, never touch each other's files.
  */
-import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExitCode, QoslabError, UsageError } from '../errors.js';
+import { writeFileReplacing } from '../files/write.js';
 import { run } from '../run/run.js';
-import { prepareResultsDir } from '../run/out-path.js';
+import { prepareResultsDir, prepareSubfolders } from '../run/out-path.js';
 import { resultsDir } from '../run/results.js';
+import type { FileAllowance } from '../scenario/files.js';
 import { loadScenario } from '../scenario/library.js';
 import { applySettings } from './apply.js';
 import {
   cellsOf,
   matrixFingerprint,
+  matrixTooLarge,
+  MAX_REPEAT,
   planRuns,
   runsOfShard,
   type Axis,
@@ -25,6 +28,8 @@ import type { ShardManifest, ShardRun, SweepManifest } from './manifest.js';
 
 export interface SweepOptions {
   scenario: string;
+  /** --allow-path folders the scenario may name files in. */
+  allow?: FileAllowance;
   axes: Axis[];
   repeat: number;
   /** Seed of repetition 0 (default: the scenario's); repetition r uses seed + r. */
@@ -43,7 +48,7 @@ export interface SweepResult {
 }
 
 function writeJson(path: string, value: unknown): void {
-  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+  writeFileReplacing(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** Checked like `run --out` (never a recursive mkdir on procfs); an existing folder is reused. */
@@ -59,12 +64,14 @@ function paramsText(cell: Cell): string {
 }
 
 export async function runSweep(o: SweepOptions): Promise<SweepResult> {
-  if (!Number.isSafeInteger(o.repeat) || o.repeat < 1) {
-    throw new UsageError(`--repeat must be a positive integer, got ${o.repeat}`);
+  if (!Number.isSafeInteger(o.repeat) || o.repeat < 1 || o.repeat > MAX_REPEAT) {
+    throw new UsageError(`--repeat must be an integer from 1 to ${MAX_REPEAT}, got ${o.repeat}`);
   }
-  const base = await loadScenario(o.scenario);
+  const base = await loadScenario(o.scenario, { allow: o.allow });
   const baseSeed = o.seed ?? base.compiled.seed;
   const cells = cellsOf(o.axes);
+  const tooLarge = matrixTooLarge(cells.length, o.repeat);
+  if (tooLarge !== undefined) throw new UsageError(`sweep: ${tooLarge}`);
   // Every cell is checked before the first lab: a bad value fails in a second, not an hour in.
   const scenarios = new Map(cells.map((c) => [c.id, applySettings(base, o.axes, c.params)]));
   const planned = planRuns(cells, o.repeat, baseSeed);
@@ -103,14 +110,13 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
 
   let exitCode: number = ExitCode.ok;
   for (const [i, p] of mine.entries()) {
-    const cellDir = join(dir, p.cell.id);
-    makeDir(cellDir);
+    const cellDir = prepareSubfolders(dir, [p.cell.id]);
     writeJson(join(cellDir, 'cell.json'), {
       index: p.cell.index,
       id: p.cell.id,
       params: p.cell.params,
     });
-    const runDir = join(cellDir, `rep-${p.rep}`);
+    const runDir = prepareSubfolders(cellDir, [`rep-${p.rep}`]);
     const label = `[${i + 1}/${mine.length}] ${p.cell.id} rep ${p.rep} seed ${p.seed}`;
     o.err.write(`${label}: ${paramsText(p.cell)}\n`);
     const entry: ShardRun = {

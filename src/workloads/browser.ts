@@ -24,6 +24,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
+import { chromiumUse } from '../scenario/protocols/index.js';
 import type { AgentContext } from './types.js';
 
 export const CHROMIUM = process.env.QOSLAB_CHROMIUM ?? '/usr/bin/chromium';
@@ -44,7 +45,7 @@ export function chromiumArgs(ctx: AgentContext): string[] {
     // WebRTC's TCP sockets to a TURN server are opened by address through the network
     // stack, which applies these rules to the address too: `MAP *` would fail them.
     if (w.turn_transport !== 'udp' && w.turn_address) direct.add(w.turn_address);
-    if (w.protocol === 'http3' && w.client !== 'ngtcp2') quic.add(`${w.server_name}:${w.port}`);
+    if (chromiumUse(w) === 'quic') quic.add(`${w.server_name}:${w.port}`);
   }
   const rules = [
     ...[...names].map(([n, a]) => `MAP ${n} ${a}`),
@@ -70,7 +71,7 @@ export function chromiumArgs(ctx: AgentContext): string[] {
         ]
       : []),
     ...(ctx.spki.length > 0 ? [`--ignore-certificate-errors-spki-list=${ctx.spki.join(',')}`] : []),
-    ...(ctx.workloads.some((w) => w.protocol === 'webrtc')
+    ...(ctx.workloads.some((w) => chromiumUse(w) === 'media')
       ? [
           '--use-fake-device-for-media-stream',
           '--use-fake-ui-for-media-stream',

@@ -38,6 +38,7 @@ use qoslab_core::shape::flow::{Flow, FlowKey, FlowTable, Lookup, DEFAULT_MAX_FLO
 use qoslab_core::shape::packet::TAG_INJECTED;
 use qoslab_core::shape::pipeline::{Options, Pipeline};
 use qoslab_core::shape::stats::Totals;
+use qoslab_core::shape::trace::Trace;
 use qoslab_core::shape::{Dir, Pkt, Reason};
 use qoslab_core::wire::packet::{build_tcp, build_udp, parse, PROTO_TCP};
 use qoslab_core::wire::tcp::{ACK, PSH, SYN};
@@ -268,8 +269,8 @@ fn scenario_with_timeline(
     Scenario::parse_json(&json).unwrap_or_else(|e| panic!("bench scenario: {e}\n{json}"))
 }
 
-fn no_traces(_: &str) -> Result<Vec<u64>, qoslab_core::Error> {
-    Ok(vec![1, 2, 3])
+fn no_traces(_: &str) -> Result<Trace, qoslab_core::Error> {
+    Trace::new(&[1, 2, 3])
 }
 
 fn pipeline(s: &Scenario) -> Pipeline {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { ExitCode } from '../../errors.js';
+import { realFolderNote } from '../../run/out-path.js';
 import { resultsDir } from '../../run/results.js';
 import { mergeSweeps } from '../../sweep/merge.js';
 import { writeMerged } from '../../sweep/merge-output.js';
@@ -38,6 +39,8 @@ export function mergeCommand(ctx: CommandContext): CommandModule<object, MergeAr
         ? resolve(args.out)
         : resultsDir(`merge-${merged.manifest.scenario}`, undefined);
       const { text } = writeMerged(merged, dir);
+      const linked = args.out === undefined ? undefined : realFolderNote('--out', args.out, dir);
+      if (linked !== undefined) ctx.err.write(`qoslab: ${linked}\n`);
       ctx.out.write(`${text}\nmerged: ${dir}\n`);
       ctx.exitCode = merged.missing.length > 0 ? ExitCode.expectFailed : ExitCode.ok;
     },

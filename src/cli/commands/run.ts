@@ -4,8 +4,9 @@ import { ciTargets, writeCiOutputs } from '../../report/ci-outputs.js';
 import { run } from '../../run/run.js';
 import { parseDuration } from '../../scenario/units.js';
 import type { CommandContext } from '../context.js';
+import { ALLOW_PATH_OPTION, allowanceOf, type AllowArgs } from '../allow.js';
 
-interface RunArgs {
+interface RunArgs extends AllowArgs {
   scenario?: string;
   duration?: string;
   out?: string;
@@ -65,6 +66,7 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
           describe: 'Print summary.json instead of the table',
         })
         .option('quiet', { type: 'boolean', default: false, describe: 'No progress, no table' })
+        .option('allow-path', ALLOW_PATH_OPTION)
         .option('junit', {
           type: 'string',
           describe: 'Also write the expectations as JUnit XML to FILE (for CI test reports)',
@@ -82,7 +84,7 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         )
         .example('$0 run --junit junit.xml --summary-md', 'in CI: test results and a job summary')
         .epilog(
-          'Exit codes: 0 ok, 1 an expectation failed, 2 bad scenario or usage, 3 no lab possible, 4 the run failed (a workload agent died or hung; results up to then are written), 130 interrupted (results still written).',
+          'Exit codes: 0 ok, 1 an expectation failed, 2 bad scenario or usage, 3 no lab possible, 4 the run failed (a workload agent died or hung, or the run reached its event budget; results up to then are written), 130 interrupted (results still written).',
         ),
     handler: async (args) => {
       let durationNs: number | undefined;
@@ -99,6 +101,7 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
       const targets = ciTargets({ junit: args.junit, summaryMd: args['summary-md'] });
       const result = await run({
         scenario: args.scenario,
+        allow: allowanceOf(args),
         durationNs,
         outDir: args.out,
         force: args.force,

@@ -4,8 +4,9 @@ import { parseDuration } from '../../scenario/units.js';
 import { parseSet, shardOf } from '../../sweep/matrix.js';
 import { runSweep } from '../../sweep/sweep.js';
 import type { CommandContext } from '../context.js';
+import { ALLOW_PATH_OPTION, allowanceOf, type AllowArgs } from '../allow.js';
 
-interface SweepArgs {
+interface SweepArgs extends AllowArgs {
   scenario: string;
   set?: string[];
   repeat: number;
@@ -37,6 +38,7 @@ export function sweepCommand(ctx: CommandContext): CommandModule<object, SweepAr
           describe: "Seed of repetition 0 (default the scenario's); repetition r uses seed + r",
         })
         .option('duration', { type: 'string', describe: "Override each run's duration (e.g. 10s)" })
+        .option('allow-path', ALLOW_PATH_OPTION)
         .option('shard', {
           type: 'string',
           describe:
@@ -72,6 +74,7 @@ export function sweepCommand(ctx: CommandContext): CommandModule<object, SweepAr
       }
       const result = await runSweep({
         scenario: args.scenario,
+        allow: allowanceOf(args),
         axes,
         repeat: args.repeat,
         seed: args.seed,

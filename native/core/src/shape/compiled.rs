@@ -615,7 +615,7 @@ mod test {
             let path = e.unwrap().path();
             let json = std::fs::read_to_string(&path).unwrap();
             let s = Scenario::parse_json(&json).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-            let read = |_: &str| -> Result<Vec<u64>, Error> { Ok(vec![1, 2, 3]) };
+            let read = |_: &str| crate::shape::trace::Trace::new(&[1, 2, 3]);
             crate::shape::Pipeline::with_traces(&s, Default::default(), &read)
                 .unwrap_or_else(|e| panic!("{path:?}: {e}"));
             n += 1;

@@ -84,12 +84,14 @@ pub fn scenario_json(classes: &[String], policies: &[String], up: &str, down: &s
 
 pub fn pipeline_with(json: &str, traces: &'static [(&'static str, &'static [u64])]) -> Pipeline {
     let s = Scenario::parse_json(json).unwrap();
-    let read = move |p: &str| -> Result<Vec<u64>, crate::error::Error> {
-        Ok(traces
-            .iter()
-            .find(|(n, _)| *n == p)
-            .map(|(_, t)| t.to_vec())
-            .unwrap_or_default())
+    let read = move |p: &str| -> Result<crate::shape::trace::Trace, crate::error::Error> {
+        crate::shape::trace::Trace::new(
+            traces
+                .iter()
+                .find(|(n, _)| *n == p)
+                .map(|(_, t)| *t)
+                .unwrap_or_default(),
+        )
     };
     Pipeline::with_traces(&s, Options::default(), &read).unwrap()
 }

@@ -206,6 +206,7 @@ describe('native core', () => {
       'drop-after': true,
       reset: true,
       penalty: true,
+      'dns-inject': true,
       overflow: true,
       malformed: true,
     };

@@ -81,6 +81,8 @@ export interface ShapingDrops {
   reset: number;
   /** A flow blocked for a while by an action's penalty. */
   penalty: number;
+  /** DNS queries an in-path injector answered itself (`dns-inject` with `drop-query`). */
+  'dns-inject': number;
   /** The pipeline held its maximum number of packets. */
   overflow: number;
   /** Unparseable at the shaping stage (or a super-packet that does not segment). */

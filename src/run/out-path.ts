@@ -14,6 +14,7 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
+import { noteMade } from './owner.js';
 import { KERNEL_ROOTS } from '../files/limits.js';
 import { kindOf, lstatOrUndefined } from '../files/read.js';
 
@@ -105,6 +106,7 @@ export function prepareResultsDir(path: string, force: boolean, flag = '--out'):
         'choose another folder, or pass --force to overwrite it',
       ]);
     }
+    noteMade(abs);
     return abs;
   }
   const base = existingAncestor(abs);
@@ -113,6 +115,8 @@ export function prepareResultsDir(path: string, force: boolean, flag = '--out'):
   let p = base;
   for (const part of missing) {
     p = join(p, part);
+    // The first folder made holds the rest: it and all below go to PUID (./owner.ts).
+    if (p === join(base, missing[0]!)) noteMade(p);
     try {
       mkdirSync(p);
     } catch (e) {
@@ -135,6 +139,7 @@ export function checkOutputFile(path: string, flag: string): string {
   const dir = dirname(abs);
   if (!existsSync(dir)) refuse(flag, path, `folder ${dir} does not exist`);
   checkWritableDir(flag, path, dir);
+  noteMade(abs);
   return abs;
 }
 

@@ -70,8 +70,9 @@ export async function play(ctx: PlayContext, onStart: (clock: RunClock) => void)
   supervisor.start();
   const shaping = compiled.policies.length > 0;
   const timeline = new TimelinePlayer(compiled.timeline, {
-    apply: (active) => {
+    apply: (active, dnsActive) => {
       if (shaping) lab.setActivePolicies(active);
+      lab.setResolverRules(dnsActive);
     },
     onPhase: (change) => recorder.record({ ev: 'phase', phase: change.phase, t: change.appliedNs }),
     now: () => process.hrtime.bigint(),

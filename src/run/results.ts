@@ -2,14 +2,19 @@ import type { WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openFreshStream, writeFileReplacing } from '../files/write.js';
 
-/** `results/<UTC time>-<name>` (time as 20250101T120000Z), unless the caller chose. */
+/**
+ * `results/<UTC time>-<name>` (time as 20250101T120000Z), unless the caller chose. The
+ * parent is `$QOSLAB_RESULTS` when set: the container image sets /results, its bind mount,
+ * where the relative default made /results/results/<time>-<name>.
+ */
 export function resultsDir(name: string, out: string | undefined, at = new Date()): string {
   if (out !== undefined) return resolve(out);
+  const parent = process.env.QOSLAB_RESULTS || 'results';
   const stamp = at
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-  return resolve('results', `${stamp}-${name.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+  return resolve(parent, `${stamp}-${name.replace(/[^A-Za-z0-9._-]/g, '_')}`);
 }
 
 /** An NDJSON file written line by line as things happen, into a new file (never through a link). */

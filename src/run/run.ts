@@ -2,15 +2,16 @@
  * `qoslab run`: prepare the results folder, open a session (lab and agents), play the
  * scenario, then summarize, write and print. Each step lives in its own module.
  */
-import { ExitCode } from '../errors.js';
+import { ExitCode, exitCodeOf } from '../errors.js';
 import { nativeVersion } from '../native/index.js';
 import { phasesOf } from '../metrics/index.js';
 import { catchInterrupts } from '../orchestrate/interrupt.js';
+import { assertPrograms } from '../orchestrate/programs.js';
 import type { RunSummary } from '../record/summary.js';
 import type { FileAllowance } from '../scenario/files.js';
 import { DEFAULT_SCENARIO, loadScenario, type LoadedScenario } from '../scenario/library.js';
 import { runEnvironment } from './env.js';
-import { runningSummary, summarizeRun, writeSummary } from './finish.js';
+import { failedSummary, runningSummary, summarizeRun, writeSummary } from './finish.js';
 import { prepareResultsDir, realFolderNote } from './out-path.js';
 import { play, type RunClock } from './play.js';
 import { startAtPhase } from './phase.js';
@@ -89,6 +90,7 @@ export async function run(options: RunOptions = {}): Promise<RunResult> {
     seed: options.seed,
   });
   checkRunnable(loaded, compiled);
+  assertPrograms(compiled);
   const dir = prepareResultsDir(resultsDir(compiled.name, options.outDir), options.force === true);
   const linked = realFolderNote(
     options.outDir === undefined ? 'results' : '--out',
@@ -152,15 +154,26 @@ async function runIn(
     });
     await play({ compiled, phases, session, files, recorder, tally, progress, err }, (c) => {
       clock = c;
+      // The resolver's exchanges from t0 on (a browser's lookups while it starts are not the run's).
+      session.onQuery = ({ ev: _, at, ...q }) => {
+        const t = Number(BigInt(at) - c.t0);
+        if (t >= 0) recorder.record({ ev: 'dns', t, ...q });
+      };
     });
   } catch (e) {
     if (!stop.aborted) {
-      files.writeJson('summary.json', {
-        format: 1,
-        scenario: compiled.name,
-        status: 'failed',
-        error: e instanceof Error ? e.message : String(e),
-      });
+      files.writeJson(
+        'summary.json',
+        failedSummary({
+          scenario: compiled.name,
+          compiled,
+          startedAt,
+          labId: session.lab?.names.id ?? options.labId,
+          warnings,
+          error: e instanceof Error ? e.message : String(e),
+          exitCode: exitCodeOf(e),
+        }),
+      );
       throw e;
     }
   } finally {

@@ -3,17 +3,22 @@
  * and (through its transforms) the unit-resolved values the compiler reads. The contract
  * is SCENARIO-FORMAT.md; keys are kebab-case and unknown keys are errors everywhere.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { Action } from './actions/index.js';
+import { Dns } from './dns.js';
 import { parseExpect } from './expect.js';
 import { OPTION_OWNERS, PROTOCOL_NAMES, PROTOCOL_OPTIONS, PROTOCOLS } from './protocols/index.js';
 import type { ProtocolProblem } from './protocols/protocol.js';
 import {
   Aqm,
   Direction,
+  DnsName,
   Duration,
   int,
+  IPv4,
+  IPv6,
+  isPlainIPv6,
   missingOr,
   Name,
   oneOrMany,
@@ -23,48 +28,11 @@ import {
   Queue,
   Rate,
   Size,
+  scopeHint,
   SizeRange,
+  SniGlob,
 } from './fields.js';
 import { describeFound } from './units.js';
-
-const DnsName = z
-  .string({ error: (iss) => missingOr('a DNS name like web.telegram.org')(iss.input) })
-  .regex(
-    /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*$/,
-    {
-      error: (iss) =>
-        `expected a DNS name like web.telegram.org, found ${describeFound(iss.input)}`,
-    },
-  );
-
-const SniGlob = z
-  .string({ error: (iss) => missingOr("an SNI glob like '*.whatsapp.net'")(iss.input) })
-  .regex(/^[A-Za-z0-9.*_-]+$/, {
-    error: (iss) =>
-      `expected an SNI glob of letters, digits, '.', '-', '_' and '*', found ${describeFound(iss.input)}`,
-  });
-
-const IPv4 = z
-  .string({ error: (iss) => missingOr('an IPv4 address like 198.19.1.10')(iss.input) })
-  .refine((s) => isIPv4(s), {
-    error: (iss) => `expected an IPv4 address like 198.19.1.10, found ${describeFound(iss.input)}`,
-  });
-/**
- * An IPv6 address without a scope id. Node's isIPv6 accepts `fe80::1%lo`, but a zone names
- * an interface of this machine, and the lab's addresses belong to none of them: `run`
- * failed on one with "internal error: Invalid URL", the core with an unlocated error.
- */
-const isPlainIPv6 = (s: string) => isIPv6(s) && !s.includes('%');
-const SCOPE_ID = ': a scope id (%…) names an interface of this machine; lab addresses have none';
-const scopeHint = (input: unknown) =>
-  typeof input === 'string' && input.includes('%') && isIPv6(input.split('/')[0]!) ? SCOPE_ID : '';
-
-const IPv6 = z
-  .string({ error: (iss) => missingOr('an IPv6 address like fd71:6c61:6200:2::10')(iss.input) })
-  .refine(isPlainIPv6, {
-    error: (iss) =>
-      `expected an IPv6 address like fd71:6c61:6200:2::10, found ${describeFound(iss.input)}${scopeHint(iss.input)}`,
-  });
 
 function isCidr(s: string): boolean {
   const [address, bits, extra] = s.split('/');
@@ -398,6 +366,9 @@ export const ScenarioSchema = z
     timeline: z.array(TimelineEntry).optional(),
     workloads: z.array(Workload).optional(),
     expect: z.array(Expect).optional(),
+    dns: Dns.optional().meta({
+      description: "the lab's resolver: its transports, extra records, and the censor's rules",
+    }),
     assumed: z.record(z.string().min(1), z.string().min(1)).optional().meta({
       description:
         'numbers no source gives: a map from a path in this file (as in sources[].parameters) to why the value was chosen',

@@ -4,7 +4,7 @@
  * It reads only files (sweep.json and each run's summary.json), so shards can come from
  * any machines.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { capText, FILE_CAPS, MiB } from '../files/limits.js';
@@ -12,6 +12,7 @@ import { folderInside, jsonErrorAt, readTextFile } from '../files/read.js';
 import { failureText } from '../record/format.js';
 import type { RunSummary } from '../record/summary.js';
 import type { ShardManifest, SweepManifest } from './manifest.js';
+import { isComplete } from './run-folder.js';
 import { CELL_ID, matrixTooLarge, MAX_RUNS } from './matrix.js';
 
 export interface MergedRun {
@@ -36,7 +37,10 @@ export interface MissingRun {
 
 export interface Merged {
   manifest: SweepManifest;
+  /** The sweep folders read. */
   sources: string[];
+  /** Folders given that could not be read as sweep folders (an artifact that never came), and why. */
+  absent: { dir: string; reason: string }[];
   runs: MergedRun[];
   missing: MissingRun[];
 }
@@ -143,8 +147,9 @@ function findRun(
   rel: string[],
   seed: number,
   budget: { left: number },
+  notFound = 'not run by any shard given',
 ): { dir: string; summary: RunSummary } | { reason: string } {
-  let reason = 'not run by any shard given';
+  let reason = notFound;
   for (const d of dirs) {
     // A cell or repetition folder that is a link is refused: it could lead anywhere.
     const runDir = folderInside(d, rel);
@@ -161,8 +166,8 @@ function findRun(
     }
     if (summary.status === 'completed' && summary.seed !== seed) {
       reason = `${runDir}: seed ${summary.seed}, not the sweep's ${seed} (a run of another sweep)`;
-    } else if (summary.status === 'completed' && Array.isArray(summary.workloads)) {
-      return { dir: runDir, summary: summary as RunSummary };
+    } else if (isComplete(summary, seed)) {
+      return { dir: runDir, summary };
     } else {
       const why =
         summary.status === 'failed'
@@ -174,9 +179,32 @@ function findRun(
   return { reason };
 }
 
+/** Why `dir` is no sweep folder, or undefined when it has a sweep.json. */
+function absentReason(dir: string): string | undefined {
+  if (!existsSync(dir)) return 'no such folder';
+  if (!existsSync(join(dir, 'sweep.json'))) return 'not a sweep folder (no sweep.json)';
+  return undefined;
+}
+
+/**
+ * Joins what the folders hold. A folder that is not there (a shard whose artifact never
+ * came) is named and its runs count as missing, so the rest is still merged; folders of
+ * different sweeps, or none that can be read, are refused (exit 2).
+ */
 export function mergeSweeps(dirs: string[]): Merged {
   if (dirs.length === 0) throw new UsageError('merge needs at least one sweep folder');
-  const sources = dirs.map((d) => resolve(d));
+  const given = dirs.map((d) => resolve(d));
+  const absent = given.flatMap((dir) => {
+    const reason = absentReason(dir);
+    return reason === undefined ? [] : [{ dir, reason }];
+  });
+  const sources = given.filter((d) => !absent.some((a) => a.dir === d));
+  if (sources.length === 0) {
+    throw new UsageError(
+      `none of the folders is a sweep folder: ${absent.map((a) => `${a.dir} (${a.reason})`).join(', ')}`,
+      ['give the folders `qoslab sweep --out DIR` wrote, one per shard or one shared'],
+    );
+  }
   const manifests = sources.map(loadManifest);
   const first = manifests[0]!;
   manifests.forEach((m, i) => {
@@ -190,10 +218,20 @@ export function mergeSweeps(dirs: string[]): Merged {
   sources.forEach((d) => checkShards(d, first));
   const runs: MergedRun[] = [];
   const missing: MissingRun[] = [];
+  const notFound =
+    absent.length > 0
+      ? `not in the folders read (absent: ${absent.map((a) => a.dir).join(', ')})`
+      : undefined;
   const budget = { left: MAX_SUMMARY_BYTES_TOTAL };
   for (const cell of first.cells) {
     for (let rep = 0; rep < first.repeat; rep++) {
-      const found = findRun(sources, [cell.id, `rep-${rep}`], first.base_seed + rep, budget);
+      const found = findRun(
+        sources,
+        [cell.id, `rep-${rep}`],
+        first.base_seed + rep,
+        budget,
+        notFound,
+      );
       if ('reason' in found) {
         missing.push({ cell: cell.id, rep, params: cell.params, reason: found.reason });
         continue;
@@ -211,5 +249,5 @@ export function mergeSweeps(dirs: string[]): Merged {
       });
     }
   }
-  return { manifest: first, sources, runs, missing };
+  return { manifest: first, sources, absent, runs, missing };
 }

@@ -24,7 +24,7 @@ const LAYERS = [
   ['addresses.ts', 'errors.ts', 'files'],
   ['scenario'],
   ['record', 'native'],
-  ['workloads', 'metrics'],
+  ['workloads', 'metrics', 'resolver'],
   ['orchestrate', 'agent'],
   ['run', 'report', 'simulate'],
   ['sweep'],

@@ -1,10 +1,20 @@
+import { basename } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { UsageError } from '../../errors.js';
+import { exitCodeOf, UsageError } from '../../errors.js';
 import { ciTargets, writeCiOutputs } from '../../report/ci-outputs.js';
+import { failedSummary } from '../../run/finish.js';
 import { run } from '../../run/run.js';
+import { DEFAULT_SCENARIO } from '../../scenario/library.js';
 import { parseDuration } from '../../scenario/units.js';
 import type { CommandContext } from '../context.js';
 import { ALLOW_PATH_OPTION, allowanceOf, type AllowArgs } from '../allow.js';
+
+/** A scenario as named on the command line: a library name, or a file's name without its extension. */
+function scenarioLabel(scenario: string | undefined): string {
+  return scenario === undefined
+    ? DEFAULT_SCENARIO
+    : basename(scenario).replace(/\.(ya?ml|json)$/i, '');
+}
 
 interface RunArgs extends AllowArgs {
   scenario?: string;
@@ -99,6 +109,7 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
       }
       // Checked before the lab: a bad path must not cost a whole run.
       const targets = ciTargets({ junit: args.junit, summaryMd: args['summary-md'] });
+      const startedAt = new Date();
       const result = await run({
         scenario: args.scenario,
         allow: allowanceOf(args),
@@ -111,6 +122,20 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         quiet: args.quiet,
         out: ctx.out,
         err: ctx.err,
+      }).catch((error: unknown) => {
+        // A run that could not start still leaves its CI outputs: a job whose run failed
+        // at start-up must not read as one with no tests.
+        writeCiOutputs(
+          failedSummary({
+            scenario: scenarioLabel(args.scenario),
+            startedAt,
+            error: error instanceof Error ? error.message : String(error),
+            exitCode: exitCodeOf(error),
+          }),
+          undefined,
+          targets,
+        );
+        throw error;
       });
       for (const path of writeCiOutputs(result.summary, result.dir, targets)) {
         if (!args.quiet && !args.json) ctx.out.write(`wrote ${path}\n`);

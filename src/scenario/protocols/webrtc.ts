@@ -122,4 +122,5 @@ export const webrtc = defineProtocol({
       turn_server_name: null,
     };
   },
+  programs: (c) => (c.turn === null ? ['chromium'] : ['chromium', 'turnserver']),
 });

@@ -288,7 +288,7 @@ pub(crate) mod test {
             "network":{{"mtu":1500,"ipv6":true,"uplink":{up},"downlink":{down}}},
             "hosts":[{{"name":"server","names":["server.lab"],"address":"198.19.0.1","address6":"fd71:6c61:6200:2::1"}}],
             "classes":[],"policies":{policies},
-            "timeline":[],"workloads":[],"expect":[]}}"#
+            "timeline":[],"workloads":[],"expect":[],"dns":{{}}}}"#
         )
     }
 

@@ -218,6 +218,7 @@ impl Scenario {
         // The orchestrator's parts: read so that their presence is checked, not used.
         f.array("workloads")?;
         f.array("expect")?;
+        f.value("dns")?;
         f.finish()?;
         let s = Scenario {
             name,
@@ -595,6 +596,8 @@ fn parse_timeline(v: &Value, path: &str) -> Result<TimelineEntry, Error> {
         disable: f.strings("disable")?,
         active: f.strings("active")?,
     };
+    // The resolver's rules in force: the orchestrator's, read so the key is checked.
+    f.strings("dns_active")?;
     f.finish()?;
     Ok(e)
 }

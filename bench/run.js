@@ -1,5 +1,6 @@
 // `npm run bench`: first the core in virtual time (bench/core.js: pipeline cost,
-// classification, memory, fuzz, rate and delay accuracy), then the unimpaired lab against
+// classification, memory, fuzz, rate and delay accuracy) and the twin's speed
+// (bench/twin.js: `simulate` of 60 s scenarios), then the unimpaired lab against
 // the kernel's veth path, measured in one run so the ratios hold on a noisy shared
 // machine, then the shaper in real time (bench/shaped.js), UDP (bench/udp.js) and the
 // packet path's CPU time per packet and per KB (bench/cpu.js). Prints a table per part
@@ -80,6 +81,10 @@ if (!opts['no-core'] && !only) {
   const coreRows = await runCore({ fuzzPackets: opts['fuzz-packets'] });
   for (const row of coreRows) write(row);
   console.log([...formatCore(coreRows), `NDJSON: ${outFile.pathname}`, ''].join('\n'));
+  const { runTwin, formatTwin } = await import('./twin.js');
+  const twinRows = runTwin();
+  for (const row of twinRows) write(row);
+  console.log([...formatTwin(twinRows), ''].join('\n'));
 }
 if (opts['core-only']) process.exit(0);
 

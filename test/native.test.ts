@@ -139,8 +139,15 @@ describe('native core', () => {
       expect(linkExists(clientTun)).toBe(true);
       expect(linkExists(serverTun)).toBe(true);
       const counters = lab.counters();
-      expect(Object.keys(counters).sort()).toEqual(['down', 'stall', 'udpOffload', 'up']);
+      expect(Object.keys(counters).sort()).toEqual([
+        'down',
+        'stall',
+        'threadCpuNs',
+        'udpOffload',
+        'up',
+      ]);
       expect(typeof counters.udpOffload).toBe('boolean');
+      expect(Number.isInteger(counters.threadCpuNs)).toBe(true);
       expectDirectionShape(counters.up);
       expectDirectionShape(counters.down);
       // Same names again while open: the kernel refuses the second attach.
@@ -172,6 +179,7 @@ describe('native core', () => {
         'down',
         'shaping',
         'stall',
+        'threadCpuNs',
         'udpOffload',
         'up',
       ]);

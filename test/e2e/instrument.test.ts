@@ -60,8 +60,11 @@ describe.skipIf(!isRoot)('the instrument tells its own limits from the network',
     expect(longest('core')).toBeLessThan(2.6e9);
     expect(longest('orchestrator')).toBeGreaterThan(1.9e9);
     expect(s.instrument!.lab_stall.max_ns).toBeGreaterThanOrEqual(longest('core'));
-    const cause =
-      /^the lab stalled 2\.\d\d s at [\d.]+ s \(this expectation tolerates [\d.]+ ms\)$/;
+    // The stop alone, or with the loaded machine's other stalls in the same window.
+    const stop = String.raw`(2\.\d\d s at [\d.]+ s|\d+ times, [\d.]+ s in all \(the longest 2\.\d\d s at [\d.]+ s\))`;
+    const cause = new RegExp(
+      String.raw`^the lab stalled ${stop} \(this expectation tolerates [\d.]+ ms\)$`,
+    );
     const [p99, mos, delivery] = s.expectations;
     // The stop held messages for 2 s: p99 < 50ms failed, and the stall may be why.
     expect([p99!.text, p99!.outcome]).toEqual([
@@ -70,23 +73,27 @@ describe.skipIf(!isRoot)('the instrument tells its own limits from the network',
     ]);
     expect(p99!.cause).toMatch(cause);
     // A MOS or a delivery that held with the stop in it would hold without it: judged.
-    // One that failed may be the stop's doing: not measured. Never a network failure.
+    // One that failed may be the stop's doing, or the loaded machine's other stalls in
+    // phase second (26 of them, 974 ms, in one run here): not measured. Never a failure.
     for (const e of [mos!, delivery!]) {
       if (e.outcome === 'ok') expect(e.cause).toBeNull();
       else
         expect([e.text, e.outcome, e.cause]).toEqual([
           e.text,
           'not measured',
-          expect.stringMatching(cause),
+          expect.stringMatching(/^the lab stalled .* \(this expectation tolerates [\d.]+ ms\)$/),
         ]);
     }
     const unmeasured = s.expectations.filter((e) => e.outcome === 'not measured').length;
     expect(r.code, r.stderr).toBe(unmeasured === 3 ? 5 : 0);
-    expect(r.stdout).toMatch(
-      new RegExp(
-        `warning: the lab stalled 2\\.\\d\\d s at [\\d.]+ s: ${unmeasured} expectations? over that time (is|are) not measured`,
+    // One warning per distinct cause (a stricter bound counts more of the small stalls).
+    const warned = [
+      ...r.stdout.matchAll(
+        /^warning: the lab stalled (.*): (\d+) expectations? over that time (?:is|are) not measured$/gm,
       ),
-    );
+    ];
+    expect(warned.reduce((n, m) => n + Number(m[2]), 0)).toBe(unmeasured);
+    expect(warned.some((m) => new RegExp(`^${stop}$`).test(m[1]!))).toBe(true);
     expect(namespacesOf(s.lab_id)).toEqual([]);
   }, 60_000);
 

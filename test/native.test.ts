@@ -139,8 +139,9 @@ describe('native core', () => {
       expect(linkExists(clientTun)).toBe(true);
       expect(linkExists(serverTun)).toBe(true);
       const counters = lab.counters();
-      expect(Object.keys(counters).sort()).toEqual(['down', 'udpOffload', 'up']);
+      expect(Object.keys(counters).sort()).toEqual(['down', 'threadCpuNs', 'udpOffload', 'up']);
       expect(typeof counters.udpOffload).toBe('boolean');
+      expect(Number.isInteger(counters.threadCpuNs)).toBe(true);
       expectDirectionShape(counters.up);
       expectDirectionShape(counters.down);
       // Same names again while open: the kernel refuses the second attach.
@@ -168,7 +169,13 @@ describe('native core', () => {
       lab.setActive([]);
       expectNativeError(() => lab.setActive(['police', 'nope']), 'QL_UNKNOWN_POLICY', /"nope"/);
       const counters = lab.counters();
-      expect(Object.keys(counters).sort()).toEqual(['down', 'shaping', 'udpOffload', 'up']);
+      expect(Object.keys(counters).sort()).toEqual([
+        'down',
+        'shaping',
+        'threadCpuNs',
+        'udpOffload',
+        'up',
+      ]);
       expect(counters.shaping!.packets.entered).toBe(0);
       expect(Object.keys(counters.shaping!.policies)).toEqual(['police']);
       expect(counters.shaping!.actions[0]).toMatchObject({ policy: 'police', type: 'police' });

@@ -20,6 +20,7 @@ import {
   COMMON_DEFAULTS,
   type ChromiumUse,
   type CompiledValue,
+  type Connects,
   type DownSender,
   type Measures,
   type PortUse,
@@ -132,6 +133,7 @@ export interface ProtocolTraits {
   traffic: Traffic;
   measures: Measures;
   down: DownSender;
+  connects: Connects;
   loopback: Record<string, unknown>;
   check?(workload: Record<string, unknown>): ProtocolProblem[];
   chromium?(compiled: Record<string, unknown>): ChromiumUse;

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { browserEvents } from '../workloads/browser.js';
 import { Hub } from '../workloads/hub.js';
+import { LoopLag } from '../workloads/lag.js';
 import { PROTOCOLS } from '../workloads/index.js';
 import { serveGroup, serverGroups } from '../workloads/groups.js';
 import { mqttOptions } from '../workloads/mqtt.js';
@@ -67,9 +68,11 @@ async function main(): Promise<void> {
   const clients: Promise<void>[] = [];
   let stopping: Promise<void> | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
+  let lag: LoopLag | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       clearInterval(heartbeat);
+      lag?.stop();
       controller.abort();
       hub.stop();
       const deadline = new Promise((r) => setTimeout(r, 3000).unref());
@@ -85,6 +88,15 @@ async function main(): Promise<void> {
       () => emit({ ev: 'alive', role: config.role, t: Number(process.hrtime.bigint() - t0) }),
       500,
     );
+    // What this loop receives while it is late is stamped late: the run must know.
+    lag = new LoopLag((e) =>
+      emit({
+        ev: 'agent_lag',
+        role: config.role,
+        t: Number(e.start - t0),
+        dur_ns: Number(e.end - e.start),
+      }),
+    ).start();
     if (config.role === 'server') return hub.begin(ctx);
     config.workloads.forEach((w, index) => {
       const protocol = PROTOCOLS[w.protocol];

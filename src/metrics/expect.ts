@@ -40,7 +40,7 @@ export function measure(e: CompiledExpectation, stats: WorkloadStats[]): number 
   }
 }
 
-function holds(measured: number, op: CompiledExpectation['op'], value: number): boolean {
+export function holds(measured: number, op: CompiledExpectation['op'], value: number): boolean {
   switch (op) {
     case '<':
       return measured < value;

@@ -16,6 +16,7 @@ import type { CompiledWorkload } from '../scenario/compiled.js';
 import type { Measures } from '../scenario/protocols/protocol.js';
 import { traitsOf } from '../scenario/protocols/index.js';
 import { LatencyHistogram, medianBytes, percentiles } from './histogram.js';
+import { pacingStats } from './pacing.js';
 import { phaseAt, phaseNames, phaseTime } from './phases.js';
 import { voiceStats } from './voice.js';
 import { rtcDirectionStats } from './webrtc.js';
@@ -65,7 +66,14 @@ export function summarize(input: SummarizeInput): WorkloadStats[] {
     buckets.set(w.name, { sends: [], recvs: [], connects: [], fails: [], rtcs: [] });
   const seen = new Set<string>();
   for (const e of input.events) {
-    if (e.ev === 'phase' || e.ev === 'agent' || e.ev === 'dns') continue;
+    if (
+      e.ev === 'phase' ||
+      e.ev === 'agent' ||
+      e.ev === 'dns' ||
+      e.ev === 'lab_stall' ||
+      e.ev === 'agent_lag'
+    )
+      continue;
     const id = identity(e);
     if (seen.has(id)) continue;
     seen.add(id);
@@ -137,10 +145,10 @@ function scopeStats(
       : pool(per, w, sends, recvs, activeNs, input.observedEnd);
   // Transfers: the transfer rate replaces goodput over the active time in every direction.
   if (measures === 'transfers') {
-    const periods = phase === null ? null : input.phases.filter((p) => p.name === phase);
+    const periods = phase === null ? null : periodsOf(input.phases, phase);
     for (const d of [...per, both]) {
       const recvs = d.dir === 'both' ? b.recvs : b.recvs.filter((e) => e.dir === d.dir);
-      d.goodput_bps = transferRate(w, recvs, periods);
+      d.goodput_bps = transferRate(w, recvs, periods, input.phases.at(-1)?.start ?? 0);
     }
   }
   const directions = [...per.filter((d) => d.sent > 0 || d.counted > 0), both];
@@ -159,6 +167,13 @@ function scopeStats(
     reconnects: connects.filter((e) => e.reconnect).length,
     ...protocolCounts(connects),
     stalled: stalls(b.fails.filter((e) => inScope(e.t))),
+    pacing: pacingStats(
+      w,
+      sends,
+      b.sends,
+      phase === null ? [{ name: '', start: 0, end: Infinity }] : periodsOf(input.phases, phase),
+      input.observedEnd,
+    ),
   };
 }
 
@@ -186,6 +201,10 @@ function stalls(fails: FailEvent[]): ScopeStats['stalled'] {
     p50_bytes: medianBytes(bytes),
     max_bytes: bytes.length === 0 ? null : bytes.reduce((a, b) => Math.max(a, b)),
   };
+}
+
+function periodsOf(phases: Phase[], name: string): Phase[] {
+  return phases.filter((p) => p.name === name);
 }
 
 /** Matches sends and receives of one direction and judges each against the deadline. */
@@ -259,34 +278,32 @@ function goodput(bytes: number, activeNs: number): number | null {
  * The goodput of transfers: bits over the time objects spent in transfer (per connection,
  * times the connections), because counting whole objects against a time window is off by
  * up to one object at the window's ends (at 128 kbit/s a 32 KB object is two seconds).
- * Within `periods` (null: the whole run), each transfer delivered by
- * its deadline counts with the share of its time that falls inside them, and that share
- * of its bytes (an even rate within one transfer). Whole transfers attributed by their
- * send time would misjudge the boundary: one 4-second policed transfer started a moment
- * before a throttle took the unthrottled phase's rate from 1 Gbit/s to a third of it.
+ * Within `periods` (null: the whole run), only the transfers delivered by their deadline
+ * that began and ended inside one of them count. Policies change at a phase's edge, so a
+ * transfer that crosses one ran partly under each, and no share of it says what either
+ * phase did: split by its share of time, one that ran at line rate for its first 2-6 ms
+ * and was policed for the rest put most of its bytes into the policed phase, and
+ * `tw-media.goodput <= 160kbit` read 198-212 kbit/s in 4 of 5 runs of a 150 kbit/s
+ * policer. The last phase runs on past the run's end (no policy changes then), so a
+ * transfer that finishes in the drain still counts there.
  */
 function transferRate(
   w: CompiledWorkload,
   recvs: RecvEvent[],
   periods: Phase[] | null,
+  lastPhaseStart: number,
 ): number | null {
   let bits = 0;
   let ns = 0;
   for (const r of recvs) {
     const took = r.t - r.sent;
     if (took > w.deadline_ns) continue;
-    if (periods === null || took <= 0) {
-      if (periods === null || periods.some((p) => r.sent >= p.start && r.sent < p.end)) {
-        bits += r.bytes * 8;
-        ns += took;
-      }
-      continue;
-    }
-    let inside = 0;
-    for (const p of periods)
-      inside += Math.max(0, Math.min(p.end, r.t) - Math.max(p.start, r.sent));
-    bits += (r.bytes * 8 * inside) / took;
-    ns += inside;
+    const inside =
+      periods === null ||
+      periods.some((p) => r.sent >= p.start && (p.start >= lastPhaseStart ? true : r.t <= p.end));
+    if (!inside) continue;
+    bits += r.bytes * 8;
+    ns += Math.max(0, took);
   }
   return ns > 0 ? (bits * 1e9 * w.connections) / ns : null;
 }

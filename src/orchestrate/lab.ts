@@ -1,4 +1,4 @@
-import { NativeLab, type LabCounters } from '../native/index.js';
+import { NativeLab, type LabCounters, type LabStalls } from '../native/index.js';
 import { scenarioRejection } from '../native/rejected.js';
 import { LabError } from '../errors.js';
 import { ip } from './exec.js';
@@ -279,6 +279,11 @@ export class Lab {
    */
   setActivePolicies(active: string[]): void {
     this.native?.setActive(active);
+  }
+
+  /** The forwarding thread's stalls since the last call (undefined once closed). */
+  stalls(): LabStalls | undefined {
+    return this.native?.stalls();
   }
 
   /** Forwarding counters of the native core (undefined once closed). */

@@ -148,6 +148,30 @@ export interface AgentFaultEvent {
 }
 
 /**
+ * The lab itself was late, not the network: the core's forwarding thread was not served
+ * (a stopped process, a starved CPU: native/core/src/drive/stall.rs) or the
+ * orchestrator's event loop ran late. Packets waited in the TUN queues meanwhile.
+ */
+export interface LabStallEvent {
+  ev: 'lab_stall';
+  source: 'core' | 'orchestrator';
+  /** When the stall began (ns since t0); it lasted `dur_ns`. */
+  t: number;
+  dur_ns: number;
+}
+
+/**
+ * An agent's event loop ran late: what it received meanwhile was stamped late, what it
+ * should have sent left late (src/workloads/lag.ts).
+ */
+export interface AgentLagEvent {
+  ev: 'agent_lag';
+  role: 'server' | 'client';
+  t: number;
+  dur_ns: number;
+}
+
+/**
  * The orchestrator: one exchange the lab's resolver had (a query and what it answered,
  * or `none` when it sent nothing). Not a message of any workload: what the censor's
  * resolver did, beside what the workloads measured.
@@ -199,6 +223,8 @@ export type MeasureEvent =
   | RtcEvent
   | PhaseEvent
   | AgentFaultEvent
+  | LabStallEvent
+  | AgentLagEvent
   | DnsEvent;
 export type AgentEvent = MeasureEvent | ReadyEvent | LogEvent | AliveEvent;
 

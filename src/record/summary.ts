@@ -112,6 +112,26 @@ export interface DirectionStats {
   rtc?: { audio: RtcStats | null; video: RtcStats | null };
 }
 
+/**
+ * How a paced workload kept its plan in a scope (src/metrics/pacing.ts): message k of a
+ * stream is due k intervals after the stream's start.
+ */
+export interface PacingStats {
+  /** Messages the plan had in the scope, over the time observed. */
+  planned: number;
+  sent: number;
+  /** Sent within 100 ms of the planned time. */
+  on_time: number;
+  /**
+   * Sent less than 99 % of the plan on time: the agent could not keep up, so the
+   * workload's goodput and latency there are its agent's, not the network's (not measured).
+   */
+  agent_limited: boolean;
+  /** How much later than planned messages left, ns; null when none was sent. */
+  late_p99_ns: number | null;
+  late_max_ns: number | null;
+}
+
 export interface ScopeStats {
   /** The phase; null for the whole run. */
   phase: string | null;
@@ -138,12 +158,36 @@ export interface ScopeStats {
    * received before each stalled — the "first 16 KB" of a freeze.
    */
   stalled: { count: number; p50_bytes: number | null; max_bytes: number | null };
+  /** Null for workloads qoslab does not pace (bulk, webrtc). */
+  pacing: PacingStats | null;
 }
 
 export interface WorkloadStats {
   name: string;
   protocol: string;
   scopes: ScopeStats[];
+}
+
+/** Stalls of one part of the instrument over a run (src/metrics/instrument.ts). */
+export interface LagStats {
+  count: number;
+  total_ns: number;
+  /** The longest stall. */
+  max_ns: number;
+  /** Which part stalled, and when (ns since t0); null: none did. */
+  longest: { who: string; start: number; end: number } | null;
+  /** Per second of the run that had a stall (`s` from t0): the longest one and the time stalled in it. */
+  per_second: { s: number; max_ns: number; total_ns: number }[];
+}
+
+/**
+ * The instrument's own stalls, not the network's (1 ms and longer for the core, 5 ms and
+ * longer for event loops): `lab_stall` the lab itself (the core's forwarding thread, the
+ * orchestrator's loop), `agent_lag` the agents' loops.
+ */
+export interface InstrumentStats {
+  lab_stall: LagStats;
+  agent_lag: LagStats;
 }
 
 /**
@@ -164,6 +208,11 @@ export interface ExpectationResult {
   op: CompiledExpectation['op'];
   kind: CompiledExpectation['kind'];
   phase: string | null;
+  /**
+   * Why it is `not measured` or `not reached`, in words: "the lab stalled 2.25 s at 4.1 s",
+   * "the run ended at 15 s, before phase 'throttled' (from 20 s)"; null when judged.
+   */
+  cause?: string | null;
 }
 
 /**
@@ -177,7 +226,10 @@ export interface RunSummary {
   qoslab: string;
   scenario: string;
   status: RunStatus;
-  /** 0 ok, 1 an expectation failed, 4 the run failed (an agent died), 130 interrupted. */
+  /**
+   * 0 ok, 1 an expectation failed, 4 the run failed (an agent died), 5 nothing was judged,
+   * 6 a resource of the instrument failed (disk full, results folder gone), 130 interrupted.
+   */
   exit_code: number;
   started_at: string;
   finished_at: string;
@@ -197,6 +249,29 @@ export interface RunSummary {
   expectations: ExpectationResult[];
   /** True when every expectation held. */
   ok: boolean;
+  /**
+   * The expectations were all not reached or not measured (exit 5, unless the run was
+   * started with --allow-unjudged, which `allow_unjudged` records).
+   */
+  unjudged?: boolean;
+  allow_unjudged?: boolean;
+  /** The instrument's own stalls (absent in summaries of older qoslab versions). */
+  instrument?: InstrumentStats;
+  /**
+   * How the run measured, where it cost expectations: "the lab stalled 2.25 s at 4.1 s: 3
+   * expectations over that time are not measured", a workload that was agent-limited.
+   */
+  notes?: string[];
+  /**
+   * What the run itself could not do: a results file it could not write (no space left,
+   * the folder removed). Such a run exits 6, and says what it kept.
+   */
+  resource_faults?: string[];
+  /**
+   * Results files that miss data on disk although the run wrote them again from memory at
+   * its end: summary.json is then all there is of the run (`report` will not recompute).
+   */
+  results_incomplete?: string[];
   warnings: string[];
   error: string | null;
 }

@@ -47,6 +47,8 @@ const FIELDS: Record<string, { required: Record<string, Kind>; optional?: Record
       },
     },
     phase: { required: { phase: 'string', t: 'number' } },
+    lab_stall: { required: { source: 'string', t: 'number', dur_ns: 'number' } },
+    agent_lag: { required: { role: 'string', t: 'number', dur_ns: 'number' } },
     dns: {
       required: {
         t: 'number',

@@ -1,5 +1,12 @@
 /** The measured part of the report: metrics per workload and phase, expectations, counters, environment. */
-import { fmtDelivery, fmtDuration, fmtMeasured, fmtRate, fmtRatio } from '../record/format.js';
+import {
+  fmtDelivery,
+  fmtDuration,
+  fmtMeasured,
+  fmtRate,
+  fmtRatio,
+  unjudgedText,
+} from '../record/format.js';
 import type { ExpectationResult, WorkloadStats } from '../record/summary.js';
 import type { DatapathView, StageKind, StageRow } from './datapath.js';
 import { htmlTable, type Cell } from './markup.js';
@@ -14,6 +21,7 @@ export function metricsTable(stats: WorkloadStats[]): string {
           s.phase ?? '(all)',
           d.dir,
           d.sent,
+          d.counted,
           fmtDelivery(d),
           d.late,
           d.lost,
@@ -38,6 +46,7 @@ export function metricsTable(stats: WorkloadStats[]): string {
       'phase',
       'dir',
       'sent',
+      'judged',
       'delivered',
       'late',
       'lost',
@@ -74,7 +83,7 @@ export function expectationsSection(results: ExpectationResult[]): string {
               : '<span class="fail">FAIL</span>',
       },
       r.text,
-      r.outcome === 'not measured' || r.outcome === 'not reached' ? '-' : fmtMeasured(r),
+      unjudgedText(r) ?? fmtMeasured(r),
     ]),
     2,
   );

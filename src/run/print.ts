@@ -1,6 +1,7 @@
 /** What `qoslab run` prints when it is done: the table, the expectations, where results are. */
-import { expectationLines, marks, summaryTable } from '../record/format.js';
+import { expectationLines, marks, summaryTable, verdictText } from '../record/format.js';
 import type { RunSummary } from '../record/summary.js';
+import { instrumentLines } from '../report/instrument.js';
 
 export type OutStream = NodeJS.WritableStream & { isTTY?: boolean };
 
@@ -20,11 +21,32 @@ export function printRun(
     const m = marks(out);
     out.write(`\nexpectations:\n${expectationLines(summary.expectations, m.ok, m.fail)}\n`);
   }
+  const instrument = summary.instrument;
+  if (instrument !== undefined && instrument.lab_stall.count + instrument.agent_lag.count > 0) {
+    out.write(
+      `\ninstrument:\n${instrumentLines(summary)
+        .map((l) => `  ${l}`)
+        .join('\n')}\n`,
+    );
+  }
+  for (const note of summary.notes ?? []) out.write(`\nwarning: ${note}\n`);
+  if (summary.unjudged === true && summary.status === 'completed') {
+    out.write(
+      `\n${verdictText(summary)}: ${summary.allow_unjudged === true ? 'exit 0 as asked' : 'exit 5, not a pass (--allow-unjudged for exploratory runs)'}\n`,
+    );
+  }
   if (summary.status === 'interrupted') {
     out.write('\ninterrupted: measured until the interruption; later phases not reached\n');
   }
   for (const f of summary.faults) {
     out.write(`\nfailed: ${f.detail}; nothing after ${(f.t / 1e9).toFixed(1)} s is measured\n`);
+  }
+  const faults = summary.resource_faults ?? [];
+  if (faults.length > 0) {
+    const missing = summary.results_incomplete ?? [];
+    out.write(
+      `\nresource fault (exit 6): ${faults.join('; ')}; ${missing.length === 0 ? 'every results file was written again from memory' : `still incomplete on disk: ${missing.join(', ')}`}\n`,
+    );
   }
   out.write(`\nresults: ${dir}\n`);
 }

@@ -246,7 +246,7 @@ function checkTimeline({ top, problem, unknown }: Context): {
         ? durationParsed.value
         : undefined;
   const phases = new Set<string>();
-  let previous: { at: number; text: string } | undefined;
+  let previous: { at: number; text: string; phase: unknown } | undefined;
   list(top.timeline).forEach((entry, i) => {
     const e = dict(entry);
     if (typeof e.phase === 'string') phases.add(e.phase);
@@ -257,6 +257,13 @@ function checkTimeline({ top, problem, unknown }: Context): {
           ['timeline', i, 'at'],
           `the timeline must be sorted by at: ${String(e.at)} comes after ${previous.text}`,
         );
+      } else if (previous && at.value === previous.at) {
+        // The earlier entry's phase would last no time at all: its expectations could never
+        // be judged, and a run that did pass through it would call it "not reached".
+        problem(
+          ['timeline', i, 'at'],
+          `${String(e.at)} is the instant of the entry before it (phase '${String(previous.phase)}'), which would last no time: give each phase an instant of its own, or merge the two entries`,
+        );
       }
       if (duration !== undefined && at.value >= duration) {
         problem(
@@ -264,7 +271,7 @@ function checkTimeline({ top, problem, unknown }: Context): {
           `${String(e.at)} is not inside the run's duration of ${durationText(top.duration)}`,
         );
       }
-      previous = { at: at.value, text: String(e.at) };
+      previous = { at: at.value, text: String(e.at), phase: e.phase };
     }
     for (const key of ['enable', 'disable']) {
       for (const [name, p] of names(e[key], ['timeline', i, key])) {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { Action } from './actions/index.js';
 import { Dns } from './dns.js';
 import { parseExpect } from './expect.js';
+import { paceProblems } from './pace-limit.js';
 import { OPTION_OWNERS, PROTOCOL_NAMES, PROTOCOL_OPTIONS, PROTOCOLS } from './protocols/index.js';
 import type { ProtocolProblem } from './protocols/protocol.js';
 import {
@@ -317,6 +318,9 @@ const Workload = z
     }
     if (w.start !== undefined && w.stop !== undefined && w.stop <= w.start) {
       ctx.addIssue({ code: 'custom', path: ['stop'], message: 'stop must come after start' });
+    }
+    for (const p of paceProblems(w)) {
+      ctx.addIssue({ code: 'custom', path: [p.key], message: p.message });
     }
   });
 

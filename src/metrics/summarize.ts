@@ -4,10 +4,13 @@
  */
 import type {
   ConnectEvent,
+  DetectEvent,
   Dir,
   FailEvent,
+  GiveupEvent,
   MeasureEvent,
   RecvEvent,
+  RetryEvent,
   RtcEvent,
   SendEvent,
 } from '../record/events.js';
@@ -15,6 +18,7 @@ import type { DirectionStats, Phase, ScopeStats, WorkloadStats } from '../record
 import type { CompiledWorkload } from '../scenario/compiled.js';
 import { LatencyHistogram, percentiles } from './histogram.js';
 import { phaseAt, phaseNames, phaseTime } from './phases.js';
+import { sessionStats } from './session.js';
 import { voiceStats } from './voice.js';
 import { rtcDirectionStats } from './webrtc.js';
 
@@ -32,7 +36,13 @@ interface Bucket {
   connects: ConnectEvent[];
   fails: FailEvent[];
   rtcs: RtcEvent[];
+  detects: DetectEvent[];
+  retries: RetryEvent[];
+  giveups: GiveupEvent[];
 }
+
+type Counted = SendEvent | RecvEvent | ConnectEvent | FailEvent | RtcEvent;
+type Noted = DetectEvent | RetryEvent | GiveupEvent;
 
 const key = (w: string, dir: Dir, c: number, seq: number) =>
   `${w}\u0000${dir}\u0000${c}\u0000${seq}`;
@@ -43,8 +53,13 @@ const key = (w: string, dir: Dir, c: number, seq: number) =>
  * it doubled sends, goodput and connections. A message that arrived twice (a duplicated
  * datagram) counts its first arrival, as it always did.
  */
-function identity(e: SendEvent | RecvEvent | ConnectEvent | FailEvent | RtcEvent): string {
+function identity(e: Counted | Noted): string {
   switch (e.ev) {
+    case 'retry':
+    case 'giveup':
+      return `${e.ev}\u0000${key(e.w, e.dir, e.c, e.seq)}\u0000${e.t}`;
+    case 'detect':
+      return `detect\u0000${e.w}\u0000${e.c}\u0000${e.t}`;
     case 'send':
     case 'recv':
       return `${e.ev}\u0000${key(e.w, e.dir, e.c, e.seq)}`;
@@ -60,7 +75,16 @@ function identity(e: SendEvent | RecvEvent | ConnectEvent | FailEvent | RtcEvent
 export function summarize(input: SummarizeInput): WorkloadStats[] {
   const buckets = new Map<string, Bucket>();
   for (const w of input.workloads)
-    buckets.set(w.name, { sends: [], recvs: [], connects: [], fails: [], rtcs: [] });
+    buckets.set(w.name, {
+      sends: [],
+      recvs: [],
+      connects: [],
+      fails: [],
+      rtcs: [],
+      detects: [],
+      retries: [],
+      giveups: [],
+    });
   const seen = new Set<string>();
   for (const e of input.events) {
     if (e.ev === 'phase' || e.ev === 'agent') continue;
@@ -76,6 +100,9 @@ export function summarize(input: SummarizeInput): WorkloadStats[] {
     else if (e.ev === 'recv') b.recvs.push(e);
     else if (e.ev === 'connect') b.connects.push(e);
     else if (e.ev === 'rtc') b.rtcs.push(e);
+    else if (e.ev === 'detect') b.detects.push(e);
+    else if (e.ev === 'retry') b.retries.push(e);
+    else if (e.ev === 'giveup') b.giveups.push(e);
     else b.fails.push(e);
   }
   // A phase the run never watched (interrupted, an agent dead, before it began) has no
@@ -114,6 +141,9 @@ function scopeStats(
     Math.min(w.stop_ns, input.observedEnd),
   );
   const dirs: Dir[] = ['up', 'down'];
+  // compiled.json of a run from before sessions has neither key.
+  const outbox = w.outbox ?? null;
+  const transports = w.transports ?? [];
   // A getStats interval belongs to the phase in force at its middle.
   const rtcs = b.rtcs.filter((e) => inScope((e.from + e.t) / 2));
   const per = dirs.map((dir) =>
@@ -139,6 +169,19 @@ function scopeStats(
       d.goodput_bps = transferRate(w, recvs, periods);
     }
   }
+  if (outbox !== null) {
+    // Of the judged messages, those the app gave up on: failed for the user.
+    const given = new Set(b.giveups.map((g) => key(g.w, g.dir, g.c, g.seq)));
+    const judged = (s: SendEvent) => s.t + w.deadline_ns <= input.observedEnd;
+    for (const d of [...per, both]) {
+      d.gave_up = sends.filter(
+        (s) =>
+          (d.dir === 'both' || s.dir === d.dir) &&
+          judged(s) &&
+          given.has(key(s.w, s.dir, s.c, s.seq)),
+      ).length;
+    }
+  }
   const directions = [...per.filter((d) => d.sent > 0 || d.counted > 0), both];
   const tlsTimes = connects.flatMap((e) => (e.tls_ns === null ? [] : [e.tls_ns]));
   const c = percentiles(connects.map((e) => e.connect_ns));
@@ -152,6 +195,18 @@ function scopeStats(
     reconnects: connects.filter((e) => e.reconnect).length,
     ...protocolCounts(connects),
     stalled: stalls(b.fails.filter((e) => inScope(e.t))),
+    // Workloads that keep a connection (or place calls): what their user lived with.
+    ...(transports.length === 0
+      ? {}
+      : {
+          session: sessionStats(
+            w,
+            b,
+            inScope,
+            phase === null ? null : input.phases.filter((p) => p.name === phase),
+            input.observedEnd,
+          ),
+        }),
   };
 }
 

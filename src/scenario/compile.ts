@@ -25,6 +25,7 @@ import {
   SERVER_ADDRESS6,
 } from './defaults.js';
 import { protocolSettings } from './protocols/index.js';
+import { compileSession } from './session.js';
 import type { Scenario, ScenarioLink, ScenarioMatcher, ScenarioWorkload } from './schema.js';
 import { compiledQueue, mergePortRanges } from './units.js';
 
@@ -251,9 +252,13 @@ function withTurnAddress(
   w: CompiledWorkload,
   hostByName: Map<string, CompiledHost>,
 ): CompiledWorkload {
-  if (w.turn === null || w.turn === undefined) return w;
-  const host = hostByName.get(w.turn);
-  return { ...w, turn_address: host?.address ?? null, turn_server_name: host?.names[0] ?? null };
+  const at = (turn: string | null) => {
+    const host = turn === null ? undefined : hostByName.get(turn);
+    return { turn_address: host?.address ?? null, turn_server_name: host?.names[0] ?? null };
+  };
+  const transports = w.transports.map((t) => (t.turn === null ? t : { ...t, ...at(t.turn) }));
+  if (w.turn === null || w.turn === undefined) return { ...w, transports };
+  return { ...w, ...at(w.turn), transports };
 }
 
 function compileWorkload(
@@ -262,6 +267,7 @@ function compileWorkload(
   durationNs: number,
 ): CompiledWorkload {
   const { port, tls, defaults, keys } = protocolSettings(w.protocol, w);
+  const own = { port: w.port ?? port, tls: w.tls ?? tls };
   return {
     name: w.name,
     host: host.name,
@@ -279,6 +285,9 @@ function compileWorkload(
     connections: w.connections ?? 1,
     start_ns: w.start ?? 0,
     stop_ns: w.stop ?? durationNs,
+    app: w.app ?? null,
+    use: w.app === undefined ? null : (w.use ?? 'text'),
+    ...compileSession(w, own),
     ...keys,
   };
 }

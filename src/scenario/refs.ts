@@ -5,7 +5,15 @@
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { BUILTIN_HOST, DEFAULTS, SERVER_ADDRESS, SERVER_ADDRESS6 } from './defaults.js';
-import { parseExpect, VIDEO_METRICS, VOICE_METRICS, VOICE_PROTOCOLS } from './expect.js';
+import {
+  parseExpect,
+  SESSION_METRICS,
+  VIDEO_METRICS,
+  VOICE_METRICS,
+  VOICE_PROTOCOLS,
+} from './expect.js';
+import { PROTOCOLS, sessionKind, type ProtocolName } from './protocols/index.js';
+import { appUseProblem } from './apps/index.js';
 import { portProblems } from './ports.js';
 import { TURN_TRANSPORTS, turnPort } from './protocols/webrtc.js';
 import type { KeyPath, UnlocatedProblem } from './errors.js';
@@ -165,7 +173,10 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
   if (top.timeline === undefined) phases.add(DEFAULTS.phase);
 
   // Workloads: unique names, real hosts, inside the run.
-  const workloads = new Map<string, { protocol: unknown; video: unknown; index: number }>();
+  const workloads = new Map<
+    string,
+    { protocol: unknown; video: unknown; index: number; raw: Dict }
+  >();
   list(top.workloads).forEach((w, i) => {
     const d = dict(w);
     if (typeof d.name === 'string') {
@@ -175,8 +186,10 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
           ['workloads', i, 'name'],
           `workload name '${d.name}' is already used by workloads[${earlier.index}]`,
         );
-      else workloads.set(d.name, { protocol: d.protocol, video: d.video, index: i });
+      else workloads.set(d.name, { protocol: d.protocol, video: d.video, index: i, raw: d });
     }
+    const noUse = appUseProblem(d.app, d.use);
+    if (noUse !== undefined) problem(['workloads', i, 'use'], noUse);
     if (typeof d.host === 'string' && !hostNames.includes(d.host)) {
       problem(['workloads', i, 'host'], unknown('host', 'hosts', d.host, hostNames));
     }
@@ -191,55 +204,67 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
     }
   });
 
-  // Ports: what one host's port serves must be servable together.
+  // Ports: what one host's port serves must be servable together (each transport of a
+  // fallback chain too).
   const portUsers = list(top.workloads).flatMap((w, index) => {
     const d = dict(w);
     const ok = typeof d.name === 'string' && typeof d.host === 'string';
-    return ok && typeof d.protocol === 'string'
-      ? [
-          {
-            index,
-            name: d.name as string,
-            host: d.host as string,
-            protocol: d.protocol,
-            port: d.port,
-            tls: d.tls,
-          },
-        ]
-      : [];
+    if (!ok || typeof d.protocol !== 'string') return [];
+    const steps = d.protocol === 'webrtc' ? [] : list(d.fallback).filter(isDict);
+    return [d, ...steps].map((step) => {
+      const own = step === d || step.protocol === undefined;
+      return {
+        index,
+        name: d.name as string,
+        host: d.host as string,
+        protocol: typeof step.protocol === 'string' ? step.protocol : (d.protocol as string),
+        port: step.port ?? (own ? d.port : undefined),
+        tls: step.tls ?? (own ? d.tls : undefined),
+      };
+    });
   });
-  // A webrtc call's TURN server holds a port of its host: UDP as udp-voice does, or TCP
+  // A webrtc call's TURN servers hold a port of their hosts: UDP as udp-voice does, or TCP
   // (plain or TLS) as a workload that owns its connections does.
   const turnUsers = list(top.workloads).flatMap((w, index) => {
     const d = dict(w);
     if (d.protocol !== 'webrtc' || typeof d.name !== 'string') return [];
-    if (typeof d.turn !== 'string') {
-      for (const key of ['turn_port', 'turn_transport']) {
-        if (d[key] !== undefined) problem(['workloads', index, key], `${key} needs turn: <host>`);
-      }
-      return [];
-    }
-    if (!hostNames.includes(d.turn)) {
-      problem(['workloads', index, 'turn'], unknown('host', 'hosts', d.turn, hostNames));
-      return [];
-    }
-    const transport = TURN_TRANSPORTS.find((t) => t === d.turn_transport) ?? 'udp';
-    if (transport === 'tls' && list(dict(hosts[d.turn]).names).length === 0) {
-      problem(
-        ['workloads', index, 'turn_transport'],
-        `turn_transport tls needs a DNS name of host '${d.turn}' (its certificate and the turns: URL name it); give it names`,
-      );
-    }
-    const port = typeof d.turn_port === 'number' ? d.turn_port : turnPort(transport);
-    const claims = [
-      {
-        transport: transport === 'udp' ? ('udp' as const) : ('tcp' as const),
-        port,
-        tls: transport === 'tls',
-        service: 'turn',
-      },
+    const relays: [Dict, KeyPath][] = [
+      [d, ['workloads', index]],
+      ...list(d.fallback).flatMap((step, i): [Dict, KeyPath][] =>
+        isDict(step) ? [[step, ['workloads', index, 'fallback', i]]] : [],
+      ),
     ];
-    return [{ index, name: d.name, host: d.turn, protocol: 'webrtc', port, claims }];
+    return relays.flatMap(([r, path]) => {
+      if (typeof r.turn !== 'string') {
+        if (r === d) {
+          for (const key of ['turn_port', 'turn_transport']) {
+            if (r[key] !== undefined) problem([...path, key], `${key} needs turn: <host>`);
+          }
+        }
+        return [];
+      }
+      if (!hostNames.includes(r.turn)) {
+        problem([...path, 'turn'], unknown('host', 'hosts', r.turn, hostNames));
+        return [];
+      }
+      const transport = TURN_TRANSPORTS.find((t) => t === r.turn_transport) ?? 'udp';
+      if (transport === 'tls' && list(dict(hosts[r.turn]).names).length === 0) {
+        problem(
+          [...path, 'turn_transport'],
+          `turn_transport tls needs a DNS name of host '${r.turn}' (its certificate and the turns: URL name it); give it names`,
+        );
+      }
+      const port = typeof r.turn_port === 'number' ? r.turn_port : turnPort(transport);
+      const claims = [
+        {
+          transport: transport === 'udp' ? ('udp' as const) : ('tcp' as const),
+          port,
+          tls: transport === 'tls',
+          service: 'turn',
+        },
+      ];
+      return [{ index, name: d.name as string, host: r.turn, protocol: 'webrtc', port, claims }];
+    });
   });
   for (const p of portProblems([...portUsers, ...turnUsers])) {
     problem(['workloads', p.index], p.message);
@@ -258,6 +283,16 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
         ['expect', i],
         `metric '${x.metric}' is measured only for udp-voice and webrtc workloads; '${x.workload}' is ${String(w.protocol)}`,
       );
+    } else if (SESSION_METRICS.has(x.metric) && !hasSession(w.protocol, w.raw)) {
+      problem(
+        ['expect', i],
+        `metric '${x.metric}' is measured only for workloads that keep a connection or place calls (websocket, http2, http3, longpoll, mqtt, tcp-framed, webrtc); '${x.workload}' is ${String(w.protocol)}`,
+      );
+    } else if (x.metric === 'failed' && w.raw.outbox === false) {
+      problem(
+        ['expect', i],
+        `metric 'failed' counts messages the outbox gave up; '${x.workload}' has outbox: false`,
+      );
     } else if (VIDEO_METRICS.has(x.metric) && !(w.protocol === 'webrtc' && w.video === true)) {
       problem(
         ['expect', i],
@@ -274,6 +309,12 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
   });
 
   return problems;
+}
+
+/** Whether a workload as written keeps a connection or places calls. */
+function hasSession(protocol: unknown, raw: Dict): boolean {
+  if (typeof protocol !== 'string' || !Object.hasOwn(PROTOCOLS, protocol)) return false;
+  return sessionKind(protocol as ProtocolName, raw) !== undefined;
 }
 
 function durationText(d: unknown): string {

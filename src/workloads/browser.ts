@@ -24,6 +24,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
+import { relaysOf } from './turns.js';
 import type { AgentContext } from './types.js';
 
 export const CHROMIUM = process.env.QOSLAB_CHROMIUM ?? '/usr/bin/chromium';
@@ -37,14 +38,21 @@ export function chromiumArgs(ctx: AgentContext): string[] {
   const direct = new Set<string>();
   for (const w of ctx.workloads) {
     names.set(w.server_name, w.address);
-    // A `turns:` URL names the TURN host (its certificate is checked against the name).
-    if (w.turn_transport === 'tls' && w.turn_server_name && w.turn_address) {
-      names.set(w.turn_server_name, w.turn_address);
+    for (const r of relaysOf(w)) {
+      // A `turns:` URL names the TURN host (its certificate is checked against the name).
+      if (r.turn_transport === 'tls' && r.turn_server_name && r.turn_address) {
+        names.set(r.turn_server_name, r.turn_address);
+      }
+      // WebRTC's TCP sockets to a TURN server are opened by address through the network
+      // stack, which applies these rules to the address too: `MAP *` would fail them.
+      if (r.turn_transport !== null && r.turn_transport !== 'udp' && r.turn_address) {
+        direct.add(r.turn_address);
+      }
     }
-    // WebRTC's TCP sockets to a TURN server are opened by address through the network
-    // stack, which applies these rules to the address too: `MAP *` would fail them.
-    if (w.turn_transport !== 'udp' && w.turn_address) direct.add(w.turn_address);
-    if (w.protocol === 'http3' && w.client !== 'ngtcp2') quic.add(`${w.server_name}:${w.port}`);
+    // QUIC for every http3 transport of a workload's chain.
+    for (const t of w.transports) {
+      if (t.protocol === 'http3') quic.add(`${w.server_name}:${t.port}`);
+    }
   }
   const rules = [
     ...[...names].map(([n, a]) => `MAP ${n} ${a}`),

@@ -15,16 +15,11 @@
 import type { Page } from 'playwright-core';
 import type { CompiledWorkload } from '../scenario/compiled.js';
 import { now } from './clock.js';
-import { errorText, type Timing } from './dial.js';
 import { acquireBrowser, QUIC_VERSION, releaseBrowser } from './browser.js';
-import { http2Dialer } from './http2.js';
 import { downStream, postMessage } from './http-routes.js';
 import { runNgtcp2Client } from './ngtcp2.js';
-import { runMessageClient, type Conn, type Dialer } from './session.js';
+import type { Conn, Dialer } from './session.js';
 import type { AgentContext, Protocol } from './types.js';
-
-/** With a fallback, how long QUIC may try before TCP is used (Chromium races after 300 ms). */
-const QUIC_ATTEMPT_MS = 3_000;
 
 const PAGE = '<!doctype html><meta charset="utf-8"><title>qoslab http3</title>';
 
@@ -48,52 +43,21 @@ export const http3: Protocol = {
     return { close: releaseBrowser };
   },
 
-  async client(index, c, ctx) {
-    const w = ctx.workloads[index]!;
-    if (w.client === 'ngtcp2') return runNgtcp2Client(index, c, ctx);
-    const quic = quicDialer(index, c, ctx);
-    const h2 = w.fallback === 'h2' ? http2Dialer(index, c, ctx) : undefined;
-    const dialer: Dialer =
-      h2 === undefined
-        ? quic
-        : async (onMessage, timing, signal) => {
-            const attempt = AbortSignal.any([signal, AbortSignal.timeout(QUIC_ATTEMPT_MS)]);
-            try {
-              return await quic(onMessage, timing, attempt);
-            } catch (e) {
-              if (signal.aborted) throw e;
-              ctx.emit({
-                ev: 'fail',
-                w: w.name,
-                c,
-                t: Number(now() - ctx.t0),
-                stage: 'connect',
-                error: `QUIC: ${errorText(e)}; falling back to h2`,
-              });
-              for (const k of Object.keys(timing) as (keyof Timing)[]) delete timing[k];
-              timing.start = now();
-              const conn = await h2(onMessage, timing, signal);
-              timing.proto = 'h2';
-              return conn;
-            }
-          };
-    await acquireBrowser(ctx);
-    try {
-      await runMessageClient(index, c, ctx, dialer);
-    } finally {
-      await releaseBrowser();
-    }
-  },
+  // Chromium's connections are kept by ./supervisor.ts (the browser is held by prepare).
+  dialer: (index, c, ctx, via) => quicDialer(index, c, ctx, via),
+
+  // ngtcp2's client: a connection per message, nothing to keep.
+  client: (index, c, ctx) => runNgtcp2Client(index, c, ctx),
 };
 
-/** An http3 workload of the shared browser (the others run ngtcp2's client). */
+/** A workload with an http3 transport of the shared browser (ngtcp2's client keeps none). */
 export const usesChromium = (w: CompiledWorkload): boolean =>
-  w.protocol === 'http3' && w.client !== 'ngtcp2';
+  w.transports.some((t) => t.protocol === 'http3');
 
 /** One page of the shared browser, talking HTTP/3 to the workload's origin. */
-function quicDialer(index: number, c: number, ctx: AgentContext): Dialer {
+function quicDialer(index: number, c: number, ctx: AgentContext, via: { port: number }): Dialer {
   const w = ctx.workloads[index]!;
-  const origin = `https://${w.server_name}:${w.port}`;
+  const origin = `https://${w.server_name}:${via.port}`;
   return async (onMessage, timing, signal) => {
     const browser = await acquireBrowser(ctx);
     let page: Page | undefined;
@@ -237,8 +201,11 @@ async function postBytes(b64: string): Promise<void> {
   const body = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) body[i] = bin.charCodeAt(i);
   // The send instant is when the page hands the message to fetch(): stamp it (bytes 16-23).
-  const g = globalThis as unknown as { qlOffset: bigint };
-  const sent = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n;
-  new DataView(body.buffer).setBigInt64(16, sent + g.qlOffset);
+  // A resend (attempt byte 24) keeps its first instant: its latency includes the retries.
+  if (body[2] === 0 && body[24] === 0) {
+    const g = globalThis as unknown as { qlOffset: bigint };
+    const sent = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n;
+    new DataView(body.buffer).setBigInt64(16, sent + g.qlOffset);
+  }
   await fetch('/m', { method: 'POST', body, cache: 'no-store' });
 }

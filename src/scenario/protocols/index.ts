@@ -11,7 +11,12 @@ import { http2 } from './http2.js';
 import { http3 } from './http3.js';
 import { longpoll } from './longpoll.js';
 import { mqtt } from './mqtt.js';
-import { COMMON_DEFAULTS, type CompiledValue, type WorkloadDefaults } from './protocol.js';
+import {
+  COMMON_DEFAULTS,
+  type CompiledValue,
+  type SessionKind,
+  type WorkloadDefaults,
+} from './protocol.js';
 import { tcpFramed } from './tcp-framed.js';
 import { udpVoice } from './udp-voice.js';
 import { webrtc } from './webrtc.js';
@@ -100,4 +105,17 @@ export function protocolSettings(
     defaults: { ...COMMON_DEFAULTS, ...p.defaults(written) },
     keys: Object.fromEntries(COMPILED_KEYS.map((k) => [k, own[k] ?? null])) as ProtocolKeys,
   };
+}
+
+/**
+ * How a workload of this protocol recovers (../session.ts), from its keys as written
+ * (http3 with client ngtcp2 has no connection to keep); undefined: it does not.
+ */
+export function sessionKind(name: ProtocolName, written: object): SessionKind | undefined {
+  const session = (
+    PROTOCOLS[name] as {
+      session?: SessionKind | ((o: unknown) => SessionKind | undefined);
+    }
+  ).session;
+  return typeof session === 'function' ? session(written) : session;
 }

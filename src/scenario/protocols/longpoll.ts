@@ -5,5 +5,6 @@ export const longpoll = plainProtocol({
   port: 443,
   tls: true,
   agent: true,
+  session: 'messages',
   ports: [{ transport: 'tcp', service: 'http' }],
 });

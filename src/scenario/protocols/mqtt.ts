@@ -5,5 +5,6 @@ export const mqtt = plainProtocol({
   port: 8883,
   tls: true,
   agent: true,
+  session: 'messages',
   ports: [{ transport: 'tcp', service: 'mqtt' }],
 });

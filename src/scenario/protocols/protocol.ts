@@ -37,6 +37,14 @@ export interface PortUse {
   tls?: true;
 }
 
+/**
+ * How a protocol's client lives through a bad network (../session.ts): `messages`, a
+ * connection that carries messages, with keepalive, reconnect, login, an outbox and a
+ * chain of transports to fall back to; `call`, a call that is redialled and falls back
+ * along its chain of relays. Protocols without one (datagrams, bulk) take none of those keys.
+ */
+export type SessionKind = 'messages' | 'call';
+
 /** A compiled value a protocol adds to its workloads (JSON). */
 export type CompiledValue = string | number | boolean | null;
 
@@ -54,6 +62,8 @@ export interface ProtocolDefinition<
   ports: readonly PortUse[];
   /** Whether `qoslab run` has an agent for it (`src/workloads/index.ts` must then list one). */
   agent: Agent;
+  /** How its client recovers (keepalive, reconnect, outbox, fallback); absent: it does not. */
+  session?: SessionKind | ((options: z.output<z.ZodObject<Options>>) => SessionKind | undefined);
   /** Keys only this protocol takes, validated with it and `optional()` each. */
   options: Options;
   /** Keys this protocol adds to its compiled workloads, in order; other protocols' workloads carry them as null. */
@@ -90,6 +100,7 @@ export function plainProtocol<Agent extends boolean>(settings: {
   tls: boolean | 'never';
   ports: readonly PortUse[];
   agent: Agent;
+  session?: SessionKind;
 }) {
   return defineProtocol({
     ...settings,

@@ -8,5 +8,6 @@ export const tcpFramed = plainProtocol({
   port: 443,
   tls: false,
   agent: true,
+  session: 'messages',
   ports: [{ transport: 'tcp', service: 'own' }],
 });

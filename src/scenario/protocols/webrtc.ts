@@ -34,6 +34,7 @@ export const webrtc = defineProtocol({
   port: 443,
   tls: true,
   agent: true,
+  session: 'call',
   // The signalling endpoint; the media ports are the stacks' own (ephemeral, as in real calls).
   ports: [{ transport: 'tcp', service: 'http', tls: true }],
   options: {

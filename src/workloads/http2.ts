@@ -5,7 +5,7 @@
  */
 import { Client } from 'undici';
 import { errorText } from './dial.js';
-import { downStream, postMessage } from './http-routes.js';
+import { downStream, postMessage, readAnswers } from './http-routes.js';
 import { LengthPrefixed } from './message.js';
 import type { Dialer } from './session.js';
 import type { CompiledTransport } from '../scenario/compiled.js';
@@ -77,7 +77,7 @@ export function http2Dialer(
         // is open, and the down stream never closes. A message is sent at most once anyway.
         client
           .request({ path: `/m`, method: 'POST', body: b, idempotent: true })
-          .then((r) => r.body.dump())
+          .then((r) => readAnswers(r.body, (f) => onMessage(f)))
           .catch(() => {}); // a lost POST is a lost message: the metrics see it
       },
       close: () => void client.destroy().catch(() => {}),

@@ -17,6 +17,7 @@ import type { CompiledWorkload } from '../scenario/compiled.js';
 import { now } from './clock.js';
 import { acquireBrowser, QUIC_VERSION, releaseBrowser } from './browser.js';
 import { downStream, postMessage } from './http-routes.js';
+import { LengthPrefixed } from './message.js';
 import { runNgtcp2Client } from './ngtcp2.js';
 import type { Conn, Dialer } from './session.js';
 import type { AgentContext, Protocol } from './types.js';
@@ -115,8 +116,13 @@ function quicDialer(index: number, c: number, ctx: AgentContext, via: { port: nu
     const conn: Conn = {
       send: (b) => {
         if (!open) return;
-        // A lost POST is a lost message: the metrics see it.
-        p.evaluate(postBytes, b.toString('base64')).catch(() => {});
+        // A lost POST is a lost message: the metrics see it. Its answers come back with it.
+        p.evaluate(postBytes, b.toString('base64'))
+          .then((answers) => {
+            const frames = new LengthPrefixed((f) => onMessage(Buffer.from(f)));
+            frames.push(Buffer.from(answers, 'base64'));
+          })
+          .catch(() => {});
       },
       close: () => {
         if (!open) return;
@@ -196,7 +202,8 @@ async function holdDownStream({ path, offset }: { path: string; offset: string }
   return 200;
 }
 
-async function postBytes(b64: string): Promise<void> {
+/** Posts one frame; resolves with the response body (its answers), base64. */
+async function postBytes(b64: string): Promise<string> {
   const bin = atob(b64);
   const body = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) body[i] = bin.charCodeAt(i);
@@ -207,5 +214,11 @@ async function postBytes(b64: string): Promise<void> {
     const sent = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n;
     new DataView(body.buffer).setBigInt64(16, sent + g.qlOffset);
   }
-  await fetch('/m', { method: 'POST', body, cache: 'no-store' });
+  const res = await fetch('/m', { method: 'POST', body, cache: 'no-store' });
+  const answers = new Uint8Array(await res.arrayBuffer());
+  let text = '';
+  for (let i = 0; i < answers.length; i += 0x8000) {
+    text += String.fromCharCode(...answers.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
 }

@@ -205,13 +205,16 @@ export class Hub implements MessageHub {
   }
 
   /** Bytes from a client: record data, answer control frames, and return the header (hellos included). */
-  receive(b: Buffer, send?: (b: Buffer) => void): Header | undefined {
+  receive(b: Buffer, send?: (b: Buffer) => void, reply?: (b: Buffer) => void): Header | undefined {
     const ctx = this.ctx;
     const h = decodeMessage(b);
     const w = h === undefined || ctx === undefined ? undefined : ctx.workloads[h.w];
     if (h === undefined || w === undefined || ctx === undefined) return undefined;
     const side = this.side(h.w, h.c);
     const back = { dir: 'up' as const, w: h.w, c: h.c };
+    // Answers go back with the request when the transport has one (an HTTP POST), else
+    // with the connection's down messages.
+    const answer = reply ?? ((f: Buffer) => side.outbox.pushControl(f));
     switch (h.kind) {
       case Kind.data:
         if (w.outbox === null) {
@@ -219,7 +222,7 @@ export class Hub implements MessageHub {
           break;
         }
         // Acknowledged every time (the last ack may be what got lost), counted once.
-        side.outbox.pushControl(controlFrame(Kind.ack, back, h.seq, now()));
+        answer(controlFrame(Kind.ack, back, h.seq, now()));
         if (side.inbox.first(h.seq)) recordRecv(ctx, h, b.length, now());
         break;
       case Kind.hello:
@@ -230,11 +233,11 @@ export class Hub implements MessageHub {
         side.outbox.resend(side.outbox.current);
         break;
       case Kind.login:
-        side.outbox.pushControl(loginFrame(w, Kind.loginOk, { ...back, dir: 'down' }, h.seq));
+        answer(loginFrame(w, Kind.loginOk, { ...back, dir: 'down' }, h.seq));
         if (w.login === null || h.seq >= w.login.round_trips - 1) side.outbox.hold(false);
         break;
       case Kind.ping:
-        side.outbox.pushControl(controlFrame(Kind.pong, { ...back, dir: 'down' }, h.seq, now()));
+        answer(controlFrame(Kind.pong, { ...back, dir: 'down' }, h.seq, now()));
         break;
       case Kind.ack:
         side.outbox.ack(h.seq);

@@ -5,7 +5,7 @@
  */
 import { Client, Pool } from 'undici';
 import { errorText } from './dial.js';
-import { postMessage } from './http-routes.js';
+import { postMessage, readAnswers } from './http-routes.js';
 import { LengthPrefixed } from './message.js';
 import type { Dialer } from './session.js';
 
@@ -95,7 +95,7 @@ export const longpoll: Protocol = {
         send: (b) => {
           poster
             .request({ path: '/m', method: 'POST', body: b })
-            .then((r) => r.body.dump())
+            .then((r) => readAnswers(r.body, (f) => onMessage(f)))
             .catch(() => {});
         },
         close: destroy,

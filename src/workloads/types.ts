@@ -51,9 +51,11 @@ export interface MessageHub {
   /**
    * Bytes from a client: record data, answer control frames, and return the header. A
    * transport whose connection carries the down messages too (WebSocket, framed TCP, MQTT)
-   * passes `send`: its hello attaches it (detach when the connection closes).
+   * passes `send`: its hello attaches it (detach when the connection closes). A request
+   * (HTTP POST) passes `reply`: acknowledgements, pongs and login answers go back in its
+   * response rather than with the down messages (a long poll would wait a round trip).
    */
-  receive(b: Buffer, send?: (b: Buffer) => void): Header | undefined;
+  receive(b: Buffer, send?: (b: Buffer) => void, reply?: (b: Buffer) => void): Header | undefined;
   /** Stop delivering through `send` (its connection closed). */
   detach(w: number, c: number, send: (b: Buffer) => void): void;
 }

@@ -114,6 +114,7 @@ export function summarize(input: SummarizeInput): WorkloadStats[] {
     return {
       name: w.name,
       protocol: w.protocol,
+      ...(w.app === null || w.app === undefined ? {} : { app: w.app, use: w.use ?? 'text' }),
       scopes: scopes.map((phase) => scopeStats(w, b, phase, input)),
     };
   });

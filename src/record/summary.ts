@@ -184,6 +184,9 @@ export interface SessionStats {
 export interface WorkloadStats {
   name: string;
   protocol: string;
+  /** The app profile the workload started from, and which of its traffic it is (`text`, `media`, `call`). */
+  app?: string;
+  use?: string;
   scopes: ScopeStats[];
 }
 

@@ -1,6 +1,7 @@
 /** What `qoslab run` prints when it is done: the table, the expectations, where results are. */
 import { expectationLines, marks, summaryTable } from '../record/format.js';
 import type { RunSummary } from '../record/summary.js';
+import { userTable } from '../record/user-view.js';
 
 export type OutStream = NodeJS.WritableStream & { isTTY?: boolean };
 
@@ -16,6 +17,8 @@ export function printRun(
   }
   if (mode.quiet) return;
   out.write(`\n${summaryTable(summary.workloads)}\n`);
+  const users = userTable(summary.workloads);
+  if (users !== '') out.write(`\nwhat users lived with:\n${users}\n`);
   if (summary.expectations.length > 0) {
     const m = marks(out);
     out.write(`\nexpectations:\n${expectationLines(summary.expectations, m.ok, m.fail)}\n`);

@@ -99,10 +99,18 @@ export function sessionStats(
   for (const x of connected) {
     if (x.transport !== undefined) transports[x.transport] = (transports[x.transport] ?? 0) + 1;
   }
-  const last = [...e.connects]
-    .filter((x) => inScope(x.t))
-    .sort((a, b) => a.t - b.t)
-    .at(-1);
+  // The transport in use when the scope ended: the last connect before its end, unless a
+  // loss came after it (then none: the app was connecting).
+  const scopeEnd = periods === null ? end : Math.min(end, Math.max(...periods.map((p) => p.end)));
+  const marks = [
+    ...e.connects.map((x) => ({ t: x.t, connect: x as ConnectEvent | undefined })),
+    ...[...new Set(e.connects.map((x) => x.c))].flatMap((c) =>
+      losses(e, c).map((t) => ({ t, connect: undefined })),
+    ),
+  ]
+    .filter((m) => m.t <= scopeEnd)
+    .sort((a, b) => a.t - b.t);
+  const last = marks.at(-1)?.connect;
   return {
     setup: {
       dials: judged,

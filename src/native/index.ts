@@ -188,32 +188,14 @@ export interface SimulationTraffic {
   flows: SimulationFlow[];
   /** Stop generating after this time; default the scenario's duration. */
   until_ns?: number;
-  /** Include every packet in the result (`packets`). */
-  per_packet?: boolean;
-}
-
-/** One direction of a simulated flow. */
-export interface SimulationDirection {
-  sent: number;
-  delivered: number;
-  dropped: number;
-  /** IP bytes. */
-  sent_bytes: number;
-  delivered_bytes: number;
-  /** Of delivered packets. */
-  delay_ns: { p50: number; p99: number; mean: number; max: number };
-  /** Delivered bits from the first send to the last delivery. */
-  throughput_bps: number;
 }
 
 /** A packet of the simulation: flow index, direction, sent at, IP size, delivered at (null: dropped). */
 export type SimulationPacket = [number, 'up' | 'down', number, number, number | null];
 
 export interface SimulationResult {
-  /** In the traffic's flow order. */
-  flows: { name: string; up: SimulationDirection; down: SimulationDirection }[];
-  /** Only with `per_packet: true`, in sending order. */
-  packets?: SimulationPacket[];
+  /** Every packet, in sending order (flows are the traffic's indices). */
+  packets: SimulationPacket[];
   counters: ShapingCounters;
 }
 

@@ -176,7 +176,10 @@ export interface SessionStats {
   gave_up: number;
   /** Connections made in the scope by the transport of the chain they used. */
   transports: Record<string, number>;
-  /** The transport of the last connection made in the scope, and when (ns since t0). */
+  /**
+   * The transport in use when the scope ended and when that connection was made (ns since
+   * t0); null when the app was connecting then (or had never connected).
+   */
   ended_on: string | null;
   ended_at: number | null;
 }

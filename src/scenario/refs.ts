@@ -5,17 +5,19 @@
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { BUILTIN_HOST, DEFAULTS, SERVER_ADDRESS, SERVER_ADDRESS6 } from './defaults.js';
-import {
-  parseExpect,
-  SESSION_METRICS,
-  VIDEO_METRICS,
-  VOICE_METRICS,
-  VOICE_PROTOCOLS,
-} from './expect.js';
-import { PROTOCOLS, sessionKind, type ProtocolName } from './protocols/index.js';
 import { appUseProblem } from './apps/index.js';
-import { portProblems } from './ports.js';
-import { TURN_TRANSPORTS, turnPort } from './protocols/webrtc.js';
+import { parseExpect, SESSION_METRICS, VIDEO_METRICS, VOICE_METRICS } from './expect.js';
+import { portProblems, type RawWorkload } from './ports.js';
+import {
+  canMeasureVideo,
+  measuresVideo,
+  measuresVoice,
+  protocolsWhere,
+  sessionKind,
+  traitsOf,
+  type ProtocolName,
+} from './protocols/index.js';
+import type { ReferenceView } from './protocols/protocol.js';
 import type { KeyPath, UnlocatedProblem } from './errors.js';
 import { didYouMean } from './suggest.js';
 import { parseDuration } from './units.js';
@@ -51,22 +53,47 @@ function inServerRange(address: string, key: 'address' | 'address6'): boolean {
   }
 }
 
+/** What every check reads, and where each reports. */
+interface Context {
+  top: Dict;
+  hosts: Dict;
+  hostNames: string[];
+  problem(path: KeyPath, message: string, atKey?: boolean): void;
+  unknown(what: string, section: string, name: string, known: string[]): string;
+}
+
+/** A workload as far as the expectations need it: its protocol and keys, as written. */
+interface WrittenWorkload {
+  protocol: unknown;
+  video: unknown;
+  index: number;
+  raw: Dict;
+}
+
 export function checkReferences(raw: unknown): UnlocatedProblem[] {
   const top = dict(raw);
   const problems: UnlocatedProblem[] = [];
-  const problem = (path: KeyPath, message: string, atKey = false) =>
-    problems.push({ path, message, atKey });
-  const unknown = (what: string, section: string, name: string, known: string[]) =>
-    `${what} '${name}' is not defined in ${section}${didYouMean(name, known)}`;
-
   const hosts = dict(top.hosts);
-  const classes = dict(top.classes);
-  const policies = dict(top.policies);
-  const hostNames = [BUILTIN_HOST, ...Object.keys(hosts)];
-  const classNames = Object.keys(classes);
-  const policyNames = Object.keys(policies);
+  const cx: Context = {
+    top,
+    hosts,
+    hostNames: [BUILTIN_HOST, ...Object.keys(hosts)],
+    problem: (path, message, atKey = false) => problems.push({ path, message, atKey }),
+    unknown: (what, section, name, known) =>
+      `${what} '${name}' is not defined in ${section}${didYouMean(name, known)}`,
+  };
+  checkHosts(cx);
+  checkClasses(cx);
+  checkPolicies(cx);
+  const { duration, phases } = checkTimeline(cx);
+  const workloads = checkWorkloads(cx, duration);
+  checkPorts(cx);
+  checkExpectations(cx, workloads, phases);
+  return problems;
+}
 
-  // Hosts: a DNS name resolves to one host; an address belongs to one host.
+/** Hosts: a DNS name resolves to one host; an address belongs to one host. */
+function checkHosts({ hosts, problem }: Context): void {
   if (BUILTIN_HOST in hosts) {
     problem(
       ['hosts', BUILTIN_HOST],
@@ -103,9 +130,11 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
       else addressOwner.set(a, host);
     }
   }
+}
 
-  // Classes: `hosts` keys name hosts.
-  for (const [cls, spec] of Object.entries(classes)) {
+/** Classes: `hosts` keys name hosts. */
+function checkClasses({ top, hostNames, problem, unknown }: Context): void {
+  for (const [cls, spec] of Object.entries(dict(top.classes))) {
     const matchers: [unknown, KeyPath][] = Array.isArray(spec)
       ? spec.map((m, i) => [m, ['classes', cls, i]])
       : [[spec, ['classes', cls]]];
@@ -115,9 +144,12 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
       }
     }
   }
+}
 
-  // Policies: `match.class` names classes; `trigger` only comes first.
-  for (const [pol, spec] of Object.entries(policies)) {
+/** Policies: `match.class` names classes; `trigger` only comes first. */
+function checkPolicies({ top, problem, unknown }: Context): void {
+  const classNames = Object.keys(dict(top.classes));
+  for (const [pol, spec] of Object.entries(dict(top.policies))) {
     for (const key of ['class', 'except']) {
       for (const [c, p] of names(dict(dict(spec).match)[key], ['policies', pol, 'match', key])) {
         if (!classNames.includes(c)) problem(p, unknown('class', 'classes', c, classNames));
@@ -133,8 +165,17 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
       }
     });
   }
+}
 
-  // Timeline: sorted, inside the run, naming real policies.
+/**
+ * Timeline: sorted, inside the run, naming real policies. Returns the run's duration
+ * (undefined when it does not parse) and the phases the timeline names.
+ */
+function checkTimeline({ top, problem, unknown }: Context): {
+  duration: number | undefined;
+  phases: Set<string>;
+} {
+  const policyNames = Object.keys(dict(top.policies));
   const durationParsed = parseDuration(top.duration);
   const duration =
     top.duration === undefined
@@ -171,12 +212,15 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
     }
   });
   if (top.timeline === undefined) phases.add(DEFAULTS.phase);
+  return { duration, phases };
+}
 
-  // Workloads: unique names, real hosts, inside the run.
-  const workloads = new Map<
-    string,
-    { protocol: unknown; video: unknown; index: number; raw: Dict }
-  >();
+/** Workloads: unique names, real hosts, inside the run. Returns them by name. */
+function checkWorkloads(
+  { top, hostNames, problem, unknown }: Context,
+  duration: number | undefined,
+): Map<string, WrittenWorkload> {
+  const workloads = new Map<string, WrittenWorkload>();
   list(top.workloads).forEach((w, i) => {
     const d = dict(w);
     if (typeof d.name === 'string') {
@@ -203,74 +247,66 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
       }
     }
   });
+  return workloads;
+}
 
-  // Ports: what one host's port serves must be servable together (each transport of a
-  // fallback chain too).
-  const portUsers = list(top.workloads).flatMap((w, index) => {
+/**
+ * Ports: what one host's port serves must be servable together, the protocol's own ports
+ * and those its keys claim on other hosts (a webrtc call's TURN server), whose references
+ * its row checks.
+ */
+function checkPorts({ top, hosts, hostNames, problem, unknown }: Context): void {
+  const view: ReferenceView = {
+    hostNames,
+    dnsNames: (host) => list(dict(hosts[host]).names),
+    unknownHost: (name) => unknown('host', 'hosts', name, hostNames),
+  };
+  const written = list(top.workloads).flatMap((w, index) => {
     const d = dict(w);
-    const ok = typeof d.name === 'string' && typeof d.host === 'string';
-    if (!ok || typeof d.protocol !== 'string') return [];
-    const steps = d.protocol === 'webrtc' ? [] : list(d.fallback).filter(isDict);
-    return [d, ...steps].map((step) => {
-      const own = step === d || step.protocol === undefined;
+    return typeof d.name === 'string' && typeof d.protocol === 'string'
+      ? [{ index, d, name: d.name, protocol: d.protocol }]
+      : [];
+  });
+  // A message workload's own port and each of its fallback chain's.
+  const own = written.flatMap(({ index, d, name, protocol }): RawWorkload[] => {
+    if (typeof d.host !== 'string') return [];
+    const host = d.host;
+    const chain = hasSession(protocol, d, 'messages') ? list(d.fallback).filter(isDict) : [];
+    return [d, ...chain].map((step) => {
+      const same = step === d || step.protocol === undefined;
       return {
         index,
-        name: d.name as string,
-        host: d.host as string,
-        protocol: typeof step.protocol === 'string' ? step.protocol : (d.protocol as string),
-        port: step.port ?? (own ? d.port : undefined),
-        tls: step.tls ?? (own ? d.tls : undefined),
+        name,
+        host,
+        protocol: typeof step.protocol === 'string' ? step.protocol : protocol,
+        port: step.port ?? (same ? d.port : undefined),
+        tls: step.tls ?? (same ? d.tls : undefined),
       };
     });
   });
-  // A webrtc call's TURN servers hold a port of their hosts: UDP as udp-voice does, or TCP
-  // (plain or TLS) as a workload that owns its connections does.
-  const turnUsers = list(top.workloads).flatMap((w, index) => {
-    const d = dict(w);
-    if (d.protocol !== 'webrtc' || typeof d.name !== 'string') return [];
-    const relays: [Dict, KeyPath][] = [
-      [d, ['workloads', index]],
-      ...list(d.fallback).flatMap((step, i): [Dict, KeyPath][] =>
-        isDict(step) ? [[step, ['workloads', index, 'fallback', i]]] : [],
-      ),
-    ];
-    return relays.flatMap(([r, path]) => {
-      if (typeof r.turn !== 'string') {
-        if (r === d) {
-          for (const key of ['turn_port', 'turn_transport']) {
-            if (r[key] !== undefined) problem([...path, key], `${key} needs turn: <host>`);
-          }
-        }
-        return [];
-      }
-      if (!hostNames.includes(r.turn)) {
-        problem([...path, 'turn'], unknown('host', 'hosts', r.turn, hostNames));
-        return [];
-      }
-      const transport = TURN_TRANSPORTS.find((t) => t === r.turn_transport) ?? 'udp';
-      if (transport === 'tls' && list(dict(hosts[r.turn]).names).length === 0) {
-        problem(
-          [...path, 'turn_transport'],
-          `turn_transport tls needs a DNS name of host '${r.turn}' (its certificate and the turns: URL name it); give it names`,
-        );
-      }
-      const port = typeof r.turn_port === 'number' ? r.turn_port : turnPort(transport);
-      const claims = [
-        {
-          transport: transport === 'udp' ? ('udp' as const) : ('tcp' as const),
-          port,
-          tls: transport === 'tls',
-          service: 'turn',
-        },
-      ];
-      return [{ index, name: d.name as string, host: r.turn, protocol: 'webrtc', port, claims }];
-    });
+  // Claims on other hosts come after every workload's own: the later claim is the one
+  // told of a conflict, and a host's own workloads keep the port they name.
+  const other = written.flatMap(({ index, d, name, protocol }): RawWorkload[] => {
+    const refs = traitsOf(protocol)?.references?.(d, view);
+    for (const p of refs?.problems ?? []) problem(['workloads', index, p.key], p.message);
+    return (refs?.claims ?? []).map((c) => ({
+      index,
+      name,
+      host: c.host,
+      protocol,
+      claims: c.claims,
+    }));
   });
-  for (const p of portProblems([...portUsers, ...turnUsers])) {
-    problem(['workloads', p.index], p.message);
-  }
+  const users = [...own, ...other];
+  for (const p of portProblems(users)) problem(['workloads', p.index], p.message);
+}
 
-  // Expectations: a real workload, a metric it measures, a phase of the timeline.
+/** Expectations: a real workload, a metric it measures, a phase of the timeline. */
+function checkExpectations(
+  { top, problem, unknown }: Context,
+  workloads: Map<string, WrittenWorkload>,
+  phases: Set<string>,
+): void {
   list(top.expect).forEach((line, i) => {
     const parsed = parseExpect(line);
     if (!parsed.ok) return; // the schema reports the syntax
@@ -278,26 +314,9 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
     const w = workloads.get(x.workload);
     if (w === undefined) {
       problem(['expect', i], unknown('workload', 'workloads', x.workload, [...workloads.keys()]));
-    } else if (VOICE_METRICS.has(x.metric) && !VOICE_PROTOCOLS.has(String(w.protocol))) {
-      problem(
-        ['expect', i],
-        `metric '${x.metric}' is measured only for udp-voice and webrtc workloads; '${x.workload}' is ${String(w.protocol)}`,
-      );
-    } else if (SESSION_METRICS.has(x.metric) && !hasSession(w.protocol, w.raw)) {
-      problem(
-        ['expect', i],
-        `metric '${x.metric}' is measured only for workloads that keep a connection or place calls (websocket, http2, http3, longpoll, mqtt, tcp-framed, webrtc); '${x.workload}' is ${String(w.protocol)}`,
-      );
-    } else if (x.metric === 'failed' && w.raw.outbox === false) {
-      problem(
-        ['expect', i],
-        `metric 'failed' counts messages the outbox gave up; '${x.workload}' has outbox: false`,
-      );
-    } else if (VIDEO_METRICS.has(x.metric) && !(w.protocol === 'webrtc' && w.video === true)) {
-      problem(
-        ['expect', i],
-        `metric '${x.metric}' is measured only for webrtc workloads with video: true; '${x.workload}' ${w.protocol === 'webrtc' ? 'sends no video' : `is ${String(w.protocol)}`}`,
-      );
+    } else {
+      const why = unmeasured(x.metric, x.workload, w);
+      if (why !== undefined) problem(['expect', i], why);
     }
     if (x.phase !== null && !phases.has(x.phase)) {
       const where =
@@ -307,14 +326,35 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
       problem(['expect', i], `phase '${x.phase}' is not in ${where}${didYouMean(x.phase, phases)}`);
     }
   });
-
-  return problems;
 }
 
-/** Whether a workload as written keeps a connection or places calls. */
-function hasSession(protocol: unknown, raw: Dict): boolean {
-  if (typeof protocol !== 'string' || !Object.hasOwn(PROTOCOLS, protocol)) return false;
-  return sessionKind(protocol as ProtocolName, raw) !== undefined;
+/** Why a workload does not measure a metric, from its protocol's traits; undefined if it does. */
+function unmeasured(metric: string, name: string, w: WrittenWorkload): string | undefined {
+  const protocol = String(w.protocol);
+  if (SESSION_METRICS.has(metric) && !hasSession(protocol, w.raw)) {
+    const kept = protocolsWhere((p) => sessionKind(p, {}) !== undefined).join(', ');
+    return `metric '${metric}' is measured only for workloads that keep a connection or place calls (${kept}); '${name}' is ${protocol}`;
+  }
+  if (metric === 'failed' && w.raw.outbox === false) {
+    return `metric 'failed' counts messages the outbox gave up; '${name}' has outbox: false`;
+  }
+  if (VOICE_METRICS.has(metric) && !measuresVoice(protocol)) {
+    const voice = protocolsWhere(measuresVoice).join(' and ');
+    return `metric '${metric}' is measured only for ${voice} workloads; '${name}' is ${protocol}`;
+  }
+  if (VIDEO_METRICS.has(metric) && !measuresVideo(protocol, w)) {
+    const video = protocolsWhere(canMeasureVideo).join(' and ');
+    const what = canMeasureVideo(protocol) ? 'sends no video' : `is ${protocol}`;
+    return `metric '${metric}' is measured only for ${video} workloads with video: true; '${name}' ${what}`;
+  }
+  return undefined;
+}
+
+/** Whether a workload as written keeps a connection or places calls (of `kind`, when given). */
+function hasSession(protocol: unknown, raw: Dict, kind?: 'messages' | 'call'): boolean {
+  if (typeof protocol !== 'string' || traitsOf(protocol) === undefined) return false;
+  const has = sessionKind(protocol as ProtocolName, raw);
+  return kind === undefined ? has !== undefined : has === kind;
 }
 
 function durationText(d: unknown): string {

@@ -15,7 +15,14 @@ import type {
   CompiledTransport,
 } from './compiled.js';
 import { Duration, int, Name, PositiveDuration, Probability, Size } from './fields.js';
-import { PROTOCOL_NAMES, PROTOCOLS, sessionKind, type ProtocolName } from './protocols/index.js';
+import {
+  H2_FALLBACK,
+  PROTOCOL_NAMES,
+  PROTOCOLS,
+  protocolsWhere,
+  sessionKind,
+  type ProtocolName,
+} from './protocols/index.js';
 import type { ProtocolProblem, SessionKind } from './protocols/protocol.js';
 import { TURN_TRANSPORTS, turnPort, type TurnTransport } from './protocols/webrtc.js';
 
@@ -201,21 +208,27 @@ const STEP_KEYS: Record<SessionKind, readonly string[]> = {
 export function sessionProblems(w: Written): ProtocolProblem[] {
   const kind = sessionKind(w.protocol, w);
   const problems: ProtocolProblem[] = [];
+  const kept = (k?: SessionKind) =>
+    protocolsWhere((p) =>
+      k === undefined ? sessionKind(p, {}) !== undefined : sessionKind(p, {}) === k,
+    );
+  // A row whose session depends on its keys has none with these (http3's client ngtcp2).
+  const how = kind === undefined && typeof PROTOCOLS[w.protocol].session === 'function';
+  const not = `not ${w.protocol}${how ? ' as written here (its client keeps no connection)' : ''}`;
   for (const key of [...MESSAGE_ONLY, ...SESSION_ANY]) {
     if (w[key] === undefined) continue;
-    const allowed =
-      key === 'reconnect' || key === 'fallback' ? kind !== undefined : kind === 'messages';
-    if (!allowed) {
-      problems.push({
-        key,
-        message: `'${key}' applies only to ${key === 'reconnect' || key === 'fallback' ? 'connection-oriented workloads (websocket, http2, http3, longpoll, mqtt, tcp-framed, webrtc)' : 'message workloads over a connection (websocket, http2, http3, longpoll, mqtt, tcp-framed)'}, not ${w.protocol}${kind === undefined && w.protocol === 'http3' ? ' with client ngtcp2' : ''}`,
-      });
-    }
+    const any = key === 'reconnect' || key === 'fallback';
+    if (any ? kind !== undefined : kind === 'messages') continue;
+    const which = any
+      ? `connection-oriented workloads (${kept().join(', ')})`
+      : `message workloads over a connection (${kept('messages').join(', ')})`;
+    problems.push({ key, message: `'${key}' applies only to ${which}, ${not}` });
   }
-  if (w.fallback === 'h2' && w.protocol !== 'http3') {
+  // The shorthand of a QUIC workload: the same port over TCP with HTTP/2, as browsers do.
+  if (w.fallback === 'h2' && PROTOCOLS[w.protocol].transport !== 'quic') {
     problems.push({
       key: 'fallback',
-      message: `fallback 'h2' applies only to http3; give a list of transports`,
+      message: `fallback 'h2' applies only to QUIC workloads; give a list of transports`,
     });
   }
   if (Array.isArray(w.fallback) && kind !== undefined) {
@@ -282,7 +295,7 @@ export const DEFAULT_BASE: SessionBase = {
 
 /** A transport's name in events and tables: `tcp-framed:5222`, `http3:443`, `direct`, `turn-tcp:443`. */
 export function transportLabel(t: Omit<CompiledTransport, 'label'>): string {
-  if (t.protocol === 'webrtc') {
+  if (sessionKind(t.protocol, {}) === 'call') {
     return t.turn === null ? 'direct' : `turn-${t.turn_transport}:${t.turn_port}`;
   }
   return `${t.protocol}:${t.port}`;
@@ -358,7 +371,7 @@ function compileTransports(
   );
   const steps =
     w.fallback === 'h2'
-      ? [{ protocol: 'http2' as const, after: SESSION_DEFAULTS.h2AfterNs }]
+      ? [{ protocol: H2_FALLBACK, after: SESSION_DEFAULTS.h2AfterNs }]
       : (w.fallback ?? []);
   return [
     first,

@@ -1,7 +1,7 @@
 import type { CompiledConfig } from '../scenario/compiled.js';
 import { simulate as simulateNative } from '../native/index.js';
 import { scenarioRejection } from '../native/rejected.js';
-import { summarise, type SimPacket, type SimRow } from './report.js';
+import { summarise, type SimRow } from './report.js';
 import { trafficFor } from './traffic.js';
 
 export interface SimulationReport {
@@ -18,16 +18,17 @@ export interface SimulationReport {
  * seed; needs no privileges and no lab.
  */
 export function simulateScenario(config: CompiledConfig): SimulationReport {
+  const traffic = trafficFor(config);
   let result;
   try {
-    result = simulateNative(config, trafficFor(config));
+    result = simulateNative(config, traffic);
   } catch (error) {
     throw scenarioRejection(error);
   }
   return {
     scenario: config.name,
     durationNs: config.duration_ns,
-    rows: summarise(config, (result.packets ?? []) as SimPacket[]),
+    rows: summarise(config, traffic.flows, result.packets),
     counters: result.counters,
   };
 }

@@ -24,6 +24,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
+import { chromiumUse } from '../scenario/protocols/index.js';
 import { relaysOf } from './turns.js';
 import type { AgentContext } from './types.js';
 
@@ -49,9 +50,11 @@ export function chromiumArgs(ctx: AgentContext): string[] {
         direct.add(r.turn_address);
       }
     }
-    // QUIC for every http3 transport of a workload's chain.
+    // QUIC for the workload and every transport of its chain that speaks it.
+    if (chromiumUse(w) === 'quic') quic.add(`${w.server_name}:${w.port}`);
     for (const t of w.transports) {
-      if (t.protocol === 'http3') quic.add(`${w.server_name}:${t.port}`);
+      const via = { ...w, protocol: t.protocol, client: w.client ?? 'chromium' };
+      if (chromiumUse(via) === 'quic') quic.add(`${w.server_name}:${t.port}`);
     }
   }
   const rules = [
@@ -78,7 +81,7 @@ export function chromiumArgs(ctx: AgentContext): string[] {
         ]
       : []),
     ...(ctx.spki.length > 0 ? [`--ignore-certificate-errors-spki-list=${ctx.spki.join(',')}`] : []),
-    ...(ctx.workloads.some((w) => w.protocol === 'webrtc')
+    ...(ctx.workloads.some((w) => chromiumUse(w) === 'media')
       ? [
           '--use-fake-device-for-media-stream',
           '--use-fake-ui-for-media-stream',

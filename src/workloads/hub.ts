@@ -1,5 +1,6 @@
 import type { Dir } from '../record/events.js';
 import type { CompiledWorkload } from '../scenario/compiled.js';
+import { PROTOCOLS } from '../scenario/protocols/index.js';
 import { now } from './clock.js';
 import { Kind, controlFrame, decodeMessage, encodeMessage, type Header } from './message.js';
 import { Inbox, Outbox, type OutboxEvents } from './outbox.js';
@@ -124,16 +125,6 @@ export function loginFrame(
   return controlFrame(kind, to, i, now(), Math.round(login.bytes / login.round_trips));
 }
 
-/** Workloads not here send down on their own: voice frames, bulk objects, webrtc media. */
-const MESSAGE_HUB: ReadonlySet<string> = new Set([
-  'websocket',
-  'http2',
-  'http3',
-  'longpoll',
-  'mqtt',
-  'tcp-framed',
-]);
-
 /** How often the server gives up down messages past their give-up time. */
 const SWEEP_MS = 1000;
 
@@ -163,7 +154,9 @@ export class Hub implements MessageHub {
     this.ctx = ctx;
     for (const index of this.indices) {
       const w = ctx.workloads[index]!;
-      if (!wantsDown(w) || !MESSAGE_HUB.has(w.protocol)) continue;
+      // A protocol whose agent sends down on its own (voice frames, bulk objects, a media
+      // stack) says `down: 'agent'` on its row.
+      if (!wantsDown(w) || PROTOCOLS[w.protocol].down !== 'hub') continue;
       for (let c = 0; c < w.connections; c++) {
         this.pacers.push(startSending(ctx, index, c, 'down', this.side(index, c).outbox));
       }

@@ -73,9 +73,12 @@ export async function runSession(
       let conn: Conn | undefined;
       let loginNs: number | null = null;
       try {
-        const budget = Math.min(
-          CONNECT_TIMEOUT_MS,
-          leaveAt === undefined ? Infinity : Math.max(1, Number(leaveAt - now()) / 1e6),
+        // Whole milliseconds: AbortSignal.timeout refuses a fraction.
+        const budget = Math.ceil(
+          Math.min(
+            CONNECT_TIMEOUT_MS,
+            leaveAt === undefined ? Infinity : Math.max(1, Number(leaveAt - now()) / 1e6),
+          ),
         );
         const attempt = AbortSignal.any([ctx.signal, AbortSignal.timeout(budget)]);
         conn = await dialers[step]!(

@@ -33,9 +33,8 @@ function turnOf(t: Relay) {
   return { key: `${at.address} ${at.port} ${at.transport}`, at };
 }
 
-/** The relays of a call: each transport of its chain (its own `turn` first). */
+/** The relays of a workload: each transport of its chain (its own `turn` first); a transport without a TURN server has none. */
 export function relaysOf(w: CompiledWorkload): Relay[] {
-  if (w.protocol !== 'webrtc') return [];
   return w.transports.length > 0 ? w.transports : [w];
 }
 

@@ -284,17 +284,18 @@ async function callUntil(
     try {
       let result: { ms: number; path: string };
       try {
+        // Whole milliseconds: the page's timers and AbortSignal.timeout refuse a fraction.
         const budget =
           leaveAt === undefined
             ? CONNECT_TIMEOUT_MS
-            : Math.max(1, Math.min(CONNECT_TIMEOUT_MS, Number(leaveAt - now()) / 1e6));
+            : Math.ceil(Math.max(1, Math.min(CONNECT_TIMEOUT_MS, Number(leaveAt - now()) / 1e6)));
         const response = await page.goto(`${origin}/webrtc`, { timeout: budget });
         if (response === null || response.status() !== 200) {
           throw new Error(`page: HTTP ${response?.status() ?? 'no response'}`);
         }
         const iceServers = await page.evaluate(fetchIceServers, `/webrtc/${index}/ice/${step}`);
         await page.evaluate(openPeer, setup(w, wantsUp(w), wantsDown(w), false, iceServers));
-        const left = Math.max(1, budget - Number(now() - placed) / 1e6);
+        const left = Math.ceil(Math.max(1, budget - Number(now() - placed) / 1e6));
         result = await page.evaluate(placeCall, {
           path: `/webrtc/${index}/${c}/${step}`,
           connectMs: left,

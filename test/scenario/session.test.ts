@@ -85,7 +85,7 @@ describe('session keys', () => {
       '6:81 workloads[2].fallback[0].protocol: a message workload falls back to websocket, http2, http3, longpoll, mqtt or tcp-framed, not udp-voice',
       "6:103 workloads[2].fallback[0].turn_port: 'turn_port' is not a key of a message transport (it takes protocol, port, tls, after)",
       '6:103 workloads[2].fallback[0].turn_port: turn_port needs turn: <host>',
-      "7:83 workloads[3].fallback: 'fallback' applies only to connection-oriented workloads (websocket, http2, http3, longpoll, mqtt, tcp-framed, webrtc), not http3 with client ngtcp2",
+      "7:83 workloads[3].fallback: 'fallback' applies only to connection-oriented workloads (websocket, http2, http3, longpoll, mqtt, tcp-framed, webrtc), not http3 as written here (its client keeps no connection)",
     ]);
   });
 

@@ -6,5 +6,10 @@ export const http2 = plainProtocol({
   tls: true,
   agent: true,
   session: 'messages',
+  transport: 'tcp',
+  traffic: 'messages',
+  measures: 'messages',
+  down: 'hub',
+  loopback: { every: '100ms' },
   ports: [{ transport: 'tcp', service: 'http', tls: true }],
 });

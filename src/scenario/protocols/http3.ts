@@ -15,6 +15,11 @@ export const http3 = defineProtocol({
   agent: true,
   // ngtcp2's client opens a connection per message: there is no connection to keep.
   session: (o) => (o.client === 'ngtcp2' ? undefined : 'messages'),
+  transport: 'quic',
+  traffic: 'messages',
+  measures: 'messages',
+  down: 'hub',
+  loopback: { every: '200ms' },
   ports: [
     { transport: 'udp', service: 'quic', tls: true },
     // Caddy holds the TCP side of the port too (h2, h1), for the fallback a browser makes.
@@ -36,6 +41,8 @@ export const http3 = defineProtocol({
     client: o.client ?? 'chromium',
     hold_ns: o.hold ?? 0,
   }),
+  // Chromium speaks QUIC to the origin; ngtcp2's client is a process of its own.
+  chromium: (c) => (c.client === 'chromium' ? 'quic' : null),
   check: (w) => {
     if (w.client !== 'ngtcp2') {
       return w.hold === undefined

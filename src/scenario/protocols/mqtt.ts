@@ -6,5 +6,10 @@ export const mqtt = plainProtocol({
   tls: true,
   agent: true,
   session: 'messages',
-  ports: [{ transport: 'tcp', service: 'mqtt' }],
+  transport: 'tcp',
+  traffic: 'messages',
+  measures: 'messages',
+  down: 'hub',
+  loopback: { every: '100ms' },
+  ports: [{ transport: 'tcp', service: 'alpn', alpn: 'mqtt' }],
 });

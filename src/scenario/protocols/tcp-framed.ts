@@ -9,5 +9,10 @@ export const tcpFramed = plainProtocol({
   tls: false,
   agent: true,
   session: 'messages',
+  transport: 'tcp',
+  traffic: 'messages',
+  measures: 'messages',
+  down: 'hub',
+  loopback: { every: '100ms' },
   ports: [{ transport: 'tcp', service: 'own' }],
 });

@@ -1,11 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { loadScenario } from '../../src/scenario/index.js';
+import { compileScenario, loadScenario, parseScenarioText } from '../../src/scenario/index.js';
 import { trafficFor, BULK_WINDOW_BYTES } from '../../src/simulate/traffic.js';
 import { summarise, type SimPacket } from '../../src/simulate/report.js';
 
+/** A chat, a voice call and a download, as the default scenario had them. */
+const THREE = compileScenario(
+  parseScenarioText(
+    `version: 1
+network: { uplink: { rate: 5mbit, delay: 25ms }, downlink: { rate: 20mbit, delay: 25ms } }
+hosts: { whatsapp: { names: [g.whatsapp.net] }, max: { names: [ws-api.oneme.ru] } }
+workloads:
+  - { name: max-text, host: max, protocol: websocket, every: 500ms }
+  - { name: wa-call, host: whatsapp, protocol: udp-voice, port: 3478 }
+  - { name: wa-media, host: whatsapp, protocol: bulk, size: 1MB }
+`,
+    'three.yaml',
+  ),
+);
+
 describe('simulated traffic per workload', () => {
   it('opens TLS workloads with their SNI and calls with STUN, paced as configured', async () => {
-    const { compiled } = await loadScenario('messengers');
+    const compiled = THREE;
     const flows = new Map(trafficFor(compiled).flows.map((f) => [f.name, f]));
     expect(flows.get('max-text')).toMatchObject({
       proto: 'tcp',
@@ -23,7 +38,7 @@ describe('simulated traffic per workload', () => {
   });
 
   it('runs bulk at one window per round trip, capped by the link', async () => {
-    const { compiled } = await loadScenario('messengers');
+    const compiled = THREE;
     const bulk = trafficFor(compiled).flows.find((f) => f.name === 'wa-media')!;
     const rtt = compiled.network.uplink.delay_ns + compiled.network.downlink.delay_ns;
     const windowRate = (BULK_WINDOW_BYTES * 8 * 1e9) / rtt;

@@ -22,6 +22,13 @@ import type { AgentContext } from './types.js';
 
 /** How often the keepalive and the send timeout are checked. */
 const WATCH_MS = 250;
+/**
+ * The least time a connection attempt is given, however close its transport is to giving
+ * way: a TCP or TLS connect and a login take a round trip or a few (well under a second
+ * on a clear lab, more when the machine is loaded); cut shorter, an attempt would fail
+ * for the lab's load, not the network's.
+ */
+export const MESSAGE_ATTEMPT_MS = 2_000;
 /** How often messages past their give-up time are given up. */
 const SWEEP_MS = 1000;
 
@@ -73,13 +80,7 @@ export async function runSession(
       let conn: Conn | undefined;
       let loginNs: number | null = null;
       try {
-        // Whole milliseconds: AbortSignal.timeout refuses a fraction.
-        const budget = Math.ceil(
-          Math.min(
-            CONNECT_TIMEOUT_MS,
-            leaveAt === undefined ? Infinity : Math.max(1, Number(leaveAt - now()) / 1e6),
-          ),
-        );
+        const budget = attemptBudget(leaveAt, MESSAGE_ATTEMPT_MS);
         const attempt = AbortSignal.any([ctx.signal, AbortSignal.timeout(budget)]);
         conn = await dialers[step]!(
           (b, at) => hear(ctx, w, hearing, inbox, outbox, () => conn, b, at),
@@ -96,17 +97,14 @@ export async function runSession(
         conn?.close();
         if (ctx.signal.aborted) break;
         emitFail(ctx, w.name, c, 'connect', prefixed(chain, via, errorText(e)));
-        if (leaveAt !== undefined && now() >= leaveAt) {
+        const left = timeLeft(leaveAt, MESSAGE_ATTEMPT_MS);
+        if (left <= 0) {
           // This transport had its time: the next one is tried at once.
           step = (step + 1) % chain.length;
           stepSince = now();
           continue;
         }
-        const wait = backoff.next();
-        await sleepMs(
-          leaveAt === undefined ? wait : Math.min(wait, Number(leaveAt - now()) / 1e6),
-          ctx.signal,
-        );
+        await sleepMs(Math.min(backoff.next(), left), ctx.signal);
         continue;
       }
       const at = now();
@@ -182,6 +180,24 @@ export function leaveTime(
   if (chain.length < 2) return undefined;
   const next = step + 1 < chain.length ? chain[step + 1]! : chain[step]!;
   return since + BigInt(next.after_ns ?? 0);
+}
+
+/**
+ * The time (whole ms: AbortSignal.timeout refuses a fraction) an attempt on a transport
+ * may take: until the transport gives way, but at least `floorMs` and at most the connect
+ * timeout.
+ */
+export function attemptBudget(leaveAt: bigint | undefined, floorMs: number): number {
+  const left = leaveAt === undefined ? Infinity : Number(leaveAt - now()) / 1e6;
+  return Math.ceil(Math.min(CONNECT_TIMEOUT_MS, Math.max(floorMs, left)));
+}
+
+/**
+ * How long one may wait before another attempt on a transport that gives way at
+ * `leaveAt`, so that the attempt still gets `floorMs`; 0 or less: move on to the next.
+ */
+export function timeLeft(leaveAt: bigint | undefined, floorMs: number): number {
+  return leaveAt === undefined ? Infinity : Number(leaveAt - now()) / 1e6 - floorMs;
 }
 
 /** An error names the transport when the workload has more than one. */

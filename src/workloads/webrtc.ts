@@ -26,8 +26,8 @@ import { errorText } from './dial.js';
 import { acquireBrowser, releaseBrowser } from './browser.js';
 import { wantsDown, wantsUp } from './hub.js';
 import { Backoff, FIXED_RECONNECT } from './backoff.js';
-import { CONNECT_TIMEOUT_MS, emitDetect, emitFail } from './session.js';
-import { leaveTime } from './supervisor.js';
+import { emitDetect, emitFail } from './session.js';
+import { attemptBudget, leaveTime, timeLeft } from './supervisor.js';
 import {
   answerCall,
   fetchIceServers,
@@ -48,6 +48,13 @@ const PEER_ORIGIN = 'https://qoslab-peer.invalid/';
 const GATHER_MS = 2_000;
 /** ICE consent lost this long: the user hangs up (Chromium itself waits 30 s for `failed`). */
 const DISCONNECTED_MS = 10_000;
+/**
+ * The least time an attempt to place a call is given, however close its transport is to
+ * giving way: Chromium's call set-up took 0.5-1.5 s on a clear machine, but up to 5 s and
+ * more with several labs and browsers at once (the signalling answer waits for the callee's
+ * page and its 2 s of gathering).
+ */
+const CALL_ATTEMPT_MS = 8_000;
 
 function setup(
   w: CompiledWorkload,
@@ -284,11 +291,7 @@ async function callUntil(
     try {
       let result: { ms: number; path: string };
       try {
-        // Whole milliseconds: the page's timers and AbortSignal.timeout refuse a fraction.
-        const budget =
-          leaveAt === undefined
-            ? CONNECT_TIMEOUT_MS
-            : Math.ceil(Math.max(1, Math.min(CONNECT_TIMEOUT_MS, Number(leaveAt - now()) / 1e6)));
+        const budget = attemptBudget(leaveAt, CALL_ATTEMPT_MS);
         const response = await page.goto(`${origin}/webrtc`, { timeout: budget });
         if (response === null || response.status() !== 200) {
           throw new Error(`page: HTTP ${response?.status() ?? 'no response'}`);
@@ -309,13 +312,9 @@ async function callUntil(
           'connect',
           chain.length > 1 ? `${via.label}: ${errorText(e)}` : errorText(e),
         );
-        if (leaveAt === undefined || now() < leaveAt) {
-          await sleepMs(
-            leaveAt === undefined
-              ? backoff.next()
-              : Math.min(backoff.next(), Number(leaveAt - now()) / 1e6),
-            until,
-          );
+        const left = timeLeft(leaveAt, CALL_ATTEMPT_MS);
+        if (left > 0) {
+          await sleepMs(Math.min(backoff.next(), left), until);
           continue;
         }
         // This transport had its time: the next one at once; after the last, the user

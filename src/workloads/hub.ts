@@ -162,7 +162,10 @@ export class Hub implements MessageHub {
       }
     }
     this.sweeper = setInterval(() => {
-      for (const side of this.sides.values()) side.outbox.sweep();
+      for (const side of this.sides.values()) {
+        side.outbox.sweep();
+        side.outbox.resendStale();
+      }
     }, SWEEP_MS);
   }
 

@@ -99,6 +99,26 @@ export class Outbox {
     this.flush();
   }
 
+  /**
+   * The server's send timeout: a message written to another connection than the current
+   * one and not acknowledged within the policy's timeout goes again on the current one.
+   * (A long poll's response can die with a connection the server never hears close; the
+   * client's own send timeout gives its connection up instead.)
+   */
+  resendStale(at: bigint = now()): void {
+    const timeout = this.policy?.timeout_ns ?? null;
+    if (timeout === null || this.sink === undefined) return;
+    let any = false;
+    for (const p of this.pending.values()) {
+      if (p.wiredAt === undefined || p.wiredTo === this.sink) continue;
+      if (Number(at - p.wiredAt) < timeout) continue;
+      p.wiredAt = undefined;
+      p.wiredTo = undefined;
+      any = true;
+    }
+    if (any) this.flush();
+  }
+
   /** The peer has message `seq`. */
   ack(seq: number): void {
     this.pending.delete(seq);

@@ -71,6 +71,26 @@ describe('the outbox', () => {
     expect(attempts(fresh)).toEqual([0, 1]);
   });
 
+  it('resends on the current connection what an older one was written and never acknowledged, after the timeout', () => {
+    const { events, on } = recorder();
+    const box = new Outbox({ timeout_ns: 3e9, retries: null, give_up_ns: null }, on);
+    const stale: Buffer[] = [];
+    const poll1 = (b: Buffer) => stale.push(b);
+    box.attach(poll1); // a long poll whose connection died without the server hearing
+    box.push(0, msg(0));
+    const fresh: Buffer[] = [];
+    box.attach((b) => fresh.push(b)); // the next poll, of the new connection
+    box.resendStale(process.hrtime.bigint() + 2_000_000_000n);
+    expect(fresh).toEqual([]); // not yet: an acknowledgement may still come
+    box.resendStale(process.hrtime.bigint() + 3_000_000_000n);
+    expect(seqs(fresh)).toEqual([0]);
+    expect(events).toEqual(['retry 0 #1']);
+    // What the current connection was written is left to it.
+    box.push(1, msg(1));
+    box.resendStale(process.hrtime.bigint() + 10_000_000_000n);
+    expect(seqs(fresh)).toEqual([0, 1]);
+  });
+
   it('gives up a message after its retries, and one older than give-up', () => {
     const { events, on } = recorder();
     const box = new Outbox({ timeout_ns: null, retries: 1, give_up_ns: 60e9 }, on);

@@ -12,11 +12,13 @@ say() { printf 'setup: %s\n' "$*"; }
 # (headless, driven by playwright-core); caddy (quic-go) is their HTTP/3 server;
 # gtlsclient and gtlsserver (ngtcp2) are the real QUIC client and server of the QUIC tests,
 # and gtlsclient the client of http3 workloads with `client: ngtcp2`; turnserver (coturn) is
-# the TURN/STUN server of webrtc calls with `turn`.
+# the TURN/STUN server of webrtc calls with `turn`; prosody and slixmpp (python3-slixmpp) are
+# the real XMPP server and client the xmpp app profile is cross-checked against.
 missing=""
-for pair in ip:iproute2 iperf3:iperf3 ping:iputils-ping setpriv:util-linux pgrep:procps openssl:openssl chromium:chromium caddy:caddy gtlsclient:ngtcp2-client gtlsserver:ngtcp2-server turnserver:coturn; do
+for pair in ip:iproute2 iperf3:iperf3 ping:iputils-ping setpriv:util-linux pgrep:procps openssl:openssl chromium:chromium caddy:caddy gtlsclient:ngtcp2-client gtlsserver:ngtcp2-server turnserver:coturn prosody:prosody; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
 done
+/usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || missing="$missing python3-slixmpp"
 # The opt-in container test (QOSLAB_TEST_CONTAINER=1) needs a container engine and
 # debootstrap for its locally built base image (no image registry is reachable).
 if [ "${QOSLAB_TEST_CONTAINER:-}" = 1 ]; then

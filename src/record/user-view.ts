@@ -65,7 +65,10 @@ export function userRows(stats: WorkloadStats[]): string[][] {
         setup === undefined || setup.dials === 0 ? '-' : `${setup.connected}/${setup.dials}`,
         fmtDuration(setup?.p50),
         both(call)?.voice?.mos.toFixed(2) ?? '-',
-        [text?.session?.ended_on, call?.session?.ended_on].filter((x) => x).join(' ') || '-',
+        // The transports in use at the scope's end; an app without one was connecting.
+        [text, call]
+          .flatMap((x) => (x?.session === undefined ? [] : [x.session.ended_on ?? 'connecting']))
+          .join(' ') || '-',
       ]);
     }
   }

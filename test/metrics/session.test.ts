@@ -4,6 +4,7 @@ import { phasesOf } from '../../src/metrics/phases.js';
 import { connectingIntervals } from '../../src/metrics/session.js';
 import { pooled, summarize } from '../../src/metrics/summarize.js';
 import type { ConnectEvent, MeasureEvent } from '../../src/record/events.js';
+import { userRows } from '../../src/record/user-view.js';
 import { parseExpect } from '../../src/scenario/expect.js';
 import { workload } from './workload.js';
 
@@ -144,5 +145,29 @@ describe('what the user of a connection lived with', () => {
     const session = pooled(s, null)!.scope.session!;
     expect(session.setup).toMatchObject({ dials: 2, connected: 1, success: 0.5 });
     expect(session.ended_on).toBe('turn-tcp:443');
+  });
+
+  it("reads per app and phase in the users' terms", () => {
+    const text = { ...w, app: 'whatsapp', use: 'text' as const };
+    const [row] = summarize({ events, workloads: [text], phases, observedEnd: 20 * S }).map((x) =>
+      userRows([x]),
+    );
+    // Phase cut: one message of two arrived (the other given up), 20 % connecting, the
+    // outage 5 s, back on the fallback transport.
+    expect(row![1]).toEqual([
+      'whatsapp',
+      'cut',
+      '5.01 s',
+      '5.01 s',
+      '0%',
+      '50.0%',
+      '20.0%',
+      '5.00 s',
+      '-',
+      '-',
+      '-',
+      '-',
+      'websocket:8443',
+    ]);
   });
 });

@@ -1,15 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { MeasureEvent } from '../../src/record/events.js';
 import type { RunSummary } from '../../src/record/summary.js';
 import { isRoot, qoslab } from '../helpers/cli.js';
 import { readSummary, tmpOut } from '../run/helpers.js';
 
 // Connections that die without closing, as apps live with them: a freeze the app must
-// notice by itself, a path that disappears and comes back, in real labs. Three labs run at
-// once (they mostly wait on timers): ~70 s in all. QOSLAB_SOAK=1 also compares a 30 s and
-// a 120 s run (about two and a half minutes more).
+// notice by itself, a path that disappears and comes back, a call whose UDP is blackholed,
+// in real labs. Four labs run at once (they mostly wait on timers): ~100 s in all, the
+// 90 s run of the freeze the longest. QOSLAB_SOAK=1 also compares a 30 s and a 120 s run
+// (about two and a half minutes more).
 const fixture = (name: string) => new URL(`./fixtures/${name}.yaml`, import.meta.url).pathname;
 
 async function run(name: string, extra: string[] = []) {
@@ -22,6 +23,8 @@ async function run(name: string, extra: string[] = []) {
     .map((l) => JSON.parse(l) as MeasureEvent);
   return { summary: readSummary(out), events };
 }
+
+const pct = (r: number | null | undefined) => (r == null ? '-' : `${(r * 100).toFixed(1)} %`);
 
 function whole(s: RunSummary, name: string) {
   const scope = s.workloads.find((w) => w.name === name)!.scopes.find((p) => p.phase === null)!;
@@ -49,30 +52,48 @@ function agreesAcrossLengths(short: Awaited<ReturnType<typeof frozen>>, long: ty
 }
 
 describe.skipIf(!isRoot)('connections that die without closing', () => {
-  it('a freeze is detected within the keepalive, reconnected, and delivery does not depend on run length; an outbox delivers every message once the path returns, none twice; a call moves to TURN/TCP when UDP is blackholed', async () => {
-    const [short, long, outbox, call] = await Promise.all([
-      frozen(20),
-      frozen(60),
-      run('outbox-return'),
-      run('webrtc-fallback'),
-    ]);
+  // One set of labs, several claims about them.
+  let runs: Promise<
+    [
+      Awaited<ReturnType<typeof frozen>>,
+      Awaited<ReturnType<typeof frozen>>,
+      Awaited<ReturnType<typeof run>>,
+      Awaited<ReturnType<typeof run>>,
+    ]
+  >;
+  beforeAll(() => {
+    runs = Promise.all([frozen(30), frozen(90), run('outbox-return'), run('webrtc-fallback')]);
+    // Each test awaits it; an unhandled rejection here would be reported twice.
+    runs.catch(() => {});
+  });
 
-    // --- the freeze --------------------------------------------------------------------
-    for (const f of [short, long]) {
-      // Each freeze noticed: at most a ping interval plus its timeout (2 + 2 s) after the
+  it('a freeze is detected within the keepalive and reconnected, and delivery does not depend on run length', async () => {
+    const [short, long] = await runs;
+    for (const [seconds, f] of [
+      [30, short],
+      [90, long],
+    ] as const) {
+      console.log(
+        `freeze ${seconds} s: app delivery ${pct(f.app.both.delivery)}, ${f.app.scope.reconnects} reconnects, ` +
+          `detected ${f.detects.map((d) => (d.ev === 'detect' ? (d.silent_ns / 1e9).toFixed(1) : '')).join('/')} s after the last frame, ` +
+          `recovered within ${(f.app.scope.session!.recover.max! / 1e9).toFixed(1)} s; plain delivery ${pct(f.plain.both.delivery)}`,
+      );
+      // Each freeze noticed: at most a ping interval plus its timeout (1 + 1 s) after the
       // last frame, plus the check's quarter second.
       expect(f.detects.length).toBeGreaterThanOrEqual(2);
       for (const d of f.detects) {
         expect(d.ev === 'detect' && d.cause).toBe('keepalive');
-        expect(d.ev === 'detect' && d.silent_ns).toBeLessThanOrEqual(4.5e9);
+        expect(d.ev === 'detect' && d.silent_ns).toBeLessThanOrEqual(2.5e9);
       }
       expect(f.app.scope.reconnects).toBeGreaterThanOrEqual(f.detects.length);
-      expect(f.app.scope.session!.recover.max!).toBeLessThan(6e9);
+      expect(f.app.scope.session!.recover.max!).toBeLessThan(4e9);
       expect(f.plain.scope.reconnects).toBe(0);
     }
     agreesAcrossLengths(short, long);
+  }, 360_000);
 
-    // --- the outbox: every message of every protocol arrives once, none twice ----------
+  it('an outbox delivers every message of every protocol once the path returns, none twice', async () => {
+    const [, , outbox] = await runs;
     for (const name of ['ws', 'h2', 'lp', 'mq', 'tf']) {
       const sends = outbox.events.filter((e) => e.ev === 'send' && e.w === name);
       const recvs = outbox.events.filter((e) => e.ev === 'recv' && e.w === name);
@@ -91,9 +112,12 @@ describe.skipIf(!isRoot)('connections that die without closing', () => {
       expect(s.detects, why).toBeGreaterThanOrEqual(1);
       expect(s.retries, why).toBeGreaterThan(0);
       expect(s.gave_up, why).toBe(0);
+      console.log(`outbox ${why}; ${s.detects} detects, ${s.retries} resends`);
     }
+  }, 360_000);
 
-    // --- the call: direct, then (UDP blackholed) TURN/TCP, and sounding again -----------
+  it('a call moves from direct to TURN/TCP when UDP is blackholed, and sounds again', async () => {
+    const [, , , call] = await runs;
     const c = whole(call.summary, 'call').scope.session!;
     const connects = call.events.filter((e) => e.ev === 'connect' && e.w === 'call');
     const why = JSON.stringify({ session: c, connects });
@@ -102,9 +126,9 @@ describe.skipIf(!isRoot)('connections that die without closing', () => {
       why,
     ).toEqual(['direct', 'turn-tcp:443']);
     expect(c.ended_on, why).toBe('turn-tcp:443');
-    // No media for 3 s, TURN/UDP given its 3 s, then TURN/TCP connecting: within the two
-    // triggers, the sampling second and a relayed connect of a few seconds.
-    expect(c.recover.max!, why).toBeLessThan(3e9 + 3e9 + 1e9 + 4e9);
+    // No media for 3 s, TURN/UDP given a call attempt's 8 s, then TURN/TCP connecting:
+    // within the trigger, the attempt, the sampling second and a relayed connect.
+    expect(c.recover.max!, why).toBeLessThan(3e9 + 8e9 + 1e9 + 4e9);
     expect(c.detects, why).toBe(1);
     const mos = (phase: string) =>
       call.summary.workloads[0]!.scopes.find((s) => s.phase === phase)!.directions.find(
@@ -113,7 +137,12 @@ describe.skipIf(!isRoot)('connections that die without closing', () => {
     expect(mos('open'), why).toBeGreaterThan(3.5);
     expect(mos('relayed'), why).toBeGreaterThan(3.5);
     expect(mos('blocked'), why).toBeLessThan(mos('relayed'));
-  }, 300_000);
+    console.log(
+      `call: ${connects.map((e) => (e.ev === 'connect' ? e.transport : '')).join(' -> ')}, recovered in ` +
+        `${(c.recover.max! / 1e9).toFixed(1)} s; MOS open ${mos('open')?.toFixed(2)}, blocked ` +
+        `${mos('blocked')?.toFixed(2)}, relayed ${mos('relayed')?.toFixed(2)}`,
+    );
+  }, 360_000);
 
   it.skipIf(process.env.QOSLAB_SOAK !== '1')(
     'soak: a 30 s and a 120 s run of the freeze agree within 5 points',

@@ -199,6 +199,7 @@ describe('native core', () => {
       'drop-after': true,
       reset: true,
       penalty: true,
+      'dns-inject': true,
       overflow: true,
       malformed: true,
     };

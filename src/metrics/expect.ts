@@ -21,6 +21,8 @@ export function measure(e: CompiledExpectation, stats: WorkloadStats[]): number 
       return scope.connect.p50;
     case 'tls.p50':
       return scope.tls.p50;
+    case 'dns.p50':
+      return scope.dns?.p50 ?? null;
     case 'loss':
       return both.voice?.loss ?? (both.delivery === null ? null : 1 - both.delivery);
     case 'jitter':

@@ -89,7 +89,7 @@ export function summarize(input: SummarizeInput): WorkloadStats[] {
     });
   const seen = new Set<string>();
   for (const e of input.events) {
-    if (e.ev === 'phase' || e.ev === 'agent') continue;
+    if (e.ev === 'phase' || e.ev === 'agent' || e.ev === 'dns') continue;
     const id = identity(e);
     if (seen.has(id)) continue;
     seen.add(id);
@@ -191,11 +191,14 @@ function scopeStats(
   const tlsTimes = connects.flatMap((e) => (e.tls_ns === null ? [] : [e.tls_ns]));
   const c = percentiles(connects.map((e) => e.connect_ns));
   const t = percentiles(tlsTimes);
+  const lookups = connects.flatMap((e) => (e.dns_ns == null ? [] : [e.dns_ns]));
+  const d = percentiles(lookups);
   return {
     phase,
     directions,
     connect: { count: connects.length, p50: c.p50, p99: c.p99 },
     tls: { count: tlsTimes.length, p50: t.p50, p99: t.p99 },
+    ...(lookups.length > 0 ? { dns: { count: lookups.length, p50: d.p50, p99: d.p99 } } : {}),
     failures: b.fails.filter((e) => inScope(e.t)).length,
     reconnects: connects.filter((e) => e.reconnect).length,
     ...protocolCounts(connects),

@@ -30,6 +30,11 @@ export interface NativeLabConfig {
    * No policy is active until `NativeLab.setActive`.
    */
   scenario?: CompiledConfig;
+  /**
+   * The traces the scenario names, read and checked by src/scenario/files.ts, by the path
+   * the compiled scenario carries: `[ms, count, ...]`. The core opens no scenario path.
+   */
+  traces?: Record<string, number[]>;
 }
 
 /** Drops counted per direction, by reason. */
@@ -76,6 +81,8 @@ export interface ShapingDrops {
   reset: number;
   /** A flow blocked for a while by an action's penalty. */
   penalty: number;
+  /** DNS queries an in-path injector answered itself (`dns-inject` with `drop-query`). */
+  'dns-inject': number;
   /** The pipeline held its maximum number of packets. */
   overflow: number;
   /** Unparseable at the shaping stage (or a super-packet that does not segment). */
@@ -188,6 +195,10 @@ export interface SimulationTraffic {
   flows: SimulationFlow[];
   /** Stop generating after this time; default the scenario's duration. */
   until_ns?: number;
+  /** Generate at most this many packets (each is recorded); more is an error. Default 2 000 000. */
+  max_packets?: number;
+  /** The traces the scenario names, as in NativeLabConfig. */
+  traces?: Record<string, number[]>;
 }
 
 /** A packet of the simulation: flow index, direction, sent at, IP size, delivered at (null: dropped). */

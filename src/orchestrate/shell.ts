@@ -42,15 +42,18 @@ export async function runShell(options: ShellOptions): Promise<number> {
     if (interrupts.signal.aborted) return ExitCode.interrupted;
     const env = lab.env();
     const scenario = options.lab?.scenario;
-    if (scenario !== undefined && scenario.policies.length > 0) {
+    if (scenario !== undefined && (scenario.policies.length > 0 || scenario.dns.rules.length > 0)) {
       const running = lab;
       timeline = new TimelinePlayer(scenario.timeline, {
-        apply: (active) => running.setActivePolicies(active),
+        apply: (active, dnsActive) => {
+          running.setActivePolicies(active);
+          running.setResolverRules(dnsActive);
+        },
         onPhase: (change) =>
           err.write(
             `qoslab: phase ${change.phase}` +
-              (change.entry.active.length > 0
-                ? ` (in force: ${change.entry.active.join(', ')})`
+              (change.entry.active.length + (change.entry.dns_active?.length ?? 0) > 0
+                ? ` (in force: ${[...change.entry.active, ...(change.entry.dns_active ?? [])].join(', ')})`
                 : '') +
               '\n',
           ),

@@ -25,6 +25,7 @@ const FIELDS: Record<string, { required: Record<string, Kind>; optional?: Record
         setup_ns: 'number',
         login_ns: 'number|null',
         recover_ns: 'number|null',
+        dns_ns: 'number|null',
       },
     },
     detect: {
@@ -59,6 +60,17 @@ const FIELDS: Record<string, { required: Record<string, Kind>; optional?: Record
       },
     },
     phase: { required: { phase: 'string', t: 'number' } },
+    dns: {
+      required: {
+        t: 'number',
+        transport: 'string',
+        client: 'string',
+        name: 'string',
+        type: 'string',
+        rcode: 'string',
+        rule: 'string|null',
+      },
+    },
     agent: {
       required: {
         role: 'string',

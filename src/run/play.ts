@@ -8,7 +8,7 @@ import { phaseAt, type Phase } from '../metrics/index.js';
 import { TimelinePlayer } from '../orchestrate/timeline.js';
 import type { AgentFaultEvent, PhaseEvent } from '../record/events.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
-import type { EventRecorder } from './recorder.js';
+import { budgetText, type EventRecorder } from './recorder.js';
 import type { Progress, LiveTally } from './progress.js';
 import type { ResultFiles } from './results.js';
 import type { RunSession } from './session.js';
@@ -52,7 +52,11 @@ export async function play(ctx: PlayContext, onStart: (clock: RunClock) => void)
   const lab = session.lab!;
   const clock = new RunClock();
   const faulted = new AbortController();
-  const stop = AbortSignal.any([session.stop, faulted.signal]);
+  const stop = AbortSignal.any([session.stop, faulted.signal, recorder.full]);
+  recorder.full.addEventListener('abort', () => {
+    progress.done();
+    err.write(`qoslab: ${budgetText(recorder)}; the run stops\n`);
+  });
   const supervisor = new Supervisor(session.agents, clock.t0, (fault: AgentFaultEvent) => {
     recorder.record(fault);
     progress.done();
@@ -66,8 +70,9 @@ export async function play(ctx: PlayContext, onStart: (clock: RunClock) => void)
   supervisor.start();
   const shaping = compiled.policies.length > 0;
   const timeline = new TimelinePlayer(compiled.timeline, {
-    apply: (active) => {
+    apply: (active, dnsActive) => {
       if (shaping) lab.setActivePolicies(active);
+      lab.setResolverRules(dnsActive);
     },
     onPhase: (change) => recorder.record({ ev: 'phase', phase: change.phase, t: change.appliedNs }),
     now: () => process.hrtime.bigint(),

@@ -3,7 +3,10 @@ import { UsageError } from '../errors.js';
 import { phasesOf } from '../metrics/phases.js';
 import type { LoadedScenario } from '../scenario/library.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
+import { budgetProblems } from '../scenario/budget.js';
 import { formatProblem, type Problem } from '../scenario/errors.js';
+import { formatPath } from '../scenario/load.js';
+import { durationText } from '../scenario/units.js';
 // The scenario-side registry says which protocols have an agent: importing the agents
 // themselves would load their client and server libraries into every CLI command.
 import { PROTOCOLS } from '../scenario/protocols/index.js';
@@ -112,6 +115,18 @@ export function checkRunnable(loaded: LoadedScenario, compiled: CompiledConfig):
       message: `messages of ${w.size_bytes} bytes are larger than qoslab run sends (at most 16MiB)`,
     });
   });
+  // The file's own plan passed `validate`; --duration or --phase may have changed it.
+  const longer = compiled.duration_ns !== loaded.compiled.duration_ns;
+  for (const u of budgetProblems(loaded.scenario, compiled)) {
+    problems.push({
+      file,
+      ...locate(loaded.text, u.path),
+      path: formatPath(u.path),
+      message: longer
+        ? `${u.message} (with --duration ${durationText(compiled.duration_ns)})`
+        : u.message,
+    });
+  }
   if (problems.length > 0) {
     throw new UsageError(`${file} cannot be run:\n${problems.map(formatProblem).join('\n')}`, [
       '`qoslab validate` checks the file itself; these are limits of `qoslab run`',

@@ -19,6 +19,7 @@ export const METRICS: Readonly<Record<string, MetricKind>> = {
   goodput: 'rate',
   'connect.p50': 'duration',
   'tls.p50': 'duration',
+  'dns.p50': 'duration',
   loss: 'ratio',
   jitter: 'duration',
   mos: 'score',

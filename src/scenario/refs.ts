@@ -6,6 +6,7 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { BUILTIN_HOST, DEFAULTS, SERVER_ADDRESS, SERVER_ADDRESS6 } from './defaults.js';
 import { appUseProblem } from './apps/index.js';
+import { RESOLVER_ADDRESS, RESOLVER_ADDRESS6, RESOLVER_HOST } from './dns-names.js';
 import { parseExpect, SESSION_METRICS, VIDEO_METRICS, VOICE_METRICS } from './expect.js';
 import { portProblems, type RawWorkload } from './ports.js';
 import {
@@ -77,12 +78,13 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
   const cx: Context = {
     top,
     hosts,
-    hostNames: [BUILTIN_HOST, ...Object.keys(hosts)],
+    hostNames: [BUILTIN_HOST, RESOLVER_HOST, ...Object.keys(hosts)],
     problem: (path, message, atKey = false) => problems.push({ path, message, atKey }),
     unknown: (what, section, name, known) =>
       `${what} '${name}' is not defined in ${section}${didYouMean(name, known)}`,
   };
-  checkHosts(cx);
+  const dnsOwner = checkHosts(cx);
+  checkDns(cx, dnsOwner);
   checkClasses(cx);
   checkPolicies(cx);
   const { duration, phases } = checkTimeline(cx);
@@ -92,19 +94,32 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
   return problems;
 }
 
-/** Hosts: a DNS name resolves to one host; an address belongs to one host. */
-function checkHosts({ hosts, problem }: Context): void {
-  if (BUILTIN_HOST in hosts) {
-    problem(
-      ['hosts', BUILTIN_HOST],
-      `'${BUILTIN_HOST}' is the lab's built-in host (${SERVER_ADDRESS}); choose another name`,
-      true,
-    );
+/**
+ * Hosts: a DNS name resolves to one host; an address belongs to one host. Returns each
+ * name's host (the resolver's names included).
+ */
+function checkHosts({ top, hosts, problem }: Context): Map<string, string> {
+  for (const [builtin, address] of [
+    [BUILTIN_HOST, SERVER_ADDRESS],
+    [RESOLVER_HOST, RESOLVER_ADDRESS],
+  ] as const) {
+    if (builtin in hosts) {
+      problem(
+        ['hosts', builtin],
+        `'${builtin}' is the lab's built-in host (${address}); choose another name`,
+        true,
+      );
+    }
   }
   const dnsOwner = new Map<string, string>();
+  list(dict(dict(top.dns).resolver).names).forEach((n) => {
+    if (typeof n === 'string') dnsOwner.set(n.toLowerCase(), RESOLVER_HOST);
+  });
   const addressOwner = new Map<string, string>([
     [SERVER_ADDRESS, BUILTIN_HOST],
     [SERVER_ADDRESS6, BUILTIN_HOST],
+    [RESOLVER_ADDRESS, RESOLVER_HOST],
+    [RESOLVER_ADDRESS6, RESOLVER_HOST],
   ]);
   for (const [host, spec] of Object.entries(hosts)) {
     list(dict(spec).names).forEach((n, i) => {
@@ -128,6 +143,56 @@ function checkHosts({ hosts, problem }: Context): void {
       if (owner !== undefined)
         problem(['hosts', host, key], `address ${a} is already taken by host '${owner}'`);
       else addressOwner.set(a, host);
+    }
+  }
+  return dnsOwner;
+}
+
+/**
+ * DNS: resolver rules share the timeline's names with policies; addresses given by host
+ * name real hosts; a record may not give a host's name other addresses.
+ */
+function checkDns({ top, hostNames, problem, unknown }: Context, dnsOwner: Map<string, string>) {
+  const dns = dict(top.dns);
+  const rules = dict(dns.rules);
+  const records = dict(dns.records);
+  const policyNames = Object.keys(dict(top.policies));
+  for (const rule of Object.keys(rules)) {
+    if (policyNames.includes(rule)) {
+      problem(
+        ['dns', 'rules', rule],
+        `'${rule}' is also a policy: the timeline could not tell them apart`,
+        true,
+      );
+    }
+  }
+  const hostRefs: [unknown, KeyPath][] = [
+    ...Object.entries(rules).map(([r, spec]): [unknown, KeyPath] => [
+      dict(dict(spec).answer).host,
+      ['dns', 'rules', r, 'answer', 'host'],
+    ]),
+    ...Object.entries(records).map(([n, spec]): [unknown, KeyPath] => [
+      dict(spec).host,
+      ['dns', 'records', n, 'host'],
+    ]),
+  ];
+  for (const [h, path] of hostRefs) {
+    if (typeof h === 'string' && !hostNames.includes(h)) {
+      problem(path, unknown('host', 'hosts', h, hostNames));
+    }
+  }
+  for (const [n, spec] of Object.entries(records)) {
+    const owner = dnsOwner.get(n.toLowerCase());
+    const r = dict(spec);
+    if (
+      owner !== undefined &&
+      (r.a !== undefined || r.aaaa !== undefined || r.host !== undefined)
+    ) {
+      problem(
+        ['dns', 'records', n],
+        `'${n}' is a name of host '${owner}', which gives its addresses; a record may add only https`,
+        true,
+      );
     }
   }
 }
@@ -176,6 +241,7 @@ function checkTimeline({ top, problem, unknown }: Context): {
   phases: Set<string>;
 } {
   const policyNames = Object.keys(dict(top.policies));
+  const ruleNames = Object.keys(dict(dict(top.dns).rules));
   const durationParsed = parseDuration(top.duration);
   const duration =
     top.duration === undefined
@@ -206,8 +272,16 @@ function checkTimeline({ top, problem, unknown }: Context): {
     }
     for (const key of ['enable', 'disable']) {
       for (const [name, p] of names(e[key], ['timeline', i, key])) {
-        if (!policyNames.includes(name))
-          problem(p, unknown('policy', 'policies', name, policyNames));
+        if (policyNames.includes(name) || ruleNames.includes(name)) continue;
+        problem(
+          p,
+          ruleNames.length === 0
+            ? unknown('policy', 'policies', name, policyNames)
+            : unknown('policy or dns rule', 'policies or dns.rules', name, [
+                ...policyNames,
+                ...ruleNames,
+              ]),
+        );
       }
     }
   });

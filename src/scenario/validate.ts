@@ -1,7 +1,9 @@
 import { UsageError } from '../errors.js';
 import type { Problem } from './errors.js';
+import type { FileAllowance } from './files.js';
 import { resolveScenario } from './library.js';
-import { readScenarioText, validateScenarioText } from './load.js';
+import { readScenarioText } from './load.js';
+import { checkScenario } from './prepare.js';
 
 export interface FileValidation {
   /** As the user named it. */
@@ -9,20 +11,28 @@ export interface FileValidation {
   problems: Problem[];
 }
 
-/** Check every file (or library name), never stopping at the first bad one. */
-export async function validateFiles(files: string[]): Promise<FileValidation[]> {
+/**
+ * Check every file (or library name), never stopping at the first bad one: what `run`
+ * checks before a lab, the files a scenario names and its budget included.
+ */
+export async function validateFiles(
+  files: string[],
+  allow?: FileAllowance,
+): Promise<FileValidation[]> {
   const results: FileValidation[] = [];
   for (const file of files) {
     let text: string;
+    let resolved;
     try {
-      text = await readScenarioText((await resolveScenario(file)).path, file);
+      resolved = await resolveScenario(file);
+      text = await readScenarioText(resolved.path, file);
     } catch (error) {
       const message =
         error instanceof UsageError ? error.message : `cannot read: ${(error as Error).message}`;
       results.push({ file, problems: [{ file, line: 1, col: 1, path: '', message }] });
       continue;
     }
-    const v = validateScenarioText(text, file);
+    const v = checkScenario(text, file, { path: resolved.path, name: resolved.name, allow });
     results.push({ file, problems: v.ok ? [] : v.problems });
   }
   return results;

@@ -1,6 +1,8 @@
 import type { CompiledConfig } from '../scenario/compiled.js';
+import type { TraceSet } from '../scenario/files.js';
 import { simulate as simulateNative } from '../native/index.js';
 import { scenarioRejection } from '../native/rejected.js';
+import { checkPacketBudget, MAX_SIMULATED_PACKETS } from './budget.js';
 import { summarise, type SimRow } from './report.js';
 import { trafficFor } from './traffic.js';
 
@@ -17,11 +19,12 @@ export interface SimulationReport {
  * over synthetic traffic shaped like its workloads. Deterministic for the scenario's
  * seed; needs no privileges and no lab.
  */
-export function simulateScenario(config: CompiledConfig): SimulationReport {
+export function simulateScenario(config: CompiledConfig, traces: TraceSet = {}): SimulationReport {
   const traffic = trafficFor(config);
+  checkPacketBudget(config, traffic);
   let result;
   try {
-    result = simulateNative(config, traffic);
+    result = simulateNative(config, { ...traffic, max_packets: MAX_SIMULATED_PACKETS, traces });
   } catch (error) {
     throw scenarioRejection(error);
   }

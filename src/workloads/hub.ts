@@ -4,7 +4,8 @@ import { PROTOCOLS } from '../scenario/protocols/index.js';
 import { now } from './clock.js';
 import { Kind, controlFrame, decodeMessage, encodeMessage, type Header } from './message.js';
 import { Inbox, Outbox, type OutboxEvents } from './outbox.js';
-import { Pacer, intervalNs } from './pacer.js';
+import { intervalNs } from '../scenario/budget.js';
+import { Pacer } from './pacer.js';
 import type { AgentContext, MessageHub } from './types.js';
 
 export function wantsUp(w: CompiledWorkload): boolean {

@@ -21,10 +21,10 @@ const KNOWN_CYCLES: string[][] = [];
 
 /** Bottom to top; a top-level folder or file of src/ per entry, peers share a row. */
 const LAYERS = [
-  ['addresses.ts', 'errors.ts'],
+  ['addresses.ts', 'errors.ts', 'files'],
   ['scenario'],
   ['record', 'native'],
-  ['workloads', 'metrics'],
+  ['workloads', 'metrics', 'resolver'],
   ['orchestrate', 'agent'],
   ['run', 'report', 'simulate'],
   ['sweep'],

@@ -4,8 +4,9 @@ import { runShell } from '../../orchestrate/shell.js';
 import { startAtPhase } from '../../run/phase.js';
 import { loadScenario } from '../../scenario/index.js';
 import type { CommandContext } from '../context.js';
+import { ALLOW_PATH_OPTION, allowanceOf, type AllowArgs } from '../allow.js';
 
-interface ShellArgs {
+interface ShellArgs extends AllowArgs {
   scenario?: string;
   phase?: string;
   server?: string;
@@ -33,6 +34,7 @@ export function shellCommand(ctx: CommandContext): CommandModule<object, ShellAr
           describe:
             "Start at this phase of the scenario's timeline, its policies in force at once (needs a scenario)",
         })
+        .option('allow-path', ALLOW_PATH_OPTION)
         .option('server', {
           type: 'string',
           describe:
@@ -88,18 +90,26 @@ export function shellCommand(ctx: CommandContext): CommandModule<object, ShellAr
         throw new UsageError('--phase needs a scenario: qoslab shell SCENARIO --phase NAME');
       }
       const loaded =
-        args.scenario === undefined ? undefined : (await loadScenario(args.scenario)).compiled;
+        args.scenario === undefined
+          ? undefined
+          : await loadScenario(args.scenario, { allow: allowanceOf(args) });
       const scenario =
         loaded === undefined || args.phase === undefined
-          ? loaded
-          : startAtPhase(loaded, args.phase).compiled;
+          ? loaded?.compiled
+          : startAtPhase(loaded.compiled, args.phase).compiled;
       const rest = (args['--'] ?? []).map(String);
       const command = rest.length > 0 ? rest : [process.env.SHELL || '/bin/sh'];
       ctx.exitCode = await runShell({
         command,
         server: args.server,
         readyTimeoutMs: args['ready-timeout'] * 1000,
-        lab: { scenario, mtu: args.mtu, offload: args.offload, ipv6: args.ipv6 },
+        lab: {
+          scenario,
+          traces: loaded?.traces,
+          mtu: args.mtu,
+          offload: args.offload,
+          ipv6: args.ipv6,
+        },
         out: ctx.out,
         err: ctx.err,
       });

@@ -43,6 +43,8 @@ export const http3 = defineProtocol({
   }),
   // Chromium speaks QUIC to the origin; ngtcp2's client is a process of its own.
   chromium: (c) => (c.client === 'chromium' ? 'quic' : null),
+  // Caddy serves both clients; ngtcp2's client or Chromium connects.
+  programs: (c) => (c.client === 'ngtcp2' ? ['caddy', 'gtlsclient'] : ['caddy', 'chromium']),
   check: (w) => {
     if (w.client !== 'ngtcp2') {
       return w.hold === undefined

@@ -8,8 +8,10 @@
  * `agent: true` also needs its agent in `src/workloads/` (TypeScript refuses the build
  * until `src/workloads/index.ts` lists it).
  */
+import type { ProgramName } from './programs.js';
 import type { z } from 'zod';
 import { bulk } from './bulk.js';
+import { dnsLookup } from './dns-lookup.js';
 import { http2 } from './http2.js';
 import { http3 } from './http3.js';
 import { longpoll } from './longpoll.js';
@@ -44,6 +46,7 @@ export const PROTOCOLS = {
   'udp-voice': udpVoice,
   bulk,
   webrtc,
+  'dns-lookup': dnsLookup,
 };
 
 type Protocols = typeof PROTOCOLS;
@@ -148,6 +151,7 @@ export interface ProtocolTraits {
   loopback: Record<string, unknown>;
   check?(workload: Record<string, unknown>): ProtocolProblem[];
   chromium?(compiled: Record<string, unknown>): ChromiumUse;
+  programs?(compiled: Record<string, unknown>): readonly ProgramName[];
   references?(workload: Record<string, unknown>, view: ReferenceView): References;
 }
 
@@ -196,4 +200,9 @@ export function servedByEdge(name: string, transport: 'tcp' | 'udp'): boolean {
 /** What a compiled workload needs of the client's Chromium (null: nothing). */
 export function chromiumUse(w: { protocol: string }): ChromiumUse {
   return traitsOf(w.protocol)?.chromium?.(w as Record<string, unknown>) ?? null;
+}
+
+/** The system programs a compiled workload's agents start (its protocol row's `programs`). */
+export function programsOf(w: { protocol: string }): readonly ProgramName[] {
+  return traitsOf(w.protocol)?.programs?.(w as Record<string, unknown>) ?? [];
 }

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import type { Direction } from '../fields.js';
+import type { ProgramName } from './programs.js';
 
 /** The workload values every protocol has a default for; a protocol may change them. */
 export interface WorkloadDefaults {
@@ -145,6 +146,8 @@ export interface ProtocolDefinition<
   defaults(options: z.output<z.ZodObject<Options>>): Partial<WorkloadDefaults>;
   /** The options as the agents read them, every default filled in. */
   compile(options: z.output<z.ZodObject<Options>>): Compiled;
+  /** The system programs its agents start for a workload (checked before a run makes a lab). */
+  programs?(compiled: Compiled): readonly ProgramName[];
   /** Rules across its own keys and the common ones: one located message per problem. */
   check?(workload: z.output<z.ZodObject<Options>> & { direction?: Direction }): ProtocolProblem[];
   /** What the client's Chromium must offer a workload, from its compiled keys; absent: never used. */

@@ -112,6 +112,7 @@ export const webrtc = defineProtocol({
       turn_server_name: null,
     };
   },
+  programs: (c) => (c.turn === null ? ['chromium'] : ['chromium', 'turnserver']),
 });
 
 /** The references of one relay of a call: its own `turn` keys or a fallback step's. */

@@ -6,6 +6,7 @@ use crate::config::prefix::{Prefix, PrefixSet};
 use crate::error::Error;
 use crate::io::tun::check_name;
 use crate::shape::compiled::Scenario;
+use crate::shape::trace::TraceSet;
 
 #[derive(Debug)]
 pub struct LabConfig {
@@ -17,15 +18,18 @@ pub struct LabConfig {
     /// The compiled scenario (CompiledConfig in src/scenario/compiled.ts). Without one the
     /// lab only forwards; with one every packet goes through the shaping pipeline.
     pub scenario: Option<Scenario>,
+    /// The traces the scenario names, read by the caller (the core opens no scenario path).
+    pub traces: TraceSet,
 }
 
-const FIELDS: [&str; 6] = [
+const FIELDS: [&str; 7] = [
     "clientTun",
     "serverTun",
     "mtu",
     "offload",
     "labPrefixes",
     "scenario",
+    "traces",
 ];
 
 /// IPv4's minimum link MTU; IPv6 needs 1280 but a v4-only lab is legitimate.
@@ -119,6 +123,7 @@ impl LabConfig {
             offload,
             lab_prefixes: PrefixSet::new(prefixes),
             scenario,
+            traces: TraceSet::parse(root.get("traces"), "config.traces")?,
         })
     }
 }
@@ -174,6 +179,16 @@ mod test {
         assert_eq!(c.scenario.unwrap().name, "t");
         let m = err(&with("scenario", "{}"));
         assert!(m.contains("config.scenario"), "{m}");
+    }
+
+    #[test]
+    fn traces_come_with_the_config_and_are_checked() {
+        let c = LabConfig::parse(&with("traces", r#"{"/s/link.down":[1,2,5,1]}"#)).unwrap();
+        assert!(c.traces.get("/s/link.down").is_ok());
+        assert!(LabConfig::parse(GOOD).unwrap().traces.get("/s/x").is_err());
+        assert!(err(&with("traces", "[]")).contains("config.traces must be an object"));
+        let m = err(&with("traces", r#"{"/s/x":[5,1,1,1]}"#));
+        assert!(m.contains(r#"config.traces["/s/x"]"#), "{m}");
     }
 
     #[test]

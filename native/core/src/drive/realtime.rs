@@ -127,7 +127,7 @@ impl Lab {
     pub fn open(config: &LabConfig) -> Result<Lab, Error> {
         // The pipeline first: a scenario error must not leave devices half-made.
         let pipeline = match &config.scenario {
-            Some(s) => Some(Pipeline::new(s, Options::default())?),
+            Some(s) => Some(Pipeline::new(s, Options::default(), &config.traces)?),
             None => None,
         };
         let client = Tun::open(&config.client_tun, config.offload)?;

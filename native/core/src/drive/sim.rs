@@ -11,6 +11,7 @@ use crate::shape::compiled::Scenario;
 use crate::shape::fields::Fields;
 use crate::shape::packet::{Dir, Pkt};
 use crate::shape::pipeline::{Options, Pipeline};
+use crate::shape::trace::TraceSet;
 use crate::wire::packet::{build_tcp, build_udp};
 use crate::wire::tcp::{ACK, PSH, SYN};
 use crate::wire::{quic, quic_initial, stun, tls};
@@ -232,6 +233,10 @@ struct Gen<'a> {
     state: Vec<(u64, u64, [u32; 2])>,
     records: Vec<Record>,
     until: u64,
+    /// Packets generated at most: every one is recorded, so this bounds memory.
+    max_packets: u64,
+    /// Generation stopped at `max_packets` with packets left.
+    over_budget: bool,
 }
 
 impl Gen<'_> {
@@ -315,6 +320,10 @@ struct Merged<'a> {
 
 impl Source for Merged<'_> {
     fn next(&mut self, buf: &mut Vec<u8>) -> Option<(u64, Dir, u32)> {
+        if self.gen.records.len() as u64 >= self.gen.max_packets {
+            self.gen.over_budget = self.pending.iter().any(Option::is_some);
+            return None;
+        }
         let (i, _) = self
             .pending
             .iter()
@@ -338,7 +347,13 @@ impl Source for Merged<'_> {
     }
 }
 
-/// Run a compiled scenario over a traffic description; the result JSON.
+/// Packets a simulation generates at most unless the traffic says otherwise: each is
+/// recorded and returned, about 200 bytes in all.
+pub const DEFAULT_MAX_PACKETS: u64 = 2_000_000;
+
+/// Run a compiled scenario over a traffic description; the result JSON. The traffic may
+/// carry the traces the scenario names (`traces`, as in the lab config) and a packet
+/// budget (`max_packets`).
 pub fn simulate_json(compiled: &str, traffic: &str) -> Result<String, Error> {
     let scenario = Scenario::parse_json(compiled)?;
     let tv = Value::parse(traffic)
@@ -353,6 +368,11 @@ pub fn simulate_json(compiled: &str, traffic: &str) -> Result<String, Error> {
         None => scenario.duration_ns,
         Some(v) => crate::shape::fields::as_u64(v, "traffic.until_ns")?,
     };
+    let max_packets = match opt(&mut f, "max_packets", &keys)? {
+        None => DEFAULT_MAX_PACKETS,
+        Some(v) => crate::shape::fields::as_u64(v, "traffic.max_packets")?,
+    };
+    let traces = TraceSet::parse(opt(&mut f, "traces", &keys)?, "traffic.traces")?;
     f.finish()?;
     let flows = flows_v
         .iter()
@@ -360,7 +380,7 @@ pub fn simulate_json(compiled: &str, traffic: &str) -> Result<String, Error> {
         .map(|(i, v)| parse_flow(v, &format!("traffic.flows[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let mut pipeline = Pipeline::new(&scenario, Options::default())?;
+    let mut pipeline = Pipeline::new(&scenario, Options::default(), &traces)?;
     let timeline: Vec<(u64, Vec<String>)> = scenario
         .timeline
         .iter()
@@ -371,6 +391,8 @@ pub fn simulate_json(compiled: &str, traffic: &str) -> Result<String, Error> {
         state: vec![(0, 0, [1000, 5000]); flows.len()],
         records: Vec::new(),
         until,
+        max_packets,
+        over_budget: false,
     };
     let mut pending = Vec::new();
     for i in 0..flows.len() {
@@ -384,6 +406,12 @@ pub fn simulate_json(compiled: &str, traffic: &str) -> Result<String, Error> {
             delivered.push((pkt.tag, pkt.stage_at));
         }
     })?;
+    if src.gen.over_budget {
+        return Err(Error::bad_config(format!(
+            "the simulation stopped at its budget of {max_packets} packets (traffic.max_packets): \
+             a shorter duration or fewer messages fit"
+        )));
+    }
     let mut records = src.gen.records;
     for (tag, t) in delivered {
         if let Some(r) = records.get_mut(tag as usize) {

@@ -218,6 +218,7 @@ impl Scenario {
         // The orchestrator's parts: read so that their presence is checked, not used.
         f.array("workloads")?;
         f.array("expect")?;
+        f.value("dns")?;
         f.finish()?;
         let s = Scenario {
             name,
@@ -595,6 +596,8 @@ fn parse_timeline(v: &Value, path: &str) -> Result<TimelineEntry, Error> {
         disable: f.strings("disable")?,
         active: f.strings("active")?,
     };
+    // The resolver's rules in force: the orchestrator's, read so the key is checked.
+    f.strings("dns_active")?;
     f.finish()?;
     Ok(e)
 }
@@ -615,7 +618,7 @@ mod test {
             let path = e.unwrap().path();
             let json = std::fs::read_to_string(&path).unwrap();
             let s = Scenario::parse_json(&json).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-            let read = |_: &str| -> Result<Vec<u64>, Error> { Ok(vec![1, 2, 3]) };
+            let read = |_: &str| crate::shape::trace::Trace::new(&[1, 2, 3]);
             crate::shape::Pipeline::with_traces(&s, Default::default(), &read)
                 .unwrap_or_else(|e| panic!("{path:?}: {e}"));
             n += 1;

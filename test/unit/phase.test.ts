@@ -7,8 +7,8 @@ describe('startAtPhase', () => {
   it('starts the timeline at the phase with its policies in force and shifts the rest', async () => {
     const { compiled } = await loadScenario('ru-2026-telegram-phased');
     const { compiled: c, offsetNs, skipped } = startAtPhase(compiled, 'slowed');
-    expect(offsetNs).toBe(8e9);
-    expect(c.duration_ns).toBe(compiled.duration_ns - 8e9);
+    expect(offsetNs).toBe(11e9);
+    expect(c.duration_ns).toBe(compiled.duration_ns - 11e9);
     expect(c.timeline).toEqual([
       {
         at_ns: 0,
@@ -19,7 +19,7 @@ describe('startAtPhase', () => {
         dns_active: [],
       },
       {
-        at_ns: 8e9,
+        at_ns: 5e9,
         phase: 'blocked',
         enable: ['block'],
         disable: [],

@@ -47,7 +47,7 @@ export interface RawBinding {
   /** Stop forwarding and destroy both TUNs; a no-op for an unknown or closed id. */
   labClose(id: number): void;
   /** Run a compiled scenario over synthetic traffic in virtual time; the result as JSON. */
-  simulate(compiledJson: string, trafficJson: string): string;
+  simulate(compiledJson: string, planJson: string): string;
 }
 
 /** Neither a build of the addon nor its platform package is there. */

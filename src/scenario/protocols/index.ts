@@ -29,6 +29,7 @@ import {
   type References,
   type Traffic,
   type Transport,
+  type WireShape,
   type WorkloadDefaults,
 } from './protocol.js';
 import { tcpFramed } from './tcp-framed.js';
@@ -153,6 +154,7 @@ export interface ProtocolTraits {
   chromium?(compiled: Record<string, unknown>): ChromiumUse;
   programs?(compiled: Record<string, unknown>): readonly ProgramName[];
   references?(workload: Record<string, unknown>, view: ReferenceView): References;
+  wire(compiled: Record<string, unknown>): WireShape;
 }
 
 /**
@@ -200,6 +202,13 @@ export function servedByEdge(name: string, transport: 'tcp' | 'udp'): boolean {
 /** What a compiled workload needs of the client's Chromium (null: nothing). */
 export function chromiumUse(w: { protocol: string }): ChromiumUse {
   return traitsOf(w.protocol)?.chromium?.(w as Record<string, unknown>) ?? null;
+}
+
+/** What a compiled workload's connections carry on the wire, for the twin. */
+export function wireOf(w: { protocol: string }): WireShape {
+  const traits = traitsOf(w.protocol);
+  if (traits === undefined) throw new Error(`no protocol row for '${w.protocol}'`);
+  return traits.wire(w as Record<string, unknown>);
 }
 
 /** The system programs a compiled workload's agents start (its protocol row's `programs`). */

@@ -20,6 +20,7 @@ import {
   COMMON_DEFAULTS,
   type ChromiumUse,
   type CompiledValue,
+  type Connects,
   type SessionKind,
   type DownSender,
   type Measures,
@@ -149,6 +150,7 @@ export interface ProtocolTraits {
   traffic: Traffic;
   measures: Measures;
   down: DownSender;
+  connects: Connects;
   loopback: Record<string, unknown>;
   check?(workload: Record<string, unknown>): ProtocolProblem[];
   chromium?(compiled: Record<string, unknown>): ChromiumUse;

@@ -15,13 +15,16 @@ say() { printf 'setup: %s\n' "$*"; }
 # gtlsclient and gtlsserver (ngtcp2) are the real QUIC client and server of the QUIC tests,
 # and gtlsclient the client of http3 workloads with `client: ngtcp2`; turnserver (coturn) is
 # the TURN/STUN server of webrtc calls with `turn`; dig (bind9-dnsutils) asks the lab's
-# resolver in `qoslab shell` and the DNS tests. GNU time measures the peak memory of
-# each case of the hostile corpus (test/hostile); `time` is a shell keyword, hence the path.
+# resolver in `qoslab shell` and the DNS tests; prosody and slixmpp (python3-slixmpp) are the
+# real XMPP server and client the xmpp app profile is cross-checked against. GNU time measures
+# the peak memory of each case of the hostile corpus (test/hostile); `time` is a shell
+# keyword, hence the path.
 missing=""
 [ -x /usr/bin/time ] || missing="$missing time"
-for pair in ip:iproute2 iperf3:iperf3 ping:iputils-ping setpriv:util-linux pgrep:procps openssl:openssl chromium:chromium caddy:caddy gtlsclient:ngtcp2-client gtlsserver:ngtcp2-server turnserver:coturn dig:bind9-dnsutils; do
+for pair in ip:iproute2 iperf3:iperf3 ping:iputils-ping setpriv:util-linux pgrep:procps openssl:openssl chromium:chromium caddy:caddy gtlsclient:ngtcp2-client gtlsserver:ngtcp2-server turnserver:coturn dig:bind9-dnsutils prosody:prosody; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
 done
+/usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || missing="$missing python3-slixmpp"
 # The container test builds and runs the images (test/container): a container engine, and
 # debootstrap for a locally built base image where no image registry is reachable. Root
 # (and CI) gets them; elsewhere the test is skipped, so they are only suggested.

@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { browserEvents } from '../workloads/browser.js';
 import { Hub } from '../workloads/hub.js';
 import { LoopLag } from '../workloads/lag.js';
-import { PROTOCOLS } from '../workloads/index.js';
+import { PROTOCOLS, protocolsUsed, runClient } from '../workloads/index.js';
 import { serveGroup, serverGroups } from '../workloads/groups.js';
 import { mqttOptions } from '../workloads/mqtt.js';
 import type { Listening, ServerContext } from '../workloads/types.js';
@@ -58,9 +58,8 @@ async function main(): Promise<void> {
     }
   } else {
     // Client stacks that take seconds to start (a browser) start before the run does.
-    const used = new Set(config.workloads.map((w) => PROTOCOLS[w.protocol]));
-    for (const protocol of used) {
-      if (protocol?.prepare !== undefined) listening.push(await protocol.prepare(ctx));
+    for (const protocol of protocolsUsed(config.workloads)) {
+      if (protocol.prepare !== undefined) listening.push(await protocol.prepare(ctx));
     }
   }
   emit({ ev: 'ready', role: config.role });
@@ -103,7 +102,7 @@ async function main(): Promise<void> {
       if (protocol === undefined) return log(`no agent for protocol ${w.protocol}`);
       for (let c = 0; c < w.connections; c++) {
         clients.push(
-          protocol.client(index, c, ctx).catch((e: Error) => log(`${w.name}[${c}]: ${e.message}`)),
+          runClient(index, c, ctx).catch((e: Error) => log(`${w.name}[${c}]: ${e.message}`)),
         );
       }
     });

@@ -4,10 +4,13 @@
  */
 import type {
   ConnectEvent,
+  DetectEvent,
   Dir,
   FailEvent,
+  GiveupEvent,
   MeasureEvent,
   RecvEvent,
+  RetryEvent,
   RtcEvent,
   SendEvent,
 } from '../record/events.js';
@@ -18,6 +21,7 @@ import { traitsOf } from '../scenario/protocols/index.js';
 import { LatencyHistogram, medianBytes, percentiles } from './histogram.js';
 import { pacingStats } from './pacing.js';
 import { phaseAt, phaseNames, phaseTime } from './phases.js';
+import { sessionStats } from './session.js';
 import { voiceStats } from './voice.js';
 import { rtcDirectionStats } from './webrtc.js';
 
@@ -35,7 +39,13 @@ interface Bucket {
   connects: ConnectEvent[];
   fails: FailEvent[];
   rtcs: RtcEvent[];
+  detects: DetectEvent[];
+  retries: RetryEvent[];
+  giveups: GiveupEvent[];
 }
+
+type Counted = SendEvent | RecvEvent | ConnectEvent | FailEvent | RtcEvent;
+type Noted = DetectEvent | RetryEvent | GiveupEvent;
 
 const key = (w: string, dir: Dir, c: number, seq: number) =>
   `${w}\u0000${dir}\u0000${c}\u0000${seq}`;
@@ -46,8 +56,13 @@ const key = (w: string, dir: Dir, c: number, seq: number) =>
  * it doubled sends, goodput and connections. A message that arrived twice (a duplicated
  * datagram) counts its first arrival, as it always did.
  */
-function identity(e: SendEvent | RecvEvent | ConnectEvent | FailEvent | RtcEvent): string {
+function identity(e: Counted | Noted): string {
   switch (e.ev) {
+    case 'retry':
+    case 'giveup':
+      return `${e.ev}\u0000${key(e.w, e.dir, e.c, e.seq)}\u0000${e.t}`;
+    case 'detect':
+      return `detect\u0000${e.w}\u0000${e.c}\u0000${e.t}`;
     case 'send':
     case 'recv':
       return `${e.ev}\u0000${key(e.w, e.dir, e.c, e.seq)}`;
@@ -63,7 +78,16 @@ function identity(e: SendEvent | RecvEvent | ConnectEvent | FailEvent | RtcEvent
 export function summarize(input: SummarizeInput): WorkloadStats[] {
   const buckets = new Map<string, Bucket>();
   for (const w of input.workloads)
-    buckets.set(w.name, { sends: [], recvs: [], connects: [], fails: [], rtcs: [] });
+    buckets.set(w.name, {
+      sends: [],
+      recvs: [],
+      connects: [],
+      fails: [],
+      rtcs: [],
+      detects: [],
+      retries: [],
+      giveups: [],
+    });
   const seen = new Set<string>();
   for (const e of input.events) {
     if (
@@ -86,6 +110,9 @@ export function summarize(input: SummarizeInput): WorkloadStats[] {
     else if (e.ev === 'recv') b.recvs.push(e);
     else if (e.ev === 'connect') b.connects.push(e);
     else if (e.ev === 'rtc') b.rtcs.push(e);
+    else if (e.ev === 'detect') b.detects.push(e);
+    else if (e.ev === 'retry') b.retries.push(e);
+    else if (e.ev === 'giveup') b.giveups.push(e);
     else b.fails.push(e);
   }
   // A phase the run never watched (interrupted, an agent dead, before it began) has no
@@ -97,6 +124,7 @@ export function summarize(input: SummarizeInput): WorkloadStats[] {
     return {
       name: w.name,
       protocol: w.protocol,
+      ...(w.app === null || w.app === undefined ? {} : { app: w.app, use: w.use ?? 'text' }),
       scopes: scopes.map((phase) => scopeStats(w, b, phase, input)),
     };
   });
@@ -124,6 +152,9 @@ function scopeStats(
     Math.min(w.stop_ns, input.observedEnd),
   );
   const dirs: Dir[] = ['up', 'down'];
+  // compiled.json of a run from before sessions has neither key.
+  const outbox = w.outbox ?? null;
+  const transports = w.transports ?? [];
   const measures = measuresOf(w);
   // A getStats interval belongs to the phase in force at its middle.
   const rtcs = b.rtcs.filter((e) => inScope((e.from + e.t) / 2));
@@ -151,6 +182,19 @@ function scopeStats(
       d.goodput_bps = transferRate(w, recvs, periods, input.phases.at(-1)?.start ?? 0);
     }
   }
+  if (outbox !== null) {
+    // Of the judged messages, those the app gave up on: failed for the user.
+    const given = new Set(b.giveups.map((g) => key(g.w, g.dir, g.c, g.seq)));
+    const judged = (s: SendEvent) => s.t + w.deadline_ns <= input.observedEnd;
+    for (const d of [...per, both]) {
+      d.gave_up = sends.filter(
+        (s) =>
+          (d.dir === 'both' || s.dir === d.dir) &&
+          judged(s) &&
+          given.has(key(s.w, s.dir, s.c, s.seq)),
+      ).length;
+    }
+  }
   const directions = [...per.filter((d) => d.sent > 0 || d.counted > 0), both];
   const tlsTimes = connects.flatMap((e) => (e.tls_ns === null ? [] : [e.tls_ns]));
   const c = percentiles(connects.map((e) => e.connect_ns));
@@ -174,6 +218,18 @@ function scopeStats(
       phase === null ? [{ name: '', start: 0, end: Infinity }] : periodsOf(input.phases, phase),
       input.observedEnd,
     ),
+    // Workloads that keep a connection (or place calls): what their user lived with.
+    ...(transports.length === 0
+      ? {}
+      : {
+          session: sessionStats(
+            w,
+            b,
+            inScope,
+            phase === null ? null : periodsOf(input.phases, phase),
+            input.observedEnd,
+          ),
+        }),
   };
 }
 

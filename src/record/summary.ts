@@ -108,6 +108,11 @@ export interface DirectionStats {
   goodput_bps: number | null;
   /** udp-voice and webrtc (its audio). */
   voice: VoiceStats | null;
+  /**
+   * Workloads with an outbox: the judged messages the app gave up on (resent too often or
+   * too old): failed for the user, which it was told.
+   */
+  gave_up?: number;
   /** webrtc only: the stacks' statistics of the audio and, in a video call, the video. */
   rtc?: { audio: RtcStats | null; video: RtcStats | null };
 }
@@ -160,11 +165,58 @@ export interface ScopeStats {
   stalled: { count: number; p50_bytes: number | null; max_bytes: number | null };
   /** Null for workloads qoslab does not pace (bulk, webrtc). */
   pacing: PacingStats | null;
+  /** Connection-oriented workloads (a session: keepalive, reconnect, fallback): what the user lived with. */
+  session?: SessionStats;
+}
+
+/**
+ * What the user of a connection-oriented workload lived with in a scope (src/metrics/session.ts).
+ * A dial is one wait for a connection (a call: one placing of it): the workload's start,
+ * or the loss of the connection before.
+ */
+export interface SessionStats {
+  /**
+   * Dials begun in the scope that connected or that the app gave up (calls, after their
+   * whole fallback chain); set-up times (ns) of the connected ones, from the start of the
+   * dial to usable: failed attempts, waits, fallbacks and the login included.
+   */
+  setup: {
+    dials: number;
+    connected: number;
+    success: number | null;
+    p50: number | null;
+    p95: number | null;
+    max: number | null;
+  };
+  /**
+   * Connections lost in the scope (given up by the app, or closed), and of those that
+   * came back, the time from the last sign of life to usable again (ns).
+   */
+  recover: { outages: number; count: number; p50: number | null; max: number | null };
+  /** The share of the workload's observed time in the scope without a usable connection ("connecting…"). */
+  connecting: number | null;
+  /** Connections the app gave up on its own (keepalive, send timeout, no media). */
+  detects: number;
+  /** Messages written again. */
+  retries: number;
+  /** Messages given up (both directions). */
+  gave_up: number;
+  /** Connections made in the scope by the transport of the chain they used. */
+  transports: Record<string, number>;
+  /**
+   * The transport in use when the scope ended and when that connection was made (ns since
+   * t0); null when the app was connecting then (or had never connected).
+   */
+  ended_on: string | null;
+  ended_at: number | null;
 }
 
 export interface WorkloadStats {
   name: string;
   protocol: string;
+  /** The app profile the workload started from, and which of its traffic it is (`text`, `media`, `call`). */
+  app?: string;
+  use?: string;
   scopes: ScopeStats[];
 }
 

@@ -10,7 +10,13 @@ import { latencyCdf, latencyOverTime } from './charts/workload.js';
 import { datapathRate, datapathView } from './datapath.js';
 import type { LoadedRun } from './load.js';
 import { esc, scriptJson, scriptText } from './markup.js';
-import { datapathSection, envSection, expectationsSection, metricsTable } from './results.js';
+import {
+  datapathSection,
+  envSection,
+  expectationsSection,
+  metricsTable,
+  usersTable,
+} from './results.js';
 import { citationsSection } from './citations.js';
 import { instrumentSection } from './instrument.js';
 import { scenarioSection } from './scenario.js';
@@ -86,6 +92,7 @@ export function renderHtml(run: LoadedRun): string {
     const w = summary.workloads.find((x) => x.name === name);
     return w === undefined ? undefined : pooled(w, null)?.both.sent;
   };
+  const users = usersTable(summary.workloads);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -102,8 +109,9 @@ export function renderHtml(run: LoadedRun): string {
 <p class="note">${esc(summary.started_at)} → ${esc(summary.finished_at)} · observed ${esc(fmtDuration(summary.observed_ns))} · lab ${esc(summary.lab_id || '-')} · qoslab ${esc(summary.qoslab)}</p>
 ${summary.error || summary.status === 'failed' || (summary.resource_faults ?? []).length > 0 ? `<p class="fail">error: ${esc(failureText(summary))}</p>` : ''}
 ${[...summary.warnings, ...(summary.notes ?? [])].map((w) => `<p class="note">warning: ${esc(w)}</p>`).join('\n')}
-<nav><a href="#scenario">scenario</a><a href="#sources">sources</a><a href="#expectations">expectations</a><a href="#overview">overview</a><a href="#workloads">workloads</a><a href="#metrics">metrics</a><a href="#instrument">instrument</a><a href="#datapath">datapath</a><a href="#environment">environment</a></nav>
+<nav><a href="#scenario">scenario</a><a href="#sources">sources</a><a href="#expectations">expectations</a>${users === '' ? '' : '<a href="#users">users</a>'}<a href="#overview">overview</a><a href="#workloads">workloads</a><a href="#metrics">metrics</a><a href="#instrument">instrument</a><a href="#datapath">datapath</a><a href="#environment">environment</a></nav>
 <section id="expectations"><h2>Expectations</h2>${expectationsSection(summary.expectations)}</section>
+${users === '' ? '' : `<section id="users"><h2>What users lived with</h2><p class="note">Per app and phase: the time a text took to arrive (p50, p95; resends included), the share that arrived in time, the share the app gave up on, the share of time it showed "connecting…" and the median outage; the median time a photo took; calls connected of those placed, their set-up time and MOS; the transports the app ended on.</p><div class="scroll">${users}</div></section>`}
 <section id="overview">
 <h2>Overview</h2>
 <div class="grid"><div class="chart" id="delivery"></div><div class="chart" id="goodput"></div></div>

@@ -8,8 +8,20 @@ import {
   unjudgedText,
 } from '../record/format.js';
 import type { ExpectationResult, WorkloadStats } from '../record/summary.js';
+import { USER_HEADER, userRows } from '../record/user-view.js';
 import type { DatapathView, StageKind, StageRow } from './datapath.js';
 import { htmlTable, type Cell } from './markup.js';
+
+/** The run in its users' terms (../record/user-view.ts); '' without app profiles. */
+export function usersTable(stats: WorkloadStats[]): string {
+  const rows = userRows(stats);
+  if (rows.length === 0) return '';
+  return htmlTable(
+    USER_HEADER.map((h) => h.toLowerCase()),
+    rows,
+    2,
+  );
+}
 
 export function metricsTable(stats: WorkloadStats[]): string {
   const rows: Cell[][] = [];

@@ -2,6 +2,7 @@
 import { expectationLines, marks, summaryTable, verdictText } from '../record/format.js';
 import type { RunSummary } from '../record/summary.js';
 import { instrumentLines } from '../report/instrument.js';
+import { userTable } from '../record/user-view.js';
 
 export type OutStream = NodeJS.WritableStream & { isTTY?: boolean };
 
@@ -17,6 +18,8 @@ export function printRun(
   }
   if (mode.quiet) return;
   out.write(`\n${summaryTable(summary.workloads)}\n`);
+  const users = userTable(summary.workloads);
+  if (users !== '') out.write(`\nwhat users lived with:\n${users}\n`);
   if (summary.expectations.length > 0) {
     const m = marks(out);
     out.write(`\nexpectations:\n${expectationLines(summary.expectations, m.ok, m.fail)}\n`);

@@ -26,7 +26,30 @@ export const METRICS: Readonly<Record<string, MetricKind>> = {
   reconnects: 'count',
   'stall.bytes': 'size',
   'video.fps': 'fps',
+  // What the user of a connection-oriented workload lived with (src/metrics/session.ts).
+  'setup.success': 'ratio',
+  'setup.p50': 'duration',
+  'setup.p95': 'duration',
+  'recover.p50': 'duration',
+  'recover.max': 'duration',
+  connecting: 'ratio',
+  detects: 'count',
+  retries: 'count',
+  failed: 'ratio',
 };
+
+/** Metrics only a workload with a session (keepalive, reconnect, fallback) measures. */
+export const SESSION_METRICS: ReadonlySet<string> = new Set([
+  'setup.success',
+  'setup.p50',
+  'setup.p95',
+  'recover.p50',
+  'recover.max',
+  'connecting',
+  'detects',
+  'retries',
+  'failed',
+]);
 
 /**
  * Metrics only a voice workload measures (RTP-like loss, RFC 3550 jitter, E-model MOS):

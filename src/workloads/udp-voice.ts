@@ -8,7 +8,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { now, sleepUntil } from './clock.js';
-import { Kind, encodeMessage } from './message.js';
+import { helloFrame } from './message.js';
 import { intervalNs } from '../scenario/budget.js';
 import { Pacer } from './pacer.js';
 import { receive, sendStamped, wantsDown, wantsUp } from './hub.js';
@@ -70,18 +70,7 @@ export const udpVoice: Protocol = {
     socket.on('error', () => {}); // ICMP unreachable and the like: the frame is just lost
     await new Promise<void>((r) => socket.connect(w.port, w.address, () => r()));
     const send = (b: Buffer) => socket.send(b, () => {});
-    const hello = () =>
-      send(
-        encodeMessage({
-          kind: Kind.hello,
-          dir: 'up',
-          w: index,
-          c,
-          seq: 0,
-          sentAbs: now(),
-          length: 32,
-        }),
-      );
+    const hello = () => send(helloFrame(index, c, now()));
     hello();
     const keepalive = setInterval(hello, 1000);
     const pacer = wantsUp(w) ? streamFrames(ctx, index, c, 'up', send) : undefined;

@@ -44,6 +44,13 @@ export interface PortUse {
   tls?: true;
 }
 
+/**
+ * How a protocol's client lives through a bad network (../session.ts): `messages`, a
+ * connection that carries messages, with keepalive, reconnect, login, an outbox and a
+ * chain of transports to fall back to; `call`, a call that is redialled and falls back
+ * along its chain of relays. Protocols without one (datagrams, bulk) take none of those keys.
+ */
+export type SessionKind = 'messages' | 'call';
 /** What one workload asks of one port of its host. */
 export interface PortClaim {
   transport: 'tcp' | 'udp';
@@ -179,6 +186,8 @@ export interface ProtocolDefinition<
   ports: readonly PortUse[];
   /** Whether `qoslab run` has an agent for it (`src/workloads/index.ts` must then list one). */
   agent: Agent;
+  /** How its client recovers (keepalive, reconnect, outbox, fallback); absent: it does not. */
+  session?: SessionKind | ((options: z.output<z.ZodObject<Options>>) => SessionKind | undefined);
   transport: Transport;
   traffic: Traffic;
   measures: Measures;
@@ -236,6 +245,7 @@ export function plainProtocol<Agent extends boolean>(settings: {
   tls: boolean | 'never';
   ports: readonly PortUse[];
   agent: Agent;
+  session?: SessionKind;
   transport: Transport;
   traffic: Traffic;
   measures: Measures;

@@ -1107,7 +1107,9 @@ export const CASES: HostileCase[] = [
     name: 'compare: a compiled.json of 1e300 ns',
     args: ['compare', '$D/runs/huge-duration', '$D/runs/html-link'],
     code: 2,
-    message: USAGE('compiled\\.json is not a compiled qoslab scenario: duration_ns: expected at most'),
+    message: USAGE(
+      'compiled\\.json is not a compiled qoslab scenario: duration_ns: expected at most',
+    ),
   },
   // Sweep folders from elsewhere
   {

@@ -17,15 +17,19 @@ pub struct LabConfig {
     /// The compiled scenario (CompiledConfig in src/scenario/compiled.ts). Without one the
     /// lab only forwards; with one every packet goes through the shaping pipeline.
     pub scenario: Option<Scenario>,
+    /// Meter every flow (shape/meter/; default true): off only so the bench can weigh
+    /// what metering costs in the same run.
+    pub flow_metrics: bool,
 }
 
-const FIELDS: [&str; 6] = [
+const FIELDS: [&str; 7] = [
     "clientTun",
     "serverTun",
     "mtu",
     "offload",
     "labPrefixes",
     "scenario",
+    "flowMetrics",
 ];
 
 /// IPv4's minimum link MTU; IPv6 needs 1280 but a v4-only lab is legitimate.
@@ -112,7 +116,15 @@ impl LabConfig {
             Some(v) => Some(Scenario::from_value(v, "config.scenario")?),
         };
 
+        let flow_metrics = match root.get("flowMetrics") {
+            None | Some(Value::Null) => true,
+            Some(v) => v
+                .as_bool()
+                .ok_or_else(|| wrong_type("flowMetrics", "a boolean", v))?,
+        };
+
         Ok(LabConfig {
+            flow_metrics,
             client_tun,
             server_tun,
             mtu: mtu as u32,
@@ -190,6 +202,13 @@ mod test {
         assert!(err(&with("mtu", "10")).contains("config.mtu"));
         assert!(err(&with("mtu", "70000")).contains("config.mtu"));
         assert!(err(&with("offload", "1")).contains("config.offload must be a boolean"));
+        assert!(err(&with("flowMetrics", "1")).contains("config.flowMetrics must be a boolean"));
+        assert!(
+            !LabConfig::parse(&with("flowMetrics", "false"))
+                .unwrap()
+                .flow_metrics
+        );
+        assert!(LabConfig::parse(GOOD).unwrap().flow_metrics);
         assert!(err(&with("labPrefixes", "[]")).contains("must not be empty"));
         assert!(err(&with("labPrefixes", r#""198.18.0.0/15""#))
             .contains("config.labPrefixes must be an array"));

@@ -58,6 +58,13 @@ struct ControlState {
     generation: u64,
     /// The thread has ended; `snapshot` is final.
     finished: bool,
+    /// JS waits for a per-flow metrics snapshot (every live flow with `flows_all`).
+    flows_wanted: bool,
+    flows_all: bool,
+    /// Flow snapshots not yet taken, oldest first: each holds only what changed since the
+    /// one before, so none may be lost to a reader that stopped waiting.
+    flows_pending: Vec<String>,
+    flows_generation: u64,
 }
 
 struct Control {
@@ -79,6 +86,44 @@ impl Control {
         st.generation += 1;
         st.snapshot_wanted = false;
         st.finished |= finished;
+        drop(st);
+        self.answered.notify_all();
+    }
+
+    /// Ask the forwarding thread for something (`ask` says what) and wait until the
+    /// generation `generation` reads moves on, the thread ends or SNAPSHOT_WAIT passes;
+    /// returns the state locked. After the thread ended, the state as it left it.
+    fn request(
+        &self,
+        ask: impl FnOnce(&mut ControlState),
+        generation: fn(&ControlState) -> u64,
+    ) -> MutexGuard<'_, ControlState> {
+        let mut st = self.lock();
+        if st.finished {
+            return st;
+        }
+        let before = generation(&st);
+        ask(&mut st);
+        drop(st);
+        let signalled = sys::eventfd_signal(self.wake.as_fd()).is_ok();
+        let st = self.lock();
+        if !signalled {
+            return st;
+        }
+        self.answered
+            .wait_timeout_while(st, SNAPSHOT_WAIT, |s| {
+                generation(s) == before && !s.finished
+            })
+            .unwrap_or_else(|p| p.into_inner())
+            .0
+    }
+
+    /// Publish a flows snapshot (None: metering is off).
+    fn publish_flows(&self, json: Option<String>) {
+        let mut st = self.lock();
+        st.flows_pending.extend(json);
+        st.flows_generation += 1;
+        st.flows_wanted = false;
         drop(st);
         self.answered.notify_all();
     }
@@ -126,8 +171,12 @@ impl Lab {
     /// any later step fails because their descriptors are dropped.
     pub fn open(config: &LabConfig) -> Result<Lab, Error> {
         // The pipeline first: a scenario error must not leave devices half-made.
+        let options = Options {
+            flow_metrics: config.flow_metrics,
+            ..Options::default()
+        };
         let pipeline = match &config.scenario {
-            Some(s) => Some(Pipeline::new(s, Options::default())?),
+            Some(s) => Some(Pipeline::new(s, options)?),
             None => None,
         };
         let client = Tun::open(&config.client_tun, config.offload)?;
@@ -194,9 +243,15 @@ impl Lab {
                         *slot = Some(format!("forwarding stopped: {e}"));
                     }
                     if let Mode::Shaping {
-                        shaper, control, ..
-                    } = &mode
+                        shaper,
+                        control,
+                        base,
+                        ..
+                    } = &mut mode
                     {
+                        // The last word on every flow, then the counters (which say finished).
+                        let now = sys::monotonic_ns().saturating_sub(*base);
+                        control.publish_flows(shaper.pipeline_mut().flows_json(now, *base, true));
                         control.publish(shaper.pipeline().counters_json(), true);
                     }
                 })
@@ -223,25 +278,32 @@ impl Lab {
     /// `None` without a scenario.
     pub fn shaping_json(&self) -> Option<String> {
         let shaping = self.shaping.as_ref()?;
-        let control = &shaping.control;
-        let mut st = control.lock();
-        if !st.finished {
-            let generation = st.generation;
-            st.snapshot_wanted = true;
-            drop(st);
-            let signalled = sys::eventfd_signal(control.wake.as_fd()).is_ok();
-            st = control.lock();
-            if signalled {
-                st = control
-                    .answered
-                    .wait_timeout_while(st, SNAPSHOT_WAIT, |s| {
-                        s.generation == generation && !s.finished
-                    })
-                    .unwrap_or_else(|p| p.into_inner())
-                    .0;
-            }
-        }
+        let st = shaping
+            .control
+            .request(|st| st.snapshot_wanted = true, |st| st.generation);
         Some(st.snapshot.clone())
+    }
+
+    /// Per-flow metrics (shape/meter/) as a JSON array of the snapshots taken since the
+    /// last call, oldest first: each has the flows that changed since the one before
+    /// (with `all`, the new one has every live flow). `[]` without a scenario or with
+    /// metering off; after the thread ended, whatever it left (its final snapshot).
+    pub fn flows_json(&self, all: bool) -> String {
+        let Some(shaping) = self.shaping.as_ref() else {
+            return "[]".to_owned();
+        };
+        let ask = |st: &mut ControlState| {
+            st.flows_wanted = true;
+            st.flows_all |= all;
+        };
+        let mut st = shaping.control.request(ask, |st| st.flows_generation);
+        let pending = std::mem::take(&mut st.flows_pending);
+        drop(st);
+        let mut out = String::with_capacity(2 + pending.iter().map(String::len).sum::<usize>());
+        out.push('[');
+        out.push_str(&pending.join(","));
+        out.push(']');
+        out
     }
 
     /// Whether UDP GSO super-packets cross whole (the kernel took TUN_F_USO4/6).
@@ -399,9 +461,10 @@ fn run(
             } => {
                 if control_ready {
                     sys::drain_counter_fd(control.wake.as_fd())?;
-                    let (active, wanted) = {
+                    let (active, wanted, flows) = {
                         let mut st = control.lock();
-                        (st.active.take(), st.snapshot_wanted)
+                        let flows = st.flows_wanted.then(|| std::mem::take(&mut st.flows_all));
+                        (st.active.take(), st.snapshot_wanted, flows)
                     };
                     if let Some(names) = active {
                         // Validated on the JS side against the same names.
@@ -409,6 +472,10 @@ fn run(
                     }
                     if wanted {
                         control.publish(shaper.pipeline().counters_json(), false);
+                    }
+                    if let Some(all) = flows {
+                        let now = sys::monotonic_ns().saturating_sub(*base);
+                        control.publish_flows(shaper.pipeline_mut().flows_json(now, *base, all));
                     }
                 }
                 if timer_ready {
@@ -514,9 +581,20 @@ mod test {
         assert!(v.get("up").is_some() && v.get("down").is_some());
         let shaping = v.get("shaping").unwrap();
         assert!(shaping.get("policies").and_then(|p| p.get("p")).is_some());
+        let flows = Value::parse(&lab.flows_json(false)).unwrap();
+        assert!(flows.as_array().is_some_and(|a| a.len() == 1), "{flows}");
         lab.close();
         // After close the last snapshot is still there, without waiting.
         assert!(lab.counters_json().contains("\"shaping\""));
+        // And the final word on every flow (there were none).
+        let last = Value::parse(&lab.flows_json(true)).unwrap();
+        let snap = &last.as_array().unwrap()[0];
+        assert_eq!(
+            snap.get("flows")
+                .and_then(Value::as_array)
+                .map(<[Value]>::len),
+            Some(0)
+        );
     }
 
     #[test]
@@ -537,5 +615,6 @@ mod test {
         assert_eq!(e.code(), Code::UnknownPolicy);
         assert!(e.message().contains("without a scenario"));
         assert!(!lab.counters_json().contains("shaping"));
+        assert_eq!(lab.flows_json(true), "[]");
     }
 }

@@ -183,7 +183,7 @@ impl Shaper {
                 continue;
             };
             if !self.pipeline.needs_processing(&prep, dir) {
-                self.pipeline.bypassed(segments);
+                self.pipeline.bypassed(&prep, ip, dir, now, segments);
                 let t = &mut tallies[dir.index()];
                 match to.send(frame) {
                     Ok(()) => t.forwarded += segments,
@@ -193,7 +193,8 @@ impl Shaper {
             }
             self.segs.clear();
             if gso::segment(off, ip, self.pipeline.pool(), &mut self.segs).is_err() {
-                self.pipeline.drop_prepared(Reason::Malformed, segments);
+                self.pipeline
+                    .drop_prepared(&prep, dir, Reason::Malformed, segments);
                 continue;
             }
             let whole = self.segs.len() == 1;

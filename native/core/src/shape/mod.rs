@@ -17,6 +17,7 @@ pub mod hash;
 pub mod hold;
 pub mod jitter;
 pub mod link;
+pub mod meter;
 pub mod packet;
 pub mod pipeline;
 pub mod queue;

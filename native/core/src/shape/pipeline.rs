@@ -13,7 +13,8 @@ use super::compiled::{Proto, Scenario};
 use super::flow::{default_idle, Flow, FlowKey, FlowTable, Lookup, Pending, DEFAULT_MAX_FLOWS};
 use super::hold::Held;
 use super::link::Link;
-use super::packet::{Dir, Pkt, Pool, HEADROOM};
+use super::meter::{Meter, View, DEFAULT_STALL_NS};
+use super::packet::{Dir, Pkt, Pool, HEADROOM, TAG_INJECTED};
 use super::spec::{Action, Admit, Build, Cx, Direction, Verdict};
 use super::stats::{ClassStats, Names, StageStats, Stats};
 use super::Reason;
@@ -53,6 +54,10 @@ struct ActionRt {
 pub struct Options {
     pub max_flows: usize,
     pub max_in_flight: usize,
+    /// Meter every flow (shape/meter/); off only to measure what metering costs.
+    pub flow_metrics: bool,
+    /// A TCP direction with data outstanding and no acknowledgement for this long stalls.
+    pub stall_ns: u64,
 }
 
 impl Default for Options {
@@ -60,6 +65,8 @@ impl Default for Options {
         Options {
             max_flows: DEFAULT_MAX_FLOWS,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            flow_metrics: true,
+            stall_ns: DEFAULT_STALL_NS,
         }
     }
 }
@@ -95,6 +102,8 @@ pub struct Pipeline {
     /// Packets of undecided flows held for a verdict; used only when `any_hold`.
     held: Held,
     any_hold: bool,
+    /// Passive per-flow metrics; None when switched off.
+    meter: Option<Meter>,
     pub stats: Stats,
 }
 
@@ -223,6 +232,7 @@ impl Pipeline {
             max_in_flight: opts.max_in_flight,
             any_hold: s.policies.iter().any(|p| p.undecided_hold_ns.is_some()),
             held: Held::new(),
+            meter: opts.flow_metrics.then(|| Meter::new(opts.stall_ns)),
             stats,
         };
         p.set_active(&s.active_at(0))?;
@@ -378,6 +388,9 @@ impl Pipeline {
             }
         }
         let flow_id = f.id;
+        if let Some(m) = &mut self.meter {
+            m.entered(slot, f, &parsed, ip, dir, now, segments);
+        }
         let admit = Admit {
             now,
             dir,
@@ -391,6 +404,9 @@ impl Pipeline {
                 a.drop(r);
                 self.count_drop(r);
                 self.stats.totals.dropped += segments - 1;
+                if let Some(m) = &mut self.meter {
+                    m.dropped(slot, flow_id, dir, r, segments);
+                }
                 return None;
             }
         }
@@ -454,15 +470,30 @@ impl Pipeline {
 
     /// Count a prepared packet standing for `segments` that the driver could not hand to
     /// the stages (a super-packet that does not segment), as `prepare` counts its drops.
-    pub fn drop_prepared(&mut self, r: Reason, segments: u64) {
+    pub fn drop_prepared(&mut self, prep: &Prepared, dir: Dir, r: Reason, segments: u64) {
         self.count_drop(r);
         self.stats.totals.dropped += segments.saturating_sub(1);
+        if let Some(m) = &mut self.meter {
+            m.dropped(prep.slot, prep.flow_id, dir, r, segments);
+        }
     }
 
-    /// Count a packet forwarded without entering the stages.
-    pub fn bypassed(&mut self, segments: u64) {
+    /// Count a packet (`ip`) forwarded at `now` without entering the stages.
+    pub fn bypassed(&mut self, prep: &Prepared, ip: &[u8], dir: Dir, now: u64, segments: u64) {
         self.stats.totals.bypassed += segments;
         self.stats.totals.emitted += segments;
+        if let Some(m) = &mut self.meter {
+            m.left(
+                prep.slot,
+                prep.flow_id,
+                &prep.parsed,
+                ip,
+                dir,
+                now,
+                segments,
+                false,
+            );
+        }
     }
 
     /// Send a prepared packet (its bytes after HEADROOM in `buf`) through the stages.
@@ -477,6 +508,9 @@ impl Pipeline {
     ) {
         if self.stats.totals.in_flight as usize >= self.max_in_flight {
             self.count_drop(Reason::Overflow);
+            if let Some(m) = &mut self.meter {
+                m.dropped(prep.slot, prep.flow_id, dir, Reason::Overflow, 1);
+            }
             self.pool.give(buf);
             return;
         }
@@ -588,6 +622,9 @@ impl Pipeline {
 
     fn drop_pkt(&mut self, pkt: Pkt, r: Reason) {
         self.count_drop(r);
+        if let Some(m) = &mut self.meter {
+            m.dropped(pkt.flow_slot, pkt.flow_id, pkt.dir, r, 1);
+        }
         self.stats.totals.in_flight -= 1;
         self.pool.give(pkt.buf);
     }
@@ -623,6 +660,9 @@ impl Pipeline {
                     last_policy = policy;
                 }
                 self.stats.actions[a].see(len);
+                if let Some(m) = &mut self.meter {
+                    m.met(pkt.flow_slot, pkt.flow_id, policy, a);
+                }
                 let mut cx = Cx {
                     now,
                     dir: pkt.dir,
@@ -686,6 +726,11 @@ impl Pipeline {
                 pkt.stage_at = now;
                 self.stats.totals.emitted += 1;
                 self.stats.totals.in_flight -= 1;
+                if let Some(m) = &mut self.meter {
+                    let injected = pkt.tag == TAG_INJECTED;
+                    let (slot, id, dir) = (pkt.flow_slot, pkt.flow_id, pkt.dir);
+                    m.left(slot, id, &pkt.parsed, pkt.ip(), dir, now, 1, injected);
+                }
                 out.push(pkt);
                 return;
             }
@@ -793,6 +838,23 @@ impl Pipeline {
             (self.flows.len() as u64, &self.flows.stats),
         );
         out
+    }
+
+    /// The per-flow metrics snapshot (shape/meter/): flows changed since the last call
+    /// (every live one with `all`) and those that ended. `base` is CLOCK_MONOTONIC at
+    /// pipeline time 0, for readers on other clocks. None when metering is off.
+    pub fn flows_json(&mut self, now: u64, base: u64, all: bool) -> Option<String> {
+        let meter = self.meter.as_mut()?;
+        let flows = &self.flows;
+        let live = |slot: u32, id: u64| flows.is_live(slot, id);
+        let view = View {
+            classes: &self.class_names,
+            policies: &self.policy_names,
+            live: &live,
+        };
+        let mut out = String::with_capacity(1024);
+        meter.write_json(&mut out, now, base, all, &view);
+        Some(out)
     }
 
     /// The flow of a packet (tests).

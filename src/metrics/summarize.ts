@@ -63,7 +63,7 @@ export function summarize(input: SummarizeInput): WorkloadStats[] {
     buckets.set(w.name, { sends: [], recvs: [], connects: [], fails: [], rtcs: [] });
   const seen = new Set<string>();
   for (const e of input.events) {
-    if (e.ev === 'phase' || e.ev === 'agent') continue;
+    if (e.ev === 'phase' || e.ev === 'agent' || e.ev === 'command') continue;
     const id = identity(e);
     if (seen.has(id)) continue;
     seen.add(id);

@@ -5,17 +5,23 @@
  */
 import { ExitCode } from '../errors.js';
 import type { AgentFaultEvent, MeasureEvent } from '../record/events.js';
+import type { FlowLine, FlowsSummary } from '../record/flows.js';
 import type { ExpectationResult, Phase, RunStatus, WorkloadStats } from '../record/summary.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 import { checkExpectations } from './expect.js';
+import { summarizeFlows } from './flows.js';
 import { phasesAsApplied } from './phases.js';
 import { summarize } from './summarize.js';
 
 export interface VerdictInput {
-  compiled: Pick<CompiledConfig, 'workloads' | 'expect' | 'duration_ns'>;
+  compiled: Pick<CompiledConfig, 'workloads' | 'expect' | 'duration_ns'> & {
+    classes?: CompiledConfig['classes'];
+  };
   /** As planned; the verdict moves each boundary to when the run applied it. */
   phases: Phase[];
   events: MeasureEvent[];
+  /** flows.ndjson's lines; absent for a run that metered no flows (older runs). */
+  flows?: FlowLine[];
   /** ns since t0 until the run stopped watching (end of drain, or the interruption). */
   observedNs: number;
   interrupted: boolean;
@@ -30,6 +36,8 @@ export interface Verdict {
   /** The phases as the run applied them (what every number was judged by). */
   phases: Phase[];
   workloads: WorkloadStats[];
+  /** What the core metered of the run's flows (absent when it metered none). */
+  flows: FlowsSummary | undefined;
   expectations: ExpectationResult[];
   /** The run completed and no expectation failed. */
   ok: boolean;
@@ -51,8 +59,18 @@ export function judgeRun(input: VerdictInput): Verdict {
     phases,
     observedEnd: observedNs,
   });
+  const flows =
+    input.flows === undefined
+      ? undefined
+      : summarizeFlows({
+          lines: input.flows,
+          phases,
+          observedEnd: observedNs,
+          workloads: input.compiled.workloads,
+          classes: (input.compiled.classes ?? []).map((c) => c.name),
+        });
   const whole: Phase[] = [{ name: '', start: 0, end: input.compiled.duration_ns }];
-  const measured = checkExpectations(input.compiled.expect, workloads);
+  const measured = checkExpectations(input.compiled.expect, workloads, flows);
   const expectations = measured.map((r): ExpectationResult => {
     const periods = r.phase === null ? whole : phases.filter((p) => p.name === r.phase);
     const outcome =
@@ -91,6 +109,7 @@ export function judgeRun(input: VerdictInput): Verdict {
     faults,
     phases,
     workloads,
+    flows,
     expectations,
     ok: status === 'completed' && !failed,
   };

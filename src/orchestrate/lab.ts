@@ -1,4 +1,4 @@
-import { NativeLab, type LabCounters } from '../native/index.js';
+import { NativeLab, type FlowSnapshot, type LabCounters } from '../native/index.js';
 import { scenarioRejection } from '../native/rejected.js';
 import { LabError } from '../errors.js';
 import { ip } from './exec.js';
@@ -70,6 +70,8 @@ export class Lab {
   readonly server: Endpoint = SERVER;
   readonly ipv6: boolean;
   private native: NativeLab | undefined;
+  /** The core's last flow snapshots, taken as it closed (see `flows`). */
+  private finalFlows: FlowSnapshot[] = [];
   private readonly undo: Undo[] = [];
   private closing: Promise<void> | undefined;
 
@@ -135,7 +137,7 @@ export class Lab {
     });
     // Closing the fds destroys the (non-persistent) TUNs, wherever they have moved.
     this.undo.push(() => {
-      this.native?.close();
+      this.finalFlows = this.native?.close() ?? [];
       this.native = undefined;
     });
 
@@ -210,6 +212,17 @@ export class Lab {
   /** Forwarding counters of the native core (undefined once closed). */
   counters(): LabCounters | undefined {
     return this.native?.counters();
+  }
+
+  /**
+   * The core's per-flow snapshots since the last call (`all`: the new one lists every
+   * live flow). Once closed, the snapshots the core left at its end, once.
+   */
+  flows(all = false): FlowSnapshot[] {
+    if (this.native !== undefined) return this.native.flows(all);
+    const last = this.finalFlows;
+    this.finalFlows = [];
+    return last;
   }
 
   /** Variables every process started in the lab sees. */

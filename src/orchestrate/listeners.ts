@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Whether a process already runs inside the named namespace (after `ip netns exec` setns). */
-function inNamespace(pid: number, ns: string): boolean {
+export function inNamespace(pid: number, ns: string): boolean {
   try {
     return statSync(`/proc/${pid}/ns/net`).ino === statSync(`/run/netns/${ns}`).ino;
   } catch {
@@ -10,9 +10,9 @@ function inNamespace(pid: number, ns: string): boolean {
   }
 }
 
-/** Sockets listening (TCP) or bound (UDP) in the network namespace of `pid`. */
-export function listeningSockets(pid: number): number {
-  let count = 0;
+/** The local ports of sockets listening (TCP) or bound (UDP) in the network namespace of `pid`. */
+function listeningPorts(pid: number): number[] {
+  const ports: number[] = [];
   for (const table of ['tcp', 'tcp6', 'udp', 'udp6']) {
     let text: string;
     try {
@@ -21,17 +21,28 @@ export function listeningSockets(pid: number): number {
       continue;
     }
     for (const line of text.split('\n').slice(1)) {
-      const state = line.trim().split(/\s+/)[3];
+      const cols = line.trim().split(/\s+/);
+      const state = cols[3];
       // 0A = TCP_LISTEN; 07 = TCP_CLOSE, which is how an unconnected bound UDP socket shows.
       if (
         (table.startsWith('tcp') && state === '0A') ||
         (table.startsWith('udp') && state === '07')
       ) {
-        count++;
+        ports.push(parseInt(cols[1]?.split(':')[1] ?? '', 16));
       }
     }
   }
-  return count;
+  return ports;
+}
+
+/** Sockets listening (TCP) or bound (UDP) in the network namespace of `pid`. */
+export function listeningSockets(pid: number): number {
+  return listeningPorts(pid).length;
+}
+
+/** Whether a socket in the network namespace of `pid` listens (TCP) or is bound (UDP) on `port`. */
+export function listensOn(pid: number, port: number): boolean {
+  return listeningPorts(pid).includes(port);
 }
 
 /**

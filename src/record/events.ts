@@ -140,6 +140,23 @@ export interface AgentFaultEvent {
   signal: string | null;
   /** The sentence shown on the terminal. */
   detail: string;
+  /** Set when it was a `command` workload's program that died, not the agent of `role`. */
+  workload?: string;
+}
+
+/**
+ * The orchestrator: a `command` workload's program started, became ready (servers), was
+ * stopped by qoslab, or exited by itself. `t` may be negative: servers start before t0.
+ */
+export interface CommandEvent {
+  ev: 'command';
+  w: string;
+  role: 'server' | 'client';
+  state: 'started' | 'ready' | 'stopped' | 'exited';
+  t: number;
+  pid: number | null;
+  code?: number | null;
+  signal?: string | null;
 }
 
 /** An agent's heartbeat while it runs (not written to events.ndjson). */
@@ -165,7 +182,14 @@ export interface LogEvent {
 
 /** What events.ndjson holds. */
 export type MeasureEvent =
-  SendEvent | RecvEvent | ConnectEvent | FailEvent | RtcEvent | PhaseEvent | AgentFaultEvent;
+  | SendEvent
+  | RecvEvent
+  | ConnectEvent
+  | FailEvent
+  | RtcEvent
+  | PhaseEvent
+  | AgentFaultEvent
+  | CommandEvent;
 export type AgentEvent = MeasureEvent | ReadyEvent | LogEvent | AliveEvent;
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { CompiledExpectation } from '../scenario/compiled.js';
 import type { AgentFaultEvent, Dir } from './events.js';
+import type { FlowsSummary } from './flows.js';
 
 /** A phase of the run: [start, end) in ns since t0. */
 export interface Phase {
@@ -189,6 +190,11 @@ export interface RunSummary {
   lab_id: string;
   phases: Phase[];
   workloads: WorkloadStats[];
+  /**
+   * What the core metered of every flow that crossed the lab, per workload (by the
+   * endpoints its flows go to), class and phase; absent for runs that metered none.
+   */
+  flows?: FlowsSummary;
   expectations: ExpectationResult[];
   /** True when every expectation held. */
   ok: boolean;

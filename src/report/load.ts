@@ -11,6 +11,8 @@ import { ExitCode, UsageError } from '../errors.js';
 import { phasesOf } from '../metrics/phases.js';
 import { judgeRun } from '../metrics/verdict.js';
 import { eventProblem } from './event-check.js';
+import { flowLineProblem } from './flow-check.js';
+import type { FlowLine } from '../record/flows.js';
 import type { RunSummary } from '../record/summary.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 
@@ -25,6 +27,8 @@ export interface LoadedRun {
   /** The scenario's `description` (compiled.json does not carry it). */
   description: string | null;
   events: MeasureEvent[];
+  /** flows.ndjson's lines; undefined for a run that wrote none (older runs). */
+  flows: FlowLine[] | undefined;
   datapath: DatapathSample[];
   env: Record<string, unknown> | null;
   /** Recomputed from events.ndjson; run facts (status, times) come from the old summary.json. */
@@ -149,6 +153,10 @@ export function loadRun(dir: string): LoadedRun {
       ? `summary.json: ${old.status}`
       : undefined;
   const events = readNdjson<MeasureEvent>(join(abs, 'events.ndjson'), eventProblem, finished);
+  const flowsPath = join(abs, 'flows.ndjson');
+  const flows = existsSync(flowsPath)
+    ? readNdjson<FlowLine>(flowsPath, flowLineProblem, finished)
+    : undefined;
   const datapath = readNdjson<DatapathSample>(join(abs, 'datapath.ndjson')).filter(
     (s) => typeof s.t === 'number',
   );
@@ -159,9 +167,10 @@ export function loadRun(dir: string): LoadedRun {
     scenarioText,
     description: descriptionOf(scenarioText),
     events,
+    flows,
     datapath,
     env,
-    summary: resummarize(compiled, events, old),
+    summary: resummarize(compiled, events, old, flows),
   };
 }
 
@@ -175,6 +184,7 @@ export function resummarize(
   compiled: CompiledConfig,
   events: MeasureEvent[],
   old: Partial<RunSummary> | null,
+  flows?: FlowLine[],
 ): RunSummary {
   const phases = phasesOf(compiled.timeline, compiled.duration_ns);
   const lastEvent = events.reduce((m, e) => Math.max(m, e.t), 0);
@@ -184,6 +194,7 @@ export function resummarize(
     compiled,
     phases,
     events,
+    flows,
     observedNs: killed ? lastEvent : observedNs,
     // A killed run ended early as an interrupted one does: later phases were not reached.
     interrupted: killed || old?.status === 'interrupted',
@@ -213,6 +224,7 @@ export function resummarize(
     lab_id: old?.lab_id ?? '',
     phases: v.phases,
     workloads: v.workloads,
+    ...(v.flows && { flows: v.flows }),
     expectations: v.expectations,
     ok: v.ok && status === 'completed',
     warnings: Array.isArray(old?.warnings) ? old.warnings : [],

@@ -4,6 +4,7 @@
  */
 import { judgeRun } from '../metrics/verdict.js';
 import type { MeasureEvent } from '../record/events.js';
+import type { FlowLine } from '../record/flows.js';
 import type { Phase, RunSummary } from '../record/summary.js';
 import { writeReport } from '../report/report.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
@@ -14,6 +15,8 @@ export interface RunRecord {
   compiled: CompiledConfig;
   phases: Phase[];
   events: MeasureEvent[];
+  /** flows.ndjson's lines. */
+  flows: FlowLine[];
   startedAt: Date;
   observedNs: number;
   interrupted: boolean;
@@ -26,6 +29,7 @@ export function summarizeRun(r: RunRecord): RunSummary {
     compiled: r.compiled,
     phases: r.phases,
     events: r.events,
+    flows: r.flows,
     observedNs: r.observedNs,
     interrupted: r.interrupted,
   });
@@ -44,6 +48,7 @@ export function summarizeRun(r: RunRecord): RunSummary {
     lab_id: r.labId,
     phases: v.phases,
     workloads: v.workloads,
+    ...(v.flows && { flows: v.flows }),
     expectations: v.expectations,
     ok: v.ok,
     warnings: r.warnings,
@@ -55,7 +60,9 @@ export function summarizeRun(r: RunRecord): RunSummary {
  * Written at the start, so a run killed before its end leaves a summary that says so
  * (`report` turns `running` into `failed`).
  */
-export function runningSummary(r: Omit<RunRecord, 'events' | 'observedNs' | 'interrupted'>) {
+export function runningSummary(
+  r: Omit<RunRecord, 'events' | 'flows' | 'observedNs' | 'interrupted'>,
+) {
   return {
     format: 1,
     qoslab: qoslabVersion(),

@@ -1,6 +1,7 @@
 /** What `qoslab run` prints when it is done: the table, the expectations, where results are. */
-import { expectationLines, marks, summaryTable } from '../record/format.js';
+import { expectationLines, flowsTable, marks, summaryTable } from '../record/format.js';
 import type { RunSummary } from '../record/summary.js';
+import { PROTOCOLS } from '../scenario/protocols/index.js';
 
 export type OutStream = NodeJS.WritableStream & { isTTY?: boolean };
 
@@ -15,7 +16,14 @@ export function printRun(
     return;
   }
   if (mode.quiet) return;
-  out.write(`\n${summaryTable(summary.workloads)}\n`);
+  // Workloads that send messages (an agent's); `command` ones are measured by their flows.
+  const messaging = summary.workloads.filter(
+    (w) =>
+      (PROTOCOLS as Record<string, { agent: unknown } | undefined>)[w.protocol]?.agent === true,
+  );
+  if (messaging.length > 0) out.write(`\n${summaryTable(messaging)}\n`);
+  const flows = flowsTable(summary.flows);
+  if (flows !== '') out.write(`\n${flows}\n`);
   if (summary.expectations.length > 0) {
     const m = marks(out);
     out.write(`\nexpectations:\n${expectationLines(summary.expectations, m.ok, m.fail)}\n`);

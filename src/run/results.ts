@@ -28,11 +28,14 @@ export class NdjsonFile {
 export class ResultFiles {
   readonly events: NdjsonFile;
   readonly datapath: NdjsonFile;
+  /** What the core metered of each flow (run/flow-log.ts). */
+  readonly flows: NdjsonFile;
 
   /** `dir` exists and was checked (out-path.ts prepareResultsDir). */
   constructor(readonly dir: string) {
     this.events = new NdjsonFile(join(dir, 'events.ndjson'));
     this.datapath = new NdjsonFile(join(dir, 'datapath.ndjson'));
+    this.flows = new NdjsonFile(join(dir, 'flows.ndjson'));
   }
 
   writeJson(name: string, value: unknown): void {
@@ -44,6 +47,6 @@ export class ResultFiles {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.events.close(), this.datapath.close()]);
+    await Promise.all([this.events.close(), this.datapath.close(), this.flows.close()]);
   }
 }

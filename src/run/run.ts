@@ -12,9 +12,10 @@ import { runningSummary, summarizeRun, writeSummary } from './finish.js';
 import { prepareResultsDir } from './out-path.js';
 import { play, type RunClock } from './play.js';
 import { startAtPhase } from './phase.js';
-import { checkRunnable, lengthNotes, withOverrides } from './prepare.js';
+import { checkRunnable, lengthNotes, scenarioDir, withOverrides } from './prepare.js';
 import { printRun, type OutStream } from './print.js';
 import { LiveTally, Progress } from './progress.js';
+import { FlowLog } from './flow-log.js';
 import { EventRecorder } from './recorder.js';
 import { ResultFiles, resultsDir } from './results.js';
 import { RunSession } from './session.js';
@@ -49,6 +50,11 @@ export interface RunOptions {
   labId?: string;
   /** QoS of MQTT workloads (default 1). */
   mqttQos?: 0 | 1;
+  /**
+   * Let the scenario run the programs its `command` workloads name (docs/security.md):
+   * without it such a scenario is refused (exit 2) before any lab exists.
+   */
+  allowCommands?: boolean;
   out?: OutStream;
   err?: OutStream;
 }
@@ -80,7 +86,7 @@ export async function run(options: RunOptions = {}): Promise<RunResult> {
     durationNs: options.durationNs,
     seed: options.seed,
   });
-  checkRunnable(loaded, compiled);
+  checkRunnable(loaded, compiled, { allowCommands: options.allowCommands === true });
   const dir = prepareResultsDir(resultsDir(compiled.name, options.outDir), options.force === true);
   const warnings = [
     ...started.skipped.map((s) => `--phase ${options.phase}: not checking '${s.text}' (${s.why})`),
@@ -119,8 +125,11 @@ async function runIn(
     mqttQos: options.mqttQos,
     stop,
     err,
+    scenarioDir: scenarioDir(loaded),
+    resultsDir: dir,
   });
   let clock: RunClock | undefined;
+  let flows: FlowLog | undefined;
   let observedNs = 0;
   try {
     files.writeText('scenario.yaml', loaded.text);
@@ -137,6 +146,8 @@ async function runIn(
     });
     await play({ compiled, phases, session, files, recorder, tally, progress, err }, (c) => {
       clock = c;
+      flows = new FlowLog(files.flows, c.t0, compiled);
+      return flows;
     });
   } catch (e) {
     if (!stop.aborted) {
@@ -152,6 +163,8 @@ async function runIn(
     observedNs = clock?.now() ?? 0;
     try {
       await session.close();
+      // The core's final word on every flow, left as the lab closed.
+      flows?.finish(session.lab?.flows() ?? []);
     } finally {
       await files.close();
       tally.destroy();
@@ -162,6 +175,7 @@ async function runIn(
     compiled,
     phases,
     events: recorder.events,
+    flows: flows?.lines ?? [],
     startedAt,
     observedNs,
     interrupted: stop.aborted,

@@ -11,7 +11,9 @@ import { Lab } from '../orchestrate/lab.js';
 import { makeRunTmp, removeRunTmp } from '../orchestrate/run-tmp.js';
 import type { AgentEvent } from '../record/events.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
+import { PROTOCOLS } from '../scenario/protocols/index.js';
 import { AgentProcess } from './agents.js';
+import { Commands, commandWorkloads } from './commands.js';
 import { sleep } from './sleep.js';
 
 const READY_TIMEOUT_MS = 20_000;
@@ -22,12 +24,18 @@ export interface SessionOptions {
   /** Stop early (Ctrl-C). */
   stop: AbortSignal;
   err: NodeJS.WritableStream;
+  /** The scenario file's folder: `command` programs run there, relative paths start there. */
+  scenarioDir: string;
+  /** The run's results folder (`command` programs' output goes to its `commands/`). */
+  resultsDir: string;
 }
 
 export class RunSession {
   readonly agents: AgentProcess[] = [];
   readonly stop: AbortSignal;
   lab: Lab | undefined;
+  /** The programs of `command` workloads (none until `open` made the lab). */
+  commands: Commands | undefined;
   /** Under the system's temporary folder; `qoslab cleanup` removes it after a SIGKILL. */
   readonly tmp: string;
 
@@ -52,10 +60,12 @@ export class RunSession {
     const pki = await makeLabPki(hosts, options.labId ?? 'run');
     this.lab = await Lab.open({ scenario: compiled, id: options.labId });
     if (this.stop.aborted) throw this.stop.reason;
+    // The agents run the workloads they have a protocol for; `command` programs are ours.
+    const agentWorkloads = compiled.workloads.filter((w) => PROTOCOLS[w.protocol].agent === true);
     for (const role of ['server', 'client'] as const) {
       const config: AgentConfig = {
         role,
-        workloads: compiled.workloads,
+        workloads: agentWorkloads,
         seed: compiled.seed,
         caPem: pki.caPem,
         certs: role === 'server' ? pki.certs : {},
@@ -87,11 +97,22 @@ export class RunSession {
         );
       }
     }
+    this.commands = new Commands(commandWorkloads(compiled.workloads), {
+      lab: this.lab,
+      tmp: this.tmp,
+      pki,
+      scenarioDir: options.scenarioDir,
+      resultsDir: options.resultsDir,
+      record: onEvent,
+      stop: this.stop,
+    });
+    await this.commands.startServers();
   }
 
   /** Stop the agents (the client first, so the server's closing is no failure), then the lab. */
   async close(): Promise<void> {
     try {
+      await this.commands?.stop();
       for (const a of [...this.agents].reverse()) await a.stop(4000);
       await this.lab?.close();
     } finally {

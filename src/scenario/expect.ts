@@ -25,7 +25,41 @@ export const METRICS: Readonly<Record<string, MetricKind>> = {
   reconnects: 'count',
   'stall.bytes': 'size',
   'video.fps': 'fps',
+  // From the flows the core metered (any workload, `command` ones included): see FLOW_METRICS.
+  'flows.goodput': 'rate',
+  'flows.goodput.up': 'rate',
+  'flows.goodput.down': 'rate',
+  'flows.opened': 'count',
+  'tcp.handshake.p50': 'duration',
+  'tcp.handshake.p95': 'duration',
+  'quic.handshake.p50': 'duration',
+  'rtt.mean': 'duration',
+  retransmits: 'count',
+  stalls: 'count',
+  resets: 'count',
+  'rtp.loss': 'ratio',
 };
+
+/**
+ * Metrics measured from the workload's flows as the core metered them, whatever ran
+ * them: payload goodput per direction, TCP/QUIC handshakes, RTT, retransmissions, stalls,
+ * resets, RTP loss. (`tls.p50` is the agent's TLS time, or for a workload without one,
+ * a `command`, its flows' ClientHello → first application data.)
+ */
+export const FLOW_METRICS: ReadonlySet<string> = new Set([
+  'flows.goodput',
+  'flows.goodput.up',
+  'flows.goodput.down',
+  'flows.opened',
+  'tcp.handshake.p50',
+  'tcp.handshake.p95',
+  'quic.handshake.p50',
+  'rtt.mean',
+  'retransmits',
+  'stalls',
+  'resets',
+  'rtp.loss',
+]);
 
 /** Metrics only a voice workload measures (RTP-like loss, RFC 3550 jitter, E-model MOS). */
 export const VOICE_METRICS: ReadonlySet<string> = new Set(['loss', 'jitter', 'mos']);

@@ -16,6 +16,7 @@ interface RunArgs {
   quiet: boolean;
   junit?: string;
   'summary-md'?: string;
+  'allow-commands': boolean;
 }
 
 export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> {
@@ -65,6 +66,12 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
           describe: 'Print summary.json instead of the table',
         })
         .option('quiet', { type: 'boolean', default: false, describe: 'No progress, no table' })
+        .option('allow-commands', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'Let the scenario run the programs its `command` workloads name (refused without it: a shared scenario must not run programs silently)',
+        })
         .option('junit', {
           type: 'string',
           describe: 'Also write the expectations as JUnit XML to FILE (for CI test reports)',
@@ -106,6 +113,7 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         phase: args.phase,
         json: args.json,
         quiet: args.quiet,
+        allowCommands: args['allow-commands'],
         out: ctx.out,
         err: ctx.err,
       });

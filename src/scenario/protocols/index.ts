@@ -7,11 +7,17 @@
  */
 import type { z } from 'zod';
 import { bulk } from './bulk.js';
+import { command } from './command.js';
 import { http2 } from './http2.js';
 import { http3 } from './http3.js';
 import { longpoll } from './longpoll.js';
 import { mqtt } from './mqtt.js';
-import { COMMON_DEFAULTS, type CompiledValue, type WorkloadDefaults } from './protocol.js';
+import {
+  COMMON_DEFAULTS,
+  type CompiledValue,
+  type FlowEndpoint,
+  type WorkloadDefaults,
+} from './protocol.js';
 import { tcpFramed } from './tcp-framed.js';
 import { udpVoice } from './udp-voice.js';
 import { webrtc } from './webrtc.js';
@@ -27,6 +33,7 @@ export const PROTOCOLS = {
   'udp-voice': udpVoice,
   bulk,
   webrtc,
+  command,
 };
 
 type Protocols = typeof PROTOCOLS;
@@ -100,4 +107,30 @@ export function protocolSettings(
     defaults: { ...COMMON_DEFAULTS, ...p.defaults(written) },
     keys: Object.fromEntries(COMPILED_KEYS.map((k) => [k, own[k] ?? null])) as ProtocolKeys,
   };
+}
+
+export type { FlowEndpoint };
+
+/** What `flowEndpoints` reads of a compiled workload. */
+export type WorkloadEndpoints = {
+  protocol: ProtocolName;
+  address: string;
+  address6: string | null;
+  port: number;
+} & ProtocolKeys;
+
+/**
+ * Where a compiled workload's flows go: its port on its host's addresses over each
+ * transport its protocol uses that port for, and whatever else its protocol row says.
+ */
+export function flowEndpoints(w: WorkloadEndpoints): FlowEndpoint[] {
+  const p = PROTOCOLS[w.protocol] as {
+    ports: readonly { transport: 'tcp' | 'udp' }[];
+    flowEndpoints?(w: WorkloadEndpoints): FlowEndpoint[];
+  };
+  const addresses = [w.address, ...(w.address6 === null ? [] : [w.address6])];
+  const own = [...new Set(p.ports.map((u) => u.transport))].flatMap((transport) =>
+    addresses.map((address) => ({ address, transport, port: w.port })),
+  );
+  return [...own, ...(p.flowEndpoints?.(w) ?? [])];
 }

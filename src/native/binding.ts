@@ -34,8 +34,9 @@ export interface RawBinding {
    */
   labFlows(id: number, all: number): string;
   /**
-   * Stop forwarding and destroy both TUNs; returns the flow snapshots the forwarding
-   * thread left at its end (JSON array; `[]` for an unknown or closed id).
+   * Stop forwarding and destroy both TUNs; returns `{"flows": [FlowSnapshot…], "capture":
+   * CaptureCounters | null}` as the forwarding thread left them (empty for an unknown or
+   * closed id).
    */
   labClose(id: number): string;
   /** Run a compiled scenario over synthetic traffic in virtual time; the result as JSON. */

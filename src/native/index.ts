@@ -35,6 +35,38 @@ export interface NativeLabConfig {
    * costs (the bench).
    */
   flowMetrics?: boolean;
+  /** Write a pcapng capture (needs `scenario`). */
+  capture?: NativeCaptureConfig;
+}
+
+/**
+ * A packet capture (native/core/src/drive/capture.rs): pcapng files with five interfaces
+ * (up-in, up-out, down-in, down-out, dropped), written off the forwarding thread.
+ */
+export interface NativeCaptureConfig {
+  /** The first file; later ones are `<stem>.<n>.pcapng` beside it. */
+  path: string;
+  /** Bytes kept of each packet (64..262144). */
+  snaplen: number;
+  /** A file's size at most (>= 4096); then the next file begins. */
+  fileBytes: number;
+  /** Files kept (the newest), 1..10000. */
+  files: number;
+  /** Capture only flows of these classes, or to these endpoints (both empty: all flows). */
+  classes: string[];
+  endpoints: { address: string; proto: 'tcp' | 'udp'; ports: [number, number] }[];
+}
+
+/** What the capture did. */
+export interface CaptureCounters {
+  /** Packet records handed to the writer. */
+  packets: number;
+  /** Packet records lost because the writer fell behind (forwarding never waits). */
+  lost: number;
+  bytes: number;
+  files: number;
+  /** Why the writer stopped writing (a full disk), if it did. */
+  error: string | null;
 }
 
 /** Drops counted per direction, by reason. */
@@ -145,6 +177,8 @@ export interface LabCounters {
   udpOffload: boolean;
   /** Present when the lab was opened with a scenario. */
   shaping?: ShapingCounters;
+  /** Present when the lab captures packets. */
+  capture?: CaptureCounters;
 }
 
 // ---- per-flow metrics (native/core/src/shape/meter/) -----------------------------------
@@ -463,10 +497,11 @@ export class NativeLab {
 
   /**
    * Stop forwarding and destroy both TUNs. Returns the flow snapshots the forwarding
-   * thread left at its end (its final word on every live flow); empty when already closed.
+   * thread left at its end (its final word on every live flow) and the capture's final
+   * counters; nothing when already closed.
    */
-  close(): FlowSnapshot[] {
-    if (this.#closed) return [];
+  close(): { flows: FlowSnapshot[]; capture: CaptureCounters | null } {
+    if (this.#closed) return { flows: [], capture: null };
     let json: string;
     try {
       json = loadBinding().labClose(this.id);
@@ -474,7 +509,7 @@ export class NativeLab {
       rethrow(error);
     }
     this.#closed = true;
-    return JSON.parse(json) as FlowSnapshot[];
+    return JSON.parse(json) as { flows: FlowSnapshot[]; capture: CaptureCounters | null };
   }
 
   get closed(): boolean {

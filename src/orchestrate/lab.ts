@@ -1,4 +1,10 @@
-import { NativeLab, type FlowSnapshot, type LabCounters } from '../native/index.js';
+import {
+  NativeLab,
+  type CaptureCounters,
+  type FlowSnapshot,
+  type LabCounters,
+  type NativeCaptureConfig,
+} from '../native/index.js';
 import { scenarioRejection } from '../native/rejected.js';
 import { LabError } from '../errors.js';
 import { ip } from './exec.js';
@@ -36,6 +42,10 @@ export interface LabOptions {
   offload?: boolean;
   /** Give both namespaces IPv6 addresses and routes (default: the scenario's, else true). */
   ipv6?: boolean;
+  /** Meter every flow (default true; needs a scenario). Off only for the bench's comparison. */
+  flowMetrics?: boolean;
+  /** Write a pcapng capture (needs a scenario). */
+  capture?: NativeCaptureConfig;
   /** Extra names for the hosts files of both namespaces. */
   hosts?: HostEntry[];
   /** Run id (default: random). Tests pass their own to find their resources. */
@@ -72,6 +82,8 @@ export class Lab {
   private native: NativeLab | undefined;
   /** The core's last flow snapshots, taken as it closed (see `flows`). */
   private finalFlows: FlowSnapshot[] = [];
+  /** The capture's final counters, once closed (null: no capture). */
+  captured: CaptureCounters | null = null;
   private readonly undo: Undo[] = [];
   private closing: Promise<void> | undefined;
 
@@ -134,10 +146,14 @@ export class Lab {
       offload: options.offload ?? true,
       labPrefixes: [...LAB_PREFIXES],
       scenario: options.scenario,
+      ...(options.flowMetrics === false && { flowMetrics: false }),
+      ...(options.capture && { capture: options.capture }),
     });
     // Closing the fds destroys the (non-persistent) TUNs, wherever they have moved.
     this.undo.push(() => {
-      this.finalFlows = this.native?.close() ?? [];
+      const last = this.native?.close();
+      this.finalFlows = last?.flows ?? [];
+      this.captured = last?.capture ?? null;
       this.native = undefined;
     });
 

@@ -142,6 +142,15 @@ export interface WorkloadStats {
   scopes: ScopeStats[];
 }
 
+/** What the packet capture wrote: packet records, those it lost (never forwarding's). */
+export interface CaptureSummary {
+  packets: number;
+  lost: number;
+  bytes: number;
+  files: number;
+  error: string | null;
+}
+
 /**
  * `not measured`: its window includes time when an agent was not alive, so nothing there
  * says anything about the network. `not reached`: the run ended before its phase began
@@ -195,6 +204,8 @@ export interface RunSummary {
    * endpoints its flows go to), class and phase; absent for runs that metered none.
    */
   flows?: FlowsSummary;
+  /** The packet capture (capture.pcapng), when the run wrote one. */
+  capture?: CaptureSummary;
   expectations: ExpectationResult[];
   /** True when every expectation held. */
   ok: boolean;

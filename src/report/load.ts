@@ -225,6 +225,7 @@ export function resummarize(
     phases: v.phases,
     workloads: v.workloads,
     ...(v.flows && { flows: v.flows }),
+    ...(old?.capture && { capture: old.capture }),
     expectations: v.expectations,
     ok: v.ok && status === 'completed',
     warnings: Array.isArray(old?.warnings) ? old.warnings : [],

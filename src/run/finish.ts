@@ -3,6 +3,7 @@
  * code (one verdict shared with `qoslab report`), written as summary.json and report.html.
  */
 import { judgeRun } from '../metrics/verdict.js';
+import type { CaptureCounters } from '../native/index.js';
 import type { MeasureEvent } from '../record/events.js';
 import type { FlowLine } from '../record/flows.js';
 import type { Phase, RunSummary } from '../record/summary.js';
@@ -22,6 +23,8 @@ export interface RunRecord {
   interrupted: boolean;
   labId: string;
   warnings: string[];
+  /** The packet capture's final counters (null: none). */
+  capture?: CaptureCounters | null;
 }
 
 export function summarizeRun(r: RunRecord): RunSummary {
@@ -49,6 +52,7 @@ export function summarizeRun(r: RunRecord): RunSummary {
     phases: v.phases,
     workloads: v.workloads,
     ...(v.flows && { flows: v.flows }),
+    ...(r.capture && { capture: r.capture }),
     expectations: v.expectations,
     ok: v.ok,
     warnings: r.warnings,
@@ -61,7 +65,7 @@ export function summarizeRun(r: RunRecord): RunSummary {
  * (`report` turns `running` into `failed`).
  */
 export function runningSummary(
-  r: Omit<RunRecord, 'events' | 'flows' | 'observedNs' | 'interrupted'>,
+  r: Omit<RunRecord, 'events' | 'flows' | 'observedNs' | 'interrupted' | 'capture'>,
 ) {
   return {
     format: 1,

@@ -31,6 +31,15 @@ export function printRun(
   if (summary.status === 'interrupted') {
     out.write('\ninterrupted: measured until the interruption; later phases not reached\n');
   }
+  if (summary.capture !== undefined) {
+    const c = summary.capture;
+    out.write(
+      `\ncapture: ${c.files} file(s), ${c.packets} packet records` +
+        (c.lost > 0 ? `, ${c.lost} lost (the writer fell behind; forwarding did not wait)` : '') +
+        (c.error !== null ? `; ${c.error}` : '') +
+        '\n',
+    );
+  }
   for (const f of summary.faults) {
     out.write(`\nfailed: ${f.detail}; nothing after ${(f.t / 1e9).toFixed(1)} s is measured\n`);
   }

@@ -55,6 +55,8 @@ export interface RunOptions {
    * without it such a scenario is refused (exit 2) before any lab exists.
    */
   allowCommands?: boolean;
+  /** Write a packet capture (capture.pcapng) even when the scenario has no `capture`. */
+  pcap?: boolean;
   out?: OutStream;
   err?: OutStream;
 }
@@ -127,6 +129,7 @@ async function runIn(
     err,
     scenarioDir: scenarioDir(loaded),
     resultsDir: dir,
+    pcap: options.pcap,
   });
   let clock: RunClock | undefined;
   let flows: FlowLog | undefined;
@@ -181,6 +184,7 @@ async function runIn(
     interrupted: stop.aborted,
     labId: session.lab?.names.id ?? '',
     warnings,
+    capture: session.lab?.captured ?? null,
   });
   writeSummary(files, summary, err);
   printRun(summary, files.dir, out, options);

@@ -13,6 +13,7 @@ import type { AgentEvent } from '../record/events.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 import { PROTOCOLS } from '../scenario/protocols/index.js';
 import { AgentProcess } from './agents.js';
+import { captureConfig } from './capture.js';
 import { Commands, commandWorkloads } from './commands.js';
 import { sleep } from './sleep.js';
 
@@ -28,6 +29,8 @@ export interface SessionOptions {
   scenarioDir: string;
   /** The run's results folder (`command` programs' output goes to its `commands/`). */
   resultsDir: string;
+  /** Write a packet capture even when the scenario has no `capture` (`--pcap`). */
+  pcap?: boolean;
 }
 
 export class RunSession {
@@ -58,7 +61,11 @@ export class RunSession {
     // Loaded here, not at the top: the X.509 library costs every other CLI command ~0.2 s.
     const { makeLabPki, spkiPins } = await import('./pki.js');
     const pki = await makeLabPki(hosts, options.labId ?? 'run');
-    this.lab = await Lab.open({ scenario: compiled, id: options.labId });
+    this.lab = await Lab.open({
+      scenario: compiled,
+      id: options.labId,
+      capture: captureConfig(compiled, options.pcap === true, options.resultsDir),
+    });
     if (this.stop.aborted) throw this.stop.reason;
     // The agents run the workloads they have a protocol for; `command` programs are ours.
     const agentWorkloads = compiled.workloads.filter((w) => PROTOCOLS[w.protocol].agent === true);

@@ -191,6 +191,15 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
     }
   });
 
+  // Capture: its classes and workloads exist.
+  const capture = dict(top.capture);
+  for (const [c, p] of names(capture.classes, ['capture', 'classes'])) {
+    if (!classNames.includes(c)) problem(p, unknown('class', 'classes', c, classNames));
+  }
+  for (const [w, p] of names(capture.workloads, ['capture', 'workloads'])) {
+    if (!workloads.has(w)) problem(p, unknown('workload', 'workloads', w, [...workloads.keys()]));
+  }
+
   // Ports: what one host's port serves must be servable together.
   const portUsers = list(top.workloads).flatMap((w, index) => {
     const d = dict(w);

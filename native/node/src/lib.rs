@@ -6,8 +6,8 @@
 //!   labCounters(id: number): string          -> LabCounters as JSON
 //!   labSetActive(id: number, namesJson: string): void
 //!   labFlows(id: number, all: number): string -> per-flow metric snapshots as JSON
-//!   labClose(id: number): string             -> the flow snapshots left at the end ("[]" for
-//!                                               an unknown or closed id)
+//!   labClose(id: number): string             -> {"flows": the flow snapshots left at the end,
+//!                                               "capture": its final counters or null}
 //!   simulate(compiledJson: string, trafficJson: string): string
 //!
 //! Every export runs its body inside `catch_unwind`, so a Rust panic becomes a JS error
@@ -324,15 +324,19 @@ extern "C" fn js_lab_close(env: napi_env, info: napi_callback_info) -> napi_valu
         let id = lab_id(env, id, "labClose")?;
         // Take it out first so the join below does not hold the registry lock.
         let lab = labs().remove(&id);
-        let flows = match lab {
+        let last = match lab {
             Some(mut lab) => {
                 lab.close();
-                // The thread has ended: this is its final word on every flow.
-                lab.flows_json(true)
+                // The thread has ended (and with it the capture's writer): final words.
+                format!(
+                    "{{\"flows\":{},\"capture\":{}}}",
+                    lab.flows_json(true),
+                    lab.capture_json()
+                )
             }
-            None => "[]".to_owned(),
+            None => r#"{"flows":[],"capture":null}"#.to_owned(),
         };
-        create_string(env, &flows)
+        create_string(env, &last)
     })
 }
 

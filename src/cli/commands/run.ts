@@ -17,6 +17,7 @@ interface RunArgs {
   junit?: string;
   'summary-md'?: string;
   'allow-commands': boolean;
+  pcap: boolean;
 }
 
 export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> {
@@ -66,6 +67,12 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
           describe: 'Print summary.json instead of the table',
         })
         .option('quiet', { type: 'boolean', default: false, describe: 'No progress, no table' })
+        .option('pcap', {
+          type: 'boolean',
+          default: false,
+          describe:
+            "Write capture.pcapng in the results: every packet before and after shaping, and those dropped with the reason (the scenario's `capture` sets snap length, file size and which flows)",
+        })
         .option('allow-commands', {
           type: 'boolean',
           default: false,
@@ -114,6 +121,7 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         json: args.json,
         quiet: args.quiet,
         allowCommands: args['allow-commands'],
+        pcap: args.pcap,
         out: ctx.out,
         err: ctx.err,
       });

@@ -4,6 +4,7 @@
 //! step without a scenario and `shaper` its step with one; `sim` runs the same shaping
 //! pipeline on a virtual clock. `counters` is what the real-time path reports to JS.
 
+pub mod capture;
 pub mod coalesce;
 pub mod counters;
 pub mod forward;

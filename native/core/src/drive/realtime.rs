@@ -13,7 +13,9 @@
 //! a counters snapshot. The pipeline itself is never shared, so the hot path takes no lock.
 
 use crate::config::json::Value;
+use crate::config::lab::CaptureSpec;
 use crate::config::LabConfig;
+use crate::drive::capture::{Capture, CaptureConfig, CaptureStats, Filter};
 use crate::drive::counters::{Counters, Snapshot};
 use crate::drive::forward::Forwarder;
 use crate::drive::shaper::Shaper;
@@ -146,6 +148,8 @@ pub struct Lab {
     shaping: Option<Shaping>,
     /// Both TUNs took UDP segmentation offload (see io/tun.rs).
     udp_offload: bool,
+    /// What the packet capture did, if there is one.
+    capture: Option<Arc<CaptureStats>>,
 }
 
 /// What the thread runs: plain forwarding, or forwarding through the pipeline.
@@ -175,9 +179,20 @@ impl Lab {
             flow_metrics: config.flow_metrics,
             ..Options::default()
         };
-        let pipeline = match &config.scenario {
+        let mut pipeline = match &config.scenario {
             Some(s) => Some(Pipeline::new(s, options)?),
             None => None,
+        };
+        // Pipeline time 0 is CLOCK_MONOTONIC now; the capture stamps packets with the wall
+        // time that corresponds.
+        let base = sys::monotonic_ns();
+        let capture = match (&config.capture, &mut pipeline, &config.scenario) {
+            (Some(spec), Some(p), Some(s)) => {
+                let (tap, stats) = Capture::start(capture_config(spec, s)?, wall_ns())?;
+                p.set_tap(Box::new(tap));
+                Some(stats)
+            }
+            _ => None,
         };
         let client = Tun::open(&config.client_tun, config.offload)?;
         let server = Tun::open(&config.server_tun, config.offload)?;
@@ -222,7 +237,7 @@ impl Lab {
                     shaper,
                     control,
                     timer,
-                    base: sys::monotonic_ns(),
+                    base,
                 };
                 (mode, Some(shaping))
             }
@@ -267,6 +282,7 @@ impl Lab {
             server_tun: config.server_tun.clone(),
             shaping,
             udp_offload,
+            capture,
         })
     }
 
@@ -306,6 +322,13 @@ impl Lab {
         out
     }
 
+    /// The capture's counters as JSON (`null` without a capture); final once closed.
+    pub fn capture_json(&self) -> String {
+        self.capture
+            .as_ref()
+            .map_or_else(|| "null".to_owned(), |c| c.to_json())
+    }
+
     /// Whether UDP GSO super-packets cross whole (the kernel took TUN_F_USO4/6).
     pub fn udp_offload(&self) -> bool {
         self.udp_offload
@@ -325,6 +348,12 @@ impl Lab {
             json.pop();
             json.push_str(",\"shaping\":");
             json.push_str(&shaping);
+            json.push('}');
+        }
+        if let Some(capture) = &self.capture {
+            json.pop();
+            json.push_str(",\"capture\":");
+            json.push_str(&capture.to_json());
             json.push('}');
         }
         json
@@ -411,6 +440,37 @@ impl Drop for Lab {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+/// ns since the Unix epoch (for the capture's timestamps only: nothing is timed by it).
+fn wall_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// The capture of `spec`, its class names resolved against the scenario.
+fn capture_config(
+    spec: &CaptureSpec,
+    s: &crate::shape::compiled::Scenario,
+) -> Result<CaptureConfig, Error> {
+    let mut classes = 0u64;
+    for name in &spec.classes {
+        let i = s.class_index(name).ok_or_else(|| {
+            Error::bad_config(format!("config.capture.classes: no class named {name:?}"))
+        })?;
+        classes |= 1u64 << i;
+    }
+    Ok(CaptureConfig {
+        path: spec.path.clone(),
+        snaplen: spec.snaplen,
+        file_bytes: spec.file_bytes,
+        files: spec.files,
+        filter: Filter {
+            classes,
+            endpoints: spec.endpoints.clone(),
+        },
+    })
 }
 
 fn run(
@@ -609,6 +669,7 @@ mod test {
             server_tun: "b".into(),
             shaping: None,
             udp_offload: false,
+            capture: None,
         };
         lab.set_active(&[]).unwrap();
         let e = lab.set_active(&["x".to_owned()]).unwrap_err();

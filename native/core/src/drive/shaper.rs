@@ -117,6 +117,7 @@ impl Shaper {
         let result = self.read_batch(dir, from, to, now, &mut tallies);
         self.pipeline.advance(now, &mut self.out);
         self.flush(client, server, &mut tallies);
+        self.pipeline.flush_tap();
         for d in [Dir::Up, Dir::Down] {
             counters_of(counters, d).add(&tallies[d.index()]);
         }
@@ -134,6 +135,7 @@ impl Shaper {
         let mut tallies = Tallies::default();
         self.pipeline.advance(now, &mut self.out);
         self.flush(client, server, &mut tallies);
+        self.pipeline.flush_tap();
         for d in [Dir::Up, Dir::Down] {
             counters_of(counters, d).add(&tallies[d.index()]);
         }
@@ -194,7 +196,7 @@ impl Shaper {
             self.segs.clear();
             if gso::segment(off, ip, self.pipeline.pool(), &mut self.segs).is_err() {
                 self.pipeline
-                    .drop_prepared(&prep, dir, Reason::Malformed, segments);
+                    .drop_prepared(&prep, ip, dir, now, Reason::Malformed, segments);
                 continue;
             }
             let whole = self.segs.len() == 1;

@@ -218,6 +218,7 @@ impl Scenario {
         // The orchestrator's parts: read so that their presence is checked, not used.
         f.array("workloads")?;
         f.array("expect")?;
+        f.nullable("capture")?;
         f.finish()?;
         let s = Scenario {
             name,

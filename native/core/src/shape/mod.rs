@@ -24,6 +24,7 @@ pub mod queue;
 pub mod reason;
 pub mod spec;
 pub mod stats;
+pub mod tap;
 pub mod trace;
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use super::meter::{Meter, View, DEFAULT_STALL_NS};
 use super::packet::{Dir, Pkt, Pool, HEADROOM, TAG_INJECTED};
 use super::spec::{Action, Admit, Build, Cx, Direction, Verdict};
 use super::stats::{ClassStats, Names, StageStats, Stats};
+use super::tap::{Point, Tap};
 use super::Reason;
 use crate::error::Error;
 use crate::wire::packet::{self, Parsed};
@@ -104,6 +105,8 @@ pub struct Pipeline {
     any_hold: bool,
     /// Passive per-flow metrics; None when switched off.
     meter: Option<Meter>,
+    /// A packet capture's copy of what crosses (shape/tap.rs); None without one.
+    tap: Option<Box<dyn Tap>>,
     pub stats: Stats,
 }
 
@@ -233,6 +236,7 @@ impl Pipeline {
             any_hold: s.policies.iter().any(|p| p.undecided_hold_ns.is_some()),
             held: Held::new(),
             meter: opts.flow_metrics.then(|| Meter::new(opts.stall_ns)),
+            tap: None,
             stats,
         };
         p.set_active(&s.active_at(0))?;
@@ -252,6 +256,26 @@ impl Pipeline {
         }
         self.active = m;
         Ok(())
+    }
+
+    /// Copy every packet to `tap` from now on (a packet capture).
+    pub fn set_tap(&mut self, tap: Box<dyn Tap>) {
+        self.tap = Some(tap);
+    }
+
+    /// Hand what the tap collected over to it (the driver ended a step).
+    pub fn flush_tap(&mut self) {
+        if let Some(t) = &mut self.tap {
+            t.flush();
+        }
+    }
+
+    /// The tap at a packet of flow (`slot`, `id`), if it is still live.
+    fn tap_packet(&mut self, point: Point, dir: Dir, now: u64, ip: &[u8], slot: u32, id: u64) {
+        if let Some(t) = &mut self.tap {
+            let flow = self.flows.is_live(slot, id).then(|| self.flows.get(slot));
+            t.packet(point, dir, now, ip, flow);
+        }
     }
 
     pub fn policy_names(&self) -> &[String] {
@@ -339,10 +363,17 @@ impl Pipeline {
             Err(_) => {
                 self.count_drop(Reason::Malformed);
                 self.stats.totals.dropped += segments - 1;
+                if let Some(t) = &mut self.tap {
+                    t.packet(Point::In, dir, now, ip, None);
+                    t.packet(Point::Dropped(Reason::Malformed), dir, now, ip, None);
+                }
                 return None;
             }
         };
         if parsed.later_fragment {
+            if let Some(t) = &mut self.tap {
+                t.packet(Point::In, dir, now, ip, None);
+            }
             // No ports: it cannot be tied to a flow. Only the link applies to it.
             return Some(Prepared {
                 parsed,
@@ -391,6 +422,9 @@ impl Pipeline {
         if let Some(m) = &mut self.meter {
             m.entered(slot, f, &parsed, ip, dir, now, segments);
         }
+        if let Some(t) = &mut self.tap {
+            t.packet(Point::In, dir, now, ip, Some(f));
+        }
         let admit = Admit {
             now,
             dir,
@@ -406,6 +440,9 @@ impl Pipeline {
                 self.stats.totals.dropped += segments - 1;
                 if let Some(m) = &mut self.meter {
                     m.dropped(slot, flow_id, dir, r, segments);
+                }
+                if let Some(t) = &mut self.tap {
+                    t.packet(Point::Dropped(r), dir, now, ip, Some(self.flows.get(slot)));
                 }
                 return None;
             }
@@ -470,12 +507,22 @@ impl Pipeline {
 
     /// Count a prepared packet standing for `segments` that the driver could not hand to
     /// the stages (a super-packet that does not segment), as `prepare` counts its drops.
-    pub fn drop_prepared(&mut self, prep: &Prepared, dir: Dir, r: Reason, segments: u64) {
+    #[allow(clippy::too_many_arguments)]
+    pub fn drop_prepared(
+        &mut self,
+        prep: &Prepared,
+        ip: &[u8],
+        dir: Dir,
+        now: u64,
+        r: Reason,
+        segments: u64,
+    ) {
         self.count_drop(r);
         self.stats.totals.dropped += segments.saturating_sub(1);
         if let Some(m) = &mut self.meter {
             m.dropped(prep.slot, prep.flow_id, dir, r, segments);
         }
+        self.tap_packet(Point::Dropped(r), dir, now, ip, prep.slot, prep.flow_id);
     }
 
     /// Count a packet (`ip`) forwarded at `now` without entering the stages.
@@ -494,6 +541,7 @@ impl Pipeline {
                 false,
             );
         }
+        self.tap_packet(Point::Out, dir, now, ip, prep.slot, prep.flow_id);
     }
 
     /// Send a prepared packet (its bytes after HEADROOM in `buf`) through the stages.
@@ -511,6 +559,15 @@ impl Pipeline {
             if let Some(m) = &mut self.meter {
                 m.dropped(prep.slot, prep.flow_id, dir, Reason::Overflow, 1);
             }
+            let (slot, id) = (prep.slot, prep.flow_id);
+            self.tap_packet(
+                Point::Dropped(Reason::Overflow),
+                dir,
+                now,
+                &buf[HEADROOM..],
+                slot,
+                id,
+            );
             self.pool.give(buf);
             return;
         }
@@ -620,10 +677,14 @@ impl Pipeline {
         self.heap.push(Reverse((t, self.seq, slot)));
     }
 
-    fn drop_pkt(&mut self, pkt: Pkt, r: Reason) {
+    fn drop_pkt(&mut self, pkt: Pkt, r: Reason, now: u64) {
         self.count_drop(r);
         if let Some(m) = &mut self.meter {
             m.dropped(pkt.flow_slot, pkt.flow_id, pkt.dir, r, 1);
+        }
+        if self.tap.is_some() {
+            let (slot, id, dir) = (pkt.flow_slot, pkt.flow_id, pkt.dir);
+            self.tap_packet(Point::Dropped(r), dir, now, pkt.ip(), slot, id);
         }
         self.stats.totals.in_flight -= 1;
         self.pool.give(pkt.buf);
@@ -683,7 +744,7 @@ impl Pipeline {
                     Verdict::Drop(r) => {
                         self.stats.actions[a].drop(r);
                         self.stats.policies[policy].drop(r);
-                        return self.drop_pkt(pkt, r);
+                        return self.drop_pkt(pkt, r, now);
                     }
                     Verdict::Hold(t) => {
                         self.stats.actions[a]
@@ -719,17 +780,21 @@ impl Pipeline {
                     }
                     Err(r) => {
                         self.stats.links[d].drop(r);
-                        return self.drop_pkt(pkt, r);
+                        return self.drop_pkt(pkt, r, now);
                     }
                 }
             } else {
                 pkt.stage_at = now;
                 self.stats.totals.emitted += 1;
                 self.stats.totals.in_flight -= 1;
+                let injected = pkt.tag == TAG_INJECTED;
+                let (slot, id, dir) = (pkt.flow_slot, pkt.flow_id, pkt.dir);
                 if let Some(m) = &mut self.meter {
-                    let injected = pkt.tag == TAG_INJECTED;
-                    let (slot, id, dir) = (pkt.flow_slot, pkt.flow_id, pkt.dir);
                     m.left(slot, id, &pkt.parsed, pkt.ip(), dir, now, 1, injected);
+                }
+                if self.tap.is_some() {
+                    let point = if injected { Point::Forged } else { Point::Out };
+                    self.tap_packet(point, dir, now, pkt.ip(), slot, id);
                 }
                 out.push(pkt);
                 return;

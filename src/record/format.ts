@@ -1,5 +1,5 @@
 /** How numbers, tables and expectation results read on a terminal, in reports and in CSV. */
-import type { FlowGroupStats, FlowsSummary } from './flows.js';
+import type { FlowGroupStats, FlowScopeStats, FlowsSummary } from './flows.js';
 import type { ExpectationResult, RunSummary, WorkloadStats } from './summary.js';
 
 export function fmtDuration(ns: number | null | undefined): string {
@@ -113,6 +113,20 @@ function flowGroups(flows: FlowsSummary): FlowGroupStats[] {
   ];
 }
 
+/** A flow scope's numbers as both flow tables show them: opened, goodput … stalls. */
+export function flowScopeCells(s: FlowScopeStats): string[] {
+  return [
+    String(s.opened),
+    fmtRate(s.goodput_bps?.up),
+    fmtRate(s.goodput_bps?.down),
+    fmtDuration(s.tcp_handshake.p50),
+    fmtDuration(s.tls_handshake.p50),
+    fmtDuration(s.rtt_mean_ns),
+    String(s.retransmits),
+    String(s.stalls),
+  ];
+}
+
 /**
  * What the core metered of each workload's flows (whatever program opened them), per
  * phase: flows opened, goodput each way, handshakes, RTT, retransmissions, stalls,
@@ -145,14 +159,7 @@ export function flowsTable(flows: FlowsSummary | undefined): string {
       rows.push([
         g.name,
         s.phase ?? '(all)',
-        String(s.opened),
-        fmtRate(s.goodput_bps?.up),
-        fmtRate(s.goodput_bps?.down),
-        fmtDuration(s.tcp_handshake.p50),
-        fmtDuration(s.tls_handshake.p50),
-        fmtDuration(s.rtt_mean_ns),
-        String(s.retransmits),
-        String(s.stalls),
+        ...flowScopeCells(s),
         String(resets),
         s.rtp === null ? '-' : fmtRatio(s.rtp.loss),
         String(drops),

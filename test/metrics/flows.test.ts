@@ -18,6 +18,9 @@ import type { FlowDirection, FlowRecord } from '../../src/native/index.js';
 import type { FlowLine } from '../../src/record/flows.js';
 import type { CompiledExpectation, CompiledHost } from '../../src/scenario/compiled.js';
 import { flowLineProblem } from '../../src/report/flow-check.js';
+import { compareSummaries } from '../../src/report/compare.js';
+import { flowCharts, flowsSection } from '../../src/report/flows.js';
+import type { RunSummary } from '../../src/record/summary.js';
 import { workload } from './workload.js';
 
 const MS = 1e6;
@@ -315,5 +318,37 @@ describe('summarizeFlows', () => {
     // Samples of (5, 6] and (6, 7] s: 20 kB over the 2 s observed.
     expect(throttled.goodput_bps!.up).toBe(80_000);
     expect(throttled.goodput_bytes.up).toBe(20_000);
+  });
+
+  it('compare lists the flow metrics of both runs, B - A', () => {
+    const run = (flows: typeof summary): RunSummary =>
+      ({
+        scenario: 's',
+        status: 'completed',
+        observed_ns: 10 * S,
+        duration_ns: 10 * S,
+        workloads: [],
+        flows,
+      }) as unknown as RunSummary;
+    const slower = structuredClone(summary);
+    slower.workloads[0]!.scopes.find((x) => x.phase === 'throttled')!.goodput_bps!.both = 40_000;
+    const c = compareSummaries(run(summary), run(slower));
+    const row = c.rows.find(
+      (r) => r.workload === 'app' && r.phase === 'throttled' && r.metric === 'flows.goodput',
+    )!;
+    expect(row).toMatchObject({ a: 80_000, b: 40_000, delta: -40_000, ratio: 0.5 });
+    expect(c.rows.some((r) => r.metric === 'tcp.handshake.p50' && r.phase === 'open')).toBe(true);
+  });
+
+  it('the report draws the busiest flows and lists them', () => {
+    const charts = flowCharts(lines, 10 * S);
+    expect(charts.map((c) => c.id)).toEqual(['flow-goodput', 'flow-rtt']);
+    expect(charts[0]!.series[0]!.label).toBe('#1 app tcp 5222');
+    // 125 kB in the first second: 1000 kbit/s.
+    expect(charts[0]!.series[0]!.values[0]).toBeCloseTo(1000, 0);
+    const html = flowsSection(summary, lines, charts);
+    expect(html).toMatch(/<td>app <span class="note">workload<\/span><\/td><td>throttled<\/td>/);
+    expect(html).toMatch(/#1 app/);
+    expect(flowsSection(undefined, undefined, [])).toMatch(/no flows.ndjson/);
   });
 });

@@ -225,6 +225,11 @@ export class Commands {
     const env = {
       ...(process.env as Record<string, string>),
       ...vars,
+      // Programs that keep files in XDG folders (Caddy's autosave and instance id) keep
+      // them in their scratch folder, removed with the run.
+      XDG_CONFIG_HOME: vars.QOSLAB_TMP!,
+      XDG_DATA_HOME: vars.QOSLAB_TMP!,
+      XDG_CACHE_HOME: vars.QOSLAB_TMP!,
       // TLS clients that read these trust the run's CA (OpenSSL, curl, Python, Node).
       SSL_CERT_FILE: vars.QOSLAB_CA!,
       CURL_CA_BUNDLE: vars.QOSLAB_CA!,

@@ -32,6 +32,8 @@ export interface SweepOptions {
   durationNs?: number;
   shard: Shard;
   outDir?: string;
+  /** Let `command` workloads run their programs (as `run --allow-commands`). */
+  allowCommands?: boolean;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
 }
@@ -129,6 +131,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
         durationNs: o.durationNs,
         seed: p.seed,
         outDir: runDir,
+        allowCommands: o.allowCommands,
         quiet: true,
         out: o.out,
         err: o.err,

@@ -13,6 +13,7 @@ interface SweepArgs {
   duration?: string;
   shard?: string;
   out?: string;
+  'allow-commands': boolean;
 }
 
 export function sweepCommand(ctx: CommandContext): CommandModule<object, SweepArgs> {
@@ -47,6 +48,11 @@ export function sweepCommand(ctx: CommandContext): CommandModule<object, SweepAr
           describe:
             'Sweep folder (default results/<UTC time>-sweep-<name>); runs go to <out>/<cell>/rep-<r>',
         })
+        .option('allow-commands', {
+          type: 'boolean',
+          default: false,
+          describe: 'Let the scenario run the programs its `command` workloads name (as `run`)',
+        })
         .example(
           '$0 sweep link-lossy-wifi --set network.downlink.rate=1mbit,10mbit --repeat 3 --out sw',
           'two cells, three runs each',
@@ -78,6 +84,7 @@ export function sweepCommand(ctx: CommandContext): CommandModule<object, SweepAr
         durationNs,
         shard: shardOf(args.shard),
         outDir: args.out,
+        allowCommands: args['allow-commands'],
         out: ctx.out,
         err: ctx.err,
       });

@@ -39,6 +39,8 @@ describe.skipIf(!isRoot)('every library scenario runs and reproduces its sources
     const short = shortForm(compiled);
     const out = join(tmpDir('qoslab-library-'), name);
     const args = ['run', name, '--phase', short.phase, '--duration', `${short.durationNs / 1e6}ms`];
+    // The library's own bring-your-own-app scenarios run programs (mosquitto, prosody).
+    if (compiled.workloads.some((w) => w.command != null)) args.push('--allow-commands');
     const started = Date.now();
     const r = await qoslab([...args, '--out', out, '--quiet'], short.durationNs / 1e6 + 90_000);
     // Exit 2 (cannot be run) or 3 (no lab) leaves no summary: the exit code says why.

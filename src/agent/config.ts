@@ -23,4 +23,8 @@ export interface AgentConfig {
   mqttQos?: 0 | 1;
   /** When each timeline phase begins, ns after t0: stacks sampled in intervals cut there. */
   phaseStartsNs?: number[];
+  /** The lab's resolver: its address and names (the DoT and DoH SNI). */
+  resolver?: { address: string; names: string[] };
+  /** Names with an HTTPS record carrying an ECH configuration: Chromium looks them up. */
+  echNames?: string[];
 }

@@ -36,6 +36,8 @@ async function main(): Promise<void> {
     caPem: config.caPem,
     spki: config.spki ?? [],
     phaseStartsNs: config.phaseStartsNs ?? [],
+    resolver: config.resolver,
+    echNames: config.echNames,
     certs: config.certs,
     hub,
   };

@@ -16,6 +16,8 @@ import type { CommandContext } from './context.js';
 import { printError } from './output.js';
 import { closeAllLabs } from '../orchestrate/lab.js';
 import { enterRootless, wantsRootless } from '../orchestrate/rootless.js';
+import { qoslabVersion } from '../run/env.js';
+import { handOverMade, resultsOwner, setResultsOwner } from '../run/owner.js';
 
 /**
  * A bug that escapes every handler must still not leave namespaces behind: report it,
@@ -66,7 +68,9 @@ export async function main(argv: string[]): Promise<number> {
     .strict()
     .help()
     .alias('h', 'help')
-    .version()
+    // qoslab's own package.json, found from this module: yargs' bare .version() reads the
+    // nearest package.json above the working directory (a host project's, when installed).
+    .version(qoslabVersion())
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((message, error) => {
       // yargs validation problems arrive as a message, or as a YError (an option's coerce
@@ -75,9 +79,12 @@ export async function main(argv: string[]): Promise<number> {
       throw error ?? new UsageError(message, ['see `qoslab --help` or `qoslab <command> --help`']);
     });
   try {
+    setResultsOwner(resultsOwner());
     await cli.parseAsync();
     return ctx.exitCode;
   } catch (error) {
     return printError(error, ctx.err);
+  } finally {
+    for (const line of handOverMade()) ctx.err.write(`qoslab: warning: PUID: ${line}\n`);
   }
 }

@@ -1,4 +1,4 @@
-import { QoslabError } from '../errors.js';
+import { exitCodeOf, QoslabError } from '../errors.js';
 
 /** Marks for check lists; plain ASCII when the output is not a terminal that shows colour. */
 export function marks(stream: NodeJS.WritableStream & { isTTY?: boolean }) {
@@ -16,7 +16,7 @@ export function printError(error: unknown, err: NodeJS.WritableStream = process.
   if (error instanceof QoslabError) {
     err.write(`qoslab: ${error.message}\n`);
     for (const line of error.advice) err.write(`  - ${line}\n`);
-    return error.exitCode;
+    return exitCodeOf(error);
   }
   const message = error instanceof Error ? error.message : String(error);
   err.write(`qoslab: internal error: ${message}\n`);
@@ -25,5 +25,5 @@ export function printError(error: unknown, err: NodeJS.WritableStream = process.
   } else {
     err.write('  - this is a bug; set QOSLAB_DEBUG=1 for a stack trace and report it\n');
   }
-  return 1;
+  return exitCodeOf(error);
 }

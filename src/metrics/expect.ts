@@ -37,6 +37,8 @@ export function measure(
       return scope.tls.count > 0
         ? scope.tls.p50
         : measureFlow('tls.p50', flowScope(flows, e.workload, e.phase));
+    case 'dns.p50':
+      return scope.dns?.p50 ?? null;
     case 'loss':
       return both.voice?.loss ?? (both.delivery === null ? null : 1 - both.delivery);
     case 'jitter':

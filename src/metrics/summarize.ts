@@ -13,7 +13,9 @@ import type {
 } from '../record/events.js';
 import type { DirectionStats, Phase, ScopeStats, WorkloadStats } from '../record/summary.js';
 import type { CompiledWorkload } from '../scenario/compiled.js';
-import { LatencyHistogram, percentiles } from './histogram.js';
+import type { Measures } from '../scenario/protocols/protocol.js';
+import { traitsOf } from '../scenario/protocols/index.js';
+import { LatencyHistogram, medianBytes, percentiles } from './histogram.js';
 import { phaseAt, phaseNames, phaseTime } from './phases.js';
 import { voiceStats } from './voice.js';
 import { rtcDirectionStats } from './webrtc.js';
@@ -63,7 +65,7 @@ export function summarize(input: SummarizeInput): WorkloadStats[] {
     buckets.set(w.name, { sends: [], recvs: [], connects: [], fails: [], rtcs: [] });
   const seen = new Set<string>();
   for (const e of input.events) {
-    if (e.ev === 'phase' || e.ev === 'agent' || e.ev === 'command') continue;
+    if (e.ev === 'phase' || e.ev === 'agent' || e.ev === 'dns' || e.ev === 'program') continue;
     const id = identity(e);
     if (seen.has(id)) continue;
     seen.add(id);
@@ -114,10 +116,11 @@ function scopeStats(
     Math.min(w.stop_ns, input.observedEnd),
   );
   const dirs: Dir[] = ['up', 'down'];
+  const measures = measuresOf(w);
   // A getStats interval belongs to the phase in force at its middle.
   const rtcs = b.rtcs.filter((e) => inScope((e.from + e.t) / 2));
   const per = dirs.map((dir) =>
-    w.protocol === 'webrtc'
+    measures === 'webrtc-stats'
       ? rtcDirectionStats(dir, rtcs, activeNs)
       : directionStats(
           w,
@@ -129,10 +132,11 @@ function scopeStats(
         ),
   );
   const both =
-    w.protocol === 'webrtc'
+    measures === 'webrtc-stats'
       ? poolVoice(per, rtcDirectionStats('both', rtcs, activeNs))
       : pool(per, w, sends, recvs, activeNs, input.observedEnd);
-  if (w.protocol === 'bulk') {
+  // Transfers: the transfer rate replaces goodput over the active time in every direction.
+  if (measures === 'transfers') {
     const periods = phase === null ? null : input.phases.filter((p) => p.name === phase);
     for (const d of [...per, both]) {
       const recvs = d.dir === 'both' ? b.recvs : b.recvs.filter((e) => e.dir === d.dir);
@@ -143,16 +147,24 @@ function scopeStats(
   const tlsTimes = connects.flatMap((e) => (e.tls_ns === null ? [] : [e.tls_ns]));
   const c = percentiles(connects.map((e) => e.connect_ns));
   const t = percentiles(tlsTimes);
+  const lookups = connects.flatMap((e) => (e.dns_ns == null ? [] : [e.dns_ns]));
+  const d = percentiles(lookups);
   return {
     phase,
     directions,
     connect: { count: connects.length, p50: c.p50, p99: c.p99 },
     tls: { count: tlsTimes.length, p50: t.p50, p99: t.p99 },
+    ...(lookups.length > 0 ? { dns: { count: lookups.length, p50: d.p50, p99: d.p99 } } : {}),
     failures: b.fails.filter((e) => inScope(e.t)).length,
     reconnects: connects.filter((e) => e.reconnect).length,
     ...protocolCounts(connects),
     stalled: stalls(b.fails.filter((e) => inScope(e.t))),
   };
+}
+
+/** What a workload's protocol measures; a protocol no row has (an old results folder) as messages. */
+function measuresOf(w: CompiledWorkload): Measures {
+  return traitsOf(w.protocol)?.measures ?? 'messages';
 }
 
 /** `{ protocols }` when the workload's connections say which protocol they used (http3). */
@@ -168,13 +180,11 @@ function protocolCounts(connects: ConnectEvent[]): { protocols?: Record<string, 
 
 /** Failed transfers that had received part of their object (bulk downloads). */
 function stalls(fails: FailEvent[]): ScopeStats['stalled'] {
-  const bytes = fails
-    .flatMap((e) => (e.bytes === undefined ? [] : [e.bytes]))
-    .sort((a, b) => a - b);
+  const bytes = fails.flatMap((e) => (e.bytes === undefined ? [] : [e.bytes]));
   return {
     count: bytes.length,
-    p50_bytes: bytes.length === 0 ? null : bytes[Math.floor((bytes.length - 1) / 2)]!,
-    max_bytes: bytes.length === 0 ? null : bytes[bytes.length - 1]!,
+    p50_bytes: medianBytes(bytes),
+    max_bytes: bytes.length === 0 ? null : bytes.reduce((a, b) => Math.max(a, b)),
   };
 }
 
@@ -197,7 +207,6 @@ function directionStats(
   let delivered = 0;
   let late = 0;
   let bytes = 0;
-  let transferNs = 0;
   const received: RecvEvent[] = [];
   for (const s of sends) {
     const r = arrived.get(key(s.w, s.dir, s.c, s.seq));
@@ -205,10 +214,7 @@ function directionStats(
     // Goodput and latency take every arrival: what arrived is known whatever the deadline.
     if (latency !== undefined) {
       histogram.record(latency);
-      if (latency <= w.deadline_ns) {
-        bytes += r!.bytes;
-        transferNs += latency;
-      }
+      if (latency <= w.deadline_ns) bytes += r!.bytes;
     }
     // Delivery judges a message only once its deadline has passed while we still watched:
     // judging the early arrivals of the last messages but not their losses would bias it up.
@@ -222,7 +228,7 @@ function directionStats(
   const latency = histogram.stats();
   histogram.destroy();
   const voice =
-    w.protocol === 'udp-voice' && dir !== 'both'
+    measuresOf(w) === 'voice-frames' && dir !== 'both'
       ? voiceStats(counted, received, w.codec ?? 'opus', w.frame_ns ?? 20e6)
       : null;
   return {
@@ -236,27 +242,24 @@ function directionStats(
     latency,
     bytes,
     // Nothing sent is nothing measured: 0 bit/s would read as a link that carried nothing.
-    goodput_bps: sends.length === 0 ? null : goodput(w, bytes, transferNs, activeNs),
+    goodput_bps: sends.length === 0 ? null : goodput(bytes, activeNs),
     voice,
   };
 }
 
 /**
- * Messages: delivered bits over the workload's active time. Bulk: the transfer rate,
- * bits over the time objects spent in transfer (per connection, times the connections),
- * because counting whole objects against a time window is off by up to one object at the
- * window's ends (at 128 kbit/s a 32 KB object is two seconds). A phase's transfer rate is
- * replaced by `transferRate`, which splits transfers that cross a phase boundary.
+ * Messages: delivered bits over the workload's active time. Transfers get
+ * `transferRate` instead (scopeStats).
  */
-function goodput(w: CompiledWorkload, bytes: number, transferNs: number, activeNs: number) {
-  if (w.protocol === 'bulk') {
-    return transferNs > 0 ? (bytes * 8 * 1e9 * w.connections) / transferNs : null;
-  }
+function goodput(bytes: number, activeNs: number): number | null {
   return activeNs > 0 ? (bytes * 8 * 1e9) / activeNs : null;
 }
 
 /**
- * Bulk transfer rate within `periods` (null: the whole run): each transfer delivered by
+ * The goodput of transfers: bits over the time objects spent in transfer (per connection,
+ * times the connections), because counting whole objects against a time window is off by
+ * up to one object at the window's ends (at 128 kbit/s a 32 KB object is two seconds).
+ * Within `periods` (null: the whole run), each transfer delivered by
  * its deadline counts with the share of its time that falls inside them, and that share
  * of its bytes (an even rate within one transfer). Whole transfers attributed by their
  * send time would misjudge the boundary: one 4-second policed transfer started a moment

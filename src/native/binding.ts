@@ -1,5 +1,8 @@
 /**
- * Loads the compiled N-API addon (native/node, built by `npm run build:native`).
+ * Loads the compiled N-API addon, as napi-rs projects ship it: a checkout's own build
+ * (`native/qoscore.<platform>.node`, from `npm run build:native`), else the prebuilt core
+ * of the per-platform package `qoslab-<platform>` that an installed qoslab lists as an
+ * optional dependency (npm installs only the one whose os, cpu and libc match).
  *
  * The napi CLI generates no loader for a crate without napi-derive, so this is the
  * hand-written one. The path is relative to this file and the same from src/native/
@@ -9,10 +12,23 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-/** Absolute path of the addon for this platform (Linux x64 glibc is the only one built). */
+/** glibc or musl, as napi-rs names the ABI in its platform strings. */
+function libc(): 'gnu' | 'musl' {
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } })
+    ?.header;
+  return header?.glibcVersionRuntime ? 'gnu' : 'musl';
+}
+
+/** napi-rs' name for this machine: `linux-x64-gnu`, `linux-arm64-gnu`, ... */
+export const PLATFORM = `${process.platform}-${process.arch}${process.platform === 'linux' ? `-${libc()}` : ''}`;
+
+/** Absolute path of a checkout's own build of the addon for this platform. */
 export const ADDON_PATH = fileURLToPath(
-  new URL('../../native/qoscore.linux-x64-gnu.node', import.meta.url),
+  new URL(`../../native/qoscore.${PLATFORM}.node`, import.meta.url),
 );
+
+/** The per-platform package that carries the prebuilt addon. */
+export const ADDON_PACKAGE = `qoslab-${PLATFORM}`;
 
 /** The addon's exports exactly as native/node/src/lib.rs defines them. */
 export interface RawBinding {
@@ -43,13 +59,13 @@ export interface RawBinding {
   simulate(compiledJson: string, trafficJson: string): string;
 }
 
-/** The addon file is not there: the native part was never built. */
+/** Neither a build of the addon nor its platform package is there. */
 export class NativeMissingError extends Error {
   readonly code = 'QL_NATIVE_MISSING';
 
-  constructor(path: string, options?: { cause?: unknown }) {
+  constructor(options?: { cause?: unknown }) {
     super(
-      `native core not found at ${path}; run \`npm run build\` (needs a Rust toolchain)`,
+      `native core not found: no ${ADDON_PATH} (a checkout's build) and no package ${ADDON_PACKAGE} (the prebuilt core); install ${ADDON_PACKAGE} (npm installs it with qoslab where one is published for ${PLATFORM}), or build it: npm run build (needs a Rust toolchain)`,
       options,
     );
     this.name = 'NativeMissingError';
@@ -59,21 +75,24 @@ export class NativeMissingError extends Error {
 const require = createRequire(import.meta.url);
 let cached: RawBinding | undefined;
 
+/** `require`, or undefined when the module itself (not one it needs) is not found. */
+function tryRequire(id: string): RawBinding | undefined {
+  try {
+    return require(id) as RawBinding;
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    // A present but unloadable addon (wrong architecture, missing symbol) keeps node's message.
+    if (e.code === 'MODULE_NOT_FOUND' && e.message.includes(id)) return undefined;
+    throw error;
+  }
+}
+
 /**
  * The addon, loaded on first use so that importing this module never fails (the CLI's
  * `doctor` must be able to report a missing build instead of crashing on import).
  */
 export function loadBinding(): RawBinding {
-  if (cached === undefined) {
-    try {
-      cached = require(ADDON_PATH) as RawBinding;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') {
-        throw new NativeMissingError(ADDON_PATH, { cause: error });
-      }
-      // Present but unloadable (wrong architecture, missing symbol): keep node's message.
-      throw error;
-    }
-  }
+  cached ??= tryRequire(ADDON_PATH) ?? tryRequire(ADDON_PACKAGE);
+  if (cached === undefined) throw new NativeMissingError();
   return cached;
 }

@@ -31,6 +31,11 @@ export interface NativeLabConfig {
    */
   scenario?: CompiledConfig;
   /**
+   * The traces the scenario names, read and checked by src/scenario/files.ts, by the path
+   * the compiled scenario carries: `[ms, count, ...]`. The core opens no scenario path.
+   */
+  traces?: Record<string, number[]>;
+  /**
    * Meter every flow (default true; needs `scenario`). Off only to weigh what metering
    * costs (the bench).
    */
@@ -113,6 +118,8 @@ export interface ShapingDrops {
   reset: number;
   /** A flow blocked for a while by an action's penalty. */
   penalty: number;
+  /** DNS queries an in-path injector answered itself (`dns-inject` with `drop-query`). */
+  'dns-inject': number;
   /** The pipeline held its maximum number of packets. */
   overflow: number;
   /** Unparseable at the shaping stage (or a super-packet that does not segment). */
@@ -331,32 +338,18 @@ export interface SimulationTraffic {
   flows: SimulationFlow[];
   /** Stop generating after this time; default the scenario's duration. */
   until_ns?: number;
-  /** Include every packet in the result (`packets`). */
-  per_packet?: boolean;
-}
-
-/** One direction of a simulated flow. */
-export interface SimulationDirection {
-  sent: number;
-  delivered: number;
-  dropped: number;
-  /** IP bytes. */
-  sent_bytes: number;
-  delivered_bytes: number;
-  /** Of delivered packets. */
-  delay_ns: { p50: number; p99: number; mean: number; max: number };
-  /** Delivered bits from the first send to the last delivery. */
-  throughput_bps: number;
+  /** Generate at most this many packets (each is recorded); more is an error. Default 2 000 000. */
+  max_packets?: number;
+  /** The traces the scenario names, as in NativeLabConfig. */
+  traces?: Record<string, number[]>;
 }
 
 /** A packet of the simulation: flow index, direction, sent at, IP size, delivered at (null: dropped). */
 export type SimulationPacket = [number, 'up' | 'down', number, number, number | null];
 
 export interface SimulationResult {
-  /** In the traffic's flow order. */
-  flows: { name: string; up: SimulationDirection; down: SimulationDirection }[];
-  /** Only with `per_packet: true`, in sending order. */
-  packets?: SimulationPacket[];
+  /** Every packet, in sending order (flows are the traffic's indices). */
+  packets: SimulationPacket[];
   counters: ShapingCounters;
 }
 

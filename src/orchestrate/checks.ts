@@ -1,3 +1,4 @@
+import { PROGRAMS } from '../scenario/protocols/programs.js';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { EnvironmentError } from '../errors.js';
 import { NativeLab, nativeVersion } from '../native/index.js';
@@ -368,7 +369,7 @@ const CHECKS: Check[] = [
     name: 'chromium',
     level: 'optional',
     async run() {
-      const path = process.env.QOSLAB_CHROMIUM ?? '/usr/bin/chromium';
+      const path = PROGRAMS.chromium.command;
       const { version, problem } = await toolVersion(path, ['--version']);
       return version
         ? { ok: true, detail: `${version} (the HTTP/3 client of http3 workloads; report tests)` }
@@ -402,6 +403,20 @@ const CHECKS: Check[] = [
     },
   },
   ...APP_CHECKS,
+  {
+    name: 'dig',
+    level: 'optional',
+    async run() {
+      const { version, problem } = await toolVersion('dig', ['-v']);
+      return version
+        ? { ok: true, detail: `${version} (asks the lab's resolver in \`qoslab shell\`; tests)` }
+        : {
+            ok: false,
+            detail: `${problem} (a DNS client for the lab's resolver: qoslab shell, the DNS tests)`,
+            fix: problem === 'not found' ? 'apt-get install bind9-dnsutils' : undefined,
+          };
+    },
+  },
   {
     name: 'ping',
     level: 'optional',
@@ -475,6 +490,17 @@ function rootlessResults(): CheckResult[] {
   }));
 }
 
+/**
+ * For an ordinary user, the rootless conditions that are not met, as advice lines: the
+ * privilege fix says "meet the rootless checks", which only doctor lists otherwise.
+ */
+function unmetRootless(): string[] {
+  if (process.getuid?.() === 0 || inRootless()) return [];
+  return rootlessResults()
+    .filter((r) => !r.ok)
+    .map((r) => `${r.name}: ${r.detail}${r.fix ? ` — fix: ${r.fix}` : ''}`);
+}
+
 /** The required checks that failed, with their fixes, as advice lines. */
 export function adviceFor(results: CheckResult[]): string[] {
   return results
@@ -493,6 +519,7 @@ export async function assertLabPossible(): Promise<void> {
   if (advice.length > 0) {
     throw new EnvironmentError('this machine cannot host a qoslab lab', [
       ...advice,
+      ...unmetRootless(),
       'run `qoslab doctor` for the full picture',
     ]);
   }

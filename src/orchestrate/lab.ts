@@ -28,7 +28,11 @@ import {
 } from './netns.js';
 import { defaultHostEntries, hostsFile, resolvConf, type HostEntry } from './name-files.js';
 import { assertLabPossible } from './checks.js';
-import type { CompiledConfig } from '../scenario/compiled.js';
+import { ResolverProcess } from './resolver.js';
+import type { QueryLine } from '../resolver/protocol.js';
+import { compileScenario } from '../scenario/compile.js';
+import type { CompiledConfig, CompiledDns } from '../scenario/compiled.js';
+import type { TraceSet } from '../scenario/files.js';
 
 export interface LabOptions {
   /**
@@ -36,6 +40,8 @@ export interface LabOptions {
    * both hosts files, and its network settings (mtu, ipv6) are the lab's defaults.
    */
   scenario?: CompiledConfig;
+  /** The traces the scenario names, read by src/scenario/files.ts (the core opens no path). */
+  traces?: TraceSet;
   /** Link MTU of both TUNs (default: the scenario's, else 1500). */
   mtu?: number;
   /** Pass GSO super-packets through (IFF_VNET_HDR + TSO); default true. */
@@ -46,8 +52,15 @@ export interface LabOptions {
   flowMetrics?: boolean;
   /** Write a pcapng capture (needs a scenario). */
   capture?: NativeCaptureConfig;
-  /** Extra names for the hosts files of both namespaces. */
+  /** Extra names, answered by the resolver (and in the hosts files with `dns.hosts-file`). */
   hosts?: HostEntry[];
+  /**
+   * The resolver's certificate for DoT and DoH (a run's PKI has one for its names);
+   * without it the lab makes its own.
+   */
+  resolverCert?: { cert: string; key: string };
+  /** Each exchange the resolver had. */
+  onQuery?(line: QueryLine): void;
   /** Run id (default: random). Tests pass their own to find their resources. */
   id?: string;
 }
@@ -63,10 +76,35 @@ export async function closeAllLabs(): Promise<void> {
 }
 
 /** Hosts of a scenario as hosts-file entries (the built-in `server` is already there). */
-function scenarioHostEntries(scenario: CompiledConfig | undefined): HostEntry[] {
-  return (scenario?.hosts ?? [])
+function scenarioHostEntries(scenario: CompiledConfig): HostEntry[] {
+  return scenario.hosts
     .filter((h) => h.name !== 'server')
     .map((h) => ({ names: h.names, v4: h.address, v6: h.address6 ?? undefined }));
+}
+
+/**
+ * The resolver's configuration for this lab: the scenario's (or an empty scenario's), with
+ * the extra names added and no IPv6 answers in a lab without IPv6.
+ */
+function labDns(scenario: CompiledConfig, extra: HostEntry[], ipv6: boolean): CompiledDns {
+  const dns = scenario.dns;
+  const zone = [
+    ...dns.zone,
+    ...extra.flatMap((h) =>
+      h.names.map((name) => ({
+        name: name.toLowerCase(),
+        a: [h.v4],
+        aaaa: h.v6 === undefined ? [] : [h.v6],
+        https: null,
+      })),
+    ),
+  ].map((r) => (ipv6 ? r : { ...r, aaaa: [] }));
+  return {
+    ...dns,
+    zone,
+    resolver: { ...dns.resolver, address6: ipv6 ? dns.resolver.address6 : null },
+    rules: dns.rules.map((r) => (ipv6 ? r : { ...r, aaaa: [] })),
+  };
 }
 
 /**
@@ -84,6 +122,7 @@ export class Lab {
   private finalFlows: FlowSnapshot[] = [];
   /** The capture's final counters, once closed (null: no capture). */
   captured: CaptureCounters | null = null;
+  private resolver: ResolverProcess | undefined;
   private readonly undo: Undo[] = [];
   private closing: Promise<void> | undefined;
 
@@ -114,7 +153,10 @@ export class Lab {
   private async build(options: LabOptions): Promise<void> {
     const { names } = this;
     const mtu = options.mtu ?? options.scenario?.network.mtu ?? 1500;
-    const scenarioHosts = scenarioHostEntries(options.scenario);
+    // Without a scenario the lab is an empty scenario's: the built-in server and resolver.
+    const scenario = options.scenario ?? compileScenario({ version: 1 });
+    const scenarioHosts = scenarioHostEntries(scenario);
+    const dns = labDns(scenario, options.hosts ?? [], this.ipv6);
     // The marker comes first: whatever exists after a SIGKILL is then findable by cleanup.
     writeMarker(names);
     this.undo.push(() => removeMarker(names.id));
@@ -125,16 +167,17 @@ export class Lab {
         await killNamespaceProcesses(ns);
         await deleteNamespace(ns);
       });
-      writeNamespaceFiles(ns, {
-        hosts: hostsFile(
-          [
+      // With the resolver, the hosts file has localhost only: every other name is a query.
+      const entries = dns.hosts_file
+        ? [
             ...defaultHostEntries(),
             ...scenarioHosts.filter((h) => h.names.length > 0),
             ...(options.hosts ?? []),
-          ],
-          this.ipv6,
-        ),
-        resolvConf: resolvConf(),
+          ]
+        : [];
+      writeNamespaceFiles(ns, {
+        hosts: hostsFile(entries, this.ipv6),
+        resolvConf: resolvConf(dns.resolver.address),
       });
       this.undo.push(() => removeNamespaceFiles(ns));
     }
@@ -146,6 +189,7 @@ export class Lab {
       offload: options.offload ?? true,
       labPrefixes: [...LAB_PREFIXES],
       scenario: options.scenario,
+      traces: options.traces,
       ...(options.flowMetrics === false && { flowMetrics: false }),
       ...(options.capture && { capture: options.capture }),
     });
@@ -179,6 +223,31 @@ export class Lab {
         );
       }
     }
+    this.resolver = await ResolverProcess.start({
+      ns: names.serverNs,
+      dns,
+      ipv6: this.ipv6,
+      cert: options.resolverCert ?? (await this.ownResolverCert(dns)),
+      onQuery: options.onQuery,
+    });
+    this.undo.push(() => this.resolver?.close());
+  }
+
+  /** A certificate for DoT and DoH when no run PKI gave one (`qoslab shell`). */
+  private async ownResolverCert(
+    dns: CompiledDns,
+  ): Promise<{ cert: string; key: string } | undefined> {
+    const secure = dns.resolver.transports.some((t) => t === 'tls' || t === 'https');
+    if (!secure || dns.resolver.names.length === 0) return undefined;
+    // Loaded only here: the X.509 library costs a command that needs none ~0.2 s.
+    const { makeLabPki } = await import('./pki.js');
+    const pki = await makeLabPki([dns.resolver.names], this.names.id);
+    return pki.certs[dns.resolver.names[0]!];
+  }
+
+  /** The resolver rules in force from now on (a timeline step). */
+  setResolverRules(active: string[]): void {
+    this.resolver?.setRules(active);
   }
 
   /** Move a TUN into its namespace, address it, and route everything through it. */

@@ -1,5 +1,33 @@
 import { readFileSync, statSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { RESOLVER_ADDRESS, RESOLVER_ADDRESS6 } from '../scenario/dns-names.js';
+
+/**
+ * An address as /proc/net/{tcp,udp}{,6} print it: each 32-bit word of the address in the
+ * kernel's (little-endian) order, in hex.
+ */
+export function procAddress(address: string): string {
+  const bytes = isIPv4(address) ? address.split('.').map(Number) : ipv6Bytes(address);
+  const words: string[] = [];
+  for (let i = 0; i < bytes.length; i += 4) {
+    const word = bytes.slice(i, i + 4).reverse();
+    words.push(word.map((b) => b.toString(16).padStart(2, '0')).join(''));
+  }
+  return words.join('').toUpperCase();
+}
+
+function ipv6Bytes(address: string): number[] {
+  const [head = '', tail] = address.split('::');
+  const groups = (s: string) => (s === '' ? [] : s.split(':'));
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  const all = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return all.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 0xff]);
+}
+
+/** The lab's resolver listens in every server namespace: its sockets are not the server command's. */
+const RESOLVER_SOCKETS = [procAddress(RESOLVER_ADDRESS), procAddress(RESOLVER_ADDRESS6)];
 
 /** Whether a process already runs inside the named namespace (after `ip netns exec` setns). */
 export function inNamespace(pid: number, ns: string): boolean {
@@ -21,14 +49,15 @@ function listeningPorts(pid: number): number[] {
       continue;
     }
     for (const line of text.split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      const state = cols[3];
+      const fields = line.trim().split(/\s+/);
+      const state = fields[3];
+      if (RESOLVER_SOCKETS.includes(fields[1]?.split(':')[0] ?? '')) continue;
       // 0A = TCP_LISTEN; 07 = TCP_CLOSE, which is how an unconnected bound UDP socket shows.
       if (
         (table.startsWith('tcp') && state === '0A') ||
         (table.startsWith('udp') && state === '07')
       ) {
-        ports.push(parseInt(cols[1]?.split(':')[1] ?? '', 16));
+        ports.push(parseInt(fields[1]?.split(':')[1] ?? '', 16));
       }
     }
   }

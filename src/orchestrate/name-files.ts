@@ -30,14 +30,18 @@ export function hostsFile(entries: HostEntry[], ipv6: boolean): string {
 }
 
 /**
- * resolv.conf that keeps DNS inside the namespace: loopback has no resolver, so a name
- * missing from hosts fails at once instead of leaking a query out of the lab.
+ * resolv.conf naming the lab's resolver (in the server namespace), so every program in
+ * the lab — workloads, browsers, a user's own — looks names up over the lab's link, where
+ * the censor sees the queries. One nameserver (a second would be asked after each
+ * timeout, doubling a silent resolver's cost) and glibc's own defaults written out: 5 s
+ * per try, 2 tries. `search lab` keeps the short names `server` and `client` working.
  */
-export function resolvConf(): string {
+export function resolvConf(resolver: string): string {
   return [
-    '# written by qoslab: names resolve from /etc/hosts only; no DNS leaves the lab',
-    'nameserver 127.0.0.1',
-    'options timeout:1 attempts:1',
+    "# written by qoslab: the lab's resolver; no DNS leaves the lab",
+    `nameserver ${resolver}`,
+    'search lab',
+    'options timeout:5 attempts:2',
     '',
   ].join('\n');
 }

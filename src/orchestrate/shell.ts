@@ -56,17 +56,20 @@ export async function runShell(options: ShellOptions): Promise<number> {
     const t0 = process.hrtime.bigint();
     if (scenario !== undefined) {
       const running = lab;
-      const shaping = scenario.policies.length > 0;
+      // The timeline runs for the recording's phases; it prints them when it shapes.
+      const shaping = scenario.policies.length > 0 || scenario.dns.rules.length > 0;
       timeline = new TimelinePlayer(scenario.timeline, {
-        apply: (active) => {
-          if (shaping) running.setActivePolicies(active);
+        apply: (active, dnsActive) => {
+          if (!shaping) return;
+          running.setActivePolicies(active);
+          running.setResolverRules(dnsActive);
         },
         onPhase: (change) => {
           if (shaping) {
             err.write(
               `qoslab: phase ${change.phase}` +
-                (change.entry.active.length > 0
-                  ? ` (in force: ${change.entry.active.join(', ')})`
+                (change.entry.active.length + (change.entry.dns_active?.length ?? 0) > 0
+                  ? ` (in force: ${[...change.entry.active, ...(change.entry.dns_active ?? [])].join(', ')})`
                   : '') +
                 '\n',
             );

@@ -13,6 +13,8 @@ export interface TimelineEntry {
   disable: string[];
   /** Every policy in force from this instant on. */
   active: string[];
+  /** Every resolver rule in force from this instant on (none when absent). */
+  dns_active?: string[];
 }
 
 export interface PhaseChange {
@@ -28,8 +30,8 @@ export interface PhaseChange {
 }
 
 export interface TimelineHooks {
-  /** Replace the active policy set. */
-  apply(active: string[]): void;
+  /** Replace the active policy set and the resolver rules in force. */
+  apply(active: string[], dnsActive: string[]): void;
   onPhase?(change: PhaseChange): void;
   /** Monotonic clock in ns; injected for tests. */
   now?(): bigint;
@@ -79,7 +81,7 @@ export class TimelinePlayer {
     const elapsed = () => Number(this.hooks.now() - this.startNs);
     while (this.next < this.entries.length && this.entries[this.next]!.at_ns <= elapsed()) {
       const entry = this.entries[this.next++]!;
-      this.hooks.apply(entry.active);
+      this.hooks.apply(entry.active, entry.dns_active ?? []);
       this.current = entry.phase;
       this.hooks.onPhase({ phase: entry.phase, atNs: entry.at_ns, appliedNs: elapsed(), entry });
     }

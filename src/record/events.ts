@@ -44,6 +44,11 @@ export interface ConnectEvent {
   connect_ns: number;
   /** TLS handshake (after TCP); null without TLS. */
   tls_ns: number | null;
+  /**
+   * The name lookup at the start of `connect_ns` (through the lab's resolver); absent or
+   * null when the connection was opened by address, or its stack does not say.
+   */
+  dns_ns?: number | null;
   /** A connection after the first one of this workload connection. */
   reconnect: boolean;
   /**
@@ -145,11 +150,11 @@ export interface AgentFaultEvent {
 }
 
 /**
- * The orchestrator: a `command` workload's program started, became ready (servers), was
+ * The orchestrator: a program of a `command` workload started, became ready (servers), was
  * stopped by qoslab, or exited by itself. `t` may be negative: servers start before t0.
  */
 export interface CommandEvent {
-  ev: 'command';
+  ev: 'program';
   w: string;
   role: 'server' | 'client';
   state: 'started' | 'ready' | 'stopped' | 'exited';
@@ -157,6 +162,28 @@ export interface CommandEvent {
   pid: number | null;
   code?: number | null;
   signal?: string | null;
+}
+
+/**
+ * The orchestrator: one exchange the lab's resolver had (a query and what it answered,
+ * or `none` when it sent nothing). Not a message of any workload: what the censor's
+ * resolver did, beside what the workloads measured.
+ */
+export interface DnsEvent {
+  ev: 'dns';
+  t: number;
+  /** udp, tcp, tls (DoT) or https (DoH). */
+  transport: string;
+  /** The querying address. */
+  client: string;
+  name: string;
+  type: string;
+  /** NOERROR, NXDOMAIN, SERVFAIL, REFUSED, FORMERR, or `none` (no reply sent). */
+  rcode: string;
+  /** A/AAAA addresses answered. */
+  answers: string[];
+  /** The resolver rule that decided, if any. */
+  rule: string | null;
 }
 
 /** An agent's heartbeat while it runs (not written to events.ndjson). */
@@ -189,7 +216,8 @@ export type MeasureEvent =
   | RtcEvent
   | PhaseEvent
   | AgentFaultEvent
-  | CommandEvent;
+  | CommandEvent
+  | DnsEvent;
 export type AgentEvent = MeasureEvent | ReadyEvent | LogEvent | AliveEvent;
 
 /**

@@ -169,24 +169,50 @@ export function flowsTable(flows: FlowsSummary | undefined): string {
   return table(rows);
 }
 
-export function fmtMeasured(r: ExpectationResult): string {
-  if (r.measured === null) return 'nothing measured';
-  switch (r.kind) {
+/** A value of an expectation's metric, in its unit (`kind`). */
+export function fmtExpectValue(kind: ExpectationResult['kind'], value: number): string {
+  switch (kind) {
     case 'ratio':
-      return fmtRatio(r.measured);
+      return fmtRatio(value);
     case 'duration':
-      return fmtDuration(r.measured);
+      return fmtDuration(value);
     case 'rate':
-      return fmtRate(r.measured);
+      return fmtRate(value);
     case 'score':
-      return r.measured.toFixed(2);
+      return value.toFixed(2);
     case 'size':
-      return `${r.measured} B`;
+      return `${value} B`;
     case 'fps':
-      return `${r.measured.toFixed(1)} frames/s`;
+      return `${value.toFixed(1)} frames/s`;
     default:
-      return String(r.measured);
+      return String(value);
   }
+}
+
+/**
+ * A value in its unit to six significant digits: where fmtExpectValue rounds a measured
+ * 10.04 ms and a bound of 10 ms alike to "10.0 ms", this reads "10.04 ms" and "10 ms".
+ */
+export function fmtExactValue(kind: ExpectationResult['kind'], value: number): string {
+  const sig = (x: number) => String(Number(x.toPrecision(6)));
+  switch (kind) {
+    case 'ratio':
+      return `${sig(value * 100)}%`;
+    case 'duration':
+      return `${sig(value / 1e6)} ms`;
+    case 'rate':
+      return `${sig(value / 1e3)} kbit/s`;
+    case 'size':
+      return `${sig(value)} B`;
+    case 'fps':
+      return `${sig(value)} frames/s`;
+    default:
+      return sig(value);
+  }
+}
+
+export function fmtMeasured(r: ExpectationResult): string {
+  return r.measured === null ? 'nothing measured' : fmtExpectValue(r.kind, r.measured);
 }
 
 /** Why an expectation has no verdict, in words. */

@@ -121,6 +121,11 @@ export interface ScopeStats {
   connect: { count: number; p50: number | null; p99: number | null };
   /** TLS handshake times (ns). */
   tls: { count: number; p50: number | null; p99: number | null };
+  /**
+   * Name lookups of those connections (ns; part of the connect time): absent when no
+   * connection looked its name up (a webrtc call, a connection by address).
+   */
+  dns?: { count: number; p50: number | null; p99: number | null };
   failures: number;
   reconnects: number;
   /**

@@ -6,9 +6,11 @@
  * per step, and appending is its convention); with a file, the file is replaced. Nothing
  * is written to $GITHUB_STEP_SUMMARY unless asked: a sweep of many runs would flood it.
  */
-import { accessSync, appendFileSync, constants, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { noteMade } from '../run/owner.js';
+import { appendToRegularFile, writeFileReplacing } from '../files/write.js';
 import type { RunSummary } from '../record/summary.js';
 import { junitXml } from './junit.js';
 import { summaryMarkdown } from './summary-md.js';
@@ -52,6 +54,7 @@ export function ciTargets(args: CiOutputArgs, env = process.env): CiTargets {
     if (args.junit === '')
       throw new UsageError('--junit needs a file name, e.g. --junit junit.xml');
     targets.junit = checkWritable('--junit', args.junit);
+    noteMade(targets.junit);
   }
   if (args.summaryMd !== undefined) {
     if (args.summaryMd === '') {
@@ -68,23 +71,41 @@ export function ciTargets(args: CiOutputArgs, env = process.env): CiTargets {
         path: checkWritable('--summary-md', args.summaryMd),
         append: false,
       };
+      noteMade(targets.summaryMd.path);
     }
   }
   return targets;
 }
 
-/** Writes what was asked for; returns the paths written. */
-export function writeCiOutputs(summary: RunSummary, dir: string, targets: CiTargets): string[] {
+/** Writes what was asked for, each made only when asked; returns the paths written. */
+export function writeCiFiles(
+  targets: CiTargets,
+  junit: () => string,
+  markdown: () => string,
+): string[] {
   const written: string[] = [];
   if (targets.junit !== undefined) {
-    writeFileSync(targets.junit, junitXml(summary, { resultsDir: dir }));
+    writeFileReplacing(targets.junit, junit());
     written.push(targets.junit);
   }
   if (targets.summaryMd !== undefined) {
-    const md = summaryMarkdown(summary, dir);
-    if (targets.summaryMd.append) appendFileSync(targets.summaryMd.path, md);
-    else writeFileSync(targets.summaryMd.path, md);
+    const md = markdown();
+    if (targets.summaryMd.append) appendToRegularFile(targets.summaryMd.path, md);
+    else writeFileReplacing(targets.summaryMd.path, md);
     written.push(targets.summaryMd.path);
   }
   return written;
+}
+
+/** A run's JUnit and Markdown summary. */
+export function writeCiOutputs(
+  summary: RunSummary,
+  dir: string | undefined,
+  targets: CiTargets,
+): string[] {
+  return writeCiFiles(
+    targets,
+    () => junitXml(summary, { resultsDir: dir }),
+    () => summaryMarkdown(summary, dir),
+  );
 }

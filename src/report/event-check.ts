@@ -18,7 +18,7 @@ const FIELDS: Record<string, { required: Record<string, Kind>; optional?: Record
     },
     connect: {
       required: { ...COMMON, connect_ns: 'number', tls_ns: 'number|null', reconnect: 'boolean' },
-      optional: { proto: 'string', quic_version: 'string' },
+      optional: { proto: 'string', quic_version: 'string', dns_ns: 'number|null' },
     },
     fail: {
       required: { ...COMMON, stage: 'string', error: 'string' },
@@ -47,6 +47,17 @@ const FIELDS: Record<string, { required: Record<string, Kind>; optional?: Record
       },
     },
     phase: { required: { phase: 'string', t: 'number' } },
+    dns: {
+      required: {
+        t: 'number',
+        transport: 'string',
+        client: 'string',
+        name: 'string',
+        type: 'string',
+        rcode: 'string',
+        rule: 'string|null',
+      },
+    },
     agent: {
       required: {
         role: 'string',

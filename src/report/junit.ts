@@ -15,7 +15,7 @@
 import os from 'node:os';
 import type { ExpectationResult } from '../record/summary.js';
 import type { RunSummary } from '../record/summary.js';
-import { failureText, fmtMeasured } from '../record/format.js';
+import { failureText, fmtExactValue, fmtMeasured } from '../record/format.js';
 
 /** XML 1.0 text and attribute escaping; drops characters XML cannot carry at all. */
 export function xmlEscape(text: string): string {
@@ -72,10 +72,11 @@ function expectationCase(e: ExpectationResult): Case {
     return { name: e.text, outcome: 'skipped', body: `<skipped${attrs({ message: why })}/>` };
   }
   if (e.ok) return { name: e.text, outcome: 'passed', body: '' };
+  const expected = `expected ${e.op} ${fmtExactValue(e.kind, e.expected)}`;
   const detail =
     e.measured === null
-      ? `measured nothing (the metric had no data in this scope); expected ${e.op} ${e.expected}`
-      : `measured ${e.measured} (${fmtMeasured(e)}); expected ${e.op} ${e.expected}`;
+      ? `measured nothing (the metric had no data in this scope); ${expected}`
+      : `measured ${fmtExactValue(e.kind, e.measured)}; ${expected}`;
   return {
     name: e.text,
     outcome: 'failed',
@@ -97,6 +98,19 @@ function runCase(s: RunSummary): Case {
   };
 }
 
+/**
+ * A scenario may state one expectation twice (two phases' lists merged, a copy-paste):
+ * CI systems key results by classname and name, and show one of two equal names.
+ */
+function uniqueNames(cases: Case[]): Case[] {
+  const seen = new Map<string, number>();
+  return cases.map((c) => {
+    const n = (seen.get(c.name) ?? 0) + 1;
+    seen.set(c.name, n);
+    return n === 1 ? c : { ...c, name: `${c.name} (${n})` };
+  });
+}
+
 export interface JunitOptions {
   /** Default: this machine's host name. */
   hostname?: string;
@@ -104,16 +118,25 @@ export interface JunitOptions {
   resultsDir?: string;
 }
 
-export function junitXml(s: RunSummary, options: JunitOptions = {}): string {
-  const classname = `qoslab.${s.scenario}`;
-  const cases = [runCase(s), ...s.expectations.map(expectationCase)];
+/** One run of a document with several (a sweep's or a merge's runs). */
+export interface JunitRun {
+  summary: RunSummary;
+  /** Appended to the suite's name and its cases' classname, e.g. `c0-rate=1mbit.rep-0`. */
+  label?: string;
+  resultsDir?: string;
+}
+
+function suiteLines(run: JunitRun, id: number, hostname: string): string[] {
+  const s = run.summary;
+  const classname = `qoslab.${s.scenario}${run.label ? `.${run.label}` : ''}`;
+  const cases = uniqueNames([runCase(s), ...s.expectations.map(expectationCase)]);
   const count = (o: Case['outcome']) => cases.filter((c) => c.outcome === o).length;
   const suite = {
     package: 'qoslab',
-    id: 0,
+    id,
     name: classname,
     timestamp: timestamp(s.started_at),
-    hostname: options.hostname || os.hostname() || 'localhost',
+    hostname,
     tests: cases.length,
     failures: count('failed'),
     errors: count('error'),
@@ -128,9 +151,7 @@ export function junitXml(s: RunSummary, options: JunitOptions = {}): string {
     qoslab: s.qoslab,
     lab_id: s.lab_id,
   };
-  const lines = [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    '<testsuites>',
+  return [
     `  <testsuite${attrs(suite)}>`,
     '    <properties>',
     ...Object.entries(properties).map(
@@ -141,10 +162,24 @@ export function junitXml(s: RunSummary, options: JunitOptions = {}): string {
       const open = `    <testcase${attrs({ name: c.name, classname, time: '0' })}`;
       return c.body === '' ? `${open}/>` : `${open}>${c.body}</testcase>`;
     }),
-    `    <system-out>${xmlEscape(options.resultsDir ? `results: ${options.resultsDir}` : '')}</system-out>`,
+    `    <system-out>${xmlEscape(run.resultsDir ? `results: ${run.resultsDir}` : '')}</system-out>`,
     `    <system-err>${xmlEscape(s.warnings.join('\n'))}</system-err>`,
     '  </testsuite>',
+  ];
+}
+
+/** Several runs, a <testsuite> each (a sweep shard's runs, a merge's). */
+export function junitRunsXml(runs: JunitRun[], options: { hostname?: string } = {}): string {
+  const hostname = options.hostname || os.hostname() || 'localhost';
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<testsuites>',
+    ...runs.flatMap((run, id) => suiteLines(run, id, hostname)),
     '</testsuites>',
   ];
   return `${lines.join('\n')}\n`;
+}
+
+export function junitXml(s: RunSummary, options: JunitOptions = {}): string {
+  return junitRunsXml([{ summary: s, resultsDir: options.resultsDir }], options);
 }

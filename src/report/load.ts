@@ -3,11 +3,13 @@
  * (docs/architecture.md "Exit codes and results"); it never talks to a lab, so it works
  * on runs from any machine.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { MeasureEvent } from '../record/events.js';
 import { ExitCode, UsageError } from '../errors.js';
+import { FILE_CAPS } from '../files/limits.js';
+import { jsonErrorAt, lstatOrUndefined, readTextFile } from '../files/read.js';
 import { phasesOf } from '../metrics/phases.js';
 import { judgeRun } from '../metrics/verdict.js';
 import { eventProblem } from './event-check.js';
@@ -15,6 +17,7 @@ import { flowLineProblem } from './flow-check.js';
 import type { FlowLine } from '../record/flows.js';
 import type { RunSummary } from '../record/summary.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
+import { MAX_DURATION_NS } from '../scenario/units.js';
 
 /** One line of datapath.ndjson: `t` plus whatever counters the core published then. */
 export type DatapathSample = { t: number } & Record<string, unknown>;
@@ -35,16 +38,22 @@ export interface LoadedRun {
   summary: RunSummary;
 }
 
-const REQUIRED = ['compiled.json', 'events.ndjson'];
+const REQUIRED = ['compiled.json', 'events.ndjson'] as const;
 
-function readJson(path: string): unknown {
-  return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+/** A run file's cap (src/files/limits.ts): a run folder may have come from anyone. */
+type RunFile = keyof typeof FILE_CAPS;
+
+/** A run file's text: a regular file within its cap (never a link, FIFO or device), or undefined if absent. */
+function readRunFile(dir: string, name: RunFile): string | undefined {
+  return readTextFile(join(dir, name), { maxBytes: FILE_CAPS[name], optional: true });
 }
 
-function readOptionalJson(path: string): Record<string, unknown> | null {
-  if (!existsSync(path)) return null;
+/** A JSON object, or null when absent or not one (informative files: summary.json, env.json). */
+function readOptionalJson(dir: string, name: RunFile): Record<string, unknown> | null {
+  const text = readRunFile(dir, name);
+  if (text === undefined) return null;
   try {
-    const v = readJson(path);
+    const v = JSON.parse(text) as unknown;
     return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : null;
   } catch {
     return null;
@@ -69,13 +78,15 @@ function parseObject(line: string): object | undefined {
  */
 export function readNdjson<T>(
   path: string,
+  maxBytes: number,
   problem: (value: object) => string | undefined = () => undefined,
   /** Why the last line may not be torn (the run finished), or undefined when it may. */
   finished?: string,
 ): T[] {
-  if (!existsSync(path)) return [];
+  const text = readTextFile(path, { maxBytes, optional: true });
+  if (text === undefined) return [];
   const out: T[] = [];
-  const lines = readFileSync(path, 'utf8').split('\n');
+  const lines = text.split('\n');
   let last = lines.length - 1;
   while (last > 0 && lines[last]!.trim() === '') last--;
   lines.forEach((line, i) => {
@@ -89,7 +100,8 @@ export function readNdjson<T>(
         );
       }
       if (i === last) return;
-      throw new UsageError(`${path}:${i + 1}: not a JSON object: ${line.slice(0, 80)}`, [
+      // The line itself is not quoted: the file may be anything (a link to /etc/shadow).
+      throw new UsageError(`${path}:${i + 1}: not a JSON object`, [
         'a run writes one JSON object per line; only a killed run may leave half a last line',
       ]);
     }
@@ -113,15 +125,41 @@ function descriptionOf(text: string): string | null {
   return null;
 }
 
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // absent, a link loop, a part that is not a folder
+  }
+}
+
+/**
+ * The lengths the report divides time by (its charts have a bin per step of the run), read
+ * from files that may have come from anyone: a summary claiming 1e19 ns observed grew
+ * `report` past 4 GB. No run is longer than the longest duration plus its drain.
+ */
+const MAX_RUN_NS = MAX_DURATION_NS + 60e9;
+
+function checkLength(file: string, key: string, value: unknown, optional: boolean): void {
+  if (optional && value === undefined) return;
+  if (typeof value !== 'number' || !(value >= 0 && value <= MAX_RUN_NS)) {
+    throw new UsageError(
+      `'${file}': ${key} must be a number of nanoseconds from 0 to ${MAX_RUN_NS} (168 h and a minute), found ${typeof value === 'number' ? value : typeof value}`,
+      ['a run folder holds what `qoslab run` wrote; this file was changed or damaged'],
+    );
+  }
+}
+
 /** Checks that `dir` looks like a run directory; UsageError (exit 2) naming what is wrong. */
 export function checkRunDir(dir: string): string {
   const abs = resolve(dir);
-  if (!existsSync(abs) || !statSync(abs).isDirectory()) {
+  // The folder itself was named by the user: a link to it is followed.
+  if (!isFolder(abs)) {
     throw new UsageError(`'${dir}' is not a directory`, [
       'give a run directory, e.g. results/20250101T120000Z-messengers',
     ]);
   }
-  const missing = REQUIRED.filter((f) => !existsSync(join(abs, f)));
+  const missing = REQUIRED.filter((f) => lstatOrUndefined(join(abs, f)) === undefined);
   if (missing.length > 0) {
     throw new UsageError(`'${dir}' is not a qoslab run directory (no ${missing.join(', ')})`, [
       'a run directory is what `qoslab run` writes: scenario.yaml, compiled.json, events.ndjson, ...',
@@ -132,35 +170,43 @@ export function checkRunDir(dir: string): string {
 
 export function loadRun(dir: string): LoadedRun {
   const abs = checkRunDir(dir);
+  const compiledText = readRunFile(abs, 'compiled.json') ?? '';
   let compiled: CompiledConfig;
   try {
-    compiled = readJson(join(abs, 'compiled.json')) as CompiledConfig;
+    compiled = JSON.parse(compiledText) as CompiledConfig;
   } catch (e) {
     throw new UsageError(
-      `'${join(dir, 'compiled.json')}' is not valid JSON: ${(e as Error).message}`,
+      `'${join(dir, 'compiled.json')}' is not valid JSON${jsonErrorAt(compiledText, e)}`,
     );
   }
   if (compiled?.format !== 1 || !Array.isArray(compiled.workloads)) {
     throw new UsageError(`'${join(dir, 'compiled.json')}' is not a compiled qoslab scenario`);
   }
-  const scenarioPath = join(abs, 'scenario.yaml');
-  const scenarioText = existsSync(scenarioPath) ? readFileSync(scenarioPath, 'utf8') : '';
-  const old = readOptionalJson(join(abs, 'summary.json')) as Partial<RunSummary> | null;
+  checkLength(join(dir, 'compiled.json'), 'duration_ns', compiled.duration_ns, false);
+  const scenarioText = readRunFile(abs, 'scenario.yaml') ?? '';
+  const old = readOptionalJson(abs, 'summary.json') as Partial<RunSummary> | null;
+  checkLength(join(dir, 'summary.json'), 'observed_ns', old?.observed_ns, true);
   // A run writes its final summary (the one with an exit code) after it closed
   // events.ndjson: only a run killed before that may end the file in half a line.
   const finished =
     typeof old?.exit_code === 'number' && old.status !== 'running'
       ? `summary.json: ${old.status}`
       : undefined;
-  const events = readNdjson<MeasureEvent>(join(abs, 'events.ndjson'), eventProblem, finished);
+  const events = readNdjson<MeasureEvent>(
+    join(abs, 'events.ndjson'),
+    FILE_CAPS['events.ndjson'],
+    eventProblem,
+    finished,
+  );
   const flowsPath = join(abs, 'flows.ndjson');
   const flows = existsSync(flowsPath)
-    ? readNdjson<FlowLine>(flowsPath, flowLineProblem, finished)
+    ? readNdjson<FlowLine>(flowsPath, FILE_CAPS['flows.ndjson'], flowLineProblem, finished)
     : undefined;
-  const datapath = readNdjson<DatapathSample>(join(abs, 'datapath.ndjson')).filter(
-    (s) => typeof s.t === 'number',
-  );
-  const env = readOptionalJson(join(abs, 'env.json'));
+  const datapath = readNdjson<DatapathSample>(
+    join(abs, 'datapath.ndjson'),
+    FILE_CAPS['datapath.ndjson'],
+  ).filter((s) => typeof s.t === 'number');
+  const env = readOptionalJson(abs, 'env.json');
   return {
     dir: abs,
     compiled,

@@ -94,3 +94,35 @@ export function summaryMarkdown(s: RunSummary, resultsDir?: string): string {
   if (resultsDir !== undefined) parts.push('', `results: \`${resultsDir}\``);
   return `${parts.join('\n')}\n`;
 }
+
+/** One run of a sweep or merge, as a row of runsMarkdown. */
+export interface RunsMdRow {
+  /** `c0-rate=1mbit rep 0`. */
+  run: string;
+  params: string;
+  summary?: RunSummary;
+  /** Why there is no summary (a run missing from a merge). */
+  missing?: string;
+}
+
+/**
+ * Many runs for a job summary (a sweep shard's, a merge's): a headline, then a row per run
+ * with its verdict, so a failed cell is found without opening each run.
+ */
+export function runsMarkdown(title: string, headline: string, rows: RunsMdRow[]): string {
+  const allHeld = rows.every((r) => r.summary?.status === 'completed' && r.summary.ok);
+  return `${[
+    `### ${allHeld ? '✅' : '❌'} ${title}`,
+    '',
+    headline,
+    '',
+    mdTable(
+      ['run', 'parameters', 'result'],
+      rows.map((r) => [
+        r.run,
+        r.params,
+        r.summary ? verdict(r.summary) : `missing: ${r.missing ?? 'no run'}`,
+      ]),
+    ),
+  ].join('\n')}\n`;
+}

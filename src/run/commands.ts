@@ -5,7 +5,7 @@
  * workload's start to its stop. Every program runs in a process group of its own (only
  * those groups are ever signalled), its stdout and stderr go to
  * `commands/<workload>/<role>.stdout|stderr` in the results folder, and its life is
- * recorded as `command` events. A server that exits before the run ends, or a client
+ * recorded as `program` events. A server that exits before the run ends, or a client
  * that exits with a non-zero code or a signal before its stop, is a fault: the run stops
  * there as for a dead agent (exit 4), its detail naming the program and its last words.
  */
@@ -239,14 +239,14 @@ export class Commands {
     const logDir = join(this.ctx.resultsDir, 'commands', w.name);
     const p = new Program(w.name, role, ns, args, env, this.ctx.scenarioDir, logDir);
     this.programs.push(p);
-    this.event({ ev: 'command', w: w.name, role, state: 'started', pid: p.pid ?? null });
+    this.event({ ev: 'program', w: w.name, role, state: 'started', pid: p.pid ?? null });
     void p.exited.then((end) => this.exited(p, end));
     return p;
   }
 
   private exited(p: Program, end: { code: number | null; signal: NodeJS.Signals | null }): void {
     this.event({
-      ev: 'command',
+      ev: 'program',
       w: p.workload,
       role: p.role,
       state: p.stopping ? 'stopped' : 'exited',
@@ -291,7 +291,7 @@ export class Commands {
           [`its output is in commands/${w.name}/server.stdout and server.stderr`],
         );
       }
-      this.event({ ev: 'command', w: w.name, role: 'server', state: 'ready', pid: p.pid ?? null });
+      this.event({ ev: 'program', w: w.name, role: 'server', state: 'ready', pid: p.pid ?? null });
     }
   }
 

@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** qoslab's own folder, from this module (src/run/ and dist/run/ both sit two levels down). */
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export function qoslabVersion(): string {
@@ -18,9 +20,20 @@ function git(args: string[]): string | null {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
+/**
+ * qoslab's own commit, when its folder is the top of a git checkout. Installed under a
+ * project's node_modules, `git -C` would find the host project's repository and report
+ * its commit as qoslab's.
+ */
+function ownCommit(): string | null {
+  const top = git(['rev-parse', '--show-toplevel']);
+  if (top === null || resolve(top) !== resolve(ROOT)) return null;
+  return git(['rev-parse', 'HEAD']);
+}
+
 /** What a reader of the results needs to reproduce or compare a run. */
 export function runEnvironment(nativeVersion: string | null): Record<string, unknown> {
-  const commit = git(['rev-parse', 'HEAD']);
+  const commit = ownCommit();
   return {
     qoslab: qoslabVersion(),
     git_commit: commit,

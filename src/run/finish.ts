@@ -61,6 +61,42 @@ export function summarizeRun(r: RunRecord): RunSummary {
 }
 
 /**
+ * A run that failed before it measured anything (bad scenario, no lab, an agent that did
+ * not start): the summary that summary.json, JUnit and the Markdown summary carry, dated
+ * and versioned like any other, with the error and the exit code it ended with.
+ */
+export function failedSummary(r: {
+  scenario: string;
+  startedAt: Date;
+  error: string;
+  exitCode: number;
+  compiled?: CompiledConfig;
+  labId?: string;
+  warnings?: string[];
+}): RunSummary {
+  return {
+    format: 1,
+    qoslab: qoslabVersion(),
+    scenario: r.compiled?.name ?? r.scenario,
+    status: 'failed',
+    exit_code: r.exitCode,
+    started_at: r.startedAt.toISOString(),
+    finished_at: new Date().toISOString(),
+    seed: r.compiled?.seed ?? 0,
+    duration_ns: r.compiled?.duration_ns ?? 0,
+    observed_ns: 0,
+    faults: [],
+    lab_id: r.labId ?? '',
+    phases: [],
+    workloads: [],
+    expectations: [],
+    ok: false,
+    warnings: r.warnings ?? [],
+    error: r.error,
+  };
+}
+
+/**
  * Written at the start, so a run killed before its end leaves a summary that says so
  * (`report` turns `running` into `failed`).
  */

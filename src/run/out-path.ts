@@ -14,9 +14,9 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
-
-/** Kernel file systems: writing results there is never what was meant. */
-const PSEUDO_ROOTS = ['/proc', '/sys', '/dev'];
+import { noteMade } from './owner.js';
+import { KERNEL_ROOTS } from '../files/limits.js';
+import { kindOf, lstatOrUndefined } from '../files/read.js';
 
 /** Files a run writes; any of them already in the folder means an earlier run is there. */
 export const RUN_FILES = [
@@ -51,7 +51,7 @@ function insidePseudo(abs: string): string | undefined {
   } catch {
     // a symlink loop or unreadable ancestor: judged by the next checks
   }
-  return PSEUDO_ROOTS.find((r) => [abs, real].some((p) => p === r || p.startsWith(`${r}${sep}`)));
+  return KERNEL_ROOTS.find((r) => [abs, real].some((p) => p === r || p.startsWith(`${r}${sep}`)));
 }
 
 function checkCommon(flag: string, path: string): string {
@@ -106,6 +106,7 @@ export function prepareResultsDir(path: string, force: boolean, flag = '--out'):
         'choose another folder, or pass --force to overwrite it',
       ]);
     }
+    noteMade(abs);
     return abs;
   }
   const base = existingAncestor(abs);
@@ -114,6 +115,8 @@ export function prepareResultsDir(path: string, force: boolean, flag = '--out'):
   let p = base;
   for (const part of missing) {
     p = join(p, part);
+    // The first folder made holds the rest: it and all below go to PUID (./owner.ts).
+    if (p === join(base, missing[0]!)) noteMade(p);
     try {
       mkdirSync(p);
     } catch (e) {
@@ -136,6 +139,7 @@ export function checkOutputFile(path: string, flag: string): string {
   const dir = dirname(abs);
   if (!existsSync(dir)) refuse(flag, path, `folder ${dir} does not exist`);
   checkWritableDir(flag, path, dir);
+  noteMade(abs);
   return abs;
 }
 
@@ -153,4 +157,44 @@ function lstatSafe(p: string) {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Where a folder the user named really is, said when a symbolic link on its path leads
+ * elsewhere (docs/security.md "Paths the user names"): the user chose the link, so it is
+ * followed, but the run says where its files go before it writes them.
+ */
+export function realFolderNote(flag: string, path: string, abs: string): string | undefined {
+  let real: string;
+  try {
+    real = realpathSync(abs);
+  } catch {
+    return undefined;
+  }
+  return real === abs
+    ? undefined
+    : `${flag} ${path} is (or goes through) a symbolic link: results are written to ${real}`;
+}
+
+/**
+ * Folders qoslab makes itself below one the user named (a sweep's `<cell>/rep-<r>`): made
+ * one level at a time, and each must be a real folder, never a link (a folder copied from
+ * elsewhere could carry one to /etc). Returns the innermost.
+ */
+export function prepareSubfolders(root: string, parts: string[]): string {
+  let p = root;
+  for (const part of parts) {
+    p = join(p, part);
+    const st = lstatOrUndefined(p);
+    if (st === undefined) {
+      try {
+        mkdirSync(p);
+      } catch (e) {
+        refuse('folder', p, `cannot be created (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+    } else if (!st.isDirectory()) {
+      refuse('folder', p, `is ${kindOf(st)}; qoslab writes only into folders it can see are real`);
+    }
+  }
+  return p;
 }

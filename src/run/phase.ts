@@ -17,7 +17,7 @@ import type {
   CompiledWorkload,
 } from '../scenario/compiled.js';
 import { didYouMean } from '../scenario/suggest.js';
-import { intervalNs } from '../workloads/pacer.js';
+import { intervalNs } from '../scenario/budget.js';
 
 /** The phase of a scenario without a timeline. */
 const MAIN = 'main';

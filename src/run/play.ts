@@ -9,7 +9,7 @@ import { TimelinePlayer } from '../orchestrate/timeline.js';
 import type { AgentFaultEvent, PhaseEvent } from '../record/events.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 import type { FlowLog } from './flow-log.js';
-import type { EventRecorder } from './recorder.js';
+import { budgetText, type EventRecorder } from './recorder.js';
 import type { Progress, LiveTally } from './progress.js';
 import type { ResultFiles } from './results.js';
 import type { RunSession } from './session.js';
@@ -53,7 +53,11 @@ export async function play(ctx: PlayContext, onStart: (clock: RunClock) => FlowL
   const lab = session.lab!;
   const clock = new RunClock();
   const faulted = new AbortController();
-  const stop = AbortSignal.any([session.stop, faulted.signal]);
+  const stop = AbortSignal.any([session.stop, faulted.signal, recorder.full]);
+  recorder.full.addEventListener('abort', () => {
+    progress.done();
+    err.write(`qoslab: ${budgetText(recorder)}; the run stops\n`);
+  });
   const onFault = (fault: AgentFaultEvent) => {
     if (faulted.signal.aborted) return; // the first fault stops the run; later ones follow from it
     recorder.record(fault);
@@ -70,8 +74,9 @@ export async function play(ctx: PlayContext, onStart: (clock: RunClock) => FlowL
   supervisor.start();
   const shaping = compiled.policies.length > 0;
   const timeline = new TimelinePlayer(compiled.timeline, {
-    apply: (active) => {
+    apply: (active, dnsActive) => {
       if (shaping) lab.setActivePolicies(active);
+      lab.setResolverRules(dnsActive);
     },
     onPhase: (change) => {
       recorder.record({ ev: 'phase', phase: change.phase, t: change.appliedNs });

@@ -5,11 +5,15 @@ import { UsageError } from '../errors.js';
 import { phasesOf } from '../metrics/phases.js';
 import type { LoadedScenario } from '../scenario/library.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
+import { budgetProblems } from '../scenario/budget.js';
 import { formatProblem, type Problem } from '../scenario/errors.js';
+import { formatPath } from '../scenario/load.js';
+import { durationText } from '../scenario/units.js';
 // The scenario-side registry says which protocols have an agent: importing the agents
 // themselves would load their client and server libraries into every CLI command.
 import { PROTOCOLS } from '../scenario/protocols/index.js';
 import { commandWorkloads, programPath } from './commands.js';
+import { PROGRAMS_KEY } from '../scenario/protocols/command.js';
 
 /** The scenario file's folder: where `command` programs run and relative paths start. */
 export function scenarioDir(loaded: LoadedScenario): string {
@@ -107,8 +111,8 @@ function commandProblems(
       const programs = roles.map((r) => `${r} ${w.command[r]![0]}`).join(', ');
       problems.push({
         file,
-        ...locate(loaded.text, ['workloads', i, 'command']),
-        path: `workloads[${i}].command`,
+        ...locate(loaded.text, ['workloads', i, PROGRAMS_KEY]),
+        path: `workloads[${i}].${PROGRAMS_KEY}`,
         message: `runs programs (${programs}); pass --allow-commands to let this scenario run them`,
       });
       continue;
@@ -119,8 +123,8 @@ function commandProblems(
       if (why === undefined) continue;
       problems.push({
         file,
-        ...locate(loaded.text, ['workloads', i, 'command', role]),
-        path: `workloads[${i}].command.${role}`,
+        ...locate(loaded.text, ['workloads', i, PROGRAMS_KEY, role]),
+        path: `workloads[${i}].${PROGRAMS_KEY}.${role}`,
         message: why.message,
       });
     }
@@ -164,6 +168,18 @@ export function checkRunnable(
     });
   });
   problems.push(...commandProblems(loaded, compiled, file, options.allowCommands));
+  // The file's own plan passed `validate`; --duration or --phase may have changed it.
+  const longer = compiled.duration_ns !== loaded.compiled.duration_ns;
+  for (const u of budgetProblems(loaded.scenario, compiled)) {
+    problems.push({
+      file,
+      ...locate(loaded.text, u.path),
+      path: formatPath(u.path),
+      message: longer
+        ? `${u.message} (with --duration ${durationText(compiled.duration_ns)})`
+        : u.message,
+    });
+  }
   if (problems.length > 0) {
     throw new UsageError(`${file} cannot be run:\n${problems.map(formatProblem).join('\n')}`, [
       '`qoslab validate` checks the file itself; these are limits of `qoslab run`',

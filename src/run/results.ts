@@ -1,21 +1,27 @@
-import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
+import type { WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { openFreshStream, writeFileReplacing } from '../files/write.js';
 
-/** `results/<UTC time>-<name>` (time as 20250101T120000Z), unless the caller chose. */
+/**
+ * `results/<UTC time>-<name>` (time as 20250101T120000Z), unless the caller chose. The
+ * parent is `$QOSLAB_RESULTS` when set: the container image sets /results, its bind mount,
+ * where the relative default made /results/results/<time>-<name>.
+ */
 export function resultsDir(name: string, out: string | undefined, at = new Date()): string {
   if (out !== undefined) return resolve(out);
+  const parent = process.env.QOSLAB_RESULTS || 'results';
   const stamp = at
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-  return resolve('results', `${stamp}-${name.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+  return resolve(parent, `${stamp}-${name.replace(/[^A-Za-z0-9._-]/g, '_')}`);
 }
 
-/** An NDJSON file written line by line as things happen. */
+/** An NDJSON file written line by line as things happen, into a new file (never through a link). */
 export class NdjsonFile {
   private readonly stream: WriteStream;
   constructor(path: string) {
-    this.stream = createWriteStream(path, { flags: 'w' });
+    this.stream = openFreshStream(path);
   }
   write(value: unknown): void {
     this.stream.write(`${JSON.stringify(value)}\n`);
@@ -25,6 +31,7 @@ export class NdjsonFile {
   }
 }
 
+/** A run's files; each is written as a new file, so a link left in a reused folder is replaced. */
 export class ResultFiles {
   readonly events: NdjsonFile;
   readonly datapath: NdjsonFile;
@@ -39,11 +46,11 @@ export class ResultFiles {
   }
 
   writeJson(name: string, value: unknown): void {
-    writeFileSync(join(this.dir, name), `${JSON.stringify(value, null, 2)}\n`);
+    writeFileReplacing(join(this.dir, name), `${JSON.stringify(value, null, 2)}\n`);
   }
 
   writeText(name: string, text: string): void {
-    writeFileSync(join(this.dir, name), text);
+    writeFileReplacing(join(this.dir, name), text);
   }
 
   async close(): Promise<void> {

@@ -2,21 +2,24 @@
  * `qoslab run`: prepare the results folder, open a session (lab and agents), play the
  * scenario, then summarize, write and print. Each step lives in its own module.
  */
+import { ExitCode, exitCodeOf } from '../errors.js';
 import { nativeVersion } from '../native/index.js';
 import { phasesOf } from '../metrics/index.js';
 import { catchInterrupts } from '../orchestrate/interrupt.js';
+import { assertPrograms } from '../orchestrate/programs.js';
 import type { RunSummary } from '../record/summary.js';
+import type { FileAllowance } from '../scenario/files.js';
 import { DEFAULT_SCENARIO, loadScenario, type LoadedScenario } from '../scenario/library.js';
 import { runEnvironment } from './env.js';
-import { runningSummary, summarizeRun, writeSummary } from './finish.js';
-import { prepareResultsDir } from './out-path.js';
+import { failedSummary, runningSummary, summarizeRun, writeSummary } from './finish.js';
+import { prepareResultsDir, realFolderNote } from './out-path.js';
 import { play, type RunClock } from './play.js';
 import { startAtPhase } from './phase.js';
 import { checkRunnable, lengthNotes, scenarioDir, withOverrides } from './prepare.js';
 import { printRun, type OutStream } from './print.js';
 import { LiveTally, Progress } from './progress.js';
 import { FlowLog } from './flow-log.js';
-import { EventRecorder } from './recorder.js';
+import { budgetText, EventRecorder } from './recorder.js';
 import { ResultFiles, resultsDir } from './results.js';
 import { RunSession } from './session.js';
 
@@ -25,6 +28,8 @@ export type { RunStatus, RunSummary } from '../record/summary.js';
 export interface RunOptions {
   /** Library name or path; default the `messengers` scenario. */
   scenario?: string;
+  /** --allow-path folders the scenario may name files in (with `scenario`). */
+  allow?: FileAllowance;
   /** An already loaded scenario (instead of `scenario`). */
   loaded?: LoadedScenario;
   /**
@@ -48,6 +53,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Lab run id (default random); tests use it to look for leftovers. */
   labId?: string;
+  /** Events kept at most (default MAX_RECORDED_EVENTS); tests make it small. */
+  maxEvents?: number;
   /** QoS of MQTT workloads (default 1). */
   mqttQos?: 0 | 1;
   /**
@@ -79,7 +86,9 @@ function nativeVersionOrNull(): string | null {
 export async function run(options: RunOptions = {}): Promise<RunResult> {
   const out = options.out ?? process.stdout;
   const err = options.err ?? process.stderr;
-  const loaded = options.loaded ?? (await loadScenario(options.scenario ?? DEFAULT_SCENARIO));
+  const loaded =
+    options.loaded ??
+    (await loadScenario(options.scenario ?? DEFAULT_SCENARIO, { allow: options.allow }));
   const started =
     options.phase === undefined
       ? { compiled: loaded.compiled, skipped: [] }
@@ -88,9 +97,18 @@ export async function run(options: RunOptions = {}): Promise<RunResult> {
     durationNs: options.durationNs,
     seed: options.seed,
   });
-  checkRunnable(loaded, compiled, { allowCommands: options.allowCommands === true });
+  checkRunnable(loaded, compiled, {
+    allowCommands: options.allowCommands === true || options.allow?.commands === true,
+  });
+  assertPrograms(compiled);
   const dir = prepareResultsDir(resultsDir(compiled.name, options.outDir), options.force === true);
+  const linked = realFolderNote(
+    options.outDir === undefined ? 'results' : '--out',
+    options.outDir ?? dir,
+    dir,
+  );
   const warnings = [
+    ...(linked === undefined ? [] : [linked]),
     ...started.skipped.map((s) => `--phase ${options.phase}: not checking '${s.text}' (${s.why})`),
     ...lengthNotes(started.compiled, compiled),
   ];
@@ -119,12 +137,13 @@ async function runIn(
   const startedAt = new Date();
   const phases = phasesOf(compiled.timeline, compiled.duration_ns);
   const tally = new LiveTally(compiled.workloads.map((w) => w.name));
-  const recorder = new EventRecorder(files.events, tally);
+  const recorder = new EventRecorder(files.events, tally, options.maxEvents);
   const progress = Progress.auto(err, options.quiet === true || options.json === true);
   const stop = AbortSignal.any([interrupt, ...(options.signal ? [options.signal] : [])]);
   const session = new RunSession(compiled, {
     labId: options.labId,
     mqttQos: options.mqttQos,
+    traces: loaded.traces,
     stop,
     err,
     scenarioDir: scenarioDir(loaded),
@@ -149,17 +168,28 @@ async function runIn(
     });
     await play({ compiled, phases, session, files, recorder, tally, progress, err }, (c) => {
       clock = c;
+      // The resolver's exchanges from t0 on (a browser's lookups while it starts are not the run's).
+      session.onQuery = ({ ev: _, at, ...q }) => {
+        const t = Number(BigInt(at) - c.t0);
+        if (t >= 0) recorder.record({ ev: 'dns', t, ...q });
+      };
       flows = new FlowLog(files.flows, c.t0, compiled);
       return flows;
     });
   } catch (e) {
     if (!stop.aborted) {
-      files.writeJson('summary.json', {
-        format: 1,
-        scenario: compiled.name,
-        status: 'failed',
-        error: e instanceof Error ? e.message : String(e),
-      });
+      files.writeJson(
+        'summary.json',
+        failedSummary({
+          scenario: compiled.name,
+          compiled,
+          startedAt,
+          labId: session.lab?.names.id ?? options.labId,
+          warnings,
+          error: e instanceof Error ? e.message : String(e),
+          exitCode: exitCodeOf(e),
+        }),
+      );
       throw e;
     }
   } finally {
@@ -174,18 +204,30 @@ async function runIn(
     }
   }
 
-  const summary = summarizeRun({
+  const full = recorder.full.aborted;
+  const judged = summarizeRun({
     compiled,
     phases,
     events: recorder.events,
     flows: flows?.lines ?? [],
     startedAt,
-    observedNs,
-    interrupted: stop.aborted,
+    // At its event budget the run stopped where its last kept event was, as if interrupted
+    // there: later phases are not reached, a cut phase not measured.
+    observedNs: full ? recorder.lastEventNs() : observedNs,
+    interrupted: stop.aborted || full,
     labId: session.lab?.names.id ?? '',
     warnings,
     capture: session.lab?.captured ?? null,
   });
+  const summary = full
+    ? {
+        ...judged,
+        status: 'failed' as const,
+        exit_code: ExitCode.runFailed,
+        ok: false,
+        error: budgetText(recorder),
+      }
+    : judged;
   writeSummary(files, summary, err);
   printRun(summary, files.dir, out, options);
   return { dir: files.dir, summary, exitCode: summary.exit_code };

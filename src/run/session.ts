@@ -10,7 +10,9 @@ import { LabError } from '../errors.js';
 import { Lab } from '../orchestrate/lab.js';
 import { makeRunTmp, removeRunTmp } from '../orchestrate/run-tmp.js';
 import type { AgentEvent } from '../record/events.js';
+import type { QueryLine } from '../resolver/protocol.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
+import type { TraceSet } from '../scenario/files.js';
 import { PROTOCOLS } from '../scenario/protocols/index.js';
 import { AgentProcess } from './agents.js';
 import { captureConfig } from './capture.js';
@@ -22,6 +24,8 @@ const READY_TIMEOUT_MS = 20_000;
 export interface SessionOptions {
   labId?: string;
   mqttQos?: 0 | 1;
+  /** The traces the scenario names, already read (src/scenario/files.ts). */
+  traces?: TraceSet;
   /** Stop early (Ctrl-C). */
   stop: AbortSignal;
   err: NodeJS.WritableStream;
@@ -39,6 +43,8 @@ export class RunSession {
   lab: Lab | undefined;
   /** The programs of `command` workloads (none until `open` made the lab). */
   commands: Commands | undefined;
+  /** Gets each exchange of the lab's resolver once set (run/run.ts sets it at t0). */
+  onQuery: ((line: QueryLine) => void) | undefined;
   /** Under the system's temporary folder; `qoslab cleanup` removes it after a SIGKILL. */
   readonly tmp: string;
 
@@ -59,11 +65,15 @@ export class RunSession {
     const { compiled, options } = this;
     const hosts = compiled.hosts.filter((h) => h.names.length > 0).map((h) => h.names);
     // Loaded here, not at the top: the X.509 library costs every other CLI command ~0.2 s.
-    const { makeLabPki, spkiPins } = await import('./pki.js');
+    const { makeLabPki, spkiPins } = await import('../orchestrate/pki.js');
     const pki = await makeLabPki(hosts, options.labId ?? 'run');
+    const resolverName = compiled.dns.resolver.names[0];
     this.lab = await Lab.open({
       scenario: compiled,
+      traces: options.traces,
       id: options.labId,
+      resolverCert: resolverName === undefined ? undefined : pki.certs[resolverName],
+      onQuery: (line) => this.onQuery?.(line),
       capture: captureConfig(compiled, options.pcap === true, options.resultsDir),
     });
     if (this.stop.aborted) throw this.stop.reason;
@@ -80,6 +90,10 @@ export class RunSession {
         ipv6: this.lab.ipv6,
         mqttQos: options.mqttQos,
         phaseStartsNs: compiled.timeline.map((e) => e.at_ns).filter((t) => t > 0),
+        resolver: { address: compiled.dns.resolver.address, names: compiled.dns.resolver.names },
+        echNames: compiled.dns.zone
+          .filter((r) => r.https?.ech_public_name != null)
+          .map((r) => r.name),
       };
       const path = join(this.tmp, `${role}.json`);
       writeFileSync(path, JSON.stringify(config), { mode: 0o600 });

@@ -16,6 +16,7 @@ import type {
   CompiledWorkload,
   PortRange,
 } from './compiled.js';
+import { CLIENT, CLIENT_NAMES } from '../addresses.js';
 import {
   BUILTIN_HOST,
   BUILTIN_HOST_NAMES,
@@ -25,6 +26,7 @@ import {
   SERVER_ADDRESS,
   SERVER_ADDRESS6,
 } from './defaults.js';
+import { compileDns, dnsRuleNames, resolverHost } from './dns.js';
 import { protocolSettings } from './protocols/index.js';
 import type { Scenario, ScenarioLink, ScenarioMatcher, ScenarioWorkload } from './schema.js';
 import { compiledQueue, mergePortRanges } from './units.js';
@@ -41,6 +43,12 @@ export function compileScenario(s: Scenario, options: CompileOptions = {}): Comp
   const durationNs = s.duration ?? DEFAULTS.durationNs;
   const file = (f: string) => (options.baseDir === undefined ? f : resolve(options.baseDir, f));
   const hosts = compileHosts(s, ipv6);
+  const client: CompiledHost = {
+    name: 'client',
+    names: [...CLIENT_NAMES].filter((n) => n.includes('.')),
+    address: CLIENT.v4,
+    address6: ipv6 ? CLIENT.v6 : null,
+  };
   const hostByName = new Map(hosts.map((h) => [h.name, h]));
   const policyNames = Object.keys(s.policies ?? {});
   return {
@@ -69,7 +77,7 @@ export function compileScenario(s: Scenario, options: CompileOptions = {}): Comp
       idle_timeout_ns: p.state?.['idle-timeout'] ?? null,
       actions: p.actions.map((a) => compileAction(a, file)),
     })),
-    timeline: compileTimeline(s, policyNames),
+    timeline: compileTimeline(s, policyNames, dnsRuleNames(s.dns)),
     workloads: (s.workloads ?? []).map((w) =>
       withTurnAddress(compileWorkload(w, hostByName.get(w.host)!, durationNs), hostByName),
     ),
@@ -83,6 +91,7 @@ export function compileScenario(s: Scenario, options: CompileOptions = {}): Comp
       phase: x.phase,
     })),
     capture: s.capture === undefined ? null : compileCapture(s.capture),
+    dns: compileDns(s.dns, hosts, client, ipv6),
   };
 }
 
@@ -158,6 +167,7 @@ function compileHosts(s: Scenario, ipv6: boolean): CompiledHost[] {
   };
   return [
     builtin,
+    resolverHost(s.dns, ipv6),
     ...entries.map(([name, h]) => ({
       name,
       names: h.names.map((n) => n.toLowerCase()),
@@ -228,7 +238,16 @@ function compileMatcher(m: ScenarioMatcher, hosts: Map<string, CompiledHost>): C
 
 // ---- timeline and workloads ----------------------------------------------------------
 
-function compileTimeline(s: Scenario, policyNames: string[]): CompiledTimelineEntry[] {
+/**
+ * The timeline as the core and the resolver read it: `enable`, `disable` and `active`
+ * hold policies only (the core's), `dns_active` the resolver rules the same entries
+ * switch; a timeline names both alike.
+ */
+function compileTimeline(
+  s: Scenario,
+  policyNames: string[],
+  ruleNames: string[],
+): CompiledTimelineEntry[] {
   if (s.timeline === undefined) {
     return [
       {
@@ -237,10 +256,12 @@ function compileTimeline(s: Scenario, policyNames: string[]): CompiledTimelineEn
         enable: [...policyNames],
         disable: [],
         active: [...policyNames],
+        dns_active: [...ruleNames],
       },
     ];
   }
   const active = new Set<string>();
+  const isPolicy = (n: string) => policyNames.includes(n);
   return s.timeline.map((e) => {
     const enable = many(e.enable);
     const disable = many(e.disable);
@@ -249,9 +270,10 @@ function compileTimeline(s: Scenario, policyNames: string[]): CompiledTimelineEn
     return {
       at_ns: e.at,
       phase: e.phase,
-      enable,
-      disable,
+      enable: enable.filter(isPolicy),
+      disable: disable.filter(isPolicy),
       active: policyNames.filter((p) => active.has(p)),
+      dns_active: ruleNames.filter((r) => active.has(r)),
     };
   });
 }

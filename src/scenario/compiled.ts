@@ -50,6 +50,8 @@ export interface CompiledConfig {
    * defaults). The core gets it in its lab configuration, not from here.
    */
   capture: CompiledCapture | null;
+  /** The lab's resolver, for the orchestrator; the core may ignore it. */
+  dns: CompiledDns;
 }
 
 export interface CompiledCapture {
@@ -62,6 +64,57 @@ export interface CompiledCapture {
   /** Only flows of these classes or to these workloads' endpoints; both empty: every flow. */
   classes: string[];
   workloads: string[];
+}
+
+/**
+ * The lab's resolver (a process in the server namespace; both namespaces' resolv.conf
+ * name it): where it listens, the names it answers, and the censor's rules.
+ */
+export interface CompiledDns {
+  /** True: names resolve from a hosts file in each namespace, and no lookup goes on the wire. */
+  hosts_file: boolean;
+  resolver: {
+    /** The built-in host `resolver` (198.19.0.53, fd71:6c61:6200:2::53; null without IPv6). */
+    address: string;
+    address6: string | null;
+    /** Its DNS names: the SNI of DoT and DoH, its certificate's names. */
+    names: string[];
+    /** What it serves: `udp` and `tcp` on 53 (the default), `tls` (DoT) on 853, `https` (DoH, /dns-query) on 443. */
+    transports: ('udp' | 'tcp' | 'tls' | 'https')[];
+    /** Time it takes to answer any query (its recursion); 0 by default. */
+    delay_ns: number;
+    /** TTL of its answers, s. */
+    ttl_s: number;
+  };
+  /** Every name it answers, sorted: the lab's (server.lab, client.lab), the hosts', `dns.records`. Others are NXDOMAIN. */
+  zone: CompiledDnsRecord[];
+  /** Rules in the scenario's order; the first in force whose `names` match a query answers it. */
+  rules: CompiledDnsRule[];
+}
+
+export interface CompiledDnsRecord {
+  /** Lowercased. */
+  name: string;
+  a: string[];
+  aaaa: string[];
+  /** An HTTPS record (RFC 9460, SvcPriority 1, target `.`); null: none. */
+  https: { alpn: string[]; ech_public_name: string | null } | null;
+}
+
+export interface CompiledDnsRule {
+  name: string;
+  /** Lowercased globs over the queried name. */
+  names: string[];
+  /** Record types it applies to; null: every type. */
+  types: ('A' | 'AAAA' | 'HTTPS')[] | null;
+  /** Transports whose queries it applies to; null: all. */
+  transports: ('udp' | 'tcp' | 'tls' | 'https')[] | null;
+  /** `address`: the addresses below (an A query with none gets an empty answer). */
+  answer: 'nxdomain' | 'servfail' | 'refused' | 'timeout' | 'empty' | 'address';
+  a: string[];
+  aaaa: string[];
+  /** Added before the answer. */
+  delay_ns: number;
 }
 
 export interface CompiledNetwork {
@@ -200,6 +253,8 @@ export interface CompiledTimelineEntry {
   disable: string[];
   /** All policies in force from this instant on, in policy order: the core can just load this set. */
   active: string[];
+  /** The resolver rules (`dns.rules`) in force from this instant on, in their order; the core ignores it. */
+  dns_active: string[];
 }
 
 /**

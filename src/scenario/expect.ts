@@ -19,6 +19,7 @@ export const METRICS: Readonly<Record<string, MetricKind>> = {
   goodput: 'rate',
   'connect.p50': 'duration',
   'tls.p50': 'duration',
+  'dns.p50': 'duration',
   loss: 'ratio',
   jitter: 'duration',
   mos: 'score',
@@ -61,10 +62,11 @@ export const FLOW_METRICS: ReadonlySet<string> = new Set([
   'rtp.loss',
 ]);
 
-/** Metrics only a voice workload measures (RTP-like loss, RFC 3550 jitter, E-model MOS). */
+/**
+ * Metrics only a voice workload measures (RTP-like loss, RFC 3550 jitter, E-model MOS):
+ * a protocol whose traits say it measures voice (`measuresVoice`, ./protocols/index.ts).
+ */
 export const VOICE_METRICS: ReadonlySet<string> = new Set(['loss', 'jitter', 'mos']);
-/** The protocols that measure them: udp-voice from its frames, webrtc from the stacks' getStats. */
-export const VOICE_PROTOCOLS: ReadonlySet<string> = new Set(['udp-voice', 'webrtc']);
 /** Metrics only a webrtc call with `video: true` measures. */
 export const VIDEO_METRICS: ReadonlySet<string> = new Set(['video.fps']);
 

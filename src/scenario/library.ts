@@ -7,9 +7,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
-import { compileScenario } from './compile.js';
 import type { CompiledConfig } from './compiled.js';
+import type { FileAllowance, TraceSet } from './files.js';
 import { parseScenarioText, readScenarioText } from './load.js';
+import { prepareScenario } from './prepare.js';
 import {
   countProvenance,
   provenanceOf,
@@ -68,22 +69,33 @@ export interface LoadedScenario {
   compiled: CompiledConfig;
   /** The file's text, kept so a run can record the scenario exactly as given. */
   text: string;
+  /** The traces it names, read and parsed: the core gets these, never a path to open. */
+  traces: TraceSet;
+  /** What the command line allowed it (files outside its folder, commands). */
+  allow?: FileAllowance;
 }
 
-/** Resolve, parse, check and compile: what `run`, `shell` and `simulate` start from. */
+export interface LoadOptions {
+  /** --allow-path folders and --allow-commands; default: neither. */
+  allow?: FileAllowance;
+  /** The library folder (tests). */
+  dir?: string;
+}
+
+/** Resolve, parse, check (files it names and its budget too) and compile: what `run`, `shell` and `simulate` start from. */
 export async function loadScenario(
   nameOrPath: string = DEFAULT_SCENARIO,
-  dir = LIBRARY_DIR,
+  o: LoadOptions = {},
 ): Promise<LoadedScenario> {
-  const resolved = await resolveScenario(nameOrPath, dir);
+  const resolved = await resolveScenario(nameOrPath, o.dir);
   const display = resolved.fromLibrary ? `scenarios/${basename(resolved.path)}` : nameOrPath;
   const text = await readScenarioText(resolved.path, display);
-  const scenario = parseScenarioText(text, display);
-  const compiled = compileScenario(scenario, {
+  const p = prepareScenario(text, display, {
+    path: resolved.path,
     name: resolved.name,
-    baseDir: resolve(resolved.path, '..'),
+    allow: o.allow,
   });
-  return { resolved, scenario, compiled, text };
+  return { resolved, ...p, text, allow: o.allow };
 }
 
 export interface LibraryEntry {

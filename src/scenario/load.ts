@@ -13,7 +13,11 @@ import { ScenarioSchema, type Scenario } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { describeFound } from './units.js';
 
-export type Validation = { ok: true; scenario: Scenario } | { ok: false; problems: Problem[] };
+/** Locates problems found after validation (files it names, budgets) in the same file. */
+export type Locate = (problems: UnlocatedProblem[]) => Problem[];
+
+export type Validation =
+  { ok: true; scenario: Scenario; locate: Locate } | { ok: false; problems: Problem[] };
 
 /**
  * Limits on the file itself (docs/scenario-format.md "Limits"): the largest library
@@ -157,20 +161,23 @@ function validateParsed(text: string, file: string): Validation {
       ),
   );
 
-  const seen = new Set<string>();
-  const problems: Problem[] = [];
-  for (const u of shown) {
-    const { line, col } = at(locate(doc, u.path, u.atKey === true));
-    const p = { file, line, col, path: formatPath(u.path), message: u.message };
-    const key = `${p.line}:${p.col}:${p.path}:${p.message}`;
-    if (!seen.has(key)) {
-      seen.add(key);
-      problems.push(p);
+  const locateAll: Locate = (list) => {
+    const seen = new Set<string>();
+    const out: Problem[] = [];
+    for (const u of list) {
+      const { line, col } = at(locate(doc, u.path, u.atKey === true));
+      const p = { file, line, col, path: formatPath(u.path), message: u.message };
+      const key = `${p.line}:${p.col}:${p.path}:${p.message}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.push(p);
+      }
     }
-  }
-  if (problems.length > 0 || !result.success)
-    return { ok: false, problems: sortProblems(problems) };
-  return { ok: true, scenario: result.data };
+    return sortProblems(out);
+  };
+  const problems = locateAll(shown);
+  if (problems.length > 0 || !result.success) return { ok: false, problems };
+  return { ok: true, scenario: result.data, locate: locateAll };
 }
 
 /** Parse and check, or throw a ScenarioError holding every problem. */

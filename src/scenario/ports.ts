@@ -8,14 +8,15 @@
  * and the server agent (which listener serves which workloads).
  */
 import { PROTOCOLS, type ProtocolName } from './protocols/index.js';
+import type { PortClaim, PortUse } from './protocols/protocol.js';
 
-/** What one workload asks of one port of its host. */
-export interface PortClaim {
-  transport: 'tcp' | 'udp';
-  port: number;
-  tls: boolean;
-  /** `http`, `mqtt`, `quic` (see PortUse), or the name of a protocol that owns the port. */
-  service: string;
+export type { PortClaim } from './protocols/protocol.js';
+
+const ALPN = 'alpn ';
+
+function serviceOf(use: PortUse, protocol: ProtocolName): string {
+  if (use.service === 'own') return protocol;
+  return use.service === 'alpn' ? `${ALPN}${use.alpn ?? protocol}` : use.service;
 }
 
 /** The port claims of a workload (port and TLS already defaulted). */
@@ -24,8 +25,13 @@ export function portClaims(protocol: ProtocolName, port: number, tls: boolean): 
     transport: use.transport,
     port,
     tls: use.tls ?? tls,
-    service: use.service === 'own' ? protocol : use.service,
+    service: serviceOf(use, protocol),
   }));
+}
+
+/** What a shareable TCP service speaks, as messages name it: HTTP, or its ALPN name. */
+function spoken(service: string): string {
+  return service.startsWith(ALPN) ? service.slice(ALPN.length).toUpperCase() : 'HTTP';
 }
 
 /** Why two claims on one port cannot be served together, or undefined if they can. */
@@ -37,15 +43,19 @@ export function portConflict(a: PortClaim, b: PortClaim): string | undefined {
   }
   if (a.tls !== b.tls) return 'one TCP port cannot be both TLS and plain TCP';
   if (a.service === b.service) return undefined;
-  const shareable = (s: string) => s === 'http' || s === 'mqtt' || s === 'edge';
+  const shareable = (s: string) => s === 'http' || s === 'edge' || s.startsWith(ALPN);
   if (!shareable(a.service) || !shareable(b.service)) {
     const raw = shareable(a.service) ? b.service : a.service;
     return `${raw} owns its connection (no ALPN tells it apart), so it cannot share a port`;
   }
-  if (!a.tls) return 'without TLS there is no ALPN to tell HTTP from MQTT on one port';
-  const services = [a.service, b.service];
-  if (services.includes('edge') && services.includes('mqtt')) {
-    return 'Caddy holds a port that serves http3, and it proxies HTTP, not MQTT';
+  const [first, second] = [spoken(a.service), spoken(b.service)].sort((x, y) =>
+    x === 'HTTP' ? -1 : y === 'HTTP' ? 1 : x.localeCompare(y),
+  );
+  if (!a.tls) return `without TLS there is no ALPN to tell ${first} from ${second} on one port`;
+  const edge = [a, b].find((c) => c.service === 'edge');
+  const other = edge === a ? b : a;
+  if (edge !== undefined && other.service.startsWith(ALPN)) {
+    return `Caddy holds a port that serves http3, and it proxies HTTP, not ${spoken(other.service)}`;
   }
   return undefined;
 }

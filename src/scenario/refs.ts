@@ -5,9 +5,17 @@
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { BUILTIN_HOST, DEFAULTS, SERVER_ADDRESS, SERVER_ADDRESS6 } from './defaults.js';
-import { parseExpect, VIDEO_METRICS, VOICE_METRICS, VOICE_PROTOCOLS } from './expect.js';
-import { portProblems } from './ports.js';
-import { TURN_TRANSPORTS, turnPort } from './protocols/webrtc.js';
+import { RESOLVER_ADDRESS, RESOLVER_ADDRESS6, RESOLVER_HOST } from './dns-names.js';
+import { parseExpect, VIDEO_METRICS, VOICE_METRICS } from './expect.js';
+import { portProblems, type RawWorkload } from './ports.js';
+import {
+  canMeasureVideo,
+  measuresVideo,
+  measuresVoice,
+  protocolsWhere,
+  traitsOf,
+} from './protocols/index.js';
+import type { ReferenceView } from './protocols/protocol.js';
 import type { KeyPath, UnlocatedProblem } from './errors.js';
 import { didYouMean } from './suggest.js';
 import { parseDuration } from './units.js';
@@ -43,33 +51,72 @@ function inServerRange(address: string, key: 'address' | 'address6'): boolean {
   }
 }
 
+/** What every check reads, and where each reports. */
+interface Context {
+  top: Dict;
+  hosts: Dict;
+  hostNames: string[];
+  problem(path: KeyPath, message: string, atKey?: boolean): void;
+  unknown(what: string, section: string, name: string, known: string[]): string;
+}
+
+/** A workload as far as the expectations need it: its protocol and video key, as written. */
+interface WrittenWorkload {
+  protocol: unknown;
+  video: unknown;
+  index: number;
+}
+
 export function checkReferences(raw: unknown): UnlocatedProblem[] {
   const top = dict(raw);
   const problems: UnlocatedProblem[] = [];
-  const problem = (path: KeyPath, message: string, atKey = false) =>
-    problems.push({ path, message, atKey });
-  const unknown = (what: string, section: string, name: string, known: string[]) =>
-    `${what} '${name}' is not defined in ${section}${didYouMean(name, known)}`;
-
   const hosts = dict(top.hosts);
-  const classes = dict(top.classes);
-  const policies = dict(top.policies);
-  const hostNames = [BUILTIN_HOST, ...Object.keys(hosts)];
-  const classNames = Object.keys(classes);
-  const policyNames = Object.keys(policies);
+  const cx: Context = {
+    top,
+    hosts,
+    hostNames: [BUILTIN_HOST, RESOLVER_HOST, ...Object.keys(hosts)],
+    problem: (path, message, atKey = false) => problems.push({ path, message, atKey }),
+    unknown: (what, section, name, known) =>
+      `${what} '${name}' is not defined in ${section}${didYouMean(name, known)}`,
+  };
+  const dnsOwner = checkHosts(cx);
+  checkDns(cx, dnsOwner);
+  checkClasses(cx);
+  checkPolicies(cx);
+  const { duration, phases } = checkTimeline(cx);
+  const workloads = checkWorkloads(cx, duration);
+  checkPorts(cx);
+  checkCapture(cx, workloads);
+  checkExpectations(cx, workloads, phases);
+  return problems;
+}
 
-  // Hosts: a DNS name resolves to one host; an address belongs to one host.
-  if (BUILTIN_HOST in hosts) {
-    problem(
-      ['hosts', BUILTIN_HOST],
-      `'${BUILTIN_HOST}' is the lab's built-in host (${SERVER_ADDRESS}); choose another name`,
-      true,
-    );
+/**
+ * Hosts: a DNS name resolves to one host; an address belongs to one host. Returns each
+ * name's host (the resolver's names included).
+ */
+function checkHosts({ top, hosts, problem }: Context): Map<string, string> {
+  for (const [builtin, address] of [
+    [BUILTIN_HOST, SERVER_ADDRESS],
+    [RESOLVER_HOST, RESOLVER_ADDRESS],
+  ] as const) {
+    if (builtin in hosts) {
+      problem(
+        ['hosts', builtin],
+        `'${builtin}' is the lab's built-in host (${address}); choose another name`,
+        true,
+      );
+    }
   }
   const dnsOwner = new Map<string, string>();
+  list(dict(dict(top.dns).resolver).names).forEach((n) => {
+    if (typeof n === 'string') dnsOwner.set(n.toLowerCase(), RESOLVER_HOST);
+  });
   const addressOwner = new Map<string, string>([
     [SERVER_ADDRESS, BUILTIN_HOST],
     [SERVER_ADDRESS6, BUILTIN_HOST],
+    [RESOLVER_ADDRESS, RESOLVER_HOST],
+    [RESOLVER_ADDRESS6, RESOLVER_HOST],
   ]);
   for (const [host, spec] of Object.entries(hosts)) {
     list(dict(spec).names).forEach((n, i) => {
@@ -95,9 +142,61 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
       else addressOwner.set(a, host);
     }
   }
+  return dnsOwner;
+}
 
-  // Classes: `hosts` keys name hosts.
-  for (const [cls, spec] of Object.entries(classes)) {
+/**
+ * DNS: resolver rules share the timeline's names with policies; addresses given by host
+ * name real hosts; a record may not give a host's name other addresses.
+ */
+function checkDns({ top, hostNames, problem, unknown }: Context, dnsOwner: Map<string, string>) {
+  const dns = dict(top.dns);
+  const rules = dict(dns.rules);
+  const records = dict(dns.records);
+  const policyNames = Object.keys(dict(top.policies));
+  for (const rule of Object.keys(rules)) {
+    if (policyNames.includes(rule)) {
+      problem(
+        ['dns', 'rules', rule],
+        `'${rule}' is also a policy: the timeline could not tell them apart`,
+        true,
+      );
+    }
+  }
+  const hostRefs: [unknown, KeyPath][] = [
+    ...Object.entries(rules).map(([r, spec]): [unknown, KeyPath] => [
+      dict(dict(spec).answer).host,
+      ['dns', 'rules', r, 'answer', 'host'],
+    ]),
+    ...Object.entries(records).map(([n, spec]): [unknown, KeyPath] => [
+      dict(spec).host,
+      ['dns', 'records', n, 'host'],
+    ]),
+  ];
+  for (const [h, path] of hostRefs) {
+    if (typeof h === 'string' && !hostNames.includes(h)) {
+      problem(path, unknown('host', 'hosts', h, hostNames));
+    }
+  }
+  for (const [n, spec] of Object.entries(records)) {
+    const owner = dnsOwner.get(n.toLowerCase());
+    const r = dict(spec);
+    if (
+      owner !== undefined &&
+      (r.a !== undefined || r.aaaa !== undefined || r.host !== undefined)
+    ) {
+      problem(
+        ['dns', 'records', n],
+        `'${n}' is a name of host '${owner}', which gives its addresses; a record may add only https`,
+        true,
+      );
+    }
+  }
+}
+
+/** Classes: `hosts` keys name hosts. */
+function checkClasses({ top, hostNames, problem, unknown }: Context): void {
+  for (const [cls, spec] of Object.entries(dict(top.classes))) {
     const matchers: [unknown, KeyPath][] = Array.isArray(spec)
       ? spec.map((m, i) => [m, ['classes', cls, i]])
       : [[spec, ['classes', cls]]];
@@ -107,9 +206,12 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
       }
     }
   }
+}
 
-  // Policies: `match.class` names classes; `trigger` only comes first.
-  for (const [pol, spec] of Object.entries(policies)) {
+/** Policies: `match.class` names classes; `trigger` only comes first. */
+function checkPolicies({ top, problem, unknown }: Context): void {
+  const classNames = Object.keys(dict(top.classes));
+  for (const [pol, spec] of Object.entries(dict(top.policies))) {
     for (const key of ['class', 'except']) {
       for (const [c, p] of names(dict(dict(spec).match)[key], ['policies', pol, 'match', key])) {
         if (!classNames.includes(c)) problem(p, unknown('class', 'classes', c, classNames));
@@ -125,8 +227,18 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
       }
     });
   }
+}
 
-  // Timeline: sorted, inside the run, naming real policies.
+/**
+ * Timeline: sorted, inside the run, naming real policies. Returns the run's duration
+ * (undefined when it does not parse) and the phases the timeline names.
+ */
+function checkTimeline({ top, problem, unknown }: Context): {
+  duration: number | undefined;
+  phases: Set<string>;
+} {
+  const policyNames = Object.keys(dict(top.policies));
+  const ruleNames = Object.keys(dict(dict(top.dns).rules));
   const durationParsed = parseDuration(top.duration);
   const duration =
     top.duration === undefined
@@ -157,15 +269,29 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
     }
     for (const key of ['enable', 'disable']) {
       for (const [name, p] of names(e[key], ['timeline', i, key])) {
-        if (!policyNames.includes(name))
-          problem(p, unknown('policy', 'policies', name, policyNames));
+        if (policyNames.includes(name) || ruleNames.includes(name)) continue;
+        problem(
+          p,
+          ruleNames.length === 0
+            ? unknown('policy', 'policies', name, policyNames)
+            : unknown('policy or dns rule', 'policies or dns.rules', name, [
+                ...policyNames,
+                ...ruleNames,
+              ]),
+        );
       }
     }
   });
   if (top.timeline === undefined) phases.add(DEFAULTS.phase);
+  return { duration, phases };
+}
 
-  // Workloads: unique names, real hosts, inside the run.
-  const workloads = new Map<string, { protocol: unknown; video: unknown; index: number }>();
+/** Workloads: unique names, real hosts, inside the run. Returns them by name. */
+function checkWorkloads(
+  { top, hostNames, problem, unknown }: Context,
+  duration: number | undefined,
+): Map<string, WrittenWorkload> {
+  const workloads = new Map<string, WrittenWorkload>();
   list(top.workloads).forEach((w, i) => {
     const d = dict(w);
     if (typeof d.name === 'string') {
@@ -190,8 +316,15 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
       }
     }
   });
+  return workloads;
+}
 
-  // Capture: its classes and workloads exist.
+/** Capture: the classes and workloads it keeps exist. */
+function checkCapture(
+  { top, problem, unknown }: Context,
+  workloads: Map<string, WrittenWorkload>,
+): void {
+  const classNames = Object.keys(dict(top.classes));
   const capture = dict(top.capture);
   for (const [c, p] of names(capture.classes, ['capture', 'classes'])) {
     if (!classNames.includes(c)) problem(p, unknown('class', 'classes', c, classNames));
@@ -199,62 +332,53 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
   for (const [w, p] of names(capture.workloads, ['capture', 'workloads'])) {
     if (!workloads.has(w)) problem(p, unknown('workload', 'workloads', w, [...workloads.keys()]));
   }
+}
 
-  // Ports: what one host's port serves must be servable together.
-  const portUsers = list(top.workloads).flatMap((w, index) => {
+/**
+ * Ports: what one host's port serves must be servable together, the protocol's own ports
+ * and those its keys claim on other hosts (a webrtc call's TURN server), whose references
+ * its row checks.
+ */
+function checkPorts({ top, hosts, hostNames, problem, unknown }: Context): void {
+  const view: ReferenceView = {
+    hostNames,
+    dnsNames: (host) => list(dict(hosts[host]).names),
+    unknownHost: (name) => unknown('host', 'hosts', name, hostNames),
+  };
+  const written = list(top.workloads).flatMap((w, index) => {
     const d = dict(w);
-    const ok = typeof d.name === 'string' && typeof d.host === 'string';
-    return ok && typeof d.protocol === 'string'
-      ? [
-          {
-            index,
-            name: d.name as string,
-            host: d.host as string,
-            protocol: d.protocol,
-            port: d.port,
-            tls: d.tls,
-          },
-        ]
+    return typeof d.name === 'string' && typeof d.protocol === 'string'
+      ? [{ index, d, name: d.name, protocol: d.protocol }]
       : [];
   });
-  // A webrtc call's TURN server holds a port of its host: UDP as udp-voice does, or TCP
-  // (plain or TLS) as a workload that owns its connections does.
-  const turnUsers = list(top.workloads).flatMap((w, index) => {
-    const d = dict(w);
-    if (d.protocol !== 'webrtc' || typeof d.name !== 'string') return [];
-    if (typeof d.turn !== 'string') {
-      for (const key of ['turn_port', 'turn_transport']) {
-        if (d[key] !== undefined) problem(['workloads', index, key], `${key} needs turn: <host>`);
-      }
-      return [];
-    }
-    if (!hostNames.includes(d.turn)) {
-      problem(['workloads', index, 'turn'], unknown('host', 'hosts', d.turn, hostNames));
-      return [];
-    }
-    const transport = TURN_TRANSPORTS.find((t) => t === d.turn_transport) ?? 'udp';
-    if (transport === 'tls' && list(dict(hosts[d.turn]).names).length === 0) {
-      problem(
-        ['workloads', index, 'turn_transport'],
-        `turn_transport tls needs a DNS name of host '${d.turn}' (its certificate and the turns: URL name it); give it names`,
-      );
-    }
-    const port = typeof d.turn_port === 'number' ? d.turn_port : turnPort(transport);
-    const claims = [
-      {
-        transport: transport === 'udp' ? ('udp' as const) : ('tcp' as const),
-        port,
-        tls: transport === 'tls',
-        service: 'turn',
-      },
-    ];
-    return [{ index, name: d.name, host: d.turn, protocol: 'webrtc', port, claims }];
+  const own = written.flatMap(({ index, d, name, protocol }): RawWorkload[] =>
+    typeof d.host === 'string'
+      ? [{ index, name, host: d.host, protocol, port: d.port, tls: d.tls }]
+      : [],
+  );
+  // Claims on other hosts come after every workload's own: the later claim is the one
+  // told of a conflict, and a host's own workloads keep the port they name.
+  const other = written.flatMap(({ index, d, name, protocol }): RawWorkload[] => {
+    const refs = traitsOf(protocol)?.references?.(d, view);
+    for (const p of refs?.problems ?? []) problem(['workloads', index, p.key], p.message);
+    return (refs?.claims ?? []).map((c) => ({
+      index,
+      name,
+      host: c.host,
+      protocol,
+      claims: c.claims,
+    }));
   });
-  for (const p of portProblems([...portUsers, ...turnUsers])) {
-    problem(['workloads', p.index], p.message);
-  }
+  const users = [...own, ...other];
+  for (const p of portProblems(users)) problem(['workloads', p.index], p.message);
+}
 
-  // Expectations: a real workload, a metric it measures, a phase of the timeline.
+/** Expectations: a real workload, a metric it measures, a phase of the timeline. */
+function checkExpectations(
+  { top, problem, unknown }: Context,
+  workloads: Map<string, WrittenWorkload>,
+  phases: Set<string>,
+): void {
   list(top.expect).forEach((line, i) => {
     const parsed = parseExpect(line);
     if (!parsed.ok) return; // the schema reports the syntax
@@ -262,16 +386,9 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
     const w = workloads.get(x.workload);
     if (w === undefined) {
       problem(['expect', i], unknown('workload', 'workloads', x.workload, [...workloads.keys()]));
-    } else if (VOICE_METRICS.has(x.metric) && !VOICE_PROTOCOLS.has(String(w.protocol))) {
-      problem(
-        ['expect', i],
-        `metric '${x.metric}' is measured only for udp-voice and webrtc workloads; '${x.workload}' is ${String(w.protocol)}`,
-      );
-    } else if (VIDEO_METRICS.has(x.metric) && !(w.protocol === 'webrtc' && w.video === true)) {
-      problem(
-        ['expect', i],
-        `metric '${x.metric}' is measured only for webrtc workloads with video: true; '${x.workload}' ${w.protocol === 'webrtc' ? 'sends no video' : `is ${String(w.protocol)}`}`,
-      );
+    } else {
+      const why = unmeasured(x.metric, x.workload, w);
+      if (why !== undefined) problem(['expect', i], why);
     }
     if (x.phase !== null && !phases.has(x.phase)) {
       const where =
@@ -281,8 +398,21 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
       problem(['expect', i], `phase '${x.phase}' is not in ${where}${didYouMean(x.phase, phases)}`);
     }
   });
+}
 
-  return problems;
+/** Why a workload does not measure a metric, from its protocol's traits; undefined if it does. */
+function unmeasured(metric: string, name: string, w: WrittenWorkload): string | undefined {
+  const protocol = String(w.protocol);
+  if (VOICE_METRICS.has(metric) && !measuresVoice(protocol)) {
+    const voice = protocolsWhere(measuresVoice).join(' and ');
+    return `metric '${metric}' is measured only for ${voice} workloads; '${name}' is ${protocol}`;
+  }
+  if (VIDEO_METRICS.has(metric) && !measuresVideo(protocol, w)) {
+    const video = protocolsWhere(canMeasureVideo).join(' and ');
+    const what = canMeasureVideo(protocol) ? 'sends no video' : `is ${protocol}`;
+    return `metric '${metric}' is measured only for ${video} workloads with video: true; '${name}' ${what}`;
+  }
+  return undefined;
 }
 
 function durationText(d: unknown): string {

@@ -3,17 +3,22 @@
  * and (through its transforms) the unit-resolved values the compiler reads. The contract
  * is SCENARIO-FORMAT.md; keys are kebab-case and unknown keys are errors everywhere.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { Action } from './actions/index.js';
+import { Dns } from './dns.js';
 import { parseExpect } from './expect.js';
 import { OPTION_OWNERS, PROTOCOL_NAMES, PROTOCOL_OPTIONS, PROTOCOLS } from './protocols/index.js';
 import type { ProtocolProblem } from './protocols/protocol.js';
 import {
   Aqm,
   Direction,
+  DnsName,
   Duration,
   int,
+  IPv4,
+  IPv6,
+  isPlainIPv6,
   missingOr,
   Name,
   oneOrMany,
@@ -23,51 +28,24 @@ import {
   Queue,
   Rate,
   Size,
+  scopeHint,
   SizeRange,
+  SniGlob,
 } from './fields.js';
 import { describeFound } from './units.js';
-
-const DnsName = z
-  .string({ error: (iss) => missingOr('a DNS name like web.telegram.org')(iss.input) })
-  .regex(
-    /^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*$/,
-    {
-      error: (iss) =>
-        `expected a DNS name like web.telegram.org, found ${describeFound(iss.input)}`,
-    },
-  );
-
-const SniGlob = z
-  .string({ error: (iss) => missingOr("an SNI glob like '*.whatsapp.net'")(iss.input) })
-  .regex(/^[A-Za-z0-9.*_-]+$/, {
-    error: (iss) =>
-      `expected an SNI glob of letters, digits, '.', '-', '_' and '*', found ${describeFound(iss.input)}`,
-  });
-
-const IPv4 = z
-  .string({ error: (iss) => missingOr('an IPv4 address like 198.19.1.10')(iss.input) })
-  .refine((s) => isIPv4(s), {
-    error: (iss) => `expected an IPv4 address like 198.19.1.10, found ${describeFound(iss.input)}`,
-  });
-const IPv6 = z
-  .string({ error: (iss) => missingOr('an IPv6 address like fd71:6c61:6200:2::10')(iss.input) })
-  .refine((s) => isIPv6(s), {
-    error: (iss) =>
-      `expected an IPv6 address like fd71:6c61:6200:2::10, found ${describeFound(iss.input)}`,
-  });
 
 function isCidr(s: string): boolean {
   const [address, bits, extra] = s.split('/');
   if (extra !== undefined || address === undefined || bits === undefined || !/^\d+$/.test(bits))
     return false;
-  const max = isIPv4(address) ? 32 : isIPv6(address) ? 128 : -1;
+  const max = isIPv4(address) ? 32 : isPlainIPv6(address) ? 128 : -1;
   return Number(bits) <= max;
 }
 const Cidr = z
   .string({ error: (iss) => missingOr('an address prefix like 149.154.160.0/20')(iss.input) })
   .refine(isCidr, {
     error: (iss) =>
-      `expected an address prefix like 149.154.160.0/20 or 2001:67c:4e8::/48, found ${describeFound(iss.input)}`,
+      `expected an address prefix like 149.154.160.0/20 or 2001:67c:4e8::/48, found ${describeFound(iss.input)}${scopeHint(iss.input)}`,
   });
 
 const Proto = z.enum(['tcp', 'udp', 'icmp']);
@@ -417,6 +395,9 @@ export const ScenarioSchema = z
     workloads: z.array(Workload).optional(),
     expect: z.array(Expect).optional(),
     capture: Capture.optional(),
+    dns: Dns.optional().meta({
+      description: "the lab's resolver: its transports, extra records, and the censor's rules",
+    }),
     assumed: z.record(z.string().min(1), z.string().min(1)).optional().meta({
       description:
         'numbers no source gives: a map from a path in this file (as in sources[].parameters) to why the value was chosen',

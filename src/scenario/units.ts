@@ -165,6 +165,20 @@ export function parseDuration(input: unknown): Parsed<number> {
   return ok(value);
 }
 
+/** Nanoseconds as a scenario would write them: `168h`, `1.5s`, `20ms`, `1ns`. */
+export function durationText(ns: number): string {
+  for (const [unit, size] of [
+    ['h', 3600e9],
+    ['m', 60e9],
+    ['s', 1e9],
+    ['ms', 1e6],
+    ['us', 1e3],
+  ] as const) {
+    if (ns >= size) return `${+(ns / size).toFixed(3)}${unit}`;
+  }
+  return `${ns}ns`;
+}
+
 /** Probability → a number in [0, 1]: "0.5%" or a plain number. */
 export function parseProbability(input: unknown): Parsed<number> {
   let value: number;

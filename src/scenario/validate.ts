@@ -1,7 +1,9 @@
 import { UsageError } from '../errors.js';
 import type { Problem } from './errors.js';
+import type { FileAllowance } from './files.js';
 import { resolveScenario } from './library.js';
-import { readScenarioText, validateScenarioText } from './load.js';
+import { readScenarioText } from './load.js';
+import { checkScenario } from './prepare.js';
 import { splitCommandLine } from './protocols/command.js';
 
 export interface FileValidation {
@@ -12,13 +14,21 @@ export interface FileValidation {
   programs: string[];
 }
 
-/** Check every file (or library name), never stopping at the first bad one. */
-export async function validateFiles(files: string[]): Promise<FileValidation[]> {
+/**
+ * Check every file (or library name), never stopping at the first bad one: what `run`
+ * checks before a lab, the files a scenario names and its budget included.
+ */
+export async function validateFiles(
+  files: string[],
+  allow?: FileAllowance,
+): Promise<FileValidation[]> {
   const results: FileValidation[] = [];
   for (const file of files) {
     let text: string;
+    let resolved;
     try {
-      text = await readScenarioText((await resolveScenario(file)).path, file);
+      resolved = await resolveScenario(file);
+      text = await readScenarioText(resolved.path, file);
     } catch (error) {
       const message =
         error instanceof UsageError ? error.message : `cannot read: ${(error as Error).message}`;
@@ -29,9 +39,9 @@ export async function validateFiles(files: string[]): Promise<FileValidation[]> 
       });
       continue;
     }
-    const v = validateScenarioText(text, file);
+    const v = checkScenario(text, file, { path: resolved.path, name: resolved.name, allow });
     const programs = v.ok
-      ? (v.scenario.workloads ?? []).flatMap((w) =>
+      ? (v.prepared.scenario.workloads ?? []).flatMap((w) =>
           (['server', 'client'] as const).flatMap((role) => {
             const p = w.command?.[role];
             const argv = p === undefined ? [] : typeof p === 'string' ? splitCommandLine(p) : p;

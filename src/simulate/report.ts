@@ -1,7 +1,10 @@
+import { percentiles } from '../metrics/histogram.js';
+import type { SimulationPacket } from '../native/index.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
+import type { SimFlow } from './traffic.js';
 
 /** One packet's fate from the simulator: [flow index, direction, sent at, size, delivered at]. */
-export type SimPacket = [number, 'up' | 'down', number, number, number | null];
+export type SimPacket = SimulationPacket;
 
 export interface SimRow {
   workload: string;
@@ -41,19 +44,16 @@ function phaseSpans(config: CompiledConfig): PhaseSpan[] {
   return spans.filter((s) => s.to > s.from);
 }
 
-/** Workload protocols over UDP; every other one runs over TCP. */
-const UDP_PROTOCOLS = new Set(['udp-voice', 'http3']);
-
-function percentile(sorted: number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-}
-
 /**
  * Per workload, phase and direction: what the simulated packets met. A packet belongs to
- * the phase in force when it was sent, as a user's message would.
+ * the phase in force when it was sent, as a user's message would. `flows`: the traffic
+ * the packets came from, one flow per workload (its transport is the row's).
  */
-export function summarise(config: CompiledConfig, packets: SimPacket[]): SimRow[] {
+export function summarise(
+  config: CompiledConfig,
+  flows: readonly Pick<SimFlow, 'proto'>[],
+  packets: SimPacket[],
+): SimRow[] {
   const spans = phaseSpans(config);
   const phaseAt = (t: number) =>
     spans.find((s) => t >= s.from && t < s.to)?.phase ?? spans.at(-1)!.phase;
@@ -77,12 +77,12 @@ export function summarise(config: CompiledConfig, packets: SimPacket[]): SimRow[
   // A phase named twice is two periods of one phase: one row, over the time of both.
   const phases = [...new Set(spans.map((s) => s.phase))];
   config.workloads.forEach((w, index) => {
-    const tcp = !UDP_PROTOCOLS.has(w.protocol);
+    const tcp = flows[index]?.proto !== 'udp';
     for (const phase of phases) {
       for (const direction of ['up', 'down'] as const) {
         const g = groups.get(key(index, phase, direction));
         if (g === undefined) continue;
-        const delays = g.delays.sort((a, b) => a - b);
+        const delay = percentiles(g.delays);
         const activeNs = spans
           .filter((span) => span.phase === phase)
           .reduce(
@@ -103,8 +103,8 @@ export function summarise(config: CompiledConfig, packets: SimPacket[]): SimRow[
           delivered: g.delivered,
           deliveredRatio: tcp || g.sent === 0 ? null : g.delivered / g.sent,
           transport: tcp ? 'tcp' : 'udp',
-          delayP50Ms: ms(percentile(delays, 0.5)),
-          delayP99Ms: ms(percentile(delays, 0.99)),
+          delayP50Ms: ms(delay.p50),
+          delayP99Ms: ms(delay.p99),
           throughputBps: activeNs > 0 ? (g.bytes * 8 * 1e9) / activeNs : 0,
         });
       }

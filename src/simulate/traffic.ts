@@ -1,12 +1,16 @@
 import type { CompiledConfig, CompiledWorkload } from '../scenario/compiled.js';
 import { CLIENT } from '../addresses.js';
+import { PROTOCOLS } from '../scenario/protocols/index.js';
 
 /**
  * Synthetic traffic shaped like a scenario's workloads, for the core's virtual-time
- * driver: a constant stream per message workload, 20 ms frames for voice (opening with a
- * STUN binding request, as calls do), and for bulk a stream at the rate one TCP window
- * per round trip would reach. The simulator has no TCP congestion control, so bulk is an
- * upper bound of what a real transfer sees, not a prediction of it.
+ * driver, from each protocol's traits: a constant stream per message workload (QUIC
+ * datagrams opening with an Initial, or a TCP stream opening with a ClientHello), voice
+ * frames at the frame interval (opening with a STUN binding request, as calls do), and
+ * for bulk a stream at the rate one TCP window per round trip would reach. The simulator
+ * has no TCP congestion control, so bulk is an upper bound of what a real transfer sees,
+ * not a prediction of it. A media stack's RTP (webrtc) is not modelled yet: it goes as the
+ * message stream of its signalling connection.
  */
 
 /** One generated flow, in the format of the core's `simulate` (native/core/src/drive/sim.rs). */
@@ -26,7 +30,6 @@ export interface SimFlow {
 
 export interface SimTrafficSpec {
   until_ns: number;
-  per_packet: true;
   flows: SimFlow[];
 }
 
@@ -56,7 +59,8 @@ function flowFor(config: CompiledConfig, w: CompiledWorkload, index: number): Si
     start_ns: w.start_ns,
     stop_ns: Math.min(w.stop_ns, config.duration_ns),
   };
-  if (w.protocol === 'udp-voice') {
+  const p = PROTOCOLS[w.protocol];
+  if (p.traffic === 'frames') {
     return {
       ...base,
       proto: 'udp',
@@ -66,7 +70,7 @@ function flowFor(config: CompiledConfig, w: CompiledWorkload, index: number): Si
       first_payload: { stun: true },
     };
   }
-  if (w.protocol === 'http3') {
+  if (p.traffic === 'messages' && p.transport === 'quic') {
     // A QUIC v1 Initial first, encrypted and carrying a ClientHello for the host's name
     // (what QUIC classifiers decrypt and read), then full-size datagrams.
     return {
@@ -79,7 +83,7 @@ function flowFor(config: CompiledConfig, w: CompiledWorkload, index: number): Si
     };
   }
   const tls = w.tls ? { first_payload: { tls_sni: w.server_name } } : {};
-  if (w.protocol === 'bulk') {
+  if (p.traffic === 'window') {
     const direction = w.direction === 'up' ? 'up' : 'down';
     return {
       ...base,
@@ -90,6 +94,7 @@ function flowFor(config: CompiledConfig, w: CompiledWorkload, index: number): Si
       direction,
     };
   }
+  // Messages over TCP, and for now `rtp` too (see above).
   const pace =
     w.rate_bps !== null ? { rate_bps: w.rate_bps } : { interval_ns: w.interval_ns ?? 1e9 };
   return {
@@ -105,7 +110,6 @@ function flowFor(config: CompiledConfig, w: CompiledWorkload, index: number): Si
 export function trafficFor(config: CompiledConfig): SimTrafficSpec {
   return {
     until_ns: config.duration_ns,
-    per_packet: true,
     flows: config.workloads.map((w, i) => flowFor(config, w, i)),
   };
 }

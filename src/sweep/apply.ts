@@ -3,12 +3,10 @@
  * then checked and compiled exactly as a file would be. The run records this text as its
  * scenario.yaml, so every run directory says what it ran.
  */
-import { resolve } from 'node:path';
 import { isMap, isSeq, parseDocument } from 'yaml';
 import { UsageError } from '../errors.js';
-import { compileScenario } from '../scenario/compile.js';
 import type { LoadedScenario } from '../scenario/library.js';
-import { parseScenarioText } from '../scenario/load.js';
+import { prepareScenario } from '../scenario/prepare.js';
 import { yamlValue, type Axis } from './matrix.js';
 
 /** The parent of `path` must exist: a typo must not silently add a new key. */
@@ -43,10 +41,10 @@ export function applySettings(
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
   const display = `${base.resolved.fromLibrary ? `scenarios/${base.resolved.name}.yaml` : base.resolved.path}${settings ? ` with ${settings}` : ''}`;
-  const scenario = parseScenarioText(text, display);
-  const compiled = compileScenario(scenario, {
+  const prepared = prepareScenario(text, display, {
+    path: base.resolved.path,
     name: base.resolved.name,
-    baseDir: resolve(base.resolved.path, '..'),
+    allow: base.allow,
   });
-  return { resolved: base.resolved, scenario, compiled, text };
+  return { ...base, ...prepared, text };
 }

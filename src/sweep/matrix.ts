@@ -33,6 +33,28 @@ export interface PlannedRun {
   seed: number;
 }
 
+/**
+ * How large a sweep may be. `sweep` refuses a larger matrix, and `merge` a sweep.json
+ * that claims one, before any loop or allocation: a shared sweep.json with
+ * `repeat: 1e9` kept merge busy for over a minute.
+ */
+export const MAX_REPEAT = 1000;
+export const MAX_CELLS = 10_000;
+export const MAX_RUNS = 10_000;
+
+/** A cell id as cellsOf makes it: a folder name that cannot leave its sweep folder. */
+export const CELL_ID = /^c\d+[A-Za-z0-9._=-]*$/;
+
+/** Why a matrix of `cells` cells repeated `repeat` times is too large, or undefined. */
+export function matrixTooLarge(cells: number, repeat: number): string | undefined {
+  if (!Number.isSafeInteger(repeat) || repeat < 1 || repeat > MAX_REPEAT)
+    return `repeat must be an integer from 1 to ${MAX_REPEAT}, found ${repeat}`;
+  if (cells > MAX_CELLS) return `at most ${MAX_CELLS} cells, found ${cells}`;
+  if (cells * repeat > MAX_RUNS)
+    return `at most ${MAX_RUNS} runs, found ${cells} cells × ${repeat} = ${cells * repeat}`;
+  return undefined;
+}
+
 /** `a.b[0].c` → ['a', 'b', 0, 'c']; UsageError for anything else. */
 export function parseKeyPath(key: string): KeyPath {
   const path: KeyPath = [];
@@ -94,6 +116,12 @@ export function cellsOf(axes: Axis[]): Cell[] {
     if (keys.has(a.key))
       throw new UsageError(`--set ${a.key} is given twice; list its values once`);
     keys.add(a.key);
+  }
+  const count = axes.reduce((n, a) => n * a.values.length, 1);
+  if (count > MAX_CELLS) {
+    throw new UsageError(
+      `--set: the axes make ${count} cells; a sweep has at most ${MAX_CELLS} (and ${MAX_RUNS} runs)`,
+    );
   }
   let combos: Record<string, string>[] = [{}];
   for (const a of axes) combos = combos.flatMap((c) => a.values.map((v) => ({ ...c, [a.key]: v })));

@@ -3,11 +3,13 @@
  * cell), matrix.csv (one row per run, workload and phase, with a column per parameter:
  * ready for a pivot table), report.html (the matrix views) and a text summary.
  */
-import { writeFileSync } from 'node:fs';
+import { writeFileReplacing } from '../files/write.js';
 import { join } from 'node:path';
 import { csvField, type CsvValue } from '../report/csv.js';
 import { esc, htmlTable } from '../report/markup.js';
+import type { CiTargets } from '../report/ci-outputs.js';
 import { prepareResultsDir } from '../run/out-path.js';
+import { writeRunsCi, type CiRun } from './ci.js';
 import type { Merged } from './merge.js';
 import {
   formatSpread,
@@ -120,7 +122,7 @@ export function mergeHtml(merged: Merged, rows: RunRow[]): string {
 </head><body>
 <h1>qoslab sweep: ${esc(m.scenario)}</h1>
 <p>${m.cells.length} cell(s) × ${m.repeat} repetition(s): ${merged.runs.length} of ${m.runs_total} runs found; seeds ${m.base_seed}..${m.base_seed + m.repeat - 1}. Each matrix cell shows the median over repetitions and (min..max).</p>
-<p class="note">axes: ${m.axes.map((a) => `${esc(a.key)} = ${esc(a.values.join(', '))}`).join('; ') || 'none'}. Sources: ${merged.sources.map(esc).join(', ')}</p>
+<p class="note">axes: ${m.axes.map((a) => `${esc(a.key)} = ${esc(a.values.join(', '))}`).join('; ') || 'none'}. Sources: ${merged.sources.map(esc).join(', ')}${merged.absent.length > 0 ? `. Not read: ${merged.absent.map((a) => `${esc(a.dir)} (${esc(a.reason)})`).join(', ')}` : ''}</p>
 <h2>Missing runs</h2>
 ${htmlTable(['cell', 'rep', 'parameters', 'why'], missing, 4)}
 ${sections.join('\n')}
@@ -153,6 +155,7 @@ export function mergeText(merged: Merged, rows: RunRow[]): string {
       );
     }
   }
+  for (const a of merged.absent) lines.push('', `folder not read: ${a.dir} (${a.reason})`);
   if (merged.missing.length > 0) {
     lines.push('', `missing ${merged.missing.length} run(s):`);
     for (const x of merged.missing) lines.push(`  ${x.cell} rep ${x.rep}: ${x.reason}`);
@@ -171,6 +174,7 @@ export function writeMerged(merged: Merged, outDir: string): { dir: string; text
     axes: merged.manifest.axes,
     repeat: merged.manifest.repeat,
     sources: merged.sources,
+    absent: merged.absent,
     runs_total: merged.manifest.runs_total,
     runs_found: merged.runs.length,
     runs: merged.runs.map((r) => ({
@@ -185,8 +189,29 @@ export function writeMerged(merged: Merged, outDir: string): { dir: string; text
     missing: merged.missing,
     cells: cellSpreads(merged, rows),
   };
-  writeFileSync(join(outDir, 'merged.json'), `${JSON.stringify(json, null, 2)}\n`);
-  writeFileSync(join(outDir, 'matrix.csv'), matrixCsv(merged, rows));
-  writeFileSync(join(outDir, 'report.html'), mergeHtml(merged, rows));
+  writeFileReplacing(join(outDir, 'merged.json'), `${JSON.stringify(json, null, 2)}\n`);
+  writeFileReplacing(join(outDir, 'matrix.csv'), matrixCsv(merged, rows));
+  writeFileReplacing(join(outDir, 'report.html'), mergeHtml(merged, rows));
   return { dir: outDir, text: mergeText(merged, rows) };
+}
+
+/** JUnit and Markdown of every run of the matrix, the missing ones as errors. */
+export function writeMergedCi(merged: Merged, targets: CiTargets): string[] {
+  const m = merged.manifest;
+  const runs: CiRun[] = m.cells.flatMap((cell) =>
+    Array.from({ length: m.repeat }, (_, rep): CiRun => {
+      const found = merged.runs.find((r) => r.cell === cell.id && r.rep === rep);
+      const missing = merged.missing.find((r) => r.cell === cell.id && r.rep === rep);
+      return {
+        cell: cell.id,
+        rep,
+        params: cell.params,
+        summary: found?.summary,
+        dir: found?.dir,
+        missing: missing?.reason,
+      };
+    }),
+  );
+  const headline = `${merged.runs.length} of ${m.runs_total} runs found${merged.missing.length > 0 ? `, ${merged.missing.length} missing` : ''}${merged.absent.length > 0 ? `; folders not read: ${merged.absent.map((a) => a.dir).join(', ')}` : ''}`;
+  return writeRunsCi(targets, m.scenario, `qoslab merge: ${m.scenario}`, headline, runs);
 }

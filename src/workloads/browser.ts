@@ -15,18 +15,21 @@
  * with their real addresses rather than mDNS names (nothing in the lab resolves `.local`).
  * The server agent runs a browser of its own for the answering side of calls.
  *
- * Chromium runs under `setpriv --pdeathsig KILL` (a wrapper script in the profile's
- * folder), so an agent that dies without closing it takes it along; a browser that exits
- * while in use is reported through onBrowserDeath, which the agent turns into its own
- * exit: a dead stack must not read as a call with nothing lost.
+ * Chromium runs under `setpriv --pdeathsig KILL` (libexec/qoslab-chromium), so an agent
+ * that dies without closing it takes it along; a browser that exits while in use is
+ * reported through onBrowserDeath, which the agent turns into its own exit: a dead stack
+ * must not read as a call with nothing lost.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { BrowserContext } from 'playwright-core';
+import { chromiumUse } from '../scenario/protocols/index.js';
+import { PROGRAMS } from '../scenario/protocols/programs.js';
 import type { AgentContext } from './types.js';
 
-export const CHROMIUM = process.env.QOSLAB_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM = PROGRAMS.chromium.command;
 
 /** The QUIC version Chromium is told to offer, as `connect` events report it. */
 export const QUIC_VERSION = 'RFCv1';
@@ -44,10 +47,17 @@ export function chromiumArgs(ctx: AgentContext): string[] {
     // WebRTC's TCP sockets to a TURN server are opened by address through the network
     // stack, which applies these rules to the address too: `MAP *` would fail them.
     if (w.turn_transport !== 'udp' && w.turn_address) direct.add(w.turn_address);
-    if (w.protocol === 'http3' && w.client !== 'ngtcp2') quic.add(`${w.server_name}:${w.port}`);
+    if (chromiumUse(w) === 'quic') quic.add(`${w.server_name}:${w.port}`);
   }
+  // A name with an ECH configuration is looked up through the lab's resolver, as Chromium
+  // does on the Internet: its HTTPS record carries the ECHConfigList, and Chromium then
+  // sends ECH (the outer ClientHello names the public name). Every other name keeps its
+  // fixed mapping.
+  const ech = new Set(ctx.echNames ?? []);
+  for (const n of ech) names.delete(n);
   const rules = [
     ...[...names].map(([n, a]) => `MAP ${n} ${a}`),
+    ...[...ech].map((n) => `EXCLUDE ${n}`),
     ...[...direct].map((a) => `EXCLUDE ${a}`),
     'MAP * ~NOTFOUND',
   ];
@@ -62,6 +72,7 @@ export function chromiumArgs(ctx: AgentContext): string[] {
     '--no-default-browser-check',
     '--no-pings',
     `--host-resolver-rules=${rules.join(', ')}`,
+    ...(ech.size > 0 ? ['--enable-features=EncryptedClientHello,UseDnsHttpsSvcb,AsyncDns'] : []),
     ...(quic.size > 0
       ? [
           '--enable-quic',
@@ -70,7 +81,7 @@ export function chromiumArgs(ctx: AgentContext): string[] {
         ]
       : []),
     ...(ctx.spki.length > 0 ? [`--ignore-certificate-errors-spki-list=${ctx.spki.join(',')}`] : []),
-    ...(ctx.workloads.some((w) => w.protocol === 'webrtc')
+    ...(ctx.workloads.some((w) => chromiumUse(w) === 'media')
       ? [
           '--use-fake-device-for-media-stream',
           '--use-fake-ui-for-media-stream',
@@ -86,19 +97,16 @@ export const browserEvents: { onBrowserDeath: (detail: string) => void } = {
   onBrowserDeath: () => {},
 };
 
-/** A launcher that makes the kernel kill Chromium when its parent (this agent) dies. */
-function deathBoundLauncher(dir: string): string {
-  const path = join(dir, 'chromium.sh');
-  const quoted = `'${CHROMIUM.replaceAll("'", `'\\''`)}'`;
-  writeFileSync(path, `#!/bin/sh\nexec setpriv --pdeathsig KILL -- ${quoted} "$@"\n`);
-  chmodSync(path, 0o700);
-  return path;
-}
+/**
+ * Chromium through qoslab's launcher (libexec/qoslab-chromium: setpriv makes the kernel kill
+ * it when this agent dies). A file of the package, so a noexec /tmp does not matter.
+ */
+const LAUNCHER = fileURLToPath(new URL('../../libexec/qoslab-chromium', import.meta.url));
 
 interface Shared {
   users: number;
   context: Promise<BrowserContext>;
-  /** Holds the profile and the launcher; removed on close. */
+  /** Holds the profile; removed on close. */
   dir: string;
   /** Set when we close it: the `close` that follows is no death. */
   closing: boolean;
@@ -114,17 +122,16 @@ export function acquireBrowser(ctx: AgentContext): Promise<BrowserContext> {
     const dir = mkdtempSync(join(os.tmpdir(), 'qlchrome-'));
     const profile = join(dir, 'profile');
     mkdirSync(profile);
-    const executablePath = deathBoundLauncher(dir);
     const state = { users: 0, dir, closing: false } as Shared;
     state.context = import('playwright-core').then(async ({ chromium }) => {
       // A fresh profile folder each run, passed as --user-data-dir.
       const context = await chromium.launchPersistentContext(profile, {
-        executablePath,
+        executablePath: LAUNCHER,
         headless: true,
         args: chromiumArgs(ctx),
         // Chromium makes its own folders (org.chromium.Chromium.*) in TMPDIR and leaves them
         // when it is killed: in this folder, they go with it.
-        env: { ...process.env, TMPDIR: dir },
+        env: { ...process.env, TMPDIR: dir, QOSLAB_CHROMIUM: CHROMIUM },
       });
       context.once('close', () => {
         if (state.closing) return;

@@ -5,6 +5,8 @@ import { now } from './clock.js';
 /** Instants of one connection attempt, for the connect and TLS handshake times. */
 export interface Timing {
   start: bigint;
+  /** The name lookup's end (none for an address, or a stack that does not say). */
+  dns?: bigint;
   tcp?: bigint;
   tls?: bigint;
   /** The application protocol, where a workload can use more than one (http3: h3 or h2). */
@@ -25,6 +27,8 @@ export interface DialOptions {
 /** Record TCP and TLS completion on a socket being connected; messaging apps disable Nagle. */
 export function hookTiming(socket: net.Socket, timing: Timing, secure: boolean): void {
   socket.setNoDelay(true);
+  // Node looks the name up (getaddrinfo: resolv.conf, the lab's resolver) before connecting.
+  socket.once('lookup', () => (timing.dns = now()));
   socket.once('connect', () => (timing.tcp = now()));
   if (secure) socket.once('secureConnect', () => (timing.tls = now()));
 }

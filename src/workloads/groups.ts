@@ -1,5 +1,6 @@
 import type { CompiledWorkload } from '../scenario/compiled.js';
 import { portClaims } from '../scenario/ports.js';
+import { servedByEdge } from '../scenario/protocols/index.js';
 import { startCaddy } from './caddy.js';
 import { serveFront } from './front.js';
 import { PROTOCOLS } from './index.js';
@@ -51,10 +52,11 @@ export async function serveGroup(group: ServerGroup, ctx: ServerContext): Promis
   if (group.transport === 'tcp' && protocols.some((p) => p.share !== undefined)) {
     const sharing = protocols.flatMap((p) => (p.share === undefined ? [] : [p.share.bind(p)]));
     const services = await Promise.all(sharing.map((share) => share(ctx)));
-    if (!group.protocols.includes('http3')) {
+    if (!group.protocols.some((p) => servedByEdge(p, 'tcp'))) {
       return [await serveFront(group, services, group.tls ? certFor(group, ctx) : undefined)];
     }
-    // HTTP/3 here: Caddy holds the port (TCP and UDP) and proxies to the front on loopback.
+    // A protocol served by the edge here (HTTP/3): Caddy holds the port (TCP and UDP) and
+    // proxies to the front on loopback.
     const inner = await serveFront(
       { ...group, address: '127.0.0.1', port: 0, tls: false },
       services,
@@ -75,7 +77,7 @@ export async function serveGroup(group: ServerGroup, ctx: ServerContext): Promis
       throw e;
     }
   }
-  // Caddy, started with the TCP group above, serves http3's UDP side.
-  if (group.transport === 'udp' && group.protocols.every((p) => p === 'http3')) return [];
+  // Caddy, started with the TCP group above, serves the UDP side of edge protocols (QUIC).
+  if (group.transport === 'udp' && group.protocols.every((p) => servedByEdge(p, 'udp'))) return [];
   return Promise.all(protocols.map((p) => p.serve!(group, ctx)));
 }

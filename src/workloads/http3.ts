@@ -14,6 +14,7 @@
  */
 import type { Page } from 'playwright-core';
 import type { CompiledWorkload } from '../scenario/compiled.js';
+import { chromiumUse } from '../scenario/protocols/index.js';
 import { now } from './clock.js';
 import { errorText, type Timing } from './dial.js';
 import { acquireBrowser, QUIC_VERSION, releaseBrowser } from './browser.js';
@@ -87,8 +88,7 @@ export const http3: Protocol = {
 };
 
 /** An http3 workload of the shared browser (the others run ngtcp2's client). */
-export const usesChromium = (w: CompiledWorkload): boolean =>
-  w.protocol === 'http3' && w.client !== 'ngtcp2';
+export const usesChromium = (w: CompiledWorkload): boolean => chromiumUse(w) === 'quic';
 
 /** One page of the shared browser, talking HTTP/3 to the workload's origin. */
 function quicDialer(index: number, c: number, ctx: AgentContext): Dialer {

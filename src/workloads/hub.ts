@@ -1,7 +1,9 @@
 import type { CompiledWorkload } from '../scenario/compiled.js';
+import { PROTOCOLS } from '../scenario/protocols/index.js';
 import { now } from './clock.js';
 import { Kind, decodeMessage, encodeMessage, type Header } from './message.js';
-import { Pacer, intervalNs } from './pacer.js';
+import { intervalNs } from '../scenario/budget.js';
+import { Pacer } from './pacer.js';
 import type { AgentContext, MessageHub } from './types.js';
 
 /** Messages to one peer: queued while it is not connected, as a messaging app queues. */
@@ -115,16 +117,6 @@ export function receive(ctx: AgentContext, b: Buffer, at: bigint = now()): Heade
   return h;
 }
 
-/** Workloads not here send down on their own: voice frames, bulk objects, webrtc media. */
-const MESSAGE_HUB: ReadonlySet<string> = new Set([
-  'websocket',
-  'http2',
-  'http3',
-  'longpoll',
-  'mqtt',
-  'tcp-framed',
-]);
-
 /**
  * The server side of the message workloads: down-direction messages are produced per
  * workload connection from the start (queued until that client connects), and whichever
@@ -141,7 +133,9 @@ export class Hub implements MessageHub {
     this.ctx = ctx;
     for (const index of this.indices) {
       const w = ctx.workloads[index]!;
-      if (!wantsDown(w) || !MESSAGE_HUB.has(w.protocol)) continue;
+      // A protocol whose agent sends down on its own (voice frames, bulk objects, a media
+      // stack) says `down: 'agent'` on its row.
+      if (!wantsDown(w) || PROTOCOLS[w.protocol].down !== 'hub') continue;
       for (let c = 0; c < w.connections; c++) {
         this.pacers.push(startSending(ctx, index, c, 'down', this.outbox(index, c)));
       }

@@ -7,6 +7,7 @@
 import type { CompiledWorkload } from '../scenario/compiled.js';
 import type { AgentProtocolName, ProtocolName } from '../scenario/protocols/index.js';
 import { bulk } from './bulk.js';
+import { dnsLookup } from './dns-lookup.js';
 import { http2Workload } from './http2.js';
 import { http3 } from './http3.js';
 import { longpoll } from './longpoll.js';
@@ -27,6 +28,7 @@ const AGENTS = {
   'udp-voice': udpVoice,
   bulk,
   webrtc,
+  'dns-lookup': dnsLookup,
 } satisfies Record<AgentProtocolName, Protocol>;
 
 /** The agent of each protocol. */

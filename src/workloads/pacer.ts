@@ -1,13 +1,4 @@
-import type { CompiledWorkload } from '../scenario/compiled.js';
 import { now } from './clock.js';
-
-/** Interval between messages of a workload: `every`, else size over `rate`. */
-export function intervalNs(w: CompiledWorkload): number {
-  if (w.interval_ns !== null) return w.interval_ns;
-  if (w.rate_bps !== null && w.rate_bps > 0)
-    return Math.round((w.size_bytes * 8 * 1e9) / w.rate_bps);
-  return 1e9;
-}
 
 /**
  * Calls `tick(seq)` every interval from `fromAbs` until `untilAbs` (monotonic ns),

@@ -125,6 +125,7 @@ export function emitConnect(
     t: Number(at - ctx.t0),
     connect_ns: Number(tcp - timing.start),
     tls_ns: timing.tls === undefined ? null : Number(timing.tls - tcp),
+    ...(timing.dns === undefined ? {} : { dns_ns: Number(timing.dns - timing.start) }),
     reconnect,
     ...(timing.proto === undefined ? {} : { proto: timing.proto }),
     ...(timing.quicVersion === undefined ? {} : { quic_version: timing.quicVersion }),

@@ -17,7 +17,8 @@ const running = new Map<string, Running>();
 
 /** The TURN server a call names, or undefined for a call without one. */
 function turnOf(w: CompiledWorkload) {
-  if (w.protocol !== 'webrtc' || !w.turn_address || !w.turn_port || !w.turn_transport) {
+  // The turn_* keys are null on every workload that names no TURN server.
+  if (!w.turn_address || !w.turn_port || !w.turn_transport) {
     return undefined;
   }
   const at = {

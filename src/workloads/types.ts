@@ -19,6 +19,10 @@ export interface AgentContext {
   spki: string[];
   /** When each timeline phase begins, ns after t0 (none: a single phase). */
   phaseStartsNs?: number[];
+  /** The lab's resolver, for clients with their own DNS client (`dns-lookup` workloads). */
+  resolver?: { address: string; names: string[] };
+  /** Names the lab's resolver publishes an ECH configuration for (HTTPS records). */
+  echNames?: string[];
 }
 
 export interface ServerContext extends AgentContext {

@@ -64,8 +64,8 @@ describe.skipIf(!isRoot)('command workloads', () => {
     expect(readFileSync(join(out, 'commands/site/client.stdout'), 'utf8')).toBe('done\n');
     expect(readFileSync(join(out, 'commands/site/server.stderr'), 'utf8')).toMatch(/GET \/ HTTP/);
     const life = lines<MeasureEvent>(out, 'events.ndjson')
-      .filter((e) => e.ev === 'command')
-      .map((e) => e.ev === 'command' && `${e.role} ${e.state} ${e.code ?? ''}`);
+      .filter((e) => e.ev === 'program')
+      .map((e) => e.ev === 'program' && `${e.role} ${e.state} ${e.code ?? ''}`);
     expect(life).toEqual([
       'server started ',
       'server ready ',
@@ -115,8 +115,8 @@ describe.skipIf(!isRoot)('command workloads', () => {
     expect(readSummary(out).status).toBe('interrupted');
     for (const p of ['sleep 29.71', 'sleep 29.72', 'http.server 8080'])
       expect(pidsWith(p), p).toEqual([]);
-    const life = lines<MeasureEvent>(out, 'events.ndjson').filter((e) => e.ev === 'command');
-    expect(life.filter((e) => e.ev === 'command' && e.state === 'stopped')).toHaveLength(2);
+    const life = lines<MeasureEvent>(out, 'events.ndjson').filter((e) => e.ev === 'program');
+    expect(life.filter((e) => e.ev === 'program' && e.state === 'stopped')).toHaveLength(2);
   });
 
   it('is refused without --allow-commands, before any lab: exit 2', async () => {

@@ -55,6 +55,7 @@ describe.skipIf(!isRoot)('qoslab doctor', () => {
         'caddy',
         'coturn',
         'chromium',
+        'dig',
       ]),
     );
   });

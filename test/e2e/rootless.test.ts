@@ -82,6 +82,12 @@ describe.skipIf(!runnable)('rootless mode (an ordinary user)', () => {
     );
     expect(r.stdout).toContain('fix: sudo chmod 0666 /dev/net/tun');
     expect(r.stdout).toMatch(/^ok\s+rootless: user namespaces\s+enabled/m);
+    // run says the same: its advice lists the unmet rootless condition, not only "meet them".
+    const run = asUser(['run', SCENARIO, '--duration', '1s', '--out', join(tmp, 'no-tun')]);
+    expect(run.status, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(
+      /^ {2}- rootless: \/dev\/net\/tun for this user: not readable and writable \(EACCES\) — fix: sudo chmod 0666/m,
+    );
   });
 
   it('with /dev/net/tun accessible: doctor passes inside its own user namespace', () => {

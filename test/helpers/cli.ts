@@ -15,15 +15,24 @@ export interface CliResult {
 
 /** Run `qoslab ARGS` to completion. */
 export function qoslab(args: string[], timeoutMs = 60_000): Promise<CliResult> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return completion(child, `qoslab ${args.join(' ')}`, timeoutMs);
+}
+
+/** A started child's output and exit; killed (and rejected) after `timeoutMs`. */
+export function completion(
+  child: ChildProcess,
+  what: string,
+  timeoutMs: number,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`qoslab ${args.join(' ')} timed out\n${stdout}\n${stderr}`));
+      reject(new Error(`${what} ran past ${timeoutMs} ms\n${stdout}\n${stderr}`));
     }, timeoutMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);

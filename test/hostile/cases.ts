@@ -1,15 +1,27 @@
 /**
- * The hostile corpus: scenario files and command lines a careless or malicious user could
- * give qoslab. Each names its expected exit code and the shape of its message; none may
- * print a stack trace or exit 1 (an expectation failure, which none of these is).
+ * The hostile corpus: scenario files, results folders and command lines a careless or
+ * malicious user could give qoslab (docs/security.md: every rule there has its cases
+ * here). Each names its expected exit code and the shape of its message; none may print a
+ * stack trace, a byte of a file it was not meant to read, or the environment
+ * (corpus.test.ts checks all of that, and time, memory and writes, for every case).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RUN_BASIC } from '../report/helpers.js';
+
+/**
+ * Set as CI_SECRET_TOKEN in every case's environment and written into every private
+ * file: it must appear in no output.
+ */
+export const MARKER = 'ghp_QOSLABHOSTILEMARKER7f3a9c';
 
 export interface HostileCase {
   name: string;
-  /** Command line; `$D` is replaced by the corpus folder. */
+  /**
+   * Command line; `$D` is replaced by the corpus folder (scenario files, run folders),
+   * `$P` by a private folder next to it that no case may read or write (secrets, victims).
+   */
   args: string[];
   code: number;
   /** What stderr (or stdout, for validate) must say. */
@@ -116,10 +128,103 @@ export const FILES: Record<string, string | Buffer> = {
     '  - { name: call, host: chat, protocol: udp-voice, port: 443 }\n' +
     '  - { name: quic, host: chat, protocol: http3 }\n',
   'anchors-ok-but-wrong.yaml': BASE + 'x: &x { a: 1 }\ny: *x\n',
+  // Files a scenario names: every one refused before a byte is read, or parsed without echo.
+  ...traceScenarios({
+    environ: '/proc/self/environ',
+    'environ-link': 'environ.trace',
+    'fd-link': '/dev/fd/0',
+    shadow: '/etc/shadow',
+    'dot-dot': '../../../../../../etc/passwd',
+    private: '$P/secret.trace',
+    'private-link': 'private.trace',
+    fifo: 'fifo.yaml',
+    'dev-zero': '/dev/zero',
+    'zero-link': 'zero.yaml',
+    sparse: 'sparse.trace',
+    'one-line': 'one-line.trace',
+    folder: 'a-dir.yaml',
+    missing: 'nope.trace',
+    ok: 'ok.trace',
+  }),
+  'trace-action-environ.yaml':
+    BASE +
+    'policies:\n  p:\n    actions:\n      - trace: { file: /proc/self/environ, direction: down }\n',
+  'trace-nul.yaml': BASE + 'network:\n  uplink: { trace: "ok\\0.trace" }\n',
+  // Plans beyond the budgets (docs/scenario-format.md "Budgets")
+  'every-1ns.yaml': withWorkload('every: 1ns, size: 200B'),
+  'rate-1000gbit.yaml': withWorkload('rate: 1000gbit, size: 200B'),
+  'week-of-messages.yaml': BASE.replace('duration: 5s', 'duration: 168h'),
+  'bulk-2h.yaml': BASE.replace('duration: 5s', 'duration: 2h').replace(
+    'protocol: websocket, every: 100ms, size: 200B',
+    'protocol: bulk, size: 1MB',
+  ),
+  // A program named by the scenario (docs/security.md: never run without --allow-commands)
+  'command-workload.yaml': withWorkload("every: 100ms, command: 'cat /proc/self/environ'"),
+  // IPv6 scope ids
+  'address6-scope.yaml': BASE.replace(
+    '{ names: [chat.example.lab] }',
+    "{ names: [chat.example.lab], address6: 'fd71:6c61:6200:2::10%lo' }",
+  ),
+  'cidr-scope.yaml': BASE + "classes:\n  ll: { cidr: ['fe80::%lo/64'] }\n",
 };
 
+/** A scenario whose uplink trace is `path`, per name: `trace-<name>.yaml`. */
+function traceScenarios(paths: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(paths).map(([name, path]) => [
+      `trace-${name}.yaml`,
+      BASE + `network:\n  uplink: { trace: '${path}', delay: 10ms }\n`,
+    ]),
+  );
+}
+
+/** A copy of the report fixture's run at `$D/runs/<name>`, changed by `edit`. */
+function runCopy(dir: string, name: string, edit: (run: string) => void): void {
+  const run = join(dir, 'runs', name);
+  cpSync(RUN_BASIC, run, { recursive: true });
+  edit(run);
+}
+
+/** A JSON file with some keys replaced. */
+function editJson(path: string, keys: Record<string, unknown>): void {
+  writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), ...keys }));
+}
+
+/** A sweep folder at `$D/sweeps/<name>` with the sweep.json `manifest` gives. */
+function sweepFolder(dir: string, name: string, manifest: Record<string, unknown>): string {
+  const sweep = join(dir, 'sweeps', name);
+  mkdirSync(sweep, { recursive: true });
+  writeFileSync(
+    join(sweep, 'sweep.json'),
+    JSON.stringify({
+      format: 1,
+      kind: 'qoslab-sweep',
+      scenario: 'h',
+      fingerprint: 'f00d',
+      axes: [],
+      repeat: 1,
+      base_seed: 1,
+      duration_ns: 5e9,
+      cells: [{ index: 0, id: 'c0', params: {} }],
+      runs_total: 1,
+      ...manifest,
+    }),
+  );
+  return sweep;
+}
+
+/**
+ * The private folder: what no case may read (its secrets carry MARKER) or change (the
+ * victim), next to the corpus folder so that it is outside every scenario's folder.
+ */
+export function makePrivate(priv: string): void {
+  writeFileSync(join(priv, 'secret.trace'), `CI_SECRET_TOKEN=${MARKER}\n1\n2\n`);
+  writeFileSync(join(priv, 'secret.txt'), `${MARKER}\n`);
+  writeFileSync(join(priv, 'victim'), 'precious\n');
+}
+
 /** Paths that are not plain files: made with the file system's own calls. */
-export function makeSpecialPaths(dir: string): void {
+export function makeSpecialPaths(dir: string, priv: string): void {
   mkdirSync(join(dir, 'a-dir.yaml'));
   symlinkSync('loop-b.yaml', join(dir, 'loop-a.yaml'));
   symlinkSync('loop-a.yaml', join(dir, 'loop-b.yaml'));
@@ -134,10 +239,103 @@ export function makeSpecialPaths(dir: string): void {
   writeFileSync(join(dir, 'bad-run', 'compiled.json'), '{ nope');
   writeFileSync(join(dir, 'bad-run', 'events.ndjson'), '');
   writeFileSync(join(dir, 'not-executable'), '#!/bin/sh\n');
+  mkdirSync(join(dir, 'cwd'));
+
+  // Trace files: links out of the folder, a 2 GB sparse file, a 10 MiB line of junk.
+  symlinkSync('/proc/self/environ', join(dir, 'environ.trace'));
+  symlinkSync(join(priv, 'secret.trace'), join(dir, 'private.trace'));
+  writeFileSync(join(dir, 'sparse.trace'), '');
+  truncateSync(join(dir, 'sparse.trace'), 2 ** 31);
+  writeFileSync(join(dir, 'one-line.trace'), `${MARKER} ${'x'.repeat(10 * 1024 * 1024)}`);
+  writeFileSync(join(dir, 'ok.trace'), '1\n1\n3\n5\n');
+
+  // Run folders from elsewhere: links, FIFOs, devices, huge and damaged files.
+  const victim = join(priv, 'victim');
+  runCopy(dir, 'links', (run) => {
+    for (const f of ['summary.json', 'report.html']) {
+      execFileSync('rm', ['-f', join(run, f)]);
+      symlinkSync(victim, join(run, f));
+    }
+  });
+  runCopy(dir, 'html-link', (run) => symlinkSync(victim, join(run, 'report.html')));
+  runCopy(dir, 'shadow', (run) => {
+    execFileSync('rm', [join(run, 'events.ndjson')]);
+    symlinkSync('/etc/shadow', join(run, 'events.ndjson'));
+  });
+  runCopy(dir, 'fifo', (run) => {
+    execFileSync('rm', [join(run, 'events.ndjson')]);
+    execFileSync('mkfifo', [join(run, 'events.ndjson')]);
+  });
+  runCopy(dir, 'zero', (run) => {
+    execFileSync('rm', [join(run, 'events.ndjson')]);
+    symlinkSync('/dev/zero', join(run, 'events.ndjson'));
+  });
+  runCopy(dir, 'sparse', (run) => truncateSync(join(run, 'events.ndjson'), 2 ** 31));
+  runCopy(dir, 'secret-line', (run) => {
+    const events = join(run, 'events.ndjson');
+    writeFileSync(
+      events,
+      `{"ev":"phase","phase":"baseline","t":1}\n${MARKER}\n{"ev":"phase","phase":"x","t":2}\n`,
+    );
+  });
+  runCopy(dir, 'secret-compiled', (run) =>
+    writeFileSync(join(run, 'compiled.json'), `{\n  "format": ${MARKER}\n}\n`),
+  );
+  runCopy(dir, 'scenario-link', (run) => {
+    execFileSync('rm', [join(run, 'scenario.yaml')]);
+    symlinkSync(join(priv, 'secret.txt'), join(run, 'scenario.yaml'));
+  });
+  runCopy(dir, 'report-folder', (run) => mkdirSync(join(run, 'report.html')));
+  runCopy(dir, 'huge-observed', (run) =>
+    editJson(join(run, 'summary.json'), { observed_ns: 1e19 }),
+  );
+  runCopy(dir, 'huge-duration', (run) =>
+    editJson(join(run, 'compiled.json'), { duration_ns: 1e300 }),
+  );
+
+  // Sweep folders whose sweep.json claims too much or names folders outside itself.
+  sweepFolder(dir, 'repeat-1e9', { repeat: 1e9 });
+  sweepFolder(dir, 'many-cells', {
+    cells: Array.from({ length: 20_000 }, (_, i) => ({ index: i, id: `c${i}`, params: {} })),
+  });
+  sweepFolder(dir, 'cell-dot-dot', { cells: [{ index: 0, id: '../../etc', params: {} }] });
+  const linked = sweepFolder(dir, 'cell-link', {});
+  symlinkSync(priv, join(linked, 'c0'));
+  const link = join(dir, 'sweeps', 'json-link');
+  mkdirSync(link);
+  symlinkSync('/etc/passwd', join(link, 'sweep.json'));
 }
 
 const SCENARIO = located;
 const USAGE = (text: string) => new RegExp(`^qoslab: .*${text}`, 'm');
+
+/** validate of each trace-<name>.yaml: every refusal located at the trace key. */
+function traceCases(): HostileCase[] {
+  const why: Record<string, string> = {
+    environ: "'/proc/self/environ' is under /proc, which a scenario may never name",
+    'environ-link': "'environ.trace' leads to /proc/",
+    'fd-link': "'/dev/fd/0' is under /dev",
+    shadow: "'/etc/shadow' leads to /etc/shadow, outside the scenario's folder",
+    'dot-dot': "'../../../../../../etc/passwd' leads to /etc/passwd, outside",
+    private: "'.*secret\\.trace' leads to .*secret\\.trace, outside the scenario's folder",
+    'private-link': "'private\\.trace' leads to .*secret\\.trace, outside",
+    fifo: "'fifo\\.yaml' is a FIFO \\(named pipe\\), not a regular file",
+    'dev-zero': "'/dev/zero' is under /dev",
+    'zero-link': "'zero\\.yaml' leads to /dev/zero, under /dev",
+    sparse: "'sparse\\.trace' is 2147483648 bytes; at most 16 MiB are read",
+    'one-line': "'one-line\\.trace' line 1, column 1: expected a whole number of milliseconds",
+    folder: "'a-dir\\.yaml' is a directory, not a regular file",
+    missing: "'nope\\.trace' does not exist",
+  };
+  return Object.entries(why).map(([name, text]) => ({
+    name: `trace ${name}: validate`,
+    args: ['validate', `$D/trace-${name}.yaml`],
+    code: 2,
+    message: new RegExp(
+      `trace-${name}\\.yaml:\\d+:\\d+  network\\.uplink\\.trace  trace file ${text}`,
+    ),
+  }));
+}
 
 export const CASES: HostileCase[] = [
   // Alias bombs, size, nesting, encodings
@@ -642,6 +840,304 @@ export const CASES: HostileCase[] = [
     args: ['shell', '--ready-timeout', '-1', '--', 'true'],
     code: 2,
     message: USAGE('--ready-timeout must be'),
+  },
+  // Files a scenario names (docs/security.md "A scenario file")
+  ...traceCases(),
+  {
+    name: 'trace /proc/self/environ: simulate',
+    args: ['simulate', '$D/trace-environ.yaml'],
+    code: 2,
+    message: SCENARIO('trace-environ.yaml', "'/proc/self/environ' is under /proc"),
+  },
+  {
+    name: 'trace /proc/self/environ: run refuses before any lab',
+    args: ['run', '$D/trace-environ.yaml', '--out', '$D/never-environ'],
+    code: 2,
+    message: SCENARIO('trace-environ.yaml', "'/proc/self/environ' is under /proc"),
+  },
+  {
+    name: 'trace /proc/self/environ: shell refuses before any lab',
+    args: ['shell', '$D/trace-environ.yaml', '--', 'true'],
+    code: 2,
+    message: SCENARIO('trace-environ.yaml', "'/proc/self/environ' is under /proc"),
+  },
+  {
+    name: 'trace /proc/self/environ in an action: run',
+    args: ['run', '$D/trace-action-environ.yaml', '--out', '$D/never-action'],
+    code: 2,
+    message: SCENARIO('trace-action-environ.yaml', "'/proc/self/environ' is under /proc"),
+  },
+  {
+    name: 'trace through a link to /proc/self/environ: simulate',
+    args: ['simulate', '$D/trace-environ-link.yaml'],
+    code: 2,
+    message: SCENARIO('trace-environ-link.yaml', 'under /proc'),
+  },
+  {
+    name: 'trace /etc/shadow: simulate',
+    args: ['simulate', '$D/trace-shadow.yaml'],
+    code: 2,
+    message: SCENARIO('trace-shadow.yaml', "outside the scenario's folder"),
+  },
+  {
+    name: 'trace a FIFO: simulate does not hang',
+    args: ['simulate', '$D/trace-fifo.yaml'],
+    code: 2,
+    message: SCENARIO('trace-fifo.yaml', 'is a FIFO'),
+  },
+  {
+    name: 'trace a FIFO: run does not hang',
+    args: ['run', '$D/trace-fifo.yaml', '--out', '$D/never-fifo'],
+    code: 2,
+    message: SCENARIO('trace-fifo.yaml', 'is a FIFO'),
+  },
+  {
+    name: 'trace a 2 GB sparse file: run',
+    args: ['run', '$D/trace-sparse.yaml', '--out', '$D/never-sparse'],
+    code: 2,
+    message: SCENARIO('trace-sparse.yaml', 'at most 16 MiB are read'),
+  },
+  {
+    name: '--allow-path lets a secret be read, and it is still not echoed',
+    args: ['validate', '$D/trace-private.yaml', '--allow-path', '$P'],
+    code: 2,
+    message: SCENARIO('trace-private.yaml', 'line 1, column 1: expected a whole number'),
+  },
+  {
+    name: '--allow-path /proc is refused',
+    args: ['validate', '$D/trace-environ.yaml', '--allow-path', '/proc'],
+    code: 2,
+    message: USAGE('--allow-path /proc: /proc is never read'),
+  },
+  {
+    name: 'a trace in its folder: validate ok',
+    args: ['validate', '$D/trace-ok.yaml'],
+    code: 0,
+    message: /^ok {2}.*trace-ok\.yaml$/m,
+  },
+  {
+    name: 'a trace in its folder: simulate',
+    args: ['simulate', '$D/trace-ok.yaml'],
+    code: 0,
+    message: /ws +main +up/,
+  },
+  {
+    name: 'a NUL in a trace path',
+    args: ['validate', '$D/trace-nul.yaml'],
+    code: 2,
+    message: SCENARIO('trace-nul.yaml', 'contains a NUL byte'),
+  },
+  {
+    name: 'sweep --set a trace to /proc/self/environ: every cell is checked before any run',
+    args: [
+      'sweep',
+      '$D/trace-ok.yaml',
+      '--set',
+      'network.uplink.trace=ok.trace,/proc/self/environ',
+      '--out',
+      '$D/never-sweep-trace',
+    ],
+    code: 2,
+    message: SCENARIO('trace-ok.yaml with network.uplink.trace=/proc/self/environ', 'under /proc'),
+  },
+  // Plans beyond the budgets
+  {
+    name: 'every 1ns: validate names the budget',
+    args: ['validate', '$D/every-1ns.yaml'],
+    code: 2,
+    message: SCENARIO('every-1ns.yaml', 'at most 1,000,000'),
+  },
+  {
+    name: 'every 1ns: simulate',
+    args: ['simulate', '$D/every-1ns.yaml'],
+    code: 2,
+    message: SCENARIO('every-1ns.yaml', 'at most 1,000,000'),
+  },
+  {
+    name: 'every 1ns: run',
+    args: ['run', '$D/every-1ns.yaml', '--out', '$D/never-1ns'],
+    code: 2,
+    message: SCENARIO('every-1ns.yaml', 'at most 1,000,000'),
+  },
+  {
+    name: 'rate 1000gbit of 200-byte messages: simulate',
+    args: ['simulate', '$D/rate-1000gbit.yaml'],
+    code: 2,
+    message: SCENARIO('rate-1000gbit.yaml', 'at most 1,000,000'),
+  },
+  {
+    name: 'a week of messages every 100 ms',
+    args: ['validate', '$D/week-of-messages.yaml'],
+    code: 2,
+    message: SCENARIO('week-of-messages.yaml', 'plans 12,096,000 messages'),
+  },
+  {
+    name: '--duration 168h on a valid plan: run refuses before any lab',
+    args: ['run', '$D/ok.yaml', '--duration', '168h', '--out', '$D/never-week'],
+    code: 2,
+    message: SCENARIO('ok.yaml', 'with --duration 168h'),
+  },
+  {
+    name: 'a 2-hour bulk download: simulate names its packet budget',
+    args: ['simulate', '$D/bulk-2h.yaml'],
+    code: 2,
+    message: USAGE('more than simulate holds \\(at most 2,000,000'),
+  },
+  {
+    name: '--set axes of 1 000 000 cells: sweep refuses before any run',
+    args: [
+      'sweep',
+      '$D/ok.yaml',
+      '--set',
+      `network.uplink.delay=${Array.from({ length: 1000 }, (_, i) => `${i + 1}ms`).join(',')}`,
+      '--set',
+      `network.downlink.delay=${Array.from({ length: 1000 }, (_, i) => `${i + 1}ms`).join(',')}`,
+      '--out',
+      '$D/never-sweep',
+    ],
+    code: 2,
+    message: USAGE('the axes make 1000000 cells; a sweep has at most 10000'),
+  },
+  {
+    name: 'sweep --repeat 1e9',
+    args: ['sweep', '$D/ok.yaml', '--repeat', '1000000000', '--out', '$D/never-repeat'],
+    code: 2,
+    message: USAGE('--repeat must be an integer from 1 to 1000'),
+  },
+  {
+    name: 'a workload naming a program: run refuses before any lab',
+    args: ['run', '$D/command-workload.yaml', '--out', '$D/never-command'],
+    code: 2,
+    message: SCENARIO('command-workload.yaml', 'command'),
+  },
+  // IPv6 scope ids
+  {
+    name: 'an address6 with a scope id: run',
+    args: ['run', '$D/address6-scope.yaml', '--out', '$D/never-scope'],
+    code: 2,
+    message: SCENARIO('address6-scope.yaml', 'a scope id'),
+  },
+  {
+    name: 'a CIDR with a scope id: simulate',
+    args: ['simulate', '$D/cidr-scope.yaml'],
+    code: 2,
+    message: SCENARIO('cidr-scope.yaml', 'a scope id'),
+  },
+  // Run folders from elsewhere (docs/security.md "A results folder")
+  {
+    name: 'report: summary.json a link to a file outside',
+    args: ['report', '$D/runs/links'],
+    code: 2,
+    message: USAGE('summary\\.json: is a symbolic link; only regular files are read here'),
+  },
+  {
+    name: 'report: report.html a link replaced, its target untouched',
+    args: ['report', '$D/runs/html-link'],
+    code: 0,
+    message: /^report: .*html-link\/report\.html$/m,
+  },
+  {
+    name: 'report: events.ndjson a link to /etc/shadow',
+    args: ['report', '$D/runs/shadow'],
+    code: 2,
+    message: USAGE('events\\.ndjson: is a symbolic link'),
+  },
+  {
+    name: 'compare: events.ndjson a link to /etc/shadow',
+    args: ['compare', '$D/runs/shadow', '$D/runs/html-link'],
+    code: 2,
+    message: USAGE('events\\.ndjson: is a symbolic link'),
+  },
+  {
+    name: 'report: events.ndjson a FIFO does not hang',
+    args: ['report', '$D/runs/fifo'],
+    code: 2,
+    message: USAGE('events\\.ndjson: is a FIFO'),
+  },
+  {
+    name: 'compare: events.ndjson a FIFO does not hang',
+    args: ['compare', '$D/runs/html-link', '$D/runs/fifo'],
+    code: 2,
+    message: USAGE('events\\.ndjson: is a FIFO'),
+  },
+  {
+    name: 'report: events.ndjson a link to /dev/zero',
+    args: ['report', '$D/runs/zero'],
+    code: 2,
+    message: USAGE('events\\.ndjson: is a symbolic link'),
+  },
+  {
+    name: 'report: a 2 GB events.ndjson is refused before reading',
+    args: ['report', '$D/runs/sparse'],
+    code: 2,
+    message: USAGE('is 2147483648 bytes; at most 256 MiB are read'),
+  },
+  {
+    name: 'report: a damaged line is named, not quoted',
+    args: ['report', '$D/runs/secret-line'],
+    code: 2,
+    message: USAGE('events\\.ndjson:2: not a JSON object$'),
+  },
+  {
+    name: 'report: broken compiled.json is located, not quoted',
+    args: ['report', '$D/runs/secret-compiled'],
+    code: 2,
+    message: USAGE("compiled\\.json' is not valid JSON at line 2, column 13"),
+  },
+  {
+    name: 'report: scenario.yaml a link to a secret',
+    args: ['report', '$D/runs/scenario-link'],
+    code: 2,
+    message: USAGE('scenario\\.yaml: is a symbolic link'),
+  },
+  {
+    name: 'report: report.html a folder',
+    args: ['report', '$D/runs/report-folder'],
+    code: 2,
+    message: USAGE('report\\.html: is a folder'),
+  },
+  {
+    name: 'report: a summary claiming 1e19 ns observed (once 4 GB and a hang)',
+    args: ['report', '$D/runs/huge-observed'],
+    code: 2,
+    message: USAGE("summary\\.json': observed_ns must be a number of nanoseconds from 0 to"),
+  },
+  {
+    name: 'compare: a compiled.json of 1e300 ns',
+    args: ['compare', '$D/runs/huge-duration', '$D/runs/html-link'],
+    code: 2,
+    message: USAGE("compiled\\.json': duration_ns must be a number of nanoseconds"),
+  },
+  // Sweep folders from elsewhere
+  {
+    name: 'merge: sweep.json with repeat 1e9 ends at once',
+    args: ['merge', '$D/sweeps/repeat-1e9', '--out', '$D/never-merge-1'],
+    code: 2,
+    message: USAGE('repeat must be an integer from 1 to 1000, found 1000000000'),
+  },
+  {
+    name: 'merge: sweep.json with 20 000 cells',
+    args: ['merge', '$D/sweeps/many-cells', '--out', '$D/never-merge-2'],
+    code: 2,
+    message: USAGE('at most 10000 cells, found 20000'),
+  },
+  {
+    name: 'merge: a cell id that climbs out of the folder',
+    args: ['merge', '$D/sweeps/cell-dot-dot', '--out', '$D/never-merge-3'],
+    code: 2,
+    message: USAGE('cells\\[0\\]\\.id must be a folder name'),
+  },
+  {
+    name: 'merge: a cell folder that is a link',
+    args: ['merge', '$D/sweeps/cell-link', '--out', '$D/never-merge-4'],
+    code: 2,
+    message: USAGE('c0: is a symbolic link, not a folder'),
+  },
+  {
+    name: 'merge: sweep.json a link to /etc/passwd',
+    args: ['merge', '$D/sweeps/json-link', '--out', '$D/never-merge-5'],
+    code: 2,
+    message: USAGE('sweep\\.json: is a symbolic link'),
   },
   // The command line itself
   { name: 'an unknown command', args: ['rnu'], code: 2, message: USAGE('') },

@@ -8,7 +8,9 @@
  * library takes about four minutes instead of twenty. At the end it prints each
  * expectation beside what was measured (./table.ts), also written to
  * $QOSLAB_LIBRARY_TABLE when set. Hold /tmp/qoslab-lab.lock around it like any lab test;
- * QOSLAB_LIBRARY_ONLY=name,name runs a subset while iterating.
+ * QOSLAB_LIBRARY_ONLY=name,name runs a subset while iterating, and
+ * QOSLAB_LIBRARY_SEEDS=1,2,3 runs each scenario once per seed and adds the spread of each
+ * expectation's measured value over the seeds (what a two-sided bound must hold).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,29 +20,38 @@ import { isRoot, qoslab } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { readSummary } from '../run/helpers.js';
 import { shortForm } from './short-form.js';
-import { libraryTable, type ScenarioRow } from './table.js';
+import { libraryTable, spreadTable, type ScenarioRow } from './table.js';
 
 const only = process.env.QOSLAB_LIBRARY_ONLY?.split(',').filter((n) => n !== '');
 const names = (await libraryNames()).filter((n) => only === undefined || only.includes(n));
+const seeds = process.env.QOSLAB_LIBRARY_SEEDS?.split(',')
+  .filter((s) => s !== '')
+  .map(Number);
+/** Each scenario once (its own seed), or once per seed asked for. */
+const cases: [string, number | undefined][] = names.flatMap((n) =>
+  seeds === undefined ? [[n, undefined]] : seeds.map((s): [string, number] => [n, s]),
+);
 const marks = new Map((await listLibrary()).map((e) => [e.name, e.provenance]));
 const rows: ScenarioRow[] = [];
 
 describe.skipIf(!isRoot)('every library scenario runs and reproduces its sources', () => {
   afterAll(() => {
     if (rows.length === 0) return;
-    const table = libraryTable(rows);
+    let table = libraryTable(rows);
+    if (seeds !== undefined) table += `\nOver seeds ${seeds.join(', ')}:\n\n${spreadTable(rows)}`;
     console.log(`\nThe library, expectation by expectation:\n\n${table}`);
     const file = process.env.QOSLAB_LIBRARY_TABLE;
     if (file !== undefined && file !== '') writeFileSync(file, table);
   });
 
-  it.concurrent.for(names)('%s', { timeout: 150_000 }, async (name, { expect }) => {
+  it.concurrent.for(cases)('%s seed %s', { timeout: 150_000 }, async ([name, seed], { expect }) => {
     const { compiled } = await loadScenario(name);
     const short = shortForm(compiled);
     const out = join(tmpDir('qoslab-library-'), name);
     const args = ['run', name, '--phase', short.phase, '--duration', `${short.durationNs / 1e6}ms`];
     // The library's own bring-your-own-app scenarios run programs (mosquitto, prosody).
     if (compiled.workloads.some((w) => w.command != null)) args.push('--allow-commands');
+    if (seed !== undefined) args.push('--seed', String(seed));
     const started = Date.now();
     const r = await qoslab([...args, '--out', out, '--quiet'], short.durationNs / 1e6 + 90_000);
     // Exit 2 (cannot be run) or 3 (no lab) leaves no summary: the exit code says why.
@@ -48,6 +59,7 @@ describe.skipIf(!isRoot)('every library scenario runs and reproduces its sources
     if (r.code !== 2 && r.code !== 3) expectations = readSummary(out).expectations;
     rows.push({
       name,
+      seed,
       marks: marks.get(name) ?? [],
       expectations,
       exitCode: r.code,

@@ -1,6 +1,6 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { ciTargets } from '../../src/report/ci-outputs.js';
 import { renderHtml } from '../../src/report/html.js';
@@ -8,77 +8,11 @@ import { junitXml } from '../../src/report/junit.js';
 import { loadRun } from '../../src/report/load.js';
 import { summaryMarkdown } from '../../src/report/summary-md.js';
 import type { RunSummary } from '../../src/record/summary.js';
+import { failedSummary } from '../../src/run/finish.js';
 import { isRoot, qoslab } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { RUN_BASIC, copyOfRun } from './helpers.js';
-
-type Node = Record<string, unknown>;
-const list = (v: unknown): Node[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]) as Node[];
-
-/**
- * The rules of the common (Apache Ant) JUnit XML schema that CI systems read, checked on
- * the parsed document: element order and multiplicity, required attributes and their
- * types. Returns every violation.
- */
-function junitSchemaViolations(xml: string): string[] {
-  const wellFormed = XMLValidator.validate(xml);
-  if (wellFormed !== true) return [`not well-formed: ${JSON.stringify(wellFormed.err)}`];
-  const doc = new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: '@',
-    preserveOrder: true,
-    parseAttributeValue: false,
-    trimValues: false,
-  }).parse(xml) as Node[];
-  const problems: string[] = [];
-  const tagOf = (n: Node) => Object.keys(n).find((k) => k !== ':@' && k !== '#text');
-  const children = (n: Node) => list(n[tagOf(n)!]).filter((c) => tagOf(c) !== undefined);
-  const attr = (n: Node) => (n[':@'] ?? {}) as Record<string, string>;
-  const isInt = (v: string | undefined) => v !== undefined && /^-?\d+$/.test(v);
-  const isDecimal = (v: string | undefined) => v !== undefined && /^-?\d+(\.\d+)?$/.test(v);
-  const roots = doc.filter((n) => tagOf(n) !== undefined && tagOf(n) !== '?xml');
-  if (roots.length !== 1 || tagOf(roots[0]!) !== 'testsuites') return ['root is not <testsuites>'];
-  children(roots[0]!).forEach((suite, i) => {
-    if (tagOf(suite) !== 'testsuite') problems.push(`testsuites has <${tagOf(suite)}>`);
-    const a = attr(suite);
-    for (const k of ['@package', '@name', '@hostname'])
-      if (!a[k]) problems.push(`testsuite ${k} missing`);
-    if (a['@id'] !== String(i)) problems.push(`testsuite @id ${a['@id']} != ${i}`);
-    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/.test(a['@timestamp'] ?? ''))
-      problems.push(`testsuite @timestamp '${a['@timestamp']}' is not ISO 8601 without zone`);
-    for (const k of ['@tests', '@failures', '@errors'])
-      if (!isInt(a[k])) problems.push(`testsuite ${k} not an int`);
-    if (a['@skipped'] !== undefined && !isInt(a['@skipped'])) problems.push('@skipped not an int');
-    if (!isDecimal(a['@time'])) problems.push('testsuite @time not a decimal');
-    const tags = children(suite).map(tagOf);
-    const expected = /^properties(,testcase)*,system-out,system-err$/;
-    if (!expected.test(tags.join(','))) problems.push(`testsuite children ${tags.join(',')}`);
-    for (const p of children(children(suite)[0]!)) {
-      if (tagOf(p) !== 'property' || !attr(p)['@name'] || attr(p)['@value'] === undefined)
-        problems.push('bad <property>');
-    }
-    const cases = children(suite).filter((c) => tagOf(c) === 'testcase');
-    if (Number(a['@tests']) !== cases.length) problems.push('@tests != number of testcases');
-    const outcome = (tag: string) => cases.filter((c) => children(c).some((x) => tagOf(x) === tag));
-    if (Number(a['@failures']) !== outcome('failure').length) problems.push('@failures wrong');
-    if (Number(a['@errors']) !== outcome('error').length) problems.push('@errors wrong');
-    if (Number(a['@skipped'] ?? 0) !== outcome('skipped').length) problems.push('@skipped wrong');
-    for (const c of cases) {
-      const ca = attr(c);
-      if (!ca['@name'] || !ca['@classname']) problems.push('testcase without name or classname');
-      if (!isDecimal(ca['@time'])) problems.push('testcase @time not a decimal');
-      const inner = children(c);
-      if (inner.length > 1) problems.push(`testcase '${ca['@name']}' has ${inner.length} results`);
-      for (const x of inner) {
-        const t = tagOf(x)!;
-        if (!['skipped', 'failure', 'error'].includes(t)) problems.push(`testcase has <${t}>`);
-        if ((t === 'failure' || t === 'error') && !attr(x)['@type'])
-          problems.push(`<${t}> without type`);
-      }
-    }
-  });
-  return problems;
-}
+import { junitSchemaViolations, list, type Node } from './junit-schema.js';
 
 function parsed(xml: string) {
   const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml) as {
@@ -106,7 +40,36 @@ describe('JUnit XML', () => {
     expect(String(failure.message)).toMatch(
       /^ws\.latency\.p95 < 1us during later: measured [\d.]+ ms$/,
     );
-    expect(String(failure['#text'])).toContain(`measured ${failed.measured} `);
+    // The body in the metric's unit, exact enough to tell a bound from a value just past it.
+    expect(String(failure['#text'])).toBe(
+      `measured ${Number((failed.measured! / 1e6).toPrecision(6))} ms; expected < 0.001 ms`,
+    );
+  });
+
+  it('an expectation stated twice gets two test cases with distinct names', () => {
+    const s = basic();
+    s.expectations.push({ ...s.expectations[0]! });
+    const { cases } = parsed(junitXml(s, { hostname: 'h' }));
+    const names = cases.map((c) => String(c.name));
+    expect(new Set(names).size).toBe(names.length);
+    expect(names.at(-1)).toBe(`${s.expectations[0]!.text} (2)`);
+  });
+
+  it('a rate bound reads in kbit/s, not bit/s', () => {
+    const s = basic();
+    s.expectations = [
+      {
+        ...s.expectations[0]!,
+        kind: 'rate',
+        op: '>=',
+        expected: 128000,
+        measured: 96512,
+        ok: false,
+        outcome: 'fail',
+      },
+    ];
+    const failure = parsed(junitXml(s, { hostname: 'h' })).cases[1]!.failure as Node;
+    expect(failure['#text']).toBe('measured 96.512 kbit/s; expected >= 128 kbit/s');
   });
 
   it('a metric with no data in a completed run fails, as the exit code says', () => {
@@ -266,5 +229,51 @@ describe('--junit / --summary-md targets', () => {
     const bad = await qoslab(['report', dir, '--junit', '/nonexistent/j.xml']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--junit /nonexistent/j.xml: cannot write there');
+  });
+});
+
+describe('a run that fails at start-up', () => {
+  const version = (
+    JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    }
+  ).version;
+
+  it('still writes its JUnit and Markdown, dated now, with the error', async () => {
+    const dir = tmpDir('qoslab-ci-');
+    const bad = join(dir, 'broken.yaml');
+    writeFileSync(bad, 'name: x\nnetwork:\n  uplink:\n    rate: 128kbps\n');
+    const junit = join(dir, 'junit.xml');
+    const md = join(dir, 'summary.md');
+    const before = new Date().toISOString().slice(0, 19);
+    const r = await qoslab(['run', bad, '--junit', junit, '--summary-md', md, '--quiet']);
+    expect(r.code).toBe(2);
+    const xml = readFileSync(junit, 'utf8');
+    expect(junitSchemaViolations(xml)).toEqual([]);
+    const { suite, cases } = parsed(xml);
+    expect(suite).toMatchObject({ name: 'qoslab.broken', tests: '1', errors: '1' });
+    expect(String(suite.timestamp) >= before).toBe(true);
+    expect(xml).toContain(`<property name="qoslab" value="${version}"/>`);
+    expect(String((cases[0]!.error as Node).message)).toMatch(
+      /^the run failed: .*broken\.yaml:4:\d+\s+network\.uplink\.rate/s,
+    );
+    expect(readFileSync(md, 'utf8')).toMatch(/^### ❌ qoslab run: broken\n\nfailed: /);
+  });
+
+  it('leaves a summary.json that `report --junit` dates and versions', () => {
+    // What run.ts writes when the session fails to open: the folder has no events.
+    const dir = copyOfRun();
+    writeFileSync(join(dir, 'events.ndjson'), '');
+    const startedAt = new Date('2026-12-03T10:00:00Z');
+    writeFileSync(
+      join(dir, 'summary.json'),
+      JSON.stringify(
+        failedSummary({ scenario: 'report-basic', startedAt, error: 'spawn EACCES', exitCode: 3 }),
+      ),
+    );
+    const s = loadRun(dir).summary;
+    expect(s).toMatchObject({ status: 'failed', qoslab: version, error: 'spawn EACCES' });
+    const { suite } = parsed(junitXml(s, { hostname: 'h' }));
+    expect(suite.timestamp).toBe('2026-12-03T10:00:00');
   });
 });

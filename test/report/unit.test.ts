@@ -81,7 +81,7 @@ describe('events.ndjson that is not what a run writes', () => {
       expect.objectContaining({
         exitCode: 2,
         message: expect.stringMatching(
-          new RegExp(`events\\.ndjson:${at.line + 1}: not a JSON object: `),
+          new RegExp(`events\\.ndjson:${at.line + 1}: not a JSON object$`),
         ) as unknown,
       }),
     );
@@ -115,7 +115,8 @@ describe('events.ndjson that is not what a run writes', () => {
 
   it('rejects a line that is JSON but not an event object', () => {
     const dir = withEvents((lines) => [lines[0]!, 'null', ...lines.slice(1)]);
-    expect(() => loadRun(dir)).toThrow(/events\.ndjson:2: not a JSON object: null/);
+    // Named by its line, never quoted: a run folder's file may be a copy of anything.
+    expect(() => loadRun(dir)).toThrow(/events\.ndjson:2: not a JSON object$/);
   });
 });
 

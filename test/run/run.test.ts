@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isRoot, qoslab } from '../helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { CLI, isRoot, qoslab } from '../helpers/cli.js';
 import {
   fixture,
   missingFiles,
@@ -20,6 +22,32 @@ describe('qoslab run (no lab needed)', () => {
     expect(r.stderr).toMatch(
       /workload-port-conflict\.yaml:12:\d+ +workloads\[4\] +'quic' \(http3\) needs udp port 443 of host 'whatsapp', which 'call' already serves/,
     );
+  });
+
+  it('names the programs a scenario needs and the machine lacks, before any lab (exit 3, JUnit)', () => {
+    const out = tmpOut();
+    const junit = `${out}.junit.xml`;
+    const r = spawnSync(
+      process.execPath,
+      [CLI, 'run', 'ru-2022-tspu-quic-v1-drop', '--out', out, '--junit', junit],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, PATH: '/nonexistent', QOSLAB_CHROMIUM: '/nonexistent/chromium' },
+      },
+    );
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stderr).toContain(
+      "qoslab: scenario 'ru-2022-tspu-quic-v1-drop' needs programs this machine does not have",
+    );
+    expect(r.stderr).toMatch(
+      /^ {2}- caddy \(the HTTP\/3 server of http3 workloads\): command not found: caddy; needed by /m,
+    );
+    expect(r.stderr).toMatch(
+      /^ {2}- chromium \(.*\): command not found: \/nonexistent\/chromium; needed by /m,
+    );
+    expect(r.stderr).toContain('install: apt-get install caddy chromium');
+    expect(existsSync(out)).toBe(false);
+    expect(readFileSync(junit, 'utf8')).toContain('needs programs this machine does not have');
   });
 
   it('rejects a bad --duration with exit 2', async () => {

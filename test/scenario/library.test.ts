@@ -78,7 +78,7 @@ describe('the shipped library', () => {
   it('has at least 30 scenarios, each with a country or link prefix', () => {
     expect(names.length).toBeGreaterThanOrEqual(30);
     for (const n of names.filter((n) => n !== DEFAULT_SCENARIO)) {
-      expect(n).toMatch(/^(ru|cn|ir|pk|tr|link)-/);
+      expect(n).toMatch(/^(ru|cn|ir|pk|tr|kz|link)-/);
     }
   });
 

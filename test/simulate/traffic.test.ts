@@ -44,7 +44,7 @@ describe('simulation summary', () => {
       [wa, 'up', 2e9, 200, null],
       [wa, 'up', 21e9, 200, 21.5e9],
     ];
-    const rows = summarise(compiled, packets);
+    const rows = summarise(compiled, trafficFor(compiled).flows, packets);
     expect(rows).toEqual([
       expect.objectContaining({
         workload: 'wa-text',
@@ -82,7 +82,7 @@ describe('simulation summary', () => {
       [wa, 'up', 1e9, 200, 1.02e9],
       [wa, 'up', 41e9, 200, 41.02e9],
     ];
-    const rows = summarise(twice, packets);
+    const rows = summarise(twice, trafficFor(twice).flows, packets);
     expect(rows.map((r) => [r.phase, r.sent])).toEqual([['baseline', 2]]);
     expect(rows[0]!.throughputBps).toBeCloseTo((2 * 200 * 8) / 40, 6);
   });

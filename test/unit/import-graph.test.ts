@@ -5,10 +5,11 @@
  * types still ties two modules together. The graph is read with TypeScript's own
  * import scanner.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles } from '../helpers/source-files.js';
 
 const SRC = resolve(import.meta.dirname, '../../src');
 
@@ -20,10 +21,10 @@ const KNOWN_CYCLES: string[][] = [];
 
 /** Bottom to top; a top-level folder or file of src/ per entry, peers share a row. */
 const LAYERS = [
-  ['addresses.ts', 'errors.ts'],
+  ['addresses.ts', 'errors.ts', 'files'],
   ['scenario'],
   ['record', 'native'],
-  ['workloads', 'metrics'],
+  ['workloads', 'metrics', 'resolver'],
   ['orchestrate', 'agent'],
   ['run', 'report', 'simulate'],
   ['sweep'],
@@ -37,16 +38,6 @@ function layerOf(file: string): number {
   if (layer < 0)
     throw new Error(`src/${top} has no layer: add it to LAYERS and docs/architecture.md`);
   return layer;
-}
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory()
-      ? sourceFiles(join(dir, e.name))
-      : e.name.endsWith('.ts')
-        ? [join(dir, e.name)]
-        : [],
-  );
 }
 
 /** Each module's relative imports (static, type-only, re-exports and dynamic), as files. */

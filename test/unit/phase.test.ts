@@ -16,6 +16,7 @@ describe('startAtPhase', () => {
         enable: ['call-restriction', 'phased-slowdown'],
         disable: [],
         active: ['call-restriction', 'phased-slowdown'],
+        dns_active: [],
       },
       {
         at_ns: 10e9,
@@ -23,6 +24,7 @@ describe('startAtPhase', () => {
         enable: ['block'],
         disable: [],
         active: ['call-restriction', 'phased-slowdown', 'block'],
+        dns_active: [],
       },
     ]);
     expect(c.expect.map((e) => e.text)).toEqual([

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { AgentConfig } from '../../src/agent/config.js';
 import type { AgentEvent, MeasureEvent } from '../../src/record/events.js';
 import { AgentProcess } from '../../src/run/agents.js';
-import { makeLabPki } from '../../src/run/pki.js';
+import { makeLabPki } from '../../src/orchestrate/pki.js';
 import type { CompiledWorkload } from '../../src/scenario/compiled.js';
 
 /** A compiled workload on loopback (server 127.0.0.1 / ::1, name localhost). */

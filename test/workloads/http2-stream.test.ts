@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { makeLabPki } from '../../src/run/pki.js';
+import { makeLabPki } from '../../src/orchestrate/pki.js';
 import { now, sleepMs } from '../../src/workloads/clock.js';
 import { serveGroup, serverGroups } from '../../src/workloads/groups.js';
 import { http2Dialer } from '../../src/workloads/http2.js';

@@ -39,6 +39,7 @@ use qoslab_core::shape::flow::{Flow, FlowKey, FlowTable, Lookup, DEFAULT_MAX_FLO
 use qoslab_core::shape::packet::TAG_INJECTED;
 use qoslab_core::shape::pipeline::{Options, Pipeline};
 use qoslab_core::shape::stats::Totals;
+use qoslab_core::shape::trace::Trace;
 use qoslab_core::shape::{Dir, Pkt, Reason};
 use qoslab_core::wire::packet::{build_tcp, build_udp, parse, PROTO_TCP};
 use qoslab_core::wire::tcp::{ACK, PSH, SYN};
@@ -247,14 +248,14 @@ fn scenario_with_timeline(
 ) -> Scenario {
     let names: Vec<String> = (0..policies.len()).map(|i| format!("\"p{i}\"")).collect();
     let mut tl = format!(
-        r#"{{"at_ns":0,"phase":"main","enable":[],"disable":[],"active":[{}]}}"#,
+        r#"{{"at_ns":0,"phase":"main","enable":[],"disable":[],"active":[{}],"dns_active":[]}}"#,
         names.join(",")
     );
     for (at, active) in timeline {
         let a: Vec<String> = active.iter().map(|n| format!("{n:?}")).collect();
         let _ = write!(
             tl,
-            r#",{{"at_ns":{at},"phase":"p","enable":[],"disable":[],"active":[{}]}}"#,
+            r#",{{"at_ns":{at},"phase":"p","enable":[],"disable":[],"active":[{}],"dns_active":[]}}"#,
             a.join(",")
         );
     }
@@ -262,15 +263,15 @@ fn scenario_with_timeline(
         r#"{{"format":1,"name":"bench","seed":7,"duration_ns":3600000000000,
         "network":{{"mtu":1500,"ipv6":true,"uplink":{up},"downlink":{down}}},
         "hosts":[{{"name":"server","names":["server.lab"],"address":"198.19.0.1","address6":"fd71:6c61:6200:2::1"}}],
-        "classes":[{}],"policies":[{}],"timeline":[{tl}],"workloads":[],"expect":[]}}"#,
+        "classes":[{}],"policies":[{}],"timeline":[{tl}],"workloads":[],"expect":[],"dns":{{}}}}"#,
         classes.join(","),
         policies.join(",")
     );
     Scenario::parse_json(&json).unwrap_or_else(|e| panic!("bench scenario: {e}\n{json}"))
 }
 
-fn no_traces(_: &str) -> Result<Vec<u64>, qoslab_core::Error> {
-    Ok(vec![1, 2, 3])
+fn no_traces(_: &str) -> Result<Trace, qoslab_core::Error> {
+    Trace::new(&[1, 2, 3])
 }
 
 fn pipeline(s: &Scenario) -> Pipeline {

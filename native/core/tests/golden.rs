@@ -8,6 +8,7 @@
 use qoslab_core::config::json::Value;
 use qoslab_core::shape::compiled::Scenario;
 use qoslab_core::shape::pipeline::{Options, Pipeline};
+use qoslab_core::shape::trace::Trace;
 use qoslab_core::Error;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -32,9 +33,9 @@ fn golden_files() -> Vec<PathBuf> {
 
 /// Trace files are named as the scenario wrote them (relative to its folder, which the
 /// golden file does not record); the parser's job is the path, so any one stands in.
-fn stand_in_trace(path: &str) -> Result<Vec<u64>, Error> {
+fn stand_in_trace(path: &str) -> Result<Trace, Error> {
     assert!(!path.is_empty(), "a trace path is empty");
-    Ok(vec![1, 2, 5, 10])
+    Trace::new(&[1, 2, 5, 10])
 }
 
 /// The `type` of every action as TypeScript wrote it, policy by policy.

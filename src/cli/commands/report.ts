@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
+import { writeFileReplacing } from '../../files/write.js';
 import { ciTargets, writeCiOutputs } from '../../report/ci-outputs.js';
 import { summaryCsv } from '../../report/csv.js';
 import { writeReport } from '../../report/report.js';
@@ -63,7 +63,7 @@ export function reportCommand(ctx: CommandContext): CommandModule<object, Report
         ctx.out.write(csv);
         ctx.err.write(`report: ${r.html}\n`);
       } else {
-        writeFileSync(csvPath!, csv);
+        writeFileReplacing(csvPath!, csv);
         ctx.out.write(`report: ${r.html}\ncsv: ${args.csv}\n`);
       }
     },

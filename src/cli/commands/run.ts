@@ -1,11 +1,22 @@
+import { basename } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { UsageError } from '../../errors.js';
+import { exitCodeOf, UsageError } from '../../errors.js';
 import { ciTargets, writeCiOutputs } from '../../report/ci-outputs.js';
+import { failedSummary } from '../../run/finish.js';
 import { run } from '../../run/run.js';
+import { DEFAULT_SCENARIO } from '../../scenario/library.js';
 import { parseDuration } from '../../scenario/units.js';
 import type { CommandContext } from '../context.js';
+import { ALLOW_PATH_OPTION, allowanceOf, type AllowArgs } from '../allow.js';
 
-interface RunArgs {
+/** A scenario as named on the command line: a library name, or a file's name without its extension. */
+function scenarioLabel(scenario: string | undefined): string {
+  return scenario === undefined
+    ? DEFAULT_SCENARIO
+    : basename(scenario).replace(/\.(ya?ml|json)$/i, '');
+}
+
+interface RunArgs extends AllowArgs {
   scenario?: string;
   duration?: string;
   out?: string;
@@ -79,6 +90,7 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
           describe:
             'Let the scenario run the programs its `command` workloads name (refused without it: a shared scenario must not run programs silently)',
         })
+        .option('allow-path', ALLOW_PATH_OPTION)
         .option('junit', {
           type: 'string',
           describe: 'Also write the expectations as JUnit XML to FILE (for CI test reports)',
@@ -96,7 +108,7 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         )
         .example('$0 run --junit junit.xml --summary-md', 'in CI: test results and a job summary')
         .epilog(
-          'Exit codes: 0 ok, 1 an expectation failed, 2 bad scenario or usage, 3 no lab possible, 4 the run failed (a workload agent died or hung; results up to then are written), 130 interrupted (results still written).',
+          'Exit codes: 0 ok, 1 an expectation failed, 2 bad scenario or usage, 3 no lab possible, 4 the run failed (a workload agent died or hung, or the run reached its event budget; results up to then are written), 130 interrupted (results still written).',
         ),
     handler: async (args) => {
       let durationNs: number | undefined;
@@ -111,8 +123,10 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
       }
       // Checked before the lab: a bad path must not cost a whole run.
       const targets = ciTargets({ junit: args.junit, summaryMd: args['summary-md'] });
+      const startedAt = new Date();
       const result = await run({
         scenario: args.scenario,
+        allow: allowanceOf(args),
         durationNs,
         outDir: args.out,
         force: args.force,
@@ -124,6 +138,20 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         pcap: args.pcap,
         out: ctx.out,
         err: ctx.err,
+      }).catch((error: unknown) => {
+        // A run that could not start still leaves its CI outputs: a job whose run failed
+        // at start-up must not read as one with no tests.
+        writeCiOutputs(
+          failedSummary({
+            scenario: scenarioLabel(args.scenario),
+            startedAt,
+            error: error instanceof Error ? error.message : String(error),
+            exitCode: exitCodeOf(error),
+          }),
+          undefined,
+          targets,
+        );
+        throw error;
       });
       for (const path of writeCiOutputs(result.summary, result.dir, targets)) {
         if (!args.quiet && !args.json) ctx.out.write(`wrote ${path}\n`);

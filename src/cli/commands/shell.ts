@@ -7,8 +7,9 @@ import { resultsDir } from '../../run/results.js';
 import { recordShell, unimpairedScenario } from '../../run/shell-record.js';
 import { loadScenario } from '../../scenario/index.js';
 import type { CommandContext } from '../context.js';
+import { ALLOW_PATH_OPTION, allowanceOf, type AllowArgs } from '../allow.js';
 
-interface ShellArgs {
+interface ShellArgs extends AllowArgs {
   scenario?: string;
   phase?: string;
   server?: string;
@@ -40,6 +41,7 @@ export function shellCommand(ctx: CommandContext): CommandModule<object, ShellAr
           describe:
             "Start at this phase of the scenario's timeline, its policies in force at once (needs a scenario)",
         })
+        .option('allow-path', ALLOW_PATH_OPTION)
         .option('server', {
           type: 'string',
           describe:
@@ -118,7 +120,10 @@ export function shellCommand(ctx: CommandContext): CommandModule<object, ShellAr
       if (!args.record && (args.pcap || args.out !== undefined)) {
         throw new UsageError('--pcap and --out need the recording: drop --no-record');
       }
-      const file = args.scenario === undefined ? undefined : await loadScenario(args.scenario);
+      const file =
+        args.scenario === undefined
+          ? undefined
+          : await loadScenario(args.scenario, { allow: allowanceOf(args) });
       const loaded = file?.compiled;
       const chosen =
         loaded === undefined || args.phase === undefined
@@ -143,6 +148,7 @@ export function shellCommand(ctx: CommandContext): CommandModule<object, ShellAr
         readyTimeoutMs: args['ready-timeout'] * 1000,
         lab: {
           scenario,
+          traces: file?.traces,
           mtu: args.mtu,
           offload: args.offload,
           ipv6: args.ipv6,

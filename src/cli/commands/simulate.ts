@@ -5,8 +5,9 @@ import { parseDuration } from '../../scenario/units.js';
 import { simulateScenario } from '../../simulate/simulate.js';
 import { fmtRate, fmtRatio, table } from '../../record/format.js';
 import type { CommandContext } from '../context.js';
+import { ALLOW_PATH_OPTION, allowanceOf, type AllowArgs } from '../allow.js';
 
-interface SimulateArgs {
+interface SimulateArgs extends AllowArgs {
   scenario: string;
   duration?: string;
   json: boolean;
@@ -30,6 +31,7 @@ export function simulateCommand(ctx: CommandContext): CommandModule<object, Simu
           describe: "Simulated time (default: the scenario's)",
         })
         .option('json', { type: 'boolean', default: false, describe: 'Print the report as JSON' })
+        .option('allow-path', ALLOW_PATH_OPTION)
         .example(
           '$0 simulate ru-2021-twitter-sni-policer',
           'what the Twitter policer does to each workload',
@@ -40,7 +42,7 @@ export function simulateCommand(ctx: CommandContext): CommandModule<object, Simu
             'control in virtual time: bulk throughput is an upper bound.',
         ),
     handler: async (args) => {
-      const { compiled } = await loadScenario(args.scenario);
+      const { compiled, traces } = await loadScenario(args.scenario, { allow: allowanceOf(args) });
       if (args.duration !== undefined) {
         const d = parseDuration(args.duration);
         if (!d.ok || d.value <= 0) {
@@ -50,7 +52,7 @@ export function simulateCommand(ctx: CommandContext): CommandModule<object, Simu
         }
         compiled.duration_ns = d.value;
       }
-      const report = simulateScenario(compiled);
+      const report = simulateScenario(compiled, traces);
       if (args.json) {
         ctx.out.write(JSON.stringify(report, null, 2) + '\n');
         return;

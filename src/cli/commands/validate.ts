@@ -3,8 +3,9 @@ import { ExitCode } from '../../errors.js';
 import { formatProblem } from '../../scenario/errors.js';
 import { validateFiles } from '../../scenario/validate.js';
 import type { CommandContext } from '../context.js';
+import { ALLOW_PATH_OPTION, allowanceOf, type AllowArgs } from '../allow.js';
 
-interface ValidateArgs {
+interface ValidateArgs extends AllowArgs {
   files: string[];
 }
 
@@ -21,9 +22,10 @@ export function validateCommand(ctx: CommandContext): CommandModule<object, Vali
           demandOption: true,
           describe: 'Scenario files or library names',
         })
+        .option('allow-path', ALLOW_PATH_OPTION)
         .example('$0 validate scenarios/*.yaml', 'check the whole library'),
     handler: async (args) => {
-      const results = await validateFiles(args.files.map(String));
+      const results = await validateFiles(args.files.map(String), allowanceOf(args));
       for (const r of results) {
         if (r.problems.length === 0) {
           const note =

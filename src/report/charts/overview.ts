@@ -3,6 +3,7 @@ import type { RecvEvent } from '../../record/events.js';
 import { pooled } from '../../metrics/summarize.js';
 import type { Phase, WorkloadStats } from '../../record/summary.js';
 import type { CompiledWorkload } from '../../scenario/compiled.js';
+import { measuresVoice } from '../../scenario/protocols/index.js';
 import { niceStep } from './sample.js';
 import type { ChartSpec, SeriesSpec } from './spec.js';
 
@@ -83,7 +84,7 @@ export function mosPerPhase(
   phases: Phase[],
   coveredNs: number,
 ): ChartSpec | null {
-  const voice = stats.filter((w) => w.protocol === 'udp-voice' || w.protocol === 'webrtc');
+  const voice = stats.filter((w) => measuresVoice(w.protocol));
   if (voice.length === 0) return null;
   return perPhase(
     'mos',

@@ -11,6 +11,7 @@ import type { ActionContext, ActionDefinition, CompiledActionBase } from './acti
 import { blackhole } from './blackhole.js';
 import { corrupt } from './corrupt.js';
 import { delay } from './delay.js';
+import { dnsInject } from './dns-inject.js';
 import { dropAfter } from './drop-after.js';
 import { duplicate } from './duplicate.js';
 import { loss } from './loss.js';
@@ -36,6 +37,7 @@ export const ACTIONS = {
   penalty,
   trigger,
   trace,
+  'dns-inject': dnsInject,
 };
 
 type Actions = typeof ACTIONS;

@@ -17,6 +17,9 @@ import { describeFound, mergePortRanges } from '../units.js';
 import { Duration, missingOr, oneOrMany, PortRange } from '../fields.js';
 import { defineProtocol, type ProtocolProblem } from './protocol.js';
 
+/** The workload key naming its programs (located errors point at it). */
+export const PROGRAMS_KEY = 'command';
+
 /** The readiness wait of a server when the workload gives none. */
 export const DEFAULT_READY_TIMEOUT_NS = 10e9;
 
@@ -118,6 +121,15 @@ export const command = defineProtocol({
   port: 1,
   tls: false,
   agent: 'orchestrator',
+  // Its programs' traffic is theirs: no message is stamped, paced or counted by qoslab, so
+  // these traits only say what the summary may ask (nothing but its flows) and what
+  // simulate stands in for it (TCP messages at the common defaults, as for any unknown app).
+  transport: 'tcp',
+  traffic: 'messages',
+  measures: 'messages',
+  down: 'agent',
+  // test/e2e/protocols.test.ts runs no command (that needs --allow-commands); commands.test.ts does.
+  loopback: { command: { client: ['true'] } },
   ports: [
     { transport: 'tcp', service: 'own' },
     { transport: 'udp', service: 'own' },

@@ -5,5 +5,10 @@ export const http2 = plainProtocol({
   port: 443,
   tls: true,
   agent: true,
+  transport: 'tcp',
+  traffic: 'messages',
+  measures: 'messages',
+  down: 'hub',
+  loopback: { every: '100ms' },
   ports: [{ transport: 'tcp', service: 'http', tls: true }],
 });

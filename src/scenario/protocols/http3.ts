@@ -13,6 +13,11 @@ export const http3 = defineProtocol({
   port: 443,
   tls: true,
   agent: true,
+  transport: 'quic',
+  traffic: 'messages',
+  measures: 'messages',
+  down: 'hub',
+  loopback: { every: '200ms' },
   ports: [
     { transport: 'udp', service: 'quic', tls: true },
     // Caddy holds the TCP side of the port too (h2, h1), for the fallback a browser makes.
@@ -39,6 +44,10 @@ export const http3 = defineProtocol({
     client: o.client ?? 'chromium',
     hold_ns: o.hold ?? 0,
   }),
+  // Chromium speaks QUIC to the origin; ngtcp2's client is a process of its own.
+  chromium: (c) => (c.client === 'chromium' ? 'quic' : null),
+  // Caddy serves both clients; ngtcp2's client or Chromium connects.
+  programs: (c) => (c.client === 'ngtcp2' ? ['caddy', 'gtlsclient'] : ['caddy', 'chromium']),
   check: (w) => {
     if (w.client !== 'ngtcp2') {
       return w.hold === undefined

@@ -1,12 +1,17 @@
 /**
  * The workload protocols a scenario may name, one file each, registered in this one
  * table: the schema's `protocol` values and protocol-only keys, the compiler's defaults
- * and `CompiledWorkload`'s protocol keys all derive from it. The row order is the order of
- * the JSON Schema's `protocol` enum. A protocol with `agent: true` also needs its agent
- * in `src/workloads/` (TypeScript refuses the build until `src/workloads/index.ts` lists it).
+ * and `CompiledWorkload`'s protocol keys all derive from it, and everything else asks a
+ * row's traits (transport, traffic, measures, down, ports: ./protocol.ts) through the
+ * helpers below instead of naming a protocol (test/unit/protocol-names.test.ts holds
+ * that). The row order is the order of the JSON Schema's `protocol` enum. A protocol with
+ * `agent: true` also needs its agent in `src/workloads/` (TypeScript refuses the build
+ * until `src/workloads/index.ts` lists it).
  */
+import type { ProgramName } from './programs.js';
 import type { z } from 'zod';
 import { bulk } from './bulk.js';
+import { dnsLookup } from './dns-lookup.js';
 import { command } from './command.js';
 import { http2 } from './http2.js';
 import { http3 } from './http3.js';
@@ -14,8 +19,18 @@ import { longpoll } from './longpoll.js';
 import { mqtt } from './mqtt.js';
 import {
   COMMON_DEFAULTS,
+  type ChromiumUse,
   type CompiledValue,
+  type DownSender,
   type FlowEndpoint,
+  type Measures,
+  type PortUse,
+  type ProtocolProblem,
+  type ReferenceView,
+  type References,
+  type Runner,
+  type Traffic,
+  type Transport,
   type WorkloadDefaults,
 } from './protocol.js';
 import { tcpFramed } from './tcp-framed.js';
@@ -33,6 +48,7 @@ export const PROTOCOLS = {
   'udp-voice': udpVoice,
   bulk,
   webrtc,
+  'dns-lookup': dnsLookup,
   command,
 };
 
@@ -133,4 +149,73 @@ export function flowEndpoints(w: WorkloadEndpoints): FlowEndpoint[] {
     addresses.map((address) => ({ address, transport, port: w.port })),
   );
   return [...own, ...(p.flowEndpoints?.(w) ?? [])];
+}
+
+/** A protocol's traits, the same shape for every row. */
+export interface ProtocolTraits {
+  port: number;
+  tls: boolean | 'never';
+  ports: readonly PortUse[];
+  agent: Runner;
+  transport: Transport;
+  traffic: Traffic;
+  measures: Measures;
+  down: DownSender;
+  loopback: Record<string, unknown>;
+  check?(workload: Record<string, unknown>): ProtocolProblem[];
+  chromium?(compiled: Record<string, unknown>): ChromiumUse;
+  programs?(compiled: Record<string, unknown>): readonly ProgramName[];
+  references?(workload: Record<string, unknown>, view: ReferenceView): References;
+}
+
+/**
+ * The traits of a protocol named anywhere (a compiled workload, a results folder read
+ * back, a scenario before the schema checked it); undefined for a name no row has.
+ */
+export function traitsOf(name: string): ProtocolTraits | undefined {
+  // Each row's functions read only keys of its own; the widening forgets their types.
+  return Object.hasOwn(PROTOCOLS, name)
+    ? (PROTOCOLS[name as ProtocolName] as unknown as ProtocolTraits)
+    : undefined;
+}
+
+/** The protocols whose workloads measure voice quality (expectations' loss, jitter, mos). */
+export function measuresVoice(name: string): boolean {
+  const m = traitsOf(name)?.measures;
+  return m === 'voice-frames' || m === 'webrtc-stats';
+}
+
+/** Whether a protocol's stack can report video (with `video: true`: expectations' video.fps). */
+export function canMeasureVideo(name: string): boolean {
+  return traitsOf(name)?.measures === 'webrtc-stats';
+}
+
+/** Whether a workload measures video: a stack that reports it, sending a video track. */
+export function measuresVideo(name: string, w: { video?: unknown }): boolean {
+  return canMeasureVideo(name) && w.video === true;
+}
+
+/** The registered protocols with a trait, in registry order (for messages that list them). */
+export function protocolsWhere(test: (name: ProtocolName) => boolean): ProtocolName[] {
+  return PROTOCOL_NAMES.filter(test);
+}
+
+/**
+ * Whether the Caddy edge serves a protocol's side of a port on this transport (its
+ * `edge` TCP side and `quic` UDP side): the edge then holds the port, not the protocol.
+ */
+export function servedByEdge(name: string, transport: 'tcp' | 'udp'): boolean {
+  return (traitsOf(name)?.ports ?? []).some(
+    (u) => u.transport === transport && (u.service === 'edge' || u.service === 'quic'),
+  );
+}
+
+/** What a compiled workload needs of the client's Chromium (null: nothing). */
+export function chromiumUse(w: { protocol: string }): ChromiumUse {
+  return traitsOf(w.protocol)?.chromium?.(w as Record<string, unknown>) ?? null;
+}
+
+/** The system programs a compiled workload's agents start (its protocol row's `programs`). */
+export function programsOf(w: { protocol: string }): readonly ProgramName[] {
+  return traitsOf(w.protocol)?.programs?.(w as Record<string, unknown>) ?? [];
 }

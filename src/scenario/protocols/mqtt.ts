@@ -5,5 +5,10 @@ export const mqtt = plainProtocol({
   port: 8883,
   tls: true,
   agent: true,
-  ports: [{ transport: 'tcp', service: 'mqtt' }],
+  transport: 'tcp',
+  traffic: 'messages',
+  measures: 'messages',
+  down: 'hub',
+  loopback: { every: '100ms' },
+  ports: [{ transport: 'tcp', service: 'alpn', alpn: 'mqtt' }],
 });

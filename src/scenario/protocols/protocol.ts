@@ -1,12 +1,16 @@
 /**
- * What one workload protocol is to a scenario, in one place: its default port and TLS,
- * the keys only it takes (udp-voice's `codec` and `frame`), the defaults it changes and
- * the compiled keys it adds. Each protocol lives in its own file next to this one and is
- * listed once in ./index.ts; the scenario schema, the compiler and `CompiledWorkload` are
- * derived from that list. The agent that runs a protocol is `src/workloads/<name>.ts`.
+ * What one workload protocol is, in one place: its default port and TLS, the keys only it
+ * takes (udp-voice's `codec` and `frame`), the defaults it changes, the compiled keys it
+ * adds, and its traits: the transport and shape of its traffic, what its workloads measure,
+ * who sends its down-direction messages, the ports it claims. Each protocol lives in its
+ * own file next to this one and is listed once in ./index.ts; the scenario schema, the
+ * compiler and `CompiledWorkload` are derived from that list, and metrics, simulate,
+ * report, expectations and references ask the traits, never the name. The agent that runs
+ * a protocol is `src/workloads/<name>.ts`.
  */
 import { z } from 'zod';
 import type { Direction } from '../fields.js';
+import type { ProgramName } from './programs.js';
 
 /** The workload values every protocol has a default for; a protocol may change them. */
 export interface WorkloadDefaults {
@@ -26,13 +30,16 @@ export const COMMON_DEFAULTS: WorkloadDefaults = {
 
 /**
  * How a protocol uses its server port, so that workloads share one as real servers do
- * (../ports.ts): `http` is paths over h2 or http/1.1 chosen by ALPN, `mqtt` is ALPN
- * "mqtt", `quic` is QUIC datagrams, `edge` is HTTP through the Caddy edge that serves
- * HTTP/3 (it proxies HTTP, not MQTT), `own` means the protocol owns the port.
+ * (../ports.ts): `http` is paths over h2 or http/1.1 chosen by ALPN, `alpn` is
+ * connections of its own ALPN name (`alpn`) on a shared TLS port, `quic` is HTTP/3
+ * datagrams and `edge` is HTTP, both served by the Caddy edge (which proxies HTTP, nothing
+ * else), `own` means the protocol owns the port.
  */
 export interface PortUse {
   transport: 'tcp' | 'udp';
-  service: 'http' | 'mqtt' | 'quic' | 'edge' | 'own';
+  service: 'http' | 'alpn' | 'quic' | 'edge' | 'own';
+  /** The ALPN name of an `alpn` service. */
+  alpn?: string;
   /** TLS whatever the workload says (node's h2 and QUIC have no plain form). */
   tls?: true;
 }
@@ -56,6 +63,64 @@ export type CompiledWorkloadView = { address: string; address6: string | null } 
 
 /** Who runs a protocol's workloads (see `ProtocolDefinition.agent`). */
 export type Runner = boolean | 'orchestrator';
+/** What one workload asks of one port of its host. */
+export interface PortClaim {
+  transport: 'tcp' | 'udp';
+  port: number;
+  tls: boolean;
+  /** `http`, `quic`, `edge`, `alpn <name>` (see PortUse), or the name of a protocol that owns the port. */
+  service: string;
+}
+
+/** The transport a protocol's measured traffic travels on, as the network sees it. */
+export type Transport = 'tcp' | 'udp' | 'quic';
+
+/**
+ * The shape of a protocol's traffic: `messages` are stamped messages paced each way;
+ * `frames` are voice frames at a fixed interval each way, sized by the codec; `window` is
+ * objects sent back to back as fast as TCP's window lets; `rtp` is a real media stack's
+ * RTP (a WebRTC call), paced by the stack itself.
+ */
+export type Traffic = 'messages' | 'frames' | 'window' | 'rtp';
+
+/**
+ * What a protocol's workloads measure, from which events: `messages`: delivery, latency
+ * and goodput over the active time, from send/recv events; `voice-frames`: the same plus
+ * RTP-like loss, RFC 3550 jitter and the E-model MOS per direction; `transfers`: goodput
+ * as the transfer rate (bits over the time objects spent in transfer) and stalled
+ * transfers; `webrtc-stats`: a WebRTC stack's getStats (rtc events): loss, jitter, MOS,
+ * and video frames when the call sends video.
+ */
+export type Measures = 'messages' | 'voice-frames' | 'transfers' | 'webrtc-stats';
+
+/**
+ * Who sends a protocol's down-direction messages at the server: the message hub
+ * (src/workloads/hub.ts, one paced outbox per connection whatever the transport), or the
+ * protocol's own agent (voice frames, bulk objects, a media stack).
+ */
+export type DownSender = 'hub' | 'agent';
+
+/**
+ * What a workload needs of the client's headless Chromium: `quic` to speak HTTP/3 to its
+ * origin, `media` fake camera and microphone devices; null: it does not use Chromium.
+ */
+export type ChromiumUse = 'quic' | 'media' | null;
+
+/** What a protocol's own keys refer to in other sections, for ../refs.ts. */
+export interface ReferenceView {
+  /** Every host name (the built-in one included). */
+  hostNames: string[];
+  /** The DNS names a host gives (raw, as written). */
+  dnsNames(host: string): unknown[];
+  /** The message for a name that is no host (with a suggestion). */
+  unknownHost(name: string): string;
+}
+
+/** A protocol's own references: problems at its keys, and ports it claims on other hosts. */
+export interface References {
+  problems: ProtocolProblem[];
+  claims: { host: string; claims: PortClaim[] }[];
+}
 
 /** A compiled value a protocol adds to its workloads (JSON). */
 export type CompiledValue = string | number | boolean | null | object;
@@ -83,6 +148,15 @@ export interface ProtocolDefinition<
    * writes them (the golden scenario of every protocol is made with these).
    */
   example?: Record<string, unknown>;
+  transport: Transport;
+  traffic: Traffic;
+  measures: Measures;
+  down: DownSender;
+  /**
+   * A workload as a scenario writes it (without name, host, protocol and port) that must
+   * deliver across a clear lab; test/e2e/protocols.test.ts runs every protocol's case.
+   */
+  loopback: Record<string, unknown>;
   /** Keys only this protocol takes, validated with it and `optional()` each. */
   options: Options;
   /** Keys this protocol adds to its compiled workloads, in order; other protocols' workloads carry them as null. */
@@ -97,8 +171,17 @@ export interface ProtocolDefinition<
    * and its TURN server, a command's extra ports.
    */
   flowEndpoints?(workload: CompiledWorkloadView): FlowEndpoint[];
+  /** The system programs its agents start for a workload (checked before a run makes a lab). */
+  programs?(compiled: Compiled): readonly ProgramName[];
   /** Rules across its own keys and the common ones: one located message per problem. */
   check?(workload: z.output<z.ZodObject<Options>> & { direction?: Direction }): ProtocolProblem[];
+  /** What the client's Chromium must offer a workload, from its compiled keys; absent: never used. */
+  chromium?(compiled: Compiled): ChromiumUse;
+  /**
+   * Hosts its own keys name and the ports it claims on them (a webrtc call's TURN server),
+   * from the workload as written, read defensively: the schema reports wrong types.
+   */
+  references?(workload: Record<string, unknown>, view: ReferenceView): References;
 }
 
 /** A workload key that breaks a protocol's rule, and what is wrong with it. */
@@ -125,6 +208,11 @@ export function plainProtocol<Agent extends Runner>(settings: {
   tls: boolean | 'never';
   ports: readonly PortUse[];
   agent: Agent;
+  transport: Transport;
+  traffic: Traffic;
+  measures: Measures;
+  down: DownSender;
+  loopback: Record<string, unknown>;
 }) {
   return defineProtocol({
     ...settings,

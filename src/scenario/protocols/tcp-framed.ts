@@ -8,5 +8,10 @@ export const tcpFramed = plainProtocol({
   port: 443,
   tls: false,
   agent: true,
+  transport: 'tcp',
+  traffic: 'messages',
+  measures: 'messages',
+  down: 'hub',
+  loopback: { every: '100ms' },
   ports: [{ transport: 'tcp', service: 'own' }],
 });

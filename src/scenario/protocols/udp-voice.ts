@@ -16,6 +16,11 @@ export const udpVoice = defineProtocol({
   port: 3478,
   tls: 'never',
   agent: true,
+  transport: 'udp',
+  traffic: 'frames',
+  measures: 'voice-frames',
+  down: 'agent',
+  loopback: { codec: 'g711' },
   ports: [{ transport: 'udp', service: 'own' }],
   options: {
     codec: z.enum(['opus', 'g711']).optional(),

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { Name } from '../fields.js';
-import { defineProtocol } from './protocol.js';
+import { defineProtocol, type References } from './protocol.js';
 
 /** The IANA STUN/TURN port, coturn's default. */
 export const TURN_PORT = 3478;
@@ -34,6 +34,11 @@ export const webrtc = defineProtocol({
   port: 443,
   tls: true,
   agent: true,
+  transport: 'udp',
+  traffic: 'rtp',
+  measures: 'webrtc-stats',
+  down: 'agent',
+  loopback: {},
   // The signalling endpoint; the media ports are the stacks' own (ephemeral, as in real calls).
   ports: [{ transport: 'tcp', service: 'http', tls: true }],
   options: {
@@ -83,6 +88,38 @@ export const webrtc = defineProtocol({
   // Media is the stack's own (no messages to pace or judge): the deadline only sets how long
   // a run waits after its end, and a voice packet a second late is of no use anyway.
   defaults: () => ({ interval_ns: 20e6, deadline_ns: 1e9 }),
+  chromium: () => 'media',
+  // A call's TURN server holds a port of its host: UDP as udp-voice does, or TCP (plain or
+  // TLS) as a workload that owns its connections does.
+  references: (w, view): References => {
+    if (typeof w.turn !== 'string') {
+      const problems = ['turn_port', 'turn_transport'].flatMap((key) =>
+        w[key] === undefined ? [] : [{ key, message: `${key} needs turn: <host>` }],
+      );
+      return { problems, claims: [] };
+    }
+    if (!view.hostNames.includes(w.turn)) {
+      return { problems: [{ key: 'turn', message: view.unknownHost(w.turn) }], claims: [] };
+    }
+    const transport = TURN_TRANSPORTS.find((t) => t === w.turn_transport) ?? 'udp';
+    const problems =
+      transport === 'tls' && view.dnsNames(w.turn).length === 0
+        ? [
+            {
+              key: 'turn_transport',
+              message: `turn_transport tls needs a DNS name of host '${w.turn}' (its certificate and the turns: URL name it); give it names`,
+            },
+          ]
+        : [];
+    const port = typeof w.turn_port === 'number' ? w.turn_port : turnPort(transport);
+    const claim = {
+      transport: transport === 'udp' ? ('udp' as const) : ('tcp' as const),
+      port,
+      tls: transport === 'tls',
+      service: 'turn',
+    };
+    return { problems, claims: [{ host: w.turn, claims: [claim] }] };
+  },
   compile: (
     o,
   ): {
@@ -103,4 +140,5 @@ export const webrtc = defineProtocol({
       turn_server_name: null,
     };
   },
+  programs: (c) => (c.turn === null ? ['chromium'] : ['chromium', 'turnserver']),
 });

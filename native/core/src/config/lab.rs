@@ -6,6 +6,7 @@ use crate::config::prefix::{Prefix, PrefixSet};
 use crate::error::Error;
 use crate::io::tun::check_name;
 use crate::shape::compiled::Scenario;
+use crate::shape::trace::TraceSet;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -24,6 +25,8 @@ pub struct LabConfig {
     pub flow_metrics: bool,
     /// Write a pcapng capture (drive/capture.rs); needs a scenario.
     pub capture: Option<CaptureSpec>,
+    /// The traces the scenario names, read by the caller (the core opens no scenario path).
+    pub traces: TraceSet,
 }
 
 /// The capture as configured; class names are resolved against the scenario when the
@@ -39,7 +42,7 @@ pub struct CaptureSpec {
     pub endpoints: Vec<(IpAddr, u8, u16, u16)>,
 }
 
-const FIELDS: [&str; 8] = [
+const FIELDS: [&str; 9] = [
     "clientTun",
     "serverTun",
     "mtu",
@@ -48,6 +51,7 @@ const FIELDS: [&str; 8] = [
     "scenario",
     "flowMetrics",
     "capture",
+    "traces",
 ];
 
 /// IPv4's minimum link MTU; IPv6 needs 1280 but a v4-only lab is legitimate.
@@ -160,6 +164,7 @@ impl LabConfig {
             offload,
             lab_prefixes: PrefixSet::new(prefixes),
             scenario,
+            traces: TraceSet::parse(root.get("traces"), "config.traces")?,
         })
     }
 }
@@ -291,6 +296,16 @@ mod test {
             fields.push(("capture".into(), Value::parse(&small).unwrap()));
         }
         assert!(err(&v.to_string()).contains("snaplen 64..=262144 (got 10)"));
+    }
+
+    #[test]
+    fn traces_come_with_the_config_and_are_checked() {
+        let c = LabConfig::parse(&with("traces", r#"{"/s/link.down":[1,2,5,1]}"#)).unwrap();
+        assert!(c.traces.get("/s/link.down").is_ok());
+        assert!(LabConfig::parse(GOOD).unwrap().traces.get("/s/x").is_err());
+        assert!(err(&with("traces", "[]")).contains("config.traces must be an object"));
+        let m = err(&with("traces", r#"{"/s/x":[5,1,1,1]}"#));
+        assert!(m.contains(r#"config.traces["/s/x"]"#), "{m}");
     }
 
     #[test]

@@ -180,7 +180,7 @@ impl Lab {
             ..Options::default()
         };
         let mut pipeline = match &config.scenario {
-            Some(s) => Some(Pipeline::new(s, options)?),
+            Some(s) => Some(Pipeline::new(s, options, &config.traces)?),
             None => None,
         };
         // Pipeline time 0 is CLOCK_MONOTONIC now; the capture stamps packets with the wall

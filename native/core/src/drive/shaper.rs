@@ -291,7 +291,7 @@ pub(crate) mod test {
             "network":{{"mtu":1500,"ipv6":true,"uplink":{up},"downlink":{down}}},
             "hosts":[{{"name":"server","names":["server.lab"],"address":"198.19.0.1","address6":"fd71:6c61:6200:2::1"}}],
             "classes":[],"policies":{policies},
-            "timeline":[],"workloads":[],"expect":[]}}"#
+            "timeline":[],"workloads":[],"expect":[],"dns":{{}}}}"#
         )
     }
 
@@ -308,7 +308,7 @@ pub(crate) mod test {
             Prefix::parse("198.18.0.0/15").unwrap(),
             Prefix::parse("fd71:6c61:6200::/48").unwrap(),
         ]);
-        let p = Pipeline::new(&s, Options::default()).unwrap();
+        let p = Pipeline::new(&s, Options::default(), &Default::default()).unwrap();
         Shaper::new(Forwarder::new(prefixes, 1500, offload), p, offload)
     }
 
@@ -317,7 +317,11 @@ pub(crate) mod test {
         let prefixes = PrefixSet::new(vec![Prefix::parse("198.18.0.0/15").unwrap()]);
         let fwd = Forwarder::new(prefixes, 1500, true).with_coalescing(true);
         let s = Scenario::parse_json(json).unwrap();
-        Shaper::new(fwd, Pipeline::new(&s, Options::default()).unwrap(), true)
+        Shaper::new(
+            fwd,
+            Pipeline::new(&s, Options::default(), &Default::default()).unwrap(),
+            true,
+        )
     }
 
     #[test]

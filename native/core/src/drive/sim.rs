@@ -5,12 +5,13 @@
 //! `simulate_json` is what `simulate()` in N-API runs; its input and output formats
 //! are documented in src/native/index.ts (`SimulationTraffic`, `SimulationResult`).
 
-use crate::config::json::{write_str, Value};
+use crate::config::json::Value;
 use crate::error::Error;
 use crate::shape::compiled::Scenario;
 use crate::shape::fields::Fields;
 use crate::shape::packet::{Dir, Pkt};
 use crate::shape::pipeline::{Options, Pipeline};
+use crate::shape::trace::TraceSet;
 use crate::wire::packet::{build_tcp, build_udp};
 use crate::wire::tcp::{ACK, PSH, SYN};
 use crate::wire::{quic, quic_initial, stun, tls};
@@ -68,7 +69,6 @@ enum FlowProto {
 
 #[derive(Debug, Clone)]
 struct FlowGen {
-    name: String,
     proto: FlowProto,
     client: SocketAddr,
     server: SocketAddr,
@@ -103,7 +103,8 @@ fn parse_flow(v: &Value, path: &str) -> Result<FlowGen, Error> {
         .map(|o| o.iter().map(|(k, _)| k.as_str()).collect())
         .unwrap_or_default();
     let mut f = Fields::new(v, path)?;
-    let name = f.str("name")?.to_owned();
+    // A name for people reading the traffic; the result is in flow order.
+    f.str("name")?;
     let proto = [FlowProto::Tcp, FlowProto::Udp][f.one_of("proto", &["tcp", "udp"])?];
     let client = parse_addr(&mut f, "client")?;
     let server = parse_addr(&mut f, "server")?;
@@ -201,7 +202,6 @@ fn parse_flow(v: &Value, path: &str) -> Result<FlowGen, Error> {
         )));
     }
     Ok(FlowGen {
-        name,
         proto,
         client,
         server,
@@ -225,7 +225,6 @@ struct Record {
     sent: u64,
     size: u32,
     delivered: Option<u64>,
-    dropped: bool,
 }
 
 struct Gen<'a> {
@@ -234,6 +233,10 @@ struct Gen<'a> {
     state: Vec<(u64, u64, [u32; 2])>,
     records: Vec<Record>,
     until: u64,
+    /// Packets generated at most: every one is recorded, so this bounds memory.
+    max_packets: u64,
+    /// Generation stopped at `max_packets` with packets left.
+    over_budget: bool,
 }
 
 impl Gen<'_> {
@@ -317,6 +320,10 @@ struct Merged<'a> {
 
 impl Source for Merged<'_> {
     fn next(&mut self, buf: &mut Vec<u8>) -> Option<(u64, Dir, u32)> {
+        if self.gen.records.len() as u64 >= self.gen.max_packets {
+            self.gen.over_budget = self.pending.iter().any(Option::is_some);
+            return None;
+        }
         let (i, _) = self
             .pending
             .iter()
@@ -335,21 +342,18 @@ impl Source for Merged<'_> {
             sent: t,
             size: buf.len() as u32,
             delivered: None,
-            dropped: false,
         });
         Some((t, dir, tag))
     }
 }
 
-fn percentile(sorted: &[u64], q: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * q).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
+/// Packets a simulation generates at most unless the traffic says otherwise: each is
+/// recorded and returned, about 200 bytes in all.
+pub const DEFAULT_MAX_PACKETS: u64 = 2_000_000;
 
-/// Run a compiled scenario over a traffic description; the result JSON.
+/// Run a compiled scenario over a traffic description; the result JSON. The traffic may
+/// carry the traces the scenario names (`traces`, as in the lab config) and a packet
+/// budget (`max_packets`).
 pub fn simulate_json(compiled: &str, traffic: &str) -> Result<String, Error> {
     let scenario = Scenario::parse_json(compiled)?;
     let tv = Value::parse(traffic)
@@ -364,7 +368,11 @@ pub fn simulate_json(compiled: &str, traffic: &str) -> Result<String, Error> {
         None => scenario.duration_ns,
         Some(v) => crate::shape::fields::as_u64(v, "traffic.until_ns")?,
     };
-    let per_packet = opt(&mut f, "per_packet", &keys)?.is_some() && f.bool("per_packet")?;
+    let max_packets = match opt(&mut f, "max_packets", &keys)? {
+        None => DEFAULT_MAX_PACKETS,
+        Some(v) => crate::shape::fields::as_u64(v, "traffic.max_packets")?,
+    };
+    let traces = TraceSet::parse(opt(&mut f, "traces", &keys)?, "traffic.traces")?;
     f.finish()?;
     let flows = flows_v
         .iter()
@@ -372,7 +380,7 @@ pub fn simulate_json(compiled: &str, traffic: &str) -> Result<String, Error> {
         .map(|(i, v)| parse_flow(v, &format!("traffic.flows[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let mut pipeline = Pipeline::new(&scenario, Options::default())?;
+    let mut pipeline = Pipeline::new(&scenario, Options::default(), &traces)?;
     let timeline: Vec<(u64, Vec<String>)> = scenario
         .timeline
         .iter()
@@ -383,6 +391,8 @@ pub fn simulate_json(compiled: &str, traffic: &str) -> Result<String, Error> {
         state: vec![(0, 0, [1000, 5000]); flows.len()],
         records: Vec::new(),
         until,
+        max_packets,
+        over_budget: false,
     };
     let mut pending = Vec::new();
     for i in 0..flows.len() {
@@ -396,6 +406,12 @@ pub fn simulate_json(compiled: &str, traffic: &str) -> Result<String, Error> {
             delivered.push((pkt.tag, pkt.stage_at));
         }
     })?;
+    if src.gen.over_budget {
+        return Err(Error::bad_config(format!(
+            "the simulation stopped at its budget of {max_packets} packets (traffic.max_packets): \
+             a shorter duration or fewer messages fit"
+        )));
+    }
     let mut records = src.gen.records;
     for (tag, t) in delivered {
         if let Some(r) = records.get_mut(tag as usize) {
@@ -404,93 +420,34 @@ pub fn simulate_json(compiled: &str, traffic: &str) -> Result<String, Error> {
             }
         }
     }
-    for r in &mut records {
-        r.dropped = r.delivered.is_none();
-    }
-    Ok(result_json(&flows, &records, per_packet, &pipeline))
+    Ok(result_json(&records, &pipeline))
 }
 
-fn result_json(flows: &[FlowGen], records: &[Record], per_packet: bool, p: &Pipeline) -> String {
-    let mut out = String::from("{\"flows\":[");
-    for (i, g) in flows.iter().enumerate() {
+/// Each packet's fate and the core's counters. Per-flow figures are not made here: the
+/// product summarises the packets itself (src/simulate/report.ts), with the percentile
+/// definition every other report uses.
+fn result_json(records: &[Record], p: &Pipeline) -> String {
+    let mut out = String::from("{\"packets\":[");
+    for (i, r) in records.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        out.push_str("{\"name\":");
-        write_str(&mut out, &g.name);
-        for dir in [Dir::Up, Dir::Down] {
-            let rs: Vec<&Record> = records
-                .iter()
-                .filter(|r| r.flow == i as u32 && r.dir == dir)
-                .collect();
-            let sent = rs.len();
-            let sent_bytes: u64 = rs.iter().map(|r| u64::from(r.size)).sum();
-            let mut delays: Vec<u64> = rs
-                .iter()
-                .filter_map(|r| r.delivered.map(|t| t - r.sent))
-                .collect();
-            delays.sort_unstable();
-            let del_bytes: u64 = rs
-                .iter()
-                .filter(|r| r.delivered.is_some())
-                .map(|r| u64::from(r.size))
-                .sum();
-            let first = rs.iter().map(|r| r.sent).min().unwrap_or(0);
-            let last = rs.iter().filter_map(|r| r.delivered).max().unwrap_or(first);
-            let span = last.saturating_sub(first);
-            let tput = if span > 0 {
-                del_bytes as f64 * 8e9 / span as f64
-            } else {
-                0.0
-            };
-            let mean = if delays.is_empty() {
-                0
-            } else {
-                delays.iter().sum::<u64>() / delays.len() as u64
-            };
-            let _ = write!(
-                out,
-                ",\"{}\":{{\"sent\":{},\"delivered\":{},\"dropped\":{},\"sent_bytes\":{},\"delivered_bytes\":{},\"delay_ns\":{{\"p50\":{},\"p99\":{},\"mean\":{},\"max\":{}}},\"throughput_bps\":{}}}",
-                dir.as_str(),
-                sent,
-                delays.len(),
-                sent - delays.len(),
-                sent_bytes,
-                del_bytes,
-                percentile(&delays, 0.5),
-                percentile(&delays, 0.99),
-                mean,
-                delays.last().copied().unwrap_or(0),
-                tput.round()
-            );
-        }
-        out.push('}');
-    }
-    out.push(']');
-    if per_packet {
-        out.push_str(",\"packets\":[");
-        for (i, r) in records.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
+        let _ = write!(
+            out,
+            "[{},\"{}\",{},{},",
+            r.flow,
+            r.dir.as_str(),
+            r.sent,
+            r.size
+        );
+        match r.delivered {
+            Some(t) => {
+                let _ = write!(out, "{t}]");
             }
-            let _ = write!(
-                out,
-                "[{},\"{}\",{},{},",
-                r.flow,
-                r.dir.as_str(),
-                r.sent,
-                r.size
-            );
-            match r.delivered {
-                Some(t) => {
-                    let _ = write!(out, "{t}]");
-                }
-                None => out.push_str("null]"),
-            }
+            None => out.push_str("null]"),
         }
-        out.push(']');
     }
-    out.push_str(",\"counters\":");
+    out.push_str("],\"counters\":");
     out.push_str(&p.counters_json());
     out.push('}');
     out

@@ -220,6 +220,7 @@ impl Scenario {
         f.array("expect")?;
         // The capture reaches the core through the lab configuration (config/lab.rs).
         f.ignore("capture");
+        f.value("dns")?;
         f.finish()?;
         let s = Scenario {
             name,
@@ -597,6 +598,8 @@ fn parse_timeline(v: &Value, path: &str) -> Result<TimelineEntry, Error> {
         disable: f.strings("disable")?,
         active: f.strings("active")?,
     };
+    // The resolver's rules in force: the orchestrator's, read so the key is checked.
+    f.strings("dns_active")?;
     f.finish()?;
     Ok(e)
 }
@@ -617,7 +620,7 @@ mod test {
             let path = e.unwrap().path();
             let json = std::fs::read_to_string(&path).unwrap();
             let s = Scenario::parse_json(&json).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-            let read = |_: &str| -> Result<Vec<u64>, Error> { Ok(vec![1, 2, 3]) };
+            let read = |_: &str| crate::shape::trace::Trace::new(&[1, 2, 3]);
             crate::shape::Pipeline::with_traces(&s, Default::default(), &read)
                 .unwrap_or_else(|e| panic!("{path:?}: {e}"));
             n += 1;

@@ -7,7 +7,6 @@ use super::compiled::LinkSpec;
 use super::jitter::{Distribution, Jitter};
 use super::queue::{Bottleneck, Server};
 use super::spec::Build;
-use super::trace::Trace;
 use super::Reason;
 use crate::error::Error;
 use crate::rng::Rng;
@@ -25,7 +24,7 @@ pub struct Link {
 impl Link {
     pub fn new(spec: &LinkSpec, mtu: u32, b: &Build<'_>) -> Result<Link, Error> {
         let server = match (&spec.trace_file, spec.rate_bps) {
-            (Some(f), _) => Some(Server::trace(Trace::new(&(b.read_trace)(f)?)?)),
+            (Some(f), _) => Some(Server::trace((b.read_trace)(f)?)),
             (None, Some(bps)) => Some(Server::rate(bps)),
             (None, None) => None,
         };

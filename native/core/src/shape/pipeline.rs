@@ -18,6 +18,7 @@ use super::packet::{Dir, Pkt, Pool, HEADROOM, TAG_INJECTED};
 use super::spec::{Action, Admit, Build, Cx, Direction, Verdict};
 use super::stats::{ClassStats, Names, StageStats, Stats};
 use super::tap::{Point, Tap};
+use super::trace::{Trace, TraceSet};
 use super::Reason;
 use crate::error::Error;
 use crate::wire::packet::{self, Parsed};
@@ -127,15 +128,16 @@ fn undecided(p: &PolicyRt, f: &Flow) -> bool {
 }
 
 impl Pipeline {
-    pub fn new(s: &Scenario, opts: Options) -> Result<Pipeline, Error> {
-        Pipeline::with_traces(s, opts, &super::trace::read_file)
+    /// A pipeline whose scenario's traces (if it names any) are in `traces`.
+    pub fn new(s: &Scenario, opts: Options, traces: &TraceSet) -> Result<Pipeline, Error> {
+        Pipeline::with_traces(s, opts, &|name| traces.get(name))
     }
 
-    /// As `new`, reading trace files through `read_trace` (tests use in-memory traces).
+    /// As `new`, getting each trace from `read_trace` (tests make them in memory).
     pub fn with_traces(
         s: &Scenario,
         opts: Options,
-        read_trace: &dyn Fn(&str) -> Result<Vec<u64>, Error>,
+        read_trace: &dyn Fn(&str) -> Result<Trace, Error>,
     ) -> Result<Pipeline, Error> {
         let mask = |names: &[String]| {
             names

@@ -12,6 +12,8 @@ pub enum Reason {
     DropAfter,
     Reset,
     Penalty,
+    /// A DNS query an in-path injector answered itself (`dns-inject` with `drop_query`).
+    DnsInject,
     /// The pipeline holds its maximum number of packets.
     Overflow,
     /// Unparseable at the shaping stage (the forwarder already dropped most).
@@ -19,7 +21,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 10] = [
+    pub const ALL: [Reason; 11] = [
         Reason::Loss,
         Reason::Police,
         Reason::Queue,
@@ -28,6 +30,7 @@ impl Reason {
         Reason::DropAfter,
         Reason::Reset,
         Reason::Penalty,
+        Reason::DnsInject,
         Reason::Overflow,
         Reason::Malformed,
     ];
@@ -42,6 +45,7 @@ impl Reason {
             Reason::DropAfter => "drop-after",
             Reason::Reset => "reset",
             Reason::Penalty => "penalty",
+            Reason::DnsInject => "dns-inject",
             Reason::Overflow => "overflow",
             Reason::Malformed => "malformed",
         }

@@ -10,6 +10,7 @@ use super::fields::Fields;
 use super::flow::Flow;
 use super::packet::{Dir, Pkt, Pool};
 use super::reason::Reason;
+use super::trace::Trace;
 use crate::error::Error;
 use std::fmt::Debug;
 
@@ -136,7 +137,8 @@ pub trait Action: Send {
 pub struct Build<'a> {
     pub seed: u64,
     pub stage: u64,
-    pub read_trace: &'a dyn Fn(&str) -> Result<Vec<u64>, Error>,
+    /// The trace for a path the scenario names (the caller read the file; see trace.rs).
+    pub read_trace: &'a dyn Fn(&str) -> Result<Trace, Error>,
 }
 
 /// A parsed action configuration; builds the running action.

@@ -74,8 +74,8 @@ pub fn scenario_json(classes: &[String], policies: &[String], up: &str, down: &s
         "network":{{"mtu":1500,"ipv6":true,"uplink":{up},"downlink":{down}}},
         "hosts":[{{"name":"server","names":["server.lab"],"address":"198.19.0.1","address6":"fd71:6c61:6200:2::1"}}],
         "classes":[{}],"policies":[{}],
-        "timeline":[{{"at_ns":0,"phase":"main","enable":[],"disable":[],"active":[{}]}}],
-        "workloads":[],"expect":[]}}"#,
+        "timeline":[{{"at_ns":0,"phase":"main","enable":[],"disable":[],"active":[{}],"dns_active":[]}}],
+        "workloads":[],"expect":[],"dns":{{}}}}"#,
         classes.join(","),
         policies.join(","),
         names.join(",")
@@ -84,12 +84,14 @@ pub fn scenario_json(classes: &[String], policies: &[String], up: &str, down: &s
 
 pub fn pipeline_with(json: &str, traces: &'static [(&'static str, &'static [u64])]) -> Pipeline {
     let s = Scenario::parse_json(json).unwrap();
-    let read = move |p: &str| -> Result<Vec<u64>, crate::error::Error> {
-        Ok(traces
-            .iter()
-            .find(|(n, _)| *n == p)
-            .map(|(_, t)| t.to_vec())
-            .unwrap_or_default())
+    let read = move |p: &str| -> Result<crate::shape::trace::Trace, crate::error::Error> {
+        crate::shape::trace::Trace::new(
+            traces
+                .iter()
+                .find(|(n, _)| *n == p)
+                .map(|(_, t)| *t)
+                .unwrap_or_default(),
+        )
     };
     Pipeline::with_traces(&s, Options::default(), &read).unwrap()
 }

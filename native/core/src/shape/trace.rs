@@ -5,74 +5,143 @@
 //! after its arrival, a packet larger than what is left of an opportunity continues in
 //! the next one, and bytes of an opportunity nobody queued for are lost.
 
+//!
+//! The core never reads a trace file: the caller (TypeScript, src/scenario/trace-file.ts)
+//! reads and checks the file a scenario names and hands over its opportunities run-length
+//! encoded, `[ms, count, ms, count, ...]` — a real trace repeats a millisecond once per
+//! packet the link carries in it, so memory grows with the trace's length, not its rate.
+
+use crate::config::json::Value;
 use crate::error::Error;
+use crate::shape::fields::as_u64;
 
 pub const OPPORTUNITY_BYTES: u64 = 1504;
 const MS: u64 = 1_000_000;
+/// The longest duration a scenario may have (168 h), in ms: times in ns stay far from
+/// overflowing.
+pub const MAX_TRACE_MS: u64 = 168 * 3600 * 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Trace {
-    /// Opportunity times within one period, in ns, sorted.
+    /// Distinct opportunity times within one period, in ns, increasing.
     times: Vec<u64>,
+    /// `cum[i]`: opportunities at `times[..=i]`.
+    cum: Vec<u64>,
     period: u64,
 }
 
-pub fn parse_text(text: &str, name: &str) -> Result<Vec<u64>, Error> {
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let ms: u64 = line.parse().map_err(|_| {
-            Error::bad_config(format!(
-                "trace {name}:{}: expected a millisecond count, got {line:?}",
-                i + 1
-            ))
-        })?;
-        if out.last().is_some_and(|&l| ms < l) {
-            return Err(Error::bad_config(format!(
-                "trace {name}:{}: timestamps must not decrease",
-                i + 1
-            )));
-        }
-        out.push(ms);
-    }
-    Ok(out)
-}
-
-pub fn read_file(path: &str) -> Result<Vec<u64>, Error> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::bad_config(format!("cannot read trace file {path:?}: {e}")))?;
-    parse_text(&text, path)
-}
-
 impl Trace {
+    /// From one millisecond timestamp per opportunity (the file's lines), as tests write them.
     pub fn new(ms: &[u64]) -> Result<Trace, Error> {
-        match ms.last() {
+        let mut runs: Vec<u64> = Vec::new();
+        for &t in ms {
+            match runs.len() {
+                n if n >= 2 && runs[n - 2] == t => runs[n - 1] += 1,
+                _ => runs.extend([t, 1]),
+            }
+        }
+        Trace::from_runs(&runs)
+    }
+
+    /// From `[ms, count, ...]`: times strictly increasing, counts at least 1.
+    pub fn from_runs(runs: &[u64]) -> Result<Trace, Error> {
+        if !runs.len().is_multiple_of(2) {
+            return Err(Error::bad_config("trace runs must be pairs of [ms, count]"));
+        }
+        let mut times = Vec::with_capacity(runs.len() / 2);
+        let mut cum = Vec::with_capacity(runs.len() / 2);
+        let mut total = 0u64;
+        for (i, pair) in runs.chunks_exact(2).enumerate() {
+            let (ms, count) = (pair[0], pair[1]);
+            if ms > MAX_TRACE_MS {
+                return Err(Error::bad_config(format!(
+                    "trace run {i}: at most {MAX_TRACE_MS} ms"
+                )));
+            }
+            if count == 0 || times.last().is_some_and(|&l| ms * MS <= l) {
+                return Err(Error::bad_config(format!(
+                    "trace run {i}: times must increase and counts be at least 1"
+                )));
+            }
+            total = total.saturating_add(count);
+            times.push(ms * MS);
+            cum.push(total);
+        }
+        match times.last() {
             None => Err(Error::bad_config("trace has no delivery opportunities")),
             Some(0) => Err(Error::bad_config(
                 "trace must end after 0 ms (it loops on its last timestamp)",
             )),
-            Some(&last) => Ok(Trace {
-                times: ms.iter().map(|t| t * MS).collect(),
-                period: last * MS,
-            }),
+            Some(&period) => Ok(Trace { times, cum, period }),
         }
     }
 
+    fn per_period(&self) -> u64 {
+        self.cum[self.cum.len() - 1]
+    }
+
     pub fn at(&self, k: u64) -> u64 {
-        let n = self.times.len() as u64;
-        (k / n) * self.period + self.times[(k % n) as usize]
+        let n = self.per_period();
+        let i = self.cum.partition_point(|&c| c <= k % n);
+        (k / n) * self.period + self.times[i]
     }
 
     /// The first opportunity strictly after `t`.
     pub fn first_after(&self, t: u64) -> u64 {
-        let n = self.times.len() as u64;
         let cycle = t / self.period;
         let within = t - cycle * self.period;
-        let i = self.times.partition_point(|&x| x <= within) as u64;
-        cycle * n + i
+        let i = self.times.partition_point(|&x| x <= within);
+        cycle * self.per_period() + if i == 0 { 0 } else { self.cum[i - 1] }
+    }
+}
+
+/// The traces a scenario names, by the path its compiled form carries (`trace_file`, the
+/// `trace` action's `file`), as the caller read them.
+#[derive(Debug, Clone, Default)]
+pub struct TraceSet(Vec<(String, Trace)>);
+
+impl TraceSet {
+    /// `{ "<path>": [ms, count, ...], ... }`; `null` or absent reads as none.
+    pub fn parse(v: Option<&Value>, path: &str) -> Result<TraceSet, Error> {
+        let obj = match v {
+            None | Some(Value::Null) => return Ok(TraceSet::default()),
+            Some(v) => v.as_object().ok_or_else(|| {
+                Error::bad_config(format!("{path} must be an object, got {}", v.kind()))
+            })?,
+        };
+        let mut set = Vec::with_capacity(obj.len());
+        for (name, runs) in obj {
+            let at = format!("{path}[{name:?}]");
+            let items = runs.as_array().ok_or_else(|| {
+                Error::bad_config(format!("{at} must be an array, got {}", runs.kind()))
+            })?;
+            let nums = items
+                .iter()
+                .enumerate()
+                .map(|(i, n)| as_u64(n, &format!("{at}[{i}]")))
+                .collect::<Result<Vec<u64>, Error>>()?;
+            let trace = Trace::from_runs(&nums)
+                .map_err(|e| Error::bad_config(format!("{at}: {}", e.message())))?;
+            set.push((name.clone(), trace));
+        }
+        Ok(TraceSet(set))
+    }
+
+    pub fn insert(&mut self, name: &str, trace: Trace) {
+        self.0.push((name.to_owned(), trace));
+    }
+
+    /// The trace for a path the scenario names; an error when the caller sent none.
+    pub fn get(&self, name: &str) -> Result<Trace, Error> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.clone())
+            .ok_or_else(|| {
+                Error::bad_config(format!(
+                    "no trace was given for {name:?} (the caller reads the files a scenario names)"
+                ))
+            })
     }
 }
 
@@ -128,16 +197,48 @@ mod test {
 
     #[test]
     fn parses_and_loops() {
-        let t = Trace::new(&parse_text("1\n1\n3\n\n5\n", "t").unwrap()).unwrap();
+        let t = Trace::new(&[1, 1, 3, 5]).unwrap();
         let ms: Vec<u64> = (0..8).map(|k| t.at(k) / MS).collect();
         assert_eq!(ms, vec![1, 1, 3, 5, 6, 6, 8, 10]);
         assert_eq!(t.first_after(0), 0);
         assert_eq!(t.first_after(MS), 2);
         assert_eq!(t.first_after(5 * MS), 4);
-        assert!(parse_text("2\n1\n", "x").is_err());
-        assert!(parse_text("a\n", "x").is_err());
+        assert!(Trace::new(&[2, 1]).is_err());
         assert!(Trace::new(&[0, 0]).is_err());
+        assert!(Trace::from_runs(&[1, 0, 2, 1]).is_err());
+        assert!(Trace::from_runs(&[1, 1, 2]).is_err());
+        assert!(Trace::from_runs(&[MAX_TRACE_MS + 1, 1]).is_err());
+        assert_eq!(
+            Trace::from_runs(&[1, 2, 3, 1, 5, 1]).unwrap(),
+            Trace::new(&[1, 1, 3, 5]).unwrap()
+        );
         assert!(Trace::new(&[]).is_err());
+    }
+
+    #[test]
+    fn a_trace_set_is_read_from_json_and_names_what_is_missing() {
+        let v = Value::parse(r#"{"/s/a.down":[1,2,3,1],"/s/b.up":[5,1]}"#).unwrap();
+        let set = TraceSet::parse(Some(&v), "config.traces").unwrap();
+        assert_eq!(
+            set.get("/s/a.down").unwrap(),
+            Trace::new(&[1, 1, 3]).unwrap()
+        );
+        let e = set.get("/etc/passwd").unwrap_err();
+        assert!(e.message().contains("no trace was given"), "{e}");
+        let bad = Value::parse(r#"{"x":[1,-2]}"#).unwrap();
+        let e = TraceSet::parse(Some(&bad), "config.traces").unwrap_err();
+        assert!(e.message().contains(r#"config.traces["x"][1]"#), "{e}");
+        assert!(TraceSet::parse(None, "t").unwrap().get("x").is_err());
+    }
+
+    #[test]
+    fn a_millisecond_with_a_million_opportunities_costs_one_entry() {
+        let t = Trace::from_runs(&[1, 1_000_000, 2, 1]).unwrap();
+        assert_eq!(t.times.len(), 2);
+        assert_eq!(t.at(999_999) / MS, 1);
+        assert_eq!(t.at(1_000_000) / MS, 2);
+        assert_eq!(t.at(1_000_001) / MS, 3);
+        assert_eq!(t.first_after(MS), 1_000_000);
     }
 
     #[test]

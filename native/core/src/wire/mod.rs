@@ -7,6 +7,7 @@
 //! a panic.
 
 pub mod checksum;
+pub mod dns;
 pub mod icmp;
 pub mod ip;
 pub mod ja4;

@@ -14,6 +14,7 @@ mod blackhole;
 mod chance;
 mod corrupt;
 mod delay;
+mod dns_inject;
 mod drop_after;
 mod duplicate;
 mod gilbert;
@@ -52,6 +53,7 @@ pub const REGISTRY: &[(&str, ParseFn)] = &[
     ("penalty", penalty::parse),
     ("trigger", trigger::parse),
     ("trace", trace::parse),
+    ("dns-inject", dns_inject::parse),
 ];
 
 /// Parse one entry of a policy's `actions` list.

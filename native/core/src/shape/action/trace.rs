@@ -6,7 +6,6 @@ use crate::error::Error;
 use crate::shape::fields::Fields;
 use crate::shape::queue::{Bottleneck, Server};
 use crate::shape::spec::Aqm;
-use crate::shape::trace::Trace;
 use crate::shape::Pkt;
 
 #[derive(Debug, Clone)]
@@ -25,8 +24,7 @@ impl ActionConfig for Config {
         "trace"
     }
     fn build(&self, b: &Build<'_>) -> Result<Box<dyn Action>, Error> {
-        let trace = Trace::new(&(b.read_trace)(&self.file)?)
-            .map_err(|e| Error::bad_config(format!("trace {:?}: {}", self.file, e.message())))?;
+        let trace = (b.read_trace)(&self.file)?;
         let q = || {
             Bottleneck::new(
                 Server::trace(trace.clone()),

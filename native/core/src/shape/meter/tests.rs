@@ -300,7 +300,7 @@ fn metering_can_be_switched_off() {
         flow_metrics: false,
         ..Options::default()
     };
-    let mut p = Pipeline::new(&s, opts).unwrap();
+    let mut p = Pipeline::new(&s, opts, &Default::default()).unwrap();
     run(&mut p, vec![(0, Dir::Up, udp(100))]);
     assert!(p.flows_json(0, 0, true).is_none());
 }

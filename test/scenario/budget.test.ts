@@ -1,0 +1,102 @@
+/**
+ * Plan budgets (scenario/budget.ts, simulate/budget.ts): a plan that cannot be run or
+ * simulated in bounded memory is refused before anything grows, with the limit named;
+ * the library's plans are far inside them.
+ */
+import { describe, expect, it } from 'vitest';
+import { formatProblem } from '../../src/scenario/errors.js';
+import { intervalNs, MAX_PLANNED_MESSAGES, plannedMessages } from '../../src/scenario/budget.js';
+import { libraryNames, loadScenario } from '../../src/scenario/library.js';
+import { checkScenario } from '../../src/scenario/prepare.js';
+import { flowPackets, MAX_SIMULATED_PACKETS } from '../../src/simulate/budget.js';
+import { simulateScenario } from '../../src/simulate/simulate.js';
+import { trafficFor } from '../../src/simulate/traffic.js';
+
+const scenario = (workload: string, duration = '5s') => `version: 1
+duration: ${duration}
+hosts:
+  chat: { names: [chat.example.lab] }
+workloads:
+  - { name: ws, host: chat, protocol: websocket, ${workload} }
+`;
+
+function check(text: string) {
+  return checkScenario(text, 'b.yaml', { path: '/nowhere/b.yaml', name: 'b' });
+}
+const problems = (text: string) => {
+  const r = check(text);
+  return r.ok ? [] : r.problems.map(formatProblem);
+};
+
+describe('the run budget: planned messages', () => {
+  it("counts per connection and direction, over the workload's time in the run", () => {
+    const r = check(scenario('every: 100ms, connections: 3, start: 1s, stop: 3s'));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const w = r.prepared.compiled.workloads[0]!;
+    expect(intervalNs(w)).toBe(100e6);
+    expect(plannedMessages(w, 5e9)).toBe(20 * 2 * 3);
+  });
+
+  it('refuses every: 1ns at validate, located at every, naming the limit', () => {
+    expect(problems(scenario('every: 1ns'))).toEqual([
+      `b.yaml:6:57  workloads[0].every  the run plans 10,000,000,000 messages, more than a run holds (at most 1,000,000: each is kept in memory and in events.ndjson); 'ws' alone sends 10,000,000,000 (1 connection × 2 directions, one every 1ns for 5s); send less often or run shorter`,
+    ]);
+  });
+
+  it('refuses rate: 1000gbit of 200-byte messages, located at rate', () => {
+    expect(problems(scenario('rate: 1000gbit, size: 200B'))[0]).toMatch(
+      /^b\.yaml:6:\d+  workloads\[0\]\.rate  the run plans 5,000,000,000 messages/,
+    );
+  });
+
+  it('refuses a week of messages every 100 ms, and accepts the budget exactly', () => {
+    expect(problems(scenario('every: 100ms', '168h'))[0]).toMatch(/plans 12,096,000 messages/);
+    // 1 000 000 messages: 500 000 each way, one every 10 ms for 5000 s.
+    expect(problems(scenario('every: 10ms', '5000s'))).toEqual([]);
+    expect(problems(scenario('every: 10ms', '5001s'))[0]).toMatch(/plans 1,000,200 messages/);
+  });
+
+  it('holds every library scenario with room to spare', async () => {
+    for (const name of await libraryNames()) {
+      const { compiled } = await loadScenario(name);
+      const total = compiled.workloads.reduce(
+        (n, w) => n + plannedMessages(w, compiled.duration_ns),
+        0,
+      );
+      expect(total, name).toBeLessThan(MAX_PLANNED_MESSAGES / 10);
+    }
+  });
+});
+
+describe('the simulate budget: packets', () => {
+  it('counts what the core generates, handshake included', () => {
+    const r = check(scenario('every: 100ms'));
+    if (!r.ok) throw new Error('valid');
+    const traffic = trafficFor(r.prepared.compiled);
+    // TCP: 3 handshake packets, then one every 100 ms each way from 3 us to 5 s.
+    expect(flowPackets(traffic.flows[0]!, traffic.until_ns)).toBe(3 + 50 * 2);
+    const report = simulateScenario(r.prepared.compiled);
+    const sent = report.rows
+      .filter((row) => row.phase === 'main')
+      .reduce((n, row) => n + row.sent, 0);
+    // The core's own count of what it generated (handshake packets counted as sent).
+    expect(sent).toBe(3 + 50 * 2);
+  });
+
+  it('refuses a bulk download simulated for two hours before simulating, naming the limit', () => {
+    const r = check(
+      scenario('every: 1s')
+        .replace('protocol: websocket, every: 1s', 'protocol: bulk, size: 1MB')
+        .replace('duration: 5s', 'duration: 2h'),
+    );
+    if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'));
+    const t0 = performance.now();
+    expect(() => simulateScenario(r.prepared.compiled)).toThrow(
+      new RegExp(
+        `at most ${MAX_SIMULATED_PACKETS.toLocaleString('en-US')}: each is recorded\\); 'ws' alone`,
+      ),
+    );
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+});

@@ -69,7 +69,7 @@ const FIELDS: Record<string, { required: Record<string, Kind>; optional?: Record
       },
       optional: { workload: 'string' },
     },
-    command: {
+    program: {
       required: { w: 'string', role: 'string', state: 'string', t: 'number', pid: 'number|null' },
       optional: { code: 'number|null', signal: 'string|null' },
     },

@@ -9,6 +9,7 @@ import { catchInterrupts } from '../orchestrate/interrupt.js';
 import { assertPrograms } from '../orchestrate/programs.js';
 import type { RunSummary } from '../record/summary.js';
 import type { FileAllowance } from '../scenario/files.js';
+import { PROTOCOLS } from '../scenario/protocols/index.js';
 import { DEFAULT_SCENARIO, loadScenario, type LoadedScenario } from '../scenario/library.js';
 import { runEnvironment } from './env.js';
 import { failedSummary, runningSummary, summarizeRun, writeSummary } from './finish.js';
@@ -136,7 +137,10 @@ async function runIn(
   const files = new ResultFiles(dir);
   const startedAt = new Date();
   const phases = phasesOf(compiled.timeline, compiled.duration_ns);
-  const tally = new LiveTally(compiled.workloads.map((w) => w.name));
+  // Live counts of messages: a `command` workload sends none of qoslab's (its flows are in the table after).
+  const tally = new LiveTally(
+    compiled.workloads.filter((w) => PROTOCOLS[w.protocol].agent === true).map((w) => w.name),
+  );
   const recorder = new EventRecorder(files.events, tally, options.maxEvents);
   const progress = Progress.auto(err, options.quiet === true || options.json === true);
   const stop = AbortSignal.any([interrupt, ...(options.signal ? [options.signal] : [])]);

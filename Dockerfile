@@ -12,15 +12,19 @@
 ARG BASE=node:20-bookworm-slim
 
 FROM ${BASE} AS build
-# rustc-web/cargo-web: bookworm's current Rust (its plain rustc is 1.63, too old).
+# rustc-web/cargo-web: bookworm's current Rust (its plain rustc is 1.63, too old). The
+# librust-*-dev packages are the core's crates for a build without crates.io
+# (scripts/cargo-source.sh picks them when crates.io is unreachable).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends rustc-web cargo-web gcc libc6-dev ca-certificates \
+    librust-ring-dev librust-hkdf-dev librust-sha2-dev librust-libc-dev librust-proptest+std-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Layers from the least to the most often changed: dependencies, the Rust core, TypeScript.
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY native ./native
+COPY scripts/cargo-source.sh ./scripts/
 RUN npm run build:native
 COPY tsconfig.json ./
 COPY src ./src

@@ -56,15 +56,17 @@ export function formatCore(rows) {
   const table = rows.map((r) => [
     `${titles[r.metric] ?? r.metric}: ${r.label}`,
     formatValue(r.value, r.unit),
+    // `before`: the same row measured before a change, for comparison (see the row's source).
+    r.before === undefined ? '' : formatValue(r.before, r.unit),
     r.unit,
     r.target ?? '',
     r.met === null ? '' : r.met ? 'met' : 'MISSED',
   ]);
-  const head = ['core (virtual time)', 'value', 'unit', 'target', ''];
+  const head = ['core (virtual time)', 'value', 'before', 'unit', 'target', ''];
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
   const line = (row) =>
     row
-      .map((cell, i) => (i === 1 ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+      .map((cell, i) => (i === 1 || i === 2 ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
   const missed = rows.filter((r) => r.met === false).length;

@@ -19,10 +19,11 @@ async function startIperfServer(ns) {
 }
 
 /**
- * TCP throughput in Gbit/s at the receiver; `reverse` measures server → client (down).
+ * TCP throughput in Gbit/s at the receiver; `reverse` measures server → client (down);
+ * `bitrate` (iperf3 -b, e.g. '200M') paces the sender instead of letting it saturate.
  * @returns {Promise<{gbps: number, retransmits: number}>}
  */
-export async function iperf(path, { seconds, reverse, omit = 0 }) {
+export async function iperf(path, { seconds, reverse, omit = 0, bitrate }) {
   const server = await startIperfServer(path.serverNs);
   try {
     const args = [
@@ -38,6 +39,7 @@ export async function iperf(path, { seconds, reverse, omit = 0 }) {
     ];
     if (reverse) args.push('-R');
     if (omit > 0) args.push('-O', String(omit));
+    if (bitrate !== undefined) args.push('-b', bitrate);
     const { stdout } = await run('ip', args, {
       timeout: (seconds + 20) * 1000,
       maxBuffer: 1 << 24,

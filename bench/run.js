@@ -1,8 +1,11 @@
 // `npm run bench`: first the core in virtual time (bench/core.js: pipeline cost,
-// classification, memory, fuzz, rate and delay accuracy), then the unimpaired lab against
+// classification, memory, fuzz, rate and delay accuracy) and the twin's speed
+// (bench/twin.js: `simulate` of 60 s scenarios), then the unimpaired lab against
 // the kernel's veth path, measured in one run so the ratios hold on a noisy shared
-// machine, then the shaper in real time (bench/shaped.js) and UDP (bench/udp.js). Prints a table per part and writes NDJSON to results/bench/. The lab part
-// needs root, iperf3 and ping; `--core-only` runs just the core part (no root).
+// machine, then the shaper in real time (bench/shaped.js), UDP (bench/udp.js) and the
+// packet path's CPU time per packet and per KB (bench/cpu.js). Prints a table per part
+// and writes NDJSON to results/bench/. The lab part needs root, iperf3 and ping;
+// `--core-only` runs just the core part (no root).
 import { mkdirSync, appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatCore, runCore } from './core.js';
@@ -21,6 +24,8 @@ const { values: opts } = parseArgs({
     'shaped-only': { type: 'boolean', default: false },
     'no-udp': { type: 'boolean', default: false },
     'udp-only': { type: 'boolean', default: false },
+    'no-cpu': { type: 'boolean', default: false },
+    'cpu-only': { type: 'boolean', default: false },
     // Comma-separated subset of bench/udp.js ROWS (unimpaired, delay, delay-rate).
     'udp-rows': { type: 'string' },
     'fuzz-packets': { type: 'string' },
@@ -38,7 +43,7 @@ const outFile = new URL(`lab-${stamp}.ndjson`, outDir);
 const write = (row) => appendFileSync(outFile, JSON.stringify(row) + '\n');
 const record = (row) => write({ bench: 'lab', mtu, ...row });
 
-const only = opts['shaped-only'] || opts['udp-only'];
+const only = opts['shaped-only'] || opts['udp-only'] || opts['cpu-only'];
 // Checked before anything runs: a typo must not cost a whole bench run.
 const UDP_ROWS = ['unimpaired', 'delay', 'delay-rate'];
 const udpRows = opts['udp-rows']?.split(',') ?? UDP_ROWS;
@@ -55,8 +60,19 @@ async function udpPart() {
   for (const row of rows) write({ bench: 'udp', mtu, ...row });
   return formatUdp(rows);
 }
+/** The CPU part: its rows to NDJSON, its table's lines returned. */
+async function cpuPart() {
+  const { runCpu, formatCpu } = await import('./cpu.js');
+  const rows = await runCpu({ mtu, seconds, reps, log: (line) => console.error(line) });
+  for (const row of rows) write({ bench: 'cpu', mtu, ...row });
+  return formatCpu(rows);
+}
 if (opts['udp-only']) {
   console.log([...(await udpPart()), `NDJSON: ${outFile.pathname}`].join('\n'));
+  process.exit(0);
+}
+if (opts['cpu-only']) {
+  console.log([...(await cpuPart()), `NDJSON: ${outFile.pathname}`].join('\n'));
   process.exit(0);
 }
 
@@ -65,6 +81,10 @@ if (!opts['no-core'] && !only) {
   const coreRows = await runCore({ fuzzPackets: opts['fuzz-packets'] });
   for (const row of coreRows) write(row);
   console.log([...formatCore(coreRows), `NDJSON: ${outFile.pathname}`, ''].join('\n'));
+  const { runTwin, formatTwin } = await import('./twin.js');
+  const twinRows = runTwin();
+  for (const row of twinRows) write(row);
+  console.log([...formatTwin(twinRows), ''].join('\n'));
 }
 if (opts['core-only']) process.exit(0);
 
@@ -199,4 +219,8 @@ if (!opts['no-shaped']) {
 
 if (!opts['no-udp'] && !opts['shaped-only']) {
   console.log(['', ...(await udpPart()), `NDJSON: ${outFile.pathname}`].join('\n'));
+}
+
+if (!opts['no-cpu'] && !opts['shaped-only']) {
+  console.log(['', ...(await cpuPart()), `NDJSON: ${outFile.pathname}`].join('\n'));
 }

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Everything qoslab needs on a fresh Debian/Ubuntu machine: system tools through apt-get
-# (when run as root), then `npm ci`, which builds the Rust core and the TypeScript.
+# (when run as root), the Rust core's crates (from crates.io, or from Debian's packages
+# when crates.io is unreachable: scripts/cargo-source.sh), then `npm ci`, which builds
+# the Rust core and the TypeScript.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -61,6 +63,9 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
   say "Node.js >= 20.19 is needed (found $(node --version))"
   exit 1
 }
+
+# crates.io, or Debian's librust-*-dev packages when it is unreachable (installed as root).
+sh scripts/cargo-source.sh --install
 
 say "npm ci (builds the native core and the TypeScript)"
 npm ci --no-audit --no-fund

@@ -8,7 +8,9 @@ import {
   simulate,
   type DirectionCounters,
   type NativeLabConfig,
+  type PlanWorkload,
   type ShapingDrops,
+  type SimulationPlan,
 } from '../src/native/index.js';
 import { compileScenario, parseScenarioText } from '../src/scenario/index.js';
 import type { CompiledConfig } from '../src/scenario/compiled.js';
@@ -72,6 +74,34 @@ function policed(): CompiledConfig {
   return compileScenario(parseScenarioText(yaml, 'police-test.yaml'));
 }
 
+/** A voice-frame workload of the twin, up only, over the whole run. */
+function frames(overrides: Partial<PlanWorkload>): PlanWorkload {
+  return {
+    name: 'stream',
+    kind: 'frames',
+    transport: 'udp',
+    client: '198.18.0.2',
+    server: '198.19.0.1:5000',
+    start_ns: 0,
+    stop_ns: 2e9,
+    interval_ns: 20e6,
+    size_bytes: 80,
+    up: true,
+    down: false,
+    connections: 1,
+    deadline_ns: 1e9,
+    tls: null,
+    plain: null,
+    opening: [],
+    framing: [0, 0],
+    reply: [0, 0],
+    split_hello: false,
+    stack_ns: 0,
+    relay: null,
+    ...overrides,
+  };
+}
+
 describe('native core', () => {
   it('reports its version', () => {
     expect(nativeVersion()).toMatch(/^\d+\.\d+\.\d+/);
@@ -109,8 +139,9 @@ describe('native core', () => {
       expect(linkExists(clientTun)).toBe(true);
       expect(linkExists(serverTun)).toBe(true);
       const counters = lab.counters();
-      expect(Object.keys(counters).sort()).toEqual(['down', 'udpOffload', 'up']);
+      expect(Object.keys(counters).sort()).toEqual(['down', 'threadCpuNs', 'udpOffload', 'up']);
       expect(typeof counters.udpOffload).toBe('boolean');
+      expect(Number.isInteger(counters.threadCpuNs)).toBe(true);
       expectDirectionShape(counters.up);
       expectDirectionShape(counters.down);
       // Same names again while open: the kernel refuses the second attach.
@@ -138,7 +169,13 @@ describe('native core', () => {
       lab.setActive([]);
       expectNativeError(() => lab.setActive(['police', 'nope']), 'QL_UNKNOWN_POLICY', /"nope"/);
       const counters = lab.counters();
-      expect(Object.keys(counters).sort()).toEqual(['down', 'shaping', 'udpOffload', 'up']);
+      expect(Object.keys(counters).sort()).toEqual([
+        'down',
+        'shaping',
+        'threadCpuNs',
+        'udpOffload',
+        'up',
+      ]);
       expect(counters.shaping!.packets.entered).toBe(0);
       expect(Object.keys(counters.shaping!.policies)).toEqual(['police']);
       expect(counters.shaping!.actions[0]).toMatchObject({ policy: 'police', type: 'police' });
@@ -160,34 +197,24 @@ describe('native core', () => {
   });
 
   it('simulates a policer against a constant stream: bucket plus refill get through', () => {
-    // 1000 UDP packets of 1000 IP bytes, one per ms. The full bucket passes the first 10
-    // (t = 0..9 ms); after that the bucket refills one packet per 10 ms, so exactly the
-    // packets at t = 10, 20, ..., 990 ms pass: 10 + 99 = 109.
-    const result = simulate(policed(), {
-      flows: [
-        {
-          name: 'stream',
-          proto: 'udp',
-          client: '198.18.0.2:40000',
-          server: '198.19.0.1:5000',
-          size_bytes: 972,
-          interval_ns: 1e6,
-          count: 1000,
-          direction: 'up',
-        },
-      ],
-    });
-    const up = result.packets.filter(([flow, dir]) => flow === 0 && dir === 'up');
-    expect(result.packets).toHaveLength(up.length);
-    expect(up).toHaveLength(1000);
-    expect(up.reduce((n, p) => n + p[3], 0)).toBe(1000 * 1000);
-    const delivered = up.filter((p) => p[4] !== null);
-    expect(delivered).toHaveLength(109);
-    expect(delivered.map((p) => p[2] / 1e6)).toEqual([
-      ...Array.from({ length: 10 }, (_, i) => i),
-      ...Array.from({ length: 99 }, (_, i) => (i + 1) * 10),
-    ]);
-    expect(result.counters.drops.police).toBe(891);
+    // A call sending 1000 frames of 1000 IP bytes, one per ms, up only. The full bucket
+    // (10 kB) passes the first ten less what the call's hello took; after that it refills
+    // one frame per 10 ms: about 109 of the 1000 arrive.
+    const plan: SimulationPlan = {
+      tcp: 'cubic',
+      lab_delay_ns: 0,
+      lab_rate_bps: null,
+      workloads: [frames({ interval_ns: 1e6, size_bytes: 972, stop_ns: 1e9 })],
+    };
+    const result = simulate(policed(), plan);
+    const sends = result.events.filter((e) => e.ev === 'send');
+    const recvs = result.events.filter((e) => e.ev === 'recv');
+    expect(sends).toHaveLength(1000);
+    expect(recvs.length).toBeGreaterThanOrEqual(108);
+    expect(recvs.length).toBeLessThanOrEqual(110);
+    // Every frame and hello the policer did not drop arrived.
+    const hellos = 3; // at 0, 1 and 2 s: the plan runs to the end of the scenario
+    expect(result.counters.drops.police).toBe(1000 + hellos - recvs.length - hellos);
     // The drop reasons are declared twice (Rust `Reason`, TS `ShapingDrops`): tsc checks
     // this object against the interface, the assertion checks it against the core.
     const contract: Record<keyof ShapingDrops, true> = {
@@ -204,19 +231,33 @@ describe('native core', () => {
       malformed: true,
     };
     expect(Object.keys(result.counters.drops).sort()).toEqual(Object.keys(contract).sort());
-    expect(result.counters.policies['police']!.packets).toBe(1000);
+    expect(result.counters.policies['police']!.packets).toBe(1000 + hellos);
   });
 
-  it('rejects a bad traffic description with QL_BAD_CONFIG', () => {
+  it('stops at the plan packet budget with QL_BAD_CONFIG, and runs exactly within it', () => {
+    // The same 1000 frames and 3 hellos: 1003 packets leave the endpoints.
+    const plan = (max_packets: number): SimulationPlan => ({
+      tcp: 'cubic',
+      lab_delay_ns: 0,
+      lab_rate_bps: null,
+      max_packets,
+      workloads: [frames({ interval_ns: 1e6, size_bytes: 972, stop_ns: 1e9 })],
+    });
     expectNativeError(
-      () =>
-        simulate(policed(), {
-          flows: [
-            { name: 'x', proto: 'udp', client: 'nope', server: '198.19.0.1:1', interval_ns: 1 },
-          ],
-        }),
+      () => simulate(policed(), plan(1002)),
       'QL_BAD_CONFIG',
-      /client/,
+      /budget of 1002 packets/,
     );
+    expect(simulate(policed(), plan(1003)).packets).toBe(1003);
+  });
+
+  it('rejects a bad plan with QL_BAD_CONFIG naming the key', () => {
+    const plan: SimulationPlan = {
+      tcp: 'cubic',
+      lab_delay_ns: 0,
+      lab_rate_bps: null,
+      workloads: [frames({ client: 'nope' })],
+    };
+    expectNativeError(() => simulate(policed(), plan), 'QL_BAD_CONFIG', /workloads\[0\]\.client/);
   });
 });

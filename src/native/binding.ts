@@ -56,7 +56,7 @@ export interface RawBinding {
    */
   labClose(id: number): string;
   /** Run a compiled scenario over synthetic traffic in virtual time; the result as JSON. */
-  simulate(compiledJson: string, trafficJson: string): string;
+  simulate(compiledJson: string, planJson: string): string;
 }
 
 /** Neither a build of the addon nor its platform package is there. */

@@ -9,6 +9,7 @@
 
 import { loadBinding } from './binding.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
+import type { MeasureEvent } from '../record/events.js';
 
 export { NativeMissingError } from './binding.js';
 
@@ -182,6 +183,13 @@ export interface LabCounters {
    * cross as super-packets. False means one read and one write per datagram.
    */
   udpOffload: boolean;
+  /**
+   * CPU time the forwarding thread has used since the lab opened, in ns, as the thread
+   * reads its own CLOCK_THREAD_CPUTIME_ID after its work, at most once a millisecond
+   * (kernel time of its TUN reads and writes included). Against packets and bytes: the
+   * packet path's cost.
+   */
+  threadCpuNs: number;
   /** Present when the lab was opened with a scenario. */
   shaping?: ShapingCounters;
   /** Present when the lab captures packets. */
@@ -292,65 +300,68 @@ export interface FlowSnapshot {
   flows: FlowRecord[];
 }
 
-// ---- simulate(): the virtual-time driver (native/core/src/drive/sim.rs) ----------------
-
-/** First payload of a simulated flow (what classifiers look at). */
-export type SimulationFirstPayload =
-  /** A TLS ClientHello with this SNI; `pad_to` pads it, `ech` adds an ECH extension. */
-  | { tls_sni: string; pad_to?: number; ech?: boolean }
-  /** A QUIC long-header Initial of this version. */
-  | { quic_version: number; tls_sni?: string; ech?: boolean }
-  /** A STUN binding request. */
-  | { stun: true }
-  /** Raw bytes, as hex. */
-  | { hex: string };
+// ---- simulate(): the twin (native/core/src/drive/twin/) ---------------------------------
 
 /**
- * One generated flow: after a TCP handshake (3 packets 1 µs apart, TCP only, unless
- * `handshake: false`), packets of `size_bytes` every `interval_ns` (or at `rate_bps`),
- * alternating over the directions when `both`. Optional keys may also be `null`.
+ * One workload of the twin, as src/simulate/plan.ts writes it from the protocols' traits.
+ * Every key is required (null where the doc says so); byte counts include TLS's own.
  */
-export interface SimulationFlow {
+export interface PlanWorkload {
   name: string;
-  proto: 'tcp' | 'udp';
-  /** `address:port` (IPv6 as `[addr]:port`); client and server of one family. */
+  /** messages: paced each way over one connection; transfers: objects back to back; frames: voice frames over UDP; rtp: a WebRTC call. */
+  kind: 'messages' | 'transfers' | 'frames' | 'rtp';
+  transport: 'tcp' | 'udp' | 'quic';
+  /** The client's address (its ports are ephemeral) and the server's `address:port` (IPv6 as `[addr]:port`), of one family. */
   client: string;
   server: string;
-  /** Default 0. */
-  start_ns?: number;
-  /** No packet at or after this time; default: none. */
-  stop_ns?: number;
-  /** Data packets per direction; default: unlimited. */
-  count?: number;
-  /** Payload bytes per data packet, 1..=65000; default 1000. */
-  size_bytes?: number;
-  /** One of interval_ns or rate_bps (> 0) is required; rate_bps wins. */
-  interval_ns?: number;
-  rate_bps?: number;
-  /** Default `both`. */
-  direction?: 'up' | 'down' | 'both';
-  /** Default true for TCP. */
-  handshake?: boolean;
-  first_payload?: SimulationFirstPayload;
+  start_ns: number;
+  stop_ns: number;
+  /** Between messages (frames: the frame interval); > 0. */
+  interval_ns: number;
+  size_bytes: number;
+  up: boolean;
+  down: boolean;
+  connections: number;
+  deadline_ns: number;
+  /** The client's ClientHello: SNI and ALPN; null without TLS. */
+  tls: { sni: string; alpn: string[] } | null;
+  /** Without TLS, what the client's first bytes look like. */
+  plain: 'http' | 'mqtt-connect' | 'random' | null;
+  /** Request/response bytes after TLS before messages flow. */
+  opening: [number, number][];
+  /** Bytes around each message [up, down] and the receiver's answer to each [to up, to down]. */
+  framing: [number, number];
+  reply: [number, number];
+  /** QUIC: the ClientHello spans two Initials. */
+  split_hello: boolean;
+  /** What the lab's stacks add to a message's one-way time (the row's `wire.stackNs`). */
+  stack_ns: number;
+  /** rtp: the TURN relay the client's media goes through (`address:port`), over UDP, TCP or TLS (its name). */
+  relay: { server: string; transport: 'udp' | 'tcp' | 'tls'; tls_sni: string | null } | null;
 }
 
-export interface SimulationTraffic {
-  flows: SimulationFlow[];
-  /** Stop generating after this time; default the scenario's duration. */
+/** What the twin runs: the workloads, Linux's TCP of the lab, the lab's own path. */
+export interface SimulationPlan {
+  /** Stop at this time (the run's length and its drain); default the scenario's duration. */
   until_ns?: number;
-  /** Generate at most this many packets (each is recorded); more is an error. Default 2 000 000. */
+  /** Packets the endpoints may send at most; default 2 000 000; past it, an error. */
   max_packets?: number;
   /** The traces the scenario names, as in NativeLabConfig. */
   traces?: Record<string, number[]>;
+  /** The lab's congestion control (its namespaces take the host's default). */
+  tcp: 'cubic' | 'bbr';
+  /** The lab's own path, each way: a fixed delay, and the rate it forwards at (null: unlimited). */
+  lab_delay_ns: number;
+  lab_rate_bps: number | null;
+  workloads: PlanWorkload[];
 }
 
-/** A packet of the simulation: flow index, direction, sent at, IP size, delivered at (null: dropped). */
-export type SimulationPacket = [number, 'up' | 'down', number, number, number | null];
-
 export interface SimulationResult {
-  /** Every packet, in sending order (flows are the traffic's indices). */
-  packets: SimulationPacket[];
+  /** The events the lab's agents would have written (src/record/events.ts), in time order. */
+  events: MeasureEvent[];
   counters: ShapingCounters;
+  /** Packets the endpoints sent. */
+  packets: number;
 }
 
 export type NativeErrorCode =
@@ -405,14 +416,14 @@ export function nativeVersion(): string {
 }
 
 /**
- * Run a compiled scenario over synthetic traffic in virtual time: deterministic for the
- * scenario's seed, needs no privileges. Throws NativeError QL_BAD_CONFIG for a bad
- * scenario or traffic description.
+ * Run a compiled scenario's workloads through the twin in virtual time: deterministic
+ * for the scenario's seed, needs no privileges. Throws NativeError QL_BAD_CONFIG for a bad
+ * scenario or plan.
  */
-export function simulate(compiled: CompiledConfig, traffic: SimulationTraffic): SimulationResult {
+export function simulate(compiled: CompiledConfig, plan: SimulationPlan): SimulationResult {
   let json: string;
   try {
-    json = loadBinding().simulate(JSON.stringify(compiled), JSON.stringify(traffic));
+    json = loadBinding().simulate(JSON.stringify(compiled), JSON.stringify(plan));
   } catch (error) {
     rethrow(error);
   }

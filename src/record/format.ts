@@ -54,7 +54,14 @@ export function table(rows: string[][]): string {
 }
 
 /** One row per workload and phase (both directions pooled; voice quality of the worse one). */
-export function summaryTable(stats: WorkloadStats[]): string {
+/**
+ * One row per workload and scope. `extra`: a last column, one cell per workload (simulate's
+ * NOT MODELLED).
+ */
+export function summaryTable(
+  stats: WorkloadStats[],
+  extra?: { header: string; cell: (workload: string) => string },
+): string {
   const rows: string[][] = [
     [
       'WORKLOAD',
@@ -72,6 +79,7 @@ export function summaryTable(stats: WorkloadStats[]): string {
       'LOSS',
       'JITTER',
       'MOS',
+      ...(extra === undefined ? [] : [extra.header]),
     ],
   ];
   for (const w of stats) {
@@ -93,6 +101,7 @@ export function summaryTable(stats: WorkloadStats[]): string {
         both.voice ? fmtRatio(both.voice.loss) : '-',
         both.voice ? fmtDuration(both.voice.jitter_ns) : '-',
         both.voice ? both.voice.mos.toFixed(2) : '-',
+        ...(extra === undefined ? [] : [extra.cell(w.name)]),
       ]);
     }
   }
@@ -221,11 +230,17 @@ const UNJUDGED: Record<string, string> = {
   'not reached': 'not reached: the run ended before its phase',
 };
 
-export function expectationLines(results: ExpectationResult[], ok: string, fail: string): string {
+/** `unjudged`: other words for why an outcome has no verdict (simulate's own reasons). */
+export function expectationLines(
+  results: ExpectationResult[],
+  ok: string,
+  fail: string,
+  unjudged: Record<string, string> = UNJUDGED,
+): string {
   return results
     .map((r) => {
       const outcome = r.outcome ?? (r.ok ? 'ok' : 'fail');
-      const why = UNJUDGED[outcome];
+      const why = unjudged[outcome];
       if (why !== undefined) return `--   ${r.text}  (${why})`;
       return `${outcome === 'ok' ? ok : fail} ${r.text}  (measured ${fmtMeasured(r)})`;
     })

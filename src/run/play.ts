@@ -8,6 +8,7 @@ import { phaseAt, type Phase } from '../metrics/index.js';
 import { TimelinePlayer } from '../orchestrate/timeline.js';
 import type { AgentFaultEvent, PhaseEvent } from '../record/events.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
+import { drainNs } from './drain.js';
 import type { FlowLog } from './flow-log.js';
 import { budgetText, type EventRecorder } from './recorder.js';
 import type { Progress, LiveTally } from './progress.js';
@@ -15,14 +16,6 @@ import type { ResultFiles } from './results.js';
 import type { RunSession } from './session.js';
 import { sleep } from './sleep.js';
 import { Supervisor } from './supervise.js';
-
-/**
- * After the last message is sent, watch until the longest deadline has passed (at least
- * 1.5 s, at most 10 s) so the last messages are judged too. Messages whose deadline
- * outlives the watch are left unjudged, arrived or not.
- */
-const MIN_DRAIN_MS = 1500;
-const MAX_DRAIN_MS = 10_000;
 
 export interface PlayContext {
   compiled: CompiledConfig;
@@ -112,9 +105,7 @@ export async function play(ctx: PlayContext, onStart: (clock: RunClock) => FlowL
     draw();
 
     await sleep(compiled.duration_ns / 1e6, stop);
-    const longestDeadlineMs = Math.max(0, ...compiled.workloads.map((w) => w.deadline_ns / 1e6));
-    const drainMs = Math.min(MAX_DRAIN_MS, Math.max(MIN_DRAIN_MS, longestDeadlineMs));
-    if (!stop.aborted) await sleep(drainMs, stop);
+    if (!stop.aborted) await sleep(drainNs(compiled) / 1e6, stop);
     if (!faulted.signal.aborted) draw();
     progress.done();
   } finally {

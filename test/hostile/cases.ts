@@ -919,7 +919,7 @@ export const CASES: HostileCase[] = [
     name: 'a trace in its folder: simulate',
     args: ['simulate', '$D/trace-ok.yaml'],
     code: 0,
-    message: /ws +main +up/,
+    message: /ws +main +\d+ +100%/,
   },
   {
     name: 'a NUL in a trace path',

@@ -8,9 +8,8 @@ import { formatProblem } from '../../src/scenario/errors.js';
 import { intervalNs, MAX_PLANNED_MESSAGES, plannedMessages } from '../../src/scenario/budget.js';
 import { libraryNames, loadScenario } from '../../src/scenario/library.js';
 import { checkScenario } from '../../src/scenario/prepare.js';
-import { flowPackets, MAX_SIMULATED_PACKETS } from '../../src/simulate/budget.js';
+import { MAX_SIMULATED_PACKETS, plannedPackets } from '../../src/simulate/budget.js';
 import { simulateScenario } from '../../src/simulate/simulate.js';
-import { trafficFor } from '../../src/simulate/traffic.js';
 
 const scenario = (workload: string, duration = '5s') => `version: 1
 duration: ${duration}
@@ -70,18 +69,15 @@ describe('the run budget: planned messages', () => {
 });
 
 describe('the simulate budget: packets', () => {
-  it('counts what the core generates, handshake included', () => {
+  it('bounds what the twin sends, handshakes and ACKs included', () => {
     const r = check(scenario('every: 100ms'));
     if (!r.ok) throw new Error('valid');
-    const traffic = trafficFor(r.prepared.compiled);
-    // TCP: 3 handshake packets, then one every 100 ms each way from 3 us to 5 s.
-    expect(flowPackets(traffic.flows[0]!, traffic.until_ns)).toBe(3 + 50 * 2);
-    const report = simulateScenario(r.prepared.compiled);
-    const sent = report.rows
-      .filter((row) => row.phase === 'main')
-      .reduce((n, row) => n + row.sent, 0);
-    // The core's own count of what it generated (handshake packets counted as sent).
-    expect(sent).toBe(3 + 50 * 2);
+    const compiled = r.prepared.compiled;
+    const planned = plannedPackets(compiled, compiled.workloads[0]!);
+    const report = simulateScenario(compiled, 'cubic');
+    // 100 messages of one segment each, their ACKs, a connection's set-up.
+    expect(report.packets).toBeGreaterThan(100);
+    expect(report.packets).toBeLessThanOrEqual(planned);
   });
 
   it('refuses a bulk download simulated for two hours before simulating, naming the limit', () => {
@@ -92,11 +88,19 @@ describe('the simulate budget: packets', () => {
     );
     if (!r.ok) throw new Error(r.problems.map(formatProblem).join('\n'));
     const t0 = performance.now();
-    expect(() => simulateScenario(r.prepared.compiled)).toThrow(
+    expect(() => simulateScenario(r.prepared.compiled, 'cubic')).toThrow(
       new RegExp(
-        `at most ${MAX_SIMULATED_PACKETS.toLocaleString('en-US')}: each is recorded\\); 'ws' alone`,
+        `at most ${MAX_SIMULATED_PACKETS.toLocaleString('en-US')}: each costs time, each message and transfer memory\\); 'ws' alone`,
       ),
     );
     expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('holds every library scenario', async () => {
+    for (const name of await libraryNames()) {
+      const { compiled } = await loadScenario(name);
+      const total = compiled.workloads.reduce((n, w) => n + plannedPackets(compiled, w), 0);
+      expect(total, name).toBeLessThan(MAX_SIMULATED_PACKETS);
+    }
   });
 });

@@ -5,13 +5,12 @@
 //! `config::json` and `config::prefix` (values every layer reads), `shape` (the shaping
 //! pipeline), `io` (TUN devices, system calls, offload), then `config::lab` (the whole
 //! lab configuration, which holds a scenario and TUN names) and `drive` (real-time and
-//! virtual-time drivers). `error` and `rng` are shared leaves; `crypto` (QUIC Initial keys) sits beside `wire`.
+//! virtual-time drivers). `error` and `rng` are shared leaves.
 
 // Only io::sys may hold unsafe code (it opts out where it is declared).
 #![deny(unsafe_code)]
 
 pub mod config;
-pub mod crypto;
 pub mod drive;
 pub mod error;
 pub mod io;

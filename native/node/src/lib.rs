@@ -308,12 +308,12 @@ extern "C" fn js_lab_set_active(env: napi_env, info: napi_callback_info) -> napi
 
 extern "C" fn js_simulate(env: napi_env, info: napi_callback_info) -> napi_value {
     boundary(env, "simulate", || {
-        let [compiled, traffic] = args::<2>(env, info)?;
+        let [compiled, plan] = args::<2>(env, info)?;
         let compiled = get_string(env, compiled, "simulate(compiledJson)")?;
-        let traffic = get_string(env, traffic, "simulate(trafficJson)")?;
+        let plan = get_string(env, plan, "simulate(planJson)")?;
         // Virtual time: as fast as the CPU goes, on the JS thread (the CLI's `simulate`
         // waits for it anyway).
-        let result = qoslab_core::drive::sim::simulate_json(&compiled, &traffic)?;
+        let result = qoslab_core::drive::twin::simulate_json(&compiled, &plan)?;
         create_string(env, &result)
     })
 }

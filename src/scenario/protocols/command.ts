@@ -15,7 +15,7 @@
 import { z } from 'zod';
 import { describeFound, mergePortRanges } from '../units.js';
 import { Duration, missingOr, oneOrMany, PortRange } from '../fields.js';
-import { defineProtocol, type ProtocolProblem } from './protocol.js';
+import { BARE_WIRE, defineProtocol, type ProtocolProblem } from './protocol.js';
 
 /** The workload key naming its programs (located errors point at it). */
 export const PROGRAMS_KEY = 'command';
@@ -122,8 +122,8 @@ export const command = defineProtocol({
   tls: false,
   agent: 'orchestrator',
   // Its programs' traffic is theirs: no message is stamped, paced or counted by qoslab, so
-  // these traits only say what the summary may ask (nothing but its flows) and what
-  // simulate stands in for it (TCP messages at the common defaults, as for any unknown app).
+  // these traits only say what the summary may ask (nothing but its flows); simulate's
+  // twin leaves it out (`ownPrograms`).
   transport: 'tcp',
   traffic: 'messages',
   measures: 'messages',
@@ -137,6 +137,12 @@ export const command = defineProtocol({
   options: { command: Command.optional() },
   example: { command: { server: 'my-server --port 20009', client: ['my-client', 'server.lab'] } },
   compiledKeys: ['command'],
+  wire: () => ({
+    ...BARE_WIRE,
+    stackNs: 0,
+    unmodelled: "its programs' own traffic: the twin sends nothing for it",
+    ownPrograms: true,
+  }),
   defaults: () => ({}),
   compile: (o): { command: CompiledCommand | null } => {
     const c = o.command;

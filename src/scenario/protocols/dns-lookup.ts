@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { DNS_PORTS, RECORD_TYPES } from '../dns-names.js';
-import { defineProtocol } from './protocol.js';
+import { BARE_WIRE, defineProtocol } from './protocol.js';
 
 export const DNS_CLIENT_TRANSPORTS = ['system', 'udp', 'tcp', 'tls', 'https'] as const;
 type Transport = (typeof DNS_CLIENT_TRANSPORTS)[number];
@@ -51,4 +51,11 @@ export const dnsLookup = defineProtocol({
           ]
         : []
       : [],
+  // Its server is the lab's resolver, which the twin does not run (see `toResolver`).
+  wire: () => ({
+    ...BARE_WIRE,
+    stackNs: 0,
+    toResolver: true,
+    unmodelled: "the lab's resolver: no lookup is simulated",
+  }),
 });

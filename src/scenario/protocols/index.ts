@@ -31,6 +31,7 @@ import {
   type Runner,
   type Traffic,
   type Transport,
+  type WireShape,
   type WorkloadDefaults,
 } from './protocol.js';
 import { tcpFramed } from './tcp-framed.js';
@@ -166,6 +167,7 @@ export interface ProtocolTraits {
   chromium?(compiled: Record<string, unknown>): ChromiumUse;
   programs?(compiled: Record<string, unknown>): readonly ProgramName[];
   references?(workload: Record<string, unknown>, view: ReferenceView): References;
+  wire(compiled: Record<string, unknown>): WireShape;
 }
 
 /**
@@ -213,6 +215,19 @@ export function servedByEdge(name: string, transport: 'tcp' | 'udp'): boolean {
 /** What a compiled workload needs of the client's Chromium (null: nothing). */
 export function chromiumUse(w: { protocol: string }): ChromiumUse {
   return traitsOf(w.protocol)?.chromium?.(w as Record<string, unknown>) ?? null;
+}
+
+/** What a compiled workload's connections carry on the wire, for the twin. */
+export function wireOf(w: { protocol: string }): WireShape {
+  const traits = traitsOf(w.protocol);
+  if (traits === undefined) throw new Error(`no protocol row for '${w.protocol}'`);
+  return traits.wire(w as Record<string, unknown>);
+}
+
+/** Whether the twin leaves a workload out: lookups the resolver answers, a program's own traffic. */
+export function leftOutOfTwin(w: { protocol: string }): boolean {
+  const wire = wireOf(w);
+  return wire.toResolver === true || wire.ownPrograms === true;
 }
 
 /** The system programs a compiled workload's agents start (its protocol row's `programs`). */

@@ -122,6 +122,61 @@ export interface References {
   claims: { host: string; claims: PortClaim[] }[];
 }
 
+/**
+ * What a protocol's connections carry besides its messages, for the twin (`qoslab
+ * simulate`, src/simulate/): what its stacks put around each message and send to open a
+ * connection, byte counts of what the lab's stacks send, from their formats, without TLS (the twin adds
+ * TLS's own bytes when the workload has TLS).
+ */
+export interface WireShape {
+  /** ALPN values its client's ClientHello offers. */
+  alpn: readonly string[];
+  /** Without TLS, what its client's first bytes look like: an HTTP request, MQTT's CONNECT, random-looking bytes (an obfuscated preamble). */
+  plain: 'http' | 'mqtt-connect' | 'random' | null;
+  /** Request/response exchanges after TLS before the connection carries messages, bytes each way (a WebSocket upgrade, MQTT's CONNECT and SUBSCRIBE). */
+  opening: readonly (readonly [up: number, down: number])[];
+  /** Bytes around each message: its client's (up), its server's (down). Transfers: the request's and the response's headers. */
+  framing: readonly [up: number, down: number];
+  /** Bytes the receiver answers each message with (an HTTP response to a POST, MQTT's PUBACK): to up messages, to down messages. */
+  reply: readonly [up: number, down: number];
+  /** QUIC: its client's ClientHello spans two Initials (Chromium's post-quantum key share). */
+  splitHello?: boolean;
+  /** A relay (TURN) the client sends its media through, and how it reaches it. */
+  relay?: {
+    address: string;
+    port: number;
+    transport: 'udp' | 'tcp' | 'tls';
+    tls_sni: string | null;
+  } | null;
+  /**
+   * What its stacks (Node's event loop and TLS, a browser's page hop) add to a message's
+   * one-way time on a quiet lab path: the median the lab measured for it, less the path
+   * (test/simulate/agreement/lab.json, unshaped scenarios; a 2-core machine).
+   */
+  stackNs: number;
+  /** What the twin does not model of this protocol's stacks, in a few words (printed beside its rows). */
+  unmodelled: string;
+  /**
+   * Its messages are lookups the lab's resolver answers, not its host's server. The twin
+   * has no resolver: it leaves such a workload out (nothing sent, its expectations not measured).
+   */
+  toResolver?: true;
+  /**
+   * Its traffic is its programs' own (a `command` workload): the twin cannot know it, so it
+   * leaves the workload out (nothing sent, its expectations not measured).
+   */
+  ownPrograms?: true;
+}
+
+/** The wire of a protocol whose payloads are the twin's own model (datagrams, RTP): nothing around them, no opening. */
+export const BARE_WIRE = {
+  alpn: [],
+  plain: null,
+  opening: [],
+  framing: [0, 0],
+  reply: [0, 0],
+} as const satisfies Partial<WireShape>;
+
 /** A compiled value a protocol adds to its workloads (JSON). */
 export type CompiledValue = string | number | boolean | null | object;
 
@@ -173,6 +228,8 @@ export interface ProtocolDefinition<
   flowEndpoints?(workload: CompiledWorkloadView): FlowEndpoint[];
   /** The system programs its agents start for a workload (checked before a run makes a lab). */
   programs?(compiled: Compiled): readonly ProgramName[];
+  /** Its connections on the wire, for the twin, from its compiled keys. */
+  wire(compiled: NoInfer<Compiled>): WireShape;
   /** Rules across its own keys and the common ones: one located message per problem. */
   check?(workload: z.output<z.ZodObject<Options>> & { direction?: Direction }): ProtocolProblem[];
   /** What the client's Chromium must offer a workload, from its compiled keys; absent: never used. */
@@ -213,12 +270,15 @@ export function plainProtocol<Agent extends Runner>(settings: {
   measures: Measures;
   down: DownSender;
   loopback: Record<string, unknown>;
+  wire: WireShape;
 }) {
+  const { wire, ...rest } = settings;
   return defineProtocol({
-    ...settings,
+    ...rest,
     options: {},
     compiledKeys: [],
     defaults: () => ({}),
     compile: () => ({}),
+    wire: () => wire,
   });
 }

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { PositiveDuration } from '../fields.js';
-import { defineProtocol } from './protocol.js';
+import { BARE_WIRE, defineProtocol } from './protocol.js';
 
 type Codec = 'opus' | 'g711';
 /** Payload bit rate: G.711 is 64 kbit/s; Opus at a typical 32 kbit/s VoIP setting. */
@@ -39,5 +39,12 @@ export const udpVoice = defineProtocol({
   compile: (o): { codec: Codec; frame_ns: number } => ({
     codec: o.codec ?? DEFAULT_CODEC,
     frame_ns: o.frame ?? DEFAULT_FRAME_NS,
+  }),
+  // Frames are datagrams of the message alone (header and codec payload).
+  wire: () => ({
+    ...BARE_WIRE,
+    // The lab measured 0.24 ms one way on an unshaped path.
+    stackNs: 200_000,
+    unmodelled: '-',
   }),
 });

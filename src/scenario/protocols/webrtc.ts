@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { Name } from '../fields.js';
-import { defineProtocol, type References } from './protocol.js';
+import { BARE_WIRE, defineProtocol, type References } from './protocol.js';
 
 /** The IANA STUN/TURN port, coturn's default. */
 export const TURN_PORT = 3478;
@@ -141,4 +141,21 @@ export const webrtc = defineProtocol({
     };
   },
   programs: (c) => (c.turn === null ? ['chromium'] : ['chromium', 'turnserver']),
+  // RTP is the twin's own model of a call (Opus at a steady 32 kbit/s); with TURN the
+  // client's media goes through its relay, over UDP, TCP or TLS.
+  wire: (c) => ({
+    ...BARE_WIRE,
+    relay:
+      c.turn_transport === null
+        ? null
+        : {
+            address: c.turn_address ?? '',
+            port: c.turn_port ?? TURN_PORT,
+            transport: c.turn_transport,
+            tls_sni: c.turn_transport === 'tls' ? c.turn_server_name : null,
+          },
+    // No per-packet latency is measured for calls (getStats has none).
+    stackNs: 0,
+    unmodelled: 'signalling, video, bitrate adaptation, NetEq (steady Opus, 60 ms buffer)',
+  }),
 });

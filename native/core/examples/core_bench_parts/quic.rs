@@ -139,18 +139,25 @@ pub fn bench_quic_classify(r: &mut Report) {
     two.sort_unstable();
     assert_eq!(hits, (N / 4 * REPS) as u64, "every blocked name found");
     assert_eq!(two_hits, 2000, "the split ClientHello is read");
-    let extra = [
-        ("samples", samples.len().to_string()),
-        ("initial_bytes", "1250".to_string()),
-        ("classes", r#""sni+quic, alpn, ja4, payload""#.to_string()),
-    ];
+    let extra = |before: u64| {
+        vec![
+            ("samples", samples.len().to_string()),
+            ("initial_bytes", "1250".to_string()),
+            ("classes", r#""sni+quic, alpn, ja4, payload""#.to_string()),
+            ("before", before.to_string()),
+        ]
+    };
+    // Issue 25: the whole classification of an Initial (keys, header protection,
+    // decryption, CRYPTO frames, ClientHello, the classes) in at most 2 µs. `before`:
+    // the same measurement with the core's own SHA-256/HKDF/AES-GCM (main at 2a1e85e,
+    // the lab machine, medians of three runs), printed beside today's for comparison.
     r.emit(
         "classify_ns",
         "QUIC Initial (decrypt + ClientHello), median",
         percentile(&samples, 0.5) as f64,
         "ns/Initial",
-        Target::None,
-        &extra,
+        Target::AtMost(2000.0),
+        &extra(13991),
     );
     r.emit(
         "classify_ns",
@@ -158,7 +165,7 @@ pub fn bench_quic_classify(r: &mut Report) {
         percentile(&samples, 0.99) as f64,
         "ns/Initial",
         Target::None,
-        &extra,
+        &extra(21712),
     );
     r.emit(
         "classify_ns",
@@ -166,7 +173,10 @@ pub fn bench_quic_classify(r: &mut Report) {
         percentile(&two, 0.5) as f64,
         "ns/hello",
         Target::None,
-        &[("samples", two.len().to_string())],
+        &[
+            ("samples", two.len().to_string()),
+            ("before", "18878".to_string()),
+        ],
     );
 }
 

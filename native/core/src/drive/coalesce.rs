@@ -416,7 +416,11 @@ mod test {
     /// The kernel cuts `super_packet` into exactly `frames`' L4 headers and payloads,
     /// each with a valid checksum.
     fn assert_cuts_back_into(super_packet: &[u8], frames: &[Vec<u8>]) {
-        let segs = delivered(super_packet);
+        assert_same_datagrams(&delivered(super_packet), frames);
+    }
+
+    /// `segs` carry exactly `frames`' L4 headers and payloads, each with a valid checksum.
+    fn assert_same_datagrams(segs: &[Vec<u8>], frames: &[Vec<u8>]) {
         assert_eq!(segs.len(), frames.len());
         for (seg, f) in segs.iter().zip(frames) {
             let p = parse(seg).unwrap();
@@ -604,6 +608,35 @@ mod test {
         };
         let n = feed(&mut Coalescer::new(udp_only), &frames[..2]).len();
         assert_eq!(n, 2);
+    }
+
+    proptest::proptest! {
+        /// UDP datagrams of a few flows, of any sizes, in any order: what the coalescer
+        /// writes (super-packets and single frames) cuts back into exactly those
+        /// datagrams, in order.
+        #[test]
+        fn any_udp_run_cuts_back_into_its_datagrams(
+            v6: bool,
+            run in proptest::collection::vec((0..3u16, 1..1400usize), 1..40),
+        ) {
+            let (s, d) = if v6 {
+                ("fd71:6c61:6200:1::2", "fd71:6c61:6200:2::1")
+            } else {
+                ("198.18.0.2", "198.19.0.1")
+            };
+            let frames: Vec<Vec<u8>> = run
+                .iter()
+                .enumerate()
+                .map(|(i, &(port, len))| frame(s, d, 40000 + port, &vec![i as u8; len]))
+                .collect();
+            let mut segs = Vec::new();
+            for (written, n) in feed(&mut Coalescer::new(BOTH), &frames) {
+                let cut = delivered(&written);
+                proptest::prop_assert_eq!(cut.len() as u64, n);
+                segs.extend(cut);
+            }
+            assert_same_datagrams(&segs, &frames);
+        }
     }
 
     #[test]

@@ -91,6 +91,11 @@ impl DirectionCounters {
 pub struct Counters {
     pub up: DirectionCounters,
     pub down: DirectionCounters,
+    /// The CPU time the forwarding thread has used, as the thread itself last read its
+    /// CLOCK_THREAD_CPUTIME_ID (after a wakeup's work, at most once a millisecond):
+    /// against the packet and byte counts, what the packet path costs, however busy the
+    /// machine is otherwise.
+    pub thread_cpu_ns: AtomicU64,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

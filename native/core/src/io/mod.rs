@@ -1,4 +1,4 @@
-//! Device I/O: the kernel's TUN devices, the hand-declared system calls under them, the
+//! Device I/O: the kernel's TUN devices, the system calls under them (through libc), the
 //! `Device` seam the drivers are written against, and the segmentation of the
 //! super-packets that TUN offload hands over.
 //!

@@ -1,97 +1,29 @@
-//! Hand-declared libc calls and their safe wrappers.
+//! The system calls of the packet path and their safe wrappers, through the `libc` crate.
 //!
-//! This is one of the two modules allowed to hold `unsafe` (the other is the N-API glue).
-//! We declare the few symbols ourselves because crates.io (and so the `libc` crate) is
-//! unreachable; everything here is Linux x86_64/aarch64 glibc ABI. Every wrapper returns
-//! `std::io::Result`, reading `errno` through `io::Error::last_os_error`.
+//! This is one of the two modules allowed to hold `unsafe` (the other is the N-API glue):
+//! every call into the C library is here, each with its SAFETY argument, and every
+//! wrapper returns `std::io::Result`, reading `errno` through `io::Error::last_os_error`.
+//! The TUN ioctls are the exception to "declared by libc": libc 0.2.139 (Debian 12's)
+//! predates them, so their numbers come from <linux/if_tun.h> below.
 
+use libc::{c_int, c_short, c_uint, c_ulong};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::os::raw::{c_int, c_uint, c_ulong, c_void};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-mod ffi {
-    use super::*;
+pub use libc::{EINVAL, IFF_NO_PI, IFF_TUN, IFF_VNET_HDR, IFNAMSIZ, O_CLOEXEC, O_NONBLOCK};
 
-    extern "C" {
-        pub fn read(fd: c_int, buf: *mut c_void, count: usize) -> isize;
-        pub fn write(fd: c_int, buf: *const c_void, count: usize) -> isize;
-        pub fn ioctl(fd: c_int, request: c_ulong, ...) -> c_int;
-        pub fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
-        pub fn epoll_create1(flags: c_int) -> c_int;
-        pub fn epoll_ctl(epfd: c_int, op: c_int, fd: c_int, event: *mut EpollEvent) -> c_int;
-        pub fn epoll_wait(
-            epfd: c_int,
-            events: *mut EpollEvent,
-            maxevents: c_int,
-            timeout: c_int,
-        ) -> c_int;
-        pub fn eventfd(initval: c_uint, flags: c_int) -> c_int;
-        pub fn clock_gettime(clockid: c_int, tp: *mut Timespec) -> c_int;
-        pub fn timerfd_create(clockid: c_int, flags: c_int) -> c_int;
-        pub fn timerfd_settime(
-            fd: c_int,
-            flags: c_int,
-            new_value: *const Itimerspec,
-            old_value: *mut Itimerspec,
-        ) -> c_int;
-    }
-}
-
-pub const O_NONBLOCK: c_int = 0o4000;
-pub const O_CLOEXEC: c_int = 0o2000000;
-const F_GETFL: c_int = 3;
-const F_SETFL: c_int = 4;
-
-const EPOLL_CLOEXEC: c_int = O_CLOEXEC;
-const EPOLL_CTL_ADD: c_int = 1;
-pub const EPOLLIN: u32 = 0x001;
-pub const EPOLLERR: u32 = 0x008;
-pub const EPOLLHUP: u32 = 0x010;
-
-const EFD_NONBLOCK: c_int = O_NONBLOCK;
-const EFD_CLOEXEC: c_int = O_CLOEXEC;
-
-const CLOCK_MONOTONIC: c_int = 1;
-const TFD_NONBLOCK: c_int = O_NONBLOCK;
-const TFD_CLOEXEC: c_int = O_CLOEXEC;
-const TFD_TIMER_ABSTIME: c_int = 1;
-
-/// `struct timespec` on 64-bit Linux (time_t and long are both 64 bits).
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-pub struct Timespec {
-    tv_sec: i64,
-    tv_nsec: i64,
-}
-
-impl Timespec {
-    fn from_ns(ns: u64) -> Timespec {
-        Timespec {
-            tv_sec: (ns / 1_000_000_000).min(i64::MAX as u64) as i64,
-            tv_nsec: (ns % 1_000_000_000) as i64,
-        }
-    }
-}
-
-/// `struct itimerspec`: the interval (zero: one-shot) and the first expiry.
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-pub struct Itimerspec {
-    it_interval: Timespec,
-    it_value: Timespec,
-}
+/// The epoll event bits as `epoll_event.events` holds them (libc declares them `c_int`).
+pub const EPOLLIN: u32 = libc::EPOLLIN as u32;
+pub const EPOLLERR: u32 = libc::EPOLLERR as u32;
+pub const EPOLLHUP: u32 = libc::EPOLLHUP as u32;
 
 // _IOW('T', nr, int) = (1 << 30) | (4 << 16) | ('T' << 8) | nr, see <linux/if_tun.h>.
 const TUNSETIFF: c_ulong = 0x4004_54ca;
 const TUNSETOFFLOAD: c_ulong = 0x4004_54d0;
 const TUNSETVNETHDRSZ: c_ulong = 0x4004_54d8;
-
-pub const IFF_TUN: i16 = 0x0001;
-pub const IFF_NO_PI: i16 = 0x1000;
-pub const IFF_VNET_HDR: i16 = 0x4000;
 
 pub const TUN_F_CSUM: c_uint = 0x01;
 pub const TUN_F_TSO4: c_uint = 0x02;
@@ -101,47 +33,48 @@ pub const TUN_F_TSO_ECN: c_uint = 0x08;
 pub const TUN_F_USO4: c_uint = 0x20;
 pub const TUN_F_USO6: c_uint = 0x40;
 
-pub const EINVAL: i32 = 22;
-
-pub const IFNAMSIZ: usize = 16;
-
-/// `struct ifreq` as TUNSETIFF reads it: the name, the flags, and padding to 40 bytes
-/// (the union's largest member) so the kernel never reads past our allocation.
-#[repr(C)]
-pub struct IfReq {
-    pub name: [u8; IFNAMSIZ],
-    pub flags: i16,
-    _pad: [u8; 22],
-}
+/// `struct ifreq` as TUNSETIFF reads it: the name and the flags, the rest zero.
+pub struct IfReq(libc::ifreq);
 
 impl IfReq {
-    pub fn new(name: [u8; IFNAMSIZ], flags: i16) -> IfReq {
-        IfReq {
-            name,
-            flags,
-            _pad: [0; 22],
-        }
+    pub fn new(name: [u8; IFNAMSIZ], flags: c_int) -> IfReq {
+        // SAFETY: `ifreq` is plain data (byte arrays, integers and a union of such), for
+        // which all-zero bytes are a valid value.
+        let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+        req.ifr_name = name.map(|b| b as libc::c_char);
+        // The IFF_* flags TUNSETIFF takes all fit the kernel's 16-bit field.
+        req.ifr_ifru.ifru_flags = flags as c_short;
+        IfReq(req)
     }
 }
 
-/// `struct epoll_event` is packed on x86_64 only (a historical ABI accident the kernel keeps).
-#[repr(C)]
-#[cfg_attr(target_arch = "x86_64", repr(packed))]
+/// `struct epoll_event` (packed on x86_64, as the kernel has it; libc declares it so).
+#[repr(transparent)]
 #[derive(Clone, Copy)]
-pub struct EpollEvent {
-    events: u32,
-    data: u64,
-}
+pub struct EpollEvent(libc::epoll_event);
 
 impl EpollEvent {
-    pub const ZERO: EpollEvent = EpollEvent { events: 0, data: 0 };
+    pub const ZERO: EpollEvent = EpollEvent(libc::epoll_event { events: 0, u64: 0 });
 
     pub fn events(&self) -> u32 {
-        self.events
+        self.0.events
     }
 
     pub fn token(&self) -> u64 {
-        self.data
+        self.0.u64
+    }
+}
+
+fn timespec_ns(ts: &libc::timespec) -> u64 {
+    (ts.tv_sec.max(0) as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(ts.tv_nsec.max(0) as u64)
+}
+
+fn ns_timespec(ns: u64) -> libc::timespec {
+    libc::timespec {
+        tv_sec: (ns / 1_000_000_000).min(libc::time_t::MAX as u64) as libc::time_t,
+        tv_nsec: (ns % 1_000_000_000) as libc::c_long,
     }
 }
 
@@ -181,20 +114,20 @@ pub fn open_rw_nonblocking(path: &Path) -> io::Result<File> {
 pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
     // SAFETY: the pointer and length describe a live, exclusively borrowed buffer, and the
     // borrowed fd stays open for the duration of the call.
-    cvt_size(unsafe { ffi::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) })
+    cvt_size(unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) })
 }
 
 pub fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
     // SAFETY: the pointer and length describe a live borrowed buffer the kernel only reads.
-    cvt_size(unsafe { ffi::write(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len()) })
+    cvt_size(unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len()) })
 }
 
 pub fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
     // SAFETY: F_GETFL takes no argument and only reads the descriptor's status flags.
-    let flags = cvt(unsafe { ffi::fcntl(fd.as_raw_fd(), F_GETFL) })?;
+    let flags = cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) })?;
     if flags & O_NONBLOCK == 0 {
         // SAFETY: F_SETFL takes an int by value; no memory is shared with the kernel.
-        cvt(unsafe { ffi::fcntl(fd.as_raw_fd(), F_SETFL, flags | O_NONBLOCK) })?;
+        cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | O_NONBLOCK) })?;
     }
     Ok(())
 }
@@ -202,9 +135,10 @@ pub fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
 /// TUNSETIFF: attach the descriptor to a (new) TUN interface. The kernel writes the final
 /// name back into `req.name`.
 pub fn tun_set_iff(fd: BorrowedFd<'_>, req: &mut IfReq) -> io::Result<()> {
-    // SAFETY: TUNSETIFF reads and writes one `struct ifreq`; IfReq has its C layout and full
-    // 40-byte size, and the exclusive borrow keeps it alive and unaliased during the call.
-    cvt(unsafe { ffi::ioctl(fd.as_raw_fd(), TUNSETIFF, req as *mut IfReq) })?;
+    // SAFETY: TUNSETIFF reads and writes one `struct ifreq`, which IfReq holds (libc's
+    // type, the kernel's layout and full size), and the exclusive borrow keeps it alive and
+    // unaliased during the call.
+    cvt(unsafe { libc::ioctl(fd.as_raw_fd(), TUNSETIFF, &mut req.0 as *mut libc::ifreq) })?;
     Ok(())
 }
 
@@ -212,7 +146,7 @@ pub fn tun_set_iff(fd: BorrowedFd<'_>, req: &mut IfReq) -> io::Result<()> {
 pub fn tun_set_vnet_hdr_sz(fd: BorrowedFd<'_>, size: c_int) -> io::Result<()> {
     let mut size = size;
     // SAFETY: TUNSETVNETHDRSZ reads one int through the pointer, which points at a live local.
-    cvt(unsafe { ffi::ioctl(fd.as_raw_fd(), TUNSETVNETHDRSZ, &mut size as *mut c_int) })?;
+    cvt(unsafe { libc::ioctl(fd.as_raw_fd(), TUNSETVNETHDRSZ, &mut size as *mut c_int) })?;
     Ok(())
 }
 
@@ -220,23 +154,30 @@ pub fn tun_set_vnet_hdr_sz(fd: BorrowedFd<'_>, size: c_int) -> io::Result<()> {
 /// by value (as an unsigned long), not through a pointer.
 pub fn tun_set_offload(fd: BorrowedFd<'_>, flags: c_uint) -> io::Result<()> {
     // SAFETY: the argument is an integer passed by value; the kernel dereferences nothing.
-    cvt(unsafe { ffi::ioctl(fd.as_raw_fd(), TUNSETOFFLOAD, flags as c_ulong) })?;
+    cvt(unsafe { libc::ioctl(fd.as_raw_fd(), TUNSETOFFLOAD, flags as c_ulong) })?;
     Ok(())
 }
 
 pub fn epoll_create() -> io::Result<OwnedFd> {
     // SAFETY: plain syscall with an integer flag; the result is checked by `owned`.
-    owned(unsafe { ffi::epoll_create1(EPOLL_CLOEXEC) })
+    owned(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })
 }
 
 /// Register `fd` for level-triggered readability, tagged with `token`.
 pub fn epoll_add(epfd: BorrowedFd<'_>, fd: BorrowedFd<'_>, token: u64) -> io::Result<()> {
-    let mut ev = EpollEvent {
+    let mut ev = libc::epoll_event {
         events: EPOLLIN,
-        data: token,
+        u64: token,
     };
     // SAFETY: `ev` is a live local in the kernel's layout; EPOLL_CTL_ADD only reads it.
-    cvt(unsafe { ffi::epoll_ctl(epfd.as_raw_fd(), EPOLL_CTL_ADD, fd.as_raw_fd(), &mut ev) })?;
+    cvt(unsafe {
+        libc::epoll_ctl(
+            epfd.as_raw_fd(),
+            libc::EPOLL_CTL_ADD,
+            fd.as_raw_fd(),
+            &mut ev,
+        )
+    })?;
     Ok(())
 }
 
@@ -249,8 +190,16 @@ pub fn epoll_wait(
 ) -> io::Result<usize> {
     let max = c_int::try_from(events.len()).unwrap_or(c_int::MAX);
     // SAFETY: the kernel writes at most `max` <= events.len() entries into the exclusively
-    // borrowed slice, whose element type has the kernel's layout.
-    let ret = unsafe { ffi::epoll_wait(epfd.as_raw_fd(), events.as_mut_ptr(), max, timeout_ms) };
+    // borrowed slice, whose element type has the kernel's layout (a transparent wrapper of
+    // libc's `epoll_event`).
+    let ret = unsafe {
+        libc::epoll_wait(
+            epfd.as_raw_fd(),
+            events.as_mut_ptr().cast::<libc::epoll_event>(),
+            max,
+            timeout_ms,
+        )
+    };
     match cvt(ret) {
         Ok(n) => Ok(n as usize),
         Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(0),
@@ -260,7 +209,7 @@ pub fn epoll_wait(
 
 pub fn eventfd_nonblocking() -> io::Result<OwnedFd> {
     // SAFETY: plain syscall with integer arguments; the result is checked by `owned`.
-    owned(unsafe { ffi::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC) })
+    owned(unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) })
 }
 
 /// Add one to an eventfd counter, making it readable.
@@ -273,38 +222,51 @@ pub fn eventfd_signal(fd: BorrowedFd<'_>) -> io::Result<()> {
     }
 }
 
+fn clock_ns(clock: libc::clockid_t) -> u64 {
+    let mut ts = ns_timespec(0);
+    // SAFETY: `ts` is a live local in the kernel's layout; the call only writes it. The
+    // clocks asked for always exist, so the call cannot fail; a zero reading would only
+    // make timers fire early or a CPU figure read low, never crash.
+    let _ = unsafe { libc::clock_gettime(clock, &mut ts) };
+    timespec_ns(&ts)
+}
+
 /// CLOCK_MONOTONIC in nanoseconds: the real-time driver's only clock.
 pub fn monotonic_ns() -> u64 {
-    let mut ts = Timespec::default();
-    // SAFETY: `ts` is a live local in the kernel's layout; the call only writes it.
-    // CLOCK_MONOTONIC always exists, so the call cannot fail; a zero reading would only
-    // make timers fire early, never crash.
-    let _ = unsafe { ffi::clock_gettime(CLOCK_MONOTONIC, &mut ts) };
-    (ts.tv_sec.max(0) as u64)
-        .saturating_mul(1_000_000_000)
-        .saturating_add(ts.tv_nsec.max(0) as u64)
+    clock_ns(libc::CLOCK_MONOTONIC)
+}
+
+/// The CPU time the calling thread has used, in nanoseconds (CLOCK_THREAD_CPUTIME_ID):
+/// what the packet path costs, whatever else the machine runs.
+pub fn thread_cpu_ns() -> u64 {
+    clock_ns(libc::CLOCK_THREAD_CPUTIME_ID)
 }
 
 /// A non-blocking one-shot timer on CLOCK_MONOTONIC, readable in epoll when it fires.
 pub fn timerfd_monotonic() -> io::Result<OwnedFd> {
     // SAFETY: plain syscall with integer arguments; the result is checked by `owned`.
-    owned(unsafe { ffi::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC) })
+    owned(unsafe {
+        libc::timerfd_create(
+            libc::CLOCK_MONOTONIC,
+            libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+        )
+    })
 }
 
 /// Arm the timer to fire once at the absolute CLOCK_MONOTONIC time `at_ns` (a time
 /// already past fires at once), or disarm it with `None`.
 pub fn timerfd_set_abs(fd: BorrowedFd<'_>, at_ns: Option<u64>) -> io::Result<()> {
-    let spec = Itimerspec {
-        it_interval: Timespec::default(),
+    let spec = libc::itimerspec {
+        it_interval: ns_timespec(0),
         // An all-zero it_value disarms, so an armed timer needs at least 1 ns.
-        it_value: Timespec::from_ns(at_ns.map_or(0, |t| t.max(1))),
+        it_value: ns_timespec(at_ns.map_or(0, |t| t.max(1))),
     };
     // SAFETY: `spec` is a live local in the kernel's layout that the call only reads;
     // old_value may be NULL.
     cvt(unsafe {
-        ffi::timerfd_settime(
+        libc::timerfd_settime(
             fd.as_raw_fd(),
-            TFD_TIMER_ABSTIME,
+            libc::TFD_TIMER_ABSTIME,
             &spec,
             std::ptr::null_mut(),
         )
@@ -324,7 +286,6 @@ pub fn drain_counter_fd(fd: BorrowedFd<'_>) -> io::Result<()> {
 
 // The kernel copies a whole `struct ifreq` (40 bytes on 64-bit Linux).
 const _: () = assert!(std::mem::size_of::<IfReq>() == 40);
-const _: () = assert!(std::mem::size_of::<Itimerspec>() == 32);
 
 #[cfg(test)]
 mod test {
@@ -366,6 +327,30 @@ mod test {
         timerfd_set_abs(t.as_fd(), None).unwrap();
         assert_eq!(epoll_wait(ep.as_fd(), &mut events, 5).unwrap(), 0);
         drain_counter_fd(t.as_fd()).unwrap();
+    }
+
+    #[test]
+    fn thread_cpu_clock_counts_this_threads_work_only() {
+        let spin = |ms: u64| {
+            let until = monotonic_ns() + ms * 1_000_000;
+            while monotonic_ns() < until {
+                std::hint::spin_loop();
+            }
+        };
+        let before = thread_cpu_ns();
+        spin(20);
+        let busy = thread_cpu_ns() - before;
+        // Spinning for 20 ms of wall time costs at most 20 ms of this thread's CPU (less
+        // when the machine is busy and the thread waits for a core).
+        assert!(busy > 0 && busy <= 21_000_000, "{busy} ns");
+        let before = thread_cpu_ns();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let idle = thread_cpu_ns() - before;
+        assert!(idle < 5_000_000, "sleeping cost {idle} ns of CPU");
+        // Another thread's spinning is not ours.
+        let before = thread_cpu_ns();
+        std::thread::spawn(move || spin(20)).join().unwrap();
+        assert!(thread_cpu_ns() - before < 5_000_000);
     }
 
     #[test]

@@ -7,7 +7,6 @@ use super::packet::{Dir, HEADROOM};
 use super::pipeline::{Options, Pipeline};
 use super::testkit::*;
 use crate::config::json::Value;
-use crate::drive::sim;
 use crate::rng::Rng;
 use crate::wire::packet::{build_tcp, build_udp};
 use crate::wire::tcp::{ACK, PSH, SYN};
@@ -320,113 +319,6 @@ fn property_random_and_mutated_packets_are_conserved() {
     assert_eq!(s.entered + s.duplicated + s.injected, s.emitted + s.dropped);
     let json = p.counters_json();
     assert!(Value::parse(&json).is_ok(), "{json}");
-}
-
-#[test]
-fn simulate_json_reports_every_packet_fate() {
-    let sni = class("tw", &[matcher(&[("sni", r#"["*.twimg.com"]"#)])]);
-    let pol = policy(
-        "p",
-        r#"["tw"]"#,
-        &[action("police", r#""rate_bps":128000,"burst_bytes":16000"#)],
-    );
-    let compiled = scenario_json(&[sni], &[pol], LINK, LINK);
-    let traffic = r#"{"until_ns":2000000000,"flows":[
-      {"name":"tw","proto":"tcp","client":"198.18.0.2:40000","server":"198.19.0.1:443",
-       "interval_ns":1000000,"size_bytes":1200,"direction":"down","count":1000,
-       "first_payload":{"tls_sni":"pbs.twimg.com"}},
-      {"name":"other","proto":"udp","client":"198.18.0.2:40001","server":"198.19.0.1:3478",
-       "interval_ns":20000000,"size_bytes":80}]}"#;
-    let out = sim::simulate_json(&compiled, traffic).unwrap();
-    let v = Value::parse(&out).unwrap();
-    let packets = v.get("packets").unwrap().as_array().unwrap();
-    // [flow, direction, sent at, IP size, delivered at or null], in sending order.
-    let fates = |flow: f64, dir: &str| -> (usize, usize, f64) {
-        let mine: Vec<&Value> = packets
-            .iter()
-            .filter(|p| {
-                let p = p.as_array().unwrap();
-                p[0].as_f64() == Some(flow) && p[1].as_str() == Some(dir)
-            })
-            .collect();
-        let delivered: Vec<&Value> = mine
-            .iter()
-            .copied()
-            .filter(|p| p.as_array().unwrap()[4].as_f64().is_some())
-            .collect();
-        let bytes = delivered
-            .iter()
-            .map(|p| p.as_array().unwrap()[3].as_f64().unwrap())
-            .sum();
-        (mine.len(), delivered.len(), bytes)
-    };
-    // The throttled download: 16 KB burst then 16 KB/s.
-    let (sent, delivered, bytes) = fates(0.0, "down");
-    assert!(
-        (delivered as f64) < 0.1 * sent as f64,
-        "{delivered} of {sent}"
-    );
-    assert!(bytes <= 16_000.0 + 16_000.0 * 2.0, "{bytes}");
-    let (sent, delivered, _) = fates(1.0, "up");
-    assert_eq!(delivered, sent);
-    assert!(sent >= 99);
-    assert!(packets.len() > 1000);
-    assert!(v
-        .get("counters")
-        .unwrap()
-        .get("classes")
-        .unwrap()
-        .get("tw")
-        .is_some());
-    // Errors name their path.
-    let e = sim::simulate_json(&compiled, r#"{"flows":[{"name":"x"}]}"#).unwrap_err();
-    assert!(e.message().contains("traffic.flows[0].proto"), "{e}");
-}
-
-/// Every simulated packet is recorded: a plan of billions (`every: 1ns`) stops at the
-/// packet budget with an error naming it instead of growing until the process is killed.
-#[test]
-fn simulate_json_stops_at_its_packet_budget() {
-    let compiled = scenario_json(&[], &[], LINK, LINK);
-    let flood = r#"{"until_ns":5000000000,"max_packets":1000,"flows":[
-      {"name":"flood","proto":"udp","client":"198.18.0.2:40001","server":"198.19.0.1:3478",
-       "interval_ns":1,"size_bytes":80}]}"#;
-    let e = sim::simulate_json(&compiled, flood).unwrap_err();
-    assert!(e.message().contains("budget of 1000 packets"), "{e}");
-    // Exactly the budget is fine: 500 each way.
-    let fits = flood.replace(
-        "\"interval_ns\":1,",
-        "\"interval_ns\":10000000,\"count\":500,",
-    );
-    let v = Value::parse(&sim::simulate_json(&compiled, &fits).unwrap()).unwrap();
-    assert_eq!(v.get("packets").unwrap().as_array().unwrap().len(), 1000);
-}
-
-/// The core never opens a trace path: a simulation whose scenario names a trace gets it
-/// in the traffic (`traces`), and names the path it was not given.
-#[test]
-fn simulate_json_takes_traces_from_the_caller_and_opens_no_file() {
-    let up = obj(LINK, &[("trace_file", r#""/etc/passwd""#)]);
-    let compiled = scenario_json(&[], &[], &up, LINK);
-    let one = r#"{"until_ns":100000000,"flows":[
-      {"name":"v","proto":"udp","client":"198.18.0.2:40001","server":"198.19.0.1:3478",
-       "interval_ns":20000000,"size_bytes":80,"direction":"up"}]"#;
-    let e = sim::simulate_json(&compiled, &format!("{one}}}")).unwrap_err();
-    assert!(
-        e.message()
-            .contains("no trace was given for \"/etc/passwd\""),
-        "{e}"
-    );
-    let given = format!(r#"{one},"traces":{{"/etc/passwd":[1,1,2,1]}}}}"#);
-    let v = Value::parse(&sim::simulate_json(&compiled, &given).unwrap()).unwrap();
-    // Packets at 0, 20, ..., 100 ms, each delivered at the next opportunity of a 1 ms trace.
-    let packets = v.get("packets").unwrap().as_array().unwrap();
-    assert_eq!(packets.len(), 6);
-    for p in packets {
-        let p = p.as_array().unwrap();
-        let (sent, at) = (p[2].as_f64().unwrap(), p[4].as_f64().unwrap());
-        assert_eq!(at - sent, 1_000_000.0, "{p:?}");
-    }
 }
 
 /// A default-deny policy with an SNI allowlist (Russia's 2025 mobile whitelists): the

@@ -6,7 +6,7 @@
 //! GREASE values are ignored everywhere.
 
 use super::tls::{ClientHello, EXT_ALPN, EXT_SERVER_NAME};
-use crate::crypto::sha256::Sha256;
+use sha2::{Digest, Sha256};
 
 const EXT_SIGNATURE_ALGORITHMS: u16 = 0x000d;
 const EXT_SUPPORTED_VERSIONS: u16 = 0x002b;
@@ -56,84 +56,108 @@ fn truncated_hash(list: &[u16], tail: &[u16]) -> String {
     if list.is_empty() {
         return "000000000000".into();
     }
-    let mut h = Sha256::new();
-    let mut put = |vals: &[u16], first_sep: Option<&[u8]>| {
-        for (i, v) in vals.iter().enumerate() {
-            if i > 0 {
-                h.update(b",");
-            } else if let Some(sep) = first_sep {
-                h.update(sep);
-            }
-            h.update(format!("{v:04x}").as_bytes());
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    // The text hashed, built in one buffer (this runs for each ClientHello read).
+    let mut text = Vec::with_capacity(5 * (list.len() + tail.len()));
+    for (i, v) in list.iter().chain(tail).enumerate() {
+        if i == list.len() {
+            text.push(b'_');
+        } else if i > 0 {
+            text.push(b',');
         }
-    };
-    put(list, None);
-    put(tail, Some(b"_"));
-    let d = h.finish();
-    d[..6].iter().map(|b| format!("{b:02x}")).collect()
+        text.extend([12, 8, 4, 0].map(|s| HEX[usize::from(v >> s & 0xf)]));
+    }
+    let d = Sha256::digest(&text);
+    d[..6]
+        .iter()
+        .flat_map(|b| [HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]])
+        .map(char::from)
+        .collect()
 }
 
 /// The first ALPN value's first and last characters, or hex digits if not alphanumeric.
-fn alpn_code(hello: &ClientHello, buf: &[u8]) -> String {
+fn alpn_code(hello: &ClientHello, buf: &[u8]) -> [char; 2] {
     match hello.alpn(buf).next() {
         Some(v) => {
             let (f, l) = (v[0], v[v.len() - 1]);
             if f.is_ascii_alphanumeric() && l.is_ascii_alphanumeric() {
-                format!("{}{}", f as char, l as char)
+                [char::from(f), char::from(l)]
             } else {
-                let (fh, lh) = (format!("{f:02x}"), format!("{l:02x}"));
-                format!("{}{}", &fh[..1], &lh[1..])
+                let hex = |d: u8| char::from(b"0123456789abcdef"[usize::from(d)]);
+                [hex(f >> 4), hex(l & 0xf)]
             }
         }
-        None => "00".into(),
+        None => ['0', '0'],
     }
 }
 
-/// The JA4 fingerprint of a parsed ClientHello.
-pub fn ja4(hello: &ClientHello, buf: &[u8], quic: bool) -> String {
-    let mut ciphers: Vec<u16> = u16s(&buf[hello.ciphers.clone()])
+/// The highest non-GREASE version in a supported_versions extension body.
+fn supported_version(body: &[u8]) -> Option<u16> {
+    u16s(body.get(1..).unwrap_or(&[]))
+        .filter(|&v| !is_grease(v))
+        .max()
+}
+
+/// JA4's first section, `q13d0312h3` (always 10 characters): protocol, version, SNI or
+/// not, cipher and extension counts, ALPN. It needs no hashing, and a glob such as
+/// `q13d*` is decided by it alone.
+pub fn ja4_a(hello: &ClientHello, buf: &[u8], quic: bool) -> String {
+    let ciphers = u16s(&buf[hello.ciphers.clone()])
         .filter(|&c| !is_grease(c))
-        .collect();
+        .count();
     let mut ext_count = 0usize;
-    let mut exts = Vec::new();
-    let mut sig_algs = Vec::new();
     let mut version = hello.legacy_version;
     for (ty, body) in extensions(&buf[hello.extensions.clone()]) {
         if is_grease(ty) {
             continue;
         }
         ext_count += 1;
+        if ty == EXT_SUPPORTED_VERSIONS {
+            version = supported_version(body).unwrap_or(version);
+        }
+    }
+    let mut a = String::with_capacity(36);
+    a.push(if quic { 'q' } else { 't' });
+    a.push_str(version_code(version));
+    a.push(if hello.sni.is_some() { 'd' } else { 'i' });
+    for n in [ciphers.min(99), ext_count.min(99)] {
+        a.push(char::from(b'0' + (n / 10) as u8));
+        a.push(char::from(b'0' + (n % 10) as u8));
+    }
+    a.extend(alpn_code(hello, buf));
+    a
+}
+
+/// The JA4 fingerprint of a parsed ClientHello: the first section, then the truncated
+/// hashes of the sorted ciphers and of the sorted extensions with the signature
+/// algorithms.
+pub fn ja4(hello: &ClientHello, buf: &[u8], quic: bool) -> String {
+    let mut ciphers: Vec<u16> = u16s(&buf[hello.ciphers.clone()])
+        .filter(|&c| !is_grease(c))
+        .collect();
+    let block = &buf[hello.extensions.clone()];
+    let mut exts = Vec::with_capacity(block.len() / 4);
+    let mut sig_algs = Vec::new();
+    for (ty, body) in extensions(block) {
+        if is_grease(ty) {
+            continue;
+        }
         if ty != EXT_SERVER_NAME && ty != EXT_ALPN {
             exts.push(ty);
         }
-        match ty {
-            EXT_SUPPORTED_VERSIONS => {
-                let list = body.get(1..).unwrap_or(&[]);
-                if let Some(v) = u16s(list).filter(|&v| !is_grease(v)).max() {
-                    version = v;
-                }
-            }
-            EXT_SIGNATURE_ALGORITHMS => {
-                let list = body.get(2..).unwrap_or(&[]);
-                sig_algs.extend(u16s(list).filter(|&v| !is_grease(v)));
-            }
-            _ => {}
+        if ty == EXT_SIGNATURE_ALGORITHMS {
+            let list = body.get(2..).unwrap_or(&[]);
+            sig_algs.extend(u16s(list).filter(|&v| !is_grease(v)));
         }
     }
-    let cipher_count = ciphers.len().min(99);
     ciphers.sort_unstable();
     exts.sort_unstable();
-    format!(
-        "{}{}{}{:02}{:02}{}_{}_{}",
-        if quic { 'q' } else { 't' },
-        version_code(version),
-        if hello.sni.is_some() { 'd' } else { 'i' },
-        cipher_count,
-        ext_count.min(99),
-        alpn_code(hello, buf),
-        truncated_hash(&ciphers, &[]),
-        truncated_hash(&exts, &sig_algs),
-    )
+    let mut out = ja4_a(hello, buf, quic);
+    out.push('_');
+    out.push_str(&truncated_hash(&ciphers, &[]));
+    out.push('_');
+    out.push_str(&truncated_hash(&exts, &sig_algs));
+    out
 }
 
 #[cfg(test)]

@@ -9,10 +9,12 @@
 
 use super::quic::{self, PacketType, VERSION_1, VERSION_2};
 use super::{Error, Result};
-use crate::crypto::aes::Aes128;
-use crate::crypto::gcm::{Aes128Gcm, NONCE_LEN, TAG_LEN};
-use crate::crypto::hkdf;
+use hkdf::{Hkdf, HkdfExtract};
+use ring::aead::{self, quic as hp, Aad, LessSafeKey, Nonce, UnboundKey, NONCE_LEN};
+use sha2::Sha256;
+use std::cell::RefCell;
 use std::ops::Range;
+use std::sync::LazyLock;
 
 const SALT_V1: [u8; 20] = [
     0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17, 0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad,
@@ -23,58 +25,85 @@ const SALT_V2: [u8; 20] = [
     0xf9, 0xbd, 0x2e, 0xd9,
 ];
 
+/// HKDF-Extract keyed with each version's salt, made once (keying HMAC costs two
+/// SHA-256 blocks of the fourteen a connection's keys take).
+static SALTS: LazyLock<[HkdfExtract<Sha256>; 2]> =
+    LazyLock::new(|| [SALT_V1, SALT_V2].map(|s| HkdfExtract::new(Some(&s))));
+
 /// The ClientHello is given up on past this many CRYPTO bytes (the largest real ones,
 /// with post-quantum key shares, are ~2 KB).
 pub const MAX_HELLO_BYTES: usize = 16 * 1024;
 /// Header protection samples 16 bytes starting 4 bytes after the packet number starts.
 const SAMPLE_OFFSET: usize = 4;
 const SAMPLE_LEN: usize = 16;
+const TAG_LEN: usize = 16;
+const KEY_LEN: usize = 16;
 
-/// The client's Initial packet protection keys for one connection.
+/// TLS 1.3's HKDF-Expand-Label (RFC 8446 §7.1) with an empty context, into `out`.
+fn expand_label(secret: &Hkdf<Sha256>, label: &[u8], out: &mut [u8]) {
+    let len = (out.len() as u16).to_be_bytes();
+    let label_len = [(6 + label.len()) as u8];
+    let info: [&[u8]; 5] = [&len, &label_len, b"tls13 ", label, &[0]];
+    secret
+        .expand_multi_info(&info, out)
+        .expect("HKDF-SHA256 expands to at most 255 * 32 bytes");
+}
+
+/// The client's Initial packet protection keys for one connection, as bytes: ring's key
+/// objects are built from them for each Initial (an AES key schedule costs tens of
+/// nanoseconds), so a flow's reader stays `Clone` like the rest of the flow.
 #[derive(Clone)]
 pub struct InitialKeys {
-    aead: Aes128Gcm,
+    key: [u8; KEY_LEN],
     iv: [u8; NONCE_LEN],
-    hp: Aes128,
+    hp: [u8; KEY_LEN],
 }
 
 impl InitialKeys {
     /// Keys for packets the client sends, from the DCID of its first Initial. `None` for
     /// versions other than 1 and 2 (their salts are not known here).
     pub fn client(version: u32, dcid: &[u8]) -> Option<InitialKeys> {
-        let (salt, labels): (&[u8], [&[u8]; 3]) = match version {
-            VERSION_1 => (&SALT_V1, [b"quic key", b"quic iv", b"quic hp"]),
-            VERSION_2 => (&SALT_V2, [b"quicv2 key", b"quicv2 iv", b"quicv2 hp"]),
+        let (salt, labels): (&HkdfExtract<Sha256>, [&[u8]; 3]) = match version {
+            VERSION_1 => (&SALTS[0], [b"quic key", b"quic iv", b"quic hp"]),
+            VERSION_2 => (&SALTS[1], [b"quicv2 key", b"quicv2 iv", b"quicv2 hp"]),
             _ => return None,
         };
-        let initial = hkdf::extract(salt, dcid);
-        let mut secret = [0u8; 32];
-        hkdf::expand_label(&initial, b"client in", &mut secret);
-        let (mut key, mut iv, mut hp) = ([0u8; 16], [0u8; NONCE_LEN], [0u8; 16]);
-        let secret = hkdf::HmacKey::new(&secret);
-        hkdf::expand_label_with(&secret, labels[0], &mut key);
-        hkdf::expand_label_with(&secret, labels[1], &mut iv);
-        hkdf::expand_label_with(&secret, labels[2], &mut hp);
-        Some(InitialKeys {
-            aead: Aes128Gcm::new(&key),
-            iv,
-            hp: Aes128::new(&hp),
-        })
+        let mut extract = salt.clone();
+        extract.input_ikm(dcid);
+        let (_, initial) = extract.finalize();
+        let mut client = [0u8; 32];
+        expand_label(&initial, b"client in", &mut client);
+        let secret = Hkdf::<Sha256>::from_prk(&client).expect("a 32-byte secret");
+        let mut k = InitialKeys {
+            key: [0; KEY_LEN],
+            iv: [0; NONCE_LEN],
+            hp: [0; KEY_LEN],
+        };
+        expand_label(&secret, labels[0], &mut k.key);
+        expand_label(&secret, labels[1], &mut k.iv);
+        expand_label(&secret, labels[2], &mut k.hp);
+        Some(k)
     }
 
-    fn nonce(&self, pn: u64) -> [u8; NONCE_LEN] {
+    fn aead(&self) -> LessSafeKey {
+        let key = UnboundKey::new(&aead::AES_128_GCM, &self.key).expect("a 16-byte key");
+        LessSafeKey::new(key)
+    }
+
+    fn nonce(&self, pn: u64) -> Nonce {
         let mut n = self.iv;
         for (d, p) in n[NONCE_LEN - 8..].iter_mut().zip(pn.to_be_bytes()) {
             *d ^= p;
         }
-        n
+        Nonce::assume_unique_for_key(n)
     }
 
-    fn mask(&self, sample: &[u8]) -> [u8; 16] {
-        let mut m = [0u8; 16];
-        m.copy_from_slice(&sample[..SAMPLE_LEN]);
-        self.hp.encrypt_block(&mut m);
-        m
+    /// The header protection mask (RFC 9001 §5.4.3): its first byte masks the flags,
+    /// the next four the packet number.
+    fn mask(&self, sample: &[u8]) -> [u8; 5] {
+        hp::HeaderProtectionKey::new(&hp::AES_128, &self.hp)
+            .and_then(|k| k.new_mask(&sample[..SAMPLE_LEN]))
+            .expect("a 16-byte key and sample")
     }
 }
 
@@ -139,13 +168,25 @@ pub fn open(
         .filter(|&t| t >= payload_at)
         .ok_or(Error::Malformed)?;
     // The client's first packet numbers are small: the truncated number is the number.
-    let nonce = keys.nonce(pn);
     let (head, rest) = out.split_at_mut(payload_at);
-    let (ciphertext, tag) = rest[..l.end - payload_at].split_at_mut(tag_at - payload_at);
-    keys.aead
-        .open(&nonce, head, ciphertext, tag)
+    keys.aead()
+        .open_in_place(
+            keys.nonce(pn),
+            Aad::from(&head[..]),
+            &mut rest[..l.end - payload_at],
+        )
         .map_err(|_| Error::Malformed)?;
     Ok(payload_at..tag_at)
+}
+
+/// How many zero bytes `b` starts with, 16 at a time where it can.
+fn padding_len(b: &[u8]) -> usize {
+    let whole = b
+        .chunks_exact(16)
+        .take_while(|c| c.iter().all(|&x| x == 0))
+        .count()
+        * 16;
+    whole + b[whole..].iter().take_while(|&&x| x == 0).count()
 }
 
 /// The ClientHello's bytes as CRYPTO frames deliver them, in any order and with gaps.
@@ -163,6 +204,12 @@ impl CryptoStream {
     pub fn add_frames(&mut self, frames: &[u8]) -> Result<()> {
         let mut i = 0;
         while i < frames.len() {
+            // PADDING is most of a client's first Initial (it pads to 1200 bytes or
+            // more): skip a run of it at once rather than a frame per byte.
+            if frames[i] == 0x00 {
+                i += padding_len(&frames[i..]);
+                continue;
+            }
             let ty = quic::varint(frames, &mut i)?;
             match ty {
                 0x00 | 0x01 => {} // PADDING, PING
@@ -255,6 +302,12 @@ impl CryptoStream {
     }
 }
 
+thread_local! {
+    /// Where an Initial is decrypted: one buffer per thread rather than one per flow
+    /// whose ClientHello is being read (only the CRYPTO bytes are kept).
+    static OPENED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
 /// What feeding one more Initial produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
@@ -272,7 +325,6 @@ pub struct ClientHelloReader {
     keys: InitialKeys,
     version: u32,
     stream: CryptoStream,
-    scratch: Vec<u8>,
     hello_len: usize,
     /// Datagrams whose frames were taken in.
     fed: u32,
@@ -298,7 +350,6 @@ impl ClientHelloReader {
             keys,
             version: l.version,
             stream: CryptoStream::default(),
-            scratch: Vec::with_capacity(datagram.len()),
             hello_len: 0,
             fed: 0,
         };
@@ -319,9 +370,11 @@ impl ClientHelloReader {
         if self.hello_len > 0 {
             return Ok(Progress::Complete);
         }
-        let frames = open(&self.keys, l, datagram, &mut self.scratch)?;
-        self.fed += 1;
-        self.stream.add_frames(&self.scratch[frames])?;
+        OPENED.with_borrow_mut(|scratch| {
+            let frames = open(&self.keys, l, datagram, scratch)?;
+            self.fed += 1;
+            self.stream.add_frames(&scratch[frames])
+        })?;
         match self.stream.client_hello()? {
             Some(h) => {
                 self.hello_len = h.len();
@@ -371,9 +424,12 @@ pub fn seal_client_initial(
     h.extend_from_slice(&(0x4000 | len as u16).to_be_bytes());
     let pn_offset = h.len();
     h.extend_from_slice(&pn.to_be_bytes());
-    let tag = keys.aead.seal(&keys.nonce(u64::from(pn)), &h, &mut payload);
+    let tag = keys
+        .aead()
+        .seal_in_place_separate_tag(keys.nonce(u64::from(pn)), Aad::from(&h[..]), &mut payload)
+        .expect("an Initial is far below GCM's length limit");
     h.extend_from_slice(&payload);
-    h.extend_from_slice(&tag);
+    h.extend_from_slice(tag.as_ref());
     let mask = keys.mask(&h[pn_offset + SAMPLE_OFFSET..]);
     h[0] ^= mask[0] & 0x0f;
     for i in 0..4 {
@@ -506,8 +562,14 @@ pub fn crypto_frame(offset: u64, data: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::crypto::hex;
     use crate::wire::tls;
+
+    fn hex(s: &str) -> Vec<u8> {
+        let s: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+        s.chunks(2)
+            .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap())
+            .collect()
+    }
 
     const DCID: [u8; 8] = [0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08];
 
@@ -518,13 +580,18 @@ mod test {
 
     #[test]
     fn rfc9001_a1_keys() {
+        // RFC 9001 A.1 and RFC 9369 A.1: the client's key, iv and hp.
         let k = InitialKeys::client(VERSION_1, &DCID).unwrap();
+        assert_eq!(k.key.to_vec(), hex("1f369613dd76d5467730efcbe3b1a22d"));
         assert_eq!(k.iv.to_vec(), hex("fa044b2f42a3fd3b46fb255c"));
+        assert_eq!(k.hp.to_vec(), hex("9f50449e04a0e810283a1e9933adedd2"));
         // The hp key encrypts the A.2 sample to the published mask.
         let m = k.mask(&hex("d1b1c98dd7689fb8ec11d242b123dc9b"));
-        assert_eq!(m[..5].to_vec(), hex("437b9aec36"));
+        assert_eq!(m.to_vec(), hex("437b9aec36"));
         let k2 = InitialKeys::client(VERSION_2, &DCID).unwrap();
+        assert_eq!(k2.key.to_vec(), hex("8b1a0bc121284290a29e0971b5cd045d"));
         assert_eq!(k2.iv.to_vec(), hex("91f73e2351d8fa91660e909f"));
+        assert_eq!(k2.hp.to_vec(), hex("45b95e15235d6f45a6b19cbcb0294ba9"));
         assert!(InitialKeys::client(0xff00_001d, &DCID).is_none());
     }
 

@@ -65,7 +65,10 @@ impl HelloKeys {
             self.lower.extend(name.iter().map(u8::to_ascii_lowercase));
             self.sni.matches(&self.lower, &mut self.hits);
         }
-        let fingerprint = self.any_ja4.then(|| ja4::ja4(h, buf, quic));
+        // JA4's first section costs a walk over the ClientHello; the whole fingerprint
+        // two SHA-256 hashes more, taken only for a glob the first section cannot decide.
+        let section_a = self.any_ja4.then(|| ja4::ja4_a(h, buf, quic));
+        let mut fingerprint: Option<String> = None;
         for (i, k) in self.keys.iter().enumerate() {
             self.ok[i] = (!k.sni || self.hits.contains(&(i as u32)))
                 && k.ech.is_none_or(|want| want == h.ech)
@@ -73,13 +76,67 @@ impl HelloKeys {
                     .as_ref()
                     .is_none_or(|gs| h.alpn(buf).any(|v| gs.iter().any(|g| glob_match(g, v))))
                 && k.ja4.as_ref().is_none_or(|gs| {
-                    let f = fingerprint.as_deref().unwrap_or_default().as_bytes();
-                    gs.iter().any(|g| glob_match(g, f))
+                    let a = section_a.as_deref().unwrap_or_default().as_bytes();
+                    gs.iter().any(|g| match prefix_glob(g, a.len()) {
+                        Some(prefix) => a.starts_with(prefix),
+                        None => {
+                            let f = fingerprint.get_or_insert_with(|| ja4::ja4(h, buf, quic));
+                            glob_match(g, f.as_bytes())
+                        }
+                    })
                 });
         }
     }
 
     pub fn ok(&self, i: usize) -> bool {
         self.ok[i]
+    }
+}
+
+/// For a glob that is a literal of at most `n` bytes followed by stars only (`q13d*`),
+/// the literal: whether a string matches is whether its first `n` bytes start with it.
+fn prefix_glob(g: &[u8], n: usize) -> Option<&[u8]> {
+    let star = g.iter().position(|&c| c == b'*')?;
+    (star <= n && g[star..].iter().all(|&c| c == b'*')).then(|| &g[..star])
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::wire::tls::{build_client_hello, parse_client_hello};
+
+    /// Deciding a glob on JA4's first section gives what matching the whole fingerprint
+    /// gives, for the globs it applies to, and the others still see the whole one.
+    #[test]
+    fn ja4_globs_decided_by_the_first_section_agree_with_the_whole_fingerprint() {
+        let rec = build_client_hello("a.example", &["h3"], false, 0);
+        let h = parse_client_hello(&rec).unwrap();
+        let full = ja4::ja4(&h, &rec, true);
+        let a = ja4::ja4_a(&h, &rec, true);
+        assert_eq!((a.len(), &full[..10]), (10, a.as_str()));
+        for g in [
+            "q13d*",
+            "t13d*",
+            "q*",
+            "*",
+            "q13d0*",
+            "q13i*",
+            "q13d0203h3**",
+            "q13d0204h3*",
+        ] {
+            let g = g.as_bytes();
+            let want = glob_match(g, full.as_bytes());
+            let prefix = prefix_glob(g, a.len()).expect("a prefix glob");
+            assert_eq!(
+                a.as_bytes().starts_with(prefix),
+                want,
+                "{}",
+                String::from_utf8_lossy(g)
+            );
+        }
+        // These need the hashes: a literal past the first section, a star inside, none.
+        for g in ["q13d0203h3_*", "q*_*", "*h3", &full] {
+            assert_eq!(prefix_glob(g.as_bytes(), a.len()), None, "{g}");
+        }
     }
 }

@@ -15,4 +15,9 @@ listener $QOSLAB_PORT $QOSLAB_HOST_ADDR
 certfile $QOSLAB_CERT
 keyfile $QOSLAB_KEY
 CONF
+# The lab's resolver answers the host's name with its IPv6 address too, which clients try
+# first: listen there as well, or each connection starts with a refused attempt.
+if [ -n "${QOSLAB_HOST_ADDR6:-}" ]; then
+  printf 'listener %s %s\ncertfile %s\nkeyfile %s\n' "$QOSLAB_PORT" "$QOSLAB_HOST_ADDR6" "$QOSLAB_CERT" "$QOSLAB_KEY" >> "$conf"
+fi
 exec mosquitto -c "$conf"

@@ -4,7 +4,8 @@ daemonize = false
 pidfile = ENV_QOSLAB_TMP .. "/prosody.pid"
 data_path = ENV_QOSLAB_TMP
 certificates = ENV_QOSLAB_TMP
-interfaces = { ENV_QOSLAB_HOST_ADDR }
+-- Both addresses: the lab's resolver gives clients the IPv6 one too, which they try first.
+interfaces = { ENV_QOSLAB_HOST_ADDR, ENV_QOSLAB_HOST_ADDR6 }
 c2s_ports = { tonumber(ENV_QOSLAB_PORT) }
 s2s_ports = {}
 modules_enabled = { "roster", "saslauth", "tls", "disco", "ping" }

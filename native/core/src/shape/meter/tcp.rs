@@ -35,6 +35,12 @@ pub struct TcpDir {
     /// One past the highest payload byte delivered to the receiver; valid once `delivered_seen`.
     delivered_end: u32,
     delivered_seen: bool,
+    /// The oldest range below `delivered_end` the receiver has not had (a segment dropped
+    /// on the way, its successors delivered): counted when a retransmission fills it.
+    /// `hole_start == hole_end`: none. One hole is kept; a second gap before the first is
+    /// filled is not counted when filled (rare: a policer's drops in one burst make one).
+    hole_start: u32,
+    hole_end: u32,
     /// The highest acknowledgement that reached the sender; valid once `acked_seen`.
     acked: u32,
     acked_seen: bool,
@@ -70,6 +76,8 @@ impl Default for TcpDir {
             data_seen: false,
             delivered_end: 0,
             delivered_seen: false,
+            hole_start: 0,
+            hole_end: 0,
             acked: 0,
             acked_seen: false,
             timed_end: 0,
@@ -177,16 +185,44 @@ impl TcpDir {
             self.delivered_seen = true;
             self.delivered_end = start;
         }
+        let mut n = 0u64;
+        // A retransmission into the hole: its bytes there are new to the receiver.
+        if self.hole_start != self.hole_end
+            && after(end, self.hole_start)
+            && after(self.hole_end, start)
+        {
+            let from = if after(start, self.hole_start) {
+                start
+            } else {
+                self.hole_start
+            };
+            let to = if after(end, self.hole_end) {
+                self.hole_end
+            } else {
+                end
+            };
+            n += u64::from(to.wrapping_sub(from));
+            if from == self.hole_start {
+                self.hole_start = to;
+            } else {
+                self.hole_end = from;
+            }
+        }
         if !after(end, self.delivered_end) {
-            return 0;
+            return n;
         }
         let from = if after(start, self.delivered_end) {
+            // A gap: what lies before this segment has not reached the receiver.
+            if self.hole_start == self.hole_end {
+                self.hole_start = self.delivered_end;
+                self.hole_end = start;
+            }
             start
         } else {
             self.delivered_end
         };
         self.delivered_end = end;
-        u64::from(end.wrapping_sub(from))
+        n + u64::from(end.wrapping_sub(from))
     }
 
     /// An acknowledgement for this direction's data reached the sender.
@@ -378,6 +414,26 @@ mod test {
         .map(|s| d.delivered(s))
         .collect();
         assert_eq!(got, vec![0, 1000, 0, 500, 0]);
+    }
+
+    #[test]
+    fn goodput_counts_a_dropped_segment_when_its_retransmission_arrives() {
+        let mut d = TcpDir::default();
+        let got: Vec<u64> = [
+            seg(0, SYN, 0),
+            seg(1, ACK, 1000),
+            // 1001..3001 dropped on the way; the next ones arrive.
+            seg(3001, ACK, 1000),
+            seg(4001, ACK, 1000),
+            seg(1001, ACK, 1000),
+            seg(1001, ACK, 1000),
+            seg(2001, ACK, 1000),
+            seg(5001, ACK | FIN, 0),
+        ]
+        .iter()
+        .map(|s| d.delivered(s))
+        .collect();
+        assert_eq!(got, vec![0, 1000, 1000, 1000, 1000, 0, 1000, 0]);
     }
 
     #[test]

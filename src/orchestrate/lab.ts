@@ -29,6 +29,7 @@ import {
 import { defaultHostEntries, hostsFile, resolvConf, type HostEntry } from './name-files.js';
 import { assertLabPossible } from './checks.js';
 import { ResolverProcess } from './resolver.js';
+import { setCongestionControl } from './congestion.js';
 import type { QueryLine } from '../resolver/protocol.js';
 import { compileScenario } from '../scenario/compile.js';
 import type { CompiledConfig, CompiledDns } from '../scenario/compiled.js';
@@ -203,6 +204,10 @@ export class Lab {
 
     await this.configureSide(names.clientNs, names.clientTunOutside, CLIENT_TUN, CLIENT, mtu);
     await this.configureSide(names.serverNs, names.serverTunOutside, SERVER_TUN, SERVER, mtu);
+    const congestion = scenario.network.tcp_congestion;
+    if (congestion !== null) {
+      await setCongestionControl([names.clientNs, names.serverNs], congestion);
+    }
     // Each scenario host is one more address on the server's TUN, so servers can bind to
     // it and the classifier sees a distinct destination per app.
     for (const host of scenarioHosts) {

@@ -10,6 +10,7 @@ import type {
   CompiledHost,
   CompiledLink,
   CompiledMatcher,
+  CompiledNetwork,
   CompiledPayload,
   CompiledPolicy,
   CompiledTimelineEntry,
@@ -28,7 +29,13 @@ import {
 } from './defaults.js';
 import { compileDns, dnsRuleNames, resolverHost } from './dns.js';
 import { protocolSettings } from './protocols/index.js';
-import type { Scenario, ScenarioLink, ScenarioMatcher, ScenarioWorkload } from './schema.js';
+import type {
+  Scenario,
+  ScenarioLink,
+  ScenarioMatcher,
+  ScenarioWorkload,
+  TCP_CONGESTION,
+} from './schema.js';
 import { compiledQueue, mergePortRanges } from './units.js';
 
 export interface CompileOptions {
@@ -59,6 +66,7 @@ export function compileScenario(s: Scenario, options: CompileOptions = {}): Comp
     network: {
       mtu: s.network?.mtu ?? DEFAULTS.mtu,
       ipv6,
+      tcp_congestion: tcpCongestion(s.network?.['tcp-congestion']),
       uplink: compileLink(s.network?.uplink, file),
       downlink: compileLink(s.network?.downlink, file),
     },
@@ -316,4 +324,11 @@ function compileWorkload(
     stop_ns: w.stop ?? durationNs,
     ...keys,
   };
+}
+
+/** `host` (or nothing): the lab's namespaces keep the host's default. */
+function tcpCongestion(
+  written: (typeof TCP_CONGESTION)[number] | undefined,
+): CompiledNetwork['tcp_congestion'] {
+  return written === undefined || written === 'host' ? null : written;
 }

@@ -122,6 +122,8 @@ export interface CompiledNetwork {
   mtu: number;
   /** Whether the lab has IPv6 too; default true. When false every `address6` is null. */
   ipv6: boolean;
+  /** TCP congestion control set in both namespaces; null: the host's default (`host`). */
+  tcp_congestion: 'reno' | 'cubic' | 'bbr' | null;
   /** Client→server link. */
   uplink: CompiledLink;
   /** Server→client link. */

@@ -67,6 +67,16 @@ export const FLOW_METRICS: ReadonlySet<string> = new Set([
  * a protocol whose traits say it measures voice (`measuresVoice`, ./protocols/index.ts).
  */
 export const VOICE_METRICS: ReadonlySet<string> = new Set(['loss', 'jitter', 'mos']);
+/**
+ * Metrics read from a workload's connections (its `connect` events): a protocol whose
+ * traits say it connects (`connects`, ./protocols/protocol.ts).
+ */
+export const CONNECTION_METRICS: ReadonlySet<string> = new Set([
+  'connect.p50',
+  'tls.p50',
+  'dns.p50',
+  'reconnects',
+]);
 /** Metrics only a webrtc call with `video: true` measures. */
 export const VIDEO_METRICS: ReadonlySet<string> = new Set(['video.fps']);
 

@@ -6,7 +6,7 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { BUILTIN_HOST, DEFAULTS, SERVER_ADDRESS, SERVER_ADDRESS6 } from './defaults.js';
 import { RESOLVER_ADDRESS, RESOLVER_ADDRESS6, RESOLVER_HOST } from './dns-names.js';
-import { parseExpect, VIDEO_METRICS, VOICE_METRICS } from './expect.js';
+import { CONNECTION_METRICS, parseExpect, VIDEO_METRICS, VOICE_METRICS } from './expect.js';
 import { portProblems, type RawWorkload } from './ports.js';
 import {
   canMeasureVideo,
@@ -411,6 +411,10 @@ function unmeasured(metric: string, name: string, w: WrittenWorkload): string | 
     const video = protocolsWhere(canMeasureVideo).join(' and ');
     const what = canMeasureVideo(protocol) ? 'sends no video' : `is ${protocol}`;
     return `metric '${metric}' is measured only for ${video} workloads with video: true; '${name}' ${what}`;
+  }
+  if (CONNECTION_METRICS.has(metric) && traitsOf(protocol)?.connects === false) {
+    const open = protocolsWhere((p) => traitsOf(p)!.connects).join(', ');
+    return `metric '${metric}' is measured from connections (${open}); '${name}' is ${protocol}, which opens none`;
   }
   return undefined;
 }

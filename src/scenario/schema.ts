@@ -50,6 +50,9 @@ const Cidr = z
 
 const Proto = z.enum(['tcp', 'udp', 'icmp']);
 
+/** `network.tcp-congestion`: `host` keeps what new namespaces inherit from the host. */
+export const TCP_CONGESTION = ['host', 'reno', 'cubic', 'bbr'] as const;
+
 // ---- network -----------------------------------------------------------------------
 
 const Link = z
@@ -82,6 +85,10 @@ const Network = z
     downlink: Link.optional().meta({ description: 'server→client' }),
     mtu: int(576, 65535).optional(),
     ipv6: z.boolean().optional(),
+    'tcp-congestion': z.enum(TCP_CONGESTION).optional().meta({
+      description:
+        "TCP congestion control in the lab's namespaces; default host: the host's own (new namespaces inherit it)",
+    }),
   })
   .superRefine((n, ctx) => {
     if (n.mtu !== undefined && n.mtu < 1280 && n.ipv6 !== false) {

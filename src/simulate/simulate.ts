@@ -47,6 +47,22 @@ export function hostCongestionControl(): TcpCongestionControl {
   }
 }
 
+/**
+ * The congestion control a scenario pins (`network.tcp-congestion`) as the twin models it,
+ * with where it came from; undefined when the scenario keeps the host's. Reno has no model
+ * of its own: it is loss-based and fills a queue as CUBIC does, so the twin runs CUBIC.
+ */
+export function scenarioCongestionControl(
+  config: CompiledConfig,
+): { tcp: TcpCongestionControl; source: string } | undefined {
+  const cc = config.network.tcp_congestion;
+  if (cc === null) return undefined;
+  if (cc === 'reno') {
+    return { tcp: 'cubic', source: "the scenario's reno, modelled as CUBIC: loss-based both" };
+  }
+  return { tcp: cc, source: "the scenario's network.tcp-congestion" };
+}
+
 /** `traces`: the trace files the scenario names, read and checked (scenario/files.ts). */
 export function simulateScenario(
   config: CompiledConfig,

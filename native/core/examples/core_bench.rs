@@ -261,7 +261,7 @@ fn scenario_with_timeline(
     }
     let json = format!(
         r#"{{"format":1,"name":"bench","seed":7,"duration_ns":3600000000000,
-        "network":{{"mtu":1500,"ipv6":true,"uplink":{up},"downlink":{down}}},
+        "network":{{"mtu":1500,"ipv6":true,"tcp_congestion":null,"uplink":{up},"downlink":{down}}},
         "hosts":[{{"name":"server","names":["server.lab"],"address":"198.19.0.1","address6":"fd71:6c61:6200:2::1"}}],
         "classes":[{}],"policies":[{}],"timeline":[{tl}],"workloads":[],"expect":[],"dns":{{}}}}"#,
         classes.join(","),

@@ -4,6 +4,7 @@ import { loadScenario } from '../../scenario/index.js';
 import { parseDuration } from '../../scenario/units.js';
 import {
   hostCongestionControl,
+  scenarioCongestionControl,
   simulateScenario,
   type SimulationReport,
 } from '../../simulate/simulate.js';
@@ -58,7 +59,8 @@ export function simulateCommand(ctx: CommandContext): CommandModule<object, Simu
         .option('tcp', {
           type: 'string',
           choices: ['cubic', 'bbr'],
-          describe: "TCP congestion control (default: this machine's, as a lab here would run)",
+          describe:
+            "TCP congestion control (default: the scenario's network.tcp-congestion, else this machine's, as a lab here would run)",
         })
         .option('json', { type: 'boolean', default: false, describe: 'Print the report as JSON' })
         .option('allow-path', ALLOW_PATH_OPTION)
@@ -88,13 +90,19 @@ export function simulateCommand(ctx: CommandContext): CommandModule<object, Simu
         }
         compiled.duration_ns = d.value;
       }
-      const tcp = (args.tcp as TcpCongestionControl | undefined) ?? hostCongestionControl();
+      const pinned = scenarioCongestionControl(compiled);
+      const [tcp, tcpSource] =
+        args.tcp !== undefined
+          ? [args.tcp as TcpCongestionControl, '--tcp']
+          : pinned !== undefined
+            ? [pinned.tcp, pinned.source]
+            : [hostCongestionControl(), "this machine's default"];
       const report = simulateScenario(compiled, tcp, traces);
       if (args.json) {
         ctx.out.write(JSON.stringify(report, null, 2) + '\n');
         return;
       }
-      printReport(report, args.tcp === undefined ? "this machine's default" : '--tcp', ctx);
+      printReport(report, tcpSource, ctx);
     },
   };
 }

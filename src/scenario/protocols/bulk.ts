@@ -9,6 +9,7 @@ export const bulk = defineProtocol({
   traffic: 'window',
   measures: 'transfers',
   down: 'agent',
+  connects: true,
   loopback: { size: '100KB', direction: 'down' },
   ports: [{ transport: 'tcp', service: 'http' }],
   options: {},

@@ -128,6 +128,8 @@ export const command = defineProtocol({
   traffic: 'messages',
   measures: 'messages',
   down: 'agent',
+  // Its programs open connections: tls.p50 comes from their flows (metrics/expect.ts).
+  connects: true,
   // test/e2e/protocols.test.ts runs no command (that needs --allow-commands); commands.test.ts does.
   loopback: { command: { client: ['true'] } },
   ports: [

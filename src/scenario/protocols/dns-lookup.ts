@@ -25,6 +25,7 @@ export const dnsLookup = defineProtocol({
   traffic: 'messages',
   measures: 'messages',
   down: 'agent',
+  connects: false,
   loopback: { every: '200ms', deadline: '2s' },
   ports: [],
   options: {

@@ -9,6 +9,7 @@ export const http2 = plainProtocol({
   traffic: 'messages',
   measures: 'messages',
   down: 'hub',
+  connects: true,
   loopback: { every: '100ms' },
   ports: [{ transport: 'tcp', service: 'http', tls: true }],
   // Preface, SETTINGS, WINDOW_UPDATE and the down stream's GET; the server's SETTINGS, ACK

@@ -17,6 +17,7 @@ export const http3 = defineProtocol({
   traffic: 'messages',
   measures: 'messages',
   down: 'hub',
+  connects: true,
   loopback: { every: '200ms' },
   ports: [
     { transport: 'udp', service: 'quic', tls: true },

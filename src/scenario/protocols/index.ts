@@ -21,6 +21,7 @@ import {
   COMMON_DEFAULTS,
   type ChromiumUse,
   type CompiledValue,
+  type Connects,
   type DownSender,
   type FlowEndpoint,
   type Measures,
@@ -162,6 +163,7 @@ export interface ProtocolTraits {
   traffic: Traffic;
   measures: Measures;
   down: DownSender;
+  connects: Connects;
   loopback: Record<string, unknown>;
   check?(workload: Record<string, unknown>): ProtocolProblem[];
   chromium?(compiled: Record<string, unknown>): ChromiumUse;

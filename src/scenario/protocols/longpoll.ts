@@ -9,6 +9,7 @@ export const longpoll = plainProtocol({
   traffic: 'messages',
   measures: 'messages',
   down: 'hub',
+  connects: true,
   loopback: { every: '100ms' },
   ports: [{ transport: 'tcp', service: 'http' }],
   // A POST per up message answered by a 204; each down message ends a poll (response

@@ -9,6 +9,7 @@ export const mqtt = plainProtocol({
   traffic: 'messages',
   measures: 'messages',
   down: 'hub',
+  connects: true,
   loopback: { every: '100ms' },
   ports: [{ transport: 'tcp', service: 'alpn', alpn: 'mqtt' }],
   // CONNECT/CONNACK and SUBSCRIBE/SUBACK; PUBLISH headers with the topic; QoS 1's PUBACK.

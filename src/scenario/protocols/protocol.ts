@@ -101,6 +101,15 @@ export type Measures = 'messages' | 'voice-frames' | 'transfers' | 'webrtc-stats
 export type DownSender = 'hub' | 'agent';
 
 /**
+ * Whether a protocol's workloads open connections and record them (`connect` events: the
+ * connect, TLS and DNS times, reconnects). False for a protocol whose every message is an
+ * exchange of its own (a DNS lookup) or that sends on an unconnected socket (voice
+ * frames over UDP): their workloads measure no connect.p50, tls.p50, dns.p50 or
+ * reconnects.
+ */
+export type Connects = boolean;
+
+/**
  * What a workload needs of the client's headless Chromium: `quic` to speak HTTP/3 to its
  * origin, `media` fake camera and microphone devices; null: it does not use Chromium.
  */
@@ -207,6 +216,7 @@ export interface ProtocolDefinition<
   traffic: Traffic;
   measures: Measures;
   down: DownSender;
+  connects: Connects;
   /**
    * A workload as a scenario writes it (without name, host, protocol and port) that must
    * deliver across a clear lab; test/e2e/protocols.test.ts runs every protocol's case.
@@ -269,6 +279,7 @@ export function plainProtocol<Agent extends Runner>(settings: {
   traffic: Traffic;
   measures: Measures;
   down: DownSender;
+  connects: Connects;
   loopback: Record<string, unknown>;
   wire: WireShape;
 }) {

@@ -12,6 +12,7 @@ export const tcpFramed = plainProtocol({
   traffic: 'messages',
   measures: 'messages',
   down: 'hub',
+  connects: true,
   loopback: { every: '100ms' },
   ports: [{ transport: 'tcp', service: 'own' }],
   // A 4-byte length per frame; without TLS a 64-byte obfuscated preamble opens the stream.

@@ -20,6 +20,7 @@ export const udpVoice = defineProtocol({
   traffic: 'frames',
   measures: 'voice-frames',
   down: 'agent',
+  connects: false,
   loopback: { codec: 'g711' },
   ports: [{ transport: 'udp', service: 'own' }],
   options: {

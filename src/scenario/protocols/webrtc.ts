@@ -38,6 +38,7 @@ export const webrtc = defineProtocol({
   traffic: 'rtp',
   measures: 'webrtc-stats',
   down: 'agent',
+  connects: true,
   loopback: {},
   // The signalling endpoint; the media ports are the stacks' own (ephemeral, as in real calls).
   ports: [{ transport: 'tcp', service: 'http', tls: true }],

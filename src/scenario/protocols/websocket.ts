@@ -9,6 +9,7 @@ export const websocket = plainProtocol({
   traffic: 'messages',
   measures: 'messages',
   down: 'hub',
+  connects: true,
   loopback: { every: '100ms' },
   ports: [{ transport: 'tcp', service: 'http' }],
   // Upgrade request and 101 response; frames: 2 bytes of header (4 below 64 KiB) and the

@@ -288,7 +288,7 @@ pub(crate) mod test {
     pub(crate) fn scenario_json(policies: &str, up: &str, down: &str) -> String {
         format!(
             r#"{{"format":1,"name":"t","seed":7,"duration_ns":60000000000,
-            "network":{{"mtu":1500,"ipv6":true,"uplink":{up},"downlink":{down}}},
+            "network":{{"mtu":1500,"ipv6":true,"tcp_congestion":null,"uplink":{up},"downlink":{down}}},
             "hosts":[{{"name":"server","names":["server.lab"],"address":"198.19.0.1","address6":"fd71:6c61:6200:2::1"}}],
             "classes":[],"policies":{policies},
             "timeline":[],"workloads":[],"expect":[],"dns":{{}}}}"#

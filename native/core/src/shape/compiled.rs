@@ -326,6 +326,8 @@ fn parse_network(v: &Value, path: &str) -> Result<(u32, bool, LinkSpec, LinkSpec
         )));
     }
     let ipv6 = f.bool("ipv6")?;
+    // The orchestrator's: set in the namespaces' kernels, not the core's business.
+    f.opt_str("tcp_congestion")?;
     let up = parse_link(f.value("uplink")?, &f.at("uplink"))?;
     let down = parse_link(f.value("downlink")?, &f.at("downlink"))?;
     f.finish()?;

@@ -71,7 +71,7 @@ pub fn scenario_json(classes: &[String], policies: &[String], up: &str, down: &s
         .collect();
     format!(
         r#"{{"format":1,"name":"t","seed":{SEED},"duration_ns":60000000000,
-        "network":{{"mtu":1500,"ipv6":true,"uplink":{up},"downlink":{down}}},
+        "network":{{"mtu":1500,"ipv6":true,"tcp_congestion":null,"uplink":{up},"downlink":{down}}},
         "hosts":[{{"name":"server","names":["server.lab"],"address":"198.19.0.1","address6":"fd71:6c61:6200:2::1"}}],
         "classes":[{}],"policies":[{}],
         "timeline":[{{"at_ns":0,"phase":"main","enable":[],"disable":[],"active":[{}],"dns_active":[]}}],

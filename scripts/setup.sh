@@ -19,7 +19,8 @@ say() { printf 'setup: %s\n' "$*"; }
 # each case of the hostile corpus (test/hostile); `time` is a shell keyword, hence the path.
 # Real software nobody here wrote runs as `command` workloads in the bring-your-own-app
 # tests and library scenarios: mosquitto and its clients, prosody (with lua-unbound, its
-# DNS library) and a slixmpp client, curl against Caddy; tshark and tcpdump read captures.
+# DNS library) and a slixmpp client (python3-slixmpp; also the real XMPP pair the xmpp app
+# profile is cross-checked against), curl against Caddy; tshark and tcpdump read captures.
 missing=""
 [ -x /usr/bin/time ] || missing="$missing time"
 for pair in ip:iproute2 iperf3:iperf3 ping:iputils-ping setpriv:util-linux pgrep:procps openssl:openssl chromium:chromium caddy:caddy gtlsclient:ngtcp2-client gtlsserver:ngtcp2-server turnserver:coturn dig:bind9-dnsutils curl:curl tshark:tshark tcpdump:tcpdump mosquitto:mosquitto mosquitto_pub:mosquitto-clients prosody:prosody; do

@@ -1,7 +1,7 @@
 /**
  * Errors a user can act on. Each carries a stable `code`, the process exit code it maps
  * to (docs/architecture.md "Exit codes and results": 2 bad usage, 3 environment cannot
- * host a lab) and optional advice.
+ * host a lab, 6 the instrument's own resources failed) and optional advice.
  */
 
 export const ExitCode = {
@@ -11,6 +11,17 @@ export const ExitCode = {
   environment: 3,
   /** The run could not measure what it set out to: a workload agent died or went silent. */
   runFailed: 4,
+  /**
+   * The run completed but judged nothing: every expectation was `not reached` or `not
+   * measured` (a `--duration` that ends before the phase they are about, a lab stall over
+   * all of them). A pass there would be a CI job that tested nothing.
+   */
+  unjudged: 5,
+  /**
+   * The instrument's own resources failed: the results disk filled up, the results folder
+   * vanished, a results file could not be written. Not a network finding.
+   */
+  resourceFault: 6,
   interrupted: 130,
 } as const;
 
@@ -66,5 +77,16 @@ export class LabError extends QoslabError {
   constructor(message: string, advice: string[] = []) {
     super('QL_LAB', message, ExitCode.environment, advice);
     this.name = 'LabError';
+  }
+}
+
+/**
+ * The instrument's own resources failed (no space left, the results folder removed, a
+ * file that cannot be written): exit 6, never "an expectation failed" or "a bug".
+ */
+export class ResourceError extends QoslabError {
+  constructor(message: string, advice: string[] = []) {
+    super('QL_RESOURCE', message, ExitCode.resourceFault, advice);
+    this.name = 'ResourceError';
   }
 }

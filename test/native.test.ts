@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
@@ -139,7 +139,13 @@ describe('native core', () => {
       expect(linkExists(clientTun)).toBe(true);
       expect(linkExists(serverTun)).toBe(true);
       const counters = lab.counters();
-      expect(Object.keys(counters).sort()).toEqual(['down', 'threadCpuNs', 'udpOffload', 'up']);
+      expect(Object.keys(counters).sort()).toEqual([
+        'down',
+        'stall',
+        'threadCpuNs',
+        'udpOffload',
+        'up',
+      ]);
       expect(typeof counters.udpOffload).toBe('boolean');
       expect(Number.isInteger(counters.threadCpuNs)).toBe(true);
       expectDirectionShape(counters.up);
@@ -172,6 +178,7 @@ describe('native core', () => {
       expect(Object.keys(counters).sort()).toEqual([
         'down',
         'shaping',
+        'stall',
         'threadCpuNs',
         'udpOffload',
         'up',
@@ -179,6 +186,35 @@ describe('native core', () => {
       expect(counters.shaping!.packets.entered).toBe(0);
       expect(Object.keys(counters.shaping!.policies)).toEqual(['police']);
       expect(counters.shaping!.actions[0]).toMatchObject({ policy: 'police', type: 'police' });
+    } finally {
+      lab.close();
+    }
+  });
+
+  it.skipIf(!isRoot)("a stop of the whole process is the forwarding thread's stall", () => {
+    const tag = randomBytes(4).toString('hex');
+    const lab = NativeLab.open(config({ clientTun: `qlt${tag}a`, serverTun: `qlt${tag}b` }));
+    try {
+      expect(lab.stalls()).toMatchObject({ count: 0, episodes: [] });
+      // This process stops itself (every thread, the forwarding one too), as Ctrl-Z does;
+      // a child continues it 300 ms later.
+      spawnSync('sh', ['-c', `(sleep 0.3; kill -CONT ${process.pid}) >/dev/null 2>&1 &`]);
+      const before = process.hrtime.bigint();
+      process.kill(process.pid, 'SIGSTOP');
+      const stopped = Number(process.hrtime.bigint() - before);
+      expect(stopped).toBeGreaterThan(250e6);
+      // The thread's next watchdog tick tells it how long it was away.
+      const deadline = Date.now() + 1000;
+      let s = lab.stalls();
+      while (s.episodes.length === 0 && Date.now() < deadline) s = lab.stalls();
+      expect(s.episodes).toHaveLength(1);
+      const [start, end] = s.episodes[0]!;
+      expect(end - start).toBeGreaterThan(stopped - 15e6);
+      expect(end - start).toBeLessThan(stopped + 15e6);
+      expect(s.max_ns).toBe(end - start);
+      expect(lab.counters().stall).toMatchObject({ count: 1, max_ns: end - start });
+      // Taken once.
+      expect(lab.stalls().episodes).toEqual([]);
     } finally {
       lab.close();
     }

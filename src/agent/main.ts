@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { browserEvents } from '../workloads/browser.js';
 import { Hub } from '../workloads/hub.js';
-import { PROTOCOLS } from '../workloads/index.js';
+import { LoopLag } from '../workloads/lag.js';
+import { PROTOCOLS, protocolsUsed, runClient } from '../workloads/index.js';
 import { serveGroup, serverGroups } from '../workloads/groups.js';
 import { mqttOptions } from '../workloads/mqtt.js';
 import type { Listening, ServerContext } from '../workloads/types.js';
@@ -57,9 +58,8 @@ async function main(): Promise<void> {
     }
   } else {
     // Client stacks that take seconds to start (a browser) start before the run does.
-    const used = new Set(config.workloads.map((w) => PROTOCOLS[w.protocol]));
-    for (const protocol of used) {
-      if (protocol?.prepare !== undefined) listening.push(await protocol.prepare(ctx));
+    for (const protocol of protocolsUsed(config.workloads)) {
+      if (protocol.prepare !== undefined) listening.push(await protocol.prepare(ctx));
     }
   }
   emit({ ev: 'ready', role: config.role });
@@ -67,9 +67,11 @@ async function main(): Promise<void> {
   const clients: Promise<void>[] = [];
   let stopping: Promise<void> | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
+  let lag: LoopLag | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       clearInterval(heartbeat);
+      lag?.stop();
       controller.abort();
       hub.stop();
       const deadline = new Promise((r) => setTimeout(r, 3000).unref());
@@ -85,13 +87,22 @@ async function main(): Promise<void> {
       () => emit({ ev: 'alive', role: config.role, t: Number(process.hrtime.bigint() - t0) }),
       500,
     );
+    // What this loop receives while it is late is stamped late: the run must know.
+    lag = new LoopLag((e) =>
+      emit({
+        ev: 'agent_lag',
+        role: config.role,
+        t: Number(e.start - t0),
+        dur_ns: Number(e.end - e.start),
+      }),
+    ).start();
     if (config.role === 'server') return hub.begin(ctx);
     config.workloads.forEach((w, index) => {
       const protocol = PROTOCOLS[w.protocol];
       if (protocol === undefined) return log(`no agent for protocol ${w.protocol}`);
       for (let c = 0; c < w.connections; c++) {
         clients.push(
-          protocol.client(index, c, ctx).catch((e: Error) => log(`${w.name}[${c}]: ${e.message}`)),
+          runClient(index, c, ctx).catch((e: Error) => log(`${w.name}[${c}]: ${e.message}`)),
         );
       }
     });

@@ -42,17 +42,34 @@ function refuseFolder(path: string): void {
  * a symbolic link, a FIFO) is replaced, and nothing a link pointed to is touched.
  */
 export function writeFileReplacing(path: string, data: string | Uint8Array, mode = 0o644): void {
+  writeChunksReplacing(path, [data], mode);
+}
+
+/**
+ * As writeFileReplacing, for a file written chunk by chunk (more than one string may
+ * hold: a run's events). The file appears whole or not at all: a write that fails (a
+ * full disk) leaves what had the name as it was, and frees what the attempt took.
+ */
+export function writeChunksReplacing(
+  path: string,
+  chunks: Iterable<string | Uint8Array>,
+  mode = 0o644,
+): void {
   refuseFolder(path);
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(tmp, FRESH, mode);
   try {
-    writeAll(fd, data);
-  } catch (e) {
+    for (const chunk of chunks) writeAll(fd, chunk);
     closeSync(fd);
+  } catch (e) {
+    try {
+      closeSync(fd);
+    } catch {
+      // closing after a failed write may fail too: the write is the error to report
+    }
     unlinkSync(tmp);
     throw e;
   }
-  closeSync(fd);
   try {
     renameSync(tmp, path);
   } catch (e) {

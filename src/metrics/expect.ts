@@ -51,12 +51,30 @@ export function measure(
       return scope.stalled.p50_bytes;
     case 'video.fps':
       return both.rtc?.video?.video?.frames_per_second ?? null;
+    case 'setup.success':
+      return scope.session?.setup.success ?? null;
+    case 'setup.p50':
+      return scope.session?.setup.p50 ?? null;
+    case 'setup.p95':
+      return scope.session?.setup.p95 ?? null;
+    case 'recover.p50':
+      return scope.session?.recover.p50 ?? null;
+    case 'recover.max':
+      return scope.session?.recover.max ?? null;
+    case 'connecting':
+      return scope.session?.connecting ?? null;
+    case 'detects':
+      return scope.session?.detects ?? null;
+    case 'retries':
+      return scope.session?.retries ?? null;
+    case 'failed':
+      return both.gave_up === undefined || both.counted === 0 ? null : both.gave_up / both.counted;
     default:
       return null;
   }
 }
 
-function holds(measured: number, op: CompiledExpectation['op'], value: number): boolean {
+export function holds(measured: number, op: CompiledExpectation['op'], value: number): boolean {
   switch (op) {
     case '<':
       return measured < value;

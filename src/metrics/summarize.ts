@@ -4,10 +4,13 @@
  */
 import type {
   ConnectEvent,
+  DetectEvent,
   Dir,
   FailEvent,
+  GiveupEvent,
   MeasureEvent,
   RecvEvent,
+  RetryEvent,
   RtcEvent,
   SendEvent,
 } from '../record/events.js';
@@ -16,7 +19,9 @@ import type { CompiledWorkload } from '../scenario/compiled.js';
 import type { Measures } from '../scenario/protocols/protocol.js';
 import { traitsOf } from '../scenario/protocols/index.js';
 import { LatencyHistogram, medianBytes, percentiles } from './histogram.js';
+import { pacingStats } from './pacing.js';
 import { phaseAt, phaseNames, phaseTime } from './phases.js';
+import { sessionStats } from './session.js';
 import { voiceStats } from './voice.js';
 import { rtcDirectionStats } from './webrtc.js';
 
@@ -34,7 +39,13 @@ interface Bucket {
   connects: ConnectEvent[];
   fails: FailEvent[];
   rtcs: RtcEvent[];
+  detects: DetectEvent[];
+  retries: RetryEvent[];
+  giveups: GiveupEvent[];
 }
+
+type Counted = SendEvent | RecvEvent | ConnectEvent | FailEvent | RtcEvent;
+type Noted = DetectEvent | RetryEvent | GiveupEvent;
 
 const key = (w: string, dir: Dir, c: number, seq: number) =>
   `${w}\u0000${dir}\u0000${c}\u0000${seq}`;
@@ -45,8 +56,13 @@ const key = (w: string, dir: Dir, c: number, seq: number) =>
  * it doubled sends, goodput and connections. A message that arrived twice (a duplicated
  * datagram) counts its first arrival, as it always did.
  */
-function identity(e: SendEvent | RecvEvent | ConnectEvent | FailEvent | RtcEvent): string {
+function identity(e: Counted | Noted): string {
   switch (e.ev) {
+    case 'retry':
+    case 'giveup':
+      return `${e.ev}\u0000${key(e.w, e.dir, e.c, e.seq)}\u0000${e.t}`;
+    case 'detect':
+      return `detect\u0000${e.w}\u0000${e.c}\u0000${e.t}`;
     case 'send':
     case 'recv':
       return `${e.ev}\u0000${key(e.w, e.dir, e.c, e.seq)}`;
@@ -62,10 +78,27 @@ function identity(e: SendEvent | RecvEvent | ConnectEvent | FailEvent | RtcEvent
 export function summarize(input: SummarizeInput): WorkloadStats[] {
   const buckets = new Map<string, Bucket>();
   for (const w of input.workloads)
-    buckets.set(w.name, { sends: [], recvs: [], connects: [], fails: [], rtcs: [] });
+    buckets.set(w.name, {
+      sends: [],
+      recvs: [],
+      connects: [],
+      fails: [],
+      rtcs: [],
+      detects: [],
+      retries: [],
+      giveups: [],
+    });
   const seen = new Set<string>();
   for (const e of input.events) {
-    if (e.ev === 'phase' || e.ev === 'agent' || e.ev === 'dns' || e.ev === 'program') continue;
+    if (
+      e.ev === 'phase' ||
+      e.ev === 'agent' ||
+      e.ev === 'dns' ||
+      e.ev === 'program' ||
+      e.ev === 'lab_stall' ||
+      e.ev === 'agent_lag'
+    )
+      continue;
     const id = identity(e);
     if (seen.has(id)) continue;
     seen.add(id);
@@ -78,6 +111,9 @@ export function summarize(input: SummarizeInput): WorkloadStats[] {
     else if (e.ev === 'recv') b.recvs.push(e);
     else if (e.ev === 'connect') b.connects.push(e);
     else if (e.ev === 'rtc') b.rtcs.push(e);
+    else if (e.ev === 'detect') b.detects.push(e);
+    else if (e.ev === 'retry') b.retries.push(e);
+    else if (e.ev === 'giveup') b.giveups.push(e);
     else b.fails.push(e);
   }
   // A phase the run never watched (interrupted, an agent dead, before it began) has no
@@ -89,6 +125,7 @@ export function summarize(input: SummarizeInput): WorkloadStats[] {
     return {
       name: w.name,
       protocol: w.protocol,
+      ...(w.app === null || w.app === undefined ? {} : { app: w.app, use: w.use ?? 'text' }),
       scopes: scopes.map((phase) => scopeStats(w, b, phase, input)),
     };
   });
@@ -116,6 +153,9 @@ function scopeStats(
     Math.min(w.stop_ns, input.observedEnd),
   );
   const dirs: Dir[] = ['up', 'down'];
+  // compiled.json of a run from before sessions has neither key.
+  const outbox = w.outbox ?? null;
+  const transports = w.transports ?? [];
   const measures = measuresOf(w);
   // A getStats interval belongs to the phase in force at its middle.
   const rtcs = b.rtcs.filter((e) => inScope((e.from + e.t) / 2));
@@ -137,10 +177,23 @@ function scopeStats(
       : pool(per, w, sends, recvs, activeNs, input.observedEnd);
   // Transfers: the transfer rate replaces goodput over the active time in every direction.
   if (measures === 'transfers') {
-    const periods = phase === null ? null : input.phases.filter((p) => p.name === phase);
+    const periods = phase === null ? null : periodsOf(input.phases, phase);
     for (const d of [...per, both]) {
       const recvs = d.dir === 'both' ? b.recvs : b.recvs.filter((e) => e.dir === d.dir);
-      d.goodput_bps = transferRate(w, recvs, periods);
+      d.goodput_bps = transferRate(w, recvs, periods, input.phases.at(-1)?.start ?? 0);
+    }
+  }
+  if (outbox !== null) {
+    // Of the judged messages, those the app gave up on: failed for the user.
+    const given = new Set(b.giveups.map((g) => key(g.w, g.dir, g.c, g.seq)));
+    const judged = (s: SendEvent) => s.t + w.deadline_ns <= input.observedEnd;
+    for (const d of [...per, both]) {
+      d.gave_up = sends.filter(
+        (s) =>
+          (d.dir === 'both' || s.dir === d.dir) &&
+          judged(s) &&
+          given.has(key(s.w, s.dir, s.c, s.seq)),
+      ).length;
     }
   }
   const directions = [...per.filter((d) => d.sent > 0 || d.counted > 0), both];
@@ -159,6 +212,25 @@ function scopeStats(
     reconnects: connects.filter((e) => e.reconnect).length,
     ...protocolCounts(connects),
     stalled: stalls(b.fails.filter((e) => inScope(e.t))),
+    pacing: pacingStats(
+      w,
+      sends,
+      b.sends,
+      phase === null ? [{ name: '', start: 0, end: Infinity }] : periodsOf(input.phases, phase),
+      input.observedEnd,
+    ),
+    // Workloads that keep a connection (or place calls): what their user lived with.
+    ...(transports.length === 0
+      ? {}
+      : {
+          session: sessionStats(
+            w,
+            b,
+            inScope,
+            phase === null ? null : periodsOf(input.phases, phase),
+            input.observedEnd,
+          ),
+        }),
   };
 }
 
@@ -186,6 +258,10 @@ function stalls(fails: FailEvent[]): ScopeStats['stalled'] {
     p50_bytes: medianBytes(bytes),
     max_bytes: bytes.length === 0 ? null : bytes.reduce((a, b) => Math.max(a, b)),
   };
+}
+
+function periodsOf(phases: Phase[], name: string): Phase[] {
+  return phases.filter((p) => p.name === name);
 }
 
 /** Matches sends and receives of one direction and judges each against the deadline. */
@@ -259,34 +335,32 @@ function goodput(bytes: number, activeNs: number): number | null {
  * The goodput of transfers: bits over the time objects spent in transfer (per connection,
  * times the connections), because counting whole objects against a time window is off by
  * up to one object at the window's ends (at 128 kbit/s a 32 KB object is two seconds).
- * Within `periods` (null: the whole run), each transfer delivered by
- * its deadline counts with the share of its time that falls inside them, and that share
- * of its bytes (an even rate within one transfer). Whole transfers attributed by their
- * send time would misjudge the boundary: one 4-second policed transfer started a moment
- * before a throttle took the unthrottled phase's rate from 1 Gbit/s to a third of it.
+ * Within `periods` (null: the whole run), only the transfers delivered by their deadline
+ * that began and ended inside one of them count. Policies change at a phase's edge, so a
+ * transfer that crosses one ran partly under each, and no share of it says what either
+ * phase did: split by its share of time, one that ran at line rate for its first 2-6 ms
+ * and was policed for the rest put most of its bytes into the policed phase, and
+ * `tw-media.goodput <= 160kbit` read 198-212 kbit/s in 4 of 5 runs of a 150 kbit/s
+ * policer. The last phase runs on past the run's end (no policy changes then), so a
+ * transfer that finishes in the drain still counts there.
  */
 function transferRate(
   w: CompiledWorkload,
   recvs: RecvEvent[],
   periods: Phase[] | null,
+  lastPhaseStart: number,
 ): number | null {
   let bits = 0;
   let ns = 0;
   for (const r of recvs) {
     const took = r.t - r.sent;
     if (took > w.deadline_ns) continue;
-    if (periods === null || took <= 0) {
-      if (periods === null || periods.some((p) => r.sent >= p.start && r.sent < p.end)) {
-        bits += r.bytes * 8;
-        ns += took;
-      }
-      continue;
-    }
-    let inside = 0;
-    for (const p of periods)
-      inside += Math.max(0, Math.min(p.end, r.t) - Math.max(p.start, r.sent));
-    bits += (r.bytes * 8 * inside) / took;
-    ns += inside;
+    const inside =
+      periods === null ||
+      periods.some((p) => r.sent >= p.start && (p.start >= lastPhaseStart ? true : r.t <= p.end));
+    if (!inside) continue;
+    bits += r.bytes * 8;
+    ns += Math.max(0, took);
   }
   return ns > 0 ? (bits * 1e9 * w.connections) / ns : null;
 }

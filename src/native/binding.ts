@@ -38,6 +38,8 @@ export interface RawBinding {
   labOpen(configJson: string): number;
   /** LabCounters as JSON. Throws QL_UNKNOWN_LAB for an id that is not open. */
   labCounters(id: number): string;
+  /** LabStalls as JSON; the episodes it returns are not returned again. Throws QL_UNKNOWN_LAB. */
+  labStalls(id: number): string;
   /**
    * Replace the active policy set (a JSON array of policy names); the forwarding thread
    * applies it between two packets. Throws QL_UNKNOWN_POLICY for a name the lab's

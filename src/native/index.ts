@@ -106,6 +106,25 @@ export interface DirectionCounters {
   drops: DropCounters;
 }
 
+/**
+ * How late the forwarding thread itself was served (native/core/src/drive/stall.rs): a
+ * stop of the process or a starved CPU, not the network. Totals are cumulative since the
+ * lab opened; a stall counts from a lateness of 1 ms.
+ */
+export interface StallTotals {
+  total_ns: number;
+  /** The longest single stall. */
+  max_ns: number;
+  /** Stalls recorded (`dropped` more were only added to the totals). */
+  count: number;
+  dropped: number;
+}
+
+/** The stalls since the last `stalls()` call: `[start, end)` on CLOCK_MONOTONIC, ns. */
+export interface LabStalls extends StallTotals {
+  episodes: [number, number][];
+}
+
 /** Packets dropped by the shaping path, by reason. */
 export interface ShapingDrops {
   loss: number;
@@ -183,6 +202,8 @@ export interface LabCounters {
    * cross as super-packets. False means one read and one write per datagram.
    */
   udpOffload: boolean;
+  /** How late the forwarding thread was served, cumulative. */
+  stall: StallTotals;
   /**
    * CPU time the forwarding thread has used since the lab opened, in ns, as the thread
    * reads its own CLOCK_THREAD_CPUTIME_ID after its work, at most once a millisecond
@@ -459,6 +480,20 @@ export class NativeLab {
     } catch (error) {
       rethrow(error);
     }
+  }
+
+  /**
+   * The forwarding thread's stalls since the last call (each is returned once), with
+   * its totals; throws NativeError QL_UNKNOWN_LAB once closed.
+   */
+  stalls(): LabStalls {
+    let json: string;
+    try {
+      json = loadBinding().labStalls(this.id);
+    } catch (error) {
+      rethrow(error);
+    }
+    return JSON.parse(json) as LabStalls;
   }
 
   /** A snapshot of the forwarding counters; throws NativeError QL_UNKNOWN_LAB once closed. */

@@ -3,6 +3,7 @@ import {
   type CaptureCounters,
   type FlowSnapshot,
   type LabCounters,
+  type LabStalls,
   type NativeCaptureConfig,
 } from '../native/index.js';
 import { scenarioRejection } from '../native/rejected.js';
@@ -297,6 +298,11 @@ export class Lab {
    */
   setActivePolicies(active: string[]): void {
     this.native?.setActive(active);
+  }
+
+  /** The forwarding thread's stalls since the last call (undefined once closed). */
+  stalls(): LabStalls | undefined {
+    return this.native?.stalls();
   }
 
   /** Forwarding counters of the native core (undefined once closed). */

@@ -59,18 +59,43 @@ export interface ConnectEvent {
   proto?: string;
   /** http3 over QUIC: the QUIC version (Chromium is told to offer only this one). */
   quic_version?: string;
+  /**
+   * Workloads with a session (keepalive, reconnect, fallback): the transport of the chain
+   * it connected over (`tcp-framed:5222`, `http3:443`, `direct`, `turn-tcp:443`).
+   */
+  transport?: string;
+  /**
+   * The time the user waited: from the start of this dial (the workload's start, or the
+   * moment the last connection was given up) to usable — failed attempts, backoff, other
+   * transports and the login included. For a call, from placing it to connected.
+   */
+  setup_ns?: number;
+  /** The login's round trips after the transport connected; null without a login. */
+  login_ns?: number | null;
+  /**
+   * A reconnect: from the last sign of life of the connection before (its last frame
+   * received) to this one usable — the outage as the user lived it, detection included.
+   * Null for the first connection.
+   */
+  recover_ns?: number | null;
 }
 
-/** A connection attempt or an established connection failed. */
+/**
+ * A connection attempt failed (`connect`), an established connection ended (`io`), or a
+ * call could not be placed over any transport of its chain (`setup`: the user saw the
+ * call fail).
+ */
 export interface FailEvent {
   ev: 'fail';
   w: string;
   c: number;
   t: number;
-  stage: 'connect' | 'io';
+  stage: 'connect' | 'io' | 'setup';
   error: string;
   /** bulk downloads: bytes of the object received before the transfer failed. */
   bytes?: number;
+  /** `setup`: how long the user waited for the call before the app gave up placing it. */
+  setup_ns?: number;
 }
 
 /**
@@ -122,6 +147,45 @@ export interface RtcEvent {
   freeze_s?: number;
 }
 
+/**
+ * The client gave up a connection that had not closed: its keepalive went unanswered, a
+ * message went unacknowledged past the send timeout, or (calls) no media came.
+ */
+export interface DetectEvent {
+  ev: 'detect';
+  w: string;
+  c: number;
+  t: number;
+  cause: 'keepalive' | 'send-timeout' | 'media';
+  /** How long nothing had arrived on the connection. */
+  silent_ns: number;
+  /** The transport it was on. */
+  transport: string;
+}
+
+/** A message is written again (on a new connection); `attempt` counts resends from 1. */
+export interface RetryEvent {
+  ev: 'retry';
+  w: string;
+  dir: Dir;
+  c: number;
+  seq: number;
+  t: number;
+  attempt: number;
+}
+
+/** The app gave up on a message (too old, or resent too often): failed for the user. */
+export interface GiveupEvent {
+  ev: 'giveup';
+  w: string;
+  dir: Dir;
+  c: number;
+  seq: number;
+  t: number;
+  /** Writes before it was given up. */
+  attempts: number;
+}
+
 /** The orchestrator: a timeline phase began. */
 export interface PhaseEvent {
   ev: 'phase';
@@ -162,6 +226,30 @@ export interface CommandEvent {
   pid: number | null;
   code?: number | null;
   signal?: string | null;
+}
+
+/**
+ * The lab itself was late, not the network: the core's forwarding thread was not served
+ * (a stopped process, a starved CPU: native/core/src/drive/stall.rs) or the
+ * orchestrator's event loop ran late. Packets waited in the TUN queues meanwhile.
+ */
+export interface LabStallEvent {
+  ev: 'lab_stall';
+  source: 'core' | 'orchestrator';
+  /** When the stall began (ns since t0); it lasted `dur_ns`. */
+  t: number;
+  dur_ns: number;
+}
+
+/**
+ * An agent's event loop ran late: what it received meanwhile was stamped late, what it
+ * should have sent left late (src/workloads/lag.ts).
+ */
+export interface AgentLagEvent {
+  ev: 'agent_lag';
+  role: 'server' | 'client';
+  t: number;
+  dur_ns: number;
 }
 
 /**
@@ -213,10 +301,15 @@ export type MeasureEvent =
   | RecvEvent
   | ConnectEvent
   | FailEvent
+  | DetectEvent
+  | RetryEvent
+  | GiveupEvent
   | RtcEvent
   | PhaseEvent
   | AgentFaultEvent
   | CommandEvent
+  | LabStallEvent
+  | AgentLagEvent
   | DnsEvent;
 export type AgentEvent = MeasureEvent | ReadyEvent | LogEvent | AliveEvent;
 

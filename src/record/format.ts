@@ -53,10 +53,12 @@ export function table(rows: string[][]): string {
     .join('\n');
 }
 
-/** One row per workload and phase (both directions pooled; voice quality of the worse one). */
 /**
- * One row per workload and scope. `extra`: a last column, one cell per workload (simulate's
- * NOT MODELLED).
+ * One row per workload and scope (both directions pooled; voice quality of the worse
+ * one). JUDGED: the messages whose deadline passed while the run watched, which DELIVERED
+ * is the share of; the last ones sent are not (a 15 s deadline leaves the last 15 s
+ * unjudged), so SENT alone overstated what the share was of. `extra`: a last column, one
+ * cell per workload (simulate's NOT MODELLED).
  */
 export function summaryTable(
   stats: WorkloadStats[],
@@ -67,6 +69,7 @@ export function summaryTable(
       'WORKLOAD',
       'PHASE',
       'SENT',
+      'JUDGED',
       'DELIVERED',
       'P50',
       'P95',
@@ -89,6 +92,7 @@ export function summaryTable(
         w.name,
         s.phase ?? '(all)',
         String(both.sent),
+        String(both.counted),
         fmtDelivery(both),
         fmtDuration(both.latency.p50),
         fmtDuration(both.latency.p95),
@@ -224,27 +228,63 @@ export function fmtMeasured(r: ExpectationResult): string {
   return r.measured === null ? 'nothing measured' : fmtExpectValue(r.kind, r.measured);
 }
 
-/** Why an expectation has no verdict, in words. */
+/** Why an expectation has no verdict, in words, when its result does not say (older runs). */
 const UNJUDGED: Record<string, string> = {
-  'not measured': 'not measured: an agent was not alive for all of it, or the run stopped in it',
-  'not reached': 'not reached: the run ended before its phase',
+  'not measured': 'an agent was not alive for all of it, or the run stopped in it',
+  'not reached': 'the run ended before its phase',
 };
+
+/** `not measured: the lab stalled 2.25 s at 4.1 s`, or undefined for a judged expectation. */
+export function unjudgedText(r: ExpectationResult): string | undefined {
+  const outcome = r.outcome ?? (r.ok ? 'ok' : 'fail');
+  const generic = UNJUDGED[outcome];
+  if (generic === undefined) return undefined;
+  return `${outcome}: ${r.cause ?? generic}`;
+}
 
 /** `unjudged`: other words for why an outcome has no verdict (simulate's own reasons). */
 export function expectationLines(
   results: ExpectationResult[],
   ok: string,
   fail: string,
-  unjudged: Record<string, string> = UNJUDGED,
+  unjudged?: Record<string, string>,
 ): string {
   return results
     .map((r) => {
       const outcome = r.outcome ?? (r.ok ? 'ok' : 'fail');
-      const why = unjudged[outcome];
+      const why = unjudged === undefined ? unjudgedText(r) : unjudged[outcome];
       if (why !== undefined) return `--   ${r.text}  (${why})`;
-      return `${outcome === 'ok' ? ok : fail} ${r.text}  (measured ${fmtMeasured(r)})`;
+      return `${r.ok ? ok : fail} ${r.text}  (measured ${fmtMeasured(r)})`;
     })
     .join('\n');
+}
+
+/**
+ * The run's verdict in one line, the same on the terminal, in Markdown and in the report:
+ * "all expectations held", "2 expectations failed, 1 not reached", "nothing was judged:
+ * 3 not reached".
+ */
+export function verdictText(
+  s: Pick<RunSummary, 'expectations' | 'unjudged' | 'allow_unjudged'>,
+): string {
+  const count = (o: string) => s.expectations.filter((e) => e.outcome === o).length;
+  const failed = s.expectations.filter(
+    (e) => e.outcome === 'fail' || (e.outcome === undefined && !e.ok),
+  ).length;
+  const unmeasured = count('not measured');
+  const unreached = count('not reached');
+  if (s.expectations.length === 0) return 'no expectations';
+  if (failed + unmeasured + unreached === 0) return 'all expectations held';
+  const parts = [
+    failed > 0 ? `${failed} expectation${failed === 1 ? '' : 's'} failed` : '',
+    unmeasured > 0 ? `${unmeasured} not measured` : '',
+    unreached > 0 ? `${unreached} not reached` : '',
+  ].filter(Boolean);
+  if (s.unjudged === true) {
+    const allowed = s.allow_unjudged === true ? ' (allowed: --allow-unjudged)' : '';
+    return `nothing was judged: ${parts.join(', ')}${allowed}`;
+  }
+  return parts.join(', ');
 }
 
 /** ok/FAIL marks; coloured symbols on a terminal that shows colour. */
@@ -260,8 +300,13 @@ export function marks(stream: NodeJS.WritableStream & { isTTY?: boolean }) {
  * Why a failed run failed: its error, else the first agent fault and when (an agent that
  * died leaves no error, and CI outputs said "unknown error").
  */
-export function failureText(s: Pick<RunSummary, 'error' | 'faults'>): string {
+export function failureText(
+  s: Pick<RunSummary, 'error' | 'faults'> & Partial<Pick<RunSummary, 'resource_faults'>>,
+): string {
   if (s.error) return s.error;
+  if ((s.resource_faults ?? []).length > 0) {
+    return `the instrument's own resources failed: ${s.resource_faults!.join('; ')}`;
+  }
   const fault = s.faults?.[0];
   return fault ? `${fault.detail} at ${(fault.t / 1e9).toFixed(2)} s` : 'unknown error';
 }

@@ -109,8 +109,33 @@ export interface DirectionStats {
   goodput_bps: number | null;
   /** udp-voice and webrtc (its audio). */
   voice: VoiceStats | null;
+  /**
+   * Workloads with an outbox: the judged messages the app gave up on (resent too often or
+   * too old): failed for the user, which it was told.
+   */
+  gave_up?: number;
   /** webrtc only: the stacks' statistics of the audio and, in a video call, the video. */
   rtc?: { audio: RtcStats | null; video: RtcStats | null };
+}
+
+/**
+ * How a paced workload kept its plan in a scope (src/metrics/pacing.ts): message k of a
+ * stream is due k intervals after the stream's start.
+ */
+export interface PacingStats {
+  /** Messages the plan had in the scope, over the time observed. */
+  planned: number;
+  sent: number;
+  /** Sent within 100 ms of the planned time. */
+  on_time: number;
+  /**
+   * Sent less than 99 % of the plan on time: the agent could not keep up, so the
+   * workload's goodput and latency there are its agent's, not the network's (not measured).
+   */
+  agent_limited: boolean;
+  /** How much later than planned messages left, ns; null when none was sent. */
+  late_p99_ns: number | null;
+  late_max_ns: number | null;
 }
 
 export interface ScopeStats {
@@ -139,11 +164,60 @@ export interface ScopeStats {
    * received before each stalled — the "first 16 KB" of a freeze.
    */
   stalled: { count: number; p50_bytes: number | null; max_bytes: number | null };
+  /** Null for workloads qoslab does not pace (bulk, webrtc). */
+  pacing: PacingStats | null;
+  /** Connection-oriented workloads (a session: keepalive, reconnect, fallback): what the user lived with. */
+  session?: SessionStats;
+}
+
+/**
+ * What the user of a connection-oriented workload lived with in a scope (src/metrics/session.ts).
+ * A dial is one wait for a connection (a call: one placing of it): the workload's start,
+ * or the loss of the connection before.
+ */
+export interface SessionStats {
+  /**
+   * Dials begun in the scope that connected or that the app gave up (calls, after their
+   * whole fallback chain); set-up times (ns) of the connected ones, from the start of the
+   * dial to usable: failed attempts, waits, fallbacks and the login included.
+   */
+  setup: {
+    dials: number;
+    connected: number;
+    success: number | null;
+    p50: number | null;
+    p95: number | null;
+    max: number | null;
+  };
+  /**
+   * Connections lost in the scope (given up by the app, or closed), and of those that
+   * came back, the time from the last sign of life to usable again (ns).
+   */
+  recover: { outages: number; count: number; p50: number | null; max: number | null };
+  /** The share of the workload's observed time in the scope without a usable connection ("connecting…"). */
+  connecting: number | null;
+  /** Connections the app gave up on its own (keepalive, send timeout, no media). */
+  detects: number;
+  /** Messages written again. */
+  retries: number;
+  /** Messages given up (both directions). */
+  gave_up: number;
+  /** Connections made in the scope by the transport of the chain they used. */
+  transports: Record<string, number>;
+  /**
+   * The transport in use when the scope ended and when that connection was made (ns since
+   * t0); null when the app was connecting then (or had never connected).
+   */
+  ended_on: string | null;
+  ended_at: number | null;
 }
 
 export interface WorkloadStats {
   name: string;
   protocol: string;
+  /** The app profile the workload started from, and which of its traffic it is (`text`, `media`, `call`). */
+  app?: string;
+  use?: string;
   scopes: ScopeStats[];
 }
 
@@ -154,6 +228,28 @@ export interface CaptureSummary {
   bytes: number;
   files: number;
   error: string | null;
+}
+
+/** Stalls of one part of the instrument over a run (src/metrics/instrument.ts). */
+export interface LagStats {
+  count: number;
+  total_ns: number;
+  /** The longest stall. */
+  max_ns: number;
+  /** Which part stalled, and when (ns since t0); null: none did. */
+  longest: { who: string; start: number; end: number } | null;
+  /** Per second of the run that had a stall (`s` from t0): the longest one and the time stalled in it. */
+  per_second: { s: number; max_ns: number; total_ns: number }[];
+}
+
+/**
+ * The instrument's own stalls, not the network's (1 ms and longer for the core, 5 ms and
+ * longer for event loops): `lab_stall` the lab itself (the core's forwarding thread, the
+ * orchestrator's loop), `agent_lag` the agents' loops.
+ */
+export interface InstrumentStats {
+  lab_stall: LagStats;
+  agent_lag: LagStats;
 }
 
 /**
@@ -174,6 +270,11 @@ export interface ExpectationResult {
   op: CompiledExpectation['op'];
   kind: CompiledExpectation['kind'];
   phase: string | null;
+  /**
+   * Why it is `not measured` or `not reached`, in words: "the lab stalled 2.25 s at 4.1 s",
+   * "the run ended at 15 s, before phase 'throttled' (from 20 s)"; null when judged.
+   */
+  cause?: string | null;
 }
 
 /**
@@ -187,7 +288,10 @@ export interface RunSummary {
   qoslab: string;
   scenario: string;
   status: RunStatus;
-  /** 0 ok, 1 an expectation failed, 4 the run failed (an agent died), 130 interrupted. */
+  /**
+   * 0 ok, 1 an expectation failed, 4 the run failed (an agent died), 5 nothing was judged,
+   * 6 a resource of the instrument failed (disk full, results folder gone), 130 interrupted.
+   */
   exit_code: number;
   started_at: string;
   finished_at: string;
@@ -214,6 +318,29 @@ export interface RunSummary {
   expectations: ExpectationResult[];
   /** True when every expectation held. */
   ok: boolean;
+  /**
+   * The expectations were all not reached or not measured (exit 5, unless the run was
+   * started with --allow-unjudged, which `allow_unjudged` records).
+   */
+  unjudged?: boolean;
+  allow_unjudged?: boolean;
+  /** The instrument's own stalls (absent in summaries of older qoslab versions). */
+  instrument?: InstrumentStats;
+  /**
+   * How the run measured, where it cost expectations: "the lab stalled 2.25 s at 4.1 s: 3
+   * expectations over that time are not measured", a workload that was agent-limited.
+   */
+  notes?: string[];
+  /**
+   * What the run itself could not do: a results file it could not write (no space left,
+   * the folder removed). Such a run exits 6, and says what it kept.
+   */
+  resource_faults?: string[];
+  /**
+   * Results files that miss data on disk although the run wrote them again from memory at
+   * its end: summary.json is then all there is of the run (`report` will not recompute).
+   */
+  results_incomplete?: string[];
   warnings: string[];
   error: string | null;
 }

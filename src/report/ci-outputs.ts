@@ -8,9 +8,10 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { ResourceError, UsageError } from '../errors.js';
 import { noteMade } from '../run/owner.js';
 import { appendToRegularFile, writeFileReplacing } from '../files/write.js';
+import { resourceCode, resourceWords } from '../run/resource-fault.js';
 import type { RunSummary } from '../record/summary.js';
 import { junitXml } from './junit.js';
 import { summaryMarkdown } from './summary-md.js';
@@ -77,22 +78,30 @@ export function ciTargets(args: CiOutputArgs, env = process.env): CiTargets {
   return targets;
 }
 
-/** Writes what was asked for, each made only when asked; returns the paths written. */
+/**
+ * Writes what was asked for, each made only when asked; returns the paths written. A write
+ * the machine refuses (a full disk) is the instrument's resource fault (exit 6), not a bug.
+ */
 export function writeCiFiles(
   targets: CiTargets,
   junit: () => string,
   markdown: () => string,
 ): string[] {
   const written: string[] = [];
-  if (targets.junit !== undefined) {
-    writeFileReplacing(targets.junit, junit());
-    written.push(targets.junit);
-  }
+  const write = (path: string, text: string, append = false) => {
+    try {
+      if (append) appendToRegularFile(path, text);
+      else writeFileReplacing(path, text);
+    } catch (error) {
+      const code = resourceCode(error);
+      if (code === undefined) throw error;
+      throw new ResourceError(`cannot write ${path}: ${resourceWords(code)}`);
+    }
+    written.push(path);
+  };
+  if (targets.junit !== undefined) write(targets.junit, junit());
   if (targets.summaryMd !== undefined) {
-    const md = markdown();
-    if (targets.summaryMd.append) appendToRegularFile(targets.summaryMd.path, md);
-    else writeFileReplacing(targets.summaryMd.path, md);
-    written.push(targets.summaryMd.path);
+    write(targets.summaryMd.path, markdown(), targets.summaryMd.append);
   }
   return written;
 }

@@ -46,6 +46,20 @@ export const METRICS: Metric[] = [
   },
   { name: 'reconnects', kind: 'count', value: (w, p) => scope(w, p)?.reconnects ?? null },
   { name: 'failures', kind: 'count', value: (w, p) => scope(w, p)?.failures ?? null },
+  // What the user lived with (workloads with a session).
+  {
+    name: 'setup.success',
+    kind: 'ratio',
+    value: (w, p) => scope(w, p)?.session?.setup.success ?? null,
+  },
+  { name: 'setup.p50', kind: 'duration', value: (w, p) => scope(w, p)?.session?.setup.p50 ?? null },
+  {
+    name: 'recover.p50',
+    kind: 'duration',
+    value: (w, p) => scope(w, p)?.session?.recover.p50 ?? null,
+  },
+  { name: 'connecting', kind: 'ratio', value: (w, p) => scope(w, p)?.session?.connecting ?? null },
+  { name: 'retries', kind: 'count', value: (w, p) => scope(w, p)?.session?.retries ?? null },
 ];
 
 /**

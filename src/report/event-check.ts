@@ -18,11 +18,24 @@ const FIELDS: Record<string, { required: Record<string, Kind>; optional?: Record
     },
     connect: {
       required: { ...COMMON, connect_ns: 'number', tls_ns: 'number|null', reconnect: 'boolean' },
-      optional: { proto: 'string', quic_version: 'string', dns_ns: 'number|null' },
+      optional: {
+        proto: 'string',
+        quic_version: 'string',
+        transport: 'string',
+        setup_ns: 'number',
+        login_ns: 'number|null',
+        recover_ns: 'number|null',
+        dns_ns: 'number|null',
+      },
     },
+    detect: {
+      required: { ...COMMON, cause: 'string', silent_ns: 'number', transport: 'string' },
+    },
+    retry: { required: { ...COMMON, dir: 'string', seq: 'number', attempt: 'number' } },
+    giveup: { required: { ...COMMON, dir: 'string', seq: 'number', attempts: 'number' } },
     fail: {
       required: { ...COMMON, stage: 'string', error: 'string' },
-      optional: { bytes: 'number' },
+      optional: { bytes: 'number', setup_ns: 'number' },
     },
     rtc: {
       required: { ...COMMON, dir: 'string', side: 'string', from: 'number', kind: 'string' },
@@ -47,6 +60,8 @@ const FIELDS: Record<string, { required: Record<string, Kind>; optional?: Record
       },
     },
     phase: { required: { phase: 'string', t: 'number' } },
+    lab_stall: { required: { source: 'string', t: 'number', dur_ns: 'number' } },
+    agent_lag: { required: { role: 'string', t: 'number', dur_ns: 'number' } },
     dns: {
       required: {
         t: 'number',

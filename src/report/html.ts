@@ -1,6 +1,7 @@
 /** The report page: one self-contained HTML file (styles, uPlot, data and renderer inlined). */
 import type { RecvEvent } from '../record/events.js';
-import { failureText, fmtDuration } from '../record/format.js';
+import { pooled } from '../metrics/summarize.js';
+import { failureText, fmtDuration, verdictText } from '../record/format.js';
 import { uplotAssets } from './assets.js';
 import { renderCharts } from './charts/client.js';
 import { deliveryPerPhase, goodputOverTime, mosPerPhase } from './charts/overview.js';
@@ -10,8 +11,15 @@ import { datapathRate, datapathView } from './datapath.js';
 import { flowCharts, flowsSection } from './flows.js';
 import type { LoadedRun } from './load.js';
 import { esc, scriptJson, scriptText } from './markup.js';
-import { datapathSection, envSection, expectationsSection, metricsTable } from './results.js';
+import {
+  datapathSection,
+  envSection,
+  expectationsSection,
+  metricsTable,
+  usersTable,
+} from './results.js';
 import { citationsSection } from './citations.js';
+import { instrumentSection } from './instrument.js';
 import { scenarioSection } from './scenario.js';
 
 const STYLE = `
@@ -59,12 +67,22 @@ export function renderHtml(run: LoadedRun): string {
     charts,
   };
   const assets = uplotAssets();
+  const badge = (colour: string, text: string) =>
+    `<span class="badge" style="background:${colour}">${esc(text)}</span>`;
+  // A run that judged nothing is no pass, even when allowed: it tested nothing.
   const status =
     summary.status !== 'completed'
-      ? `<span class="badge" style="background:#b26b00">${esc(summary.status)}</span>`
-      : summary.ok
-        ? '<span class="badge" style="background:#177a2f">expectations held</span>'
-        : '<span class="badge" style="background:#c0262d">an expectation failed</span>';
+      ? badge('#b26b00', summary.status)
+      : (summary.resource_faults ?? []).length > 0
+        ? badge('#c0262d', 'resource fault')
+        : summary.unjudged === true
+          ? badge('#b26b00', 'nothing judged')
+          : summary.ok
+            ? badge(
+                '#177a2f',
+                summary.expectations.length === 0 ? 'no expectations' : 'expectations held',
+              )
+            : badge('#c0262d', verdictText(summary));
   const workloads = compiled.workloads
     .map(
       (w, i) => `<h3>${esc(w.name)} <span class="note">${esc(w.protocol)}</span></h3>
@@ -72,6 +90,11 @@ export function renderHtml(run: LoadedRun): string {
     )
     .join('\n');
   const hasMos = charts.some((c) => c.id === 'mos');
+  const sentOf = (name: string) => {
+    const w = summary.workloads.find((x) => x.name === name);
+    return w === undefined ? undefined : pooled(w, null)?.both.sent;
+  };
+  const users = usersTable(summary.workloads);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -86,10 +109,11 @@ export function renderHtml(run: LoadedRun): string {
 <main>
 <h1>qoslab report: ${esc(compiled.name)} ${status}</h1>
 <p class="note">${esc(summary.started_at)} → ${esc(summary.finished_at)} · observed ${esc(fmtDuration(summary.observed_ns))} · lab ${esc(summary.lab_id || '-')} · qoslab ${esc(summary.qoslab)}</p>
-${summary.error || summary.status === 'failed' ? `<p class="fail">error: ${esc(failureText(summary))}</p>` : ''}
-${summary.warnings.map((w) => `<p class="note">warning: ${esc(w)}</p>`).join('\n')}
-<nav><a href="#scenario">scenario</a><a href="#sources">sources</a><a href="#expectations">expectations</a><a href="#overview">overview</a><a href="#workloads">workloads</a><a href="#metrics">metrics</a><a href="#flows">flows</a><a href="#datapath">datapath</a><a href="#environment">environment</a></nav>
+${summary.error || summary.status === 'failed' || (summary.resource_faults ?? []).length > 0 ? `<p class="fail">error: ${esc(failureText(summary))}</p>` : ''}
+${[...summary.warnings, ...(summary.notes ?? [])].map((w) => `<p class="note">warning: ${esc(w)}</p>`).join('\n')}
+<nav><a href="#scenario">scenario</a><a href="#sources">sources</a><a href="#expectations">expectations</a>${users === '' ? '' : '<a href="#users">users</a>'}<a href="#overview">overview</a><a href="#workloads">workloads</a><a href="#metrics">metrics</a><a href="#flows">flows</a><a href="#instrument">instrument</a><a href="#datapath">datapath</a><a href="#environment">environment</a></nav>
 <section id="expectations"><h2>Expectations</h2>${expectationsSection(summary.expectations)}</section>
+${users === '' ? '' : `<section id="users"><h2>What users lived with</h2><p class="note">Per app and phase: the time a text took to arrive (p50, p95; resends included), the share that arrived in time, the share the app gave up on, the share of time it showed "connecting…" and the median outage; the median time a photo took; calls connected of those placed, their set-up time and MOS; the transports the app ended on.</p><div class="scroll">${users}</div></section>`}
 <section id="overview">
 <h2>Overview</h2>
 <div class="grid"><div class="chart" id="delivery"></div><div class="chart" id="goodput"></div></div>
@@ -105,8 +129,9 @@ ${workloads}
     run.flows,
     charts.filter((c) => c.id.startsWith('flow-')),
   )}</section>
+<section id="instrument"><h2>The instrument itself</h2>${instrumentSection(summary)}</section>
 <section id="datapath"><h2>Datapath counters</h2>${datapathSection(datapathView(run.datapath, summary.phases), hasDatapathChart)}</section>
-${scenarioSection(compiled, run.description)}
+${scenarioSection(compiled, run.description, sentOf)}
 ${citationsSection(run.scenarioText)}
 <section id="environment"><h2>Environment</h2>${envSection(run.env)}</section>
 </main>

@@ -8,14 +8,20 @@
  * could not judge (`not measured`: an agent died in its window, or the run stopped in it;
  * `not reached`) is skipped. An expectation whose metric had no data in a run that was
  * watching (a blocked bulk download has no goodput at all) failed, as the exit code
- * says: a skip there would make a CI job green on the worst outcome. One more case,
- * `run completed`, errors when the run was interrupted or failed, so a broken lab is
- * never a green CI job.
+ * says: a skip there would make a CI job green on the worst outcome. Two more cases:
+ * `run completed` errors when the run was interrupted or failed, so a broken lab is
+ * never a green CI job, and `expectations judged` when none was judged (exit 5).
  */
 import os from 'node:os';
 import type { ExpectationResult } from '../record/summary.js';
 import type { RunSummary } from '../record/summary.js';
-import { failureText, fmtExactValue, fmtMeasured } from '../record/format.js';
+import {
+  failureText,
+  fmtExactValue,
+  fmtMeasured,
+  unjudgedText,
+  verdictText,
+} from '../record/format.js';
 
 /** XML 1.0 text and attribute escaping; drops characters XML cannot carry at all. */
 export function xmlEscape(text: string): string {
@@ -57,17 +63,8 @@ interface Case {
   outcome: 'passed' | 'failed' | 'skipped' | 'error';
 }
 
-/** Why an expectation has no verdict (summary.ts ExpectationOutcome), or undefined. */
-function unjudged(e: ExpectationResult): string | undefined {
-  if (e.outcome === 'not reached') return 'not reached: the run ended before its phase';
-  if (e.outcome === 'not measured') {
-    return 'not measured: an agent was not alive for all of it, or the run stopped in it';
-  }
-  return undefined;
-}
-
 function expectationCase(e: ExpectationResult): Case {
-  const why = unjudged(e);
+  const why = unjudgedText(e);
   if (why !== undefined) {
     return { name: e.text, outcome: 'skipped', body: `<skipped${attrs({ message: why })}/>` };
   }
@@ -84,17 +81,44 @@ function expectationCase(e: ExpectationResult): Case {
   };
 }
 
+/**
+ * `expectations judged`: errors when there were expectations and none was judged, so a CI
+ * job that shortened --duration past every phase it checks is not green (unless the run
+ * was started with --allow-unjudged); absent for a scenario without expectations.
+ */
+function judgedCase(s: RunSummary): Case[] {
+  if (s.expectations.length === 0 || s.status !== 'completed') return [];
+  const name = 'expectations judged';
+  if (s.unjudged !== true) return [{ name, outcome: 'passed', body: '' }];
+  const message = `${verdictText(s)}: the run tested nothing`;
+  if (s.allow_unjudged === true) {
+    return [{ name, outcome: 'skipped', body: `<skipped${attrs({ message })}/>` }];
+  }
+  return [
+    {
+      name,
+      outcome: 'error',
+      body: `<error${attrs({ message, type: 'unjudged' })}>${xmlEscape(message)}</error>`,
+    },
+  ];
+}
+
 function runCase(s: RunSummary): Case {
   const name = 'run completed';
-  if (s.status === 'completed') return { name, outcome: 'passed', body: '' };
+  if (s.status === 'completed' && (s.resource_faults ?? []).length === 0) {
+    return { name, outcome: 'passed', body: '' };
+  }
   const message =
     s.status === 'interrupted'
       ? 'the run was interrupted: later phases not reached'
-      : `the run failed: ${failureText(s)}`;
+      : s.status === 'completed'
+        ? failureText(s)
+        : `the run failed: ${failureText(s)}`;
+  const type = s.status === 'completed' ? 'resource-fault' : s.status;
   return {
     name,
     outcome: 'error',
-    body: `<error${attrs({ message, type: s.status })}>${xmlEscape(message)}</error>`,
+    body: `<error${attrs({ message, type })}>${xmlEscape(message)}</error>`,
   };
 }
 
@@ -129,7 +153,7 @@ export interface JunitRun {
 function suiteLines(run: JunitRun, id: number, hostname: string): string[] {
   const s = run.summary;
   const classname = `qoslab.${s.scenario}${run.label ? `.${run.label}` : ''}`;
-  const cases = uniqueNames([runCase(s), ...s.expectations.map(expectationCase)]);
+  const cases = uniqueNames([runCase(s), ...judgedCase(s), ...s.expectations.map(expectationCase)]);
   const count = (o: Case['outcome']) => cases.filter((c) => c.outcome === o).length;
   const suite = {
     package: 'qoslab',
@@ -163,7 +187,7 @@ function suiteLines(run: JunitRun, id: number, hostname: string): string[] {
       return c.body === '' ? `${open}/>` : `${open}>${c.body}</testcase>`;
     }),
     `    <system-out>${xmlEscape(run.resultsDir ? `results: ${run.resultsDir}` : '')}</system-out>`,
-    `    <system-err>${xmlEscape(s.warnings.join('\n'))}</system-err>`,
+    `    <system-err>${xmlEscape([...s.warnings, ...(s.notes ?? [])].join('\n'))}</system-err>`,
     '  </testsuite>',
   ];
 }

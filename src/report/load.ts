@@ -17,6 +17,12 @@ import { flowLineProblem } from './flow-check.js';
 import type { FlowLine } from '../record/flows.js';
 import type { RunSummary } from '../record/summary.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
+import {
+  CompiledReadBack,
+  checkReadBack,
+  SummaryReadBack,
+  SummaryStartReadBack,
+} from '../record/read-back.js';
 import { MAX_DURATION_NS } from '../scenario/units.js';
 
 /** One line of datapath.ndjson: `t` plus whatever counters the core published then. */
@@ -112,7 +118,38 @@ export function readNdjson<T>(
   return out;
 }
 
-function descriptionOf(text: string): string | null {
+/**
+ * A run's summary.json, checked: absent is a run that left none (report calls it killed);
+ * present, it is what the run wrote, and damaged it is refused, not taken for a kill.
+ */
+export function readSummary(runDir: string, shown: string): Partial<RunSummary> | null {
+  const text = readRunFile(runDir, 'summary.json');
+  if (text === undefined) return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`'${shown}' is not valid JSON${jsonErrorAt(text, e)}`, [
+      'it was changed or damaged after the run wrote it',
+    ]);
+  }
+  return checkSummary(raw, shown);
+}
+
+/** A parsed summary.json as a run writes it, or a UsageError naming where it is not. */
+export function checkSummary(raw: unknown, shown: string): Partial<RunSummary> {
+  // The summary written at the start (`running`) and the one of a run that could not start
+  // (`failed`, no exit code) have no numbers; any other is a whole one.
+  const r = raw as { status?: unknown; exit_code?: unknown } | null;
+  const full = typeof r === 'object' && r !== null && r.status !== 'running' && 'exit_code' in r;
+  return (
+    full
+      ? checkReadBack(SummaryReadBack, raw, shown, 'a qoslab run summary')
+      : checkReadBack(SummaryStartReadBack, raw, shown, 'a qoslab run summary')
+  ) as Partial<RunSummary>;
+}
+
+export function descriptionOf(text: string): string | null {
   try {
     const doc = parseYaml(text) as unknown;
     if (typeof doc === 'object' && doc !== null) {
@@ -170,22 +207,34 @@ export function checkRunDir(dir: string): string {
 
 export function loadRun(dir: string): LoadedRun {
   const abs = checkRunDir(dir);
+  const compiledPath = join(dir, 'compiled.json');
   const compiledText = readRunFile(abs, 'compiled.json') ?? '';
-  let compiled: CompiledConfig;
+  let raw: unknown;
   try {
-    compiled = JSON.parse(compiledText) as CompiledConfig;
+    raw = JSON.parse(compiledText);
   } catch (e) {
+    throw new UsageError(`'${compiledPath}' is not valid JSON${jsonErrorAt(compiledText, e)}`);
+  }
+  // Every number is recomputed from it: a value of the wrong type must not be computed with.
+  const compiled = checkReadBack(
+    CompiledReadBack,
+    raw,
+    compiledPath,
+    'a compiled qoslab scenario',
+  ) as unknown as CompiledConfig;
+  checkLength(compiledPath, 'duration_ns', compiled.duration_ns, false);
+  const scenarioText = readRunFile(abs, 'scenario.yaml') ?? '';
+  const old = readSummary(abs, join(dir, 'summary.json'));
+  checkLength(join(dir, 'summary.json'), 'observed_ns', old?.observed_ns, true);
+  const missing = Array.isArray(old?.results_incomplete)
+    ? old.results_incomplete.filter((f) => f === 'events.ndjson')
+    : [];
+  if (missing.length > 0) {
     throw new UsageError(
-      `'${join(dir, 'compiled.json')}' is not valid JSON${jsonErrorAt(compiledText, e)}`,
+      `${join(dir, 'events.ndjson')} is incomplete: the run could not write all of it (${(old?.resource_faults ?? []).join('; ')}), and numbers recomputed from it would miss what it lost`,
+      [`${join(dir, 'summary.json')} holds what the run measured`],
     );
   }
-  if (compiled?.format !== 1 || !Array.isArray(compiled.workloads)) {
-    throw new UsageError(`'${join(dir, 'compiled.json')}' is not a compiled qoslab scenario`);
-  }
-  checkLength(join(dir, 'compiled.json'), 'duration_ns', compiled.duration_ns, false);
-  const scenarioText = readRunFile(abs, 'scenario.yaml') ?? '';
-  const old = readOptionalJson(abs, 'summary.json') as Partial<RunSummary> | null;
-  checkLength(join(dir, 'summary.json'), 'observed_ns', old?.observed_ns, true);
   // A run writes its final summary (the one with an exit code) after it closed
   // events.ndjson: only a run killed before that may end the file in half a line.
   const finished =
@@ -244,14 +293,18 @@ export function resummarize(
     observedNs: killed ? lastEvent : observedNs,
     // A killed run ended early as an interrupted one does: later phases were not reached.
     interrupted: killed || old?.status === 'interrupted',
+    allowUnjudged: old?.allow_unjudged === true,
   });
   const status = killed ? 'failed' : old.status!;
+  const resourceFaults = Array.isArray(old?.resource_faults) ? old.resource_faults : [];
   const exitCode =
     status === 'failed'
       ? ExitCode.runFailed
       : status === 'interrupted'
         ? ExitCode.interrupted
-        : v.exitCode;
+        : resourceFaults.length > 0
+          ? ExitCode.resourceFault
+          : v.exitCode;
   const error = killed
     ? 'the run was killed before it finished (no final summary.json); results up to its last event'
     : (old?.error ?? null);
@@ -273,7 +326,12 @@ export function resummarize(
     ...(v.flows && { flows: v.flows }),
     ...(old?.capture && { capture: old.capture }),
     expectations: v.expectations,
-    ok: v.ok && status === 'completed',
+    ok: v.ok && status === 'completed' && exitCode === ExitCode.ok,
+    unjudged: v.unjudged,
+    allow_unjudged: old?.allow_unjudged === true,
+    instrument: v.instrument,
+    notes: v.notes,
+    ...(resourceFaults.length > 0 ? { resource_faults: resourceFaults } : {}),
     warnings: Array.isArray(old?.warnings) ? old.warnings : [],
     error,
   };

@@ -1,8 +1,27 @@
 /** The measured part of the report: metrics per workload and phase, expectations, counters, environment. */
-import { fmtDelivery, fmtDuration, fmtMeasured, fmtRate, fmtRatio } from '../record/format.js';
+import {
+  fmtDelivery,
+  fmtDuration,
+  fmtMeasured,
+  fmtRate,
+  fmtRatio,
+  unjudgedText,
+} from '../record/format.js';
 import type { ExpectationResult, WorkloadStats } from '../record/summary.js';
+import { USER_HEADER, userRows } from '../record/user-view.js';
 import type { DatapathView, StageKind, StageRow } from './datapath.js';
 import { htmlTable, type Cell } from './markup.js';
+
+/** The run in its users' terms (../record/user-view.ts); '' without app profiles. */
+export function usersTable(stats: WorkloadStats[]): string {
+  const rows = userRows(stats);
+  if (rows.length === 0) return '';
+  return htmlTable(
+    USER_HEADER.map((h) => h.toLowerCase()),
+    rows,
+    2,
+  );
+}
 
 export function metricsTable(stats: WorkloadStats[]): string {
   const rows: Cell[][] = [];
@@ -14,6 +33,7 @@ export function metricsTable(stats: WorkloadStats[]): string {
           s.phase ?? '(all)',
           d.dir,
           d.sent,
+          d.counted,
           fmtDelivery(d),
           d.late,
           d.lost,
@@ -38,6 +58,7 @@ export function metricsTable(stats: WorkloadStats[]): string {
       'phase',
       'dir',
       'sent',
+      'judged',
       'delivered',
       'late',
       'lost',
@@ -74,7 +95,7 @@ export function expectationsSection(results: ExpectationResult[]): string {
               : '<span class="fail">FAIL</span>',
       },
       r.text,
-      r.outcome === 'not measured' || r.outcome === 'not reached' ? '-' : fmtMeasured(r),
+      unjudgedText(r) ?? fmtMeasured(r),
     ]),
     2,
   );

@@ -1,6 +1,7 @@
 /** The scenario part of the report: what was run, from compiled.json (every default filled in). */
 import { fmtDuration, fmtRate } from '../record/format.js';
-import type { CompiledConfig, CompiledLink } from '../scenario/compiled.js';
+import type { CompiledConfig, CompiledLink, CompiledWorkload } from '../scenario/compiled.js';
+import { traitsOf } from '../scenario/protocols/index.js';
 import { esc, htmlTable } from './markup.js';
 
 function fmtBytes(n: number | null): string {
@@ -44,7 +45,29 @@ function link(name: string, l: CompiledLink): string[] {
   ];
 }
 
-export function scenarioSection(c: CompiledConfig, description: string | null): string {
+/**
+ * A workload's load as it ran: its interval or rate, or for one qoslab does not pace (bulk
+ * downloads back to back) what it did and how much; a bulk workload read `every 1.00 s`,
+ * the default interval it never used, where it had run some 185 transfers a second.
+ */
+function loadText(w: CompiledWorkload, sent: number | undefined): string {
+  const unpaced = UNPACED[traitsOf(w.protocol)?.traffic ?? ''];
+  if (unpaced !== undefined) return sent === undefined ? unpaced : `${unpaced}: ${sent} sent`;
+  return w.interval_ns !== null ? `every ${fmtDuration(w.interval_ns)}` : fmtRate(w.rate_bps);
+}
+
+/** How the load of traffic qoslab does not pace reads (by the protocol's `traffic`). */
+const UNPACED: Record<string, string> = {
+  window: 'transfers back to back',
+  rtp: 'media as the stack sends it',
+};
+
+/** `sentOf`: how many messages (transfers) a workload sent over the run, when known. */
+export function scenarioSection(
+  c: CompiledConfig,
+  description: string | null,
+  sentOf?: (workload: string) => number | undefined,
+): string {
   const classes = htmlTable(
     ['class', 'matches any of'],
     c.classes.map((k) => [
@@ -104,7 +127,7 @@ export function scenarioSection(c: CompiledConfig, description: string | null): 
       `${w.host} (${w.server_name})`,
       w.port,
       w.tls ? 'yes' : 'no',
-      w.interval_ns !== null ? `every ${fmtDuration(w.interval_ns)}` : fmtRate(w.rate_bps),
+      loadText(w, sentOf?.(w.name)),
       fmtBytes(w.size_bytes),
       fmtDuration(w.deadline_ns),
       w.direction,

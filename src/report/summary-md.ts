@@ -5,7 +5,15 @@
  */
 import type { ExpectationResult } from '../record/summary.js';
 import type { RunSummary } from '../record/summary.js';
-import { failureText, fmtDuration, fmtMeasured, fmtRate, fmtRatio } from '../record/format.js';
+import {
+  failureText,
+  fmtDuration,
+  fmtMeasured,
+  fmtRate,
+  fmtRatio,
+  unjudgedText,
+  verdictText,
+} from '../record/format.js';
 
 /** A table cell: pipes and line breaks would break the row. */
 export function mdCell(text: string): string {
@@ -20,18 +28,8 @@ export function mdTable(header: string[], rows: string[][]): string {
 function verdict(s: RunSummary): string {
   if (s.status === 'interrupted') return 'interrupted (measured until then)';
   if (s.status === 'failed') return `failed: ${failureText(s)}`;
-  const count = (result: string) => s.expectations.filter((e) => resultOf(e) === result).length;
-  const failed = count('FAIL');
-  const unmeasured = count('not measured');
-  const unreached = count('not reached');
-  if (failed + unmeasured + unreached === 0) return 'all expectations held';
-  return [
-    failed > 0 ? `${failed} expectation${failed === 1 ? '' : 's'} failed` : '',
-    unmeasured > 0 ? `${unmeasured} not measured` : '',
-    unreached > 0 ? `${unreached} not reached` : '',
-  ]
-    .filter(Boolean)
-    .join(', ');
+  if ((s.resource_faults ?? []).length > 0) return `${failureText(s)} (exit 6)`;
+  return verdictText(s);
 }
 
 /**
@@ -44,16 +42,24 @@ function resultOf(e: ExpectationResult): string {
 }
 
 function expectationRow(e: ExpectationResult): string[] {
-  return [resultOf(e), e.text, fmtMeasured(e)];
+  const why = unjudgedText(e);
+  return [resultOf(e), e.text, why === undefined ? fmtMeasured(e) : why];
 }
 
 export function summaryMarkdown(s: RunSummary, resultsDir?: string): string {
-  const icon = s.status === 'completed' && s.ok ? '✅' : '❌';
+  // A run that judged nothing is no pass, even when allowed: it tested nothing.
+  const icon =
+    s.status === 'completed' && s.unjudged === true
+      ? '⚠️'
+      : s.status === 'completed' && s.ok
+        ? '✅'
+        : '❌';
   const parts = [
     `### ${icon} qoslab run: ${s.scenario}`,
     '',
     `${verdict(s)} — seed ${s.seed}, ${fmtDuration(s.duration_ns)} planned, ${fmtDuration(s.observed_ns)} observed, qoslab ${s.qoslab}`,
   ];
+  for (const note of s.notes ?? []) parts.push('', `> warning: ${note}`);
   if (s.expectations.length > 0) {
     parts.push(
       '',
@@ -69,6 +75,7 @@ export function summaryMarkdown(s: RunSummary, resultsDir?: string): string {
         w.name,
         scope.phase ?? '(all)',
         String(both.sent),
+        String(both.counted),
         fmtRatio(both.delivery),
         fmtDuration(both.latency.p50),
         fmtDuration(both.latency.p99),
@@ -84,7 +91,18 @@ export function summaryMarkdown(s: RunSummary, resultsDir?: string): string {
       '<details><summary>workloads</summary>',
       '',
       mdTable(
-        ['workload', 'phase', 'sent', 'delivered', 'p50', 'p99', 'goodput', 'loss', 'MOS'],
+        [
+          'workload',
+          'phase',
+          'sent',
+          'judged',
+          'delivered',
+          'p50',
+          'p99',
+          'goodput',
+          'loss',
+          'MOS',
+        ],
         rows,
       ),
       '',

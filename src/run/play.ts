@@ -14,8 +14,12 @@ import { budgetText, type EventRecorder } from './recorder.js';
 import type { Progress, LiveTally } from './progress.js';
 import type { ResultFiles } from './results.js';
 import type { RunSession } from './session.js';
+import { SelfWatch } from './self-watch.js';
 import { sleep } from './sleep.js';
 import { Supervisor } from './supervise.js';
+
+/** A lab stall this long is said on the terminal when it happens, not only in the summary. */
+const ANNOUNCE_STALL_NS = 100e6;
 
 export interface PlayContext {
   compiled: CompiledConfig;
@@ -61,10 +65,24 @@ export async function play(ctx: PlayContext, onStart: (clock: RunClock) => FlowL
     faulted.abort();
   };
   const supervisor = new Supervisor(session.agents, clock.t0, onFault);
+  let announcedUntil = -Infinity;
+  const watch = new SelfWatch(lab, clock.t0, (e) => {
+    recorder.record(e);
+    // A stall the user may have caused (Ctrl-Z) or must know of is said at once, once
+    // (the core and the orchestrator both see a stop of the process).
+    if (e.dur_ns >= ANNOUNCE_STALL_NS && e.t >= announcedUntil) {
+      announcedUntil = e.t + e.dur_ns;
+      progress.done();
+      err.write(
+        `qoslab: warning: the lab stalled ${(e.dur_ns / 1e9).toFixed(2)} s at ${(e.t / 1e9).toFixed(1)} s (${e.source === 'core' ? 'its forwarding thread' : 'the qoslab process'} did not run); what it held up is not measured\n`,
+      );
+    }
+  });
   for (const a of session.agents) a.send({ cmd: 'start', t0: String(clock.t0) });
   session.commands?.startClients(clock.t0, onFault);
   const flows = onStart(clock);
   supervisor.start();
+  watch.start();
   const shaping = compiled.policies.length > 0;
   const timeline = new TimelinePlayer(compiled.timeline, {
     apply: (active, dnsActive) => {
@@ -90,6 +108,8 @@ export async function play(ctx: PlayContext, onStart: (clock: RunClock) => FlowL
         const counters = lab.counters();
         if (counters !== undefined) files.datapath.write({ t: clock.now(), ...counters });
         flows.take(lab.flows());
+        watch.poll();
+        files.checkFolder();
       }, 1000),
     );
     const draw = () =>
@@ -109,6 +129,7 @@ export async function play(ctx: PlayContext, onStart: (clock: RunClock) => FlowL
     if (!faulted.signal.aborted) draw();
     progress.done();
   } finally {
+    watch.stop();
     supervisor.stop();
     for (const t of timers) clearInterval(t);
     timeline.stop();

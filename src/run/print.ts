@@ -1,6 +1,14 @@
 /** What `qoslab run` prints when it is done: the table, the expectations, where results are. */
-import { expectationLines, flowsTable, marks, summaryTable } from '../record/format.js';
+import {
+  expectationLines,
+  flowsTable,
+  marks,
+  summaryTable,
+  verdictText,
+} from '../record/format.js';
 import type { RunSummary } from '../record/summary.js';
+import { instrumentLines } from '../report/instrument.js';
+import { userTable } from '../record/user-view.js';
 import { PROTOCOLS } from '../scenario/protocols/index.js';
 
 export type OutStream = NodeJS.WritableStream & { isTTY?: boolean };
@@ -22,11 +30,27 @@ export function printRun(
       (PROTOCOLS as Record<string, { agent: unknown } | undefined>)[w.protocol]?.agent === true,
   );
   if (messaging.length > 0) out.write(`\n${summaryTable(messaging)}\n`);
+  const users = userTable(summary.workloads);
+  if (users !== '') out.write(`\nwhat users lived with:\n${users}\n`);
   const flows = flowsTable(summary.flows);
   if (flows !== '') out.write(`\n${flows}\n`);
   if (summary.expectations.length > 0) {
     const m = marks(out);
     out.write(`\nexpectations:\n${expectationLines(summary.expectations, m.ok, m.fail)}\n`);
+  }
+  const instrument = summary.instrument;
+  if (instrument !== undefined && instrument.lab_stall.count + instrument.agent_lag.count > 0) {
+    out.write(
+      `\ninstrument:\n${instrumentLines(summary)
+        .map((l) => `  ${l}`)
+        .join('\n')}\n`,
+    );
+  }
+  for (const note of summary.notes ?? []) out.write(`\nwarning: ${note}\n`);
+  if (summary.unjudged === true && summary.status === 'completed') {
+    out.write(
+      `\n${verdictText(summary)}: ${summary.allow_unjudged === true ? 'exit 0 as asked' : 'exit 5, not a pass (--allow-unjudged for exploratory runs)'}\n`,
+    );
   }
   if (summary.status === 'interrupted') {
     out.write('\ninterrupted: measured until the interruption; later phases not reached\n');
@@ -42,6 +66,13 @@ export function printRun(
   }
   for (const f of summary.faults) {
     out.write(`\nfailed: ${f.detail}; nothing after ${(f.t / 1e9).toFixed(1)} s is measured\n`);
+  }
+  const faults = summary.resource_faults ?? [];
+  if (faults.length > 0) {
+    const missing = summary.results_incomplete ?? [];
+    out.write(
+      `\nresource fault (exit 6): ${faults.join('; ')}; ${missing.length === 0 ? 'every results file was written again from memory' : `still incomplete on disk: ${missing.join(', ')}`}\n`,
+    );
   }
   out.write(`\nresults: ${dir}\n`);
 }

@@ -2,7 +2,7 @@
  * `qoslab run`: prepare the results folder, open a session (lab and agents), play the
  * scenario, then summarize, write and print. Each step lives in its own module.
  */
-import { ExitCode, exitCodeOf } from '../errors.js';
+import { ExitCode, exitCodeOf, ResourceError } from '../errors.js';
 import { nativeVersion } from '../native/index.js';
 import { phasesOf } from '../metrics/index.js';
 import { catchInterrupts } from '../orchestrate/interrupt.js';
@@ -21,6 +21,7 @@ import { printRun, type OutStream } from './print.js';
 import { LiveTally, Progress } from './progress.js';
 import { FlowLog } from './flow-log.js';
 import { budgetText, EventRecorder } from './recorder.js';
+import { faultText } from './resource-fault.js';
 import { ResultFiles, resultsDir } from './results.js';
 import { RunSession } from './session.js';
 
@@ -54,6 +55,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Lab run id (default random); tests use it to look for leftovers. */
   labId?: string;
+  /**
+   * A run whose expectations were all not reached or not measured exits 0 instead of 5
+   * (exploratory runs that cut the timeline on purpose).
+   */
+  allowUnjudged?: boolean;
   /** Events kept at most (default MAX_RECORDED_EVENTS); tests make it small. */
   maxEvents?: number;
   /** QoS of MQTT workloads (default 1). */
@@ -134,7 +140,13 @@ async function runIn(
   out: OutStream,
   err: OutStream,
 ): Promise<RunResult> {
-  const files = new ResultFiles(dir);
+  const progress = Progress.auto(err, options.quiet === true || options.json === true);
+  const files = new ResultFiles(dir, (f) => {
+    progress.done();
+    err.write(
+      `qoslab: ${faultText(f)}; the run goes on measuring and keeps its results in memory\n`,
+    );
+  });
   const startedAt = new Date();
   const phases = phasesOf(compiled.timeline, compiled.duration_ns);
   // Live counts of messages: a `command` workload sends none of qoslab's (its flows are in the table after).
@@ -142,7 +154,6 @@ async function runIn(
     compiled.workloads.filter((w) => PROTOCOLS[w.protocol].agent === true).map((w) => w.name),
   );
   const recorder = new EventRecorder(files.events, tally, options.maxEvents);
-  const progress = Progress.auto(err, options.quiet === true || options.json === true);
   const stop = AbortSignal.any([interrupt, ...(options.signal ? [options.signal] : [])]);
   const session = new RunSession(compiled, {
     labId: options.labId,
@@ -157,14 +168,23 @@ async function runIn(
   let clock: RunClock | undefined;
   let flows: FlowLog | undefined;
   let observedNs = 0;
+  const env = runEnvironment(nativeVersionOrNull());
   try {
     files.writeText('scenario.yaml', loaded.text);
     files.writeJson('compiled.json', compiled);
-    files.writeJson('env.json', runEnvironment(nativeVersionOrNull()));
+    files.writeJson('env.json', env);
     files.writeJson(
       'summary.json',
       runningSummary({ compiled, phases, startedAt, labId: options.labId ?? '', warnings }),
     );
+    // Nothing is measured yet: a folder that takes no files now is no place for a run.
+    if (files.faults.length > 0) {
+      throw new ResourceError(
+        `cannot write the results in ${dir}: ${files.faults.map(faultText).join('; ')}`,
+        ['free some space, or give another folder with --out'],
+      );
+    }
+    files.announce = true;
     await session.open((e) => {
       if (e.ev === 'ready' || e.ev === 'alive') return;
       if (e.ev === 'log') err.write(`[${e.role}] ${e.msg}\n`);
@@ -172,6 +192,7 @@ async function runIn(
     });
     await play({ compiled, phases, session, files, recorder, tally, progress, err }, (c) => {
       clock = c;
+      files.clock = () => c.now();
       // The resolver's exchanges from t0 on (a browser's lookups while it starts are not the run's).
       session.onQuery = ({ ev: _, at, ...q }) => {
         const t = Number(BigInt(at) - c.t0);
@@ -182,18 +203,21 @@ async function runIn(
     });
   } catch (e) {
     if (!stop.aborted) {
-      files.writeJson(
-        'summary.json',
-        failedSummary({
-          scenario: compiled.name,
-          compiled,
-          startedAt,
-          labId: session.lab?.names.id ?? options.labId,
-          warnings,
-          error: e instanceof Error ? e.message : String(e),
-          exitCode: exitCodeOf(e),
-        }),
-      );
+      // A resource fault has its own summary (what was measured, kept); anything else fails.
+      if (!(e instanceof ResourceError)) {
+        files.writeJson(
+          'summary.json',
+          failedSummary({
+            scenario: compiled.name,
+            compiled,
+            startedAt,
+            labId: session.lab?.names.id ?? options.labId,
+            warnings,
+            error: e instanceof Error ? e.message : String(e),
+            exitCode: exitCodeOf(e),
+          }),
+        );
+      }
       throw e;
     }
   } finally {
@@ -208,6 +232,9 @@ async function runIn(
     }
   }
 
+  // What a full disk or a removed folder cost is written again from memory, where possible.
+  files.announce = false; // from here on, what went wrong is said with the summary
+  const incomplete = files.restore(recorder.events);
   const full = recorder.full.aborted;
   const judged = summarizeRun({
     compiled,
@@ -222,6 +249,9 @@ async function runIn(
     labId: session.lab?.names.id ?? '',
     warnings,
     capture: session.lab?.captured ?? null,
+    allowUnjudged: options.allowUnjudged,
+    resourceFaults: files.faults.map(faultText),
+    incomplete,
   });
   const summary = full
     ? {
@@ -232,7 +262,19 @@ async function runIn(
         error: budgetText(recorder),
       }
     : judged;
-  writeSummary(files, summary, err);
-  printRun(summary, files.dir, out, options);
-  return { dir: files.dir, summary, exitCode: summary.exit_code };
+  const written = writeSummary(
+    files,
+    summary,
+    {
+      compiled,
+      scenarioText: loaded.text,
+      events: recorder.events,
+      env,
+      datapath: files.datapath,
+      flows: flows?.lines,
+    },
+    err,
+  );
+  printRun(written, files.dir, out, options);
+  return { dir: files.dir, summary: written, exitCode: written.exit_code };
 }

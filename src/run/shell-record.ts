@@ -69,7 +69,8 @@ export function recordShell(
     flows?.take(lab.flows());
   };
   files.writeText('scenario.yaml', scenarioText);
-  files.writeJson('env.json', runEnvironment(nativeVersionOrNull()));
+  const env = runEnvironment(nativeVersionOrNull());
+  files.writeJson('env.json', env);
   const hooks: ShellHooks = {
     opened(l, start) {
       lab = l;
@@ -115,7 +116,19 @@ export function recordShell(
         capture: lab.captured,
       });
       await files.close();
-      writeSummary(files, summary, err);
+      writeSummary(
+        files,
+        summary,
+        {
+          compiled: ran,
+          scenarioText,
+          events,
+          env,
+          datapath: files.datapath,
+          flows: flows?.lines,
+        },
+        err,
+      );
       // On a terminal, what was measured; in a script the shell's output stays the command's.
       if ((err as { isTTY?: boolean }).isTTY === true) {
         const table = flowsTable(summary.flows);

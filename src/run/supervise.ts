@@ -2,6 +2,11 @@
  * Watches the agents while a run plays. An agent that exits, or writes nothing (not even
  * its heartbeat) for STALL_MS, is a fault: from the moment it was last alive nothing can
  * be measured, so the run stops there instead of scoring its silence as network loss.
+ *
+ * The watcher checks its own lateness first: when the orchestrator itself was stopped
+ * (Ctrl-Z, SIGSTOP) the agents' lines wait unread in their pipes, and a 5 s stop read as
+ * "the server agent went silent" and "the client agent went silent" although both had
+ * written all along. Silence then counts from when the orchestrator was back.
  */
 import { BROWSER_DIED_EXIT, type AgentFaultEvent } from '../record/events.js';
 import type { AgentProcess } from './agents.js';
@@ -9,11 +14,18 @@ import type { AgentProcess } from './agents.js';
 /** Agents write a heartbeat every 500 ms (agent/main.ts); six missed ones is a stall. */
 export const STALL_MS = 3000;
 const CHECK_MS = 250;
+/** A check this much later than planned means the orchestrator itself was not running. */
+const OWN_STALL_MS = 500;
+
+const MS = 1_000_000n;
 
 export class Supervisor {
   private timer: NodeJS.Timeout | undefined;
   private active = true;
   private readonly faulted = new Set<AgentProcess>();
+  private lastCheck = 0n;
+  /** When the orchestrator last came back from a stall of its own. */
+  private resumedAt = 0n;
 
   constructor(
     private readonly agents: AgentProcess[],
@@ -40,11 +52,16 @@ export class Supervisor {
   private check(): void {
     if (!this.active) return;
     const now = process.hrtime.bigint();
+    if (this.lastCheck !== 0n && now - this.lastCheck > BigInt(CHECK_MS + OWN_STALL_MS) * MS) {
+      this.resumedAt = now;
+    }
+    this.lastCheck = now;
     for (const a of this.agents) {
       if (this.faulted.has(a) || a.stopping) continue;
+      const heardOrBack = a.lastHeard > this.resumedAt ? a.lastHeard : this.resumedAt;
       const fault = a.ending
         ? this.exited(a, a.ending)
-        : now - a.lastHeard > BigInt(STALL_MS) * 1_000_000n
+        : now - heardOrBack > BigInt(STALL_MS) * MS
           ? this.stalled(a, now)
           : undefined;
       if (fault === undefined) continue;

@@ -13,8 +13,12 @@ import { durationText } from './units.js';
 
 export const MAX_PLANNED_MESSAGES = 1_000_000;
 
-/** Interval between messages of a workload: `every`, else size over `rate`, else a second. */
+/**
+ * Interval between messages of a workload: a call's `frame`, `every`, else size over
+ * `rate`, else a second.
+ */
 export function intervalNs(w: CompiledWorkload): number {
+  if (w.frame_ns !== null && w.frame_ns !== undefined) return w.frame_ns;
   if (w.interval_ns !== null) return w.interval_ns;
   if (w.rate_bps !== null && w.rate_bps > 0)
     return Math.round((w.size_bytes * 8 * 1e9) / w.rate_bps);

@@ -29,6 +29,7 @@ import {
 } from './defaults.js';
 import { compileDns, dnsRuleNames, resolverHost } from './dns.js';
 import { protocolSettings } from './protocols/index.js';
+import { compileSession } from './session.js';
 import type {
   Scenario,
   ScenarioLink,
@@ -294,9 +295,13 @@ function withTurnAddress(
   w: CompiledWorkload,
   hostByName: Map<string, CompiledHost>,
 ): CompiledWorkload {
-  if (w.turn === null || w.turn === undefined) return w;
-  const host = hostByName.get(w.turn);
-  return { ...w, turn_address: host?.address ?? null, turn_server_name: host?.names[0] ?? null };
+  const at = (turn: string | null) => {
+    const host = turn === null ? undefined : hostByName.get(turn);
+    return { turn_address: host?.address ?? null, turn_server_name: host?.names[0] ?? null };
+  };
+  const transports = w.transports.map((t) => (t.turn === null ? t : { ...t, ...at(t.turn) }));
+  if (w.turn === null || w.turn === undefined) return { ...w, transports };
+  return { ...w, ...at(w.turn), transports };
 }
 
 function compileWorkload(
@@ -305,6 +310,7 @@ function compileWorkload(
   durationNs: number,
 ): CompiledWorkload {
   const { port, tls, defaults, keys } = protocolSettings(w.protocol, w);
+  const own = { port: w.port ?? port, tls: w.tls ?? tls };
   return {
     name: w.name,
     host: host.name,
@@ -322,6 +328,9 @@ function compileWorkload(
     connections: w.connections ?? 1,
     start_ns: w.start ?? 0,
     stop_ns: w.stop ?? durationNs,
+    app: w.app ?? null,
+    use: w.app === undefined ? null : (w.use ?? 'text'),
+    ...compileSession(w, own),
     ...keys,
   };
 }

@@ -295,6 +295,78 @@ export interface CompiledWorkloadCommon {
   start_ns: number;
   /** Default the run's duration. */
   stop_ns: number;
+  /** The app profile the workload started from (src/scenario/apps/), or null. */
+  app: string | null;
+  /** What of the app it is: `text`, `media` or `call`; null without `app`. */
+  use: 'text' | 'media' | 'call' | null;
+  /** Application keepalive; null: none (or a protocol without a connection to keep). */
+  keepalive: CompiledKeepalive | null;
+  /** Waits between connection attempts; null for protocols without a session. */
+  reconnect: CompiledReconnect | null;
+  /** A login after each connect; null: none. */
+  login: CompiledLogin | null;
+  /** Messages kept until acknowledged and resent; null: sent once. */
+  outbox: CompiledOutbox | null;
+  /** The workload's own transport, then those it falls back to; empty without a session. */
+  transports: CompiledTransport[];
+}
+
+/** Pings that detect a frozen connection (src/scenario/session.ts). */
+export interface CompiledKeepalive {
+  /** A ping every interval. */
+  interval_ns: number;
+  /** A ping unanswered this long has failed. */
+  timeout_ns: number;
+  /** At a failed ping, the connection is given up when nothing arrived for this long (0: at once). */
+  fail_after_ns: number;
+}
+
+/**
+ * The waits between attempts after a connection is lost: `first` before the first
+ * attempt, then after the n-th failed one (n = 1, 2, ...) min(cap, initial × factor^(n-1)
+ * + step × (n-1)); `jitter` of each is random.
+ */
+export interface CompiledReconnect {
+  first_ns: number;
+  initial_ns: number;
+  factor: number;
+  step_ns: number;
+  cap_ns: number;
+  /** 0..=1: the share of each wait taken off at random (seeded). */
+  jitter: number;
+}
+
+/** After each connect, before messages flow. */
+export interface CompiledLogin {
+  round_trips: number;
+  /** Bytes each way over all round trips. */
+  bytes: number;
+}
+
+export interface CompiledOutbox {
+  /** A message unacknowledged this long: the connection is dead (reconnect, resend); null: never. */
+  timeout_ns: number | null;
+  /** Resends of one message before it is given up; null: no limit. */
+  retries: number | null;
+  /** Given up when unacknowledged this long after it was first written; null: never. */
+  give_up_ns: number | null;
+}
+
+/** One transport of a workload's fallback chain. */
+export interface CompiledTransport {
+  /** How events and tables name it: `tcp-framed:5222`, `http3:443`, `direct`, `turn-tcp:443`. */
+  label: string;
+  protocol: ProtocolName;
+  port: number;
+  tls: boolean;
+  /** The transport before is given up after this long without connecting (calls: media); null for the first. */
+  after_ns: number | null;
+  /** Calls: the TURN host relaying this attempt (null: direct), and how it is reached. */
+  turn: string | null;
+  turn_transport: 'udp' | 'tcp' | 'tls' | null;
+  turn_port: number | null;
+  turn_address: string | null;
+  turn_server_name: string | null;
 }
 
 export interface CompiledExpectation {

@@ -39,7 +39,30 @@ export const METRICS: Readonly<Record<string, MetricKind>> = {
   stalls: 'count',
   resets: 'count',
   'rtp.loss': 'ratio',
+  // What the user of a connection-oriented workload lived with (src/metrics/session.ts).
+  'setup.success': 'ratio',
+  'setup.p50': 'duration',
+  'setup.p95': 'duration',
+  'recover.p50': 'duration',
+  'recover.max': 'duration',
+  connecting: 'ratio',
+  detects: 'count',
+  retries: 'count',
+  failed: 'ratio',
 };
+
+/** Metrics only a workload with a session (keepalive, reconnect, fallback) measures. */
+export const SESSION_METRICS: ReadonlySet<string> = new Set([
+  'setup.success',
+  'setup.p50',
+  'setup.p95',
+  'recover.p50',
+  'recover.max',
+  'connecting',
+  'detects',
+  'retries',
+  'failed',
+]);
 
 /**
  * Metrics measured from the workload's flows as the core metered them, whatever ran

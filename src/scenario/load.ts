@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { $ZodIssue, $ZodRawIssue } from 'zod/v4/core';
 import { ScenarioError, type KeyPath, type Problem, type UnlocatedProblem } from './errors.js';
+import { expandApps } from './apps/index.js';
 import { checkProvenance } from './provenance.js';
 import { checkReferences } from './refs.js';
 import { ScenarioSchema, type Scenario } from './schema.js';
@@ -129,7 +130,8 @@ function validateParsed(text: string, file: string): Validation {
   }
   const data = toData(doc, file);
   if ('problem' in data) return { ok: false, problems: [data.problem] };
-  const raw: unknown = data.raw;
+  // `app:` workloads start from their profiles: fill those in, then check everything.
+  const raw: unknown = expandApps(data.raw);
   if (raw === null || raw === undefined || typeof raw !== 'object' || Array.isArray(raw)) {
     return {
       ok: false,

@@ -5,15 +5,24 @@
  */
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { BUILTIN_HOST, DEFAULTS, SERVER_ADDRESS, SERVER_ADDRESS6 } from './defaults.js';
+import { appUseProblem } from './apps/index.js';
 import { RESOLVER_ADDRESS, RESOLVER_ADDRESS6, RESOLVER_HOST } from './dns-names.js';
-import { CONNECTION_METRICS, parseExpect, VIDEO_METRICS, VOICE_METRICS } from './expect.js';
+import {
+  CONNECTION_METRICS,
+  parseExpect,
+  SESSION_METRICS,
+  VIDEO_METRICS,
+  VOICE_METRICS,
+} from './expect.js';
 import { portProblems, type RawWorkload } from './ports.js';
 import {
   canMeasureVideo,
   measuresVideo,
   measuresVoice,
   protocolsWhere,
+  sessionKind,
   traitsOf,
+  type ProtocolName,
 } from './protocols/index.js';
 import type { ReferenceView } from './protocols/protocol.js';
 import type { KeyPath, UnlocatedProblem } from './errors.js';
@@ -60,11 +69,12 @@ interface Context {
   unknown(what: string, section: string, name: string, known: string[]): string;
 }
 
-/** A workload as far as the expectations need it: its protocol and video key, as written. */
+/** A workload as far as the expectations need it: its protocol and keys, as written. */
 interface WrittenWorkload {
   protocol: unknown;
   video: unknown;
   index: number;
+  raw: Dict;
 }
 
 export function checkReferences(raw: unknown): UnlocatedProblem[] {
@@ -247,7 +257,7 @@ function checkTimeline({ top, problem, unknown }: Context): {
         ? durationParsed.value
         : undefined;
   const phases = new Set<string>();
-  let previous: { at: number; text: string } | undefined;
+  let previous: { at: number; text: string; phase: unknown } | undefined;
   list(top.timeline).forEach((entry, i) => {
     const e = dict(entry);
     if (typeof e.phase === 'string') phases.add(e.phase);
@@ -258,6 +268,13 @@ function checkTimeline({ top, problem, unknown }: Context): {
           ['timeline', i, 'at'],
           `the timeline must be sorted by at: ${String(e.at)} comes after ${previous.text}`,
         );
+      } else if (previous && at.value === previous.at) {
+        // The earlier entry's phase would last no time at all: its expectations could never
+        // be judged, and a run that did pass through it would call it "not reached".
+        problem(
+          ['timeline', i, 'at'],
+          `${String(e.at)} is the instant of the entry before it (phase '${String(previous.phase)}'), which would last no time: give each phase an instant of its own, or merge the two entries`,
+        );
       }
       if (duration !== undefined && at.value >= duration) {
         problem(
@@ -265,7 +282,7 @@ function checkTimeline({ top, problem, unknown }: Context): {
           `${String(e.at)} is not inside the run's duration of ${durationText(top.duration)}`,
         );
       }
-      previous = { at: at.value, text: String(e.at) };
+      previous = { at: at.value, text: String(e.at), phase: e.phase };
     }
     for (const key of ['enable', 'disable']) {
       for (const [name, p] of names(e[key], ['timeline', i, key])) {
@@ -301,8 +318,10 @@ function checkWorkloads(
           ['workloads', i, 'name'],
           `workload name '${d.name}' is already used by workloads[${earlier.index}]`,
         );
-      else workloads.set(d.name, { protocol: d.protocol, video: d.video, index: i });
+      else workloads.set(d.name, { protocol: d.protocol, video: d.video, index: i, raw: d });
     }
+    const noUse = appUseProblem(d.app, d.use);
+    if (noUse !== undefined) problem(['workloads', i, 'use'], noUse);
     if (typeof d.host === 'string' && !hostNames.includes(d.host)) {
       problem(['workloads', i, 'host'], unknown('host', 'hosts', d.host, hostNames));
     }
@@ -351,11 +370,23 @@ function checkPorts({ top, hosts, hostNames, problem, unknown }: Context): void 
       ? [{ index, d, name: d.name, protocol: d.protocol }]
       : [];
   });
-  const own = written.flatMap(({ index, d, name, protocol }): RawWorkload[] =>
-    typeof d.host === 'string'
-      ? [{ index, name, host: d.host, protocol, port: d.port, tls: d.tls }]
-      : [],
-  );
+  // A message workload's own port and each of its fallback chain's.
+  const own = written.flatMap(({ index, d, name, protocol }): RawWorkload[] => {
+    if (typeof d.host !== 'string') return [];
+    const host = d.host;
+    const chain = hasSession(protocol, d, 'messages') ? list(d.fallback).filter(isDict) : [];
+    return [d, ...chain].map((step) => {
+      const same = step === d || step.protocol === undefined;
+      return {
+        index,
+        name,
+        host,
+        protocol: typeof step.protocol === 'string' ? step.protocol : protocol,
+        port: step.port ?? (same ? d.port : undefined),
+        tls: step.tls ?? (same ? d.tls : undefined),
+      };
+    });
+  });
   // Claims on other hosts come after every workload's own: the later claim is the one
   // told of a conflict, and a host's own workloads keep the port they name.
   const other = written.flatMap(({ index, d, name, protocol }): RawWorkload[] => {
@@ -403,6 +434,13 @@ function checkExpectations(
 /** Why a workload does not measure a metric, from its protocol's traits; undefined if it does. */
 function unmeasured(metric: string, name: string, w: WrittenWorkload): string | undefined {
   const protocol = String(w.protocol);
+  if (SESSION_METRICS.has(metric) && !hasSession(protocol, w.raw)) {
+    const kept = protocolsWhere((p) => sessionKind(p, {}) !== undefined).join(', ');
+    return `metric '${metric}' is measured only for workloads that keep a connection or place calls (${kept}); '${name}' is ${protocol}`;
+  }
+  if (metric === 'failed' && w.raw.outbox === false) {
+    return `metric 'failed' counts messages the outbox gave up; '${name}' has outbox: false`;
+  }
   if (VOICE_METRICS.has(metric) && !measuresVoice(protocol)) {
     const voice = protocolsWhere(measuresVoice).join(' and ');
     return `metric '${metric}' is measured only for ${voice} workloads; '${name}' is ${protocol}`;
@@ -417,6 +455,13 @@ function unmeasured(metric: string, name: string, w: WrittenWorkload): string | 
     return `metric '${metric}' is measured from connections (${open}); '${name}' is ${protocol}, which opens none`;
   }
   return undefined;
+}
+
+/** Whether a workload as written keeps a connection or places calls (of `kind`, when given). */
+function hasSession(protocol: unknown, raw: Dict, kind?: 'messages' | 'call'): boolean {
+  if (typeof protocol !== 'string' || traitsOf(protocol) === undefined) return false;
+  const has = sessionKind(protocol as ProtocolName, raw);
+  return kind === undefined ? has !== undefined : has === kind;
 }
 
 function durationText(d: unknown): string {

@@ -8,8 +8,11 @@ import { z } from 'zod';
 import { Action } from './actions/index.js';
 import { Dns } from './dns.js';
 import { parseExpect } from './expect.js';
+import { paceProblems } from './pace-limit.js';
 import { OPTION_OWNERS, PROTOCOL_NAMES, PROTOCOL_OPTIONS, PROTOCOLS } from './protocols/index.js';
 import type { ProtocolProblem } from './protocols/protocol.js';
+import { APP_NAMES, APP_USES } from './apps/index.js';
+import { SESSION_KEYS, sessionProblems } from './session.js';
 import {
   Aqm,
   Direction,
@@ -292,6 +295,15 @@ const Workload = z
     connections: int(1, 10000).optional(),
     start: Duration.optional(),
     stop: Duration.optional(),
+    app: z.enum(APP_NAMES).optional().meta({
+      description:
+        'start from this app profile (its host, protocol, port, keepalive, reconnect, fallback and sizes); keys written here override it',
+    }),
+    use: z.enum(APP_USES).optional().meta({
+      description: "with app: which of the app's traffic: text (default), media or call",
+    }),
+    // Keepalive, reconnect, login, outbox and fallback chains (./session.ts).
+    ...SESSION_KEYS,
     // Keys only some protocols take (udp-voice: codec, frame), from their files.
     ...PROTOCOL_OPTIONS,
   })
@@ -309,14 +321,22 @@ const Workload = z
       }
     }
     const check = (PROTOCOLS[w.protocol] as { check?: (w: unknown) => ProtocolProblem[] }).check;
-    for (const p of check?.(w) ?? []) {
-      ctx.addIssue({ code: 'custom', path: [p.key], message: p.message });
+    for (const p of [...(check?.(w) ?? []), ...sessionProblems(w)]) {
+      const path = p.key.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+      ctx.addIssue({ code: 'custom', path, message: p.message });
     }
+    if (w.use !== undefined && w.app === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['use'], message: 'use needs app: <profile>' });
+    }
+
     if (PROTOCOLS[w.protocol].tls === 'never' && w.tls === true) {
       ctx.addIssue({ code: 'custom', path: ['tls'], message: `${w.protocol} has no TLS` });
     }
     if (w.start !== undefined && w.stop !== undefined && w.stop <= w.start) {
       ctx.addIssue({ code: 'custom', path: ['stop'], message: 'stop must come after start' });
+    }
+    for (const p of paceProblems(w)) {
+      ctx.addIssue({ code: 'custom', path: [p.key], message: p.message });
     }
   });
 

@@ -11,6 +11,8 @@ import { capText, FILE_CAPS, MiB } from '../files/limits.js';
 import { folderInside, jsonErrorAt, readTextFile } from '../files/read.js';
 import { failureText } from '../record/format.js';
 import type { RunSummary } from '../record/summary.js';
+import { checkReadBack, ShardReadBack, SweepReadBack } from '../record/read-back.js';
+import { checkSummary } from '../report/load.js';
 import type { ShardManifest, SweepManifest } from './manifest.js';
 import { isComplete } from './run-folder.js';
 import { CELL_ID, matrixTooLarge, MAX_RUNS } from './matrix.js';
@@ -82,9 +84,8 @@ function loadManifest(dir: string): SweepManifest {
       'give the folders `qoslab sweep --out DIR` wrote, one per shard or one shared',
     ]);
   }
-  if (m?.kind !== 'qoslab-sweep' || m.format !== 1) {
-    throw new UsageError(`${path} is not a qoslab sweep manifest (format 1)`);
-  }
+  // The matrix decides which runs are missing and which seed each must have.
+  checkReadBack(SweepReadBack, m, path, 'a qoslab sweep manifest (format 1)');
   checkMatrix(path, m);
   return m;
 }
@@ -131,7 +132,17 @@ function checkShards(dir: string, m: SweepManifest): void {
     );
   }
   for (const name of shards) {
-    const shard = readJson<Partial<ShardManifest>>(join(dir, name), FILE_CAPS.manifest);
+    const path = join(dir, name);
+    const raw = readJson<unknown>(path, FILE_CAPS.manifest);
+    const shard =
+      raw === undefined
+        ? undefined
+        : (checkReadBack(
+            ShardReadBack,
+            raw,
+            path,
+            'a qoslab shard manifest',
+          ) as unknown as Partial<ShardManifest>);
     if (shard?.fingerprint !== m.fingerprint) {
       throw new UsageError(
         `${join(dir, name)} is from another sweep (matrix ${String(shard?.fingerprint)}) than ${join(dir, 'sweep.json')} (matrix ${m.fingerprint})`,
@@ -154,16 +165,10 @@ function findRun(
     // A cell or repetition folder that is a link is refused: it could lead anywhere.
     const runDir = folderInside(d, rel);
     if (runDir === undefined) continue;
-    const summary = readJson<Partial<RunSummary>>(
-      join(runDir, 'summary.json'),
-      FILE_CAPS['summary.json'],
-      budget,
-    );
-    if (summary === undefined) continue;
-    if (summary === null || typeof summary !== 'object') {
-      reason = `${runDir}: summary.json is not a run summary`;
-      continue;
-    }
+    const raw = readJson<unknown>(join(runDir, 'summary.json'), FILE_CAPS['summary.json'], budget);
+    if (raw === undefined) continue;
+    // A damaged summary is refused, located: merged, it became a matrix cell's number.
+    const summary = checkSummary(raw, join(runDir, 'summary.json'));
     if (summary.status === 'completed' && summary.seed !== seed) {
       reason = `${runDir}: seed ${summary.seed}, not the sweep's ${seed} (a run of another sweep)`;
     } else if (isComplete(summary, seed)) {

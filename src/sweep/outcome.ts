@@ -18,6 +18,8 @@ export interface RunOutcome {
 
 export function sweepExitCode(runs: RunOutcome[], failOn: FailOn): number {
   if (runs.some((r) => r.exit_code === ExitCode.interrupted)) return ExitCode.interrupted;
+  // A run whose results disk filled or vanished completed, but the instrument failed it.
+  if (runs.some((r) => r.exit_code === ExitCode.resourceFault)) return ExitCode.resourceFault;
   const broken = runs.filter((r) => r.status !== 'completed');
   if (broken.length > 0) {
     // The most specific code the runs gave (a resource fault's over a dead agent's).

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ExitCode, exitCodeOf, QoslabError, UsageError } from '../errors.js';
+import { ExitCode, exitCodeOf, QoslabError, ResourceError, UsageError } from '../errors.js';
 import { FILE_CAPS } from '../files/limits.js';
 import { readJsonFile } from '../files/read.js';
 import { writeFileReplacing } from '../files/write.js';
@@ -15,6 +15,7 @@ import { ciTargets, type CiOutputArgs } from '../report/ci-outputs.js';
 import { failedSummary } from '../run/finish.js';
 import { run } from '../run/run.js';
 import { prepareResultsDir, prepareSubfolders, RUN_FILES } from '../run/out-path.js';
+import { resourceCode, resourceWords } from '../run/resource-fault.js';
 import { resultsDir } from '../run/results.js';
 import type { FileAllowance } from '../scenario/files.js';
 import { loadScenario } from '../scenario/library.js';
@@ -72,7 +73,13 @@ export interface SweepResult {
 }
 
 function writeJson(path: string, value: unknown): void {
-  writeFileReplacing(path, `${JSON.stringify(value, null, 2)}\n`);
+  try {
+    writeFileReplacing(path, `${JSON.stringify(value, null, 2)}\n`);
+  } catch (error) {
+    const code = resourceCode(error);
+    if (code === undefined) throw error;
+    throw new ResourceError(`cannot write ${path}: ${resourceWords(code)}`);
+  }
 }
 
 /** Checked like `run --out` (never a recursive mkdir on procfs); an existing folder is reused. */
@@ -247,7 +254,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       entry.status = r.summary.status;
       say(`${label}: ${r.summary.status}, exit ${r.exitCode}\n`);
       finish(entry, p, r.summary);
-      if (r.exitCode === ExitCode.interrupted) break;
+      // Interrupted, or a results disk that is full or gone: every later run would be too.
+      if (r.exitCode === ExitCode.interrupted || r.exitCode === ExitCode.resourceFault) break;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const failed = failedSummary({

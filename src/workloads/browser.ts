@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import type { BrowserContext } from 'playwright-core';
 import { chromiumUse } from '../scenario/protocols/index.js';
 import { PROGRAMS } from '../scenario/protocols/programs.js';
+import { relaysOf } from './turns.js';
 import type { AgentContext } from './types.js';
 
 export const CHROMIUM = PROGRAMS.chromium.command;
@@ -40,14 +41,23 @@ export function chromiumArgs(ctx: AgentContext): string[] {
   const direct = new Set<string>();
   for (const w of ctx.workloads) {
     names.set(w.server_name, w.address);
-    // A `turns:` URL names the TURN host (its certificate is checked against the name).
-    if (w.turn_transport === 'tls' && w.turn_server_name && w.turn_address) {
-      names.set(w.turn_server_name, w.turn_address);
+    for (const r of relaysOf(w)) {
+      // A `turns:` URL names the TURN host (its certificate is checked against the name).
+      if (r.turn_transport === 'tls' && r.turn_server_name && r.turn_address) {
+        names.set(r.turn_server_name, r.turn_address);
+      }
+      // WebRTC's TCP sockets to a TURN server are opened by address through the network
+      // stack, which applies these rules to the address too: `MAP *` would fail them.
+      if (r.turn_transport !== null && r.turn_transport !== 'udp' && r.turn_address) {
+        direct.add(r.turn_address);
+      }
     }
-    // WebRTC's TCP sockets to a TURN server are opened by address through the network
-    // stack, which applies these rules to the address too: `MAP *` would fail them.
-    if (w.turn_transport !== 'udp' && w.turn_address) direct.add(w.turn_address);
+    // QUIC for the workload and every transport of its chain that speaks it.
     if (chromiumUse(w) === 'quic') quic.add(`${w.server_name}:${w.port}`);
+    for (const t of w.transports) {
+      const via = { ...w, protocol: t.protocol, client: w.client ?? 'chromium' };
+      if (chromiumUse(via) === 'quic') quic.add(`${w.server_name}:${t.port}`);
+    }
   }
   // A name with an ECH configuration is looked up through the lab's resolver, as Chromium
   // does on the Internet: its HTTPS record carries the ECHConfigList, and Chromium then

@@ -8,7 +8,8 @@
 import { Client } from 'undici';
 import { now, seededRandom, sleepMs, sleepUntil } from './clock.js';
 import { errorText } from './dial.js';
-import { Backoff, emitConnect } from './session.js';
+import { Backoff, FIXED_RECONNECT } from './backoff.js';
+import { emitConnect } from './session.js';
 import type { Protocol, Request, Response } from './types.js';
 import { timedConnector } from './undici-connect.js';
 
@@ -75,7 +76,7 @@ export const bulk: Protocol = {
       headersTimeout: w.deadline_ns / 1e6,
       bodyTimeout: w.deadline_ns / 1e6,
     });
-    const backoff = new Backoff(seededRandom(ctx.seed * 7919 + index * 131 + c));
+    const backoff = new Backoff(seededRandom(ctx.seed * 7919 + index * 131 + c), FIXED_RECONNECT);
     const stopAt = ctx.t0 + BigInt(w.stop_ns);
     await sleepUntil(ctx.t0 + BigInt(w.start_ns), ctx.signal);
     try {

@@ -16,24 +16,29 @@ export function serverGroups(workloads: CompiledWorkload[], ipv6: boolean): Serv
   const byKey = new Map<string, ServerGroup>();
   workloads.forEach((w, index) => {
     const addresses = [w.address, ...(ipv6 && w.address6 !== null ? [w.address6] : [])];
-    for (const claim of portClaims(w.protocol, w.port, w.tls)) {
-      for (const address of addresses) {
-        const key = `${claim.transport} ${address} ${claim.port}`;
-        const group = byKey.get(key);
-        if (group === undefined) {
-          byKey.set(key, {
-            transport: claim.transport,
-            protocols: [w.protocol],
-            address,
-            port: claim.port,
-            tls: claim.tls,
-            serverName: w.server_name,
-            indices: [index],
-          });
-          continue;
+    // Every transport of a fallback chain is served too (a call's chain changes only its
+    // relays: each step repeats the workload's own signalling port, served once).
+    const served = w.transports.length > 0 ? w.transports : [w];
+    for (const via of served) {
+      for (const claim of portClaims(via.protocol, via.port, via.tls)) {
+        for (const address of addresses) {
+          const key = `${claim.transport} ${address} ${claim.port}`;
+          const group = byKey.get(key);
+          if (group === undefined) {
+            byKey.set(key, {
+              transport: claim.transport,
+              protocols: [via.protocol],
+              address,
+              port: claim.port,
+              tls: claim.tls,
+              serverName: w.server_name,
+              indices: [index],
+            });
+            continue;
+          }
+          if (!group.indices.includes(index)) group.indices.push(index);
+          if (!group.protocols.includes(via.protocol)) group.protocols.push(via.protocol);
         }
-        group.indices.push(index);
-        if (!group.protocols.includes(w.protocol)) group.protocols.push(w.protocol);
       }
     }
   });

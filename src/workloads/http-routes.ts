@@ -6,17 +6,33 @@
 import { LengthPrefixed } from './message.js';
 import type { Request, Response, ServerContext } from './types.js';
 
-/** `POST /m`: one up message (any protocol's; the message says whose). */
+/**
+ * `POST /m`: one up message (any protocol's; the message says whose). Its answers (the
+ * acknowledgement, a pong, a login reply) come back length-prefixed in the response.
+ */
 export function postMessage(ctx: ServerContext, req: Request, res: Response): boolean {
   if (req.method !== 'POST' || req.url !== '/m') return false;
   const chunks: Buffer[] = [];
   req.on('data', (d: Buffer) => chunks.push(d));
   req.on('end', () => {
-    ctx.hub.receive(Buffer.concat(chunks));
-    if (!res.writableEnded) res.writeHead(204).end();
+    const answers: Buffer[] = [];
+    ctx.hub.receive(Buffer.concat(chunks), undefined, (b) => answers.push(LengthPrefixed.frame(b)));
+    if (res.writableEnded) return;
+    if (answers.length === 0) return void res.writeHead(204).end();
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' });
+    res.end(Buffer.concat(answers));
   });
   req.on('error', () => {});
   return true;
+}
+
+/** The frames of a `POST /m` response, each handed to `onFrame`. */
+export async function readAnswers(
+  body: AsyncIterable<Buffer | Uint8Array>,
+  onFrame: (b: Buffer) => void,
+): Promise<void> {
+  const frames = new LengthPrefixed((f) => onFrame(Buffer.from(f)));
+  for await (const chunk of body) frames.push(Buffer.from(chunk));
 }
 
 /** `GET /down/<w>/<c>`: a never-ending response carrying the connection's down messages. */

@@ -5,9 +5,10 @@
  */
 import { Client } from 'undici';
 import { errorText } from './dial.js';
-import { downStream, postMessage } from './http-routes.js';
+import { downStream, postMessage, readAnswers } from './http-routes.js';
 import { LengthPrefixed } from './message.js';
-import { runMessageClient, type Dialer } from './session.js';
+import type { Dialer } from './session.js';
+import type { CompiledTransport } from '../scenario/compiled.js';
 import type { AgentContext, Protocol } from './types.js';
 import { timedConnector } from './undici-connect.js';
 
@@ -16,22 +17,30 @@ export const http2Workload: Protocol = {
     return { request: (req, res) => postMessage(ctx, req, res) || downStream(ctx, req, res) };
   },
 
-  client(index, c, ctx) {
-    return runMessageClient(index, c, ctx, http2Dialer(index, c, ctx));
-  },
+  dialer: (index, c, ctx, via) => http2Dialer(index, c, ctx, via),
 };
 
-/** One HTTP/2 connection of workload connection `c` (also http3's fallback over TCP). */
-export function http2Dialer(index: number, c: number, ctx: AgentContext): Dialer {
+/**
+ * One HTTP/2 connection of workload connection `c` over `via`. In another protocol's
+ * chain (http3 falling back to TCP) its connections say `proto: h2`.
+ */
+export function http2Dialer(
+  index: number,
+  c: number,
+  ctx: AgentContext,
+  via: CompiledTransport,
+): Dialer {
   const w = ctx.workloads[index]!;
+  const tagged = w.protocol !== 'http2';
   return async (onMessage, timing, signal) => {
-    const client = new Client(`https://${w.server_name}:${w.port}`, {
+    if (tagged) timing.proto = 'h2';
+    const client = new Client(`https://${w.server_name}:${via.port}`, {
       allowH2: true,
       // Streams in flight at once; the default (1) would queue every POST behind the
       // never-ending down stream.
       pipelining: 128,
       connect: timedConnector(
-        { host: w.server_name, port: w.port, tls: true, caPem: ctx.caPem, alpn: ['h2'] },
+        { host: w.server_name, port: via.port, tls: true, caPem: ctx.caPem, alpn: ['h2'] },
         (t) => Object.assign(timing, t),
       ),
       bodyTimeout: 0,
@@ -68,7 +77,7 @@ export function http2Dialer(index: number, c: number, ctx: AgentContext): Dialer
         // is open, and the down stream never closes. A message is sent at most once anyway.
         client
           .request({ path: `/m`, method: 'POST', body: b, idempotent: true })
-          .then((r) => r.body.dump())
+          .then((r) => readAnswers(r.body, (f) => onMessage(f)))
           .catch(() => {}); // a lost POST is a lost message: the metrics see it
       },
       close: () => void client.destroy().catch(() => {}),

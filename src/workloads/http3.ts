@@ -14,18 +14,13 @@
  */
 import type { Page } from 'playwright-core';
 import type { CompiledWorkload } from '../scenario/compiled.js';
-import { chromiumUse } from '../scenario/protocols/index.js';
 import { now } from './clock.js';
-import { errorText, type Timing } from './dial.js';
 import { acquireBrowser, QUIC_VERSION, releaseBrowser } from './browser.js';
-import { http2Dialer } from './http2.js';
 import { downStream, postMessage } from './http-routes.js';
+import { LengthPrefixed } from './message.js';
 import { runNgtcp2Client } from './ngtcp2.js';
-import { runMessageClient, type Conn, type Dialer } from './session.js';
+import type { Conn, Dialer } from './session.js';
 import type { AgentContext, Protocol } from './types.js';
-
-/** With a fallback, how long QUIC may try before TCP is used (Chromium races after 300 ms). */
-const QUIC_ATTEMPT_MS = 3_000;
 
 const PAGE = '<!doctype html><meta charset="utf-8"><title>qoslab http3</title>';
 
@@ -49,51 +44,21 @@ export const http3: Protocol = {
     return { close: releaseBrowser };
   },
 
-  async client(index, c, ctx) {
-    const w = ctx.workloads[index]!;
-    if (w.client === 'ngtcp2') return runNgtcp2Client(index, c, ctx);
-    const quic = quicDialer(index, c, ctx);
-    const h2 = w.fallback === 'h2' ? http2Dialer(index, c, ctx) : undefined;
-    const dialer: Dialer =
-      h2 === undefined
-        ? quic
-        : async (onMessage, timing, signal) => {
-            const attempt = AbortSignal.any([signal, AbortSignal.timeout(QUIC_ATTEMPT_MS)]);
-            try {
-              return await quic(onMessage, timing, attempt);
-            } catch (e) {
-              if (signal.aborted) throw e;
-              ctx.emit({
-                ev: 'fail',
-                w: w.name,
-                c,
-                t: Number(now() - ctx.t0),
-                stage: 'connect',
-                error: `QUIC: ${errorText(e)}; falling back to h2`,
-              });
-              for (const k of Object.keys(timing) as (keyof Timing)[]) delete timing[k];
-              timing.start = now();
-              const conn = await h2(onMessage, timing, signal);
-              timing.proto = 'h2';
-              return conn;
-            }
-          };
-    await acquireBrowser(ctx);
-    try {
-      await runMessageClient(index, c, ctx, dialer);
-    } finally {
-      await releaseBrowser();
-    }
-  },
+  // Chromium's connections are kept by ./supervisor.ts (the browser is held by prepare).
+  dialer: (index, c, ctx, via) => quicDialer(index, c, ctx, via),
+
+  // ngtcp2's client: a connection per message, nothing to keep.
+  client: (index, c, ctx) => runNgtcp2Client(index, c, ctx),
 };
 
-/** An http3 workload of the shared browser (the others run ngtcp2's client). */
-export const usesChromium = (w: CompiledWorkload): boolean => chromiumUse(w) === 'quic';
+/** A workload with an http3 transport of the shared browser (ngtcp2's client keeps none). */
+export const usesChromium = (w: CompiledWorkload): boolean =>
+  w.transports.some((t) => t.protocol === 'http3');
 
 /** One page of the shared browser, talking HTTP/3 to the workload's origin. */
-function quicDialer(index: number, c: number, ctx: AgentContext): Dialer {
+function quicDialer(index: number, c: number, ctx: AgentContext, via: { port: number }): Dialer {
   const w = ctx.workloads[index]!;
-  const origin = `https://${w.server_name}:${w.port}`;
+  const origin = `https://${w.server_name}:${via.port}`;
   return async (onMessage, timing, signal) => {
     const browser = await acquireBrowser(ctx);
     let page: Page | undefined;
@@ -151,8 +116,13 @@ function quicDialer(index: number, c: number, ctx: AgentContext): Dialer {
     const conn: Conn = {
       send: (b) => {
         if (!open) return;
-        // A lost POST is a lost message: the metrics see it.
-        p.evaluate(postBytes, b.toString('base64')).catch(() => {});
+        // A lost POST is a lost message: the metrics see it. Its answers come back with it.
+        p.evaluate(postBytes, b.toString('base64'))
+          .then((answers) => {
+            const frames = new LengthPrefixed((f) => onMessage(Buffer.from(f)));
+            frames.push(Buffer.from(answers, 'base64'));
+          })
+          .catch(() => {});
       },
       close: () => {
         if (!open) return;
@@ -232,13 +202,23 @@ async function holdDownStream({ path, offset }: { path: string; offset: string }
   return 200;
 }
 
-async function postBytes(b64: string): Promise<void> {
+/** Posts one frame; resolves with the response body (its answers), base64. */
+async function postBytes(b64: string): Promise<string> {
   const bin = atob(b64);
   const body = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) body[i] = bin.charCodeAt(i);
   // The send instant is when the page hands the message to fetch(): stamp it (bytes 16-23).
-  const g = globalThis as unknown as { qlOffset: bigint };
-  const sent = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n;
-  new DataView(body.buffer).setBigInt64(16, sent + g.qlOffset);
-  await fetch('/m', { method: 'POST', body, cache: 'no-store' });
+  // A resend (attempt byte 24) keeps its first instant: its latency includes the retries.
+  if (body[2] === 0 && body[24] === 0) {
+    const g = globalThis as unknown as { qlOffset: bigint };
+    const sent = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n;
+    new DataView(body.buffer).setBigInt64(16, sent + g.qlOffset);
+  }
+  const res = await fetch('/m', { method: 'POST', body, cache: 'no-store' });
+  const answers = new Uint8Array(await res.arrayBuffer());
+  let text = '';
+  for (let i = 0; i < answers.length; i += 0x8000) {
+    text += String.fromCharCode(...answers.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
 }

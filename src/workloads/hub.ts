@@ -1,34 +1,12 @@
+import type { Dir } from '../record/events.js';
 import type { CompiledWorkload } from '../scenario/compiled.js';
 import { PROTOCOLS } from '../scenario/protocols/index.js';
 import { now } from './clock.js';
-import { Kind, decodeMessage, encodeMessage, type Header } from './message.js';
+import { Kind, controlFrame, decodeMessage, encodeMessage, type Header } from './message.js';
+import { Inbox, Outbox, type OutboxEvents } from './outbox.js';
 import { intervalNs } from '../scenario/budget.js';
 import { Pacer } from './pacer.js';
 import type { AgentContext, MessageHub } from './types.js';
-
-/** Messages to one peer: queued while it is not connected, as a messaging app queues. */
-export class Outbox {
-  private queue: Buffer[] = [];
-  private sink: ((b: Buffer) => void) | undefined;
-  /** A bounded queue: a long outage must not exhaust memory. */
-  static readonly LIMIT = 10_000;
-
-  push(b: Buffer): void {
-    if (this.sink !== undefined) this.sink(b);
-    else if (this.queue.length < Outbox.LIMIT) this.queue.push(b);
-  }
-
-  attach(sink: (b: Buffer) => void): void {
-    this.sink = sink;
-    const queued = this.queue;
-    this.queue = [];
-    for (const b of queued) sink(b);
-  }
-
-  detach(sink: (b: Buffer) => void): void {
-    if (this.sink === sink) this.sink = undefined;
-  }
-}
 
 export function wantsUp(w: CompiledWorkload): boolean {
   return w.direction === 'up' || w.direction === 'both';
@@ -86,14 +64,30 @@ export function startSending(
   index: number,
   c: number,
   dir: 'up' | 'down',
-  outbox: Outbox,
+  outbox: Pick<Outbox, 'push'>,
 ): Pacer {
   const w = ctx.workloads[index]!;
   const from = ctx.t0 + BigInt(w.start_ns);
   const until = ctx.t0 + BigInt(w.stop_ns);
   return new Pacer(from, until, intervalNs(w), (seq) =>
-    sendStamped(ctx, index, c, dir, seq, (msg) => outbox.push(msg)),
+    sendStamped(ctx, index, c, dir, seq, (msg) => outbox.push(seq, msg)),
   ).start();
+}
+
+/** Records the arrival of data message `h` (`at`: when the application had it). */
+export function recordRecv(ctx: AgentContext, h: Header, bytes: number, at: bigint): void {
+  const w = ctx.workloads[h.w];
+  if (w === undefined) return;
+  ctx.emit({
+    ev: 'recv',
+    w: w.name,
+    dir: h.dir,
+    c: h.c,
+    seq: h.seq,
+    t: Number(at - ctx.t0),
+    sent: Number(h.sentAbs - ctx.t0),
+    bytes,
+  });
 }
 
 /** Record a received data message; returns its header (undefined if not ours or a hello). */
@@ -102,29 +96,57 @@ export function receive(ctx: AgentContext, b: Buffer, at: bigint = now()): Heade
   const h = decodeMessage(b);
   const w = h === undefined ? undefined : ctx.workloads[h.w];
   if (h === undefined || w === undefined) return undefined;
-  if (h.kind === Kind.data) {
-    ctx.emit({
-      ev: 'recv',
-      w: w.name,
-      dir: h.dir,
-      c: h.c,
-      seq: h.seq,
-      t: Number(at - ctx.t0),
-      sent: Number(h.sentAbs - ctx.t0),
-      bytes: b.length,
-    });
-  }
+  if (h.kind === Kind.data) recordRecv(ctx, h, b.length, at);
   return h;
+}
+
+/** The events of one direction's outbox: resends and messages given up. */
+export function outboxEvents(
+  ctx: AgentContext,
+  workload: string,
+  c: number,
+  dir: Dir,
+): OutboxEvents {
+  const t = () => Number(now() - ctx.t0);
+  return {
+    retry: (seq, attempt) => ctx.emit({ ev: 'retry', w: workload, dir, c, seq, t: t(), attempt }),
+    giveUp: (seq, attempts) =>
+      ctx.emit({ ev: 'giveup', w: workload, dir, c, seq, t: t(), attempts }),
+  };
+}
+
+/** The login frame of round trip `i` (or its reply): the login's bytes spread over its round trips. */
+export function loginFrame(
+  w: CompiledWorkload,
+  kind: Kind,
+  to: { dir: Dir; w: number; c: number },
+  i: number,
+): Buffer {
+  const login = w.login!;
+  return controlFrame(kind, to, i, now(), Math.round(login.bytes / login.round_trips));
+}
+
+/** How often the server gives up down messages past their give-up time. */
+const SWEEP_MS = 1000;
+
+/** One workload connection as the server sees it: its down outbox and what it has had up. */
+interface ServerSide {
+  outbox: Outbox;
+  inbox: Inbox;
 }
 
 /**
  * The server side of the message workloads: down-direction messages are produced per
  * workload connection from the start (queued until that client connects), and whichever
- * transport a client arrives on attaches to its outbox.
+ * transport a client arrives on attaches to its outbox. It answers the clients' control
+ * frames as a messenger's server does: acknowledges each message (when the workload has
+ * an `outbox`), answers pings and login round trips, and on a client's hello — a new
+ * connection — resends the down messages the last one did not acknowledge.
  */
 export class Hub implements MessageHub {
-  private readonly outboxes = new Map<string, Outbox>();
+  private readonly sides = new Map<string, ServerSide>();
   private readonly pacers: Pacer[] = [];
+  private sweeper: NodeJS.Timeout | undefined;
   private ctx: AgentContext | undefined;
 
   constructor(private readonly indices: number[]) {}
@@ -137,31 +159,87 @@ export class Hub implements MessageHub {
       // stack) says `down: 'agent'` on its row.
       if (!wantsDown(w) || PROTOCOLS[w.protocol].down !== 'hub') continue;
       for (let c = 0; c < w.connections; c++) {
-        this.pacers.push(startSending(ctx, index, c, 'down', this.outbox(index, c)));
+        this.pacers.push(startSending(ctx, index, c, 'down', this.side(index, c).outbox));
       }
     }
+    this.sweeper = setInterval(() => {
+      for (const side of this.sides.values()) {
+        side.outbox.sweep();
+        side.outbox.resendStale();
+      }
+    }, SWEEP_MS);
   }
 
   stop(): void {
     for (const p of this.pacers) p.stop();
+    clearInterval(this.sweeper);
   }
 
-  private outbox(w: number, c: number): Outbox {
+  private side(w: number, c: number): ServerSide {
     const key = `${w}/${c}`;
-    let box = this.outboxes.get(key);
-    if (box === undefined) this.outboxes.set(key, (box = new Outbox()));
-    return box;
+    let side = this.sides.get(key);
+    if (side === undefined) {
+      const workload = this.ctx?.workloads[w];
+      const events =
+        this.ctx === undefined || workload === undefined
+          ? undefined
+          : outboxEvents(this.ctx, workload.name, c, 'down');
+      side = { outbox: new Outbox(workload?.outbox ?? null, events), inbox: new Inbox() };
+      this.sides.set(key, side);
+    }
+    return side;
   }
 
   /** A client connection identified itself: deliver its down messages through `send`. */
   attach(w: number, c: number, send: (b: Buffer) => void): () => void {
-    const box = this.outbox(w, c);
+    const box = this.side(w, c).outbox;
     box.attach(send);
     return () => box.detach(send);
   }
 
-  /** Bytes from a client: record data, and return the header (hellos included). */
-  receive(b: Buffer): Header | undefined {
-    return this.ctx === undefined ? undefined : receive(this.ctx, b);
+  detach(w: number, c: number, send: (b: Buffer) => void): void {
+    this.side(w, c).outbox.detach(send);
+  }
+
+  /** Bytes from a client: record data, answer control frames, and return the header (hellos included). */
+  receive(b: Buffer, send?: (b: Buffer) => void, reply?: (b: Buffer) => void): Header | undefined {
+    const ctx = this.ctx;
+    const h = decodeMessage(b);
+    const w = h === undefined || ctx === undefined ? undefined : ctx.workloads[h.w];
+    if (h === undefined || w === undefined || ctx === undefined) return undefined;
+    const side = this.side(h.w, h.c);
+    const back = { dir: 'up' as const, w: h.w, c: h.c };
+    // Answers go back with the request when the transport has one (an HTTP POST), else
+    // with the connection's down messages.
+    const answer = reply ?? ((f: Buffer) => side.outbox.pushControl(f));
+    switch (h.kind) {
+      case Kind.data:
+        if (w.outbox === null) {
+          recordRecv(ctx, h, b.length, now());
+          break;
+        }
+        // Acknowledged every time (the last ack may be what got lost), counted once.
+        answer(controlFrame(Kind.ack, back, h.seq, now()));
+        if (side.inbox.first(h.seq)) recordRecv(ctx, h, b.length, now());
+        break;
+      case Kind.hello:
+        // A new connection: it takes the down messages, and what an older one was
+        // written and did not acknowledge goes again (data only after the login).
+        side.outbox.hold(w.login !== null);
+        if (send !== undefined) side.outbox.attach(send);
+        side.outbox.resend(side.outbox.current);
+        break;
+      case Kind.login:
+        answer(loginFrame(w, Kind.loginOk, { ...back, dir: 'down' }, h.seq));
+        if (w.login === null || h.seq >= w.login.round_trips - 1) side.outbox.hold(false);
+        break;
+      case Kind.ping:
+        answer(controlFrame(Kind.pong, { ...back, dir: 'down' }, h.seq, now()));
+        break;
+      case Kind.ack:
+        side.outbox.ack(h.seq);
+        break;
+    }
+    return h;
   }
 }

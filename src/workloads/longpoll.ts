@@ -5,9 +5,9 @@
  */
 import { Client, Pool } from 'undici';
 import { errorText } from './dial.js';
-import { postMessage } from './http-routes.js';
+import { postMessage, readAnswers } from './http-routes.js';
 import { LengthPrefixed } from './message.js';
-import { runMessageClient } from './session.js';
+import type { Dialer } from './session.js';
 
 /** Connections a long-polling client posts over (browsers open up to 6 per host). */
 const POST_CONNECTIONS = 6;
@@ -49,11 +49,11 @@ export const longpoll: Protocol = {
     return { request: (req, res) => postMessage(ctx, req, res) || poll(req, res) };
   },
 
-  client(index, c, ctx) {
+  dialer(index, c, ctx, via): Dialer {
     const w = ctx.workloads[index]!;
-    const origin = `${w.tls ? 'https' : 'http'}://${w.server_name}:${w.port}`;
-    const target = { host: w.server_name, port: w.port, tls: w.tls, caPem: ctx.caPem };
-    return runMessageClient(index, c, ctx, async (onMessage, timing, signal) => {
+    const origin = `${via.tls ? 'https' : 'http'}://${w.server_name}:${via.port}`;
+    const target = { host: w.server_name, port: via.port, tls: via.tls, caPem: ctx.caPem };
+    return async (onMessage, timing, signal) => {
       let connected: () => void = () => {};
       const ready = new Promise<void>((r) => (connected = r));
       const options = { headersTimeout: POLL_HOLD_MS + 10_000, bodyTimeout: POLL_HOLD_MS + 10_000 };
@@ -95,12 +95,12 @@ export const longpoll: Protocol = {
         send: (b) => {
           poster
             .request({ path: '/m', method: 'POST', body: b })
-            .then((r) => r.body.dump())
+            .then((r) => readAnswers(r.body, (f) => onMessage(f)))
             .catch(() => {});
         },
         close: destroy,
         closed,
       };
-    });
+    };
   },
 };

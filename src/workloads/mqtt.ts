@@ -8,7 +8,8 @@ import net from 'node:net';
 import { Aedes } from 'aedes';
 import { MqttClient } from 'mqtt';
 import { errorText, openSocket } from './dial.js';
-import { runMessageClient } from './session.js';
+import { Kind, decodeMessage } from './message.js';
+import type { Dialer } from './session.js';
 import type { AgentContext, Protocol } from './types.js';
 
 /** QoS of every publish; set by the agent from its options before clients start. */
@@ -22,27 +23,30 @@ export const mqttWorkload: Protocol = {
       if (client === null) return;
       const topic = packet.topic;
       if (!topic.startsWith('up/') && !topic.startsWith('hello/')) return;
-      const h = ctx.hub.receive(Buffer.from(packet.payload as Buffer));
-      if (h?.kind === 1) {
+      const payload = Buffer.from(packet.payload as Buffer);
+      const hello = decodeMessage(payload);
+      // A client's hello: its down messages are published to the topic it subscribed to
+      // (one sink per client, so the hub tells its connections apart).
+      let send: ((b: Buffer) => void) | undefined;
+      if (hello?.kind === Kind.hello) {
         detachers.get(client.id)?.();
-        const down = `down/${h.w}/${h.c}`;
-        detachers.set(
-          client.id,
-          ctx.hub.attach(h.w, h.c, (b) =>
-            broker.publish(
-              {
-                cmd: 'publish',
-                topic: down,
-                payload: b,
-                qos: mqttOptions.qos,
-                retain: false,
-                dup: false,
-              },
-              () => {},
-            ),
-          ),
-        );
+        const down = `down/${hello.w}/${hello.c}`;
+        send = (b) =>
+          broker.publish(
+            {
+              cmd: 'publish',
+              topic: down,
+              payload: b,
+              qos: mqttOptions.qos,
+              retain: false,
+              dup: false,
+            },
+            () => {},
+          );
+        const own = send;
+        detachers.set(client.id, () => ctx.hub.detach(hello.w, hello.c, own));
       }
+      ctx.hub.receive(payload, send);
     });
     broker.on('clientDisconnect', (client) => {
       detachers.get(client.id)?.();
@@ -55,15 +59,21 @@ export const mqttWorkload: Protocol = {
     };
   },
 
-  client(index, c, ctx: AgentContext) {
+  dialer(index, c, ctx: AgentContext, via): Dialer {
     const w = ctx.workloads[index]!;
     const qos = mqttOptions.qos;
-    return runMessageClient(index, c, ctx, (onMessage, timing, signal) => {
+    return (onMessage, timing, signal) => {
       return new Promise((resolve, reject) => {
         const client = new MqttClient(
           () =>
             openSocket(
-              { host: w.server_name, port: w.port, tls: w.tls, caPem: ctx.caPem, alpn: ['mqtt'] },
+              {
+                host: w.server_name,
+                port: via.port,
+                tls: via.tls,
+                caPem: ctx.caPem,
+                alpn: ['mqtt'],
+              },
               timing,
             ),
           {
@@ -96,7 +106,7 @@ export const mqttWorkload: Protocol = {
             signal.removeEventListener('abort', onAbort);
             resolve({
               send: (b) => {
-                const h = b.readUInt8(2) === 1 ? 'hello' : 'up';
+                const h = b.readUInt8(2) === Kind.hello ? 'hello' : 'up';
                 if (client.connected) client.publish(`${h}/${index}/${c}`, b, { qos });
               },
               close: () => client.end(true),
@@ -105,6 +115,6 @@ export const mqttWorkload: Protocol = {
           });
         });
       });
-    });
+    };
   },
 };

@@ -15,7 +15,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { now, sleepUntil } from './clock.js';
-import { Outbox, startSending } from './hub.js';
+import { startSending } from './hub.js';
+import { Outbox } from './outbox.js';
 import type { AgentContext } from './types.js';
 
 export const NGTCP2_CLIENT = process.env.QOSLAB_NGTCP2_CLIENT ?? '/usr/bin/gtlsclient';
@@ -78,7 +79,7 @@ export async function runNgtcp2Client(index: number, c: number, ctx: AgentContex
         else done(error || undefined);
       });
     });
-  const outbox = new Outbox();
+  const outbox = new Outbox(null);
   outbox.attach((b) => {
     const p = post(b).finally(() => running.delete(p));
     running.add(p);

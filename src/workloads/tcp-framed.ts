@@ -15,7 +15,8 @@ import {
   serverCiphers,
   type Ciphers,
 } from './obfuscation.js';
-import { runMessageClient } from './session.js';
+import { Kind } from './message.js';
+import type { Dialer } from './session.js';
 import type { Protocol, ServerContext } from './types.js';
 
 /** Frame, encrypt if obfuscated, write. */
@@ -30,13 +31,15 @@ function writer(socket: net.Socket, ciphers: Ciphers | undefined): (b: Buffer) =
 function serveSocket(socket: net.Socket, obfuscated: boolean, ctx: ServerContext): void {
   let ciphers: Ciphers | undefined;
   let pending = Buffer.alloc(0);
-  let detach: (() => void) | undefined;
+  let owner: { w: number; c: number } | undefined;
+  let send: ((b: Buffer) => void) | undefined;
   const frames = new LengthPrefixed((frame) => {
-    const h = ctx.hub.receive(Buffer.from(frame));
-    if (h?.kind === 1 && detach === undefined) {
-      detach = ctx.hub.attach(h.w, h.c, writer(socket, ciphers));
-    }
+    send ??= writer(socket, ciphers);
+    const h = ctx.hub.receive(Buffer.from(frame), send);
+    if (h?.kind === Kind.hello) owner = { w: h.w, c: h.c };
   });
+  const detach = () =>
+    owner !== undefined && send !== undefined && ctx.hub.detach(owner.w, owner.c, send);
   socket.on('data', (chunk: Buffer) => {
     if (obfuscated && ciphers === undefined) {
       pending = Buffer.concat([pending, chunk]);
@@ -46,8 +49,8 @@ function serveSocket(socket: net.Socket, obfuscated: boolean, ctx: ServerContext
     }
     frames.push(ciphers ? ciphers.decrypt.update(chunk) : chunk);
   });
-  socket.on('close', () => detach?.());
-  socket.on('error', () => detach?.());
+  socket.on('close', detach);
+  socket.on('error', detach);
 }
 
 export const tcpFramed: Protocol = {
@@ -61,16 +64,16 @@ export const tcpFramed: Protocol = {
     return { close: () => closeTracked(server, sockets) };
   },
 
-  client(index, c, ctx) {
+  dialer(index, _c, ctx, via): Dialer {
     const w = ctx.workloads[index]!;
-    return runMessageClient(index, c, ctx, async (onMessage, timing, signal) => {
+    return async (onMessage, timing, signal) => {
       const socket = await dial(
-        { host: w.server_name, port: w.port, tls: w.tls, caPem: ctx.caPem },
+        { host: w.server_name, port: via.port, tls: via.tls, caPem: ctx.caPem },
         timing,
         signal,
       );
       let ciphers: Ciphers | undefined;
-      if (!w.tls) {
+      if (!via.tls) {
         const preamble = newPreamble();
         ciphers = clientCiphers(preamble);
         socket.write(preamble);
@@ -84,6 +87,6 @@ export const tcpFramed: Protocol = {
         socket.on('close', () => resolve('connection closed'));
       });
       return { send: writer(socket, ciphers), close: () => socket.destroy(), closed };
-    });
+    };
   },
 };

@@ -4,7 +4,7 @@
  * ./browser.ts's browser: the first group to serve starts them, the last to close ends
  * them.
  */
-import type { CompiledWorkload } from '../scenario/compiled.js';
+import type { CompiledTransport, CompiledWorkload } from '../scenario/compiled.js';
 import { startTurn, type TurnServer } from './coturn.js';
 import type { ServerContext } from './types.js';
 
@@ -15,27 +15,37 @@ interface Running {
 
 const running = new Map<string, Running>();
 
-/** The TURN server a call names, or undefined for a call without one. */
-function turnOf(w: CompiledWorkload) {
-  // The turn_* keys are null on every workload that names no TURN server.
-  if (!w.turn_address || !w.turn_port || !w.turn_transport) {
-    return undefined;
-  }
+/** A relay of a call's chain: where its TURN server listens. */
+type Relay = Pick<
+  CompiledTransport,
+  'turn_address' | 'turn_port' | 'turn_transport' | 'turn_server_name'
+>;
+
+/** The TURN server a transport of a call names, or undefined for a direct one. */
+function turnOf(t: Relay) {
+  if (!t.turn_address || !t.turn_port || !t.turn_transport) return undefined;
   const at = {
-    address: w.turn_address,
-    port: w.turn_port,
-    transport: w.turn_transport,
-    serverName: w.turn_server_name ?? null,
+    address: t.turn_address,
+    port: t.turn_port,
+    transport: t.turn_transport,
+    serverName: t.turn_server_name ?? null,
   };
   return { key: `${at.address} ${at.port} ${at.transport}`, at };
+}
+
+/** The relays of a workload: each transport of its chain (its own `turn` first); a transport without a TURN server has none. */
+export function relaysOf(w: CompiledWorkload): Relay[] {
+  return w.transports.length > 0 ? w.transports : [w];
 }
 
 /** Starts (or joins) the TURN servers the scenario's webrtc calls name. */
 export async function acquireTurns(ctx: ServerContext): Promise<() => Promise<void>> {
   const wanted = new Map<string, NonNullable<ReturnType<typeof turnOf>>['at']>();
   for (const w of ctx.workloads) {
-    const turn = turnOf(w);
-    if (turn !== undefined) wanted.set(turn.key, turn.at);
+    for (const relay of relaysOf(w)) {
+      const turn = turnOf(relay);
+      if (turn !== undefined) wanted.set(turn.key, turn.at);
+    }
   }
   const held: string[] = [];
   const release = async () => {
@@ -80,9 +90,13 @@ async function releaseOne(k: string): Promise<void> {
   await server?.close();
 }
 
-/** The iceServers of a call whose TURN server runs here; none without one. */
-export async function iceServersFor(w: CompiledWorkload): Promise<TurnServer['iceServers']> {
-  const turn = turnOf(w);
+/** The iceServers of transport `step` of a call (its TURN server, running here); none for a direct one. */
+export async function iceServersFor(
+  w: CompiledWorkload,
+  step = 0,
+): Promise<TurnServer['iceServers']> {
+  const relay = relaysOf(w)[step];
+  const turn = relay === undefined ? undefined : turnOf(relay);
   if (turn === undefined) return [];
   const server = await running.get(turn.key)?.server.catch(() => undefined);
   return server?.iceServers ?? [];

@@ -2,8 +2,24 @@ import type http from 'node:http';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AgentEvent } from '../record/events.js';
-import type { CompiledWorkload } from '../scenario/compiled.js';
+import type { CompiledTransport, CompiledWorkload } from '../scenario/compiled.js';
+import type { Timing } from './dial.js';
 import type { Header } from './message.js';
+
+/** An established client connection of a message workload, whatever the protocol. */
+export interface Conn {
+  send(b: Buffer): void;
+  close(): void;
+  /** Resolves (with the reason) when the connection ends by itself. */
+  closed: Promise<string>;
+}
+
+/** Opens one connection; `onMessage` gets each whole message the server sends. */
+export type Dialer = (
+  onMessage: (b: Buffer, at?: bigint) => void,
+  timing: Timing,
+  signal: AbortSignal,
+) => Promise<Conn>;
 
 /** What every workload sees, on either side. */
 export interface AgentContext {
@@ -34,10 +50,18 @@ export interface ServerContext extends AgentContext {
 
 /** What a protocol's server side needs of the hub: where messages come in and go out. */
 export interface MessageHub {
-  /** A client connection identified itself: deliver its down messages through `send`; returns detach. */
+  /** Deliver the down messages of workload connection (w, c) through `send`; returns detach. */
   attach(w: number, c: number, send: (b: Buffer) => void): () => void;
-  /** Bytes from a client: record data, and return the header (hellos included). */
-  receive(b: Buffer): Header | undefined;
+  /**
+   * Bytes from a client: record data, answer control frames, and return the header. A
+   * transport whose connection carries the down messages too (WebSocket, framed TCP, MQTT)
+   * passes `send`: its hello attaches it (detach when the connection closes). A request
+   * (HTTP POST) passes `reply`: acknowledgements, pongs and login answers go back in its
+   * response rather than with the down messages (a long poll would wait a round trip).
+   */
+  receive(b: Buffer, send?: (b: Buffer) => void, reply?: (b: Buffer) => void): Header | undefined;
+  /** Stop delivering through `send` (its connection closed). */
+  detach(w: number, c: number, send: (b: Buffer) => void): void;
 }
 
 /**
@@ -90,8 +114,13 @@ export interface Protocol {
   serve?(group: ServerGroup, ctx: ServerContext): Promise<Listening>;
   /** Client side: start what its connections share (a browser) before the run; closed at the end. */
   prepare?(ctx: AgentContext): Promise<Listening>;
-  /** Run connection `c` of workload `index` until `ctx.signal` aborts. */
-  client(index: number, c: number, ctx: AgentContext): Promise<void>;
+  /**
+   * A message protocol: how connection `c` of workload `index` connects over `via` (one
+   * transport of the workload's chain); ./supervisor.ts keeps the connection.
+   */
+  dialer?(index: number, c: number, ctx: AgentContext, via: CompiledTransport): Dialer;
+  /** Any other protocol: run connection `c` of workload `index` until `ctx.signal` aborts. */
+  client?(index: number, c: number, ctx: AgentContext): Promise<void>;
 }
 
 /** ns since t0. */

@@ -8,15 +8,11 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { now, sleepUntil } from './clock.js';
-import { Kind, encodeMessage } from './message.js';
+import { helloFrame } from './message.js';
+import { intervalNs } from '../scenario/budget.js';
 import { Pacer } from './pacer.js';
 import { receive, sendStamped, wantsDown, wantsUp } from './hub.js';
 import type { AgentContext, Protocol } from './types.js';
-
-function frameInterval(ctx: AgentContext, index: number): number {
-  const w = ctx.workloads[index]!;
-  return w.frame_ns ?? w.interval_ns ?? 20e6;
-}
 
 /** Stream paced frames of one direction through `send`. */
 function streamFrames(
@@ -27,7 +23,7 @@ function streamFrames(
   send: (b: Buffer) => void,
 ): Pacer {
   const w = ctx.workloads[index]!;
-  return new Pacer(now(), ctx.t0 + BigInt(w.stop_ns), frameInterval(ctx, index), (seq) =>
+  return new Pacer(now(), ctx.t0 + BigInt(w.stop_ns), intervalNs(w), (seq) =>
     sendStamped(ctx, index, c, dir, seq, send),
   ).start();
 }
@@ -74,18 +70,7 @@ export const udpVoice: Protocol = {
     socket.on('error', () => {}); // ICMP unreachable and the like: the frame is just lost
     await new Promise<void>((r) => socket.connect(w.port, w.address, () => r()));
     const send = (b: Buffer) => socket.send(b, () => {});
-    const hello = () =>
-      send(
-        encodeMessage({
-          kind: Kind.hello,
-          dir: 'up',
-          w: index,
-          c,
-          seq: 0,
-          sentAbs: now(),
-          length: 32,
-        }),
-      );
+    const hello = () => send(helloFrame(index, c, now()));
     hello();
     const keepalive = setInterval(hello, 1000);
     const pacer = wantsUp(w) ? streamFrames(ctx, index, c, 'up', send) : undefined;

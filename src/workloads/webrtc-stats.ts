@@ -85,6 +85,8 @@ export function sampleCall(o: {
   sends: Dir;
   startAbs: bigint;
   onState?: (state: string) => void;
+  /** Each sample's cumulative counters (after onState). */
+  onSnapshot?: (cur: Snapshot) => void;
 }): { stop(): Promise<void> } {
   let prev: Snapshot | undefined;
   let from = o.startAbs;
@@ -104,6 +106,7 @@ export function sampleCall(o: {
       prev = cur;
       from = t;
       o.onState?.(cur.state);
+      o.onSnapshot?.(cur);
     }));
   const timer = setInterval(() => void sample(), SAMPLE_MS);
   const sinceStart = Number(now() - o.ctx.t0);

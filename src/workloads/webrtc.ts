@@ -25,7 +25,9 @@ import { now, seededRandom, sleepMs, sleepUntil } from './clock.js';
 import { errorText } from './dial.js';
 import { acquireBrowser, releaseBrowser } from './browser.js';
 import { wantsDown, wantsUp } from './hub.js';
-import { Backoff, CONNECT_TIMEOUT_MS, emitFail } from './session.js';
+import { Backoff, FIXED_RECONNECT } from './backoff.js';
+import { emitDetect, emitFail } from './session.js';
+import { attemptBudget, leaveTime, timeLeft } from './supervisor.js';
 import {
   answerCall,
   fetchIceServers,
@@ -46,6 +48,13 @@ const PEER_ORIGIN = 'https://qoslab-peer.invalid/';
 const GATHER_MS = 2_000;
 /** ICE consent lost this long: the user hangs up (Chromium itself waits 30 s for `failed`). */
 const DISCONNECTED_MS = 10_000;
+/**
+ * The least time an attempt to place a call is given, however close its transport is to
+ * giving way: Chromium's call set-up took 0.5-1.5 s on a clear machine, but up to 5 s and
+ * more with several labs and browsers at once (the signalling answer waits for the callee's
+ * page and its 2 s of gathering).
+ */
+const CALL_ATTEMPT_MS = 8_000;
 
 function setup(
   w: CompiledWorkload,
@@ -86,6 +95,7 @@ async function answer(
   browser: BrowserContext,
   index: number,
   c: number,
+  step: number,
   offer: string,
   calls: Map<string, ServerCall>,
 ): Promise<string> {
@@ -95,7 +105,7 @@ async function answer(
   const page = await newPeerPage(browser, PEER_ORIGIN);
   try {
     await page.goto(PEER_ORIGIN);
-    const iceServers = await iceServersFor(w);
+    const iceServers = await iceServersFor(w, step);
     await page.evaluate(openPeer, setup(w, wantsDown(w), wantsUp(w), true, iceServers));
     const sdp = await page.evaluate(answerCall, offer);
     let ended: Promise<void> | undefined;
@@ -145,22 +155,26 @@ export const webrtc: Protocol = {
           res.end(PAGE);
           return true;
         }
-        const ice = req.method === 'GET' ? /^\/webrtc\/(\d+)\/ice$/.exec(req.url ?? '') : null;
+        const ice =
+          req.method === 'GET' ? /^\/webrtc\/(\d+)\/ice(?:\/(\d+))?$/.exec(req.url ?? '') : null;
         const iw = ice === null ? undefined : ctx.workloads[Number(ice[1])];
         if (iw?.protocol === 'webrtc') {
-          void iceServersFor(iw).then((iceServers) => {
+          void iceServersFor(iw, Number(ice![2] ?? 0)).then((iceServers) => {
             res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
             res.end(JSON.stringify({ iceServers }));
           });
           return true;
         }
         const m =
-          req.method === 'POST' ? /^\/webrtc\/(\d+)\/(\d+)(\/bye)?$/.exec(req.url ?? '') : null;
+          req.method === 'POST'
+            ? /^\/webrtc\/(\d+)\/(\d+)(?:\/(bye|\d+))?$/.exec(req.url ?? '')
+            : null;
         if (m === null) return false;
         const index = Number(m[1]);
         const c = Number(m[2]);
+        const step = m[3] === undefined || m[3] === 'bye' ? 0 : Number(m[3]);
         if (ctx.workloads[index]?.protocol !== 'webrtc') return false;
-        if (m[3] !== undefined) {
+        if (m[3] === 'bye') {
           // The caller hung up: stop counting what the callee still sends.
           void calls.get(`${index}/${c}`)?.end();
           res.writeHead(204).end();
@@ -170,7 +184,7 @@ export const webrtc: Protocol = {
         req.on('data', (d: Buffer) => chunks.push(d));
         req.on('error', () => {});
         req.on('end', () => {
-          answer(ctx, browser, index, c, Buffer.concat(chunks).toString('utf8'), calls).then(
+          answer(ctx, browser, index, c, step, Buffer.concat(chunks).toString('utf8'), calls).then(
             (sdp) => {
               if (!res.writableEnded) res.writeHead(200, { 'content-type': 'application/sdp' });
               res.end(sdp);
@@ -235,6 +249,18 @@ async function callRepeatedly(
   }
 }
 
+/** Why a connected call ended. */
+type CallEnd =
+  { cause: 'failed'; reason: string } | { cause: 'media'; silentNs: number } | undefined;
+
+/**
+ * Places the call, and again after each failure, until `until`: a dial tries the
+ * transports of the call's chain in order (direct, then its relays), each until the next
+ * one's `after` passes without the call connecting; a dial that runs out of transports
+ * failed for the user (`fail` stage `setup`) and is redialled after the `reconnect` wait.
+ * A connected call that receives no media for the next transport's `after` moves on to it
+ * (`detect` cause `media`), as apps switch a call to a relay mid-call.
+ */
 async function callUntil(
   ctx: AgentContext,
   browser: BrowserContext,
@@ -243,48 +269,100 @@ async function callUntil(
   until: AbortSignal,
 ): Promise<void> {
   const w = ctx.workloads[index]!;
+  const chain = w.transports;
   const origin = `https://${w.server_name}:${w.port}`;
-  const backoff = new Backoff(seededRandom(ctx.seed * 7919 + index * 131 + c));
+  const backoff = new Backoff(
+    seededRandom(ctx.seed * 7919 + index * 131 + c),
+    w.reconnect ?? FIXED_RECONNECT,
+  );
   const rel = (abs: bigint) => Number(abs - ctx.t0);
   let calls = 0;
+  let step = 0;
+  let stepSince = now();
+  let dialStart = now();
+  let lastMedia: bigint | undefined;
   while (!until.aborted) {
+    const via = chain[step]!;
+    const leaveAt = leaveTime(chain, step, stepSince);
     const placed = now();
     const page = await browser.newPage();
     let sampler: { stop(): Promise<void> } | undefined;
+    let ended: CallEnd;
     try {
       let result: { ms: number; path: string };
       try {
-        const connectMs = CONNECT_TIMEOUT_MS;
-        const response = await page.goto(`${origin}/webrtc`, { timeout: connectMs });
+        const budget = attemptBudget(leaveAt, CALL_ATTEMPT_MS);
+        const response = await page.goto(`${origin}/webrtc`, { timeout: budget });
         if (response === null || response.status() !== 200) {
           throw new Error(`page: HTTP ${response?.status() ?? 'no response'}`);
         }
-        const iceServers = await page.evaluate(fetchIceServers, `/webrtc/${index}/ice`);
+        const iceServers = await page.evaluate(fetchIceServers, `/webrtc/${index}/ice/${step}`);
         await page.evaluate(openPeer, setup(w, wantsUp(w), wantsDown(w), false, iceServers));
-        const left = connectMs - Number(now() - placed) / 1e6;
-        result = await page.evaluate(placeCall, { path: `/webrtc/${index}/${c}`, connectMs: left });
+        const left = Math.ceil(Math.max(1, budget - Number(now() - placed) / 1e6));
+        result = await page.evaluate(placeCall, {
+          path: `/webrtc/${index}/${c}/${step}`,
+          connectMs: left,
+        });
       } catch (e) {
         if (until.aborted) break;
-        emitFail(ctx, w.name, c, 'connect', errorText(e));
-        await sleepMs(backoff.next(), until);
+        emitFail(
+          ctx,
+          w.name,
+          c,
+          'connect',
+          chain.length > 1 ? `${via.label}: ${errorText(e)}` : errorText(e),
+        );
+        const left = timeLeft(leaveAt, CALL_ATTEMPT_MS);
+        if (left > 0) {
+          await sleepMs(Math.min(backoff.next(), left), until);
+          continue;
+        }
+        // This transport had its time: the next one at once; after the last, the user
+        // has seen the call fail, and dials again later.
+        step = (step + 1) % chain.length;
+        stepSince = now();
+        if (step === 0) {
+          ctx.emit({
+            ev: 'fail',
+            w: w.name,
+            c,
+            t: rel(now()),
+            stage: 'setup',
+            error: `no transport of ${chain.map((t) => t.label).join(', ')} connected`,
+            setup_ns: Number(now() - dialStart),
+          });
+          await sleepMs(backoff.next(), until);
+          dialStart = now();
+          stepSince = now();
+        }
         continue;
       }
+      const at = now();
       ctx.emit({
         ev: 'connect',
         w: w.name,
         c,
-        t: rel(now()),
+        t: rel(at),
         connect_ns: Math.round(result.ms * 1e6),
         tls_ns: null,
         reconnect: calls++ > 0,
         proto: result.path,
+        transport: via.label,
+        setup_ns: Number(at - dialStart),
+        login_ns: null,
+        recover_ns: lastMedia === undefined ? null : Number(at - lastMedia),
       });
       backoff.reset();
-      const failure = await new Promise<string | undefined>((resolve) => {
+      // A step whose successor has an `after` gives way when no media comes for that long.
+      const next = step + 1 < chain.length ? chain[step + 1]! : undefined;
+      const mediaLimitNs = next?.after_ns ?? null;
+      ended = await new Promise<CallEnd>((resolve) => {
         let disconnectedSince: bigint | undefined;
+        let received = -1;
+        let heard = now();
         until.addEventListener('abort', () => resolve(undefined), { once: true });
         if (until.aborted) resolve(undefined);
-        page.once('crash', () => resolve('the call page crashed'));
+        page.once('crash', () => resolve({ cause: 'failed', reason: 'the call page crashed' }));
         sampler = sampleCall({
           ctx,
           page,
@@ -293,22 +371,50 @@ async function callUntil(
           sends: 'up',
           startAbs: placed,
           onState: (state) => {
-            if (state === 'failed' || state === 'closed') return resolve(`call ${state}`);
+            if (state === 'failed' || state === 'closed') {
+              return resolve({ cause: 'failed', reason: `call ${state}` });
+            }
             if (state !== 'disconnected') return void (disconnectedSince = undefined);
             disconnectedSince ??= now();
             if (now() - disconnectedSince >= BigInt(DISCONNECTED_MS) * 1_000_000n) {
-              resolve(`call disconnected for ${DISCONNECTED_MS / 1000} s`);
+              resolve({
+                cause: 'failed',
+                reason: `call disconnected for ${DISCONNECTED_MS / 1000} s`,
+              });
+            }
+          },
+          onSnapshot: (cur) => {
+            if (!wantsDown(w)) return;
+            const got = Object.values(cur.kinds).reduce((n, k) => n + k.packetsReceived, 0);
+            if (got > received) {
+              received = got;
+              heard = now();
+              lastMedia = heard;
+            } else if (mediaLimitNs !== null && Number(now() - heard) >= mediaLimitNs) {
+              resolve({ cause: 'media', silentNs: Number(now() - heard) });
             }
           },
         });
       });
-      if (failure === undefined) break;
-      emitFail(ctx, w.name, c, 'io', failure);
+      if (ended === undefined) break;
+      if (ended.cause === 'media') {
+        emitDetect(ctx, w.name, c, 'media', ended.silentNs, via.label);
+      } else {
+        emitFail(ctx, w.name, c, 'io', ended.reason);
+      }
     } finally {
       await sampler?.stop();
       await page.evaluate(hangUp, `/webrtc/${index}/${c}/bye`).catch(() => {});
       await page.close().catch(() => {});
     }
+    dialStart = now();
+    if (ended?.cause === 'media') {
+      // No media on this transport: the next one at once, as an app moves a call to a relay.
+      step = Math.min(step + 1, chain.length - 1);
+      stepSince = now();
+      continue;
+    }
+    stepSince = now();
     await sleepMs(backoff.next(), until);
   }
 }

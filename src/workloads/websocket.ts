@@ -8,24 +8,25 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
 import { errorText, hookTiming } from './dial.js';
-import { runMessageClient } from './session.js';
+import { Kind } from './message.js';
+import type { Dialer } from './session.js';
 import type { Protocol } from './types.js';
 
 export const websocket: Protocol = {
   async share(ctx) {
     const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
     wss.on('connection', (ws) => {
-      let detach: (() => void) | undefined;
+      let owner: { w: number; c: number } | undefined;
+      const send = (b: Buffer) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(b);
+      };
       ws.on('message', (data) => {
-        const h = ctx.hub.receive(data as Buffer);
-        if (h?.kind === 1 && detach === undefined) {
-          detach = ctx.hub.attach(h.w, h.c, (b) => {
-            if (ws.readyState === WebSocket.OPEN) ws.send(b);
-          });
-        }
+        const h = ctx.hub.receive(data as Buffer, send);
+        if (h?.kind === Kind.hello) owner = { w: h.w, c: h.c };
       });
-      ws.on('close', () => detach?.());
-      ws.on('error', () => detach?.());
+      const detach = () => owner !== undefined && ctx.hub.detach(owner.w, owner.c, send);
+      ws.on('close', detach);
+      ws.on('error', detach);
     });
     return {
       upgrade(req, socket, head) {
@@ -37,20 +38,20 @@ export const websocket: Protocol = {
     };
   },
 
-  client(index, c, ctx) {
+  dialer(index, _c, ctx, via): Dialer {
     const w = ctx.workloads[index]!;
-    const scheme = w.tls ? 'wss' : 'ws';
-    return runMessageClient(index, c, ctx, (onMessage, timing, signal) => {
+    const scheme = via.tls ? 'wss' : 'ws';
+    return (onMessage, timing, signal) => {
       return new Promise((resolve, reject) => {
-        const ws = new WebSocket(`${scheme}://${w.server_name}:${w.port}/ws`, {
+        const ws = new WebSocket(`${scheme}://${w.server_name}:${via.port}/ws`, {
           ca: ctx.caPem,
           perMessageDeflate: false,
           createConnection: ((options: net.NetConnectOpts) => {
             // ws passes host, port and ca through `options`; SNI is the host's name.
-            const socket = w.tls
+            const socket = via.tls
               ? tls.connect({ ...(options as tls.ConnectionOptions), servername: w.server_name })
               : net.connect(options);
-            hookTiming(socket, timing, w.tls);
+            hookTiming(socket, timing, via.tls);
             return socket;
           }) as never,
         });
@@ -80,6 +81,6 @@ export const websocket: Protocol = {
         });
         ws.on('close', (code) => closedResolve(`closed (${code})`));
       });
-    });
+    };
   },
 };

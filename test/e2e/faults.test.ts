@@ -7,14 +7,16 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AgentFaultEvent, MeasureEvent } from '../../src/record/events.js';
+import type { AgentFaultEvent } from '../../src/record/events.js';
 import type { RunSummary } from '../../src/record/summary.js';
 import { isRoot, qoslab } from '../helpers/cli.js';
 import {
   fixture,
   missingFiles,
   namespacesOf,
+  readEvents,
   readSummary,
+  sleep,
   startQoslab,
   tmpOut,
 } from '../run/helpers.js';
@@ -40,13 +42,6 @@ function agentPid(runPid: number, role: 'client' | 'server'): number {
   throw new Error(`no ${role} agent of run ${runPid}`);
 }
 
-function events(dir: string): MeasureEvent[] {
-  return readFileSync(join(dir, 'events.ndjson'), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as MeasureEvent);
-}
-
 const both = (s: RunSummary, workload: string, phase: string | null) =>
   s.workloads
     .find((w) => w.name === workload)!
@@ -55,8 +50,6 @@ const both = (s: RunSummary, workload: string, phase: string | null) =>
 
 const outcome = (s: RunSummary, text: string) =>
   s.expectations.find((e) => e.text.startsWith(text))?.outcome;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Start the fault scenario; resolves ~`afterMs` after t0 (the first progress line). */
 async function started(out: string, afterMs: number) {
@@ -75,7 +68,7 @@ function expectFaultHandled(out: string, code: number | null, stderr: string) {
   expect(s.exit_code).toBe(4);
   expect(s.ok).toBe(false);
   expect(s.faults).toHaveLength(1);
-  const fault = events(out).filter((e): e is AgentFaultEvent => e.ev === 'agent');
+  const fault = readEvents(out).filter((e): e is AgentFaultEvent => e.ev === 'agent');
   expect(fault).toEqual(s.faults);
   // Observation ends when the agent was last alive, not at the planned end.
   expect(s.observed_ns).toBe(s.faults[0]!.t);
@@ -121,7 +114,7 @@ describe.skipIf(!isRoot)('fault injection (a lab per case)', () => {
     expect(baseline.phases.at(-1)!.start).toBeGreaterThanOrEqual(5e9);
     expect(baseline.phases.at(-1)!.start).toBeLessThan(5.1e9);
     const lastSend = Math.max(
-      ...events(out).flatMap((e) => (e.ev === 'send' && e.w === 'ws' ? [e.t] : [])),
+      ...readEvents(out).flatMap((e) => (e.ev === 'send' && e.w === 'ws' ? [e.t] : [])),
     );
     expect(lastSend).toBeGreaterThan(12.5e9);
     expect(outcome(baseline, 'voice.loss > 10%')).toBe('fail');
@@ -180,7 +173,7 @@ describe.skipIf(!isRoot)('fault injection (a lab per case)', () => {
       expect(s.status).toBe('interrupted');
       expect(s.exit_code).toBe(130);
       expect(s.faults).toEqual([]);
-      expect(events(out).some((e) => e.ev === 'agent')).toBe(false);
+      expect(readEvents(out).some((e) => e.ev === 'agent')).toBe(false);
       expect(s.observed_ns).toBeLessThan(5e9);
       expect(outcome(s, 'voice.loss > 10%')).toBe('not reached');
       // Rates divide by the time observed: the first phase's goodput is the full run's.

@@ -125,6 +125,61 @@ describe('phase boundaries as the run applied them', () => {
   });
 });
 
+describe('policed-phase goodput counts the transfers inside the phase', () => {
+  it('a transfer at line rate for its first 3 ms and policed for the rest is in neither phase', () => {
+    // The run of the issue: 60 KB of the crossing transfer arrived before the policer
+    // came on, its last 4 KB took 0.21 s policed. Split by time, 98.6 % of its bytes fell
+    // into the policed phase and its goodput read 20 % over the policer.
+    const applied = 4 * S;
+    const start = applied - 3 * MS;
+    const tail = (4_000 * 8 * S) / 150_000;
+    const events: MeasureEvent[] = [
+      { ev: 'phase', phase: 'slowed', t: applied },
+      ...transfers(start, 150_000, start).filter((e) => e.t < start),
+      { ev: 'send', w: 'photo', dir: 'down', c: 0, seq: 9000, t: start, bytes: SIZE },
+      ...[
+        {
+          ev: 'recv',
+          w: 'photo',
+          dir: 'down',
+          c: 0,
+          seq: 9000,
+          t: applied + tail,
+          sent: start,
+          bytes: SIZE,
+        } as const,
+      ],
+      ...transfers(0, 150_000, 16 * S).map((e) =>
+        e.ev === 'send' || e.ev === 'recv'
+          ? {
+              ...e,
+              seq: e.seq + 10_000,
+              t: e.t + applied + tail,
+              ...(e.ev === 'recv' ? { sent: e.sent + applied + tail } : {}),
+            }
+          : e,
+      ),
+    ];
+    const v = judge(events);
+    expect(goodput(v, 'slowed')).toBeCloseTo(150_000, -3);
+    expect(v.expectations[0]!.outcome).toBe('ok');
+    expect(goodput(v, 'open')).toBeGreaterThan(1.0e9);
+  });
+
+  it('a phase with no transfer wholly inside it has no goodput', () => {
+    const events: MeasureEvent[] = [
+      { ev: 'phase', phase: 'slowed', t: 4 * S },
+      { ev: 'send', w: 'photo', dir: 'down', c: 0, seq: 0, t: 3 * S, bytes: SIZE },
+      { ev: 'recv', w: 'photo', dir: 'down', c: 0, seq: 0, t: 5 * S, sent: 3 * S, bytes: SIZE },
+    ];
+    const v = judge(events);
+    expect(pooled(v.workloads[0]!, 'open')!.both.goodput_bps).toBeNull();
+    expect(pooled(v.workloads[0]!, 'slowed')!.both.goodput_bps).toBeNull();
+    // The whole run still has its one transfer.
+    expect(pooled(v.workloads[0]!, null)!.both.goodput_bps).toBeCloseTo((SIZE * 8) / 2, 6);
+  });
+});
+
 describe('a message stamped after its send event, across a boundary', () => {
   it('counts in the phase of its send event, delivered', () => {
     // An http3 page stamps the message 2 ms after the agent recorded sending it.

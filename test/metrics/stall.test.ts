@@ -4,29 +4,18 @@ import { phasesOf } from '../../src/metrics/phases.js';
 import { pooled, summarize } from '../../src/metrics/summarize.js';
 import type { MeasureEvent } from '../../src/record/events.js';
 import { parseExpect } from '../../src/scenario/expect.js';
-import type { CompiledWorkload } from '../../src/scenario/compiled.js';
+import { workload } from './workload.js';
 
 const S = 1e9;
-const bulk = {
+const bulk = workload({
   name: 'fetch',
-  host: 'h',
-  server_name: 'h.lab',
-  address: '198.19.1.1',
-  address6: null,
   protocol: 'bulk',
-  port: 443,
-  tls: true,
   interval_ns: null,
-  rate_bps: null,
   size_bytes: 65536,
   deadline_ns: 15 * S,
   direction: 'down',
-  connections: 1,
-  start_ns: 0,
   stop_ns: 60 * S,
-  codec: null,
-  frame_ns: null,
-} satisfies CompiledWorkload;
+});
 
 const fail = (t: number, bytes?: number): MeasureEvent => ({
   ev: 'fail',

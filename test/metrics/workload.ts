@@ -24,6 +24,13 @@ export function workload(p: Partial<CompiledWorkload> = {}): CompiledWorkload {
     stop_ns: 10 * S,
     codec: null,
     frame_ns: null,
+    app: null,
+    use: null,
+    keepalive: null,
+    reconnect: null,
+    login: null,
+    outbox: null,
+    transports: [],
     ...p,
   };
 }

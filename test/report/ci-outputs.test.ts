@@ -29,9 +29,10 @@ describe('JUnit XML', () => {
     const xml = junitXml(s, { hostname: 'ci-host', resultsDir: '/r/x' });
     expect(junitSchemaViolations(xml)).toEqual([]);
     const { suite, cases } = parsed(xml);
-    expect(suite).toMatchObject({ tests: '3', failures: '1', errors: '0', skipped: '0' });
+    expect(suite).toMatchObject({ tests: '4', failures: '1', errors: '0', skipped: '0' });
     expect(cases.map((c) => c.name)).toEqual([
       'run completed',
+      'expectations judged',
       ...s.expectations.map((e) => e.text),
     ]);
     const failed = s.expectations.find((e) => !e.ok)!;
@@ -68,33 +69,40 @@ describe('JUnit XML', () => {
         outcome: 'fail',
       },
     ];
-    const failure = parsed(junitXml(s, { hostname: 'h' })).cases[1]!.failure as Node;
+    // Cases: run completed, expectations judged, then the expectation.
+    const failure = parsed(junitXml(s, { hostname: 'h' })).cases[2]!.failure as Node;
     expect(failure['#text']).toBe('measured 96.512 kbit/s; expected >= 128 kbit/s');
   });
 
   it('a metric with no data in a completed run fails, as the exit code says', () => {
     // The ws agent recorded nothing: delivery and latency have no data, the run exits 1.
     // Skipped cases here made a JUnit report with 0 failures and 0 errors: a green CI job.
+    // The latency of an agent that sent nothing of its plan is its agent's, not the
+    // network's: not measured, and said why.
     const dir = copyOfRun();
     const events = join(dir, 'events.ndjson');
     const lines = readFileSync(events, 'utf8').split('\n');
     writeFileSync(events, lines.filter((l) => !l.includes('"w":"ws"')).join('\n'));
     const s = loadRun(dir).summary;
     expect(s).toMatchObject({ status: 'completed', exit_code: 1, ok: false });
-    expect(s.expectations.map((e) => [e.outcome, e.measured])).toEqual([
-      ['fail', null],
-      ['fail', null],
+    expect(s.expectations.map((e) => [e.outcome, e.measured, e.cause])).toEqual([
+      ['fail', null, null],
+      [
+        'not measured',
+        null,
+        'ws was agent-limited: its agents sent none of its 38 planned messages',
+      ],
     ]);
     const xml = junitXml(s, { hostname: 'h' });
     expect(junitSchemaViolations(xml)).toEqual([]);
     const { suite, cases } = parsed(xml);
-    expect(suite).toMatchObject({ tests: '3', failures: '2', errors: '0', skipped: '0' });
-    expect(cases[1]!.failure).toMatchObject({
+    expect(suite).toMatchObject({ tests: '4', failures: '1', errors: '0', skipped: '1' });
+    expect(cases[2]!.failure).toMatchObject({
       message: 'ws.delivery >= 99%: nothing measured',
       type: 'expectation',
     });
     const md = summaryMarkdown(s);
-    expect(md).toContain('2 expectations failed');
+    expect(md).toContain('1 expectation failed, 1 not measured');
     expect(md).toMatch(/^\| FAIL \| ws\.delivery >= 99% \| nothing measured \|$/m);
   });
 
@@ -125,7 +133,7 @@ describe('JUnit XML', () => {
       ),
     ).toContain("testsuite @timestamp '2026-01-01T00:00:00.000Z' is not ISO 8601 without zone");
     expect(junitSchemaViolations(xml.replace('<properties>', ''))).toHaveLength(1);
-    expect(junitSchemaViolations(xml.replace(' tests="3"', ' tests="4"'))).toEqual([
+    expect(junitSchemaViolations(xml.replace(' tests="4"', ' tests="5"'))).toEqual([
       '@tests != number of testcases',
     ]);
   });
@@ -161,14 +169,69 @@ describe('a failed run and an expectation not reached', () => {
   });
 
   it('a completed run with a phase it never reached says not reached, not not measured', () => {
-    const s = basic();
-    s.expectations = s.expectations.map((e) => ({
-      ...e,
-      outcome: 'not reached',
-      ok: false,
-      measured: null,
-    }));
-    expect(summaryMarkdown(s)).toMatch(/^2 not reached — seed/m);
+    expect(summaryMarkdown(notReached(null))).toMatch(/^2 not reached — seed/m);
+  });
+});
+
+/** The fixture run as if --duration had ended it before every phase it checks. */
+function notReached(cause: string | null): RunSummary {
+  const s = basic();
+  s.expectations = s.expectations.map((e) => ({
+    ...e,
+    outcome: 'not reached',
+    ok: false,
+    measured: null,
+    cause,
+  }));
+  return s;
+}
+
+describe('a run that judged nothing', () => {
+  function unjudged(allow: boolean): RunSummary {
+    const s = notReached("the run ended at 15 s, before phase 'later' (from 20 s)");
+    s.unjudged = true;
+    s.allow_unjudged = allow;
+    s.ok = allow;
+    s.exit_code = allow ? 0 : 5;
+    return s;
+  }
+
+  it('is an error case in JUnit, a warning in Markdown, no green badge in the report', () => {
+    const s = unjudged(false);
+    const xml = junitXml(s, { hostname: 'h' });
+    expect(junitSchemaViolations(xml)).toEqual([]);
+    const { suite, cases } = parsed(xml);
+    // Before: 0 failures, 0 errors, 2 skipped — a green CI job that tested nothing.
+    expect(suite).toMatchObject({ tests: '4', failures: '0', errors: '1', skipped: '2' });
+    expect(cases[1]).toMatchObject({
+      name: 'expectations judged',
+      error: {
+        type: 'unjudged',
+        message: 'nothing was judged: 2 not reached: the run tested nothing',
+      },
+    });
+    expect(cases[2]!.skipped).toMatchObject({
+      message: "not reached: the run ended at 15 s, before phase 'later' (from 20 s)",
+    });
+    const md = summaryMarkdown(s);
+    expect(md).toMatch(
+      /^### ⚠️ qoslab run: report-basic\n\nnothing was judged: 2 not reached — seed/,
+    );
+    expect(md).toContain('| not reached | ws.delivery >= 99% | not reached: the run ended at 15 s');
+    const html = renderHtml({ ...loadRun(RUN_BASIC), summary: s });
+    expect(html).toContain('>nothing judged</span>');
+    expect(html).not.toContain('expectations held');
+  });
+
+  it('with --allow-unjudged: a skipped case, still no green', () => {
+    const s = unjudged(true);
+    const { suite, cases } = parsed(junitXml(s, { hostname: 'h' }));
+    expect(suite).toMatchObject({ tests: '4', failures: '0', errors: '0', skipped: '3' });
+    expect(cases[1]!.skipped).toMatchObject({
+      message:
+        'nothing was judged: 2 not reached (allowed: --allow-unjudged): the run tested nothing',
+    });
+    expect(summaryMarkdown(s)).toMatch(/^### ⚠️ /);
   });
 });
 

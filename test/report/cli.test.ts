@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CSV_COLUMNS } from '../../src/report/csv.js';
@@ -15,6 +15,26 @@ describe('qoslab report / compare', () => {
       readFileSync(join(RUN_BASIC, 'summary.json'), 'utf8'),
     );
     expect(readFileSync(join(dir, 'report.html'), 'utf8')).toMatch(/^<!doctype html>/);
+  });
+
+  it('refuses a damaged compiled.json: exit 2, located, and summary.json left as it was', async () => {
+    const dir = copyOfRun();
+    const path = join(dir, 'compiled.json');
+    const c = JSON.parse(readFileSync(path, 'utf8')) as { workloads: { deadline_ns?: number }[] };
+    delete c.workloads[2]!.deadline_ns;
+    writeFileSync(path, JSON.stringify(c));
+    const before = readFileSync(join(dir, 'summary.json'), 'utf8');
+    for (const args of [
+      ['report', dir],
+      ['compare', RUN_BASIC, dir],
+    ]) {
+      const r = await qoslab(args);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(
+        /^qoslab: .*compiled\.json is not a compiled qoslab scenario: workloads\[2\]\.deadline_ns: missing; expected number\n/,
+      );
+    }
+    expect(readFileSync(join(dir, 'summary.json'), 'utf8')).toBe(before);
   });
 
   it('exports CSV to a file or stdout', async () => {

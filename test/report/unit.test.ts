@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { compareSummaries, compareTable, fmtDelta } from '../../src/report/compare.js';
 import { CSV_COLUMNS, summaryCsv } from '../../src/report/csv.js';
 import { datapathView } from '../../src/report/datapath.js';
+import { pooled } from '../../src/metrics/summarize.js';
+import { summaryTable } from '../../src/record/format.js';
+import { renderHtml } from '../../src/report/html.js';
 import { loadRun } from '../../src/report/load.js';
+import { metricsTable } from '../../src/report/results.js';
 import type { RunSummary } from '../../src/record/summary.js';
 import { RUN_BASIC, copyOfRun } from './helpers.js';
 
@@ -30,6 +34,90 @@ describe('loadRun', () => {
     );
     expect(() => loadRun(join(RUN_BASIC, '..'))).toThrow(
       /is not a qoslab run directory \(no compiled\.json, events\.ndjson\)/,
+    );
+  });
+});
+
+describe('counts as judged, bulk as it ran', () => {
+  it('the table shows sent, judged and delivered of judged', () => {
+    // A bulk download with a long deadline: the transfers of its last seconds are sent
+    // but never judged. The table said "sent 2,776, delivered 100 %" where 1,838 had been.
+    const stats = changed((s) => {
+      const both = pooled(
+        s.workloads.find((w) => w.name === 'bulk')!,
+        null,
+      )!.both;
+      both.counted = 300;
+      both.delivered = 300;
+    }).workloads;
+    const table = summaryTable(stats).split('\n');
+    expect(table[0]).toMatch(/^WORKLOAD +PHASE +SENT +JUDGED +DELIVERED +P50/);
+    expect(table.find((l) => /^bulk +\(all\)/.test(l))).toMatch(/^bulk +\(all\) +334 +300 +100%/);
+    expect(metricsTable(run.summary.workloads)).toContain('>judged</th>');
+  });
+
+  it('the report describes back-to-back transfers as such, not as the default interval', () => {
+    const html = renderHtml(run);
+    const bulk = pooled(
+      run.summary.workloads.find((w) => w.name === 'bulk')!,
+      null,
+    )!.both;
+    expect(html).toContain(`transfers back to back: ${bulk.sent} sent`);
+    expect(html).toContain('every 100.0 ms');
+    // And how the paced ones kept their plan, beside the instrument's own stalls.
+    expect(html).toContain('<h2>The instrument itself</h2>');
+    expect(html).toMatch(
+      /<td>ws<\/td><td>\(all\)<\/td><td class="num">80<\/td><td class="num">80<\/td>/,
+    );
+  });
+});
+
+describe('compiled.json and summary.json that are not what a run writes', () => {
+  /** A copy of the fixture run with `file` (JSON) passed through `f`. */
+  function withJson(file: string, f: (v: Record<string, unknown>) => unknown): string {
+    const dir = copyOfRun();
+    const path = join(dir, file);
+    writeFileSync(path, JSON.stringify(f(JSON.parse(readFileSync(path, 'utf8')))));
+    return dir;
+  }
+
+  it('refuses a compiled.json whose deadlines were removed, naming where', () => {
+    // Recomputed from it, delivery read 0 % where the run had measured 100 %.
+    const dir = withJson('compiled.json', (c) => ({
+      ...c,
+      workloads: (c.workloads as Record<string, unknown>[]).map(({ deadline_ns: _, ...w }) => w),
+    }));
+    expect(() => loadRun(dir)).toThrow(
+      expect.objectContaining({
+        exitCode: 2,
+        message: expect.stringMatching(
+          /compiled\.json is not a compiled qoslab scenario: workloads\[0\]\.deadline_ns: missing; expected number; workloads\[1\]\.deadline_ns: missing/,
+        ),
+      }),
+    );
+  });
+
+  it('refuses workloads: [{}] and an expectation about no workload', () => {
+    expect(() => loadRun(withJson('compiled.json', (c) => ({ ...c, workloads: [{}] })))).toThrow(
+      /workloads\[0\]\.name: missing; expected string/,
+    );
+    const stray = withJson('compiled.json', (c) => ({
+      ...c,
+      expect: (c.expect as Record<string, unknown>[]).map((e) => ({ ...e, workload: 'nope' })),
+    }));
+    expect(() => loadRun(stray)).toThrow(
+      /expect\[0\]\.workload: names no workload of this file \('nope'\)/,
+    );
+  });
+
+  it('refuses a damaged summary.json instead of taking the run for killed', () => {
+    // Unreadable, it was read as "no summary": report called the run killed and rewrote it.
+    const dir = copyOfRun();
+    writeFileSync(join(dir, 'summary.json'), '{"format": 1, "status": "comp');
+    expect(() => loadRun(dir)).toThrow(/summary\.json' is not valid JSON/);
+    const typed = withJson('summary.json', (s) => ({ ...s, observed_ns: -5 }));
+    expect(() => loadRun(typed)).toThrow(
+      /summary\.json is not a qoslab run summary: observed_ns: expected at least 0, found -5/,
     );
   });
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
+import type { MeasureEvent } from '../../src/record/events.js';
 import type { RunSummary } from '../../src/record/summary.js';
 
 export const fixture = (name: string) =>
@@ -55,4 +56,14 @@ export function startQoslab(args: string[], pattern: RegExp) {
     });
   });
   return { child, matched, done };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A run's events.ndjson, parsed. */
+export function readEvents(dir: string): MeasureEvent[] {
+  return readFileSync(join(dir, 'events.ndjson'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as MeasureEvent);
 }

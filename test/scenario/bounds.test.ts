@@ -10,12 +10,6 @@ import { oneSided } from './bands.js';
 
 const names = await libraryNames();
 
-/**
- * Files another change is reworking (issue 21: app profiles), with one-sided bounds until
- * it lands. An entry whose file has become two-sided fails too, so the list only shrinks.
- */
-const KNOWN_ONE_SIDED = ['messengers', 'ru-2025-messenger-calls', 'ru-2026-telegram-phased'];
-
 function lines(...texts: string[]): CompiledExpectation[] {
   return texts.map((t) => {
     const p = parseExpect(t);
@@ -47,10 +41,6 @@ describe('two-sided bounds', () => {
       const why = oneSided(compiled.expect, i);
       return why === undefined ? [] : [`expect.${i}: ${why}`];
     });
-    if (KNOWN_ONE_SIDED.includes(name)) {
-      expect(problems, `${name} is two-sided now: remove it from KNOWN_ONE_SIDED`).not.toEqual([]);
-    } else {
-      expect(problems).toEqual([]);
-    }
+    expect(problems).toEqual([]);
   });
 });

@@ -37,16 +37,21 @@ describe('the run budget: planned messages', () => {
     expect(plannedMessages(w, 5e9)).toBe(20 * 2 * 3);
   });
 
-  it('refuses every: 1ns at validate, located at every, naming the limit', () => {
+  it('refuses every: 1ns at validate, located at every: an agent sends nowhere near that', () => {
+    // The agents' speed (scenario/pace-limit.ts) is checked first, per workload; the run's
+    // budget only for a plan an agent could send.
     expect(problems(scenario('every: 1ns'))).toEqual([
-      `b.yaml:6:57  workloads[0].every  the run plans 10,000,000,000 messages, more than a run holds (at most 1,000,000: each is kept in memory and in events.ndjson); 'ws' alone sends 10,000,000,000 (1 connection × 2 directions, one every 1ns for 5s); send less often or run shorter`,
+      `b.yaml:6:57  workloads[0].every  asks 1.00e+3 million messages a second per direction of its agent; an agent sends about 10,000 a second, and qoslab refuses plans over 100,000 (a longer interval, a larger size, or fewer connections)`,
     ]);
+    expect(problems(scenario('rate: 1000gbit, size: 200B'))[0]).toMatch(
+      /^b\.yaml:6:\d+  workloads\[0\]\.rate  asks 625 million messages a second/,
+    );
   });
 
-  it('refuses rate: 1000gbit of 200-byte messages, located at rate', () => {
-    expect(problems(scenario('rate: 1000gbit, size: 200B'))[0]).toMatch(
-      /^b\.yaml:6:\d+  workloads\[0\]\.rate  the run plans 5,000,000,000 messages/,
-    );
+  it('refuses a plan an agent could send but a run cannot hold, located at every', () => {
+    expect(problems(scenario('every: 10us', '6s'))).toEqual([
+      `b.yaml:6:57  workloads[0].every  the run plans 1,200,000 messages, more than a run holds (at most 1,000,000: each is kept in memory and in events.ndjson); 'ws' alone sends 1,200,000 (1 connection × 2 directions, one every 10us for 6s); send less often or run shorter`,
+    ]);
   });
 
   it('refuses a week of messages every 100 ms, and accepts the budget exactly', () => {

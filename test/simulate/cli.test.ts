@@ -39,7 +39,7 @@ describe('qoslab simulate', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/60\.0 s in virtual time, TCP bbr \(--tcp\)/);
     expect(r.stdout).toMatch(/NOT MODELLED/);
-    expect(r.stdout).toMatch(/wa-webrtc .*signalling, video/);
+    expect(r.stdout).toMatch(/wa-call .*signalling, video/);
     expect(r.stdout).not.toMatch(/n\/a \(tcp\)/);
     expect(r.stdout).toMatch(
       /expectations \(simulated\):\nok {3}wa-text\.delivery >= 99% during restricted/,

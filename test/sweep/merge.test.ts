@@ -130,4 +130,21 @@ describe('merge on folders it should not trust', () => {
       `${join(dir, 'c0-delay=1ms', 'rep-1')}: failed (the server agent went silent for 3 s at 1.00 s)`,
     );
   });
+
+  it('refuses a damaged sweep.json or run summary, located, instead of merging it', () => {
+    const dir = sweepDir('aaaa', [5, 6], { 'shard-1-of-1.json': 'aaaa' });
+    const m = { ...manifest('aaaa'), repeat: 'two' };
+    writeFileSync(join(dir, 'sweep.json'), JSON.stringify(m));
+    expect(() => mergeSweeps([dir])).toThrow(
+      `${join(dir, 'sweep.json')} is not a qoslab sweep manifest (format 1): repeat: expected number, found 'two'`,
+    );
+    const run = sweepDir('aaaa', [5, 6], { 'shard-1-of-1.json': 'aaaa' }, (s, rep) => {
+      // A goodput as a string: merged, it would have been a matrix cell's number.
+      if (rep === 1)
+        (s.workloads[0]!.scopes[0]!.directions[0] as { goodput_bps: unknown }).goodput_bps = '1e9';
+    });
+    expect(() => mergeSweeps([run])).toThrow(
+      /rep-1\/summary\.json is not a qoslab run summary: workloads\[0\]\.scopes\[0\]\.directions\[0\]\.goodput_bps: expected number, found '1e9'/,
+    );
+  });
 });

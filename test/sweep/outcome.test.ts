@@ -24,4 +24,12 @@ describe('a sweep shard exit code', () => {
     expect(sweepExitCode([missed, dead], 'runs')).toBe(4);
     expect(sweepExitCode([ok, { status: 'interrupted', exit_code: 130 }], 'runs')).toBe(130);
   });
+
+  it('a run that completed on a results disk that filled or vanished is a resource fault', () => {
+    // A run keeps measuring through a full disk (status completed, exit 6): the instrument
+    // failed it, so the shard fails with 6 however it is told to fail.
+    const completedOnFullDisk = { status: 'completed', exit_code: 6 };
+    expect(sweepExitCode([ok, completedOnFullDisk], 'runs')).toBe(6);
+    expect(sweepExitCode([missed, completedOnFullDisk], 'expectations')).toBe(6);
+  });
 });

@@ -74,8 +74,9 @@ describe.skipIf(!isRoot)('qoslab sweep and merge', () => {
   it('four shards of a 2x2x2 sweep: failed expectations reported, a killed shard resumed, three merged with the rest named, all four merged', async () => {
     const shard = (i: number, ...extra: string[]) =>
       qoslab([...MATRIX, '--shard', `${i}/4`, '--out', join(tmp, `s${i}`), ...extra], 120_000);
-    // Every shard has a 1 ms cell and a 30 ms one, whose p95 < 25ms fails by design (the
-    // 64 kbit/s policer's drops may fail it in a 1 ms cell too).
+    // Every shard has a 1 ms cell and a 30 ms one, whose p50 < 25ms fails by design (the
+    // 64 kbit/s policer's drops may fail it in a 1 ms cell too). A median, not a p95: the
+    // stalls of a loaded machine's lab would leave a p95 not measured (exit 0, not 1).
     const s1 = await shard(1, '--junit', join(tmp, 's1.xml'));
     expect(s1.code, s1.stderr).toBe(1);
     expect(s1.stderr).toContain('4 cell(s) x 2 repetition(s) = 8 runs; shard 1/4 runs 2');
@@ -83,7 +84,7 @@ describe.skipIf(!isRoot)('qoslab sweep and merge', () => {
     expect(junitSchemaViolations(j1)).toEqual([]);
     expect(suitesOf(j1)).toBe(2);
     expect(j1).toContain('name="qoslab.sweep-small.c2-delay=30ms_rate=64kbit.rep-0"');
-    expect(j1).toMatch(/<failure message="ws\.latency\.p95 &lt; 25ms: measured/);
+    expect(j1).toMatch(/<failure message="ws\.latency\.p50 &lt; 25ms: measured/);
     // --fail-on runs: the same kind of failure is reported, the exit code stays 0.
     const md = join(tmp, 's2.md');
     const s2 = await shard(2, '--fail-on', 'runs', '--summary-md', md);

@@ -7,8 +7,8 @@ describe('startAtPhase', () => {
   it('starts the timeline at the phase with its policies in force and shifts the rest', async () => {
     const { compiled } = await loadScenario('ru-2026-telegram-phased');
     const { compiled: c, offsetNs, skipped } = startAtPhase(compiled, 'slowed');
-    expect(offsetNs).toBe(12e9);
-    expect(c.duration_ns).toBe(compiled.duration_ns - 12e9);
+    expect(offsetNs).toBe(11e9);
+    expect(c.duration_ns).toBe(compiled.duration_ns - 11e9);
     expect(c.timeline).toEqual([
       {
         at_ns: 0,
@@ -19,7 +19,7 @@ describe('startAtPhase', () => {
         dns_active: [],
       },
       {
-        at_ns: 10e9,
+        at_ns: 5e9,
         phase: 'blocked',
         enable: ['block'],
         disable: [],
@@ -29,14 +29,18 @@ describe('startAtPhase', () => {
     ]);
     expect(c.expect.map((e) => e.text)).toEqual([
       'tg-photo.goodput < 500kbit during slowed',
+      'tg-photo.goodput >= 50kbit during slowed',
       'tg-text.delivery < 5% during blocked',
+      'tg-text.connecting >= 20% during blocked',
+      'tg-text.connecting <= 60% during blocked',
       'max-text.delivery >= 99% during blocked',
+      'max-text.connecting < 1% during blocked',
     ]);
+    const before = "phase 'calls' comes before 'slowed'";
     expect(skipped).toEqual([
-      {
-        text: 'tg-text.delivery >= 99% during calls',
-        why: "phase 'calls' comes before 'slowed'",
-      },
+      { text: 'tg-text.delivery >= 99% during calls', why: before },
+      { text: 'tg-call.mos < 3.5 during calls', why: before },
+      { text: 'tg-call.mos >= 1.2 during calls', why: before },
     ]);
   });
 
@@ -55,8 +59,8 @@ describe('startAtPhase', () => {
   it('keeps the message schedule of a workload already running at the phase', async () => {
     const { compiled } = await loadScenario('ru-2026-telegram-phased');
     const c = startAtPhase(compiled, 'calls').compiled;
-    // Every 1 s from 0.5 s in the full run: 8.5 s, 9.5 s, ... - so 0.5 s after the phase
-    // starts at 8 s, and never at the blocked phase's 22 s.
+    // Every 1 s from 0.5 s in the full run: 6.5 s, 7.5 s, ... - so 0.5 s after the phase
+    // starts at 6 s, and never at the blocked phase's 16 s.
     expect(c.workloads.find((w) => w.name === 'tg-text')!.start_ns).toBe(500e6);
     expect(c.workloads.find((w) => w.name === 'tg-photo')!.start_ns).toBe(0);
   });

@@ -6,11 +6,15 @@ import type { AgentEvent, MeasureEvent } from '../../src/record/events.js';
 import { AgentProcess } from '../../src/run/agents.js';
 import { makeLabPki } from '../../src/orchestrate/pki.js';
 import type { CompiledWorkload } from '../../src/scenario/compiled.js';
+import { compileSession } from '../../src/scenario/session.js';
 
 /** A compiled workload on loopback (server 127.0.0.1 / ::1, name localhost). */
 export function loopbackWorkload(
   w: Partial<CompiledWorkload> & Pick<CompiledWorkload, 'name' | 'protocol' | 'port'>,
 ): CompiledWorkload {
+  const tls = w.tls ?? true;
+  // The session (keepalive, reconnect, outbox, chain) a scenario gets by default.
+  const session = compileSession({ protocol: w.protocol }, { port: w.port, tls });
   return {
     host: 'local',
     server_name: 'localhost',
@@ -28,6 +32,9 @@ export function loopbackWorkload(
     stop_ns: 2e9,
     codec: null,
     frame_ns: null,
+    app: null,
+    use: null,
+    ...session,
     ...w,
   };
 }

@@ -32,7 +32,12 @@ it('an http2 down stream outlives the signal of the attempt that opened it', asy
   let received = 0;
   let closed: string | undefined;
   try {
-    const conn = await http2Dialer(0, 0, ctx)(() => received++, { start: now() }, attempt.signal);
+    const conn = await http2Dialer(
+      0,
+      0,
+      ctx,
+      w.transports[0]!,
+    )(() => received++, { start: now() }, attempt.signal);
     void conn.closed.then((reason) => (closed = reason));
     attempt.abort(new Error('connect timed out'));
     const before = received;

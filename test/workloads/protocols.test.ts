@@ -40,12 +40,27 @@ const cases: [
 
 describe('workload protocols on loopback', () => {
   it.each(cases)('%s delivers every message both ways', async (_, partial) => {
-    const w = loopbackWorkload(partial);
+    const plain = loopbackWorkload(partial);
+    // Connections log in and ping fast: every protocol carries the control frames both ways.
+    const w =
+      plain.transports.length === 0
+        ? plain
+        : {
+            ...plain,
+            keepalive: { interval_ns: 300e6, timeout_ns: 1e9, fail_after_ns: 0 },
+            login: { round_trips: 2, bytes: 600 },
+          };
     const { events, observedEnd, stderr } = await runOnLoopback([w], 2500);
     const stats = summarize({ events, workloads: [w], phases: phasesOf([], 2e9), observedEnd });
     const p = pooled(stats[0]!, null)!;
     expect(stderr).toBe('');
-    expect(events.filter((e) => e.ev === 'fail')).toEqual([]);
+    expect(events.filter((e) => ['fail', 'detect', 'retry', 'giveup'].includes(e.ev))).toEqual([]);
+    if (w.transports.length > 0) {
+      const connects = events.filter((e) => e.ev === 'connect');
+      expect(connects.map((e) => [e.transport, (e.login_ns ?? 0) > 0])).toEqual([
+        [w.transports[0]!.label, true],
+      ]);
+    }
     expect(p.both.counted).toBeGreaterThan(0);
     expect(p.both.delivery).toBe(1);
     const dirs = p.scope.directions.filter((d) => d.dir !== 'both').map((d) => d.dir);

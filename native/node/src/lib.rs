@@ -4,6 +4,7 @@
 //!   version(): string
 //!   labOpen(configJson: string): number      -> lab id
 //!   labCounters(id: number): string          -> LabCounters as JSON
+//!   labStalls(id: number): string            -> LabStalls as JSON (episodes taken)
 //!   labSetActive(id: number, namesJson: string): void
 //!   labFlows(id: number, all: number): string -> per-flow metric snapshots as JSON
 //!   labClose(id: number): string             -> {"flows": the flow snapshots left at the end,
@@ -288,6 +289,23 @@ extern "C" fn js_lab_flows(env: napi_env, info: napi_callback_info) -> napi_valu
     })
 }
 
+extern "C" fn js_lab_stalls(env: napi_env, info: napi_callback_info) -> napi_value {
+    boundary(env, "labStalls", || {
+        let [id] = args::<1>(env, info)?;
+        let id = lab_id(env, id, "labStalls")?;
+        let json = match labs().get(&id) {
+            Some(lab) => lab.stalls_json(),
+            None => {
+                return Err(Throw::new(
+                    "QL_UNKNOWN_LAB",
+                    format!("no open lab with id {id}"),
+                ))
+            }
+        };
+        create_string(env, &json)
+    })
+}
+
 extern "C" fn js_lab_set_active(env: napi_env, info: napi_callback_info) -> napi_value {
     boundary(env, "labSetActive", || {
         let [id, names] = args::<2>(env, info)?;
@@ -373,6 +391,7 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
             method(b"version\0", js_version),
             method(b"labOpen\0", js_lab_open),
             method(b"labCounters\0", js_lab_counters),
+            method(b"labStalls\0", js_lab_stalls),
             method(b"labSetActive\0", js_lab_set_active),
             method(b"labFlows\0", js_lab_flows),
             method(b"labClose\0", js_lab_close),

@@ -25,6 +25,7 @@ interface RunArgs extends AllowArgs {
   phase?: string;
   json: boolean;
   quiet: boolean;
+  'allow-unjudged': boolean;
   junit?: string;
   'summary-md'?: string;
   'allow-commands': boolean;
@@ -91,6 +92,12 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
             'Let the scenario run the programs its `command` workloads name (refused without it: a shared scenario must not run programs silently)',
         })
         .option('allow-path', ALLOW_PATH_OPTION)
+        .option('allow-unjudged', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'Exit 0, not 5, when every expectation was not reached or not measured (exploratory runs)',
+        })
         .option('junit', {
           type: 'string',
           describe: 'Also write the expectations as JUnit XML to FILE (for CI test reports)',
@@ -108,7 +115,7 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         )
         .example('$0 run --junit junit.xml --summary-md', 'in CI: test results and a job summary')
         .epilog(
-          'Exit codes: 0 ok, 1 an expectation failed, 2 bad scenario or usage, 3 no lab possible, 4 the run failed (a workload agent died or hung, or the run reached its event budget; results up to then are written), 130 interrupted (results still written).',
+          "Exit codes: 0 ok, 1 an expectation failed, 2 bad scenario or usage, 3 no lab possible, 4 the run failed (a workload agent died or hung, or the run reached its event budget; results up to then are written), 5 nothing was judged (every expectation not reached or not measured; --allow-unjudged makes it 0), 6 the instrument's own resources failed (results disk full, results folder removed, a file that cannot be written; what was measured is kept or printed), 130 interrupted (results still written).",
         ),
     handler: async (args) => {
       let durationNs: number | undefined;
@@ -136,6 +143,7 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         quiet: args.quiet,
         allowCommands: args['allow-commands'],
         pcap: args.pcap,
+        allowUnjudged: args['allow-unjudged'],
         out: ctx.out,
         err: ctx.err,
       }).catch((error: unknown) => {

@@ -5,6 +5,7 @@ export const http2 = plainProtocol({
   port: 443,
   tls: true,
   agent: true,
+  session: 'messages',
   transport: 'tcp',
   traffic: 'messages',
   measures: 'messages',

@@ -13,6 +13,8 @@ export const http3 = defineProtocol({
   port: 443,
   tls: true,
   agent: true,
+  // ngtcp2's client opens a connection per message: there is no connection to keep.
+  session: (o) => (o.client === 'ngtcp2' ? undefined : 'messages'),
   transport: 'quic',
   traffic: 'messages',
   measures: 'messages',
@@ -25,10 +27,6 @@ export const http3 = defineProtocol({
     { transport: 'tcp', service: 'edge', tls: true },
   ],
   options: {
-    fallback: z
-      .enum(['h2'])
-      .optional()
-      .meta({ description: 'retry over HTTP/2 on TCP when QUIC fails, as browsers do' }),
     client: z.enum(['chromium', 'ngtcp2']).optional().meta({
       description:
         "chromium (default): headless Chromium, its post-quantum ClientHello over two Initials; ngtcp2: ngtcp2's client, a QUIC connection per up message, its ClientHello in one Initial",
@@ -38,10 +36,9 @@ export const http3 = defineProtocol({
         "client ngtcp2: wait this long after the handshake before sending the request (ngtcp2's --delay-stream), as probes that hold a connection open past a censor's blocking latency do",
     }),
   },
-  compiledKeys: ['fallback', 'client', 'hold_ns'],
+  compiledKeys: ['client', 'hold_ns'],
   defaults: (o) => (o.client === 'ngtcp2' ? { direction: 'up' } : {}),
-  compile: (o): { fallback: 'h2' | null; client: 'chromium' | 'ngtcp2'; hold_ns: number } => ({
-    fallback: o.fallback ?? null,
+  compile: (o): { client: 'chromium' | 'ngtcp2'; hold_ns: number } => ({
     client: o.client ?? 'chromium',
     hold_ns: o.hold ?? 0,
   }),
@@ -83,12 +80,6 @@ export const http3 = defineProtocol({
       problems.push({
         key: 'direction',
         message: `client ngtcp2 sends up messages only (a process per request), not '${w.direction}'`,
-      });
-    }
-    if (w.fallback !== undefined) {
-      problems.push({
-        key: 'fallback',
-        message: 'client ngtcp2 has no fallback (it speaks QUIC only)',
       });
     }
     return problems;

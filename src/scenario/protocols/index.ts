@@ -22,6 +22,7 @@ import {
   type ChromiumUse,
   type CompiledValue,
   type Connects,
+  type SessionKind,
   type DownSender,
   type FlowEndpoint,
   type Measures,
@@ -151,6 +152,22 @@ export function flowEndpoints(w: WorkloadEndpoints): FlowEndpoint[] {
     addresses.map((address) => ({ address, transport, port: w.port })),
   );
   return [...own, ...(p.flowEndpoints?.(w) ?? [])];
+}
+
+/** What `fallback: h2` (a QUIC workload's shorthand, as browsers do) falls back to. */
+export const H2_FALLBACK: ProtocolName = 'http2';
+
+/**
+ * How a workload of this protocol recovers (../session.ts), from its keys as written
+ * (http3 with client ngtcp2 has no connection to keep); undefined: it does not.
+ */
+export function sessionKind(name: ProtocolName, written: object): SessionKind | undefined {
+  const session = (
+    PROTOCOLS[name] as {
+      session?: SessionKind | ((o: unknown) => SessionKind | undefined);
+    }
+  ).session;
+  return typeof session === 'function' ? session(written) : session;
 }
 
 /** A protocol's traits, the same shape for every row. */

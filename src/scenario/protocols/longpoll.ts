@@ -5,6 +5,7 @@ export const longpoll = plainProtocol({
   port: 443,
   tls: true,
   agent: true,
+  session: 'messages',
   transport: 'tcp',
   traffic: 'messages',
   measures: 'messages',

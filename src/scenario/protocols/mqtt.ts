@@ -5,6 +5,7 @@ export const mqtt = plainProtocol({
   port: 8883,
   tls: true,
   agent: true,
+  session: 'messages',
   transport: 'tcp',
   traffic: 'messages',
   measures: 'messages',

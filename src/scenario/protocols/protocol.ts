@@ -63,6 +63,14 @@ export type CompiledWorkloadView = { address: string; address6: string | null } 
 
 /** Who runs a protocol's workloads (see `ProtocolDefinition.agent`). */
 export type Runner = boolean | 'orchestrator';
+
+/**
+ * How a protocol's client lives through a bad network (../session.ts): `messages`, a
+ * connection that carries messages, with keepalive, reconnect, login, an outbox and a
+ * chain of transports to fall back to; `call`, a call that is redialled and falls back
+ * along its chain of relays. Protocols without one (datagrams, bulk) take none of those keys.
+ */
+export type SessionKind = 'messages' | 'call';
 /** What one workload asks of one port of its host. */
 export interface PortClaim {
   transport: 'tcp' | 'udp';
@@ -212,6 +220,8 @@ export interface ProtocolDefinition<
    * writes them (the golden scenario of every protocol is made with these).
    */
   example?: Record<string, unknown>;
+  /** How its client recovers (keepalive, reconnect, outbox, fallback); absent: it does not. */
+  session?: SessionKind | ((options: z.output<z.ZodObject<Options>>) => SessionKind | undefined);
   transport: Transport;
   traffic: Traffic;
   measures: Measures;
@@ -275,6 +285,7 @@ export function plainProtocol<Agent extends Runner>(settings: {
   tls: boolean | 'never';
   ports: readonly PortUse[];
   agent: Agent;
+  session?: SessionKind;
   transport: Transport;
   traffic: Traffic;
   measures: Measures;

@@ -8,6 +8,7 @@ export const tcpFramed = plainProtocol({
   port: 443,
   tls: false,
   agent: true,
+  session: 'messages',
   transport: 'tcp',
   traffic: 'messages',
   measures: 'messages',

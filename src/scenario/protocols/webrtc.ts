@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { Name } from '../fields.js';
-import { BARE_WIRE, defineProtocol, type References } from './protocol.js';
+import { BARE_WIRE, defineProtocol, type ReferenceView, type References } from './protocol.js';
 
 /** The IANA STUN/TURN port, coturn's default. */
 export const TURN_PORT = 3478;
@@ -34,6 +34,7 @@ export const webrtc = defineProtocol({
   port: 443,
   tls: true,
   agent: true,
+  session: 'call',
   transport: 'udp',
   traffic: 'rtp',
   measures: 'webrtc-stats',
@@ -90,36 +91,25 @@ export const webrtc = defineProtocol({
   // a run waits after its end, and a voice packet a second late is of no use anyway.
   defaults: () => ({ interval_ns: 20e6, deadline_ns: 1e9 }),
   chromium: () => 'media',
-  // A call's TURN server holds a port of its host: UDP as udp-voice does, or TCP (plain or
-  // TLS) as a workload that owns its connections does.
+  // A call's TURN servers (its own and its fallback chain's) hold ports of their hosts: UDP
+  // as udp-voice does, or TCP (plain or TLS) as a workload that owns its connections does.
   references: (w, view): References => {
-    if (typeof w.turn !== 'string') {
-      const problems = ['turn_port', 'turn_transport'].flatMap((key) =>
-        w[key] === undefined ? [] : [{ key, message: `${key} needs turn: <host>` }],
-      );
-      return { problems, claims: [] };
+    const steps = Array.isArray(w.fallback) ? w.fallback : [];
+    const relays: [Record<string, unknown>, string][] = [
+      [w, ''],
+      ...steps.flatMap((s, i): [Record<string, unknown>, string][] =>
+        s !== null && typeof s === 'object'
+          ? [[s as Record<string, unknown>, `fallback.${i}.`]]
+          : [],
+      ),
+    ];
+    const out: References = { problems: [], claims: [] };
+    for (const [r, at] of relays) {
+      const one = relayReferences(r, view);
+      out.problems.push(...one.problems.map((p) => ({ ...p, key: `${at}${p.key}` })));
+      out.claims.push(...one.claims);
     }
-    if (!view.hostNames.includes(w.turn)) {
-      return { problems: [{ key: 'turn', message: view.unknownHost(w.turn) }], claims: [] };
-    }
-    const transport = TURN_TRANSPORTS.find((t) => t === w.turn_transport) ?? 'udp';
-    const problems =
-      transport === 'tls' && view.dnsNames(w.turn).length === 0
-        ? [
-            {
-              key: 'turn_transport',
-              message: `turn_transport tls needs a DNS name of host '${w.turn}' (its certificate and the turns: URL name it); give it names`,
-            },
-          ]
-        : [];
-    const port = typeof w.turn_port === 'number' ? w.turn_port : turnPort(transport);
-    const claim = {
-      transport: transport === 'udp' ? ('udp' as const) : ('tcp' as const),
-      port,
-      tls: transport === 'tls',
-      service: 'turn',
-    };
-    return { problems, claims: [{ host: w.turn, claims: [claim] }] };
+    return out;
   },
   compile: (
     o,
@@ -160,3 +150,34 @@ export const webrtc = defineProtocol({
     unmodelled: 'signalling, video, bitrate adaptation, NetEq (steady Opus, 60 ms buffer)',
   }),
 });
+
+/** The references of one relay of a call: its own `turn` keys or a fallback step's. */
+function relayReferences(w: Record<string, unknown>, view: ReferenceView): References {
+  if (typeof w.turn !== 'string') {
+    const problems = ['turn_port', 'turn_transport'].flatMap((key) =>
+      w[key] === undefined ? [] : [{ key, message: `${key} needs turn: <host>` }],
+    );
+    return { problems, claims: [] };
+  }
+  if (!view.hostNames.includes(w.turn)) {
+    return { problems: [{ key: 'turn', message: view.unknownHost(w.turn) }], claims: [] };
+  }
+  const transport = TURN_TRANSPORTS.find((t) => t === w.turn_transport) ?? 'udp';
+  const problems =
+    transport === 'tls' && view.dnsNames(w.turn).length === 0
+      ? [
+          {
+            key: 'turn_transport',
+            message: `turn_transport tls needs a DNS name of host '${w.turn}' (its certificate and the turns: URL name it); give it names`,
+          },
+        ]
+      : [];
+  const port = typeof w.turn_port === 'number' ? w.turn_port : turnPort(transport);
+  const claim = {
+    transport: transport === 'udp' ? ('udp' as const) : ('tcp' as const),
+    port,
+    tls: transport === 'tls',
+    service: 'turn',
+  };
+  return { problems, claims: [{ host: w.turn, claims: [claim] }] };
+}

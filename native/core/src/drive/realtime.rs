@@ -11,6 +11,10 @@
 //! takes commands from JS through a slot and a second eventfd: a new active policy set
 //! (applied before the packets of that wakeup, so between two packets) and requests for
 //! a counters snapshot. The pipeline itself is never shared, so the hot path takes no lock.
+//!
+//! In both modes a periodic watchdog timer tells the thread how late it was served
+//! (stall.rs): a stop of the whole process or a starved CPU is reported as the lab's own
+//! stall, not left to read as the network's delay.
 
 use crate::config::json::{write_u64, Value};
 use crate::config::lab::CaptureSpec;
@@ -19,6 +23,7 @@ use crate::drive::capture::{Capture, CaptureConfig, CaptureStats, Filter};
 use crate::drive::counters::{Counters, Snapshot};
 use crate::drive::forward::Forwarder;
 use crate::drive::shaper::Shaper;
+use crate::drive::stall::{Lateness, StallLog, WATCHDOG_NS};
 use crate::error::{Code, Error};
 use crate::io::sys::{self, EpollEvent};
 use crate::io::tun::Tun;
@@ -36,6 +41,7 @@ const TOKEN_CLIENT: u64 = 1;
 const TOKEN_SERVER: u64 = 2;
 const TOKEN_CONTROL: u64 = 3;
 const TOKEN_TIMER: u64 = 4;
+const TOKEN_WATCHDOG: u64 = 5;
 
 /// How early the timer is armed before the pipeline's next event; the thread then polls
 /// (epoll without blocking, still serving both TUNs) until the event is due. A timerfd
@@ -144,6 +150,8 @@ struct Shaping {
 
 pub struct Lab {
     counters: Arc<Counters>,
+    /// How late the forwarding thread was (stall.rs).
+    stalls: Arc<StallLog>,
     stop: Arc<OwnedFd>,
     thread: Option<JoinHandle<()>>,
     /// Why the forwarding thread ended on its own, if it did.
@@ -206,10 +214,12 @@ impl Lab {
         let thread_err = |what: &str, e: io::Error| Error::os(Code::Thread, what, &e);
         let epoll = sys::epoll_create().map_err(|e| thread_err("epoll_create1", e))?;
         let stop = Arc::new(sys::eventfd_nonblocking().map_err(|e| thread_err("eventfd", e))?);
+        let watchdog = sys::timerfd_monotonic().map_err(|e| thread_err("timerfd", e))?;
         for (fd, token) in [
             (stop.as_fd(), TOKEN_STOP),
             (client.as_fd(), TOKEN_CLIENT),
             (server.as_fd(), TOKEN_SERVER),
+            (watchdog.as_fd(), TOKEN_WATCHDOG),
         ] {
             sys::epoll_add(epoll.as_fd(), fd, token).map_err(|e| thread_err("epoll_ctl", e))?;
         }
@@ -249,15 +259,25 @@ impl Lab {
         };
 
         let counters = Arc::new(Counters::default());
+        let stalls = Arc::new(StallLog::default());
         let failure = Arc::new(Mutex::new(None));
+        let first_tick = sys::monotonic_ns() + WATCHDOG_NS;
+        sys::timerfd_set_periodic(watchdog.as_fd(), first_tick, WATCHDOG_NS)
+            .map_err(|e| thread_err("timerfd_settime", e))?;
         let thread = {
             let counters = Arc::clone(&counters);
+            let stalls = Arc::clone(&stalls);
             let failure = Arc::clone(&failure);
             let mut mode = mode;
             std::thread::Builder::new()
                 .name(format!("ql-fwd-{}", config.client_tun))
                 .spawn(move || {
-                    let result = run(client, server, epoll, &mut mode, &counters);
+                    let watch = Watchdog {
+                        fd: watchdog,
+                        log: &stalls,
+                        lateness: Lateness::new(first_tick),
+                    };
+                    let result = run(client, server, epoll, &mut mode, &counters, watch);
                     if let Err(e) = result {
                         let mut slot = failure.lock().unwrap_or_else(|p| p.into_inner());
                         *slot = Some(format!("forwarding stopped: {e}"));
@@ -280,6 +300,7 @@ impl Lab {
 
         Ok(Lab {
             counters,
+            stalls,
             stop,
             thread: Some(thread),
             failure,
@@ -293,6 +314,12 @@ impl Lab {
 
     pub fn counters(&self) -> Snapshot {
         self.counters.snapshot()
+    }
+
+    /// The forwarding thread's stall episodes since the last call, with its cumulative
+    /// totals (stall.rs `take_json`).
+    pub fn stalls_json(&self) -> String {
+        self.stalls.take_json()
     }
 
     /// The shaping counters (shape/stats.rs JSON), fresh from the forwarding thread;
@@ -339,7 +366,7 @@ impl Lab {
         self.udp_offload
     }
 
-    /// `LabCounters` JSON: `up`, `down`, `udpOffload` and `threadCpuNs`, plus `shaping`
+    /// `LabCounters` JSON: `up`, `down`, `udpOffload`, `stall` and `threadCpuNs`, plus `shaping`
     /// when a scenario is loaded.
     pub fn counters_json(&self) -> String {
         let mut json = self.counters.snapshot().to_json();
@@ -349,6 +376,8 @@ impl Lab {
         } else {
             ",\"udpOffload\":false"
         });
+        json.push_str(",\"stall\":");
+        json.push_str(&self.stalls.totals_json());
         json.push_str(",\"threadCpuNs\":");
         write_u64(&mut json, self.counters.thread_cpu_ns.load(Relaxed));
         json.push('}');
@@ -481,18 +510,28 @@ fn capture_config(
     })
 }
 
+/// The watchdog timer and what its ticks feed.
+struct Watchdog<'a> {
+    fd: OwnedFd,
+    log: &'a StallLog,
+    lateness: Lateness,
+}
+
 fn run(
     mut client: Tun,
     mut server: Tun,
     epoll: OwnedFd,
     mode: &mut Mode,
     counters: &Counters,
+    mut watch: Watchdog<'_>,
 ) -> io::Result<()> {
     let mut events = [EpollEvent::ZERO; 8];
     // The timer's absolute expiry as armed (pipeline time), to skip redundant re-arming.
     let mut armed: Option<u64> = None;
     // The next event is less than TIMER_LEAD_NS away: poll instead of sleeping.
     let mut spin = false;
+    // When the pipeline's next event was due, as of the last iteration (pipeline time).
+    let mut due: Option<u64> = None;
     // When the thread last read its CPU clock for the counters (CLOCK_MONOTONIC).
     let mut cpu_read_at = 0u64;
     // Sleep in epoll between bursts; poll only within TIMER_LEAD_NS of a timed pipeline
@@ -502,6 +541,7 @@ fn run(
     loop {
         let n = sys::epoll_wait(epoll.as_fd(), &mut events, if spin { 0 } else { -1 })?;
         let (mut up, mut down, mut control_ready, mut timer_ready) = (false, false, false, false);
+        let mut watchdog_ready = false;
         for ev in &events[..n] {
             match ev.token() {
                 TOKEN_STOP => return Ok(()),
@@ -509,8 +549,16 @@ fn run(
                 TOKEN_SERVER => down = true,
                 TOKEN_CONTROL => control_ready = true,
                 TOKEN_TIMER => timer_ready = true,
+                TOKEN_WATCHDOG => watchdog_ready = true,
                 _ => {}
             }
+        }
+        if watchdog_ready {
+            // The clock before the counter: a tick expiring in between makes the lateness
+            // one period short, never long.
+            let now = sys::monotonic_ns();
+            let expirations = sys::read_counter_fd(watch.fd.as_fd())?;
+            watch.lateness.watchdog(watch.log, now, expirations);
         }
         match mode {
             // Level-triggered: whatever a batch leaves behind wakes the next epoll_wait at
@@ -553,6 +601,10 @@ fn run(
                     armed = None;
                 }
                 let now = sys::monotonic_ns().saturating_sub(*base);
+                // A packet held past its due time: the thread was not there to release it.
+                if let Some(t) = due.filter(|&t| now > t) {
+                    watch.lateness.observe(watch.log, now + *base, now - t);
+                }
                 if up {
                     shaper.step(Dir::Up, &mut client, &mut server, now, counters)?;
                 }
@@ -563,6 +615,7 @@ fn run(
                     shaper.advance(&mut client, &mut server, now, counters);
                 }
                 let next = shaper.next_wakeup();
+                due = next;
                 spin = next.is_some_and(|t| t <= now.saturating_add(TIMER_LEAD_NS));
                 // While polling the timer is not needed (if it fires anyway, it is drained).
                 let target = next.map(|t| t.saturating_sub(TIMER_LEAD_NS));
@@ -680,6 +733,7 @@ mod test {
         // No devices needed: a Lab value without a thread.
         let lab = Lab {
             counters: Arc::new(Counters::default()),
+            stalls: Arc::new(StallLog::default()),
             stop: Arc::new(sys::eventfd_nonblocking().unwrap()),
             thread: None,
             failure: Arc::new(Mutex::new(None)),

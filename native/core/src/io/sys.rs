@@ -256,30 +256,54 @@ pub fn timerfd_monotonic() -> io::Result<OwnedFd> {
 /// Arm the timer to fire once at the absolute CLOCK_MONOTONIC time `at_ns` (a time
 /// already past fires at once), or disarm it with `None`.
 pub fn timerfd_set_abs(fd: BorrowedFd<'_>, at_ns: Option<u64>) -> io::Result<()> {
-    let spec = libc::itimerspec {
-        it_interval: ns_timespec(0),
-        // An all-zero it_value disarms, so an armed timer needs at least 1 ns.
-        it_value: ns_timespec(at_ns.map_or(0, |t| t.max(1))),
-    };
-    // SAFETY: `spec` is a live local in the kernel's layout that the call only reads;
+    timerfd_settime_abs(
+        fd,
+        &libc::itimerspec {
+            it_interval: ns_timespec(0),
+            // An all-zero it_value disarms, so an armed timer needs at least 1 ns.
+            it_value: ns_timespec(at_ns.map_or(0, |t| t.max(1))),
+        },
+    )
+}
+
+fn timerfd_settime_abs(fd: BorrowedFd<'_>, spec: &libc::itimerspec) -> io::Result<()> {
+    // SAFETY: `spec` is a live value in the kernel's layout that the call only reads;
     // old_value may be NULL.
     cvt(unsafe {
         libc::timerfd_settime(
             fd.as_raw_fd(),
             libc::TFD_TIMER_ABSTIME,
-            &spec,
+            spec,
             std::ptr::null_mut(),
         )
     })?;
     Ok(())
 }
 
+/// Arm the timer to fire at the absolute CLOCK_MONOTONIC time `first_ns` and then every
+/// `period_ns`; reading it gives the number of expirations since the last read.
+pub fn timerfd_set_periodic(fd: BorrowedFd<'_>, first_ns: u64, period_ns: u64) -> io::Result<()> {
+    timerfd_settime_abs(
+        fd,
+        &libc::itimerspec {
+            it_interval: ns_timespec(period_ns.max(1)),
+            it_value: ns_timespec(first_ns.max(1)),
+        },
+    )
+}
+
 /// Reset a readable eventfd or timerfd (read its 8-byte counter); nothing pending is fine.
 pub fn drain_counter_fd(fd: BorrowedFd<'_>) -> io::Result<()> {
+    read_counter_fd(fd).map(|_| ())
+}
+
+/// Read (and reset) an eventfd's or timerfd's 8-byte counter: 0 when nothing is pending.
+pub fn read_counter_fd(fd: BorrowedFd<'_>) -> io::Result<u64> {
     let mut buf = [0u8; 8];
     match read(fd, &mut buf) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(()),
+        Ok(8) => Ok(u64::from_ne_bytes(buf)),
+        Ok(_) => Ok(0),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
         Err(e) => Err(e),
     }
 }
@@ -327,6 +351,18 @@ mod test {
         timerfd_set_abs(t.as_fd(), None).unwrap();
         assert_eq!(epoll_wait(ep.as_fd(), &mut events, 5).unwrap(), 0);
         drain_counter_fd(t.as_fd()).unwrap();
+    }
+
+    #[test]
+    fn a_periodic_timer_counts_the_expirations_nobody_served() {
+        let t = timerfd_monotonic().unwrap();
+        let start = monotonic_ns();
+        timerfd_set_periodic(t.as_fd(), start + 1_000_000, 1_000_000).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(12));
+        let n = read_counter_fd(t.as_fd()).unwrap();
+        let elapsed = (monotonic_ns() - start) / 1_000_000;
+        assert!(n >= 10 && n <= elapsed, "{n} expirations in {elapsed} ms");
+        assert_eq!(read_counter_fd(t.as_fd()).unwrap(), 0);
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub const DEFAULT_STALL_NS: u64 = 1_000_000_000;
 const MAX_ENDED: usize = 65_536;
 /// What one metered flow may cost (the record, its slot pointer excluded); a unit test
 /// holds `FlowMeter` to it. RTP streams and drops live out of line. (528: each TCP
-/// direction keeps one undelivered range so goodput counts a retransmission that fills it.)
+/// direction keeps the receiver's acknowledgement and its sender's FIN for goodput.)
 pub const METER_BYTES_BUDGET: usize = 528;
 
 type Drops = [[u32; Reason::ALL.len()]; 2];
@@ -50,8 +50,8 @@ pub struct DirCount {
     pub bytes_in: u64,
     pub packets_out: u64,
     pub bytes_out: u64,
-    /// Payload bytes delivered: UDP, every datagram's; TCP, each byte once however often
-    /// it was sent.
+    /// Payload bytes delivered: UDP, every datagram's that left the lab; TCP, each byte
+    /// once the receiver acknowledged it in order, however often it was sent.
     pub goodput_bytes: u64,
 }
 
@@ -106,6 +106,12 @@ impl FlowMeter {
         } else {
             Dir::Down
         }
+    }
+
+    /// DNS (53, mDNS 5353) is never RTP: a query's random ID passes RTP's first-byte test
+    /// one time in four, and would read as streams with heavy "loss".
+    fn may_carry_rtp(&self) -> bool {
+        ![53, 5353].contains(&self.key.server_port) && ![53, 5353].contains(&self.key.client_port)
     }
 
     fn reset(&self) -> bool {
@@ -219,12 +225,18 @@ impl Meter {
         if let Some(s) = tcp_segment(p) {
             m.handshake.sent(s.flags, d, now);
             m.tcp[d].sent(&s, now);
+            // The receiver's cumulative acknowledgement, as it sent it: the other
+            // direction's goodput (an RST's acknowledgement number says nothing).
+            if s.flags & ACK != 0 && s.flags & RST == 0 {
+                let o = dir.other().index();
+                m.dirs[o].goodput_bytes += m.tcp[o].received(s.ack);
+            }
             m.hello.sent(true, from_opener, payload(p, ip), now);
             m.check_stalls(now, stall_ns);
         } else if p.proto == PROTO_UDP {
             let body = payload(p, ip);
             m.hello.sent(false, from_opener, body, now);
-            if let Some(h) = rtp::header(body) {
+            if let Some(h) = rtp::header(body).filter(|_| m.may_carry_rtp()) {
                 m.rtp.get_or_insert_with(Box::default)[d].sent(&h);
             }
         }
@@ -259,7 +271,6 @@ impl Meter {
                 return;
             }
             m.handshake.delivered(s.flags, d, now);
-            m.dirs[d].goodput_bytes += m.tcp[d].delivered(&s);
             if s.flags & ACK != 0 {
                 m.tcp[dir.other().index()].acked(s.ack, now);
             }

@@ -10,8 +10,9 @@
 //!   sample (Karn's rule), so no sample ever mixes an original with its retransmission.
 //! - **Retransmissions**: data segments that start before the highest sequence number the
 //!   sender had sent; their bytes are the part already sent once.
-//! - **Goodput**: new payload bytes delivered to the receiver (each byte once, however
-//!   often it was sent).
+//! - **Goodput**: payload bytes the receiver has in order, read from its own cumulative
+//!   acknowledgement as it enters the lab: each byte once, however often it was sent and
+//!   however many holes a policer's drops left at once (SYN and FIN take no payload).
 //! - **Stalls**: data outstanding (sent, not acknowledged to the sender) and no
 //!   acknowledgement advancing for at least the stall threshold; the stall lasts from the
 //!   last progress until the next one.
@@ -32,15 +33,12 @@ pub struct TcpDir {
     sent_seen: bool,
     /// The sender sent payload at least once (only data can stall).
     data_seen: bool,
-    /// One past the highest payload byte delivered to the receiver; valid once `delivered_seen`.
-    delivered_end: u32,
-    delivered_seen: bool,
-    /// The oldest range below `delivered_end` the receiver has not had (a segment dropped
-    /// on the way, its successors delivered): counted when a retransmission fills it.
-    /// `hole_start == hole_end`: none. One hole is kept; a second gap before the first is
-    /// filled is not counted when filled (rare: a policer's drops in one burst make one).
-    hole_start: u32,
-    hole_end: u32,
+    /// The highest cumulative acknowledgement the receiver sent (as it entered the lab):
+    /// everything before it the receiver has; valid once `received_seen`.
+    received: u32,
+    received_seen: bool,
+    /// The sequence number of the sender's FIN (valid once `fin_ns` is set).
+    fin_seq: u32,
     /// The highest acknowledgement that reached the sender; valid once `acked_seen`.
     acked: u32,
     acked_seen: bool,
@@ -74,10 +72,9 @@ impl Default for TcpDir {
             sent_end: 0,
             sent_seen: false,
             data_seen: false,
-            delivered_end: 0,
-            delivered_seen: false,
-            hole_start: 0,
-            hole_end: 0,
+            received: 0,
+            received_seen: false,
+            fin_seq: 0,
             acked: 0,
             acked_seen: false,
             timed_end: 0,
@@ -128,10 +125,11 @@ impl TcpDir {
         if s.flags & RST != 0 && self.rst_ns == NONE {
             self.rst_ns = now;
         }
+        let end = s.end();
         if s.flags & FIN != 0 && self.fin_ns == NONE {
             self.fin_ns = now;
+            self.fin_seq = end.wrapping_sub(1);
         }
-        let end = s.end();
         if !self.sent_seen {
             self.sent_seen = true;
             self.sent_end = end;
@@ -172,57 +170,25 @@ impl TcpDir {
         }
     }
 
-    /// A segment of this direction left the lab toward the receiver; returns how many of
-    /// its payload bytes the receiver had not had yet (goodput).
-    pub fn delivered(&mut self, s: &Segment) -> u64 {
-        let start = if s.flags & SYN != 0 {
-            s.seq.wrapping_add(1)
-        } else {
-            s.seq
-        };
-        let end = start.wrapping_add(s.payload);
-        if !self.delivered_seen {
-            self.delivered_seen = true;
-            self.delivered_end = start;
+    /// The receiver sent cumulative acknowledgement `ack` (it entered the lab); returns how
+    /// many payload bytes it newly has in order (goodput). The first one seen is the base
+    /// (the SYN's acknowledgement, or mid-flow where metering began); the FIN's sequence
+    /// number is not payload.
+    pub fn received(&mut self, ack: u32) -> u64 {
+        if !self.received_seen {
+            self.received_seen = true;
+            self.received = ack;
+            return 0;
         }
-        let mut n = 0u64;
-        // A retransmission into the hole: its bytes there are new to the receiver.
-        if self.hole_start != self.hole_end
-            && after(end, self.hole_start)
-            && after(self.hole_end, start)
-        {
-            let from = if after(start, self.hole_start) {
-                start
-            } else {
-                self.hole_start
-            };
-            let to = if after(end, self.hole_end) {
-                self.hole_end
-            } else {
-                end
-            };
-            n += u64::from(to.wrapping_sub(from));
-            if from == self.hole_start {
-                self.hole_start = to;
-            } else {
-                self.hole_end = from;
-            }
+        if !after(ack, self.received) {
+            return 0;
         }
-        if !after(end, self.delivered_end) {
-            return n;
+        let mut n = u64::from(ack.wrapping_sub(self.received));
+        if self.fin_ns != NONE && !after(self.received, self.fin_seq) && after(ack, self.fin_seq) {
+            n -= 1;
         }
-        let from = if after(start, self.delivered_end) {
-            // A gap: what lies before this segment has not reached the receiver.
-            if self.hole_start == self.hole_end {
-                self.hole_start = self.delivered_end;
-                self.hole_end = start;
-            }
-            start
-        } else {
-            self.delivered_end
-        };
-        self.delivered_end = end;
-        n + u64::from(end.wrapping_sub(from))
+        self.received = ack;
+        n
     }
 
     /// An acknowledgement for this direction's data reached the sender.
@@ -401,39 +367,32 @@ mod test {
     }
 
     #[test]
-    fn goodput_counts_each_delivered_byte_once() {
+    fn goodput_counts_each_byte_the_receiver_acknowledges_once() {
         let mut d = TcpDir::default();
-        let got: Vec<u64> = [
-            seg(0, SYN, 0),
-            seg(1, ACK, 1000),
-            seg(1, ACK, 1000),
-            seg(501, ACK, 1000),
-            seg(2001, ACK | FIN, 0),
-        ]
-        .iter()
-        .map(|s| d.delivered(s))
-        .collect();
-        assert_eq!(got, vec![0, 1000, 0, 500, 0]);
+        d.sent(&seg(0, SYN, 0), 0);
+        d.sent(&seg(1, ACK, 1000), MS);
+        d.sent(&seg(1001, ACK | FIN, 0), 2 * MS);
+        // The SYN's acknowledgement is the base; a duplicate counts nothing; the FIN's
+        // sequence number is not payload.
+        let got: Vec<u64> = [1, 501, 501, 1001, 1002, 1002]
+            .iter()
+            .map(|&a| d.received(a))
+            .collect();
+        assert_eq!(got, vec![0, 500, 0, 500, 0, 0]);
     }
 
     #[test]
-    fn goodput_counts_a_dropped_segment_when_its_retransmission_arrives() {
+    fn goodput_counts_every_hole_once_its_retransmission_arrives() {
+        // A policer dropped 1001..3001 and 4001..5001 of 1..7001; the receiver acknowledges
+        // 1001 until the first hole is filled, then jumps over what it held.
         let mut d = TcpDir::default();
-        let got: Vec<u64> = [
-            seg(0, SYN, 0),
-            seg(1, ACK, 1000),
-            // 1001..3001 dropped on the way; the next ones arrive.
-            seg(3001, ACK, 1000),
-            seg(4001, ACK, 1000),
-            seg(1001, ACK, 1000),
-            seg(1001, ACK, 1000),
-            seg(2001, ACK, 1000),
-            seg(5001, ACK | FIN, 0),
-        ]
-        .iter()
-        .map(|s| d.delivered(s))
-        .collect();
-        assert_eq!(got, vec![0, 1000, 1000, 1000, 1000, 0, 1000, 0]);
+        d.sent(&seg(0, SYN, 0), 0);
+        let got: Vec<u64> = [1, 1001, 1001, 1001, 4001, 4001, 7001]
+            .iter()
+            .map(|&a| d.received(a))
+            .collect();
+        assert_eq!(got.iter().sum::<u64>(), 7000);
+        assert_eq!(got, vec![0, 1000, 0, 0, 3000, 0, 3000]);
     }
 
     #[test]

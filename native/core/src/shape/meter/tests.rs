@@ -276,6 +276,15 @@ fn rtp_loss_from_the_flow_equals_the_labs_drops_and_a_steady_stream_has_no_jitte
 }
 
 #[test]
+fn dns_is_never_read_as_rtp() {
+    // A DNS message whose random ID happens to start with RTP's version bits.
+    let mut p = delayed(0, &[], &[]);
+    run(&mut p, vec![(0, Dir::Up, udp_from(53, &rtp(1, 960)))]);
+    let v = snapshot(&mut p, S, false);
+    assert!(flows(&v)[0].get("up").unwrap().get("rtp").is_none());
+}
+
+#[test]
 fn a_flow_that_ended_leaves_its_final_record_once() {
     let mut p = delayed(0, &[], &[]);
     run(&mut p, vec![(0, Dir::Up, udp(100))]);

@@ -55,6 +55,8 @@ describe.skipIf(!isRoot)('every library scenario runs and reproduces its sources
     const short = shortForm(compiled);
     const out = join(tmpDir('qoslab-library-'), name);
     const args = ['run', name, '--phase', short.phase, '--duration', `${short.durationNs / 1e6}ms`];
+    // The library's own bring-your-own-app scenarios run programs (mosquitto, prosody).
+    if (compiled.workloads.some((w) => w.command != null)) args.push('--allow-commands');
     if (seed !== undefined) args.push('--seed', String(seed));
     const started = Date.now();
     const measure = async (folder: string) => {

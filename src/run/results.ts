@@ -26,7 +26,7 @@ export function resultsDir(name: string, out: string | undefined, at = new Date(
 export class NdjsonFile {
   private readonly stream: WriteStream | undefined;
   failed = false;
-  /** The lines written, when asked to keep them (datapath samples: nobody else keeps them). */
+  /** The lines written, when asked to keep them (datapath samples and flow records: nobody else keeps them). */
   readonly kept: string[] | undefined;
 
   constructor(path: string, onError: (e: unknown) => void, keep = false) {
@@ -99,7 +99,7 @@ export class ResultFiles {
     this.ino = statSync(dir, { throwIfNoEntry: false })?.ino;
     this.events = new NdjsonFile(join(dir, EVENTS), (e) => this.fault(EVENTS, e));
     this.datapath = new NdjsonFile(join(dir, DATAPATH), (e) => this.fault(DATAPATH, e), true);
-    this.flows = new NdjsonFile(join(dir, FLOWS), (e) => this.fault(FLOWS, e));
+    this.flows = new NdjsonFile(join(dir, FLOWS), (e) => this.fault(FLOWS, e), true);
   }
 
   /** Record a failed write of `file`; anything but a resource error is a bug and thrown. */
@@ -192,8 +192,9 @@ export class ResultFiles {
     if ((all || this.datapath.failed) && !this.writeLines(DATAPATH, kept)) {
       incomplete.push(DATAPATH);
     }
-    // Flow lines are not kept in memory: a failed flows.ndjson stays incomplete.
-    if (all || this.flows.failed) incomplete.push(FLOWS);
+    if ((all || this.flows.failed) && !this.writeLines(FLOWS, this.flows.kept ?? [])) {
+      incomplete.push(FLOWS);
+    }
     return incomplete;
   }
 

@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, statSync, type WriteStream } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, statSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openFreshStream, writeChunksReplacing } from '../files/write.js';
 import { resourceCode, type ResourceFault } from './resource-fault.js';
@@ -6,7 +6,8 @@ import { resourceCode, type ResourceFault } from './resource-fault.js';
 /**
  * `results/<UTC time>-<name>` (time as 20250101T120000Z), unless the caller chose. The
  * parent is `$QOSLAB_RESULTS` when set: the container image sets /results, its bind mount,
- * where the relative default made /results/results/<time>-<name>.
+ * where the relative default made /results/results/<time>-<name>. A name taken already
+ * (another run begun in the same second) gets -2, -3, ...
  */
 export function resultsDir(name: string, out: string | undefined, at = new Date()): string {
   if (out !== undefined) return resolve(out);
@@ -15,7 +16,11 @@ export function resultsDir(name: string, out: string | undefined, at = new Date(
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-  return resolve(parent, `${stamp}-${name.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+  const base = resolve(parent, `${stamp}-${name.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+  // Two runs or shells begun in the same second get folders of their own, not one refusal.
+  let dir = base;
+  for (let n = 2; existsSync(dir); n++) dir = `${base}-${n}`;
+  return dir;
 }
 
 /**

@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { faultText, resourceCode } from '../../src/run/resource-fault.js';
-import { ResultFiles } from '../../src/run/results.js';
+import { ResultFiles, resultsDir } from '../../src/run/results.js';
 import { isRoot } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -96,4 +96,25 @@ describe('ResultFiles', () => {
       expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     },
   );
+});
+
+describe('resultsDir', () => {
+  it('gives a run begun in the same second as another a folder of its own', () => {
+    const parent = tmpDir('qoslab-results-');
+    const before = process.env.QOSLAB_RESULTS;
+    process.env.QOSLAB_RESULTS = parent;
+    try {
+      const at = new Date('2026-12-06T08:46:56.123Z');
+      const first = resultsDir('shell-x', undefined, at);
+      expect(first).toBe(join(parent, '20261206T084656Z-shell-x'));
+      mkdirSync(first);
+      expect(resultsDir('shell-x', undefined, at)).toBe(`${first}-2`);
+      mkdirSync(`${first}-2`);
+      expect(resultsDir('shell-x', undefined, at)).toBe(`${first}-3`);
+      expect(resultsDir('shell-x', join(parent, 'chosen'), at)).toBe(join(parent, 'chosen'));
+    } finally {
+      if (before === undefined) delete process.env.QOSLAB_RESULTS;
+      else process.env.QOSLAB_RESULTS = before;
+    }
+  });
 });

@@ -4,7 +4,8 @@
 //! Per frame read: not-lab and malformed frames are dropped as by `Forwarder`; the
 //! pipeline then sees the packet (flow table, classifier). A flow that nothing applies to
 //! (no active action, transparent link) bypasses the stages and its frame is written as
-//! read — a GSO super-packet stays whole. Otherwise a super-packet is cut into segments
+//! read — a GSO super-packet stays whole, and a run of one flow's datagrams or segments
+//! read in one batch leaves as one super-packet, as on the plain path. Otherwise a super-packet is cut into segments
 //! (io/gso.rs), a partial checksum is completed, and each packet enters the stages at
 //! `now`; whatever the pipeline releases, now or at a later `advance`, is written to the
 //! TUN of its direction with an all-zero virtio-net header (offload on), except that
@@ -187,6 +188,27 @@ impl Shaper {
             if !self.pipeline.needs_processing(&prep, dir) {
                 self.pipeline.bypassed(&prep, ip, dir, now, segments);
                 let t = &mut tallies[dir.index()];
+                // A run of one flow's datagrams or segments leaves as one write, as on the
+                // plain path: one write per datagram cost a bypassed UDP flow twice the
+                // CPU of the plain path (docs/performance.md).
+                if let Some(co) = &mut self.coalescers {
+                    let co = &mut co[dir.index()];
+                    let fit = co.fit(frame);
+                    if fit != Fit::Joins {
+                        write_pending(co, to, t);
+                    }
+                    match fit {
+                        Fit::Joins => {
+                            co.join(frame);
+                            continue;
+                        }
+                        Fit::Starts => {
+                            co.start(frame);
+                            continue;
+                        }
+                        Fit::Alone => {}
+                    }
+                }
                 match to.send(frame) {
                     Ok(()) => t.forwarded += segments,
                     Err(_) => t.write_error += segments,
@@ -554,6 +576,27 @@ pub(crate) mod test {
             assert_eq!(counters.snapshot().up.forwarded, 29);
             assert_coherent(&sh, &counters);
         }
+    }
+
+    #[test]
+    fn a_bypassed_run_of_datagrams_leaves_as_one_write() {
+        // Nothing is active, so every datagram bypasses the stages; the run is written as
+        // the plain path writes it: one GSO_UDP_L4 super-packet, counted per datagram.
+        let mut sh = coalescing_shaper(&scenario_json(&police_policy("\"udp\""), LINK, LINK));
+        let counters = Counters::default();
+        let (mut client, mut server) = (MemDevice::new(), MemDevice::new());
+        let frame = with_zero_header(&udp(1200));
+        for _ in 0..3 {
+            client.push(&frame);
+        }
+        sh.step(Dir::Up, &mut client, &mut server, MS, &counters)
+            .unwrap();
+        assert_eq!(server.tx.len(), 1);
+        assert_eq!(server.tx[0][1], vnet::GSO_UDP_L4);
+        assert_eq!(server.tx[0].len(), frame.len() + 2 * 1200);
+        assert_eq!(sh.pipeline().stats.totals.bypassed, 3);
+        assert_eq!(counters.snapshot().up.forwarded, 3);
+        assert_coherent(&sh, &counters);
     }
 
     /// A USO frame as the kernel hands it over: a virtio-net header (GSO_UDP_L4, 1200

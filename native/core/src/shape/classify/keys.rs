@@ -41,7 +41,15 @@ pub fn proto_in(mask: u8, proto: u8) -> bool {
     mask & bit != 0
 }
 
+/// The least Length field a protected packet has: header protection samples 16 bytes
+/// starting 4 bytes into the packet number field (RFC 9001 §5.4.2).
+const MIN_PROTECTED_LENGTH: u64 = 4 + 16;
+
 /// `quic`: a long-header Initial of the required version and minimum UDP payload size.
+/// Its Length must be one a protected packet can have and fit the datagram: the header
+/// bits alone also read 1 in 16 DNS queries (an ID of 0xc0.. is a long-header Initial of
+/// an unknown version with a Length of 0), so a lab with `quic` blackholed lost those
+/// lookups.
 pub fn quic_initial(spec: &QuicSpec, payload: &[u8]) -> bool {
     if spec
         .min_size_bytes
@@ -53,6 +61,10 @@ pub fn quic_initial(spec: &QuicSpec, payload: &[u8]) -> bool {
         Ok(h) => {
             h.packet_type == quic::PacketType::Initial
                 && spec.version.is_none_or(|v| v == h.version)
+                && h.length.is_some_and(|l| {
+                    l >= MIN_PROTECTED_LENGTH
+                        && (h.header_len as u64).saturating_add(l) <= payload.len() as u64
+                })
         }
         Err(_) => false,
     }
@@ -104,6 +116,34 @@ mod test {
         };
         assert!(quic_initial(&any, &quic::build_initial(0xff00_001d, 300)));
         assert!(!quic_initial(&any, &[0x40; 1200])); // short header
+    }
+
+    #[test]
+    fn a_dns_query_whose_id_reads_as_a_long_header_is_not_quic() {
+        let any = QuicSpec {
+            version: None,
+            min_size_bytes: None,
+        };
+        // A query for "www.aparat.com" A, ID 0xc4f1: first byte 0xc4 is a long-header
+        // Initial's, the flags and counts parse as version 0xf1010000, a 1-byte DCID, no
+        // SCID, no token and a Length of 0.
+        let mut q = vec![0xc4, 0xf1, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+        for label in ["www", "aparat", "com"] {
+            q.push(label.len() as u8);
+            q.extend_from_slice(label.as_bytes());
+        }
+        q.extend_from_slice(&[0, 0, 1, 0, 1]);
+        let h = quic::parse_long_header(&q).unwrap();
+        assert_eq!(
+            (h.packet_type, h.length),
+            (quic::PacketType::Initial, Some(0))
+        );
+        assert!(!quic_initial(&any, &q));
+        // A Length longer than the datagram is no packet either.
+        let mut cut = quic::build_initial(1, 1200);
+        cut.truncate(600);
+        assert!(!quic_initial(&any, &cut));
+        assert!(quic_initial(&any, &quic::build_initial(1, 40)));
     }
 
     #[test]

@@ -57,9 +57,19 @@ export async function openVeth(mtu) {
   return path;
 }
 
-/** A qoslab lab: unimpaired, or shaped by a compiled scenario with `active` policies on. */
-export async function openLab(mtu, offload, scenario = undefined, name = undefined, active = []) {
-  const lab = await Lab.open({ mtu, offload, scenario });
+/**
+ * A qoslab lab: unimpaired, or shaped by a compiled scenario with `active` policies on.
+ * `flowMetrics: false` switches the core's per-flow metering off (the bench weighs it).
+ */
+export async function openLab(
+  mtu,
+  offload,
+  scenario = undefined,
+  name = undefined,
+  active = [],
+  { flowMetrics = true } = {},
+) {
+  const lab = await Lab.open({ mtu, offload, scenario, flowMetrics });
   if (active.length > 0) lab.setActivePolicies(active);
   return {
     name: name ?? (offload ? 'qoslab' : 'qoslab (no offload)'),

@@ -104,13 +104,18 @@ if (!only) {
     });
   }
 
-  const { compiled, SNI_CLASSIFIED } = await import('./scenario.js');
+  const { compiled, SNI_CLASSIFIED, FLOWS_ONLY } = await import('./scenario.js');
   const sni = await compiled(SNI_CLASSIFIED);
   const SNI_PATH = 'qoslab sni-classified';
+  const flowsOnly = await compiled(FLOWS_ONLY);
+  const METERED = 'qoslab flows metered';
+  const UNMETERED = 'qoslab flows unmetered';
   const makers = [
     () => openVeth(mtu),
     () => openLab(mtu, true),
     () => openLab(mtu, true, sni, SNI_PATH, ['throttle']),
+    () => openLab(mtu, true, flowsOnly, UNMETERED, [], { flowMetrics: false }),
+    () => openLab(mtu, true, flowsOnly, METERED),
   ];
   if (!opts['no-offload-row']) makers.push(() => openLab(mtu, false));
 
@@ -189,6 +194,12 @@ if (!only) {
   const within = (r) => r >= 0.95;
   lines.push(
     `target SNI-classified >= 0.95x unimpaired qoslab (issue 11): up ${fmt(sniUp, 2)}x, down ${fmt(sniDown, 2)}x -> ${within(sniUp) && within(sniDown) ? 'met' : 'MISSED'}`,
+  );
+  // Issue 20: metering every flow must not cost the unimpaired TCP path more than 5 %.
+  const flowUp = med(METERED, 'upGbps') / med(UNMETERED, 'upGbps');
+  const flowDown = med(METERED, 'downGbps') / med(UNMETERED, 'downGbps');
+  lines.push(
+    `target flow metrics >= 0.95x the same lab unmetered (issue 20): up ${fmt(flowUp, 2)}x, down ${fmt(flowDown, 2)}x -> ${within(flowUp) && within(flowDown) ? 'met' : 'MISSED'}`,
   );
   lines.push(`NDJSON: ${outFile.pathname}`);
   console.log(lines.join('\n'));

@@ -21,6 +21,15 @@ policies:
       - police: { rate: 1mbit, burst: 16KB }
 `;
 
+/**
+ * No classes, no policies: every flow goes through the flow table (and, when metering is
+ * on, the flow meter) and is forwarded untouched, super-packets whole. The bench runs it
+ * with metering on and off to weigh what metering costs.
+ */
+export const FLOWS_ONLY = `version: 1
+name: bench-flows
+`;
+
 /** Compile a scenario written inline (the same path a user's file takes). */
 export async function compiled(yaml) {
   const dir = mkdtempSync(join(tmpdir(), 'qoslab-bench-'));

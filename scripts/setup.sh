@@ -15,15 +15,19 @@ say() { printf 'setup: %s\n' "$*"; }
 # gtlsclient and gtlsserver (ngtcp2) are the real QUIC client and server of the QUIC tests,
 # and gtlsclient the client of http3 workloads with `client: ngtcp2`; turnserver (coturn) is
 # the TURN/STUN server of webrtc calls with `turn`; dig (bind9-dnsutils) asks the lab's
-# resolver in `qoslab shell` and the DNS tests; prosody and slixmpp (python3-slixmpp) are the
-# real XMPP server and client the xmpp app profile is cross-checked against. GNU time measures
-# the peak memory of each case of the hostile corpus (test/hostile); `time` is a shell
-# keyword, hence the path.
+# resolver in `qoslab shell` and the DNS tests. GNU time measures the peak memory of
+# each case of the hostile corpus (test/hostile); `time` is a shell keyword, hence the path.
+# Real software nobody here wrote runs as `command` workloads in the bring-your-own-app
+# tests and library scenarios: mosquitto and its clients, prosody (with lua-unbound, its
+# DNS library) and a slixmpp client (python3-slixmpp; also the real XMPP pair the xmpp app
+# profile is cross-checked against), curl against Caddy; tshark and tcpdump read captures.
 missing=""
 [ -x /usr/bin/time ] || missing="$missing time"
-for pair in ip:iproute2 iperf3:iperf3 ping:iputils-ping setpriv:util-linux pgrep:procps openssl:openssl chromium:chromium caddy:caddy gtlsclient:ngtcp2-client gtlsserver:ngtcp2-server turnserver:coturn dig:bind9-dnsutils prosody:prosody; do
+for pair in ip:iproute2 iperf3:iperf3 ping:iputils-ping setpriv:util-linux pgrep:procps openssl:openssl chromium:chromium caddy:caddy gtlsclient:ngtcp2-client gtlsserver:ngtcp2-server turnserver:coturn dig:bind9-dnsutils curl:curl tshark:tshark tcpdump:tcpdump mosquitto:mosquitto mosquitto_pub:mosquitto-clients prosody:prosody; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
 done
+# Packages without a command of their own.
+dpkg -s lua-unbound >/dev/null 2>&1 || missing="$missing lua-unbound"
 /usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || missing="$missing python3-slixmpp"
 # The container test builds and runs the images (test/container): a container engine, and
 # debootstrap for a locally built base image where no image registry is reachable. Root

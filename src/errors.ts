@@ -61,6 +61,17 @@ export class EnvironmentError extends QoslabError {
   }
 }
 
+/**
+ * A `command` workload's program could not be brought up (exited, never ready): the run
+ * cannot measure what it set out to, exit 4 as for a dead agent.
+ */
+export class CommandError extends QoslabError {
+  constructor(message: string, advice: string[] = []) {
+    super('QL_COMMAND', message, ExitCode.runFailed, advice);
+    this.name = 'CommandError';
+  }
+}
+
 /** A lab operation (namespace, device, address) failed after the checks passed. */
 export class LabError extends QoslabError {
   constructor(message: string, advice: string[] = []) {

@@ -9,6 +9,8 @@ export const MiB = 1024 * 1024;
 export const FILE_CAPS = {
   'events.ndjson': 256 * MiB,
   'datapath.ndjson': 64 * MiB,
+  /** A sample per flow per second and a record per flow: a busy run's flows stay far below. */
+  'flows.ndjson': 256 * MiB,
   'summary.json': 64 * MiB,
   'compiled.json': 16 * MiB,
   'sweep.json': 16 * MiB,

@@ -1,9 +1,22 @@
 import type { CompiledExpectation } from '../scenario/compiled.js';
+import { FLOW_METRICS } from '../scenario/expect.js';
+import type { FlowsSummary } from '../record/flows.js';
 import type { ExpectationResult, WorkloadStats } from '../record/summary.js';
+import { flowScope, measureFlow } from './flows.js';
 import { pooled } from './summarize.js';
 
-/** The value an expectation's metric names, from the pooled numbers of its scope. */
-export function measure(e: CompiledExpectation, stats: WorkloadStats[]): number | null {
+/**
+ * The value an expectation's metric names, from the pooled numbers of its scope (or,
+ * for flow metrics, from its flows).
+ */
+export function measure(
+  e: CompiledExpectation,
+  stats: WorkloadStats[],
+  flows?: FlowsSummary,
+): number | null {
+  if (FLOW_METRICS.has(e.metric)) {
+    return measureFlow(e.metric, flowScope(flows, e.workload, e.phase));
+  }
   const w = stats.find((s) => s.name === e.workload);
   const p = w === undefined ? undefined : pooled(w, e.phase);
   if (p === undefined) return null;
@@ -20,7 +33,10 @@ export function measure(e: CompiledExpectation, stats: WorkloadStats[]): number 
     case 'connect.p50':
       return scope.connect.p50;
     case 'tls.p50':
-      return scope.tls.p50;
+      // The agent's TLS time; a workload whose agent times none (a command): its flows'.
+      return scope.tls.count > 0
+        ? scope.tls.p50
+        : measureFlow('tls.p50', flowScope(flows, e.workload, e.phase));
     case 'dns.p50':
       return scope.dns?.p50 ?? null;
     case 'loss':
@@ -77,9 +93,10 @@ export function holds(measured: number, op: CompiledExpectation['op'], value: nu
 export function checkExpectations(
   expectations: CompiledExpectation[],
   stats: WorkloadStats[],
+  flows?: FlowsSummary,
 ): ExpectationResult[] {
   return expectations.map((e) => {
-    const measured = measure(e, stats);
+    const measured = measure(e, stats, flows);
     return {
       text: e.text,
       ok: measured !== null && holds(measured, e.op, e.value),

@@ -94,6 +94,7 @@ export function summarize(input: SummarizeInput): WorkloadStats[] {
       e.ev === 'phase' ||
       e.ev === 'agent' ||
       e.ev === 'dns' ||
+      e.ev === 'program' ||
       e.ev === 'lab_stall' ||
       e.ev === 'agent_lag'
     )

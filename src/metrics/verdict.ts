@@ -5,6 +5,7 @@
  */
 import { ExitCode } from '../errors.js';
 import type { AgentFaultEvent, MeasureEvent } from '../record/events.js';
+import type { FlowLine, FlowsSummary } from '../record/flows.js';
 import type {
   ExpectationResult,
   InstrumentStats,
@@ -15,6 +16,7 @@ import type {
 } from '../record/summary.js';
 import type { CompiledConfig, CompiledExpectation } from '../scenario/compiled.js';
 import { checkExpectations } from './expect.js';
+import { summarizeFlows } from './flows.js';
 import {
   absorbableShare,
   instrumentStats,
@@ -30,10 +32,12 @@ import { pooled, summarize } from './summarize.js';
 
 export interface VerdictInput {
   compiled: Pick<CompiledConfig, 'workloads' | 'expect' | 'duration_ns'> &
-    Partial<Pick<CompiledConfig, 'timeline'>>;
+    Partial<Pick<CompiledConfig, 'timeline' | 'classes'>>;
   /** As planned; the verdict moves each boundary to when the run applied it. */
   phases: Phase[];
   events: MeasureEvent[];
+  /** flows.ndjson's lines; absent for a run that metered no flows (older runs). */
+  flows?: FlowLine[];
   /** ns since t0 until the run stopped watching (end of drain, or the interruption). */
   observedNs: number;
   interrupted: boolean;
@@ -50,6 +54,8 @@ export interface Verdict {
   /** The phases as the run applied them (what every number was judged by). */
   phases: Phase[];
   workloads: WorkloadStats[];
+  /** What the core metered of the run's flows (absent when it metered none). */
+  flows: FlowsSummary | undefined;
   expectations: ExpectationResult[];
   /** The run completed, no expectation failed, and something was judged (or may not be). */
   ok: boolean;
@@ -174,10 +180,20 @@ export function judgeRun(input: VerdictInput): Verdict {
     phases,
     observedEnd: observedNs,
   });
+  const flows =
+    input.flows === undefined
+      ? undefined
+      : summarizeFlows({
+          lines: input.flows,
+          phases,
+          observedEnd: observedNs,
+          workloads: input.compiled.workloads,
+          classes: (input.compiled.classes ?? []).map((c) => c.name),
+        });
   const stalls = stallWindows(input.events).filter((x) => x.start < observedNs);
   const ctx: Context = { input, phases, workloads, faults, deadFrom, observedNs, stalls };
   const whole: Phase[] = [{ name: '', start: 0, end: input.compiled.duration_ns }];
-  const measured = checkExpectations(input.compiled.expect, workloads);
+  const measured = checkExpectations(input.compiled.expect, workloads, flows);
   const expectations = measured.map((r, i): ExpectationResult => {
     const e = input.compiled.expect[i]!;
     const periods = r.phase === null ? whole : phases.filter((p) => p.name === r.phase);
@@ -215,6 +231,7 @@ export function judgeRun(input: VerdictInput): Verdict {
     faults,
     phases,
     workloads,
+    flows,
     expectations,
     ok: status === 'completed' && exitCode === ExitCode.ok,
     unjudged,

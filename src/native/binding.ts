@@ -46,8 +46,17 @@ export interface RawBinding {
    * scenario does not have, QL_UNKNOWN_LAB for an id that is not open.
    */
   labSetActive(id: number, namesJson: string): void;
-  /** Stop forwarding and destroy both TUNs; a no-op for an unknown or closed id. */
-  labClose(id: number): void;
+  /**
+   * Per-flow metric snapshots taken since the last call (a JSON array of FlowSnapshot);
+   * `all` 1: the new one has every live flow, not only those that changed.
+   */
+  labFlows(id: number, all: number): string;
+  /**
+   * Stop forwarding and destroy both TUNs; returns `{"flows": [FlowSnapshot…], "capture":
+   * CaptureCounters | null}` as the forwarding thread left them (empty for an unknown or
+   * closed id).
+   */
+  labClose(id: number): string;
   /** Run a compiled scenario over synthetic traffic in virtual time; the result as JSON. */
   simulate(compiledJson: string, planJson: string): string;
 }

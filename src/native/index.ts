@@ -36,6 +36,43 @@ export interface NativeLabConfig {
    * the compiled scenario carries: `[ms, count, ...]`. The core opens no scenario path.
    */
   traces?: Record<string, number[]>;
+  /**
+   * Meter every flow (default true; needs `scenario`). Off only to weigh what metering
+   * costs (the bench).
+   */
+  flowMetrics?: boolean;
+  /** Write a pcapng capture (needs `scenario`). */
+  capture?: NativeCaptureConfig;
+}
+
+/**
+ * A packet capture (native/core/src/drive/capture.rs): pcapng files with five interfaces
+ * (up-in, up-out, down-in, down-out, dropped), written off the forwarding thread.
+ */
+export interface NativeCaptureConfig {
+  /** The first file; later ones are `<stem>.<n>.pcapng` beside it. */
+  path: string;
+  /** Bytes kept of each packet (64..262144). */
+  snaplen: number;
+  /** A file's size at most (>= 4096); then the next file begins. */
+  fileBytes: number;
+  /** Files kept (the newest), 1..10000. */
+  files: number;
+  /** Capture only flows of these classes, or to these endpoints (both empty: all flows). */
+  classes: string[];
+  endpoints: { address: string; proto: 'tcp' | 'udp'; ports: [number, number] }[];
+}
+
+/** What the capture did. */
+export interface CaptureCounters {
+  /** Packet records handed to the writer. */
+  packets: number;
+  /** Packet records lost because the writer fell behind (forwarding never waits). */
+  lost: number;
+  bytes: number;
+  files: number;
+  /** Why the writer stopped writing (a full disk), if it did. */
+  error: string | null;
 }
 
 /** Drops counted per direction, by reason. */
@@ -176,6 +213,112 @@ export interface LabCounters {
   threadCpuNs: number;
   /** Present when the lab was opened with a scenario. */
   shaping?: ShapingCounters;
+  /** Present when the lab captures packets. */
+  capture?: CaptureCounters;
+}
+
+// ---- per-flow metrics (native/core/src/shape/meter/) -----------------------------------
+
+/**
+ * One direction of a flow, cumulative since its first packet. `_in` counts what entered
+ * the lab (what the sender sent), `_out` what left it toward the receiver.
+ */
+export interface FlowDirection {
+  packets_in: number;
+  /** IP bytes as read (a GSO super-packet's headers count once). */
+  bytes_in: number;
+  packets_out: number;
+  bytes_out: number;
+  /** Payload delivered: UDP every datagram's, TCP each byte once however often sent. */
+  goodput_bytes: number;
+  /** The lab's drops of this direction, by reason (only reasons that dropped). */
+  drops: Partial<Record<keyof ShapingDrops, number>>;
+  /** TCP: data segments that started before the highest sequence sent (and their old bytes). */
+  retransmits?: number;
+  retransmit_bytes?: number;
+  /**
+   * TCP: round trips of this direction's data as its sender lives them (data entering →
+   * the acknowledgement leaving toward the sender), one timed segment at a time, Karn's
+   * rule applied.
+   */
+  rtt?: { n: number; sum_ns: number; min_ns: number; max_ns: number };
+  /** TCP: data outstanding with no acknowledgement for the stall threshold (1 s). */
+  stalls?: number;
+  stalled_ns?: number;
+  stalled?: boolean;
+  /** TCP: when this direction's sender sent its first FIN / RST (pipeline ns). */
+  fin_ns?: number | null;
+  rst_ns?: number | null;
+  /** RTP streams (by SSRC) of this direction, RFC 3550 receiver counts. */
+  rtp?: FlowRtpStream[];
+  /** RTP packets of SSRCs beyond the four followed. */
+  rtp_other?: number;
+}
+
+export interface FlowRtpStream {
+  ssrc: number;
+  /** Entered the lab / left it toward the receiver. */
+  sent: number;
+  received: number;
+  /** RFC 3550: extended highest sequence − first + 1, and expected − received. */
+  expected: number;
+  lost: number;
+  /** Estimated clock rate (0: not yet known). */
+  clock_hz: number;
+  /** RFC 3550 interarrival jitter; null until the clock rate is known. */
+  jitter_ns: number | null;
+}
+
+/** A flow's record in a snapshot. Times are ns on the pipeline's clock (see FlowSnapshot). */
+export interface FlowRecord {
+  /** Unique for the lab's lifetime. */
+  id: number;
+  proto: 'tcp' | 'udp' | 'icmp' | number;
+  client: string;
+  client_port: number;
+  server: string;
+  server_port: number;
+  opened_by: 'client' | 'server';
+  first_ns: number;
+  last_ns: number;
+  /** False: the flow left the flow table (idle, evicted); this is its final record. */
+  live: boolean;
+  classes: string[];
+  /** Policies that applied to its packets, and actions (indices into ShapingCounters.actions). */
+  policies: string[];
+  actions: number[];
+  up: FlowDirection;
+  down: FlowDirection;
+  /**
+   * TCP: who sent the SYN and when; the opener's handshake (its SYN entering → the
+   * SYN/ACK leaving toward it) and the accepter's (its SYN/ACK entering → the ACK
+   * leaving toward it); the first RST the lab forged (`reset`).
+   */
+  tcp?: {
+    syn_by: 'client' | 'server' | null;
+    syn_ns: number | null;
+    handshake_ns: number | null;
+    accept_handshake_ns: number | null;
+    lab_rst_ns: number | null;
+  };
+  /** TLS over TCP: ClientHello in, ServerHello out toward the opener, first application data in. */
+  tls?: { client_hello_ns: number; server_hello_ns: number | null; app_data_ns: number | null };
+  /** QUIC: the opener's first Initial in, its first 1-RTT packet in. */
+  quic?: { initial_ns: number; one_rtt_ns: number | null };
+}
+
+/**
+ * What the core measured of the flows that changed since the previous snapshot (every
+ * live flow when asked for all), and the final records of flows that ended. Pipeline
+ * time `t` is ns since the lab opened; `clock_base_ns` is CLOCK_MONOTONIC then, so
+ * `clock_base_ns + t` is on the clock the agents and `process.hrtime` read.
+ */
+export interface FlowSnapshot {
+  t: number;
+  clock_base_ns: number;
+  /** Ended flows whose final record was not kept (more than 65536 between snapshots). */
+  lost_records: number;
+  flows: FlowRecord[];
 }
 
 // ---- simulate(): the twin (native/core/src/drive/twin/) ---------------------------------
@@ -365,6 +508,20 @@ export class NativeLab {
   }
 
   /**
+   * Per-flow metric snapshots taken since the last call, oldest first (none without a
+   * scenario or with metering off). `all`: the new one lists every live flow.
+   */
+  flows(all = false): FlowSnapshot[] {
+    let json: string;
+    try {
+      json = loadBinding().labFlows(this.id, all ? 1 : 0);
+    } catch (error) {
+      rethrow(error);
+    }
+    return JSON.parse(json) as FlowSnapshot[];
+  }
+
+  /**
    * Replace the set of active policies (names from the scenario); the forwarding thread
    * swaps it between two packets. Throws NativeError QL_UNKNOWN_POLICY for a name the
    * scenario does not have; a lab without a scenario accepts only the empty set.
@@ -377,15 +534,21 @@ export class NativeLab {
     }
   }
 
-  /** Stop forwarding and destroy both TUNs. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
+  /**
+   * Stop forwarding and destroy both TUNs. Returns the flow snapshots the forwarding
+   * thread left at its end (its final word on every live flow) and the capture's final
+   * counters; nothing when already closed.
+   */
+  close(): { flows: FlowSnapshot[]; capture: CaptureCounters | null } {
+    if (this.#closed) return { flows: [], capture: null };
+    let json: string;
     try {
-      loadBinding().labClose(this.id);
+      json = loadBinding().labClose(this.id);
     } catch (error) {
       rethrow(error);
     }
     this.#closed = true;
+    return JSON.parse(json) as { flows: FlowSnapshot[]; capture: CaptureCounters | null };
   }
 
   get closed(): boolean {

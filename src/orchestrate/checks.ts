@@ -33,6 +33,76 @@ interface Check {
   run(): Promise<Omit<CheckResult, 'name' | 'level'>>;
 }
 
+/**
+ * An optional program found by running it: its version line, or where it is used and the
+ * Debian package that has it. `file` may be argv (a check that is a command line).
+ */
+function optionalTool(
+  name: string,
+  argv: [string, ...string[]],
+  usedFor: string,
+  pkg: string,
+  /** Its help exits non-zero (mosquitto's): having run at all is enough. */
+  helpFails = false,
+): Check {
+  return {
+    name,
+    level: 'optional',
+    async run() {
+      const [file, ...args] = argv;
+      const { version, problem } = await toolVersion(file, args, helpFails);
+      return version !== undefined
+        ? { ok: true, detail: `${version || name} (${usedFor})` }
+        : {
+            ok: false,
+            detail: `${problem} (${usedFor})`,
+            fix: problem === 'not found' ? `apt-get install ${pkg}` : undefined,
+          };
+    },
+  };
+}
+
+/**
+ * Programs the end-to-end tests and the library's bring-your-own-app scenarios run as
+ * `command` workloads, and the capture readers.
+ */
+const APP_CHECKS: Check[] = [
+  optionalTool(
+    'tshark',
+    ['tshark', '--version'],
+    'reads capture.pcapng; the capture tests',
+    'tshark',
+  ),
+  optionalTool('tcpdump', ['tcpdump', '--version'], 'reads capture.pcapng', 'tcpdump'),
+  optionalTool(
+    'mosquitto',
+    ['mosquitto', '-h'],
+    'MQTT broker of the mosquitto tests and library scenario',
+    'mosquitto',
+    true,
+  ),
+  optionalTool(
+    'mosquitto_pub',
+    ['mosquitto_pub', '--help'],
+    'MQTT clients of the mosquitto tests and library scenario',
+    'mosquitto-clients',
+    true,
+  ),
+  optionalTool(
+    'prosody',
+    ['prosodyctl', 'about'],
+    'XMPP server of the freeze tests and library scenario',
+    'prosody lua-unbound',
+  ),
+  optionalTool(
+    'slixmpp',
+    ['/usr/bin/python3', '-c', 'import slixmpp; print("slixmpp", slixmpp.__version__)'],
+    'the XMPP chat client scenarios/apps/xmpp-chat.py',
+    'python3-slixmpp',
+  ),
+  optionalTool('curl', ['curl', '--version'], 'HTTP/2 client of the Caddy test', 'curl'),
+];
+
 const CAP_NET_ADMIN = 12;
 const CAP_SYS_ADMIN = 21;
 /** The lab's servers listen on 443 and other ports below 1024. */
@@ -52,12 +122,16 @@ function hasCapability(caps: bigint, bit: number): boolean {
 async function toolVersion(
   file: string,
   args: string[],
+  anyExit = false,
 ): Promise<{ version?: string; problem?: string }> {
   try {
     const { stdout, stderr } = await exec(file, args, 5000);
     return { version: (stdout || stderr).split('\n')[0]?.trim() };
   } catch (error) {
     const stderr = error instanceof ExecError ? error.stderr.trim() : '';
+    if (anyExit && error instanceof ExecError && error.exitCode !== null) {
+      return { version: stderr.split('\n')[0]?.trim() ?? '' };
+    }
     if (stderr === '' && /ENOENT/.test((error as Error).message)) return { problem: 'not found' };
     return {
       problem: `\`${file} ${args.join(' ')}\` failed: ${stderr || (error as Error).message}`,
@@ -328,6 +402,7 @@ const CHECKS: Check[] = [
           };
     },
   },
+  ...APP_CHECKS,
   {
     name: 'dig',
     level: 'optional',

@@ -1,4 +1,11 @@
-import { NativeLab, type LabCounters, type LabStalls } from '../native/index.js';
+import {
+  NativeLab,
+  type CaptureCounters,
+  type FlowSnapshot,
+  type LabCounters,
+  type LabStalls,
+  type NativeCaptureConfig,
+} from '../native/index.js';
 import { scenarioRejection } from '../native/rejected.js';
 import { LabError } from '../errors.js';
 import { ip } from './exec.js';
@@ -43,6 +50,10 @@ export interface LabOptions {
   offload?: boolean;
   /** Give both namespaces IPv6 addresses and routes (default: the scenario's, else true). */
   ipv6?: boolean;
+  /** Meter every flow (default true; needs a scenario). Off only for the bench's comparison. */
+  flowMetrics?: boolean;
+  /** Write a pcapng capture (needs a scenario). */
+  capture?: NativeCaptureConfig;
   /** Extra names, answered by the resolver (and in the hosts files with `dns.hosts-file`). */
   hosts?: HostEntry[];
   /**
@@ -109,6 +120,10 @@ export class Lab {
   readonly server: Endpoint = SERVER;
   readonly ipv6: boolean;
   private native: NativeLab | undefined;
+  /** The core's last flow snapshots, taken as it closed (see `flows`). */
+  private finalFlows: FlowSnapshot[] = [];
+  /** The capture's final counters, once closed (null: no capture). */
+  captured: CaptureCounters | null = null;
   private resolver: ResolverProcess | undefined;
   private readonly undo: Undo[] = [];
   private closing: Promise<void> | undefined;
@@ -177,10 +192,14 @@ export class Lab {
       labPrefixes: [...LAB_PREFIXES],
       scenario: options.scenario,
       traces: options.traces,
+      ...(options.flowMetrics === false && { flowMetrics: false }),
+      ...(options.capture && { capture: options.capture }),
     });
     // Closing the fds destroys the (non-persistent) TUNs, wherever they have moved.
     this.undo.push(() => {
-      this.native?.close();
+      const last = this.native?.close();
+      this.finalFlows = last?.flows ?? [];
+      this.captured = last?.capture ?? null;
       this.native = undefined;
     });
 
@@ -289,6 +308,17 @@ export class Lab {
   /** Forwarding counters of the native core (undefined once closed). */
   counters(): LabCounters | undefined {
     return this.native?.counters();
+  }
+
+  /**
+   * The core's per-flow snapshots since the last call (`all`: the new one lists every
+   * live flow). Once closed, the snapshots the core left at its end, once.
+   */
+  flows(all = false): FlowSnapshot[] {
+    if (this.native !== undefined) return this.native.flows(all);
+    const last = this.finalFlows;
+    this.finalFlows = [];
+    return last;
   }
 
   /** Variables every process started in the lab sees. */

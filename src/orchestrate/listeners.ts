@@ -30,7 +30,7 @@ function ipv6Bytes(address: string): number[] {
 const RESOLVER_SOCKETS = [procAddress(RESOLVER_ADDRESS), procAddress(RESOLVER_ADDRESS6)];
 
 /** Whether a process already runs inside the named namespace (after `ip netns exec` setns). */
-function inNamespace(pid: number, ns: string): boolean {
+export function inNamespace(pid: number, ns: string): boolean {
   try {
     return statSync(`/proc/${pid}/ns/net`).ino === statSync(`/run/netns/${ns}`).ino;
   } catch {
@@ -38,9 +38,9 @@ function inNamespace(pid: number, ns: string): boolean {
   }
 }
 
-/** Sockets listening (TCP) or bound (UDP) in the network namespace of `pid`. */
-export function listeningSockets(pid: number): number {
-  let count = 0;
+/** The local ports of sockets listening (TCP) or bound (UDP) in the network namespace of `pid`. */
+function listeningPorts(pid: number): number[] {
+  const ports: number[] = [];
   for (const table of ['tcp', 'tcp6', 'udp', 'udp6']) {
     let text: string;
     try {
@@ -57,11 +57,21 @@ export function listeningSockets(pid: number): number {
         (table.startsWith('tcp') && state === '0A') ||
         (table.startsWith('udp') && state === '07')
       ) {
-        count++;
+        ports.push(parseInt(fields[1]?.split(':')[1] ?? '', 16));
       }
     }
   }
-  return count;
+  return ports;
+}
+
+/** Sockets listening (TCP) or bound (UDP) in the network namespace of `pid`. */
+export function listeningSockets(pid: number): number {
+  return listeningPorts(pid).length;
+}
+
+/** Whether a socket in the network namespace of `pid` listens (TCP) or is bound (UDP) on `port`. */
+export function listensOn(pid: number, port: number): boolean {
+  return listeningPorts(pid).includes(port);
 }
 
 /**

@@ -4,7 +4,17 @@ import { catchInterrupts, whenAborted } from './interrupt.js';
 import { Lab, type LabOptions } from './lab.js';
 import { waitForListener } from './listeners.js';
 import { signalGroup, startInNamespace, type Started } from './processes.js';
-import { TimelinePlayer } from './timeline.js';
+import { TimelinePlayer, type PhaseChange } from './timeline.js';
+
+/** What a recorder (run/shell-record.ts) hears of a shell's lab. */
+export interface ShellHooks {
+  /** The lab is open; its timeline starts at `t0` (CLOCK_MONOTONIC ns). */
+  opened?(lab: Lab, t0: bigint): void;
+  /** A phase began (policies handed to the core). */
+  phase?(change: PhaseChange): void;
+  /** The lab closed: its final flow snapshots wait in `lab.flows()`. */
+  closed?(lab: Lab): void;
+}
 
 export interface ShellOptions {
   /** Program and arguments to run in the client namespace. */
@@ -16,6 +26,7 @@ export interface ShellOptions {
   lab?: LabOptions;
   out?: NodeJS.WritableStream;
   err?: NodeJS.WritableStream;
+  hooks?: ShellHooks;
 }
 
 /**
@@ -42,24 +53,33 @@ export async function runShell(options: ShellOptions): Promise<number> {
     if (interrupts.signal.aborted) return ExitCode.interrupted;
     const env = lab.env();
     const scenario = options.lab?.scenario;
-    if (scenario !== undefined && (scenario.policies.length > 0 || scenario.dns.rules.length > 0)) {
+    const t0 = process.hrtime.bigint();
+    if (scenario !== undefined) {
       const running = lab;
+      // The timeline runs for the recording's phases; it prints them when it shapes.
+      const shaping = scenario.policies.length > 0 || scenario.dns.rules.length > 0;
       timeline = new TimelinePlayer(scenario.timeline, {
         apply: (active, dnsActive) => {
+          if (!shaping) return;
           running.setActivePolicies(active);
           running.setResolverRules(dnsActive);
         },
-        onPhase: (change) =>
-          err.write(
-            `qoslab: phase ${change.phase}` +
-              (change.entry.active.length + (change.entry.dns_active?.length ?? 0) > 0
-                ? ` (in force: ${[...change.entry.active, ...(change.entry.dns_active ?? [])].join(', ')})`
-                : '') +
-              '\n',
-          ),
+        onPhase: (change) => {
+          if (shaping) {
+            err.write(
+              `qoslab: phase ${change.phase}` +
+                (change.entry.active.length + (change.entry.dns_active?.length ?? 0) > 0
+                  ? ` (in force: ${[...change.entry.active, ...(change.entry.dns_active ?? [])].join(', ')})`
+                  : '') +
+                '\n',
+            );
+          }
+          options.hooks?.phase?.(change);
+        },
       });
-      timeline.start();
     }
+    options.hooks?.opened?.(lab, t0);
+    timeline?.start(t0);
 
     if (options.server !== undefined) {
       const started = startInNamespace({
@@ -125,6 +145,7 @@ export async function runShell(options: ShellOptions): Promise<number> {
     // close() also ends whatever still runs in the namespaces.
     try {
       await lab?.close();
+      if (lab !== undefined) options.hooks?.closed?.(lab);
     } finally {
       interrupts.dispose();
     }

@@ -209,6 +209,23 @@ export interface AgentFaultEvent {
   signal: string | null;
   /** The sentence shown on the terminal. */
   detail: string;
+  /** Set when it was a `command` workload's program that died, not the agent of `role`. */
+  workload?: string;
+}
+
+/**
+ * The orchestrator: a program of a `command` workload started, became ready (servers), was
+ * stopped by qoslab, or exited by itself. `t` may be negative: servers start before t0.
+ */
+export interface CommandEvent {
+  ev: 'program';
+  w: string;
+  role: 'server' | 'client';
+  state: 'started' | 'ready' | 'stopped' | 'exited';
+  t: number;
+  pid: number | null;
+  code?: number | null;
+  signal?: string | null;
 }
 
 /**
@@ -290,6 +307,7 @@ export type MeasureEvent =
   | RtcEvent
   | PhaseEvent
   | AgentFaultEvent
+  | CommandEvent
   | LabStallEvent
   | AgentLagEvent
   | DnsEvent;

@@ -1,4 +1,5 @@
 /** How numbers, tables and expectation results read on a terminal, in reports and in CSV. */
+import type { FlowGroupStats, FlowScopeStats, FlowsSummary } from './flows.js';
 import type { ExpectationResult, RunSummary, WorkloadStats } from './summary.js';
 
 export function fmtDuration(ns: number | null | undefined): string {
@@ -105,6 +106,76 @@ export function summaryTable(
         both.voice ? fmtDuration(both.voice.jitter_ns) : '-',
         both.voice ? both.voice.mos.toFixed(2) : '-',
         ...(extra === undefined ? [] : [extra.cell(w.name)]),
+      ]);
+    }
+  }
+  return table(rows);
+}
+
+/** The groups of flows worth a row: those that saw a flow over the run. */
+function flowGroups(flows: FlowsSummary): FlowGroupStats[] {
+  const seen = (g: FlowGroupStats) => {
+    const all = g.scopes.find((s) => s.phase === null);
+    return (
+      all !== undefined && (all.opened > 0 || all.goodput_bytes.up + all.goodput_bytes.down > 0)
+    );
+  };
+  return [
+    ...flows.workloads.filter(seen),
+    ...(seen(flows.unattributed) ? [{ ...flows.unattributed, name: '(other)' }] : []),
+  ];
+}
+
+/** A flow scope's numbers as both flow tables show them: opened, goodput … stalls. */
+export function flowScopeCells(s: FlowScopeStats): string[] {
+  return [
+    String(s.opened),
+    fmtRate(s.goodput_bps?.up),
+    fmtRate(s.goodput_bps?.down),
+    fmtDuration(s.tcp_handshake.p50),
+    fmtDuration(s.tls_handshake.p50),
+    fmtDuration(s.rtt_mean_ns),
+    String(s.retransmits),
+    String(s.stalls),
+  ];
+}
+
+/**
+ * What the core metered of each workload's flows (whatever program opened them), per
+ * phase: flows opened, goodput each way, handshakes, RTT, retransmissions, stalls,
+ * resets, RTP loss and the lab's drops. Empty when no flow was seen.
+ */
+export function flowsTable(flows: FlowsSummary | undefined): string {
+  const groups = flows === undefined ? [] : flowGroups(flows);
+  if (groups.length === 0) return '';
+  const rows: string[][] = [
+    [
+      'FLOWS OF',
+      'PHASE',
+      'OPENED',
+      'GOODPUT UP',
+      'GOODPUT DOWN',
+      'TCP HS P50',
+      'TLS P50',
+      'RTT',
+      'RETRANS',
+      'STALLS',
+      'RESETS',
+      'RTP LOSS',
+      'DROPS',
+    ],
+  ];
+  for (const g of groups) {
+    for (const s of g.scopes) {
+      const resets = s.resets.client + s.resets.server + s.resets.lab;
+      const drops = Object.values(s.drops).reduce((a, b) => a + b, 0);
+      rows.push([
+        g.name,
+        s.phase ?? '(all)',
+        ...flowScopeCells(s),
+        String(resets),
+        s.rtp === null ? '-' : fmtRatio(s.rtp.loss),
+        String(drops),
       ]);
     }
   }

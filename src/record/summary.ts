@@ -5,6 +5,7 @@
  */
 import type { CompiledExpectation } from '../scenario/compiled.js';
 import type { AgentFaultEvent, Dir } from './events.js';
+import type { FlowsSummary } from './flows.js';
 
 /** A phase of the run: [start, end) in ns since t0. */
 export interface Phase {
@@ -220,6 +221,15 @@ export interface WorkloadStats {
   scopes: ScopeStats[];
 }
 
+/** What the packet capture wrote: packet records, those it lost (never forwarding's). */
+export interface CaptureSummary {
+  packets: number;
+  lost: number;
+  bytes: number;
+  files: number;
+  error: string | null;
+}
+
 /** Stalls of one part of the instrument over a run (src/metrics/instrument.ts). */
 export interface LagStats {
   count: number;
@@ -298,6 +308,13 @@ export interface RunSummary {
   lab_id: string;
   phases: Phase[];
   workloads: WorkloadStats[];
+  /**
+   * What the core metered of every flow that crossed the lab, per workload (by the
+   * endpoints its flows go to), class and phase; absent for runs that metered none.
+   */
+  flows?: FlowsSummary;
+  /** The packet capture (capture.pcapng), when the run wrote one. */
+  capture?: CaptureSummary;
   expectations: ExpectationResult[];
   /** True when every expectation held. */
   ok: boolean;

@@ -3,6 +3,7 @@
  * pooled (both directions) numbers, B − A, and B / A. Runs of different scenarios compare
  * too: what only one side has shows as missing on the other.
  */
+import { flowScope, measureFlow } from '../metrics/flows.js';
 import { pooled } from '../metrics/summarize.js';
 import { fmtDuration, fmtRate, fmtRatio, table } from '../record/format.js';
 import type { RunSummary, WorkloadStats } from '../record/summary.js';
@@ -59,6 +60,22 @@ export const METRICS: Metric[] = [
   },
   { name: 'connecting', kind: 'ratio', value: (w, p) => scope(w, p)?.session?.connecting ?? null },
   { name: 'retries', kind: 'count', value: (w, p) => scope(w, p)?.session?.retries ?? null },
+];
+
+/**
+ * What the core metered of each workload's flows (`flows` of summary.json), by the same
+ * names as the expectations; `flows.tls.p50` is the flows' own TLS time.
+ */
+export const FLOW_METRICS: { name: string; metric: string; kind: MetricKind }[] = [
+  { name: 'flows.opened', metric: 'flows.opened', kind: 'count' },
+  { name: 'flows.goodput', metric: 'flows.goodput', kind: 'rate' },
+  { name: 'tcp.handshake.p50', metric: 'tcp.handshake.p50', kind: 'duration' },
+  { name: 'flows.tls.p50', metric: 'tls.p50', kind: 'duration' },
+  { name: 'rtt.mean', metric: 'rtt.mean', kind: 'duration' },
+  { name: 'retransmits', metric: 'retransmits', kind: 'count' },
+  { name: 'stalls', metric: 'stalls', kind: 'count' },
+  { name: 'resets', metric: 'resets', kind: 'count' },
+  { name: 'rtp.loss', metric: 'rtp.loss', kind: 'ratio' },
 ];
 
 export interface CompareRow {
@@ -122,35 +139,53 @@ export function compareSummaries(
   dirs: { a: string; b: string } = { a: 'A', b: 'B' },
 ): Comparison {
   const rows: CompareRow[] = [];
+  const flowGroups = (s: RunSummary) => s.flows?.workloads.map((g) => g.name) ?? [];
   const names = union(
-    a.workloads.map((w) => w.name),
-    b.workloads.map((w) => w.name),
+    union(
+      a.workloads.map((w) => w.name),
+      b.workloads.map((w) => w.name),
+    ),
+    union(flowGroups(a), flowGroups(b)),
   );
   for (const name of names) {
     const wa = a.workloads.find((w) => w.name === name);
     const wb = b.workloads.find((w) => w.name === name);
+    const scopes = (s: RunSummary) =>
+      s.flows?.workloads.find((g) => g.name === name)?.scopes.map((x) => x.phase) ?? [];
     const phases = union(
-      wa?.scopes.map((s) => s.phase) ?? [],
-      wb?.scopes.map((s) => s.phase) ?? [],
+      union(wa?.scopes.map((s) => s.phase) ?? [], wb?.scopes.map((s) => s.phase) ?? []),
+      union(scopes(a), scopes(b)),
     );
     // The whole run last, as in the run's own table.
     phases.sort((x, y) => Number(x === null) - Number(y === null));
+    const push = (
+      phase: string | null,
+      metric: string,
+      kind: MetricKind,
+      va: number | null,
+      vb: number | null,
+    ) => {
+      // A metric neither run measured (MOS of a chat) is noise in the table.
+      if (va === null && vb === null) return;
+      rows.push({
+        workload: name,
+        phase,
+        metric,
+        kind,
+        a: va,
+        b: vb,
+        delta: va === null || vb === null ? null : vb - va,
+        ratio: va === null || vb === null || va === 0 ? null : vb / va,
+      });
+    };
     for (const phase of phases) {
       for (const m of METRICS) {
-        const va = wa ? m.value(wa, phase) : null;
-        const vb = wb ? m.value(wb, phase) : null;
-        // A metric neither run measured (MOS of a chat) is noise in the table.
-        if (va === null && vb === null) continue;
-        rows.push({
-          workload: name,
-          phase,
-          metric: m.name,
-          kind: m.kind,
-          a: va,
-          b: vb,
-          delta: va === null || vb === null ? null : vb - va,
-          ratio: va === null || vb === null || va === 0 ? null : vb / va,
-        });
+        push(phase, m.name, m.kind, wa ? m.value(wa, phase) : null, wb ? m.value(wb, phase) : null);
+      }
+      for (const m of FLOW_METRICS) {
+        const va = measureFlow(m.metric, flowScope(a.flows, name, phase));
+        const vb = measureFlow(m.metric, flowScope(b.flows, name, phase));
+        push(phase, m.name, m.kind, va, vb);
       }
     }
   }

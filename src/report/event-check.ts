@@ -5,7 +5,7 @@
  * latency NaN, a `t` of 1e400 a latency max of Infinity.
  */
 
-type Kind = 'number' | 'string' | 'boolean' | 'number|null' | 'string|null';
+export type Kind = 'number' | 'string' | 'boolean' | 'number|null' | 'string|null';
 
 const COMMON = { w: 'string', c: 'number', t: 'number' } as const;
 
@@ -82,17 +82,22 @@ const FIELDS: Record<string, { required: Record<string, Kind>; optional?: Record
         signal: 'string|null',
         detail: 'string',
       },
+      optional: { workload: 'string' },
+    },
+    program: {
+      required: { w: 'string', role: 'string', state: 'string', t: 'number', pid: 'number|null' },
+      optional: { code: 'number|null', signal: 'string|null' },
     },
   };
 
-function fits(v: unknown, kind: Kind): boolean {
+export function fits(v: unknown, kind: Kind): boolean {
   if (v === null) return kind.endsWith('|null');
   if (kind.startsWith('number')) return typeof v === 'number' && Number.isFinite(v);
   return typeof v === kind.replace('|null', '');
 }
 
 /** A value as the line had it (JSON.stringify would show Infinity as null). */
-const show = (v: unknown) => (typeof v === 'number' ? String(v) : JSON.stringify(v));
+export const show = (v: unknown) => (typeof v === 'number' ? String(v) : JSON.stringify(v));
 
 /** What is wrong with `value` as a measurement event, or undefined when nothing is. */
 export function eventProblem(value: object): string | undefined {

@@ -8,6 +8,7 @@ import { deliveryPerPhase, goodputOverTime, mosPerPhase } from './charts/overvie
 import type { ChartData, ChartSpec } from './charts/spec.js';
 import { latencyCdf, latencyOverTime } from './charts/workload.js';
 import { datapathRate, datapathView } from './datapath.js';
+import { flowCharts, flowsSection } from './flows.js';
 import type { LoadedRun } from './load.js';
 import { esc, scriptJson, scriptText } from './markup.js';
 import {
@@ -54,6 +55,7 @@ export function reportCharts(run: LoadedRun): { charts: ChartSpec[]; hasDatapath
   if (mos !== null) charts.push(mos);
   const rate = datapathRate(run.datapath, compiled.duration_ns);
   if (rate !== null) charts.push(rate);
+  charts.push(...flowCharts(run.flows, covered));
   return { charts, hasDatapathChart: rate !== null };
 }
 
@@ -109,7 +111,7 @@ export function renderHtml(run: LoadedRun): string {
 <p class="note">${esc(summary.started_at)} → ${esc(summary.finished_at)} · observed ${esc(fmtDuration(summary.observed_ns))} · lab ${esc(summary.lab_id || '-')} · qoslab ${esc(summary.qoslab)}</p>
 ${summary.error || summary.status === 'failed' || (summary.resource_faults ?? []).length > 0 ? `<p class="fail">error: ${esc(failureText(summary))}</p>` : ''}
 ${[...summary.warnings, ...(summary.notes ?? [])].map((w) => `<p class="note">warning: ${esc(w)}</p>`).join('\n')}
-<nav><a href="#scenario">scenario</a><a href="#sources">sources</a><a href="#expectations">expectations</a>${users === '' ? '' : '<a href="#users">users</a>'}<a href="#overview">overview</a><a href="#workloads">workloads</a><a href="#metrics">metrics</a><a href="#instrument">instrument</a><a href="#datapath">datapath</a><a href="#environment">environment</a></nav>
+<nav><a href="#scenario">scenario</a><a href="#sources">sources</a><a href="#expectations">expectations</a>${users === '' ? '' : '<a href="#users">users</a>'}<a href="#overview">overview</a><a href="#workloads">workloads</a><a href="#metrics">metrics</a><a href="#flows">flows</a><a href="#instrument">instrument</a><a href="#datapath">datapath</a><a href="#environment">environment</a></nav>
 <section id="expectations"><h2>Expectations</h2>${expectationsSection(summary.expectations)}</section>
 ${users === '' ? '' : `<section id="users"><h2>What users lived with</h2><p class="note">Per app and phase: the time a text took to arrive (p50, p95; resends included), the share that arrived in time, the share the app gave up on, the share of time it showed "connecting…" and the median outage; the median time a photo took; calls connected of those placed, their set-up time and MOS; the transports the app ended on.</p><div class="scroll">${users}</div></section>`}
 <section id="overview">
@@ -122,6 +124,11 @@ ${hasMos ? '<div class="chart" id="mos"></div>' : '<p class="note">no voice work
 ${workloads}
 </section>
 <section id="metrics"><h2>Metrics per workload and phase</h2><div class="scroll">${metricsTable(summary.workloads)}</div></section>
+<section id="flows"><h2>Flows</h2>${flowsSection(
+    summary.flows,
+    run.flows,
+    charts.filter((c) => c.id.startsWith('flow-')),
+  )}</section>
 <section id="instrument"><h2>The instrument itself</h2>${instrumentSection(summary)}</section>
 <section id="datapath"><h2>Datapath counters</h2>${datapathSection(datapathView(run.datapath, summary.phases), hasDatapathChart)}</section>
 ${scenarioSection(compiled, run.description, sentOf)}

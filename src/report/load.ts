@@ -3,7 +3,7 @@
  * (docs/architecture.md "Exit codes and results"); it never talks to a lab, so it works
  * on runs from any machine.
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { MeasureEvent } from '../record/events.js';
@@ -13,6 +13,8 @@ import { jsonErrorAt, lstatOrUndefined, readTextFile } from '../files/read.js';
 import { phasesOf } from '../metrics/phases.js';
 import { judgeRun } from '../metrics/verdict.js';
 import { eventProblem } from './event-check.js';
+import { flowLineProblem } from './flow-check.js';
+import type { FlowLine } from '../record/flows.js';
 import type { RunSummary } from '../record/summary.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 import {
@@ -34,6 +36,8 @@ export interface LoadedRun {
   /** The scenario's `description` (compiled.json does not carry it). */
   description: string | null;
   events: MeasureEvent[];
+  /** flows.ndjson's lines; undefined for a run that wrote none (older runs). */
+  flows: FlowLine[] | undefined;
   datapath: DatapathSample[];
   env: Record<string, unknown> | null;
   /** Recomputed from events.ndjson; run facts (status, times) come from the old summary.json. */
@@ -243,6 +247,10 @@ export function loadRun(dir: string): LoadedRun {
     eventProblem,
     finished,
   );
+  const flowsPath = join(abs, 'flows.ndjson');
+  const flows = existsSync(flowsPath)
+    ? readNdjson<FlowLine>(flowsPath, FILE_CAPS['flows.ndjson'], flowLineProblem, finished)
+    : undefined;
   const datapath = readNdjson<DatapathSample>(
     join(abs, 'datapath.ndjson'),
     FILE_CAPS['datapath.ndjson'],
@@ -254,9 +262,10 @@ export function loadRun(dir: string): LoadedRun {
     scenarioText,
     description: descriptionOf(scenarioText),
     events,
+    flows,
     datapath,
     env,
-    summary: resummarize(compiled, events, old),
+    summary: resummarize(compiled, events, old, flows),
   };
 }
 
@@ -270,6 +279,7 @@ export function resummarize(
   compiled: CompiledConfig,
   events: MeasureEvent[],
   old: Partial<RunSummary> | null,
+  flows?: FlowLine[],
 ): RunSummary {
   const phases = phasesOf(compiled.timeline, compiled.duration_ns);
   const lastEvent = events.reduce((m, e) => Math.max(m, e.t), 0);
@@ -279,6 +289,7 @@ export function resummarize(
     compiled,
     phases,
     events,
+    flows,
     observedNs: killed ? lastEvent : observedNs,
     // A killed run ended early as an interrupted one does: later phases were not reached.
     interrupted: killed || old?.status === 'interrupted',
@@ -312,6 +323,8 @@ export function resummarize(
     lab_id: old?.lab_id ?? '',
     phases: v.phases,
     workloads: v.workloads,
+    ...(v.flows && { flows: v.flows }),
+    ...(old?.capture && { capture: old.capture }),
     expectations: v.expectations,
     ok: v.ok && status === 'completed' && exitCode === ExitCode.ok,
     unjudged: v.unjudged,

@@ -4,7 +4,9 @@
  */
 import { ExitCode } from '../errors.js';
 import { judgeRun } from '../metrics/verdict.js';
+import type { CaptureCounters } from '../native/index.js';
 import type { MeasureEvent } from '../record/events.js';
+import type { FlowLine } from '../record/flows.js';
 import type { Phase, RunSummary } from '../record/summary.js';
 import { renderHtml } from '../report/html.js';
 import { descriptionOf, type DatapathSample, type LoadedRun } from '../report/load.js';
@@ -17,11 +19,15 @@ export interface RunRecord {
   compiled: CompiledConfig;
   phases: Phase[];
   events: MeasureEvent[];
+  /** flows.ndjson's lines. */
+  flows: FlowLine[];
   startedAt: Date;
   observedNs: number;
   interrupted: boolean;
   labId: string;
   warnings: string[];
+  /** The packet capture's final counters (null: none). */
+  capture?: CaptureCounters | null;
   /** --allow-unjudged: a run that judged nothing exits 0. */
   allowUnjudged?: boolean;
   /** What the run could not write (resource-fault.ts): the run exits 6. */
@@ -35,6 +41,7 @@ export function summarizeRun(r: RunRecord): RunSummary {
     compiled: r.compiled,
     phases: r.phases,
     events: r.events,
+    flows: r.flows,
     observedNs: r.observedNs,
     interrupted: r.interrupted,
     allowUnjudged: r.allowUnjudged,
@@ -59,6 +66,8 @@ export function summarizeRun(r: RunRecord): RunSummary {
     lab_id: r.labId,
     phases: v.phases,
     workloads: v.workloads,
+    ...(v.flows && { flows: v.flows }),
+    ...(r.capture && { capture: r.capture }),
     expectations: v.expectations,
     ok: v.ok && exitCode === ExitCode.ok,
     unjudged: v.unjudged,
@@ -113,7 +122,10 @@ export function failedSummary(r: {
  * (`report` turns `running` into `failed`).
  */
 export function runningSummary(
-  r: Omit<RunRecord, 'events' | 'observedNs' | 'interrupted' | 'allowUnjudged'>,
+  r: Omit<
+    RunRecord,
+    'events' | 'flows' | 'observedNs' | 'interrupted' | 'capture' | 'allowUnjudged'
+  >,
 ) {
   return {
     format: 1,
@@ -136,6 +148,8 @@ export interface RunInMemory {
   events: MeasureEvent[];
   env: Record<string, unknown>;
   datapath: { kept?: string[] };
+  /** flows.ndjson's lines, for the report's flows section. */
+  flows?: FlowLine[];
 }
 
 /**
@@ -170,6 +184,7 @@ export function writeSummary(
       description: descriptionOf(run.scenarioText),
       events: run.events,
       datapath: (run.datapath.kept ?? []).map((l) => JSON.parse(l) as DatapathSample),
+      flows: run.flows,
       env: run.env,
       summary,
     };

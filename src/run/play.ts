@@ -9,6 +9,7 @@ import { TimelinePlayer } from '../orchestrate/timeline.js';
 import type { AgentFaultEvent, PhaseEvent } from '../record/events.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 import { drainNs } from './drain.js';
+import type { FlowLog } from './flow-log.js';
 import { budgetText, type EventRecorder } from './recorder.js';
 import type { Progress, LiveTally } from './progress.js';
 import type { ResultFiles } from './results.js';
@@ -44,7 +45,7 @@ export class RunClock {
  * session's stop signal). Calls `onStart` with the clock as soon as t0 is fixed, so the
  * caller knows how long was observed however this ends.
  */
-export async function play(ctx: PlayContext, onStart: (clock: RunClock) => void): Promise<void> {
+export async function play(ctx: PlayContext, onStart: (clock: RunClock) => FlowLog): Promise<void> {
   const { compiled, phases, session, files, recorder, tally, progress, err } = ctx;
   const lab = session.lab!;
   const clock = new RunClock();
@@ -54,14 +55,16 @@ export async function play(ctx: PlayContext, onStart: (clock: RunClock) => void)
     progress.done();
     err.write(`qoslab: ${budgetText(recorder)}; the run stops\n`);
   });
-  const supervisor = new Supervisor(session.agents, clock.t0, (fault: AgentFaultEvent) => {
+  const onFault = (fault: AgentFaultEvent) => {
+    if (faulted.signal.aborted) return; // the first fault stops the run; later ones follow from it
     recorder.record(fault);
     progress.done();
     err.write(
       `qoslab: ${fault.detail}; the run stops: nothing after ${(fault.t / 1e9).toFixed(1)} s is measured\n`,
     );
     faulted.abort();
-  });
+  };
+  const supervisor = new Supervisor(session.agents, clock.t0, onFault);
   let announcedUntil = -Infinity;
   const watch = new SelfWatch(lab, clock.t0, (e) => {
     recorder.record(e);
@@ -76,7 +79,8 @@ export async function play(ctx: PlayContext, onStart: (clock: RunClock) => void)
     }
   });
   for (const a of session.agents) a.send({ cmd: 'start', t0: String(clock.t0) });
-  onStart(clock);
+  session.commands?.startClients(clock.t0, onFault);
+  const flows = onStart(clock);
   supervisor.start();
   watch.start();
   const shaping = compiled.policies.length > 0;
@@ -85,7 +89,11 @@ export async function play(ctx: PlayContext, onStart: (clock: RunClock) => void)
       if (shaping) lab.setActivePolicies(active);
       lab.setResolverRules(dnsActive);
     },
-    onPhase: (change) => recorder.record({ ev: 'phase', phase: change.phase, t: change.appliedNs }),
+    onPhase: (change) => {
+      recorder.record({ ev: 'phase', phase: change.phase, t: change.appliedNs });
+      // The flows' samples end here, so none spans two phases.
+      flows.take(lab.flows());
+    },
     now: () => process.hrtime.bigint(),
   });
   if (phases[0]?.start === 0 && phases[0].name !== compiled.timeline[0]?.phase) {
@@ -99,6 +107,7 @@ export async function play(ctx: PlayContext, onStart: (clock: RunClock) => void)
       setInterval(() => {
         const counters = lab.counters();
         if (counters !== undefined) files.datapath.write({ t: clock.now(), ...counters });
+        flows.take(lab.flows());
         watch.poll();
         files.checkFolder();
       }, 1000),

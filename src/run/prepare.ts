@@ -1,4 +1,6 @@
+import { dirname } from 'node:path';
 import { LineCounter, parseDocument, isNode } from 'yaml';
+import { commandProblem } from '../orchestrate/command-path.js';
 import { UsageError } from '../errors.js';
 import { phasesOf } from '../metrics/phases.js';
 import type { LoadedScenario } from '../scenario/library.js';
@@ -10,6 +12,13 @@ import { durationText } from '../scenario/units.js';
 // The scenario-side registry says which protocols have an agent: importing the agents
 // themselves would load their client and server libraries into every CLI command.
 import { PROTOCOLS } from '../scenario/protocols/index.js';
+import { commandWorkloads, programPath } from './commands.js';
+import { PROGRAMS_KEY } from '../scenario/protocols/command.js';
+
+/** The scenario file's folder: where `command` programs run and relative paths start. */
+export function scenarioDir(loaded: LoadedScenario): string {
+  return dirname(loaded.resolved.path);
+}
 
 /** file:line:col of a key path in the scenario's text (1:1 when it cannot be found). */
 export function locate(text: string, path: (string | number)[]): { line: number; col: number } {
@@ -84,8 +93,51 @@ export function lengthNotes(planned: CompiledConfig, run: CompiledConfig): strin
  */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
+/**
+ * The programs `command` workloads name: refused without `allowCommands` (a shared
+ * scenario must not run programs silently, docs/security.md), else each must exist.
+ */
+function commandProblems(
+  loaded: LoadedScenario,
+  compiled: CompiledConfig,
+  file: string,
+  allowCommands: boolean,
+): Problem[] {
+  const problems: Problem[] = [];
+  for (const w of commandWorkloads(compiled.workloads)) {
+    const i = compiled.workloads.indexOf(w);
+    const roles = (['server', 'client'] as const).filter((r) => w.command[r] !== null);
+    if (!allowCommands) {
+      const programs = roles.map((r) => `${r} ${w.command[r]![0]}`).join(', ');
+      problems.push({
+        file,
+        ...locate(loaded.text, ['workloads', i, PROGRAMS_KEY]),
+        path: `workloads[${i}].${PROGRAMS_KEY}`,
+        message: `runs programs (${programs}); pass --allow-commands to let this scenario run them`,
+      });
+      continue;
+    }
+    for (const role of roles) {
+      const program = programPath(w.command[role]![0]!, scenarioDir(loaded));
+      const why = commandProblem(program);
+      if (why === undefined) continue;
+      problems.push({
+        file,
+        ...locate(loaded.text, ['workloads', i, PROGRAMS_KEY, role]),
+        path: `workloads[${i}].${PROGRAMS_KEY}.${role}`,
+        message: why.message,
+      });
+    }
+  }
+  return problems;
+}
+
 /** Workloads `run` cannot carry, as located problems (exit 2). */
-export function checkRunnable(loaded: LoadedScenario, compiled: CompiledConfig): void {
+export function checkRunnable(
+  loaded: LoadedScenario,
+  compiled: CompiledConfig,
+  options: { allowCommands: boolean } = { allowCommands: false },
+): void {
   const file = loaded.resolved.fromLibrary
     ? `scenarios/${loaded.resolved.name}.yaml`
     : loaded.resolved.path;
@@ -115,6 +167,7 @@ export function checkRunnable(loaded: LoadedScenario, compiled: CompiledConfig):
       message: `messages of ${w.size_bytes} bytes are larger than qoslab run sends (at most 16MiB)`,
     });
   });
+  problems.push(...commandProblems(loaded, compiled, file, options.allowCommands));
   // The file's own plan passed `validate`; --duration or --phase may have changed it.
   const longer = compiled.duration_ns !== loaded.compiled.duration_ns;
   for (const u of budgetProblems(loaded.scenario, compiled)) {

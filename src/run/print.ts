@@ -1,8 +1,15 @@
 /** What `qoslab run` prints when it is done: the table, the expectations, where results are. */
-import { expectationLines, marks, summaryTable, verdictText } from '../record/format.js';
+import {
+  expectationLines,
+  flowsTable,
+  marks,
+  summaryTable,
+  verdictText,
+} from '../record/format.js';
 import type { RunSummary } from '../record/summary.js';
 import { instrumentLines } from '../report/instrument.js';
 import { userTable } from '../record/user-view.js';
+import { PROTOCOLS } from '../scenario/protocols/index.js';
 
 export type OutStream = NodeJS.WritableStream & { isTTY?: boolean };
 
@@ -17,9 +24,16 @@ export function printRun(
     return;
   }
   if (mode.quiet) return;
-  out.write(`\n${summaryTable(summary.workloads)}\n`);
+  // Workloads that send messages (an agent's); `command` ones are measured by their flows.
+  const messaging = summary.workloads.filter(
+    (w) =>
+      (PROTOCOLS as Record<string, { agent: unknown } | undefined>)[w.protocol]?.agent === true,
+  );
+  if (messaging.length > 0) out.write(`\n${summaryTable(messaging)}\n`);
   const users = userTable(summary.workloads);
   if (users !== '') out.write(`\nwhat users lived with:\n${users}\n`);
+  const flows = flowsTable(summary.flows);
+  if (flows !== '') out.write(`\n${flows}\n`);
   if (summary.expectations.length > 0) {
     const m = marks(out);
     out.write(`\nexpectations:\n${expectationLines(summary.expectations, m.ok, m.fail)}\n`);
@@ -40,6 +54,15 @@ export function printRun(
   }
   if (summary.status === 'interrupted') {
     out.write('\ninterrupted: measured until the interruption; later phases not reached\n');
+  }
+  if (summary.capture !== undefined) {
+    const c = summary.capture;
+    out.write(
+      `\ncapture: ${c.files} file(s), ${c.packets} packet records` +
+        (c.lost > 0 ? `, ${c.lost} lost (the writer fell behind; forwarding did not wait)` : '') +
+        (c.error !== null ? `; ${c.error}` : '') +
+        '\n',
+    );
   }
   for (const f of summary.faults) {
     out.write(`\nfailed: ${f.detail}; nothing after ${(f.t / 1e9).toFixed(1)} s is measured\n`);

@@ -26,7 +26,7 @@ export function resultsDir(name: string, out: string | undefined, at = new Date(
 export class NdjsonFile {
   private readonly stream: WriteStream | undefined;
   failed = false;
-  /** The lines written, when asked to keep them (datapath samples: nobody else keeps them). */
+  /** The lines written, when asked to keep them (datapath samples and flow records: nobody else keeps them). */
   readonly kept: string[] | undefined;
 
   constructor(path: string, onError: (e: unknown) => void, keep = false) {
@@ -65,6 +65,7 @@ export class NdjsonFile {
 
 const EVENTS = 'events.ndjson';
 const DATAPATH = 'datapath.ndjson';
+const FLOWS = 'flows.ndjson';
 
 /**
  * The files of a run's results folder. Every write is of the instrument's own resources:
@@ -77,6 +78,8 @@ const DATAPATH = 'datapath.ndjson';
 export class ResultFiles {
   readonly events: NdjsonFile;
   readonly datapath: NdjsonFile;
+  /** What the core metered of each flow (run/flow-log.ts); not kept in memory, so not restored. */
+  readonly flows: NdjsonFile;
   readonly faults: ResourceFault[] = [];
   /** Small files as last written (scenario, compiled, env, summary). */
   private readonly small = new Map<string, string>();
@@ -96,6 +99,7 @@ export class ResultFiles {
     this.ino = statSync(dir, { throwIfNoEntry: false })?.ino;
     this.events = new NdjsonFile(join(dir, EVENTS), (e) => this.fault(EVENTS, e));
     this.datapath = new NdjsonFile(join(dir, DATAPATH), (e) => this.fault(DATAPATH, e), true);
+    this.flows = new NdjsonFile(join(dir, FLOWS), (e) => this.fault(FLOWS, e), true);
   }
 
   /** Record a failed write of `file`; anything but a resource error is a bug and thrown. */
@@ -158,13 +162,20 @@ export class ResultFiles {
    */
   restore(events: Iterable<unknown>): string[] {
     const all = this.broken.has('.');
-    if (!all && this.broken.size === 0 && !this.events.failed && !this.datapath.failed) return [];
+    if (
+      !all &&
+      this.broken.size === 0 &&
+      !this.events.failed &&
+      !this.datapath.failed &&
+      !this.flows.failed
+    )
+      return [];
     if (all) {
       try {
         mkdirSync(this.dir, { recursive: true });
       } catch (error) {
         this.fault('.', error);
-        return [...this.small.keys(), EVENTS, DATAPATH];
+        return [...this.small.keys(), EVENTS, DATAPATH, FLOWS];
       }
     }
     const incomplete: string[] = [];
@@ -180,6 +191,9 @@ export class ResultFiles {
     const kept = this.datapath.kept ?? [];
     if ((all || this.datapath.failed) && !this.writeLines(DATAPATH, kept)) {
       incomplete.push(DATAPATH);
+    }
+    if ((all || this.flows.failed) && !this.writeLines(FLOWS, this.flows.kept ?? [])) {
+      incomplete.push(FLOWS);
     }
     return incomplete;
   }
@@ -203,6 +217,6 @@ export class ResultFiles {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.events.close(), this.datapath.close()]);
+    await Promise.all([this.events.close(), this.datapath.close(), this.flows.close()]);
   }
 }

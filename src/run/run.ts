@@ -9,15 +9,17 @@ import { catchInterrupts } from '../orchestrate/interrupt.js';
 import { assertPrograms } from '../orchestrate/programs.js';
 import type { RunSummary } from '../record/summary.js';
 import type { FileAllowance } from '../scenario/files.js';
+import { PROTOCOLS } from '../scenario/protocols/index.js';
 import { DEFAULT_SCENARIO, loadScenario, type LoadedScenario } from '../scenario/library.js';
 import { runEnvironment } from './env.js';
 import { failedSummary, runningSummary, summarizeRun, writeSummary } from './finish.js';
 import { prepareResultsDir, realFolderNote } from './out-path.js';
 import { play, type RunClock } from './play.js';
 import { startAtPhase } from './phase.js';
-import { checkRunnable, lengthNotes, withOverrides } from './prepare.js';
+import { checkRunnable, lengthNotes, scenarioDir, withOverrides } from './prepare.js';
 import { printRun, type OutStream } from './print.js';
 import { LiveTally, Progress } from './progress.js';
+import { FlowLog } from './flow-log.js';
 import { budgetText, EventRecorder } from './recorder.js';
 import { faultText } from './resource-fault.js';
 import { ResultFiles, resultsDir } from './results.js';
@@ -62,6 +64,13 @@ export interface RunOptions {
   maxEvents?: number;
   /** QoS of MQTT workloads (default 1). */
   mqttQos?: 0 | 1;
+  /**
+   * Let the scenario run the programs its `command` workloads name (docs/security.md):
+   * without it such a scenario is refused (exit 2) before any lab exists.
+   */
+  allowCommands?: boolean;
+  /** Write a packet capture (capture.pcapng) even when the scenario has no `capture`. */
+  pcap?: boolean;
   out?: OutStream;
   err?: OutStream;
 }
@@ -95,7 +104,9 @@ export async function run(options: RunOptions = {}): Promise<RunResult> {
     durationNs: options.durationNs,
     seed: options.seed,
   });
-  checkRunnable(loaded, compiled);
+  checkRunnable(loaded, compiled, {
+    allowCommands: options.allowCommands === true || options.allow?.commands === true,
+  });
   assertPrograms(compiled);
   const dir = prepareResultsDir(resultsDir(compiled.name, options.outDir), options.force === true);
   const linked = realFolderNote(
@@ -138,7 +149,10 @@ async function runIn(
   });
   const startedAt = new Date();
   const phases = phasesOf(compiled.timeline, compiled.duration_ns);
-  const tally = new LiveTally(compiled.workloads.map((w) => w.name));
+  // Live counts of messages: a `command` workload sends none of qoslab's (its flows are in the table after).
+  const tally = new LiveTally(
+    compiled.workloads.filter((w) => PROTOCOLS[w.protocol].agent === true).map((w) => w.name),
+  );
   const recorder = new EventRecorder(files.events, tally, options.maxEvents);
   const stop = AbortSignal.any([interrupt, ...(options.signal ? [options.signal] : [])]);
   const session = new RunSession(compiled, {
@@ -147,8 +161,12 @@ async function runIn(
     traces: loaded.traces,
     stop,
     err,
+    scenarioDir: scenarioDir(loaded),
+    resultsDir: dir,
+    pcap: options.pcap,
   });
   let clock: RunClock | undefined;
+  let flows: FlowLog | undefined;
   let observedNs = 0;
   const env = runEnvironment(nativeVersionOrNull());
   try {
@@ -180,6 +198,8 @@ async function runIn(
         const t = Number(BigInt(at) - c.t0);
         if (t >= 0) recorder.record({ ev: 'dns', t, ...q });
       };
+      flows = new FlowLog(files.flows, c.t0, compiled);
+      return flows;
     });
   } catch (e) {
     if (!stop.aborted) {
@@ -204,6 +224,8 @@ async function runIn(
     observedNs = clock?.now() ?? 0;
     try {
       await session.close();
+      // The core's final word on every flow, left as the lab closed.
+      flows?.finish(session.lab?.flows() ?? []);
     } finally {
       await files.close();
       tally.destroy();
@@ -218,6 +240,7 @@ async function runIn(
     compiled,
     phases,
     events: recorder.events,
+    flows: flows?.lines ?? [],
     startedAt,
     // At its event budget the run stopped where its last kept event was, as if interrupted
     // there: later phases are not reached, a cut phase not measured.
@@ -225,6 +248,7 @@ async function runIn(
     interrupted: stop.aborted || full,
     labId: session.lab?.names.id ?? '',
     warnings,
+    capture: session.lab?.captured ?? null,
     allowUnjudged: options.allowUnjudged,
     resourceFaults: files.faults.map(faultText),
     incomplete,
@@ -241,7 +265,14 @@ async function runIn(
   const written = writeSummary(
     files,
     summary,
-    { compiled, scenarioText: loaded.text, events: recorder.events, env, datapath: files.datapath },
+    {
+      compiled,
+      scenarioText: loaded.text,
+      events: recorder.events,
+      env,
+      datapath: files.datapath,
+      flows: flows?.lines,
+    },
     err,
   );
   printRun(written, files.dir, out, options);

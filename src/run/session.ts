@@ -13,7 +13,10 @@ import type { AgentEvent } from '../record/events.js';
 import type { QueryLine } from '../resolver/protocol.js';
 import type { CompiledConfig } from '../scenario/compiled.js';
 import type { TraceSet } from '../scenario/files.js';
+import { PROTOCOLS } from '../scenario/protocols/index.js';
 import { AgentProcess } from './agents.js';
+import { captureConfig } from './capture.js';
+import { Commands, commandWorkloads } from './commands.js';
 import { sleep } from './sleep.js';
 
 const READY_TIMEOUT_MS = 20_000;
@@ -26,12 +29,20 @@ export interface SessionOptions {
   /** Stop early (Ctrl-C). */
   stop: AbortSignal;
   err: NodeJS.WritableStream;
+  /** The scenario file's folder: `command` programs run there, relative paths start there. */
+  scenarioDir: string;
+  /** The run's results folder (`command` programs' output goes to its `commands/`). */
+  resultsDir: string;
+  /** Write a packet capture even when the scenario has no `capture` (`--pcap`). */
+  pcap?: boolean;
 }
 
 export class RunSession {
   readonly agents: AgentProcess[] = [];
   readonly stop: AbortSignal;
   lab: Lab | undefined;
+  /** The programs of `command` workloads (none until `open` made the lab). */
+  commands: Commands | undefined;
   /** Gets each exchange of the lab's resolver once set (run/run.ts sets it at t0). */
   onQuery: ((line: QueryLine) => void) | undefined;
   /** Under the system's temporary folder; `qoslab cleanup` removes it after a SIGKILL. */
@@ -63,12 +74,15 @@ export class RunSession {
       id: options.labId,
       resolverCert: resolverName === undefined ? undefined : pki.certs[resolverName],
       onQuery: (line) => this.onQuery?.(line),
+      capture: captureConfig(compiled, options.pcap === true, options.resultsDir),
     });
     if (this.stop.aborted) throw this.stop.reason;
+    // The agents run the workloads they have a protocol for; `command` programs are ours.
+    const agentWorkloads = compiled.workloads.filter((w) => PROTOCOLS[w.protocol].agent === true);
     for (const role of ['server', 'client'] as const) {
       const config: AgentConfig = {
         role,
-        workloads: compiled.workloads,
+        workloads: agentWorkloads,
         seed: compiled.seed,
         caPem: pki.caPem,
         certs: role === 'server' ? pki.certs : {},
@@ -104,11 +118,22 @@ export class RunSession {
         );
       }
     }
+    this.commands = new Commands(commandWorkloads(compiled.workloads), {
+      lab: this.lab,
+      tmp: this.tmp,
+      pki,
+      scenarioDir: options.scenarioDir,
+      resultsDir: options.resultsDir,
+      record: onEvent,
+      stop: this.stop,
+    });
+    await this.commands.startServers();
   }
 
   /** Stop the agents (the client first, so the server's closing is no failure), then the lab. */
   async close(): Promise<void> {
     try {
+      await this.commands?.stop();
       for (const a of [...this.agents].reverse()) await a.stop(4000);
       await this.lab?.close();
     } finally {

@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { compileAction } from './actions/index.js';
 import type {
+  CompiledCapture,
   CompiledConfig,
   CompiledHost,
   CompiledLink,
@@ -98,7 +99,19 @@ export function compileScenario(s: Scenario, options: CompileOptions = {}): Comp
       kind: x.kind,
       phase: x.phase,
     })),
+    capture: s.capture === undefined ? null : compileCapture(s.capture),
     dns: compileDns(s.dns, hosts, client, ipv6),
+  };
+}
+
+/** The capture with every default filled in. */
+export function compileCapture(c: NonNullable<Scenario['capture']>): CompiledCapture {
+  return {
+    snaplen_bytes: c.snaplen ?? DEFAULTS.captureSnaplen,
+    file_bytes: c['file-size'] ?? DEFAULTS.captureFileBytes,
+    files: c.files ?? DEFAULTS.captureFiles,
+    classes: many(c.classes),
+    workloads: many(c.workloads),
   };
 }
 

@@ -45,8 +45,25 @@ export interface CompiledConfig {
   workloads: CompiledWorkload[];
   /** For the orchestrator's checks after the run; the core may ignore it. */
   expect: CompiledExpectation[];
+  /**
+   * The scenario's packet capture, null without one (`run --pcap` captures with the
+   * defaults). The core gets it in its lab configuration, not from here.
+   */
+  capture: CompiledCapture | null;
   /** The lab's resolver, for the orchestrator; the core may ignore it. */
   dns: CompiledDns;
+}
+
+export interface CompiledCapture {
+  /** Bytes kept of each packet; default 2048 (headers and a ClientHello). */
+  snaplen_bytes: number;
+  /** A capture file's size at most; default 100 MB. */
+  file_bytes: number;
+  /** Files kept, the newest; default 5. */
+  files: number;
+  /** Only flows of these classes or to these workloads' endpoints; both empty: every flow. */
+  classes: string[];
+  workloads: string[];
 }
 
 /**

@@ -14,6 +14,15 @@ export const DEFAULTS = {
   inspectPackets: 1,
   reassembly: 'none',
   initiator: 'client',
+  /**
+   * A packet capture keeps 2048 bytes of each packet: every header (IPv6 and TCP with
+   * options stay under 120 bytes) and a whole ClientHello (Chrome's post-quantum one is
+   * about 1.8 KB), while a 64 KB super-packet costs 2 KB.
+   */
+  captureSnaplen: 2048,
+  /** 100 MB files, the newest 5 kept: a capture holds 500 MB at most. */
+  captureFileBytes: 100e6,
+  captureFiles: 5,
 } as const;
 
 /** The lab's server main address and where default host addresses start. */

@@ -26,6 +26,19 @@ export const METRICS: Readonly<Record<string, MetricKind>> = {
   reconnects: 'count',
   'stall.bytes': 'size',
   'video.fps': 'fps',
+  // From the flows the core metered (any workload, `command` ones included): see FLOW_METRICS.
+  'flows.goodput': 'rate',
+  'flows.goodput.up': 'rate',
+  'flows.goodput.down': 'rate',
+  'flows.opened': 'count',
+  'tcp.handshake.p50': 'duration',
+  'tcp.handshake.p95': 'duration',
+  'quic.handshake.p50': 'duration',
+  'rtt.mean': 'duration',
+  retransmits: 'count',
+  stalls: 'count',
+  resets: 'count',
+  'rtp.loss': 'ratio',
   // What the user of a connection-oriented workload lived with (src/metrics/session.ts).
   'setup.success': 'ratio',
   'setup.p50': 'duration',
@@ -49,6 +62,27 @@ export const SESSION_METRICS: ReadonlySet<string> = new Set([
   'detects',
   'retries',
   'failed',
+]);
+
+/**
+ * Metrics measured from the workload's flows as the core metered them, whatever ran
+ * them: payload goodput per direction, TCP/QUIC handshakes, RTT, retransmissions, stalls,
+ * resets, RTP loss. (`tls.p50` is the agent's TLS time, or for a workload without one,
+ * a `command`, its flows' ClientHello → first application data.)
+ */
+export const FLOW_METRICS: ReadonlySet<string> = new Set([
+  'flows.goodput',
+  'flows.goodput.up',
+  'flows.goodput.down',
+  'flows.opened',
+  'tcp.handshake.p50',
+  'tcp.handshake.p95',
+  'quic.handshake.p50',
+  'rtt.mean',
+  'retransmits',
+  'stalls',
+  'resets',
+  'rtp.loss',
 ]);
 
 /**

@@ -96,6 +96,7 @@ export function checkReferences(raw: unknown): UnlocatedProblem[] {
   const { duration, phases } = checkTimeline(cx);
   const workloads = checkWorkloads(cx, duration);
   checkPorts(cx);
+  checkCapture(cx, workloads);
   checkExpectations(cx, workloads, phases);
   return problems;
 }
@@ -335,6 +336,21 @@ function checkWorkloads(
     }
   });
   return workloads;
+}
+
+/** Capture: the classes and workloads it keeps exist. */
+function checkCapture(
+  { top, problem, unknown }: Context,
+  workloads: Map<string, WrittenWorkload>,
+): void {
+  const classNames = Object.keys(dict(top.classes));
+  const capture = dict(top.capture);
+  for (const [c, p] of names(capture.classes, ['capture', 'classes'])) {
+    if (!classNames.includes(c)) problem(p, unknown('class', 'classes', c, classNames));
+  }
+  for (const [w, p] of names(capture.workloads, ['capture', 'workloads'])) {
+    if (!workloads.has(w)) problem(p, unknown('workload', 'workloads', w, [...workloads.keys()]));
+  }
 }
 
 /**

@@ -340,6 +340,34 @@ const Workload = z
     }
   });
 
+/** A packet capture of the run (also `run --pcap`). */
+const Capture = z
+  .strictObject({
+    snaplen: Size.refine((v) => v >= 64 && v <= 262144, {
+      error: 'expected from 64B to 256KiB',
+    })
+      .optional()
+      .meta({
+        description:
+          'bytes kept of each packet (default 2048: headers and a ClientHello; at most 256KiB)',
+      }),
+    'file-size': Size.refine((v) => v >= 4096, { error: 'expected at least 4KiB' })
+      .optional()
+      .meta({
+        description: 'a capture file at most this size; then the next begins (default 100MB)',
+      }),
+    files: int(1, 10000)
+      .optional()
+      .meta({ description: 'capture files kept, the newest (default 5)' }),
+    classes: oneOrMany(Name, 'a class name').optional().meta({
+      description: 'only flows of these classes (or of `workloads`)',
+    }),
+    workloads: oneOrMany(Name, 'a workload name').optional().meta({
+      description: "only flows to these workloads' endpoints (or of `classes`)",
+    }),
+  })
+  .meta({ description: 'write a pcapng capture of the run (capture.pcapng in the results)' });
+
 const Expect = z
   .string({
     error: (iss) =>
@@ -393,6 +421,7 @@ export const ScenarioSchema = z
     timeline: z.array(TimelineEntry).optional(),
     workloads: z.array(Workload).optional(),
     expect: z.array(Expect).optional(),
+    capture: Capture.optional(),
     dns: Dns.optional().meta({
       description: "the lab's resolver: its transports, extra records, and the censor's rules",
     }),

@@ -4,11 +4,14 @@ import type { FileAllowance } from './files.js';
 import { resolveScenario } from './library.js';
 import { readScenarioText } from './load.js';
 import { checkScenario } from './prepare.js';
+import { splitCommandLine } from './protocols/command.js';
 
 export interface FileValidation {
   /** As the user named it. */
   file: string;
   problems: Problem[];
+  /** The programs its `command` workloads run (`run` needs --allow-commands for them). */
+  programs: string[];
 }
 
 /**
@@ -29,11 +32,24 @@ export async function validateFiles(
     } catch (error) {
       const message =
         error instanceof UsageError ? error.message : `cannot read: ${(error as Error).message}`;
-      results.push({ file, problems: [{ file, line: 1, col: 1, path: '', message }] });
+      results.push({
+        file,
+        problems: [{ file, line: 1, col: 1, path: '', message }],
+        programs: [],
+      });
       continue;
     }
     const v = checkScenario(text, file, { path: resolved.path, name: resolved.name, allow });
-    results.push({ file, problems: v.ok ? [] : v.problems });
+    const programs = v.ok
+      ? (v.prepared.scenario.workloads ?? []).flatMap((w) =>
+          (['server', 'client'] as const).flatMap((role) => {
+            const p = w.command?.[role];
+            const argv = p === undefined ? [] : typeof p === 'string' ? splitCommandLine(p) : p;
+            return argv.length > 0 ? [`${w.name} ${role}: ${argv[0]}`] : [];
+          }),
+        )
+      : [];
+    results.push({ file, problems: v.ok ? [] : v.problems, programs });
   }
   return results;
 }

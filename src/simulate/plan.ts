@@ -9,7 +9,7 @@ import type { PlanWorkload, SimulationPlan } from '../native/index.js';
 import { drainNs } from '../run/drain.js';
 import { intervalNs } from '../scenario/budget.js';
 import type { CompiledConfig, CompiledWorkload } from '../scenario/compiled.js';
-import { PROTOCOLS, chromiumUse, wireOf } from '../scenario/protocols/index.js';
+import { PROTOCOLS, chromiumUse, leftOutOfTwin, wireOf } from '../scenario/protocols/index.js';
 
 export type TcpCongestionControl = 'cubic' | 'bbr';
 
@@ -81,9 +81,10 @@ export function planFor(config: CompiledConfig, tcp: TcpCongestionControl): Simu
     tcp,
     lab_delay_ns: LAB_DELAY_NS,
     lab_rate_bps: LAB_RATE_BPS,
-    // The twin has no resolver: lookup workloads are left out (unmodelled.ts says so).
+    // The twin has no resolver and knows no program's traffic: lookup and command
+    // workloads are left out (unmodelled.ts says so).
     workloads: config.workloads
-      .filter((w) => wireOf(w).toResolver !== true)
+      .filter((w) => !leftOutOfTwin(w))
       .map((w) => planWorkload(config, w)),
   };
 }

@@ -13,7 +13,7 @@ import type { ExpectationResult, Phase, WorkloadStats } from '../record/summary.
 import type { CompiledConfig } from '../scenario/compiled.js';
 import type { TraceSet } from '../scenario/files.js';
 import { checkPacketBudget, MAX_SIMULATED_PACKETS } from './budget.js';
-import { wireOf } from '../scenario/protocols/index.js';
+import { leftOutOfTwin } from '../scenario/protocols/index.js';
 import { planFor, type TcpCongestionControl } from './plan.js';
 import { unmodelled } from './unmodelled.js';
 
@@ -90,11 +90,11 @@ export function simulateScenario(
     tcp,
     phases: verdict.phases,
     workloads: verdict.workloads,
-    // On a workload the twin left out (a lookup workload), nothing was simulated: an
+    // On a workload the twin left out (lookups, a command's programs), nothing was simulated: an
     // expectation there is not measured, not failed.
     expectations: verdict.expectations.map((e, i) => {
       const w = config.workloads.find((x) => x.name === config.expect[i]?.workload);
-      return w !== undefined && wireOf(w).toResolver === true
+      return w !== undefined && leftOutOfTwin(w)
         ? { ...e, outcome: 'not measured' as const, ok: false }
         : e;
     }),

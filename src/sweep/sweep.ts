@@ -48,6 +48,8 @@ export interface SweepOptions {
   durationNs?: number;
   shard: Shard;
   outDir?: string;
+  /** Let `command` workloads run their programs (as `run --allow-commands`). */
+  allowCommands?: boolean;
   /** Keep the runs already complete in the folder; re-run the rest. */
   resume?: boolean;
   /** Re-run every run of the shard over whatever the folder holds (another sweep included). */
@@ -243,6 +245,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
         seed: p.seed,
         outDir: runDir(p),
         force: folder.kind !== 'empty',
+        allowCommands: o.allowCommands,
         quiet: true,
         out: o.out,
         err: o.err,

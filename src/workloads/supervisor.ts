@@ -115,6 +115,7 @@ export async function runSession(
         t: rel(at),
         connect_ns: Number((timing.tcp ?? at) - timing.start),
         tls_ns: timing.tls === undefined ? null : Number(timing.tls - (timing.tcp ?? at)),
+        ...(timing.dns === undefined ? {} : { dns_ns: Number(timing.dns - timing.start) }),
         reconnect: connects++ > 0,
         ...(timing.proto === undefined ? {} : { proto: timing.proto }),
         ...(timing.quicVersion === undefined ? {} : { quic_version: timing.quicVersion }),

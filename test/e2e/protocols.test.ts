@@ -22,13 +22,15 @@ import { readSummary, tmpOut } from '../run/helpers.js';
 const DURATION = '12s';
 
 function scenario(): string {
-  const workloads = PROTOCOL_NAMES.filter((p) => PROTOCOLS[p].agent).map((protocol, i) => ({
-    ...PROTOCOLS[protocol].loopback,
-    name: protocol,
-    host: 'peer',
-    protocol,
-    port: 20000 + i,
-  }));
+  const workloads = PROTOCOL_NAMES.filter((p) => PROTOCOLS[p].agent === true).map(
+    (protocol, i) => ({
+      ...PROTOCOLS[protocol].loopback,
+      name: protocol,
+      host: 'peer',
+      protocol,
+      port: 20000 + i,
+    }),
+  );
   return stringify({
     version: 1,
     name: 'every-protocol',
@@ -80,7 +82,7 @@ describe.skipIf(!isRoot)('every registered protocol on a clear lab', () => {
     const r = await qoslab(['run', file, '--out', out, '--quiet'], 120_000);
     expect(r.code, r.stderr).toBe(0);
     const s: RunSummary = readSummary(out);
-    const run = PROTOCOL_NAMES.filter((p) => PROTOCOLS[p].agent);
+    const run = PROTOCOL_NAMES.filter((p) => PROTOCOLS[p].agent === true);
     expect(s.workloads.map((w) => w.name)).toEqual(run);
     for (const w of s.workloads) {
       const scope = w.scopes.find((x) => x.phase === null)!;

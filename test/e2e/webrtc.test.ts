@@ -52,6 +52,17 @@ describe.skipIf(!isRoot)('webrtc calls between two Chromium stacks', () => {
     const pooled = lossy.dir('both').rtc!.audio!.loss!;
     expect(pooled, why).toBeGreaterThanOrEqual(0.03);
     expect(pooled, why).toBeLessThanOrEqual(0.07);
+    // The same loss from the media flow's RTP sequence numbers (RFC 3550 at the receivers,
+    // read from the clear SRTP headers by the core), within 2 points of the stacks' own.
+    const media = s
+      .flows!.workloads.find((w) => w.name === 'call')!
+      .scopes.find((p) => p.phase === 'lossy')!;
+    expect(media.rtp, JSON.stringify(media)).not.toBeNull();
+    expect(media.rtp!.expected, why).toBeGreaterThan(600);
+    expect(
+      Math.abs(media.rtp!.loss! - pooled),
+      `flow ${media.rtp!.loss} stacks ${pooled}`,
+    ).toBeLessThan(0.02);
     // The E-model follows: a clear Opus call near its ceiling, the lossy one clearly worse.
     const mosClear = clear.dir('both').voice!.mos;
     const mosLossy = lossy.dir('both').voice!.mos;

@@ -33,6 +33,7 @@ describe('ResultFiles', () => {
     expect(files.writeJson('compiled.json', { a: 1 })).toBe(true);
     for (const e of events) files.events.write(e);
     files.datapath.write({ t: 1 });
+    files.flows.write({ flow: 1 });
     await new Promise((r) => setTimeout(r, 50));
     rmSync(dir, { recursive: true });
     files.checkFolder();
@@ -40,7 +41,13 @@ describe('ResultFiles', () => {
     expect(seen).toEqual(['the results folder was removed at 7.0 s']);
     await files.close();
     expect(files.restore(events)).toEqual([]);
-    expect(readdirSync(dir).sort()).toEqual(['compiled.json', 'datapath.ndjson', 'events.ndjson']);
+    expect(readdirSync(dir).sort()).toEqual([
+      'compiled.json',
+      'datapath.ndjson',
+      'events.ndjson',
+      'flows.ndjson',
+    ]);
+    expect(readFileSync(join(dir, 'flows.ndjson'), 'utf8')).toBe('{"flow":1}\n');
     expect(readFileSync(join(dir, 'events.ndjson'), 'utf8').trimEnd().split('\n')).toHaveLength(2);
     expect(JSON.parse(readFileSync(join(dir, 'compiled.json'), 'utf8'))).toEqual({ a: 1 });
   });

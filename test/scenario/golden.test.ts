@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { ACTION_NAMES, ACTIONS } from '../../src/scenario/actions/index.js';
 import { compileScenario } from '../../src/scenario/compile.js';
 import { parseScenarioText } from '../../src/scenario/load.js';
-import { PROTOCOL_NAMES } from '../../src/scenario/protocols/index.js';
+import { PROTOCOL_NAMES, PROTOCOLS } from '../../src/scenario/protocols/index.js';
 import { FORMAT_EXAMPLE } from './fixtures/format-example.js';
 import { golden, here, UPDATE_GOLDEN } from './helpers.js';
 
@@ -36,6 +36,7 @@ function registryScenario(): string {
     host: 'server',
     protocol,
     port: 20000 + i,
+    ...(PROTOCOLS[protocol] as { example?: object }).example,
   }));
   return JSON.stringify({ version: 1, name: 'every-action', policies, workloads });
 }

@@ -14,7 +14,8 @@
 //! `{"bench":"core","metric":..,"label":..,"value":..,"unit":..,"target":..,"met":..}`
 //! plus details. `met` is `null` where there is no target.
 //!
-//! 1. pipeline cost per packet for 0, 3 and 8 actions (TCP download mix, 1000 flows);
+//! 1. pipeline cost per packet for 0, 3 and 8 actions (TCP download mix, 1000 flows), and
+//!    for 0 actions with per-flow metering off (what metering costs);
 //! 2. SNI classification cost with 10,000 globs (exact, suffix, substring);
 //! 3. memory per flow at 100,000 flows, counted by a global allocator wrapper;
 //! 4. fuzz: random and mutated packets through many actions and both links;
@@ -274,7 +275,16 @@ fn no_traces(_: &str) -> Result<Trace, qoslab_core::Error> {
 }
 
 fn pipeline(s: &Scenario) -> Pipeline {
-    Pipeline::with_traces(s, Options::default(), &no_traces).expect("bench pipeline")
+    metered_pipeline(s, true)
+}
+
+/// As `pipeline`, with per-flow metering on or off (shape/meter/: on is how labs run).
+fn metered_pipeline(s: &Scenario, flow_metrics: bool) -> Pipeline {
+    let opts = Options {
+        flow_metrics,
+        ..Options::default()
+    };
+    Pipeline::with_traces(s, opts, &no_traces).expect("bench pipeline")
 }
 
 /// The actions of measurement 1: 3 (delay, loss, rate) and 8 (plus police, duplicate,
@@ -412,7 +422,8 @@ fn bench_pipeline(r: &mut Report) {
     black_box(sum);
     let source_ns = t0.elapsed().as_nanos() as f64 / PACKETS as f64;
     let class = sni_class("video", &["*.video.example", "*t.co*", "cdn7.example.com"]);
-    for n in [0usize, 3, 8] {
+    // The last run: no action and no metering, what metering every flow costs by difference.
+    for (n, metered) in [(0usize, true), (3, true), (8, true), (0, false)] {
         let policies = if n == 0 {
             vec![]
         } else {
@@ -422,7 +433,7 @@ fn bench_pipeline(r: &mut Report) {
         let mut best = f64::MAX;
         let mut detail = (0, 0);
         for _ in 0..2 {
-            let mut p = pipeline(&s);
+            let mut p = metered_pipeline(&s, metered);
             let mut src = TcpMix::new(FLOWS, PACKETS, GAP);
             let mut emitted = 0u64;
             let t0 = Instant::now();
@@ -431,14 +442,20 @@ fn bench_pipeline(r: &mut Report) {
             best = best.min(ns);
             detail = (emitted, p.stats.totals.dropped);
         }
+        let label = if metered {
+            format!("{n} actions")
+        } else {
+            format!("{n} actions, flows unmetered")
+        };
         r.emit(
             "pipeline_ns_per_packet",
-            &format!("{n} actions"),
+            &label,
             ((best - source_ns) * 10.0).round() / 10.0,
             "ns/packet",
             Target::None,
             &[
                 ("actions", n.to_string()),
+                ("flow_metrics", metered.to_string()),
                 ("packets", PACKETS.to_string()),
                 ("flows", FLOWS.to_string()),
                 ("with_source_ns", num((best * 10.0).round() / 10.0)),
@@ -608,9 +625,9 @@ fn flow_key(i: usize) -> FlowKey {
     }
 }
 
-/// A pipeline (3 actions, one SNI class) after `flows` flows each sent a SYN and a
-/// ClientHello, everything delivered; its live heap bytes.
-fn pipeline_bytes(flows: usize) -> usize {
+/// A pipeline (3 actions, one SNI class; flows metered or not) after `flows` flows each
+/// sent a SYN and a ClientHello, everything delivered; its live heap bytes.
+fn pipeline_bytes(flows: usize, metered: bool) -> usize {
     let class = sni_class("video", &["*.video.example", "*t.co*", "cdn7.example.com"]);
     let a = actions(3);
     let s = scenario(
@@ -620,7 +637,7 @@ fn pipeline_bytes(flows: usize) -> usize {
         NO_LINK,
     );
     let before = live();
-    let mut p = pipeline(&s);
+    let mut p = metered_pipeline(&s, metered);
     let mut out = Vec::new();
     let hello = tls::build_client_hello("cdn1.example.com", &["h2"], false, 0);
     for i in 0..flows {
@@ -688,21 +705,29 @@ fn bench_memory(r: &mut Report) {
         ],
     );
     // The whole pipeline, marginal cost per flow between 1k and 100k flows (fixed costs
-    // such as the buffer pool cancel out); includes per-flow action state.
-    let small = pipeline_bytes(1000);
-    let big = pipeline_bytes(FLOWS);
-    let marginal = (big as f64 - small as f64) / (FLOWS - 1000) as f64;
-    r.emit(
-        "memory_bytes_per_flow",
-        "pipeline (3 actions), marginal",
-        marginal.round(),
-        "bytes/flow",
-        Target::AtMost(256.0),
-        &[
-            ("bytes_at_1k", small.to_string()),
-            ("bytes_at_100k", big.to_string()),
-        ],
-    );
+    // such as the buffer pool cancel out); includes per-flow action state. Without flow
+    // metering (the table's and the actions' own budget), then with it: the meter is a
+    // side table of its own (shape/meter/, a record of at most 512 bytes per flow).
+    for (metered, label, target) in [
+        (false, "pipeline (3 actions), marginal", 256.0),
+        (true, "pipeline (3 actions) + flow metrics, marginal", 800.0),
+    ] {
+        let small = pipeline_bytes(1000, metered);
+        let big = pipeline_bytes(FLOWS, metered);
+        let marginal = (big as f64 - small as f64) / (FLOWS - 1000) as f64;
+        r.emit(
+            "memory_bytes_per_flow",
+            label,
+            marginal.round(),
+            "bytes/flow",
+            Target::AtMost(target),
+            &[
+                ("bytes_at_1k", small.to_string()),
+                ("bytes_at_100k", big.to_string()),
+                ("flow_metrics", metered.to_string()),
+            ],
+        );
+    }
 }
 
 // ---- 4. fuzz -----------------------------------------------------------------------------------

@@ -6,7 +6,9 @@
 //!   labCounters(id: number): string          -> LabCounters as JSON
 //!   labStalls(id: number): string            -> LabStalls as JSON (episodes taken)
 //!   labSetActive(id: number, namesJson: string): void
-//!   labClose(id: number): void               -> no-op for an unknown or closed id
+//!   labFlows(id: number, all: number): string -> per-flow metric snapshots as JSON
+//!   labClose(id: number): string             -> {"flows": the flow snapshots left at the end,
+//!                                               "capture": its final counters or null}
 //!   simulate(compiledJson: string, trafficJson: string): string
 //!
 //! Every export runs its body inside `catch_unwind`, so a Rust panic becomes a JS error
@@ -267,6 +269,26 @@ extern "C" fn js_lab_counters(env: napi_env, info: napi_callback_info) -> napi_v
     })
 }
 
+extern "C" fn js_lab_flows(env: napi_env, info: napi_callback_info) -> napi_value {
+    boundary(env, "labFlows", || {
+        let [id, all] = args::<2>(env, info)?;
+        let id = lab_id(env, id, "labFlows")?;
+        // A number, not a boolean: one N-API reader fewer to declare by hand.
+        let all = get_f64(env, all, "labFlows(all)")? != 0.0;
+        // Waits briefly for the forwarding thread, as labCounters does.
+        let json = match labs().get(&id) {
+            Some(lab) => lab.flows_json(all),
+            None => {
+                return Err(Throw::new(
+                    "QL_UNKNOWN_LAB",
+                    format!("no open lab with id {id}"),
+                ))
+            }
+        };
+        create_string(env, &json)
+    })
+}
+
 extern "C" fn js_lab_stalls(env: napi_env, info: napi_callback_info) -> napi_value {
     boundary(env, "labStalls", || {
         let [id] = args::<1>(env, info)?;
@@ -320,10 +342,19 @@ extern "C" fn js_lab_close(env: napi_env, info: napi_callback_info) -> napi_valu
         let id = lab_id(env, id, "labClose")?;
         // Take it out first so the join below does not hold the registry lock.
         let lab = labs().remove(&id);
-        if let Some(mut lab) = lab {
-            lab.close();
-        }
-        undefined(env)
+        let last = match lab {
+            Some(mut lab) => {
+                lab.close();
+                // The thread has ended (and with it the capture's writer): final words.
+                format!(
+                    "{{\"flows\":{},\"capture\":{}}}",
+                    lab.flows_json(true),
+                    lab.capture_json()
+                )
+            }
+            None => r#"{"flows":[],"capture":null}"#.to_owned(),
+        };
+        create_string(env, &last)
     })
 }
 
@@ -362,6 +393,7 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
             method(b"labCounters\0", js_lab_counters),
             method(b"labStalls\0", js_lab_stalls),
             method(b"labSetActive\0", js_lab_set_active),
+            method(b"labFlows\0", js_lab_flows),
             method(b"labClose\0", js_lab_close),
             method(b"simulate\0", js_simulate),
         ];

@@ -28,6 +28,8 @@ interface RunArgs extends AllowArgs {
   'allow-unjudged': boolean;
   junit?: string;
   'summary-md'?: string;
+  'allow-commands': boolean;
+  pcap: boolean;
 }
 
 export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> {
@@ -77,6 +79,18 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
           describe: 'Print summary.json instead of the table',
         })
         .option('quiet', { type: 'boolean', default: false, describe: 'No progress, no table' })
+        .option('pcap', {
+          type: 'boolean',
+          default: false,
+          describe:
+            "Write capture.pcapng in the results: every packet before and after shaping, and those dropped with the reason (the scenario's `capture` sets snap length, file size and which flows)",
+        })
+        .option('allow-commands', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'Let the scenario run the programs its `command` workloads name (refused without it: a shared scenario must not run programs silently)',
+        })
         .option('allow-path', ALLOW_PATH_OPTION)
         .option('allow-unjudged', {
           type: 'boolean',
@@ -127,6 +141,8 @@ export function runCommand(ctx: CommandContext): CommandModule<object, RunArgs> 
         phase: args.phase,
         json: args.json,
         quiet: args.quiet,
+        allowCommands: args['allow-commands'],
+        pcap: args.pcap,
         allowUnjudged: args['allow-unjudged'],
         out: ctx.out,
         err: ctx.err,

@@ -1,7 +1,10 @@
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { runShell } from '../../orchestrate/shell.js';
+import { prepareResultsDir } from '../../run/out-path.js';
 import { startAtPhase } from '../../run/phase.js';
+import { resultsDir } from '../../run/results.js';
+import { recordShell, unimpairedScenario } from '../../run/shell-record.js';
 import { loadScenario } from '../../scenario/index.js';
 import type { CommandContext } from '../context.js';
 import { ALLOW_PATH_OPTION, allowanceOf, type AllowArgs } from '../allow.js';
@@ -14,6 +17,10 @@ interface ShellArgs extends AllowArgs {
   offload: boolean;
   ipv6?: boolean;
   'ready-timeout': number;
+  record: boolean;
+  out?: string;
+  force: boolean;
+  pcap: boolean;
   '--'?: (string | number)[];
 }
 
@@ -54,6 +61,27 @@ export function shellCommand(ctx: CommandContext): CommandModule<object, ShellAr
           type: 'boolean',
           describe: "Give the lab IPv6 addresses too (default: the scenario's, else yes)",
         })
+        .option('record', {
+          type: 'boolean',
+          default: true,
+          describe:
+            'Meter every flow and leave a results folder (flows.ndjson, summary.json, report.html); --no-record: an unmeasured lab',
+        })
+        .option('out', {
+          type: 'string',
+          describe: 'Results folder (default results/<UTC time>-shell-<scenario>)',
+        })
+        .option('force', {
+          type: 'boolean',
+          default: false,
+          describe: 'Write into an --out folder that holds an earlier run',
+        })
+        .option('pcap', {
+          type: 'boolean',
+          default: false,
+          describe:
+            "Also write capture.pcapng: every packet before and after shaping, and those dropped with the reason (the scenario's `capture` sets which)",
+        })
         .option('ready-timeout', {
           type: 'number',
           default: 10,
@@ -89,14 +117,29 @@ export function shellCommand(ctx: CommandContext): CommandModule<object, ShellAr
       if (args.phase !== undefined && args.scenario === undefined) {
         throw new UsageError('--phase needs a scenario: qoslab shell SCENARIO --phase NAME');
       }
-      const loaded =
+      if (!args.record && (args.pcap || args.out !== undefined)) {
+        throw new UsageError('--pcap and --out need the recording: drop --no-record');
+      }
+      const file =
         args.scenario === undefined
           ? undefined
           : await loadScenario(args.scenario, { allow: allowanceOf(args) });
-      const scenario =
+      const loaded = file?.compiled;
+      const chosen =
         loaded === undefined || args.phase === undefined
-          ? loaded?.compiled
-          : startAtPhase(loaded.compiled, args.phase).compiled;
+          ? loaded
+          : startAtPhase(loaded, args.phase).compiled;
+      // Metering needs the core's pipeline: a shell without a scenario gets an empty one.
+      const scenario = args.record ? (chosen ?? unimpairedScenario()) : chosen;
+      const recording = args.record
+        ? recordShell(
+            prepareResultsDir(resultsDir(`shell-${scenario!.name}`, args.out), args.force),
+            scenario!,
+            file?.text ?? '',
+            args.pcap,
+            ctx.err,
+          )
+        : undefined;
       const rest = (args['--'] ?? []).map(String);
       const command = rest.length > 0 ? rest : [process.env.SHELL || '/bin/sh'];
       ctx.exitCode = await runShell({
@@ -105,14 +148,17 @@ export function shellCommand(ctx: CommandContext): CommandModule<object, ShellAr
         readyTimeoutMs: args['ready-timeout'] * 1000,
         lab: {
           scenario,
-          traces: loaded?.traces,
+          traces: file?.traces,
           mtu: args.mtu,
           offload: args.offload,
           ipv6: args.ipv6,
+          capture: recording?.capture,
         },
         out: ctx.out,
         err: ctx.err,
+        hooks: recording?.hooks,
       });
+      await recording?.finish(ctx.exitCode === 130);
     },
   };
 }

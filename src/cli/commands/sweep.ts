@@ -15,6 +15,7 @@ interface SweepArgs extends AllowArgs {
   duration?: string;
   shard?: string;
   out?: string;
+  'allow-commands': boolean;
   resume: boolean;
   force: boolean;
   'fail-on': FailOn;
@@ -55,6 +56,11 @@ export function sweepCommand(ctx: CommandContext): CommandModule<object, SweepAr
           type: 'string',
           describe:
             'Sweep folder (default results/<UTC time>-sweep-<name>); runs go to <out>/<cell>/rep-<r>',
+        })
+        .option('allow-commands', {
+          type: 'boolean',
+          default: false,
+          describe: 'Let the scenario run the programs its `command` workloads name (as `run`)',
         })
         .option('resume', {
           type: 'boolean',
@@ -123,6 +129,7 @@ export function sweepCommand(ctx: CommandContext): CommandModule<object, SweepAr
         durationNs,
         shard: shardOf(args.shard),
         outDir: args.out,
+        allowCommands: args['allow-commands'],
         resume: args.resume,
         force: args.force,
         failOn: args['fail-on'],

@@ -27,8 +27,13 @@ export function validateCommand(ctx: CommandContext): CommandModule<object, Vali
     handler: async (args) => {
       const results = await validateFiles(args.files.map(String), allowanceOf(args));
       for (const r of results) {
-        if (r.problems.length === 0) ctx.out.write(`ok  ${r.file}\n`);
-        else for (const p of r.problems) ctx.out.write(`${formatProblem(p)}\n`);
+        if (r.problems.length === 0) {
+          const note =
+            r.programs.length === 0
+              ? ''
+              : `  (runs commands: ${r.programs.join(', ')}; run needs --allow-commands)`;
+          ctx.out.write(`ok  ${r.file}${note}\n`);
+        } else for (const p of r.problems) ctx.out.write(`${formatProblem(p)}\n`);
       }
       ctx.exitCode = results.some((r) => r.problems.length > 0) ? ExitCode.usage : ExitCode.ok;
     },

@@ -12,6 +12,7 @@ import type { ProgramName } from './programs.js';
 import type { z } from 'zod';
 import { bulk } from './bulk.js';
 import { dnsLookup } from './dns-lookup.js';
+import { command } from './command.js';
 import { http2 } from './http2.js';
 import { http3 } from './http3.js';
 import { longpoll } from './longpoll.js';
@@ -23,11 +24,13 @@ import {
   type Connects,
   type SessionKind,
   type DownSender,
+  type FlowEndpoint,
   type Measures,
   type PortUse,
   type ProtocolProblem,
   type ReferenceView,
   type References,
+  type Runner,
   type Traffic,
   type Transport,
   type WireShape,
@@ -49,6 +52,7 @@ export const PROTOCOLS = {
   bulk,
   webrtc,
   'dns-lookup': dnsLookup,
+  command,
 };
 
 type Protocols = typeof PROTOCOLS;
@@ -124,6 +128,32 @@ export function protocolSettings(
   };
 }
 
+export type { FlowEndpoint };
+
+/** What `flowEndpoints` reads of a compiled workload. */
+export type WorkloadEndpoints = {
+  protocol: ProtocolName;
+  address: string;
+  address6: string | null;
+  port: number;
+} & ProtocolKeys;
+
+/**
+ * Where a compiled workload's flows go: its port on its host's addresses over each
+ * transport its protocol uses that port for, and whatever else its protocol row says.
+ */
+export function flowEndpoints(w: WorkloadEndpoints): FlowEndpoint[] {
+  const p = PROTOCOLS[w.protocol] as {
+    ports: readonly { transport: 'tcp' | 'udp' }[];
+    flowEndpoints?(w: WorkloadEndpoints): FlowEndpoint[];
+  };
+  const addresses = [w.address, ...(w.address6 === null ? [] : [w.address6])];
+  const own = [...new Set(p.ports.map((u) => u.transport))].flatMap((transport) =>
+    addresses.map((address) => ({ address, transport, port: w.port })),
+  );
+  return [...own, ...(p.flowEndpoints?.(w) ?? [])];
+}
+
 /** What `fallback: h2` (a QUIC workload's shorthand, as browsers do) falls back to. */
 export const H2_FALLBACK: ProtocolName = 'http2';
 
@@ -145,7 +175,7 @@ export interface ProtocolTraits {
   port: number;
   tls: boolean | 'never';
   ports: readonly PortUse[];
-  agent: boolean;
+  agent: Runner;
   transport: Transport;
   traffic: Traffic;
   measures: Measures;
@@ -211,6 +241,12 @@ export function wireOf(w: { protocol: string }): WireShape {
   const traits = traitsOf(w.protocol);
   if (traits === undefined) throw new Error(`no protocol row for '${w.protocol}'`);
   return traits.wire(w as Record<string, unknown>);
+}
+
+/** Whether the twin leaves a workload out: lookups the resolver answers, a program's own traffic. */
+export function leftOutOfTwin(w: { protocol: string }): boolean {
+  const wire = wireOf(w);
+  return wire.toResolver === true || wire.ownPrograms === true;
 }
 
 /** The system programs a compiled workload's agents start (its protocol row's `programs`). */

@@ -45,6 +45,26 @@ export interface PortUse {
 }
 
 /**
+ * Where a workload's flows go: an address, a transport and a port (null: any port of that
+ * address, claimed only by flows no workload names the port of). The core meters every
+ * flow; these attribute each to the workload it belongs to.
+ */
+export interface FlowEndpoint {
+  address: string;
+  transport: 'tcp' | 'udp';
+  /** A port, an inclusive range, or null: any port. */
+  port: number | [number, number] | null;
+}
+
+/** A compiled workload as `flowEndpoints` sees it: its host's addresses and every key. */
+export type CompiledWorkloadView = { address: string; address6: string | null } & Readonly<
+  Record<string, unknown>
+>;
+
+/** Who runs a protocol's workloads (see `ProtocolDefinition.agent`). */
+export type Runner = boolean | 'orchestrator';
+
+/**
  * How a protocol's client lives through a bad network (../session.ts): `messages`, a
  * connection that carries messages, with keepalive, reconnect, login, an outbox and a
  * chain of transports to fall back to; `call`, a call that is redialled and falls back
@@ -158,6 +178,11 @@ export interface WireShape {
    * has no resolver: it leaves such a workload out (nothing sent, its expectations not measured).
    */
   toResolver?: true;
+  /**
+   * Its traffic is its programs' own (a `command` workload): the twin cannot know it, so it
+   * leaves the workload out (nothing sent, its expectations not measured).
+   */
+  ownPrograms?: true;
 }
 
 /** The wire of a protocol whose payloads are the twin's own model (datagrams, RTP): nothing around them, no opening. */
@@ -170,13 +195,13 @@ export const BARE_WIRE = {
 } as const satisfies Partial<WireShape>;
 
 /** A compiled value a protocol adds to its workloads (JSON). */
-export type CompiledValue = string | number | boolean | null;
+export type CompiledValue = string | number | boolean | null | object;
 
 export interface ProtocolDefinition<
   Options extends z.ZodRawShape,
   Key extends string,
   Compiled extends Record<Key, CompiledValue>,
-  Agent extends boolean = boolean,
+  Agent extends Runner = Runner,
 > {
   /** Server port when the workload gives none. */
   port: number;
@@ -184,8 +209,17 @@ export interface ProtocolDefinition<
   tls: boolean | 'never';
   /** What it needs of its server port (one entry per transport it uses). */
   ports: readonly PortUse[];
-  /** Whether `qoslab run` has an agent for it (`src/workloads/index.ts` must then list one). */
+  /**
+   * Who runs it in `qoslab run`: true, a workload agent (`src/workloads/index.ts` must then
+   * list one); `orchestrator`, the run itself (programs of `command` workloads); false,
+   * nobody yet (`run` refuses it).
+   */
   agent: Agent;
+  /**
+   * Keys a workload of it must give besides name, host, protocol and port, as a scenario
+   * writes them (the golden scenario of every protocol is made with these).
+   */
+  example?: Record<string, unknown>;
   /** How its client recovers (keepalive, reconnect, outbox, fallback); absent: it does not. */
   session?: SessionKind | ((options: z.output<z.ZodObject<Options>>) => SessionKind | undefined);
   transport: Transport;
@@ -206,6 +240,12 @@ export interface ProtocolDefinition<
   defaults(options: z.output<z.ZodObject<Options>>): Partial<WorkloadDefaults>;
   /** The options as the agents read them, every default filled in. */
   compile(options: z.output<z.ZodObject<Options>>): Compiled;
+  /**
+   * Where its flows go besides its `port` on its host's addresses over each transport of
+   * `ports` (the default for every protocol): webrtc's media on ports the stacks choose
+   * and its TURN server, a command's extra ports.
+   */
+  flowEndpoints?(workload: CompiledWorkloadView): FlowEndpoint[];
   /** The system programs its agents start for a workload (checked before a run makes a lab). */
   programs?(compiled: Compiled): readonly ProgramName[];
   /** Its connections on the wire, for the twin, from its compiled keys. */
@@ -232,7 +272,7 @@ export function defineProtocol<
   Options extends z.ZodRawShape,
   Key extends string,
   Compiled extends Record<Key, CompiledValue>,
-  Agent extends boolean,
+  Agent extends Runner,
 >(
   definition: ProtocolDefinition<Options, Key, Compiled, Agent>,
 ): ProtocolDefinition<Options, Key, Compiled, Agent> {
@@ -240,7 +280,7 @@ export function defineProtocol<
 }
 
 /** A protocol that takes no keys of its own and keeps every common default. */
-export function plainProtocol<Agent extends boolean>(settings: {
+export function plainProtocol<Agent extends Runner>(settings: {
   port: number;
   tls: boolean | 'never';
   ports: readonly PortUse[];

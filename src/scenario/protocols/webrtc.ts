@@ -69,6 +69,24 @@ export const webrtc = defineProtocol({
     'turn_address',
     'turn_server_name',
   ],
+  // ICE media from the caller to the host's addresses on ports the stacks choose; relayed
+  // calls also go to the TURN server on its transport (TLS runs over TCP).
+  flowEndpoints: (w) => [
+    ...[w.address, ...(w.address6 === null ? [] : [w.address6])].map((address) => ({
+      address,
+      transport: 'udp' as const,
+      port: null,
+    })),
+    ...(typeof w.turn_address !== 'string' || typeof w.turn_port !== 'number'
+      ? []
+      : [
+          {
+            address: w.turn_address,
+            transport: w.turn_transport === 'udp' ? ('udp' as const) : ('tcp' as const),
+            port: w.turn_port,
+          },
+        ]),
+  ],
   // Media is the stack's own (no messages to pace or judge): the deadline only sets how long
   // a run waits after its end, and a voice packet a second late is of no use anyway.
   defaults: () => ({ interval_ns: 20e6, deadline_ns: 1e9 }),

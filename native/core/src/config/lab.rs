@@ -7,6 +7,8 @@ use crate::error::Error;
 use crate::io::tun::check_name;
 use crate::shape::compiled::Scenario;
 use crate::shape::trace::TraceSet;
+use std::net::IpAddr;
+use std::path::PathBuf;
 
 #[derive(Debug)]
 pub struct LabConfig {
@@ -18,17 +20,37 @@ pub struct LabConfig {
     /// The compiled scenario (CompiledConfig in src/scenario/compiled.ts). Without one the
     /// lab only forwards; with one every packet goes through the shaping pipeline.
     pub scenario: Option<Scenario>,
+    /// Meter every flow (shape/meter/; default true): off only so the bench can weigh
+    /// what metering costs in the same run.
+    pub flow_metrics: bool,
+    /// Write a pcapng capture (drive/capture.rs); needs a scenario.
+    pub capture: Option<CaptureSpec>,
     /// The traces the scenario names, read by the caller (the core opens no scenario path).
     pub traces: TraceSet,
 }
 
-const FIELDS: [&str; 7] = [
+/// The capture as configured; class names are resolved against the scenario when the
+/// lab opens.
+#[derive(Debug, Clone)]
+pub struct CaptureSpec {
+    pub path: PathBuf,
+    pub snaplen: usize,
+    pub file_bytes: u64,
+    pub files: u32,
+    pub classes: Vec<String>,
+    /// Server address, IP protocol number, inclusive port range.
+    pub endpoints: Vec<(IpAddr, u8, u16, u16)>,
+}
+
+const FIELDS: [&str; 9] = [
     "clientTun",
     "serverTun",
     "mtu",
     "offload",
     "labPrefixes",
     "scenario",
+    "flowMetrics",
+    "capture",
     "traces",
 ];
 
@@ -116,7 +138,26 @@ impl LabConfig {
             Some(v) => Some(Scenario::from_value(v, "config.scenario")?),
         };
 
+        let flow_metrics = match root.get("flowMetrics") {
+            None | Some(Value::Null) => true,
+            Some(v) => v
+                .as_bool()
+                .ok_or_else(|| wrong_type("flowMetrics", "a boolean", v))?,
+        };
+
+        let capture = match root.get("capture") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(capture_spec(v)?),
+        };
+        if capture.is_some() && scenario.is_none() {
+            return Err(Error::bad_config(
+                "config.capture needs config.scenario (packets are captured in the pipeline)",
+            ));
+        }
+
         Ok(LabConfig {
+            capture,
+            flow_metrics,
             client_tun,
             server_tun,
             mtu: mtu as u32,
@@ -126,6 +167,52 @@ impl LabConfig {
             traces: TraceSet::parse(root.get("traces"), "config.traces")?,
         })
     }
+}
+
+/// `capture`: `{path, snaplen, fileBytes, files, classes, endpoints}`, every key present.
+fn capture_spec(v: &Value) -> Result<CaptureSpec, Error> {
+    use crate::shape::fields::Fields;
+    let mut f = Fields::new(v, "config.capture")?;
+    let path = PathBuf::from(f.str("path")?);
+    let snaplen = f.u64("snaplen")?;
+    let file_bytes = f.u64("fileBytes")?;
+    let files = f.u64("files")?;
+    if !(64..=262_144).contains(&snaplen) || file_bytes < 4096 || !(1..=10_000).contains(&files) {
+        return Err(Error::bad_config(format!(
+            "config.capture: snaplen 64..=262144 (got {snaplen}), fileBytes >= 4096 (got {file_bytes}), files 1..=10000 (got {files})"
+        )));
+    }
+    let classes = f.strings("classes")?;
+    let mut endpoints = Vec::new();
+    for (i, e) in f.array("endpoints")?.iter().enumerate() {
+        let at = format!("config.capture.endpoints[{i}]");
+        let mut g = Fields::new(e, &at)?;
+        let address: IpAddr = g
+            .str("address")?
+            .parse()
+            .map_err(|_| Error::bad_config(format!("{at}.address: not an IP address")))?;
+        let proto = [6u8, 17][g.one_of("proto", &["tcp", "udp"])?];
+        let ports = g.array("ports")?;
+        let port = |k: usize| {
+            ports
+                .get(k)
+                .and_then(Value::as_f64)
+                .filter(|p| p.fract() == 0.0 && (0.0..=65535.0).contains(p))
+                .map(|p| p as u16)
+                .ok_or_else(|| Error::bad_config(format!("{at}.ports: [low, high] expected")))
+        };
+        endpoints.push((address, proto, port(0)?, port(1)?));
+        g.finish()?;
+    }
+    f.finish()?;
+    Ok(CaptureSpec {
+        path,
+        snaplen: snaplen as usize,
+        file_bytes,
+        files: files as u32,
+        classes,
+        endpoints,
+    })
 }
 
 #[cfg(test)]
@@ -182,6 +269,36 @@ mod test {
     }
 
     #[test]
+    fn a_capture_is_read_and_needs_a_scenario() {
+        let s = crate::drive::shaper::test::scenario_json(
+            "[]",
+            crate::drive::shaper::test::LINK,
+            crate::drive::shaper::test::LINK,
+        );
+        let cap = r#"{"path":"/tmp/x.pcapng","snaplen":2048,"fileBytes":1000000,"files":3,
+            "classes":["a"],"endpoints":[{"address":"198.19.1.1","proto":"udp","ports":[5000,5010]}]}"#;
+        let json = with("scenario", &s);
+        let mut v = Value::parse(&json).unwrap();
+        if let Value::Object(fields) = &mut v {
+            fields.push(("capture".into(), Value::parse(cap).unwrap()));
+        }
+        let c = LabConfig::parse(&v.to_string()).unwrap().capture.unwrap();
+        assert_eq!((c.snaplen, c.file_bytes, c.files), (2048, 1_000_000, 3));
+        assert_eq!(c.classes, vec!["a".to_owned()]);
+        assert_eq!(
+            c.endpoints,
+            vec![("198.19.1.1".parse().unwrap(), 17, 5000, 5010)]
+        );
+        assert!(err(&with("capture", cap)).contains("needs config.scenario"));
+        let small = cap.replace("2048", "10");
+        let mut v = Value::parse(&json).unwrap();
+        if let Value::Object(fields) = &mut v {
+            fields.push(("capture".into(), Value::parse(&small).unwrap()));
+        }
+        assert!(err(&v.to_string()).contains("snaplen 64..=262144 (got 10)"));
+    }
+
+    #[test]
     fn traces_come_with_the_config_and_are_checked() {
         let c = LabConfig::parse(&with("traces", r#"{"/s/link.down":[1,2,5,1]}"#)).unwrap();
         assert!(c.traces.get("/s/link.down").is_ok());
@@ -205,6 +322,13 @@ mod test {
         assert!(err(&with("mtu", "10")).contains("config.mtu"));
         assert!(err(&with("mtu", "70000")).contains("config.mtu"));
         assert!(err(&with("offload", "1")).contains("config.offload must be a boolean"));
+        assert!(err(&with("flowMetrics", "1")).contains("config.flowMetrics must be a boolean"));
+        assert!(
+            !LabConfig::parse(&with("flowMetrics", "false"))
+                .unwrap()
+                .flow_metrics
+        );
+        assert!(LabConfig::parse(GOOD).unwrap().flow_metrics);
         assert!(err(&with("labPrefixes", "[]")).contains("must not be empty"));
         assert!(err(&with("labPrefixes", r#""198.18.0.0/15""#))
             .contains("config.labPrefixes must be an array"));

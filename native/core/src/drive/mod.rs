@@ -6,6 +6,7 @@
 //! endpoints modelled in virtual time (what `qoslab simulate` runs). `counters` is what
 //! the real-time path reports to JS, and `stall` how late the forwarding thread itself was.
 
+pub mod capture;
 pub mod coalesce;
 pub mod counters;
 pub mod forward;

@@ -17,7 +17,9 @@
 //! stall, not left to read as the network's delay.
 
 use crate::config::json::{write_u64, Value};
+use crate::config::lab::CaptureSpec;
 use crate::config::LabConfig;
+use crate::drive::capture::{Capture, CaptureConfig, CaptureStats, Filter};
 use crate::drive::counters::{Counters, Snapshot};
 use crate::drive::forward::Forwarder;
 use crate::drive::shaper::Shaper;
@@ -69,6 +71,13 @@ struct ControlState {
     generation: u64,
     /// The thread has ended; `snapshot` is final.
     finished: bool,
+    /// JS waits for a per-flow metrics snapshot (every live flow with `flows_all`).
+    flows_wanted: bool,
+    flows_all: bool,
+    /// Flow snapshots not yet taken, oldest first: each holds only what changed since the
+    /// one before, so none may be lost to a reader that stopped waiting.
+    flows_pending: Vec<String>,
+    flows_generation: u64,
 }
 
 struct Control {
@@ -93,6 +102,44 @@ impl Control {
         drop(st);
         self.answered.notify_all();
     }
+
+    /// Ask the forwarding thread for something (`ask` says what) and wait until the
+    /// generation `generation` reads moves on, the thread ends or SNAPSHOT_WAIT passes;
+    /// returns the state locked. After the thread ended, the state as it left it.
+    fn request(
+        &self,
+        ask: impl FnOnce(&mut ControlState),
+        generation: fn(&ControlState) -> u64,
+    ) -> MutexGuard<'_, ControlState> {
+        let mut st = self.lock();
+        if st.finished {
+            return st;
+        }
+        let before = generation(&st);
+        ask(&mut st);
+        drop(st);
+        let signalled = sys::eventfd_signal(self.wake.as_fd()).is_ok();
+        let st = self.lock();
+        if !signalled {
+            return st;
+        }
+        self.answered
+            .wait_timeout_while(st, SNAPSHOT_WAIT, |s| {
+                generation(s) == before && !s.finished
+            })
+            .unwrap_or_else(|p| p.into_inner())
+            .0
+    }
+
+    /// Publish a flows snapshot (None: metering is off).
+    fn publish_flows(&self, json: Option<String>) {
+        let mut st = self.lock();
+        st.flows_pending.extend(json);
+        st.flows_generation += 1;
+        st.flows_wanted = false;
+        drop(st);
+        self.answered.notify_all();
+    }
 }
 
 /// The shaping side of a lab, as seen from the JS thread.
@@ -114,6 +161,8 @@ pub struct Lab {
     shaping: Option<Shaping>,
     /// Both TUNs took UDP segmentation offload (see io/tun.rs).
     udp_offload: bool,
+    /// What the packet capture did, if there is one.
+    capture: Option<Arc<CaptureStats>>,
 }
 
 /// What the thread runs: plain forwarding, or forwarding through the pipeline.
@@ -139,9 +188,24 @@ impl Lab {
     /// any later step fails because their descriptors are dropped.
     pub fn open(config: &LabConfig) -> Result<Lab, Error> {
         // The pipeline first: a scenario error must not leave devices half-made.
-        let pipeline = match &config.scenario {
-            Some(s) => Some(Pipeline::new(s, Options::default(), &config.traces)?),
+        let options = Options {
+            flow_metrics: config.flow_metrics,
+            ..Options::default()
+        };
+        let mut pipeline = match &config.scenario {
+            Some(s) => Some(Pipeline::new(s, options, &config.traces)?),
             None => None,
+        };
+        // Pipeline time 0 is CLOCK_MONOTONIC now; the capture stamps packets with the wall
+        // time that corresponds.
+        let base = sys::monotonic_ns();
+        let capture = match (&config.capture, &mut pipeline, &config.scenario) {
+            (Some(spec), Some(p), Some(s)) => {
+                let (tap, stats) = Capture::start(capture_config(spec, s)?, wall_ns())?;
+                p.set_tap(Box::new(tap));
+                Some(stats)
+            }
+            _ => None,
         };
         let client = Tun::open(&config.client_tun, config.offload)?;
         let server = Tun::open(&config.server_tun, config.offload)?;
@@ -188,7 +252,7 @@ impl Lab {
                     shaper,
                     control,
                     timer,
-                    base: sys::monotonic_ns(),
+                    base,
                 };
                 (mode, Some(shaping))
             }
@@ -219,9 +283,15 @@ impl Lab {
                         *slot = Some(format!("forwarding stopped: {e}"));
                     }
                     if let Mode::Shaping {
-                        shaper, control, ..
-                    } = &mode
+                        shaper,
+                        control,
+                        base,
+                        ..
+                    } = &mut mode
                     {
+                        // The last word on every flow, then the counters (which say finished).
+                        let now = sys::monotonic_ns().saturating_sub(*base);
+                        control.publish_flows(shaper.pipeline_mut().flows_json(now, *base, true));
                         control.publish(shaper.pipeline().counters_json(), true);
                     }
                 })
@@ -238,6 +308,7 @@ impl Lab {
             server_tun: config.server_tun.clone(),
             shaping,
             udp_offload,
+            capture,
         })
     }
 
@@ -255,25 +326,39 @@ impl Lab {
     /// `None` without a scenario.
     pub fn shaping_json(&self) -> Option<String> {
         let shaping = self.shaping.as_ref()?;
-        let control = &shaping.control;
-        let mut st = control.lock();
-        if !st.finished {
-            let generation = st.generation;
-            st.snapshot_wanted = true;
-            drop(st);
-            let signalled = sys::eventfd_signal(control.wake.as_fd()).is_ok();
-            st = control.lock();
-            if signalled {
-                st = control
-                    .answered
-                    .wait_timeout_while(st, SNAPSHOT_WAIT, |s| {
-                        s.generation == generation && !s.finished
-                    })
-                    .unwrap_or_else(|p| p.into_inner())
-                    .0;
-            }
-        }
+        let st = shaping
+            .control
+            .request(|st| st.snapshot_wanted = true, |st| st.generation);
         Some(st.snapshot.clone())
+    }
+
+    /// Per-flow metrics (shape/meter/) as a JSON array of the snapshots taken since the
+    /// last call, oldest first: each has the flows that changed since the one before
+    /// (with `all`, the new one has every live flow). `[]` without a scenario or with
+    /// metering off; after the thread ended, whatever it left (its final snapshot).
+    pub fn flows_json(&self, all: bool) -> String {
+        let Some(shaping) = self.shaping.as_ref() else {
+            return "[]".to_owned();
+        };
+        let ask = |st: &mut ControlState| {
+            st.flows_wanted = true;
+            st.flows_all |= all;
+        };
+        let mut st = shaping.control.request(ask, |st| st.flows_generation);
+        let pending = std::mem::take(&mut st.flows_pending);
+        drop(st);
+        let mut out = String::with_capacity(2 + pending.iter().map(String::len).sum::<usize>());
+        out.push('[');
+        out.push_str(&pending.join(","));
+        out.push(']');
+        out
+    }
+
+    /// The capture's counters as JSON (`null` without a capture); final once closed.
+    pub fn capture_json(&self) -> String {
+        self.capture
+            .as_ref()
+            .map_or_else(|| "null".to_owned(), |c| c.to_json())
     }
 
     /// Whether UDP GSO super-packets cross whole (the kernel took TUN_F_USO4/6).
@@ -300,6 +385,12 @@ impl Lab {
             json.pop();
             json.push_str(",\"shaping\":");
             json.push_str(&shaping);
+            json.push('}');
+        }
+        if let Some(capture) = &self.capture {
+            json.pop();
+            json.push_str(",\"capture\":");
+            json.push_str(&capture.to_json());
             json.push('}');
         }
         json
@@ -388,6 +479,37 @@ impl Drop for Lab {
     }
 }
 
+/// ns since the Unix epoch (for the capture's timestamps only: nothing is timed by it).
+fn wall_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// The capture of `spec`, its class names resolved against the scenario.
+fn capture_config(
+    spec: &CaptureSpec,
+    s: &crate::shape::compiled::Scenario,
+) -> Result<CaptureConfig, Error> {
+    let mut classes = 0u64;
+    for name in &spec.classes {
+        let i = s.class_index(name).ok_or_else(|| {
+            Error::bad_config(format!("config.capture.classes: no class named {name:?}"))
+        })?;
+        classes |= 1u64 << i;
+    }
+    Ok(CaptureConfig {
+        path: spec.path.clone(),
+        snaplen: spec.snaplen,
+        file_bytes: spec.file_bytes,
+        files: spec.files,
+        filter: Filter {
+            classes,
+            endpoints: spec.endpoints.clone(),
+        },
+    })
+}
+
 /// The watchdog timer and what its ticks feed.
 struct Watchdog<'a> {
     fd: OwnedFd,
@@ -457,9 +579,10 @@ fn run(
             } => {
                 if control_ready {
                     sys::drain_counter_fd(control.wake.as_fd())?;
-                    let (active, wanted) = {
+                    let (active, wanted, flows) = {
                         let mut st = control.lock();
-                        (st.active.take(), st.snapshot_wanted)
+                        let flows = st.flows_wanted.then(|| std::mem::take(&mut st.flows_all));
+                        (st.active.take(), st.snapshot_wanted, flows)
                     };
                     if let Some(names) = active {
                         // Validated on the JS side against the same names.
@@ -467,6 +590,10 @@ fn run(
                     }
                     if wanted {
                         control.publish(shaper.pipeline().counters_json(), false);
+                    }
+                    if let Some(all) = flows {
+                        let now = sys::monotonic_ns().saturating_sub(*base);
+                        control.publish_flows(shaper.pipeline_mut().flows_json(now, *base, all));
                     }
                 }
                 if timer_ready {
@@ -585,9 +712,20 @@ mod test {
         assert!(v.get("up").is_some() && v.get("down").is_some());
         let shaping = v.get("shaping").unwrap();
         assert!(shaping.get("policies").and_then(|p| p.get("p")).is_some());
+        let flows = Value::parse(&lab.flows_json(false)).unwrap();
+        assert!(flows.as_array().is_some_and(|a| a.len() == 1), "{flows}");
         lab.close();
         // After close the last snapshot is still there, without waiting.
         assert!(lab.counters_json().contains("\"shaping\""));
+        // And the final word on every flow (there were none).
+        let last = Value::parse(&lab.flows_json(true)).unwrap();
+        let snap = &last.as_array().unwrap()[0];
+        assert_eq!(
+            snap.get("flows")
+                .and_then(Value::as_array)
+                .map(<[Value]>::len),
+            Some(0)
+        );
     }
 
     #[test]
@@ -603,11 +741,13 @@ mod test {
             server_tun: "b".into(),
             shaping: None,
             udp_offload: false,
+            capture: None,
         };
         lab.set_active(&[]).unwrap();
         let e = lab.set_active(&["x".to_owned()]).unwrap_err();
         assert_eq!(e.code(), Code::UnknownPolicy);
         assert!(e.message().contains("without a scenario"));
         assert!(!lab.counters_json().contains("shaping"));
+        assert_eq!(lab.flows_json(true), "[]");
     }
 }

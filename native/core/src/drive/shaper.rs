@@ -117,6 +117,7 @@ impl Shaper {
         let result = self.read_batch(dir, from, to, now, &mut tallies);
         self.pipeline.advance(now, &mut self.out);
         self.flush(client, server, &mut tallies);
+        self.pipeline.flush_tap();
         for d in [Dir::Up, Dir::Down] {
             counters_of(counters, d).add(&tallies[d.index()]);
         }
@@ -134,6 +135,7 @@ impl Shaper {
         let mut tallies = Tallies::default();
         self.pipeline.advance(now, &mut self.out);
         self.flush(client, server, &mut tallies);
+        self.pipeline.flush_tap();
         for d in [Dir::Up, Dir::Down] {
             counters_of(counters, d).add(&tallies[d.index()]);
         }
@@ -183,7 +185,7 @@ impl Shaper {
                 continue;
             };
             if !self.pipeline.needs_processing(&prep, dir) {
-                self.pipeline.bypassed(segments);
+                self.pipeline.bypassed(&prep, ip, dir, now, segments);
                 let t = &mut tallies[dir.index()];
                 match to.send(frame) {
                     Ok(()) => t.forwarded += segments,
@@ -193,7 +195,8 @@ impl Shaper {
             }
             self.segs.clear();
             if gso::segment(off, ip, self.pipeline.pool(), &mut self.segs).is_err() {
-                self.pipeline.drop_prepared(Reason::Malformed, segments);
+                self.pipeline
+                    .drop_prepared(&prep, ip, dir, now, Reason::Malformed, segments);
                 continue;
             }
             let whole = self.segs.len() == 1;

@@ -218,6 +218,8 @@ impl Scenario {
         // The orchestrator's parts: read so that their presence is checked, not used.
         f.array("workloads")?;
         f.array("expect")?;
+        // The capture reaches the core through the lab configuration (config/lab.rs).
+        f.ignore("capture");
         f.value("dns")?;
         f.finish()?;
         let s = Scenario {

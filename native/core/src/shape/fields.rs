@@ -47,6 +47,14 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A key the core does not use and may be absent (the orchestrator's own parts):
+    /// marked read when present, so `finish` does not refuse it.
+    pub fn ignore(&mut self, key: &str) {
+        if let Some(i) = self.obj.iter().position(|(k, _)| k == key) {
+            self.used[i] = true;
+        }
+    }
+
     /// A required key that may be `null`.
     pub fn nullable(&mut self, key: &str) -> Result<Option<&'a Value>, Error> {
         let v = self.value(key)?;

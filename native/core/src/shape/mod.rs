@@ -17,12 +17,14 @@ pub mod hash;
 pub mod hold;
 pub mod jitter;
 pub mod link;
+pub mod meter;
 pub mod packet;
 pub mod pipeline;
 pub mod queue;
 pub mod reason;
 pub mod spec;
 pub mod stats;
+pub mod tap;
 pub mod trace;
 
 #[cfg(test)]

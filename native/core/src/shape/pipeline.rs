@@ -13,9 +13,11 @@ use super::compiled::{Proto, Scenario};
 use super::flow::{default_idle, Flow, FlowKey, FlowTable, Lookup, Pending, DEFAULT_MAX_FLOWS};
 use super::hold::Held;
 use super::link::Link;
-use super::packet::{Dir, Pkt, Pool, HEADROOM};
+use super::meter::{Meter, View, DEFAULT_STALL_NS};
+use super::packet::{Dir, Pkt, Pool, HEADROOM, TAG_INJECTED};
 use super::spec::{Action, Admit, Build, Cx, Direction, Verdict};
 use super::stats::{ClassStats, Names, StageStats, Stats};
+use super::tap::{Point, Tap};
 use super::trace::{Trace, TraceSet};
 use super::Reason;
 use crate::error::Error;
@@ -54,6 +56,10 @@ struct ActionRt {
 pub struct Options {
     pub max_flows: usize,
     pub max_in_flight: usize,
+    /// Meter every flow (shape/meter/); off only to measure what metering costs.
+    pub flow_metrics: bool,
+    /// A TCP direction with data outstanding and no acknowledgement for this long stalls.
+    pub stall_ns: u64,
 }
 
 impl Default for Options {
@@ -61,6 +67,8 @@ impl Default for Options {
         Options {
             max_flows: DEFAULT_MAX_FLOWS,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            flow_metrics: true,
+            stall_ns: DEFAULT_STALL_NS,
         }
     }
 }
@@ -96,6 +104,10 @@ pub struct Pipeline {
     /// Packets of undecided flows held for a verdict; used only when `any_hold`.
     held: Held,
     any_hold: bool,
+    /// Passive per-flow metrics; None when switched off.
+    meter: Option<Meter>,
+    /// A packet capture's copy of what crosses (shape/tap.rs); None without one.
+    tap: Option<Box<dyn Tap>>,
     pub stats: Stats,
 }
 
@@ -225,6 +237,8 @@ impl Pipeline {
             max_in_flight: opts.max_in_flight,
             any_hold: s.policies.iter().any(|p| p.undecided_hold_ns.is_some()),
             held: Held::new(),
+            meter: opts.flow_metrics.then(|| Meter::new(opts.stall_ns)),
+            tap: None,
             stats,
         };
         p.set_active(&s.active_at(0))?;
@@ -244,6 +258,26 @@ impl Pipeline {
         }
         self.active = m;
         Ok(())
+    }
+
+    /// Copy every packet to `tap` from now on (a packet capture).
+    pub fn set_tap(&mut self, tap: Box<dyn Tap>) {
+        self.tap = Some(tap);
+    }
+
+    /// Hand what the tap collected over to it (the driver ended a step).
+    pub fn flush_tap(&mut self) {
+        if let Some(t) = &mut self.tap {
+            t.flush();
+        }
+    }
+
+    /// The tap at a packet of flow (`slot`, `id`), if it is still live.
+    fn tap_packet(&mut self, point: Point, dir: Dir, now: u64, ip: &[u8], slot: u32, id: u64) {
+        if let Some(t) = &mut self.tap {
+            let flow = self.flows.is_live(slot, id).then(|| self.flows.get(slot));
+            t.packet(point, dir, now, ip, flow);
+        }
     }
 
     pub fn policy_names(&self) -> &[String] {
@@ -331,10 +365,17 @@ impl Pipeline {
             Err(_) => {
                 self.count_drop(Reason::Malformed);
                 self.stats.totals.dropped += segments - 1;
+                if let Some(t) = &mut self.tap {
+                    t.packet(Point::In, dir, now, ip, None);
+                    t.packet(Point::Dropped(Reason::Malformed), dir, now, ip, None);
+                }
                 return None;
             }
         };
         if parsed.later_fragment {
+            if let Some(t) = &mut self.tap {
+                t.packet(Point::In, dir, now, ip, None);
+            }
             // No ports: it cannot be tied to a flow. Only the link applies to it.
             return Some(Prepared {
                 parsed,
@@ -380,6 +421,12 @@ impl Pipeline {
             }
         }
         let flow_id = f.id;
+        if let Some(m) = &mut self.meter {
+            m.entered(slot, f, &parsed, ip, dir, now, segments);
+        }
+        if let Some(t) = &mut self.tap {
+            t.packet(Point::In, dir, now, ip, Some(f));
+        }
         let admit = Admit {
             now,
             dir,
@@ -393,6 +440,12 @@ impl Pipeline {
                 a.drop(r);
                 self.count_drop(r);
                 self.stats.totals.dropped += segments - 1;
+                if let Some(m) = &mut self.meter {
+                    m.dropped(slot, flow_id, dir, r, segments);
+                }
+                if let Some(t) = &mut self.tap {
+                    t.packet(Point::Dropped(r), dir, now, ip, Some(self.flows.get(slot)));
+                }
                 return None;
             }
         }
@@ -456,15 +509,41 @@ impl Pipeline {
 
     /// Count a prepared packet standing for `segments` that the driver could not hand to
     /// the stages (a super-packet that does not segment), as `prepare` counts its drops.
-    pub fn drop_prepared(&mut self, r: Reason, segments: u64) {
+    #[allow(clippy::too_many_arguments)]
+    pub fn drop_prepared(
+        &mut self,
+        prep: &Prepared,
+        ip: &[u8],
+        dir: Dir,
+        now: u64,
+        r: Reason,
+        segments: u64,
+    ) {
         self.count_drop(r);
         self.stats.totals.dropped += segments.saturating_sub(1);
+        if let Some(m) = &mut self.meter {
+            m.dropped(prep.slot, prep.flow_id, dir, r, segments);
+        }
+        self.tap_packet(Point::Dropped(r), dir, now, ip, prep.slot, prep.flow_id);
     }
 
-    /// Count a packet forwarded without entering the stages.
-    pub fn bypassed(&mut self, segments: u64) {
+    /// Count a packet (`ip`) forwarded at `now` without entering the stages.
+    pub fn bypassed(&mut self, prep: &Prepared, ip: &[u8], dir: Dir, now: u64, segments: u64) {
         self.stats.totals.bypassed += segments;
         self.stats.totals.emitted += segments;
+        if let Some(m) = &mut self.meter {
+            m.left(
+                prep.slot,
+                prep.flow_id,
+                &prep.parsed,
+                ip,
+                dir,
+                now,
+                segments,
+                false,
+            );
+        }
+        self.tap_packet(Point::Out, dir, now, ip, prep.slot, prep.flow_id);
     }
 
     /// Send a prepared packet (its bytes after HEADROOM in `buf`) through the stages.
@@ -479,6 +558,18 @@ impl Pipeline {
     ) {
         if self.stats.totals.in_flight as usize >= self.max_in_flight {
             self.count_drop(Reason::Overflow);
+            if let Some(m) = &mut self.meter {
+                m.dropped(prep.slot, prep.flow_id, dir, Reason::Overflow, 1);
+            }
+            let (slot, id) = (prep.slot, prep.flow_id);
+            self.tap_packet(
+                Point::Dropped(Reason::Overflow),
+                dir,
+                now,
+                &buf[HEADROOM..],
+                slot,
+                id,
+            );
             self.pool.give(buf);
             return;
         }
@@ -588,8 +679,15 @@ impl Pipeline {
         self.heap.push(Reverse((t, self.seq, slot)));
     }
 
-    fn drop_pkt(&mut self, pkt: Pkt, r: Reason) {
+    fn drop_pkt(&mut self, pkt: Pkt, r: Reason, now: u64) {
         self.count_drop(r);
+        if let Some(m) = &mut self.meter {
+            m.dropped(pkt.flow_slot, pkt.flow_id, pkt.dir, r, 1);
+        }
+        if self.tap.is_some() {
+            let (slot, id, dir) = (pkt.flow_slot, pkt.flow_id, pkt.dir);
+            self.tap_packet(Point::Dropped(r), dir, now, pkt.ip(), slot, id);
+        }
         self.stats.totals.in_flight -= 1;
         self.pool.give(pkt.buf);
     }
@@ -625,6 +723,9 @@ impl Pipeline {
                     last_policy = policy;
                 }
                 self.stats.actions[a].see(len);
+                if let Some(m) = &mut self.meter {
+                    m.met(pkt.flow_slot, pkt.flow_id, policy, a);
+                }
                 let mut cx = Cx {
                     now,
                     dir: pkt.dir,
@@ -645,7 +746,7 @@ impl Pipeline {
                     Verdict::Drop(r) => {
                         self.stats.actions[a].drop(r);
                         self.stats.policies[policy].drop(r);
-                        return self.drop_pkt(pkt, r);
+                        return self.drop_pkt(pkt, r, now);
                     }
                     Verdict::Hold(t) => {
                         self.stats.actions[a]
@@ -681,13 +782,22 @@ impl Pipeline {
                     }
                     Err(r) => {
                         self.stats.links[d].drop(r);
-                        return self.drop_pkt(pkt, r);
+                        return self.drop_pkt(pkt, r, now);
                     }
                 }
             } else {
                 pkt.stage_at = now;
                 self.stats.totals.emitted += 1;
                 self.stats.totals.in_flight -= 1;
+                let injected = pkt.tag == TAG_INJECTED;
+                let (slot, id, dir) = (pkt.flow_slot, pkt.flow_id, pkt.dir);
+                if let Some(m) = &mut self.meter {
+                    m.left(slot, id, &pkt.parsed, pkt.ip(), dir, now, 1, injected);
+                }
+                if self.tap.is_some() {
+                    let point = if injected { Point::Forged } else { Point::Out };
+                    self.tap_packet(point, dir, now, pkt.ip(), slot, id);
+                }
                 out.push(pkt);
                 return;
             }
@@ -795,6 +905,23 @@ impl Pipeline {
             (self.flows.len() as u64, &self.flows.stats),
         );
         out
+    }
+
+    /// The per-flow metrics snapshot (shape/meter/): flows changed since the last call
+    /// (every live one with `all`) and those that ended. `base` is CLOCK_MONOTONIC at
+    /// pipeline time 0, for readers on other clocks. None when metering is off.
+    pub fn flows_json(&mut self, now: u64, base: u64, all: bool) -> Option<String> {
+        let meter = self.meter.as_mut()?;
+        let flows = &self.flows;
+        let live = |slot: u32, id: u64| flows.is_live(slot, id);
+        let view = View {
+            classes: &self.class_names,
+            policies: &self.policy_names,
+            live: &live,
+        };
+        let mut out = String::with_capacity(1024);
+        meter.write_json(&mut out, now, base, all, &view);
+        Some(out)
     }
 
     /// The flow of a packet (tests).

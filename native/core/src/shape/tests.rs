@@ -232,6 +232,7 @@ fn property_random_and_mutated_packets_are_conserved() {
         Options {
             max_flows: 5000,
             max_in_flight: 20_000,
+            ..Options::default()
         },
         &Default::default(),
     )

@@ -12,6 +12,7 @@ pub mod icmp;
 pub mod ip;
 pub mod ja4;
 pub mod packet;
+pub mod pcapng;
 pub mod quic;
 pub mod quic_initial;
 pub mod stun;

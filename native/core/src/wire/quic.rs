@@ -48,6 +48,18 @@ pub fn is_long_header(b: &[u8]) -> bool {
     b.first().is_some_and(|&f| f & 0x80 != 0)
 }
 
+/// A short-header (1-RTT) packet: header form 0, fixed bit 1 (RFC 9000 §17.3). Only
+/// meaningful on a flow already known to be QUIC: other UDP protocols share these values
+/// (TURN ChannelData is 0x40-0x7f too, RFC 7983).
+pub fn is_short_header(b: &[u8]) -> bool {
+    b.first().is_some_and(|&f| f & 0xc0 == 0x40)
+}
+
+/// Whether `b` is a client Initial's long header (any version this module knows).
+pub fn is_initial(b: &[u8]) -> bool {
+    is_long_header(b) && parse_long_header(b).is_ok_and(|h| h.packet_type == PacketType::Initial)
+}
+
 /// Parse the long header at the start of a UDP payload.
 pub fn parse_long_header(b: &[u8]) -> Result<LongHeader> {
     let first = *b.first().ok_or(Error::Truncated)?;
@@ -132,6 +144,17 @@ pub fn build_initial(version: u32, size: usize) -> Vec<u8> {
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn initial_and_short_header_tests() {
+        assert!(is_initial(&build_initial(VERSION_1, 1200)));
+        let mut hs = build_initial(VERSION_1, 1200);
+        hs[0] = 0xe3; // type 2: Handshake
+        assert!(!is_initial(&hs));
+        assert!(is_short_header(&[0x43, 1, 2]));
+        assert!(!is_short_header(&[0xc3, 1, 2]));
+        assert!(!is_short_header(&[0x80, 0x60])); // RTP version 2
+    }
 
     #[test]
     fn initial_fixture() {

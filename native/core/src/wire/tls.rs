@@ -35,6 +35,32 @@ pub fn handshake_record_len(buf: &[u8]) -> Option<usize> {
     Some(field::RECORD_HEADER_LEN + len)
 }
 
+pub const CONTENT_CHANGE_CIPHER_SPEC: u8 = 20;
+pub const CONTENT_APPLICATION_DATA: u8 = 23;
+pub const HANDSHAKE_SERVER_HELLO: u8 = 2;
+
+/// Whether `buf` starts with a handshake record whose first message is of type `hs_type`
+/// (1 ClientHello, 2 ServerHello): the first bytes of a record only, nothing decrypted.
+pub fn starts_with_handshake(buf: &[u8], hs_type: u8) -> bool {
+    handshake_record_len(buf).is_some() && buf.get(field::RECORD_HEADER_LEN) == Some(&hs_type)
+}
+
+/// The content types of the records laid end to end from the start of `buf`, as far as
+/// their headers read as TLS (types 20-23, version 3.x); the last may be cut short. A
+/// segment that does not begin on a record boundary yields nothing useful, so callers
+/// read segments whose start they know to be one (the first bytes after a handshake).
+pub fn record_types(buf: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    let mut at = 0usize;
+    std::iter::from_fn(move || {
+        let h = buf.get(at..at + field::RECORD_HEADER_LEN)?;
+        if !(20..=23).contains(&h[0]) || h[1] != 3 {
+            return None;
+        }
+        at += field::RECORD_HEADER_LEN + usize::from(u16::from_be_bytes([h[3], h[4]]));
+        Some(h[0])
+    })
+}
+
 /// What the classifier needs from a ClientHello; ranges index the parsed buffer.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ClientHello {
@@ -277,6 +303,30 @@ pub fn build_client_hello(sni: &str, alpn: &[&str], ech: bool, pad_to: usize) ->
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn record_walk_reads_headers_end_to_end() {
+        // A TLS 1.3 client's second flight: ChangeCipherSpec, then Finished as
+        // application data (opaque), then a cut-off third record.
+        let mut b = vec![20, 3, 3, 0, 1, 1];
+        b.extend_from_slice(&[23, 3, 3, 0, 2, 0xaa, 0xbb]);
+        b.extend_from_slice(&[23, 3, 3, 0x40, 0]);
+        assert_eq!(record_types(&b).collect::<Vec<_>>(), vec![20, 23, 23]);
+        // Not a record boundary: nothing.
+        assert_eq!(record_types(&b[1..]).count(), 0);
+        assert_eq!(record_types(&[23, 3]).count(), 0);
+        let hello = build_client_hello("a.example", &["h2"], false, 0);
+        assert!(starts_with_handshake(&hello, HANDSHAKE_CLIENT_HELLO));
+        assert!(!starts_with_handshake(&hello, HANDSHAKE_SERVER_HELLO));
+        assert!(starts_with_handshake(
+            &[22, 3, 3, 0, 4, 2, 0, 0, 0],
+            HANDSHAKE_SERVER_HELLO
+        ));
+        assert!(!starts_with_handshake(
+            &[22, 3, 3, 0, 4],
+            HANDSHAKE_SERVER_HELLO
+        ));
+    }
 
     #[test]
     fn reads_sni_alpn_and_ech() {

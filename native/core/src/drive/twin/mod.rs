@@ -367,7 +367,7 @@ pub fn enter(
         return false;
     };
     if !p.needs_processing(&prep, dir) {
-        p.bypassed(segments);
+        p.bypassed(&prep, ip, dir, now, segments);
         return true;
     }
     let mut segs = Vec::new();
@@ -382,7 +382,7 @@ pub fn enter(
             ..Offload::default()
         };
         if gso::segment(o, ip, p.pool(), &mut segs).is_err() {
-            p.drop_prepared(Reason::Malformed, segments);
+            p.drop_prepared(&prep, ip, dir, now, Reason::Malformed, segments);
             return false;
         }
     } else {

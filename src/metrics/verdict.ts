@@ -27,6 +27,7 @@ import {
   verdictStallsCannotMove,
   type StallWindow,
 } from './instrument.js';
+import { measuresVoice } from '../scenario/protocols/index.js';
 import { phasesAsApplied } from './phases.js';
 import { pooled, summarize } from './summarize.js';
 
@@ -75,6 +76,9 @@ export function faultsOf(events: MeasureEvent[]): AgentFaultEvent[] {
 /** Metrics an agent that fell behind its plan makes its own (src/metrics/pacing.ts). */
 const PACE_BOUND = (metric: string) => metric === 'goodput' || metric.startsWith('latency.');
 
+/** What a call's media alone decides. */
+const CALL_METRICS = new Set(['mos', 'loss', 'jitter']);
+
 const secs = (ns: number) => `${+(ns / 1e9).toFixed(2)} s`;
 
 interface Unjudged {
@@ -91,6 +95,8 @@ interface Context {
   deadFrom: number | null;
   observedNs: number;
   stalls: StallWindow[];
+  /** Per workload, when its media could begin (ns since t0): its first connection or message. */
+  firstMedia: Map<string, number>;
 }
 
 /** Why `e` cannot be judged, if it cannot: in the order a reader would look for it. */
@@ -128,8 +134,14 @@ function whyUnjudged(
   const w = input.compiled.workloads.find((x) => x.name === e.workload);
   // A message of the scope may be in flight until its deadline after the scope's end.
   const reach = w?.deadline_ns ?? 0;
+  // A call's quality is made by its media: stalls while it was still being set up (the
+  // run's own start-up, before the first frame) cost its set-up time, not its MOS or loss.
+  const media =
+    w !== undefined && CALL_METRICS.has(e.metric) && measuresVoice(w.protocol)
+      ? (ctx.firstMedia.get(w.name) ?? Infinity)
+      : 0;
   const windows = periods.map((p) => ({
-    start: p.start,
+    start: Math.max(p.start, Math.min(media, p.end)),
     end: Math.min(p.end + reach, observedNs),
   }));
   const scopeNs = periods.reduce(
@@ -191,7 +203,22 @@ export function judgeRun(input: VerdictInput): Verdict {
           classes: (input.compiled.classes ?? []).map((c) => c.name),
         });
   const stalls = stallWindows(input.events).filter((x) => x.start < observedNs);
-  const ctx: Context = { input, phases, workloads, faults, deadFrom, observedNs, stalls };
+  const firstMedia = new Map<string, number>();
+  for (const e of input.events) {
+    // A call's media flows once it connected (webrtc) or its first frame came (udp-voice).
+    if (e.ev !== 'recv' && e.ev !== 'connect') continue;
+    if (e.t < (firstMedia.get(e.w) ?? Infinity)) firstMedia.set(e.w, e.t);
+  }
+  const ctx: Context = {
+    input,
+    phases,
+    workloads,
+    faults,
+    deadFrom,
+    observedNs,
+    stalls,
+    firstMedia,
+  };
   const whole: Phase[] = [{ name: '', start: 0, end: input.compiled.duration_ns }];
   const measured = checkExpectations(input.compiled.expect, workloads, flows);
   const expectations = measured.map((r, i): ExpectationResult => {

@@ -395,3 +395,40 @@ describe('a workload its agent could not keep up with', () => {
     });
   });
 });
+
+describe("a call's quality and the stalls before its media", () => {
+  const voice = workload({ name: 'v', protocol: 'udp-voice', interval_ns: 20 * MS });
+  /** Frames every 20 ms from 2 s (the call set up by then) to 10 s, one in ten lost. */
+  const frames: MeasureEvent[] = [];
+  for (let seq = 0, t = 2 * S; t < 10 * S; seq++, t += 20 * MS) {
+    frames.push({ ev: 'send', w: 'v', dir: 'up', c: 0, seq, t, bytes: 160 });
+    if (seq % 10 === 9) continue;
+    frames.push({ ev: 'recv', w: 'v', dir: 'up', c: 0, seq, t: t + 5 * MS, sent: t, bytes: 160 });
+  }
+  const loss: CompiledExpectation = {
+    // Held with the stall's losses in it: a stall over the frames could have made it.
+    text: 'v.loss > 5% during a',
+    workload: 'v',
+    metric: 'loss',
+    op: '>',
+    value: 0.05,
+    kind: 'ratio',
+    phase: 'a',
+  };
+  const judge = (stallAt: number) =>
+    judgeRun({
+      compiled: { workloads: [voice], duration_ns: 10 * S, expect: [loss] },
+      phases,
+      events: [...frames, { ev: 'lab_stall', source: 'core', t: stallAt, dur_ns: 200 * MS }],
+      observedNs: 10 * S,
+      interrupted: false,
+    }).expectations[0]!;
+
+  it('a stall while the call is being set up leaves its loss judged', () => {
+    expect(judge(0.5 * S)).toMatchObject({ outcome: 'ok' });
+  });
+
+  it('the same stall once frames flow costs it', () => {
+    expect(judge(3 * S)).toMatchObject({ outcome: 'not measured' });
+  });
+});

@@ -6,7 +6,8 @@
  * 2 or 3, that every file in scenarios/ runs. The labs are independent namespaces and
  * mostly wait on timers, so up to vitest's maxConcurrency (5) run side by side: the whole
  * library takes about four minutes instead of twenty. A run the instrument reports as
- * starved (./gate.ts) is measured again alone. At the end it prints each
+ * starved (./gate.ts) is measured again alone; what is still starved then is listed, and
+ * fails the suite only beyond 5 % of the library's judged expectations. At the end it prints each
  * expectation beside what was measured (./table.ts), also written to
  * $QOSLAB_LIBRARY_TABLE when set. Hold /tmp/qoslab-lab.lock around it like any lab test;
  * QOSLAB_LIBRARY_ONLY=name,name runs a subset while iterating, and
@@ -39,9 +40,28 @@ const gate = new LabGate();
 /** An expectation the instrument's own stalls or an agent's limit left unjudged. */
 const starved = (e: { outcome: string; cause?: string | null }) =>
   e.outcome === 'not measured' && /stalled|agent-limited/.test(e.cause ?? '');
+/**
+ * Expectations still starved when their scenario ran alone: the instrument could not judge
+ * them on this machine. They are listed, not failed, unless they grow past
+ * MAX_STARVED_SHARE of what the library judged: then the machine cannot test the library.
+ */
+const starvedAlone: string[] = [];
+let judgedCount = 0;
+const MAX_STARVED_SHARE = 0.05;
 
 describe.skipIf(!isRoot)('every library scenario runs and reproduces its sources', () => {
   afterAll(() => {
+    if (starvedAlone.length > 0) {
+      console.log(
+        `\nNot judged even alone (the instrument starved), ${starvedAlone.length} of ${starvedAlone.length + judgedCount}:\n  ${starvedAlone.join('\n  ')}`,
+      );
+      const share = starvedAlone.length / (starvedAlone.length + judgedCount);
+      if (share > MAX_STARVED_SHARE) {
+        throw new Error(
+          `${(share * 100).toFixed(1)} % of the library's expectations were not judged for the instrument's own stalls (at most ${MAX_STARVED_SHARE * 100} %): this machine is too loaded to test the library`,
+        );
+      }
+    }
     if (rows.length === 0) return;
     let table = libraryTable(rows);
     if (seeds !== undefined) table += `\nOver seeds ${seeds.join(', ')}:\n\n${spreadTable(rows)}`;
@@ -84,9 +104,13 @@ describe.skipIf(!isRoot)('every library scenario runs and reproduces its sources
       exitCode: r.code,
       seconds: (Date.now() - started) / 1e3,
     });
-    // `not reached`: about a phase past the short form's end, so not checked here.
+    judgedCount += expectations.filter((e) => e.outcome === 'ok' || e.outcome === 'fail').length;
+    for (const e of expectations.filter(starved))
+      starvedAlone.push(`${name}: ${e.text}: ${e.cause}`);
+    // `not reached`: about a phase past the short form's end, so not checked here; starved
+    // alone: counted above, against the library's share.
     const failed = expectations
-      .filter((e) => e.outcome !== 'ok' && e.outcome !== 'not reached')
+      .filter((e) => e.outcome !== 'ok' && e.outcome !== 'not reached' && !starved(e))
       .map((e) => `${e.text}: ${e.outcome} (measured ${e.measured})`);
     expect({ code: r.code, failed }, `qoslab ${args.join(' ')}\n${r.stderr}`).toEqual({
       code: 0,

@@ -159,7 +159,10 @@ export const FILES: Record<string, string | Buffer> = {
     'protocol: bulk, size: 1MB',
   ),
   // A program named by the scenario (docs/security.md: never run without --allow-commands)
-  'command-workload.yaml': withWorkload("every: 100ms, command: 'cat /proc/self/environ'"),
+  'command-workload.yaml': BASE.replace(
+    'protocol: websocket, every: 100ms, size: 200B',
+    "protocol: command, port: 443, command: { client: 'cat /proc/self/environ' }",
+  ),
   // IPv6 scope ids
   'address6-scope.yaml': BASE.replace(
     '{ names: [chat.example.lab] }',
@@ -1009,7 +1012,7 @@ export const CASES: HostileCase[] = [
     name: 'a workload naming a program: run refuses before any lab',
     args: ['run', '$D/command-workload.yaml', '--out', '$D/never-command'],
     code: 2,
-    message: SCENARIO('command-workload.yaml', 'command'),
+    message: SCENARIO('command-workload.yaml', 'pass --allow-commands'),
   },
   // IPv6 scope ids
   {

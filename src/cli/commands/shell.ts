@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
+import { commandProblem } from '../../orchestrate/command-path.js';
 import { runShell } from '../../orchestrate/shell.js';
 import { prepareResultsDir } from '../../run/out-path.js';
 import { startAtPhase } from '../../run/phase.js';
@@ -129,6 +130,15 @@ export function shellCommand(ctx: CommandContext): CommandModule<object, ShellAr
         loaded === undefined || args.phase === undefined
           ? loaded
           : startAtPhase(loaded, args.phase).compiled;
+      const rest = (args['--'] ?? []).map(String);
+      const command = rest.length > 0 ? rest : [process.env.SHELL || '/bin/sh'];
+      // A client command that cannot start leaves no results folder behind.
+      const missing = commandProblem(command[0] ?? '');
+      if (missing !== undefined) {
+        ctx.err.write(`qoslab: ${missing.message}\n`);
+        ctx.exitCode = missing.code;
+        return;
+      }
       // Metering needs the core's pipeline: a shell without a scenario gets an empty one.
       const scenario = args.record ? (chosen ?? unimpairedScenario()) : chosen;
       const recording = args.record
@@ -140,8 +150,6 @@ export function shellCommand(ctx: CommandContext): CommandModule<object, ShellAr
             ctx.err,
           )
         : undefined;
-      const rest = (args['--'] ?? []).map(String);
-      const command = rest.length > 0 ? rest : [process.env.SHELL || '/bin/sh'];
       ctx.exitCode = await runShell({
         command,
         server: args.server,

@@ -19,16 +19,31 @@ export const POLL_HOLD_MS = 20_000;
 
 export const longpoll: Protocol = {
   async share(ctx) {
+    /**
+     * The poll held for each workload connection ("w/c"). A newer poll answers the one
+     * held before it at once, as long-polling servers do: a poll sent on a connection
+     * that died can reach the server after the live one (a retransmission once the path
+     * returns), take the messages and answer into nothing, while the live poll — no
+     * longer the one written to — would wait out its hold and the client never notice.
+     */
+    const held = new Map<string, () => void>();
     const poll = (req: Request, res: Response): boolean => {
       const m = req.method === 'GET' ? /^\/poll\/(\d+)\/(\d+)$/.exec(req.url ?? '') : null;
       if (m === null) return false;
+      const key = `${m[1]}/${m[2]}`;
+      held.get(key)?.();
       const batch: Buffer[] = [];
       let done = false;
-      const finish = () => {
-        if (done) return;
+      const release = () => {
         done = true;
         clearTimeout(timer);
         detach();
+        if (held.get(key) === finish) held.delete(key);
+      };
+      const finish = () => {
+        if (done) return;
+        release();
+        if (res.writableEnded || res.destroyed) return;
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         res.end(Buffer.concat(batch.map((b) => LengthPrefixed.frame(b))));
       };
@@ -38,11 +53,9 @@ export const longpoll: Protocol = {
         queueMicrotask(finish);
       });
       const timer = setTimeout(finish, POLL_HOLD_MS);
+      if (!done) held.set(key, finish);
       res.on('close', () => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        detach();
+        if (!done) release();
       });
       return true;
     };

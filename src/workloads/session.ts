@@ -4,6 +4,7 @@
  */
 import { now } from './clock.js';
 import type { Timing } from './dial.js';
+import type { ConnectEvent } from '../record/events.js';
 import type { AgentContext } from './types.js';
 
 export type { Conn, Dialer } from './types.js';
@@ -38,15 +39,25 @@ export function emitDetect(
   ctx.emit({ ev: 'detect', w: workload, c, t, cause, silent_ns: silentNs, transport });
 }
 
-/** Records a finished connection set-up: TCP connect and TLS handshake times. */
+/** What a workload with a session adds to its connect events (see ConnectEvent). */
+export type SessionConnect = Pick<
+  ConnectEvent,
+  'transport' | 'setup_ns' | 'login_ns' | 'recover_ns'
+>;
+
+/**
+ * Records a finished connection set-up: TCP connect and TLS handshake times, and what a
+ * session adds (`session`). `at`: when the connection became usable.
+ */
 export function emitConnect(
   ctx: AgentContext,
   workload: string,
   c: number,
   timing: Timing,
   reconnect: boolean,
+  session: SessionConnect = {},
+  at: bigint = now(),
 ): void {
-  const at = now();
   const tcp = timing.tcp ?? at;
   ctx.emit({
     ev: 'connect',
@@ -59,5 +70,6 @@ export function emitConnect(
     reconnect,
     ...(timing.proto === undefined ? {} : { proto: timing.proto }),
     ...(timing.quicVersion === undefined ? {} : { quic_version: timing.quicVersion }),
+    ...session,
   });
 }

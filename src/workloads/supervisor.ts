@@ -17,7 +17,14 @@ import { errorText, type Timing } from './dial.js';
 import { loginFrame, outboxEvents, recordRecv, startSending, wantsUp } from './hub.js';
 import { Kind, controlFrame, decodeMessage, helloFrame } from './message.js';
 import { Inbox, Outbox } from './outbox.js';
-import { CONNECT_TIMEOUT_MS, emitDetect, emitFail, type Conn, type Dialer } from './session.js';
+import {
+  CONNECT_TIMEOUT_MS,
+  emitConnect,
+  emitDetect,
+  emitFail,
+  type Conn,
+  type Dialer,
+} from './session.js';
 import type { AgentContext } from './types.js';
 
 /** How often the keepalive and the send timeout are checked. */
@@ -65,7 +72,6 @@ export async function runSession(
     seededRandom(ctx.seed * 7919 + index * 131 + c),
     w.reconnect ?? FIXED_RECONNECT,
   );
-  const rel = (abs: bigint) => Number(abs - ctx.t0);
   let step = 0;
   let stepSince = now();
   let dialStart = now();
@@ -108,22 +114,20 @@ export async function runSession(
         continue;
       }
       const at = now();
-      ctx.emit({
-        ev: 'connect',
-        w: w.name,
+      emitConnect(
+        ctx,
+        w.name,
         c,
-        t: rel(at),
-        connect_ns: Number((timing.tcp ?? at) - timing.start),
-        tls_ns: timing.tls === undefined ? null : Number(timing.tls - (timing.tcp ?? at)),
-        ...(timing.dns === undefined ? {} : { dns_ns: Number(timing.dns - timing.start) }),
-        reconnect: connects++ > 0,
-        ...(timing.proto === undefined ? {} : { proto: timing.proto }),
-        ...(timing.quicVersion === undefined ? {} : { quic_version: timing.quicVersion }),
-        transport: via.label,
-        setup_ns: Number(at - dialStart),
-        login_ns: loginNs,
-        recover_ns: lastAlive === undefined ? null : Number(at - lastAlive),
-      });
+        timing,
+        connects++ > 0,
+        {
+          transport: via.label,
+          setup_ns: Number(at - dialStart),
+          login_ns: loginNs,
+          recover_ns: lastAlive === undefined ? null : Number(at - lastAlive),
+        },
+        at,
+      );
       backoff.reset();
       hearing.alive = now();
       outbox.resend();

@@ -1,17 +1,9 @@
 /** http2: messages as HTTP/2 requests and a server-push stream. Agent: src/workloads/http2.ts. */
-import { plainProtocol } from './protocol.js';
+import { messageProtocol } from './protocol.js';
 
-export const http2 = plainProtocol({
+export const http2 = messageProtocol({
   port: 443,
   tls: true,
-  agent: true,
-  session: 'messages',
-  transport: 'tcp',
-  traffic: 'messages',
-  measures: 'messages',
-  down: 'hub',
-  connects: true,
-  loopback: { every: '100ms' },
   ports: [{ transport: 'tcp', service: 'http', tls: true }],
   // Preface, SETTINGS, WINDOW_UPDATE and the down stream's GET; the server's SETTINGS, ACK
   // and response headers. An up message is a POST (HEADERS and DATA frames) answered by a

@@ -1,17 +1,9 @@
 /** longpoll: HTTP/1.1 long polling. Agent: src/workloads/longpoll.ts. */
-import { plainProtocol } from './protocol.js';
+import { messageProtocol } from './protocol.js';
 
-export const longpoll = plainProtocol({
+export const longpoll = messageProtocol({
   port: 443,
   tls: true,
-  agent: true,
-  session: 'messages',
-  transport: 'tcp',
-  traffic: 'messages',
-  measures: 'messages',
-  down: 'hub',
-  connects: true,
-  loopback: { every: '100ms' },
   ports: [{ transport: 'tcp', service: 'http' }],
   // A POST per up message answered by a 204; each down message ends a poll (response
   // headers, a chunk) and the client sends the next GET.

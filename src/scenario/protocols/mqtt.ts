@@ -1,17 +1,9 @@
 /** mqtt: MQTT 3.1.1 publish/subscribe over TLS (the MQTT-over-TLS port). Agent: src/workloads/mqtt.ts. */
-import { plainProtocol } from './protocol.js';
+import { messageProtocol } from './protocol.js';
 
-export const mqtt = plainProtocol({
+export const mqtt = messageProtocol({
   port: 8883,
   tls: true,
-  agent: true,
-  session: 'messages',
-  transport: 'tcp',
-  traffic: 'messages',
-  measures: 'messages',
-  down: 'hub',
-  connects: true,
-  loopback: { every: '100ms' },
   ports: [{ transport: 'tcp', service: 'alpn', alpn: 'mqtt' }],
   // CONNECT/CONNACK and SUBSCRIBE/SUBACK; PUBLISH headers with the topic; QoS 1's PUBACK.
   wire: {

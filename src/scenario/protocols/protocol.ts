@@ -304,3 +304,29 @@ export function plainProtocol<Agent extends Runner>(settings: {
     wire: () => wire,
   });
 }
+
+/**
+ * A message protocol over one TCP connection (websocket, http2, longpoll, mqtt,
+ * tcp-framed): its client keeps a session of messages (keepalive, reconnect, outbox,
+ * fallback), the hub sends its down messages, it connects (connect events), and on
+ * loopback it is tried at 10 messages a second. Only its port, TLS, port use and wire
+ * shape differ.
+ */
+export function messageProtocol(settings: {
+  port: number;
+  tls: boolean;
+  ports: readonly PortUse[];
+  wire: WireShape;
+}) {
+  return plainProtocol({
+    ...settings,
+    agent: true,
+    session: 'messages',
+    transport: 'tcp',
+    traffic: 'messages',
+    measures: 'messages',
+    down: 'hub',
+    connects: true,
+    loopback: { every: '100ms' },
+  });
+}

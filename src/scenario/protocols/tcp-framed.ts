@@ -2,19 +2,11 @@
  * tcp-framed: length-prefixed frames on TCP. MTProto- and Noise-like framing carries its
  * own encryption over plain TCP, hence no TLS by default. Agent: src/workloads/tcp-framed.ts.
  */
-import { plainProtocol } from './protocol.js';
+import { messageProtocol } from './protocol.js';
 
-export const tcpFramed = plainProtocol({
+export const tcpFramed = messageProtocol({
   port: 443,
   tls: false,
-  agent: true,
-  session: 'messages',
-  transport: 'tcp',
-  traffic: 'messages',
-  measures: 'messages',
-  down: 'hub',
-  connects: true,
-  loopback: { every: '100ms' },
   ports: [{ transport: 'tcp', service: 'own' }],
   // A 4-byte length per frame; without TLS a 64-byte obfuscated preamble opens the stream.
   wire: {

@@ -1,17 +1,9 @@
 /** websocket: binary WebSocket messages, over TLS by default. Agent: src/workloads/websocket.ts. */
-import { plainProtocol } from './protocol.js';
+import { messageProtocol } from './protocol.js';
 
-export const websocket = plainProtocol({
+export const websocket = messageProtocol({
   port: 443,
   tls: true,
-  agent: true,
-  session: 'messages',
-  transport: 'tcp',
-  traffic: 'messages',
-  measures: 'messages',
-  down: 'hub',
-  connects: true,
-  loopback: { every: '100ms' },
   ports: [{ transport: 'tcp', service: 'http' }],
   // Upgrade request and 101 response; frames: 2 bytes of header (4 below 64 KiB) and the
   // client's 4-byte mask.

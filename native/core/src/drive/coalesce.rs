@@ -173,8 +173,8 @@ fn checksum_kept(frame: &[u8], d: Datagram) -> bool {
     let (src, dst) = addresses(ip, d.v6);
     let l4 = &ip[d.l4..];
     let at = d.csum_offset();
-    let acc = checksum::pseudo(src, dst, d.proto(), l4.len() as u32);
-    (d.tcp.is_some() || l4[at..at + 2] != [0, 0]) && checksum::verify(checksum::add(acc, l4))
+    (d.tcp.is_some() || l4[at..at + 2] != [0, 0])
+        && checksum::verify(checksum::segment(src, dst, d.proto(), l4))
 }
 
 /// Byte ranges of the headers that must be equal for two packets to be segments of one

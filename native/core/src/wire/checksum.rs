@@ -55,6 +55,13 @@ pub fn pseudo(src: IpAddr, dst: IpAddr, proto: u8, len: u32) -> u64 {
     acc
 }
 
+/// The unfolded sum over an upper-layer segment (TCP, UDP, ICMPv6) and its pseudo-header:
+/// what `verify` checks and `finish` turns into the checksum field, in one place so the
+/// length the pseudo-header carries is always the segment's own.
+pub fn segment(src: IpAddr, dst: IpAddr, proto: u8, segment: &[u8]) -> u64 {
+    add(pseudo(src, dst, proto, segment.len() as u32), segment)
+}
+
 /// True if a buffer including its checksum field sums to 0xffff (i.e. is valid).
 pub fn verify(acc: u64) -> bool {
     fold(acc) == 0xffff

@@ -2,7 +2,7 @@
 //! IPv6 extension-header chain (walked in `packet.rs`). Mutable views can rewrite the
 //! few fields segmentation and RST forging need.
 
-use super::{Error, Field, Result};
+use super::{be16, Error, Field, Result};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,10 +46,6 @@ mod field6 {
     pub const SRC_ADDR: Field = 8..24;
     pub const DST_ADDR: Field = 24..40;
     pub const HEADER_LEN: usize = 40;
-}
-
-fn be16(b: &[u8], f: Field) -> u16 {
-    u16::from_be_bytes([b[f.start], b[f.start + 1]])
 }
 
 /// A read-only view of an IPv4 header at the start of `buffer`.

@@ -46,3 +46,16 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 /// Field offsets are half-open byte ranges, as in smoltcp.
 pub(crate) type Field = std::ops::Range<usize>;
+
+/// The big-endian 16-bit field `f` of a header whose checked constructor has made sure
+/// `b` holds it: one reader for every view, inlined into each per-packet accessor.
+#[inline]
+pub(crate) fn be16(b: &[u8], f: Field) -> u16 {
+    u16::from_be_bytes([b[f.start], b[f.start + 1]])
+}
+
+/// The big-endian 32-bit field `f`, under the same contract as `be16`.
+#[inline]
+pub(crate) fn be32(b: &[u8], f: Field) -> u32 {
+    u32::from_be_bytes([b[f.start], b[f.start + 1], b[f.start + 2], b[f.start + 3]])
+}

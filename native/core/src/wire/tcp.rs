@@ -1,7 +1,7 @@
 //! TCP header view: ports, sequence numbers, flags, data offset, checksum.
 
 use super::checksum;
-use super::{Error, Field, Result};
+use super::{be16, be32, Error, Field, Result};
 use std::net::IpAddr;
 
 mod field {
@@ -27,14 +27,6 @@ pub const SYN: u8 = 0x02;
 pub const RST: u8 = 0x04;
 pub const PSH: u8 = 0x08;
 pub const ACK: u8 = 0x10;
-
-fn be16(b: &[u8], f: Field) -> u16 {
-    u16::from_be_bytes([b[f.start], b[f.start + 1]])
-}
-
-fn be32(b: &[u8], f: Field) -> u32 {
-    u32::from_be_bytes([b[f.start], b[f.start + 1], b[f.start + 2], b[f.start + 3]])
-}
 
 #[derive(Debug, Clone, Copy)]
 pub struct TcpPacket<T: AsRef<[u8]>> {
@@ -96,9 +88,7 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
 
     /// Verify against the pseudo-header; the view must span exactly the TCP segment.
     pub fn verify_checksum(&self, src: IpAddr, dst: IpAddr) -> bool {
-        let b = self.buffer.as_ref();
-        let acc = checksum::pseudo(src, dst, 6, b.len() as u32);
-        checksum::verify(checksum::add(acc, b))
+        checksum::verify(checksum::segment(src, dst, 6, self.buffer.as_ref()))
     }
 }
 
@@ -116,8 +106,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
     pub fn fill_checksum(&mut self, src: IpAddr, dst: IpAddr) {
         let b = self.buffer.as_mut();
         b[field::CHECKSUM].copy_from_slice(&[0, 0]);
-        let acc = checksum::pseudo(src, dst, 6, b.len() as u32);
-        let c = checksum::finish(checksum::add(acc, b));
+        let c = checksum::finish(checksum::segment(src, dst, 6, b));
         b[field::CHECKSUM].copy_from_slice(&c.to_be_bytes());
     }
 }

@@ -1,7 +1,7 @@
 //! UDP header view.
 
 use super::checksum;
-use super::{Error, Field, Result};
+use super::{be16, Error, Field, Result};
 use std::net::IpAddr;
 
 mod field {
@@ -14,10 +14,6 @@ mod field {
 }
 
 pub const HEADER_LEN: usize = field::HEADER_LEN;
-
-fn be16(b: &[u8], f: Field) -> u16 {
-    u16::from_be_bytes([b[f.start], b[f.start + 1]])
-}
 
 #[derive(Debug, Clone, Copy)]
 pub struct UdpPacket<T: AsRef<[u8]>> {
@@ -62,9 +58,7 @@ impl<T: AsRef<[u8]>> UdpPacket<T> {
         if self.checksum() == 0 && src.is_ipv4() {
             return true;
         }
-        let b = self.buffer.as_ref();
-        let acc = checksum::pseudo(src, dst, 17, b.len() as u32);
-        checksum::verify(checksum::add(acc, b))
+        checksum::verify(checksum::segment(src, dst, 17, self.buffer.as_ref()))
     }
 }
 
@@ -76,8 +70,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> UdpPacket<T> {
     pub fn fill_checksum(&mut self, src: IpAddr, dst: IpAddr) {
         let b = self.buffer.as_mut();
         b[field::CHECKSUM].copy_from_slice(&[0, 0]);
-        let acc = checksum::pseudo(src, dst, 17, b.len() as u32);
-        let mut c = checksum::finish(checksum::add(acc, b));
+        let mut c = checksum::finish(checksum::segment(src, dst, 17, b));
         if c == 0 {
             c = 0xffff; // 0 would mean "no checksum"
         }

@@ -1,6 +1,7 @@
 //! What the twin's applications record: the same events the lab's agents write
 //! (src/record/events.ts), so `simulate` summarises them with the lab's own metrics.
 
+use super::plan::Workload;
 use crate::config::json::write_str;
 use std::fmt::Write;
 
@@ -54,6 +55,57 @@ pub enum Event {
         jitter_ns: u64,
         rtt_ns: Option<u64>,
     },
+}
+
+/// Whose events these are: a workload (its index in the plan) and one of its connections.
+/// A session records its messages' `send`, `recv` and `fail` through it, so each is
+/// stamped in one place the way the lab's agents stamp it.
+#[derive(Debug, Clone, Copy)]
+pub struct Who {
+    pub w: u32,
+    pub c: u32,
+}
+
+impl Who {
+    /// Message `seq`, `bytes` long, handed to the sender's stack at `t`.
+    pub fn send(self, up: bool, seq: u64, t: u64, bytes: u64) -> Event {
+        Event::Send {
+            w: self.w,
+            up,
+            c: self.c,
+            seq,
+            t,
+            bytes,
+        }
+    }
+
+    /// Message `seq` (sent at `sent`), whose bytes reached the receiving endpoint at `now`:
+    /// its application reads them the workload's stack delay later (`stack_ns`, the time
+    /// the lab measured through the endpoints' stacks), and that is what the lab records.
+    pub fn recv(self, now: u64, wl: &Workload, up: bool, seq: u64, sent: u64, bytes: u64) -> Event {
+        Event::Recv {
+            w: self.w,
+            up,
+            c: self.c,
+            seq,
+            t: now + wl.stack_ns,
+            sent,
+            bytes,
+        }
+    }
+
+    /// The connection failed at `now`: while connecting (`connect`) or carrying data;
+    /// `bytes` is what an unfinished transfer had received, where there was one.
+    pub fn fail(self, now: u64, connect: bool, error: &'static str, bytes: Option<u64>) -> Event {
+        Event::Fail {
+            w: self.w,
+            c: self.c,
+            t: now,
+            connect,
+            error,
+            bytes,
+        }
+    }
 }
 
 const DIR: [&str; 2] = ["down", "up"];

@@ -4,7 +4,7 @@
 //! Each datagram carries the lab's message header (who, which way, sequence number, send
 //! time), padded to the codec's frame size.
 
-use super::events::Event;
+use super::events::Who;
 use super::net::{Net, CLIENT, SERVER};
 use super::plan::Workload;
 use super::stream::HEADER_BYTES;
@@ -21,8 +21,7 @@ const MAGIC: u16 = 0x514c;
 
 pub struct Frames {
     id: u32,
-    w: u32,
-    c: u32,
+    who: Who,
     flow: Option<u32>,
     up_seq: u64,
     down_seq: u64,
@@ -57,8 +56,7 @@ impl Frames {
     pub fn new(id: u32, w: u32, c: u32) -> Frames {
         Frames {
             id,
-            w,
-            c,
+            who: Who { w, c },
             flow: None,
             up_seq: 0,
             down_seq: 0,
@@ -75,15 +73,8 @@ impl Frames {
         };
         let t = net.now;
         let len = w.size.max(HEADER_BYTES);
-        net.emit(Event::Send {
-            w: self.w,
-            up,
-            c: self.c,
-            seq,
-            t,
-            bytes: len,
-        });
-        let h = header(0, up, self.w, self.c, seq, len, t);
+        net.emit(self.who.send(up, seq, t, len));
+        let h = header(0, up, self.who.w, self.who.c, seq, len, t);
         net.datagram(flow, if up { CLIENT } else { SERVER }, len as usize, &h);
         let next = from + (seq + 1) * w.interval;
         if up {
@@ -98,7 +89,7 @@ impl Frames {
 
     fn hello(&mut self, net: &mut Net) {
         let Some(flow) = self.flow else { return };
-        let h = header(1, true, self.w, self.c, 0, HEADER_BYTES, net.now);
+        let h = header(1, true, self.who.w, self.who.c, 0, HEADER_BYTES, net.now);
         net.datagram(flow, CLIENT, HEADER_BYTES as usize, &h);
         net.at(net.now + HELLO_NS, self.id, HELLO, 0);
     }
@@ -132,15 +123,8 @@ impl Session for Frames {
             return;
         };
         if kind == 0 {
-            net.emit(Event::Recv {
-                w: self.w,
-                up,
-                c: self.c,
-                seq,
-                t: net.now + w.stack_ns,
-                sent,
-                bytes: payload.len() as u64,
-            });
+            let bytes = payload.len() as u64;
+            net.emit(self.who.recv(net.now, w, up, seq, sent, bytes));
         }
         // The server starts its frames when it first hears the client.
         if side == SERVER && self.down_from.is_none() && w.down && net.now < w.stop {

@@ -5,7 +5,7 @@
 //! server attaches the down outbox, every message recorded when sent and when it arrives
 //! whole at the other application.
 
-use super::events::Event;
+use super::events::Who;
 use super::net::{Net, CLIENT, SERVER};
 use super::plan::Workload;
 use super::stream::{backoff_ns, message_bytes, Channel, Happened, Mark, HEADER_BYTES};
@@ -32,8 +32,7 @@ enum Phase {
 
 pub struct Messages {
     id: u32,
-    w: u32,
-    c: u32,
+    who: Who,
     up_box: VecDeque<(u64, u64)>,
     down_box: VecDeque<(u64, u64)>,
     up_seq: u64,
@@ -49,8 +48,7 @@ impl Messages {
     pub fn new(id: u32, w: u32, c: u32) -> Messages {
         Messages {
             id,
-            w,
-            c,
+            who: Who { w, c },
             up_box: VecDeque::new(),
             down_box: VecDeque::new(),
             up_seq: 0,
@@ -79,14 +77,7 @@ impl Messages {
     /// The connection failed or could not be made: record it, wait, dial again.
     fn lost(&mut self, net: &mut Net, error: &'static str) {
         let connecting = self.phase != Phase::Open;
-        net.emit(Event::Fail {
-            w: self.w,
-            c: self.c,
-            t: net.now,
-            connect: connecting,
-            error,
-            bytes: None,
-        });
+        net.emit(self.who.fail(net.now, connecting, error, None));
         self.ch.close(net);
         self.attached = false;
         self.phase = Phase::Sleeping;
@@ -99,7 +90,7 @@ impl Messages {
         self.phase = Phase::Open;
         self.gen += 1;
         self.attempt = 0;
-        let e = self.ch.connect_event(net, self.w, self.c);
+        let e = self.ch.connect_event(net, self.who);
         net.emit(e);
         self.ch
             .write(net, CLIENT, HEADER_BYTES + w.framing.0, Mark::Hello);
@@ -124,15 +115,8 @@ impl Messages {
             }
             (_, Mark::Msg { seq, sent }) => {
                 let up = reader == SERVER;
-                net.emit(Event::Recv {
-                    w: self.w,
-                    up,
-                    c: self.c,
-                    seq,
-                    t: net.now + w.stack_ns,
-                    sent,
-                    bytes: w.size.max(HEADER_BYTES),
-                });
+                let bytes = w.size.max(HEADER_BYTES);
+                net.emit(self.who.recv(net.now, w, up, seq, sent, bytes));
                 let reply = if up { w.reply.0 } else { w.reply.1 };
                 if reply > 0 {
                     self.ch.write(net, reader, reply, Mark::Ignore);
@@ -145,14 +129,7 @@ impl Messages {
     fn tick(&mut self, net: &mut Net, w: &Workload, up: bool) {
         let seq = if up { self.up_seq } else { self.down_seq };
         let t = w.start + seq * w.interval;
-        net.emit(Event::Send {
-            w: self.w,
-            up,
-            c: self.c,
-            seq,
-            t,
-            bytes: w.size.max(HEADER_BYTES),
-        });
+        net.emit(self.who.send(up, seq, t, w.size.max(HEADER_BYTES)));
         let live = if up {
             self.phase == Phase::Open
         } else {

@@ -23,6 +23,7 @@ pub mod net;
 pub mod plan;
 mod quic;
 mod rtp;
+mod rtt;
 mod stream;
 pub mod tcp;
 mod transfers;

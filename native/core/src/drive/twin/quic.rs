@@ -15,6 +15,7 @@
 //! each datagram, standing in for the encrypted frames and the AEAD tag.
 
 use super::cc::{AckSample, CaState, Cc, CcKind};
+use super::rtt::Rtt;
 use super::tcp::{Note, Out, MS};
 use super::wire::{build_datagram, Addr};
 use crate::shape::packet::Dir;
@@ -109,9 +110,7 @@ pub struct Quic {
     largest_acked: Option<u64>,
     bytes_in_flight: usize,
     cc: Cc,
-    srtt: u64,
-    rttvar: u64,
-    min_rtt: u64,
+    rtt: Rtt,
     pto_count: u32,
     pto_at: Option<u64>,
     loss_at: Option<u64>,
@@ -183,9 +182,7 @@ impl Quic {
             largest_acked: None,
             bytes_in_flight: 0,
             cc: Cc::new(CcKind::Cubic, 10, (DATAGRAM - OVERHEAD) as u32, 0),
-            srtt: 0,
-            rttvar: 0,
-            min_rtt: u64::MAX,
+            rtt: Rtt::NONE,
             pto_count: 0,
             pto_at: None,
             loss_at: None,
@@ -251,10 +248,10 @@ impl Quic {
     }
 
     fn pto(&self) -> u64 {
-        let (srtt, var) = if self.srtt == 0 {
+        let (srtt, var) = if self.rtt.srtt == 0 {
             (INITIAL_RTT, INITIAL_RTT / 2)
         } else {
-            (self.srtt, self.rttvar)
+            (self.rtt.srtt, self.rtt.var)
         };
         (srtt + (4 * var).max(MS) + MAX_ACK_DELAY) << self.pto_count.min(10)
     }
@@ -377,14 +374,7 @@ impl Quic {
         }
         self.largest_acked = Some(self.largest_acked.map_or(largest, |l| l.max(largest)));
         if let Some(r) = rtt {
-            self.min_rtt = self.min_rtt.min(r);
-            if self.srtt == 0 {
-                self.srtt = r;
-                self.rttvar = r / 2;
-            } else {
-                self.rttvar = (3 * self.rttvar + self.srtt.abs_diff(r)) / 4;
-                self.srtt = (7 * self.srtt + r) / 8;
-            }
+            self.rtt.sample(r);
         }
         self.pto_count = 0;
         let una = self.acked.first().filter(|r| r.0 == 0).map_or(0, |r| r.1);
@@ -415,7 +405,7 @@ impl Quic {
             rate: None,
             delivered: self.delivered,
             total_lost: self.total_lost,
-            min_rtt: self.min_rtt,
+            min_rtt: self.rtt.min,
         };
         self.cc.on_ack(&s);
         self.arm_pto(now);
@@ -426,7 +416,7 @@ impl Quic {
         let Some(largest) = self.largest_acked else {
             return 0;
         };
-        let rtt = self.srtt.max(self.min_rtt.min(self.srtt.max(1)));
+        let rtt = self.rtt.srtt.max(self.rtt.min.min(self.rtt.srtt.max(1)));
         let delay = (9 * rtt / 8).max(MS);
         self.loss_at = None;
         let mut lost = Vec::new();
@@ -451,7 +441,7 @@ impl Quic {
         // One reduction per round trip (a recovery period, RFC 9002 §7.3.2).
         if !lost.is_empty() && now >= self.in_recovery_until {
             self.cc.on_recovery();
-            self.in_recovery_until = now + self.srtt.max(MS);
+            self.in_recovery_until = now + self.rtt.srtt.max(MS);
         }
         lost.len() as u32
     }
@@ -494,11 +484,12 @@ impl Quic {
     }
 
     fn pacing_gap(&self, size: usize) -> u64 {
-        if self.srtt == 0 {
+        if self.rtt.srtt == 0 {
             return 0;
         }
         let gain = if self.cc.in_slow_start() { 2.0 } else { 1.25 };
-        let rate = gain * f64::from(self.cc.cwnd()) * DATAGRAM as f64 / (self.srtt as f64 / 1e9);
+        let rate =
+            gain * f64::from(self.cc.cwnd()) * DATAGRAM as f64 / (self.rtt.srtt as f64 / 1e9);
         (size as f64 / rate * 1e9) as u64
     }
 

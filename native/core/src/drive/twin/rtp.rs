@@ -14,7 +14,7 @@
 //! Opus's and the bandwidth estimator's adaptation (a steady 32 kbit/s), NetEq (a packet
 //! later than 200 ms beyond the fastest is discarded late).
 
-use super::events::Event;
+use super::events::{Event, Who};
 use super::net::{Net, CLIENT, SERVER};
 use super::plan::Workload;
 use super::stream::{backoff_ns, Channel, Happened, Mark};
@@ -98,8 +98,7 @@ enum Carrier {
 
 pub struct Rtp {
     id: u32,
-    w: u32,
-    c: u32,
+    who: Who,
     carrier: Option<Carrier>,
     relay: Channel,
     flights: Vec<(usize, usize, u8)>,
@@ -148,8 +147,7 @@ impl Rtp {
     pub fn new(id: u32, w: u32, c: u32) -> Rtp {
         Rtp {
             id,
-            w,
-            c,
+            who: Who { w, c },
             carrier: None,
             relay: Channel::default(),
             flights: Vec::new(),
@@ -285,8 +283,8 @@ impl Rtp {
         self.gen += 1;
         self.attempt = 0;
         net.emit(Event::Connect {
-            w: self.w,
-            c: self.c,
+            w: self.who.w,
+            c: self.who.c,
             t: net.now,
             connect_ns: net.now - self.placed_at,
             tls_ns: None,
@@ -383,8 +381,8 @@ impl Rtp {
             };
             let lost = expected.saturating_sub(way.received);
             net.emit(Event::Rtc {
-                w: self.w,
-                c: self.c,
+                w: self.who.w,
+                c: self.who.c,
                 up,
                 from: self.sample_from,
                 t,
@@ -411,14 +409,7 @@ impl Rtp {
         if !connecting {
             self.sample(net);
         }
-        net.emit(Event::Fail {
-            w: self.w,
-            c: self.c,
-            t: net.now,
-            connect: connecting,
-            error,
-            bytes: None,
-        });
+        net.emit(self.who.fail(net.now, connecting, error, None));
         match self.carrier.take() {
             Some(Carrier::Relay) => self.relay.close(net),
             Some(Carrier::Udp(flow)) => net.flows[flow as usize].open = false,

@@ -5,7 +5,7 @@
 //! ECDSA certificates), then the protocol's own opening exchanges (a WebSocket upgrade,
 //! MQTT's CONNECT and SUBSCRIBE, HTTP/2's settings and down stream).
 
-use super::events::Event;
+use super::events::{Event, Who};
 use super::net::{Net, CLIENT, SERVER};
 use super::plan::{Plain, Transport, Workload};
 use super::tcp::Note;
@@ -320,12 +320,12 @@ impl Channel {
     }
 
     /// The lab's `connect` event for the set-up just done: TCP and TLS times.
-    pub fn connect_event(&mut self, net: &Net, w: u32, c: u32) -> Event {
+    pub fn connect_event(&mut self, net: &Net, who: Who) -> Event {
         let s = self.setup.unwrap_or(Setup::new(net.now));
         let tcp_at = s.tcp_at.unwrap_or(net.now);
         let e = Event::Connect {
-            w,
-            c,
+            w: who.w,
+            c: who.c,
             t: net.now,
             connect_ns: tcp_at - s.started,
             tls_ns: s.tls_at.map(|t| t - tcp_at),

@@ -17,6 +17,7 @@
 //! probes, delayed ACKs at a fixed 40 ms.
 
 use super::cc::{AckSample, CaState, Cc, CcKind, RateSample};
+use super::rtt::Rtt;
 use super::wire::{build_segment, read_segment, Addr, SegmentHead};
 use crate::shape::packet::Dir;
 use crate::wire::packet::Parsed;
@@ -135,10 +136,8 @@ pub struct Tcp {
     cc: Cc,
     ca_state: CaState,
     high_seq: u64,
-    srtt: u64,
-    mdev: u64,
+    rtt: Rtt,
     rto: u64,
-    min_rtt: u64,
     backoff: u32,
     rto_at: Option<u64>,
     tlp_at: Option<u64>,
@@ -211,10 +210,8 @@ impl Tcp {
             cc: Cc::new(p.cc, p.initial_cwnd, p.mss, seed),
             ca_state: CaState::Open,
             high_seq: 0,
-            srtt: 0,
-            mdev: 0,
+            rtt: Rtt::NONE,
             rto: p.initial_rto,
-            min_rtt: u64::MAX,
             backoff: 0,
             rto_at: None,
             tlp_at: None,
@@ -282,7 +279,7 @@ impl Tcp {
     }
 
     pub fn srtt(&self) -> u64 {
-        self.srtt
+        self.rtt.srtt
     }
 
     pub fn is_open(&self) -> bool {
@@ -489,10 +486,10 @@ impl Tcp {
     /// Linux's receive-buffer autotuning, roughly: each round trip, the window becomes
     /// twice what arrived in the last one (plus 16 segments), if that is more.
     fn grow_rcv_wnd(&mut self, now: u64) {
-        let rtt = if self.srtt > 0 {
-            self.srtt
+        let rtt = if self.rtt.srtt > 0 {
+            self.rtt.srtt
         } else {
-            self.min_rtt
+            self.rtt.min
         };
         if rtt == u64::MAX || now < self.rcv_space_at + rtt {
             return;
@@ -642,7 +639,7 @@ impl Tcp {
             self.max_packets_out = self.packets_out;
             self.cwnd_limited = false;
         }
-        let rate = rs.sample(self.delivered, now, self.min_rtt);
+        let rate = rs.sample(self.delivered, now, self.rtt.min);
         let sample = AckSample {
             now,
             acked,
@@ -657,7 +654,7 @@ impl Tcp {
             rate,
             delivered: self.delivered,
             total_lost: self.total_lost,
-            min_rtt: self.min_rtt,
+            min_rtt: self.rtt.min,
         };
         if acked > 0 || sample.lost > 0 {
             self.cc.on_ack(&sample);
@@ -685,7 +682,7 @@ impl Tcp {
         // RACK: the most recently sent segment delivered (a retransmission acknowledged
         // sooner than the minimum RTT may be the original's: not taken).
         let rtt = now - s.sent_at;
-        if !(s.ever_retransmitted && rtt < self.min_rtt)
+        if !(s.ever_retransmitted && rtt < self.rtt.min)
             && (s.sent_at > self.rack_xmit
                 || (s.sent_at == self.rack_xmit && s.end > self.rack_end))
         {
@@ -706,18 +703,10 @@ impl Tcp {
 
     fn rtt_sample(&mut self, rtt: u64) {
         let rtt = rtt.max(1);
-        let first = self.srtt == 0;
-        self.min_rtt = self.min_rtt.min(rtt);
-        if first {
-            self.srtt = rtt;
-            self.mdev = rtt / 2;
+        if self.rtt.sample(rtt) {
             self.cc.on_first_rtt(rtt);
-        } else {
-            let err = rtt.abs_diff(self.srtt);
-            self.mdev = (3 * self.mdev + err) / 4;
-            self.srtt = (7 * self.srtt + rtt) / 8;
         }
-        self.rto = (self.srtt + (4 * self.mdev).max(self.p.min_rto)).min(self.p.max_rto);
+        self.rto = (self.rtt.srtt + (4 * self.rtt.var).max(self.p.min_rto)).min(self.p.max_rto);
     }
 
     fn current_rto(&self) -> u64 {
@@ -737,7 +726,7 @@ impl Tcp {
         let reo_wnd = if self.ca_state == CaState::Recovery || self.sacked_out >= 3 {
             0
         } else {
-            (self.min_rtt / 4).min(self.srtt)
+            (self.rtt.min / 4).min(self.rtt.srtt)
         };
         let mut wait: u64 = 0;
         let mut i = 0;
@@ -796,8 +785,8 @@ impl Tcp {
             self.tlp_at = None;
             return;
         }
-        let mut pto = if self.srtt > 0 {
-            2 * self.srtt
+        let mut pto = if self.rtt.srtt > 0 {
+            2 * self.rtt.srtt
                 + if self.packets_out == 1 {
                     self.p.min_rto
                 } else {
@@ -963,9 +952,9 @@ impl Tcp {
         let mss = f64::from(self.p.mss);
         let rate = match self.cc.pacing_rate() {
             Some(r) => r,
-            None if self.srtt > 0 => {
+            None if self.rtt.srtt > 0 => {
                 let gain = if self.cc.in_slow_start() { 2.0 } else { 1.2 };
-                gain * f64::from(self.cc.cwnd()) * mss / (self.srtt as f64 / 1e9)
+                gain * f64::from(self.cc.cwnd()) * mss / (self.rtt.srtt as f64 / 1e9)
             }
             None => 0.0,
         };

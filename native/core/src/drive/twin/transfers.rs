@@ -4,7 +4,7 @@
 //! transfer with no progress for its deadline (undici's headers and body timeouts) fails,
 //! its connection is dropped, and after a backoff the next transfer opens a new one.
 
-use super::events::Event;
+use super::events::Who;
 use super::net::{Net, CLIENT, SERVER};
 use super::plan::Workload;
 use super::stream::{backoff_ns, Channel, Happened, Mark};
@@ -30,8 +30,7 @@ struct Transfer {
 
 pub struct Transfers {
     id: u32,
-    w: u32,
-    c: u32,
+    who: Who,
     ch: Channel,
     ready: bool,
     /// Where the current download's body starts in the server's stream.
@@ -46,8 +45,7 @@ impl Transfers {
     pub fn new(id: u32, w: u32, c: u32) -> Transfers {
         Transfers {
             id,
-            w,
-            c,
+            who: Who { w, c },
             ch: Channel::default(),
             ready: false,
             body_start: 0,
@@ -72,14 +70,7 @@ impl Transfers {
         let seq = self.seq;
         self.seq += 1;
         let up = if w.up && w.down { seq % 2 == 1 } else { w.up };
-        net.emit(Event::Send {
-            w: self.w,
-            up,
-            c: self.c,
-            seq,
-            t: net.now,
-            bytes: w.size,
-        });
+        net.emit(self.who.send(up, seq, net.now, w.size));
         self.current = Some(Transfer {
             seq,
             up,
@@ -113,14 +104,7 @@ impl Transfers {
 
     fn failed(&mut self, net: &mut Net, w: &Workload, error: &'static str) {
         let bytes = self.current.take().and_then(|t| t.received);
-        net.emit(Event::Fail {
-            w: self.w,
-            c: self.c,
-            t: net.now,
-            connect: false,
-            error,
-            bytes,
-        });
+        net.emit(self.who.fail(net.now, false, error, bytes));
         self.ch.close(net);
         self.ready = false;
         self.gen += 1;
@@ -138,15 +122,7 @@ impl Transfers {
     }
 
     fn recv(&self, net: &mut Net, w: &Workload, up: bool, seq: u64, sent: u64) {
-        net.emit(Event::Recv {
-            w: self.w,
-            up,
-            c: self.c,
-            seq,
-            t: net.now + w.stack_ns,
-            sent,
-            bytes: w.size,
-        });
+        net.emit(self.who.recv(net.now, w, up, seq, sent, w.size));
     }
 
     fn arrived(&mut self, net: &mut Net, w: &Workload, reader: usize, mark: Mark) {
@@ -179,7 +155,7 @@ impl Transfers {
 
     fn connected(&mut self, net: &mut Net, w: &Workload) {
         self.ready = true;
-        let e = self.ch.connect_event(net, self.w, self.c);
+        let e = self.ch.connect_event(net, self.who);
         net.emit(e);
         self.request(net, w);
     }

@@ -12,6 +12,8 @@
 
 mod blackhole;
 mod chance;
+// Not an action of its own: the per-direction queue `rate` and `trace` build.
+mod class_queue;
 mod corrupt;
 mod delay;
 mod dns_inject;

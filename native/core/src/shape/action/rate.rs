@@ -2,12 +2,12 @@
 //! CoDel). One queue per direction, shared by all flows the policy applies to — the
 //! class's aggregate is shaped, as a tc class would be (per-flow limits: `police`).
 
-use super::{positive, Action, ActionConfig, Build, Cx, Verdict};
+use super::class_queue::ClassQueue;
+use super::{positive, Action, ActionConfig, Build};
 use crate::error::Error;
 use crate::shape::fields::Fields;
 use crate::shape::queue::{Bottleneck, Server};
 use crate::shape::spec::Aqm;
-use crate::shape::Pkt;
 
 #[derive(Debug, Clone)]
 struct Config {
@@ -40,20 +40,7 @@ impl ActionConfig for Config {
                 1500,
             )
         };
-        Ok(Box::new(Rate { queues: [q(), q()] }))
-    }
-}
-
-struct Rate {
-    queues: [Bottleneck; 2],
-}
-
-impl Action for Rate {
-    fn on_packet(&mut self, pkt: &mut Pkt, cx: &mut Cx<'_>) -> Verdict {
-        match self.queues[pkt.dir.index()].enqueue(cx.now, pkt.len() as u64) {
-            Ok(t) => Verdict::Hold(t),
-            Err(r) => Verdict::Drop(r),
-        }
+        Ok(Box::new(ClassQueue::new(q)))
     }
 }
 

@@ -1,12 +1,12 @@
 //! A mahimahi delivery-opportunity trace as this class's bottleneck: one unlimited FIFO
 //! per direction, shared by the policy's flows (like `rate`).
 
-use super::{Action, ActionConfig, Build, Cx, Verdict};
+use super::class_queue::ClassQueue;
+use super::{Action, ActionConfig, Build};
 use crate::error::Error;
 use crate::shape::fields::Fields;
 use crate::shape::queue::{Bottleneck, Server};
 use crate::shape::spec::Aqm;
-use crate::shape::Pkt;
 
 #[derive(Debug, Clone)]
 struct Config {
@@ -34,20 +34,7 @@ impl ActionConfig for Config {
                 1500,
             )
         };
-        Ok(Box::new(TraceAction { queues: [q(), q()] }))
-    }
-}
-
-struct TraceAction {
-    queues: [Bottleneck; 2],
-}
-
-impl Action for TraceAction {
-    fn on_packet(&mut self, pkt: &mut Pkt, cx: &mut Cx<'_>) -> Verdict {
-        match self.queues[pkt.dir.index()].enqueue(cx.now, pkt.len() as u64) {
-            Ok(t) => Verdict::Hold(t),
-            Err(r) => Verdict::Drop(r),
-        }
+        Ok(Box::new(ClassQueue::new(q)))
     }
 }
 

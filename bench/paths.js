@@ -59,7 +59,8 @@ export async function openVeth(mtu) {
 
 /**
  * A qoslab lab: unimpaired, or shaped by a compiled scenario with `active` policies on.
- * `flowMetrics: false` switches the core's per-flow metering off (the bench weighs it).
+ * `flowMetrics: false` switches the core's per-flow metering off, `capture` writes a
+ * pcapng (the bench weighs both).
  */
 export async function openLab(
   mtu,
@@ -67,9 +68,9 @@ export async function openLab(
   scenario = undefined,
   name = undefined,
   active = [],
-  { flowMetrics = true } = {},
+  { flowMetrics = true, capture = undefined } = {},
 ) {
-  const lab = await Lab.open({ mtu, offload, scenario, flowMetrics });
+  const lab = await Lab.open({ mtu, offload, scenario, flowMetrics, capture });
   if (active.length > 0) lab.setActivePolicies(active);
   return {
     name: name ?? (offload ? 'qoslab' : 'qoslab (no offload)'),
@@ -80,6 +81,8 @@ export async function openLab(
     clientTun: 'qlc0',
     serverTun: 'qls0',
     counters: () => lab.counters(),
+    /** The capture's final counters (packets written, lost), once closed. */
+    captured: () => lab.captured,
     close: () => lab.close(),
   };
 }

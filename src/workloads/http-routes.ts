@@ -8,7 +8,8 @@ import type { Request, Response, ServerContext } from './types.js';
 
 /**
  * `POST /m`: one up message (any protocol's; the message says whose). Its answers (the
- * acknowledgement, a pong, a login reply) come back length-prefixed in the response.
+ * acknowledgement, a login reply) come back length-prefixed in the response; a ping's
+ * pong goes with the down messages (./hub.ts).
  */
 export function postMessage(ctx: ServerContext, req: Request, res: Response): boolean {
   if (req.method !== 'POST' || req.url !== '/m') return false;

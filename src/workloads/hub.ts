@@ -234,7 +234,10 @@ export class Hub implements MessageHub {
         if (w.login === null || h.seq >= w.login.round_trips - 1) side.outbox.hold(false);
         break;
       case Kind.ping:
-        answer(controlFrame(Kind.pong, { ...back, dir: 'down' }, h.seq, now()));
+        // The pong goes the way down messages go, not back with the request that carried
+        // the ping (as Engine.IO's heartbeat rides the poll): a long poll that died while
+        // its POSTs still answer is then noticed by the keepalive, not waited out.
+        side.outbox.pushControl(controlFrame(Kind.pong, { ...back, dir: 'down' }, h.seq, now()));
         break;
       case Kind.ack:
         side.outbox.ack(h.seq);

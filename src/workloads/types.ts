@@ -56,8 +56,9 @@ export interface MessageHub {
    * Bytes from a client: record data, answer control frames, and return the header. A
    * transport whose connection carries the down messages too (WebSocket, framed TCP, MQTT)
    * passes `send`: its hello attaches it (detach when the connection closes). A request
-   * (HTTP POST) passes `reply`: acknowledgements, pongs and login answers go back in its
+   * (HTTP POST) passes `reply`: acknowledgements and login answers go back in its
    * response rather than with the down messages (a long poll would wait a round trip).
+   * Pongs always go the way down messages go, so that the keepalive checks that way too.
    */
   receive(b: Buffer, send?: (b: Buffer) => void, reply?: (b: Buffer) => void): Header | undefined;
   /** Stop delivering through `send` (its connection closed). */

@@ -103,7 +103,12 @@ describe.skipIf(!isRoot)('connections that die without closing', () => {
       for (const r of recvs) arrived.set(key(r), (arrived.get(key(r)) ?? 0) + 1);
       const missing = sends.filter((s) => !arrived.has(key(s))).map(key);
       const twice = [...arrived].filter(([, n]) => n > 1).map(([k]) => k);
-      const why = `${name}: ${sends.length} sent, missing ${missing.slice(0, 5)}, twice ${twice.slice(0, 5)}`;
+      // What the session did, for a failure to tell its story (connects, detects, fails).
+      const story = outbox.events
+        .filter((e) => e.w === name && (e.ev === 'connect' || e.ev === 'detect' || e.ev === 'fail'))
+        .map((e) => `${e.ev}@${(e.t / 1e9).toFixed(2)}`)
+        .join(' ');
+      const why = `${name}: ${sends.length} sent, missing ${missing.slice(0, 5)}, twice ${twice.slice(0, 5)}; ${story}`;
       expect(sends.length, why).toBeGreaterThan(200); // 10 a second each way for 15 s
       expect(missing, why).toEqual([]);
       expect(twice, why).toEqual([]);

@@ -9,15 +9,23 @@ import type { Request, Response, ServerContext } from './types.js';
 /**
  * `POST /m`: one up message (any protocol's; the message says whose). Its answers (the
  * acknowledgement, a login reply) come back length-prefixed in the response; a ping's
- * pong goes with the down messages (./hub.ts).
+ * pong goes with the down messages (./hub.ts). A protocol whose POSTs belong to a
+ * connection of its own (longpoll) posts to its own `path` and passes that connection's
+ * down `send`, which its hello attaches.
  */
-export function postMessage(ctx: ServerContext, req: Request, res: Response): boolean {
-  if (req.method !== 'POST' || req.url !== '/m') return false;
+export function postMessage(
+  ctx: ServerContext,
+  req: Request,
+  res: Response,
+  path = '/m',
+  send?: (b: Buffer) => void,
+): boolean {
+  if (req.method !== 'POST' || req.url !== path) return false;
   const chunks: Buffer[] = [];
   req.on('data', (d: Buffer) => chunks.push(d));
   req.on('end', () => {
     const answers: Buffer[] = [];
-    ctx.hub.receive(Buffer.concat(chunks), undefined, (b) => answers.push(LengthPrefixed.frame(b)));
+    ctx.hub.receive(Buffer.concat(chunks), send, (b) => answers.push(LengthPrefixed.frame(b)));
     if (res.writableEnded) return;
     if (answers.length === 0) return void res.writeHead(204).end();
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' });

@@ -3,6 +3,7 @@
  * connection, down as the answers to a GET that the server holds until it has something
  * (or 20 s pass), on a second — the classic fallback transport of web messengers.
  */
+import { randomBytes } from 'node:crypto';
 import { Client, Pool } from 'undici';
 import { errorText } from './dial.js';
 import { postMessage, readAnswers } from './http-routes.js';
@@ -17,49 +18,101 @@ import { timedConnector } from './undici-connect.js';
 /** How long the server holds an empty poll. */
 export const POLL_HOLD_MS = 20_000;
 
+/**
+ * One client connection as the long-poll server keeps it (a dial's token names it, in its
+ * poll and post paths): what the hub wrote to it waits here until a poll takes it. The
+ * hub's outbox writes to `sink`, one function for the whole connection — as a WebSocket's
+ * — so that a message one poll took is not taken for lost at the hello, and a poll sent on
+ * a connection that has since died (a retransmission once the path returns) takes only
+ * what was written to that connection, which the next hello resends.
+ */
+interface PollSession {
+  sink: (b: Buffer) => void;
+  queue: Buffer[];
+  /** The poll held for this connection, if any: answers it with what it has now. */
+  answer: (() => void) | undefined;
+}
+
+/** Frames a session keeps for its next poll at most (the outbox bounds what it writes). */
+const SESSION_QUEUE_LIMIT = 20_000;
+
 export const longpoll: Protocol = {
   async share(ctx) {
-    /**
-     * The poll held for each workload connection ("w/c"). A newer poll answers the one
-     * held before it at once, as long-polling servers do: a poll sent on a connection
-     * that died can reach the server after the live one (a retransmission once the path
-     * returns), take the messages and answer into nothing, while the live poll — no
-     * longer the one written to — would wait out its hold and the client never notice.
-     */
-    const held = new Map<string, () => void>();
-    const poll = (req: Request, res: Response): boolean => {
-      const m = req.method === 'GET' ? /^\/poll\/(\d+)\/(\d+)$/.exec(req.url ?? '') : null;
+    const sessions = new Map<string, PollSession>();
+    /** The newest connection of each workload connection ("w/c"): a hello replaces it. */
+    const newest = new Map<string, string>();
+    const sessionOf = (wc: string, token: string): PollSession => {
+      const key = `${wc}/${token}`;
+      let session = sessions.get(key);
+      if (session === undefined) {
+        const created: PollSession = {
+          queue: [],
+          answer: undefined,
+          // The hub writes here only once this connection's hello attached it: it is then
+          // the newest of its workload connection.
+          sink: (b) => {
+            replace(wc, token);
+            if (created.queue.length < SESSION_QUEUE_LIMIT) created.queue.push(b);
+            if (created.answer !== undefined) queueMicrotask(created.answer);
+          },
+        };
+        session = created;
+        sessions.set(key, session);
+      }
+      return session;
+    };
+    /** Connection `token` is attached: older connections of `wc` are let go. */
+    const replace = (wc: string, token: string) => {
+      const before = newest.get(wc);
+      if (before === token) return;
+      newest.set(wc, token);
+      if (before === undefined) return;
+      const old = sessions.get(`${wc}/${before}`);
+      sessions.delete(`${wc}/${before}`);
+      old?.answer?.();
+    };
+    const post = (req: Request, res: Response): boolean => {
+      const m = req.method === 'POST' ? /^\/lp\/(\d+)\/(\d+)\/(\w+)$/.exec(req.url ?? '') : null;
       if (m === null) return false;
-      const key = `${m[1]}/${m[2]}`;
-      held.get(key)?.();
-      const batch: Buffer[] = [];
+      const wc = `${m[1]}/${m[2]}`;
+      const token = m[3]!;
+      // Only a hello attaches the connection's sink (./hub.ts).
+      return postMessage(ctx, req, res, req.url!, sessionOf(wc, token).sink);
+    };
+    const poll = (req: Request, res: Response): boolean => {
+      const m = req.method === 'GET' ? /^\/poll\/(\d+)\/(\d+)\/(\w+)$/.exec(req.url ?? '') : null;
+      if (m === null) return false;
+      const wc = `${m[1]}/${m[2]}`;
+      const token = m[3]!;
+      const session = sessionOf(wc, token);
+      // A newer poll on the same connection answers the one held before it.
+      session.answer?.();
       let done = false;
       const release = () => {
         done = true;
         clearTimeout(timer);
-        detach();
-        if (held.get(key) === finish) held.delete(key);
+        if (session.answer === answer) session.answer = undefined;
+        // A connection no hello ever made current (a poll from a dead one) is not kept.
+        if (newest.get(wc) !== token && session.queue.length === 0)
+          sessions.delete(`${wc}/${token}`);
       };
-      const finish = () => {
+      const answer = () => {
         if (done) return;
         release();
+        const batch = session.queue.splice(0);
         if (res.writableEnded || res.destroyed) return;
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         res.end(Buffer.concat(batch.map((b) => LengthPrefixed.frame(b))));
       };
-      // Whatever is queued arrives synchronously inside attach(); answer once it has.
-      const detach = ctx.hub.attach(Number(m[1]), Number(m[2]), (b) => {
-        batch.push(b);
-        queueMicrotask(finish);
-      });
-      const timer = setTimeout(finish, POLL_HOLD_MS);
-      if (!done) held.set(key, finish);
+      const timer = setTimeout(answer, POLL_HOLD_MS);
       res.on('close', () => {
         if (!done) release();
       });
+      if (session.queue.length > 0) answer();
+      else session.answer = answer;
       return true;
     };
-    return { request: (req, res) => postMessage(ctx, req, res) || poll(req, res) };
+    return { request: (req, res) => post(req, res) || poll(req, res) };
   },
 
   dialer(index, c, ctx, via): Dialer {
@@ -91,10 +144,15 @@ export const longpoll: Protocol = {
       let closedResolve: (reason: string) => void = () => {};
       const closed = new Promise<string>((r) => (closedResolve = r));
       const frames = new LengthPrefixed((f) => onMessage(Buffer.from(f)));
+      // Names this connection in its polls and posts (the server keeps one queue per token).
+      const token = randomBytes(8).toString('hex');
       let first: Promise<unknown> | undefined;
       const poll = async () => {
         for (;;) {
-          const res = await poller.request({ path: `/poll/${index}/${c}`, method: 'GET' });
+          const res = await poller.request({
+            path: `/poll/${index}/${c}/${token}`,
+            method: 'GET',
+          });
           if (res.statusCode !== 200) throw new Error(`poll: HTTP ${res.statusCode}`);
           for await (const chunk of res.body) frames.push(chunk as Buffer);
         }
@@ -107,7 +165,7 @@ export const longpoll: Protocol = {
       return {
         send: (b) => {
           poster
-            .request({ path: '/m', method: 'POST', body: b })
+            .request({ path: `/lp/${index}/${c}/${token}`, method: 'POST', body: b })
             .then((r) => readAnswers(r.body, (f) => onMessage(f)))
             .catch(() => {});
         },

@@ -1,26 +1,21 @@
 import { EventEmitter } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { now } from '../../src/workloads/clock.js';
+import { Hub } from '../../src/workloads/hub.js';
 import { longpoll } from '../../src/workloads/longpoll.js';
-import { LengthPrefixed } from '../../src/workloads/message.js';
+import {
+  decodeMessage,
+  encodeMessage,
+  helloFrame,
+  Kind,
+  LengthPrefixed,
+} from '../../src/workloads/message.js';
 import type { Request, Response, ServerContext } from '../../src/workloads/types.js';
+import { loopbackWorkload } from './harness.js';
 
-/** A hub with one workload connection: the newest attached sink takes the messages. */
-function fakeHub() {
-  const sinks: ((b: Buffer) => void)[] = [];
-  return {
-    sinks,
-    attach(_w: number, _c: number, send: (b: Buffer) => void) {
-      sinks.push(send);
-      return () => sinks.splice(sinks.indexOf(send), 1);
-    },
-    send(b: Buffer) {
-      sinks[sinks.length - 1]?.(b);
-    },
-  };
-}
-
-/** A held GET and what was answered to it. */
-function pollRequest() {
+/** A request the long-poll server answers, and what it answered. */
+function request(method: 'GET' | 'POST', url: string, body?: Buffer) {
+  const req = Object.assign(new EventEmitter(), { method, url });
   const res = Object.assign(new EventEmitter(), {
     writableEnded: false,
     destroyed: false,
@@ -30,59 +25,93 @@ function pollRequest() {
       res.status = status;
       return res;
     },
-    end(body: Buffer) {
+    end(b?: Buffer) {
       res.writableEnded = true;
-      res.body = body;
+      res.body = b ?? Buffer.alloc(0);
     },
   });
-  const req = { method: 'GET', url: '/poll/0/0' };
-  return { req: req as unknown as Request, res: res as unknown as Response & typeof res };
+  const sent = () => {
+    if (body === undefined) return;
+    req.emit('data', body);
+    req.emit('end');
+  };
+  return { req: req as unknown as Request, res, sent };
 }
 
-const frames = (body: Buffer | undefined) => {
-  const out: string[] = [];
-  new LengthPrefixed((f) => out.push(Buffer.from(f).toString())).push(body ?? Buffer.alloc(0));
+/** The data messages' seqs (and pongs as 'pong') an answered poll carried. */
+const carried = (body: Buffer | undefined) => {
+  const out: (number | string)[] = [];
+  new LengthPrefixed((f) => {
+    const h = decodeMessage(Buffer.from(f))!;
+    out.push(h.kind === Kind.data ? h.seq : 'other');
+  }).push(body ?? Buffer.alloc(0));
   return out;
 };
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('the long-poll server', () => {
-  it('answers a held poll at once when a newer one for the same connection arrives', async () => {
-    const hub = fakeHub();
-    const service = await longpoll.share!({ hub } as unknown as ServerContext);
-    // The live poll is held; then one from a dead connection arrives (a retransmission
-    // once the path returned) and takes the next message into nothing.
-    const live = pollRequest();
-    service.request!(live.req, live.res);
-    const ghost = pollRequest();
-    service.request!(ghost.req, ghost.res);
-    // The live poll is not left waiting out its 20 s hold: it is answered, empty, and
-    // its client polls again.
-    expect(live.res.status).toBe(200);
-    expect(frames(live.res.body)).toEqual([]);
-    hub.send(Buffer.from('m1'));
-    await tick();
-    expect(frames(ghost.res.body)).toEqual(['m1']);
-    const again = pollRequest();
-    service.request!(again.req, again.res);
-    hub.send(Buffer.from('m2'));
-    await tick();
-    expect(frames(again.res.body)).toEqual(['m2']);
-    expect(hub.sinks).toEqual([]);
-  });
+  // Down messages are sent by the test itself (direction up: the hub paces none).
+  const w = loopbackWorkload({ name: 'lp', protocol: 'longpoll', port: 1, direction: 'up' });
+  const hub = new Hub([0]);
+  const ctx = {
+    workloads: [w],
+    seed: 1,
+    t0: now(),
+    emit: () => {},
+    signal: new AbortController().signal,
+    caPem: '',
+    spki: [],
+    certs: {},
+    hub,
+  } as unknown as ServerContext;
+  hub.begin(ctx);
+  afterEach(() => hub.stop());
+  const down = (seq: number) =>
+    encodeMessage({ kind: Kind.data, dir: 'down', w: 0, c: 0, seq, sentAbs: now(), length: 64 });
+  // The hub's down outbox of connection 0, as its pacer would fill it.
+  const push = (seq: number) =>
+    (
+      hub as unknown as {
+        side(w: number, c: number): { outbox: { push(s: number, m: Buffer): void } };
+      }
+    )
+      .side(0, 0)
+      .outbox.push(seq, down(seq));
 
-  it('a poll whose connection closed is let go without an answer', async () => {
-    const hub = fakeHub();
-    const service = await longpoll.share!({ hub } as unknown as ServerContext);
-    const gone = pollRequest();
-    service.request!(gone.req, gone.res);
-    gone.res.emit('close');
-    expect(hub.sinks).toEqual([]);
-    const next = pollRequest();
-    service.request!(next.req, next.res);
-    expect(gone.res.status).toBe(0);
-    hub.send(Buffer.from('m'));
+  it('keeps one queue per connection: a poll from a dead one takes nothing of the live one', async () => {
+    const service = await longpoll.share!(ctx);
+    const serve = (r: ReturnType<typeof request>) => {
+      expect(service.request!(r.req, r.res as unknown as Response)).toBe(true);
+      r.sent();
+    };
+    // Connection A says hello and polls; message 0 reaches it.
+    serve(request('POST', '/lp/0/0/aaaa', helloFrame(0, 0, now())));
+    const a1 = request('GET', '/poll/0/0/aaaa');
+    serve(a1);
+    push(0);
     await tick();
-    expect(frames(next.res.body)).toEqual(['m']);
+    expect(carried(a1.res.body)).toEqual([0]);
+    // A newer poll on A answers the one held before it at once, empty.
+    const a2 = request('GET', '/poll/0/0/aaaa');
+    serve(a2);
+    const a3 = request('GET', '/poll/0/0/aaaa');
+    serve(a3);
+    expect(a2.res.status).toBe(200);
+    expect(carried(a2.res.body)).toEqual([]);
+    // Connection B (a redial) says hello: message 0, written to A and not acknowledged,
+    // goes again to B; A's held poll is let go.
+    serve(request('POST', '/lp/0/0/bbbb', helloFrame(0, 0, now())));
+    await tick();
+    expect(carried(a3.res.body)).toEqual([]);
+    // A poll on A arrives late (sent before A died): it gets nothing of B's.
+    const late = request('GET', '/poll/0/0/aaaa');
+    serve(late);
+    push(1);
+    const b1 = request('GET', '/poll/0/0/bbbb');
+    serve(b1);
+    await tick();
+    expect(carried(b1.res.body)).toEqual([0, 1]);
+    expect(late.res.body).toBeUndefined();
+    late.res.emit('close');
   });
 });

@@ -92,9 +92,9 @@ export const longpoll: Protocol = {
         done = true;
         clearTimeout(timer);
         if (session.answer === answer) session.answer = undefined;
-        // A connection no hello ever made current (a poll from a dead one) is not kept.
-        if (newest.get(wc) !== token && session.queue.length === 0)
-          sessions.delete(`${wc}/${token}`);
+        // The session stays: its hello may have attached it before anything was written
+        // to it. A newer connection's first write lets it go (`replace`); a late poll
+        // from a dead one leaves an empty session behind, one per redial at most.
       };
       const answer = () => {
         if (done) return;

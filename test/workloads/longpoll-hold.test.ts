@@ -66,17 +66,17 @@ describe('the long-poll server', () => {
   } as unknown as ServerContext;
   hub.begin(ctx);
   afterEach(() => hub.stop());
-  const down = (seq: number) =>
-    encodeMessage({ kind: Kind.data, dir: 'down', w: 0, c: 0, seq, sentAbs: now(), length: 64 });
+  const down = (seq: number, c: number) =>
+    encodeMessage({ kind: Kind.data, dir: 'down', w: 0, c, seq, sentAbs: now(), length: 64 });
   // The hub's down outbox of connection 0, as its pacer would fill it.
-  const push = (seq: number) =>
+  const push = (seq: number, c = 0) =>
     (
       hub as unknown as {
         side(w: number, c: number): { outbox: { push(s: number, m: Buffer): void } };
       }
     )
-      .side(0, 0)
-      .outbox.push(seq, down(seq));
+      .side(0, c)
+      .outbox.push(seq, down(seq, c));
 
   it('keeps one queue per connection: a poll from a dead one takes nothing of the live one', async () => {
     const service = await longpoll.share!(ctx);
@@ -113,5 +113,26 @@ describe('the long-poll server', () => {
     expect(carried(b1.res.body)).toEqual([0, 1]);
     expect(late.res.body).toBeUndefined();
     late.res.emit('close');
+  });
+
+  it('a connection whose hello found nothing to write keeps its queue across polls', async () => {
+    const service = await longpoll.share!(ctx);
+    const serve = (r: ReturnType<typeof request>) => {
+      expect(service.request!(r.req, r.res as unknown as Response)).toBe(true);
+      r.sent();
+    };
+    // Workload connection 1: nothing queued for it, so its hello writes nothing.
+    serve(request('POST', '/lp/0/1/cccc', helloFrame(0, 1, now())));
+    await tick();
+    // Its first poll ends unanswered (closed, as one held past its time would be).
+    const first = request('GET', '/poll/0/1/cccc');
+    serve(first);
+    first.res.emit('close');
+    push(10, 1);
+    const next = request('GET', '/poll/0/1/cccc');
+    serve(next);
+    await tick();
+    expect(carried(next.res.body)).toEqual([10]);
+    next.res.emit('close');
   });
 });

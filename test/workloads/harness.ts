@@ -6,6 +6,8 @@ import type { AgentEvent, MeasureEvent } from '../../src/record/events.js';
 import { AgentProcess } from '../../src/run/agents.js';
 import { makeLabPki } from '../../src/orchestrate/pki.js';
 import type { CompiledWorkload } from '../../src/scenario/compiled.js';
+import { now } from '../../src/workloads/clock.js';
+import type { AgentContext } from '../../src/workloads/types.js';
 import { compileSession } from '../../src/scenario/session.js';
 
 /** A compiled workload on loopback (server 127.0.0.1 / ::1, name localhost). */
@@ -94,4 +96,17 @@ export async function runOnLoopback(
     for (const a of agents) a.kill('SIGKILL');
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** An agent context for driving a hub or a protocol's server directly: no events kept. */
+export function quietContext(workloads: CompiledWorkload[]): AgentContext {
+  return {
+    workloads,
+    seed: 1,
+    t0: now(),
+    emit: () => {},
+    signal: new AbortController().signal,
+    caPem: '',
+    spki: [],
+  };
 }

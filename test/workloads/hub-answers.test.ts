@@ -2,8 +2,7 @@ import { expect, it } from 'vitest';
 import { now } from '../../src/workloads/clock.js';
 import { Hub } from '../../src/workloads/hub.js';
 import { controlFrame, decodeMessage, encodeMessage, Kind } from '../../src/workloads/message.js';
-import type { AgentContext } from '../../src/workloads/types.js';
-import { loopbackWorkload } from './harness.js';
+import { loopbackWorkload, quietContext } from './harness.js';
 
 // A long poll's POSTs can keep answering while its poll has died: the keepalive must
 // check the way down messages come, so the pong travels that way, not in the POST's
@@ -11,15 +10,7 @@ import { loopbackWorkload } from './harness.js';
 it('answers a ping on the down path and a message in the request that carried it', () => {
   const w = loopbackWorkload({ name: 'lp', protocol: 'longpoll', port: 1, direction: 'up' });
   const hub = new Hub([0]);
-  const ctx: AgentContext = {
-    workloads: [w],
-    seed: 1,
-    t0: now(),
-    emit: () => {},
-    signal: new AbortController().signal,
-    caPem: '',
-    spki: [],
-  };
+  const ctx = quietContext([w]);
   hub.begin(ctx);
   try {
     const down: number[] = [];

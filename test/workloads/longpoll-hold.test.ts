@@ -11,7 +11,7 @@ import {
   LengthPrefixed,
 } from '../../src/workloads/message.js';
 import type { Request, Response, ServerContext } from '../../src/workloads/types.js';
-import { loopbackWorkload } from './harness.js';
+import { loopbackWorkload, quietContext } from './harness.js';
 
 /** A request the long-poll server answers, and what it answered. */
 function request(method: 'GET' | 'POST', url: string, body?: Buffer) {
@@ -53,17 +53,7 @@ describe('the long-poll server', () => {
   // Down messages are sent by the test itself (direction up: the hub paces none).
   const w = loopbackWorkload({ name: 'lp', protocol: 'longpoll', port: 1, direction: 'up' });
   const hub = new Hub([0]);
-  const ctx = {
-    workloads: [w],
-    seed: 1,
-    t0: now(),
-    emit: () => {},
-    signal: new AbortController().signal,
-    caPem: '',
-    spki: [],
-    certs: {},
-    hub,
-  } as unknown as ServerContext;
+  const ctx = { ...quietContext([w]), certs: {}, hub } as ServerContext;
   hub.begin(ctx);
   afterEach(() => hub.stop());
   const down = (seq: number, c: number) =>
